@@ -1,0 +1,8 @@
+"""symff: symbolic regression of interatomic potentials.
+
+Genetic programming evolves formulas over a physics grammar (pair functions of the distance r, neighbour sums with a
+smooth cutoff, and functions of neighbour sums); sympy makes each one canonical, numba kernels evaluate it, and its
+constants are fitted to reference energies and forces. What comes out is a Pareto front of accuracy against complexity.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,39 @@
+"""The `symff` command line (DESIGN.md): a thin layer over the library; every command is a module here.
+
+Errors the user can fix (a bad file, a bad option, an existing run directory) are printed as one line and exit with
+status 2; `--debug` shows the traceback instead.
+"""
+
+import argparse
+import sys
+
+from .. import __version__
+from ..errors import SymffError
+from . import evaluate, rediscover, search, show
+
+COMMANDS = (search, rediscover, show, evaluate)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="symff", description="Symbolic regression of interatomic potentials.")
+    parser.add_argument("--version", action="version", version=f"symff {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except SymffError as error:
+        if args.debug:
+            raise
+        print(f"symff {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"symff {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,40 @@
+"""`symff rediscover {lj} [--seed N] [--out RUN]`: make data with a known potential, search, and check that the
+known formula comes back. The last line printed is `recovered: yes` or `recovered: no`."""
+
+import time
+
+from ..data import Dataset
+from ..rediscover import REDISCOVERIES
+from ..workflow import print_generation, search_to_run
+from .common import command_line
+from .search import add_search_options, config_from
+
+
+def add_parser(sub):
+    p = sub.add_parser("rediscover", help="rediscover a known potential from data it generates",
+                       description=__doc__)
+    p.add_argument("potential", choices=sorted(REDISCOVERIES))
+    add_search_options(p, population=0, generations=0)
+    p.set_defaults(run=run, out=None, grammar=None)
+
+
+def run(args):
+    case = REDISCOVERIES[args.potential]
+    start = time.perf_counter()
+    print(f"making {case.description} data (seed {args.seed}) ...", flush=True)
+    train = Dataset.from_atoms(case.make_data(args.seed))
+    print(f"{train.n_structures} structures, {train.n_atoms} atoms in {time.perf_counter() - start:.1f} s", flush=True)
+    overrides = case.search_settings | {k: v for k, v in
+                                        (("population", args.population), ("generations", args.generations),
+                                         ("grammar", args.grammar)) if v}
+    config = config_from(args, **overrides)
+    out = args.out or f"rediscover-{args.potential}-seed{args.seed}"
+    data = {"generated": case.description, "seed": args.seed, "train_structures": train.n_structures}
+    result, models = search_to_run(config, train, None, out, command=command_line(), data=data, force=args.force,
+                                   progress=None if args.quiet else print_generation)
+    recovery = case.check(models)
+    print(f"{len(models)} front members after {result.generations} generations ({result.stop_reason}); "
+          f"total {time.perf_counter() - start:.1f} s; written to {out}")
+    print(recovery.summary())
+    print(f"recovered: {'yes' if recovery.recovered else 'no'}")
+    return 0 if recovery.recovered else 1

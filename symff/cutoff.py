@@ -1,0 +1,31 @@
+"""The smooth cutoff of neighbour sums (Hernandez et al. 2019, npj Comput. Mater. 5, 112).
+
+    f_c(r) = 1                                                     for r <= r_in
+           = (2r² - 3r_in² + r_out²)(r_out² - r²)² / (r_out² - r_in²)³   for r_in < r < r_out
+           = 0                                                     for r >= r_out
+
+f_c and f_c' are continuous everywhere, so forces are continuous. f_c'' is not: it is 0 outside (r_in, r_out), starts
+at -24 r_in²/(r_out² - r_in²)² just above r_in and ends at +24 r_out²/(r_out² - r_in²)² just below r_out (-0.84 and
++2.34 Å⁻² for the defaults 3 and 5 Å). The form is kept
+because the published POET potentials and our reference numbers use it; the tests check both facts.
+"""
+
+import numpy as np
+
+DEFAULT_INNER = 3.0
+DEFAULT_OUTER = 5.0
+
+
+def smooth_cutoff(r, r_in=DEFAULT_INNER, r_out=DEFAULT_OUTER):
+    """Return (f_c(r), f_c'(r)) for an array of distances."""
+    r = np.asarray(r, dtype=float)
+    r2 = r * r
+    a2, b2 = r_in * r_in, r_out * r_out
+    inv = 1.0 / (b2 - a2) ** 3
+    between = (r > r_in) & (r < r_out)
+    p = 2.0 * r2 - 3.0 * a2 + b2
+    q = b2 - r2
+    value = np.where(r <= r_in, 1.0, np.where(between, p * q * q * inv, 0.0))
+    # d/dr [p q²] = 4r q² - 4r p q = 4 r q (q - p)
+    slope = np.where(between, 4.0 * r * q * (q - p) * inv, 0.0)
+    return value, slope

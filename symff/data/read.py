@@ -1,0 +1,98 @@
+"""Reading reference data files into a ``Dataset``.
+
+Any format ASE reads works (extended XYZ, OUTCAR, vasprun.xml, ...): the labels come from the calculator ASE attaches
+to each frame, or from ``info['energy']`` / ``arrays['forces']`` / ``info['stress']`` in older files. A structure is
+named "path:frame", with frame the 0-based index of the frame in its file, so that every error message and every
+result can point back at the data. Reading refuses, with a one-line ``DataError``, anything it cannot use: a missing,
+unreadable, malformed or empty file, and every structure that ``Dataset.from_atoms`` refuses.
+"""
+
+import os
+from pathlib import Path
+
+import ase.io
+from ase.io.formats import string2index
+
+from symff.data.dataset import DEFAULT_MIN_DISTANCE, Dataset
+from symff.errors import DataError
+
+
+def read_dataset(
+    paths,
+    *,
+    index=":",
+    elements=None,
+    weight_key: str | None = None,
+    min_distance: float | None = DEFAULT_MIN_DISTANCE,
+) -> Dataset:
+    """Read the frames ``index`` (an ASE index: ":", "-1", "10:20", an int or a slice) of each path, in order.
+
+    ``elements``: the chemical symbols the run covers; a structure with any other element is refused (default: the
+    elements found). ``weight_key``: an ``info`` key holding a weight per structure (default: weight 1).
+    ``min_distance``: refuse structures with two atoms closer than this, in Å (None to skip the check).
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise DataError("read_dataset: no data files given: name at least one file")
+    frames, names = [], []
+    for path in paths:
+        for frame, atoms in _read_frames(path, index):
+            frames.append(atoms)
+            names.append(f"{path}:{frame}")
+    return Dataset.from_atoms(frames, names, elements, weight_key=weight_key, min_distance=min_distance)
+
+
+def _read_frames(path: str, index) -> list:
+    """(frame number in the file, atoms) for the selected frames of one file."""
+    _check_file(path)
+    atoms_list = []
+    try:
+        # Frame by frame, so that a truncated or corrupt file is reported at the frame where it breaks.
+        atoms_list.extend(ase.io.iread(path, index=":"))
+    except Exception as error:
+        # ASE's readers raise many types (XYZError, ValueError, StopIteration, XML errors ...): each becomes one line.
+        at = f"frame {len(atoms_list)}: " if atoms_list else ""
+        raise DataError(
+            f"{path}: {at}cannot be parsed ({type(error).__name__}: {_one_line(error)}): "
+            "fix or truncate the file there, or check that ASE reads its format"
+        ) from error
+    if not atoms_list:
+        raise DataError(f"{path}: no structures: the file holds no frames; give a file with at least one structure")
+    frames = range(len(atoms_list))
+    selected = _select(frames, index, path)
+    if not selected:
+        raise DataError(
+            f"{path}: no structures: index {index!r} selects none of its {len(atoms_list)} frames; change the index"
+        )
+    return [(k, atoms_list[k]) for k in selected]
+
+
+def _check_file(path: str):
+    file = Path(path)
+    if not file.exists():
+        raise DataError(f"{path}: cannot read: no such file: check the path")
+    if file.is_dir():
+        raise DataError(f"{path}: cannot read: it is a directory: name a data file")
+    if not os.access(file, os.R_OK):
+        raise DataError(f"{path}: cannot read: permission denied: make the file readable")
+    if file.stat().st_size == 0:
+        raise DataError(f"{path}: no structures: the file is empty; give a file with at least one structure")
+
+
+def _select(frames: range, index, path: str) -> list[int]:
+    """The frame numbers an ASE-style index picks, with Python's semantics for negatives."""
+    try:
+        picked = frames[string2index(index) if isinstance(index, str) else index]
+    except (ValueError, TypeError, IndexError) as error:
+        raise DataError(
+            f"{path}: index {index!r} does not select frames of a file with {len(frames)} frames ({error}): "
+            "use an ASE index such as ':', '-1' or '10:20'"
+        ) from error
+    return [picked] if isinstance(picked, int) else list(picked)
+
+
+def _one_line(error: Exception, limit: int = 200) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,26 @@
+"""Errors that symff reports to users.
+
+A ``SymffError`` is a user's mistake or a refused input (a malformed file, a bad option, a hostile formula). Its
+message is one line that names the file, the frame and the fix; the command line prints it without a traceback.
+Anything else that escapes is a bug in symff and keeps its traceback.
+"""
+
+
+class SymffError(Exception):
+    """Base class of errors whose message is meant for the user."""
+
+
+class DataError(SymffError):
+    """A data file cannot be used: unreadable, missing labels, non-finite values, overlapping atoms, ..."""
+
+
+class GrammarError(SymffError):
+    """A grammar file is malformed or names primitives that do not exist."""
+
+
+class ModelError(SymffError):
+    """A model file or formula cannot be used."""
+
+
+class ConfigError(SymffError):
+    """An option value is invalid."""

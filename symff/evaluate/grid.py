@@ -1,0 +1,48 @@
+"""The radial grid on which pair functions are tabulated.
+
+Each pair function is a function of r alone, so it is evaluated with its derivative once on a fine uniform grid and
+interpolated per pair by cubic Hermite splines (exact to O(step⁴); forces are the exact derivative of the interpolated
+energy). r_in and r_out are grid nodes, so that the kinks of the cutoff's second derivative fall between intervals
+and never inside one. The grid starts just below the shortest pair of the data.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cutoff import smooth_cutoff
+
+DEFAULT_POINTS = 4096
+
+
+@dataclass(frozen=True, eq=False)
+class RadialGrid:
+    r: np.ndarray  # grid nodes
+    cutoff: np.ndarray  # f_c at the nodes
+    cutoff_slope: np.ndarray  # f_c' at the nodes
+    r0: float
+    inv_step: float
+
+    @classmethod
+    def covering(cls, r_min, r_in, r_out, points=DEFAULT_POINTS):
+        """A grid from below r_min to r_out with about `points` nodes, r_in and r_out on nodes."""
+        r_low = max(0.25, 0.98 * r_min - 0.02)
+        r_low = min(r_low, r_in)
+        step = (r_out - r_low) / (points - 1)
+        n_inner = max(1, math.ceil((r_out - r_in) / step))
+        step = (r_out - r_in) / n_inner
+        n_below = math.ceil((r_in - r_low) / step)
+        r = r_in + step * np.arange(-n_below, n_inner + 1)
+        value, slope = smooth_cutoff(r, r_in, r_out)
+        return cls(r=r, cutoff=value, cutoff_slope=slope, r0=float(r[0]), inv_step=1.0 / step)
+
+    def tabulate(self, g, g_slope):
+        """Table (K, n_nodes, 2) of h = g f_c and h' = g' f_c + g f_c' from g and g' on the nodes."""
+        table = np.empty((g.shape[0], self.r.size, 2))
+        with np.errstate(all="ignore"):
+            table[:, :, 0] = g * self.cutoff
+            table[:, :, 1] = g_slope * self.cutoff + g * self.cutoff_slope
+        # beyond r_out h is exactly zero, whatever g does there (even if it is not finite)
+        table[:, -1, :] = 0.0
+        return table

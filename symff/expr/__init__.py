@@ -1,0 +1,1 @@
+"""Candidate formulas as sympy expressions: building them from trees, canonical forms, and compiled programs."""

@@ -1,0 +1,329 @@
+"""The canonical form of a candidate potential.
+
+Every candidate is rewritten as
+
+    E_i = Σ_m a_m T_m(rho_0, ..., rho_{K-1}; c),    rho_k = NS(g_k(r; c))
+
+where the *terms* T_m are distinct, the *densities* g_k are distinct, the coefficients a_m enter linearly (they are
+solved in closed form when fitting) and the constants c enter nonlinearly. The rewriting:
+
+1. folds constants: a subexpression free of r and NS becomes one constant; constant factors of a product merge into
+   one; terms of a sum that differ only by a constant factor merge; powers of one base merge; a constant factor of a
+   sum is distributed (with a fresh constant per term, so that every constant occurs once);
+2. linearizes neighbour sums, NS(Σ_t c_t g_t) = Σ_t c_t NS(g_t);
+3. drops constant terms of E_i (the per-element reference energy holds them) and gives every term its own a_m.
+
+Two trees that differ only in their constants, or in how sums and coefficients are arranged, get the same `key`:
+that is what deduplication and the fitness cache use. `complexity` is the node count of the canonical expression.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .symbols import NS, R, Rejected, constant_symbol, is_neighbour_sum, rho_symbol
+
+BAD_ATOMS = (sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I)
+
+
+@dataclass(frozen=True, eq=False)
+class Formula:
+    """A candidate in canonical form, with starting values for its constants."""
+
+    energy: sp.Expr  # Σ a_m T_m with NS(g_k) calls: the per-atom energy
+    densities: tuple  # g_k(r; c)
+    terms: tuple  # T_m(rho_k; c)
+    linear: tuple  # a_m symbols, one per term
+    constants: tuple  # c_i symbols, in canonical order
+    initial: np.ndarray = field(repr=False)  # starting values of the c_i
+    linear_initial: np.ndarray = field(repr=False)  # values of the a_m where the source gave them, else 1
+    key: str = ""
+    complexity: int = 0
+
+    def __str__(self):
+        return str(self.energy)
+
+    def with_values(self, constants, linear):
+        """The energy expression with numbers in place of every constant."""
+        subs = dict(zip(self.constants, map(float, constants))) | dict(zip(self.linear, map(float, linear)))
+        return self.energy.xreplace({s: sp.Float(v, 17) for s, v in subs.items()})
+
+
+def canonicalize(expr, values) -> Formula:
+    """Canonical form of `expr` (an Atom expression over r and NS) whose constants have starting `values`."""
+    folder = _Folder(values)
+    energy = folder.linearize(folder.fold(expr))
+    terms = {}
+    for term in sp.Add.make_args(energy):
+        coefficient, rest = folder.split(term)
+        if rest == 1:  # a constant per atom: the reference energy holds it
+            continue
+        terms[rest] = folder.value(coefficient)
+    if not terms:
+        raise Rejected("constant", "the energy does not depend on the positions")
+    return _name_canonically(terms, folder.values)
+
+
+class _Folder:
+    def __init__(self, values):
+        self.values = dict(values)
+        self._fresh = 0
+        self._has_variable = {}
+
+    # --- classification ---------------------------------------------------------------------------------------
+    def has_variable(self, e):
+        hit = self._has_variable.get(e)
+        if hit is None:
+            hit = e == R or is_neighbour_sum(e) or any(self.has_variable(a) for a in e.args)
+            self._has_variable[e] = hit
+        return hit
+
+    def split(self, term):
+        """(constant factor, rest) of a product."""
+        constant, rest = [], []
+        for factor in sp.Mul.make_args(term):
+            (rest if self.has_variable(factor) else constant).append(factor)
+        return sp.Mul(*constant), sp.Mul(*rest)
+
+    def value(self, e) -> float:
+        """Numeric value of a constant expression; non-real or non-finite values reject the candidate."""
+        try:
+            v = self._evaluate(e)
+        except ZeroDivisionError:
+            raise Rejected("division_by_zero", str(e)) from None
+        except (OverflowError, ValueError):
+            raise Rejected("overflow", str(e)) from None
+        if isinstance(v, complex):
+            raise Rejected("complex", str(e))
+        if not math.isfinite(v):
+            raise Rejected("non_finite", str(e))
+        return float(v)
+
+    def _evaluate(self, e):
+        if e in BAD_ATOMS:
+            raise ZeroDivisionError
+        if e.is_Number:
+            return float(e)
+        if e in self.values:
+            return self.values[e]
+        args = [self._evaluate(a) for a in e.args]
+        if e.is_Add:
+            return math.fsum(args)
+        if e.is_Mul:
+            return math.prod(args)
+        if e.is_Pow:
+            out = args[0] ** args[1]
+            if isinstance(out, complex):
+                raise Rejected("complex", str(e))
+            return out
+        if isinstance(e, sp.exp):
+            return math.exp(args[0])
+        if isinstance(e, sp.log):
+            return math.log(args[0])
+        if isinstance(e, sp.Abs):
+            return abs(args[0])
+        raise Rejected("unsupported", f"{e.func} in a constant")
+
+    def constant(self, value, positive=False):
+        symbol = constant_symbol(f"_f{self._fresh}", positive=positive and value > 0)
+        self._fresh += 1
+        self.values[symbol] = value
+        return symbol
+
+    # --- folding ----------------------------------------------------------------------------------------------
+    def fold(self, e):
+        if e == R or e.is_Number or e in self.values:
+            if e in BAD_ATOMS:
+                raise Rejected("division_by_zero", "a constant is infinite or undefined")
+            return e
+        if not self.has_variable(e):
+            return self.constant(self.value(e))
+        if is_neighbour_sum(e):
+            return NS(self.fold(e.args[0]))
+        return self.rebuild(e, [self.fold(a) for a in e.args])
+
+    def rebuild(self, e, args):
+        if e.is_Add:
+            out = self.fold_add(args)
+        elif e.is_Mul:
+            out = self.fold_mul(args)
+        elif e.is_Pow:
+            out = self.fold_pow(*args)
+        elif isinstance(e, sp.exp):
+            out = self.fold_exponential(sp.E, args[0])
+        else:
+            out = e.func(*args)
+        if out.has(*BAD_ATOMS):
+            raise Rejected("division_by_zero", str(out))
+        return out
+
+    def fold_add(self, args):
+        groups = {}
+        for term in (t for a in args for t in sp.Add.make_args(a)):
+            coefficient, rest = self.split(term)
+            groups.setdefault(rest, []).append(coefficient)
+        terms = []
+        for rest, coefficients in groups.items():
+            total = sp.Add(*coefficients)
+            if total.free_symbols:
+                total = self.constant(self.value(total))
+            elif total == 0:
+                continue
+            terms.append(total * rest)
+        return sp.Add(*terms)
+
+    def fold_mul(self, args):
+        constant, powers = [], {}
+        for factor in (f for a in args for f in sp.Mul.make_args(a)):
+            if not self.has_variable(factor):
+                constant.append(factor)
+                continue
+            base, exponent = (factor.base, factor.exp) if factor.is_Pow else (factor, sp.Integer(1))
+            powers.setdefault(base, []).append(exponent)
+        coefficient = sp.Mul(*constant)
+        if coefficient.free_symbols:
+            coefficient = self.constant(self.value(coefficient))
+        factors = []
+        for base, exponents in powers.items():
+            exponent = exponents[0] if len(exponents) == 1 else self.fold(sp.Add(*exponents))
+            factors.append(base if exponent == 1 else self.fold_pow(base, exponent))
+        if coefficient == 0:
+            return sp.Integer(0)
+        if coefficient.free_symbols and len(factors) == 1 and factors[0].is_Add:
+            # c (x + y) -> c1 x + c2 y: each term gets its own constant, so every constant occurs once
+            scale = self.values[coefficient]
+            return self.fold_add([self.fold_mul([self.constant(scale), t]) for t in factors[0].args])
+        return coefficient * sp.Mul(*factors)
+
+    def fold_pow(self, base, exponent):
+        if base.is_Mul and not exponent.is_Integer and not self.has_variable(exponent):
+            coefficient, rest = self.split(base)
+            if coefficient != 1 and self.value(coefficient) > 0:
+                # (k x)**e = k**e x**e for k > 0: the constant moves out, where it can become a linear coefficient
+                scale = self.value(coefficient) ** self.value(exponent)
+                return self.fold_mul([self.constant(scale), self.fold_pow(rest, exponent)])
+        out = base**exponent
+        if out.has(*BAD_ATOMS):
+            raise Rejected("division_by_zero", f"({base})**({exponent})")
+        if out.is_Pow and not self.has_variable(out.base) and self.has_variable(out.exp):
+            return self.fold_exponential(out.base, out.exp)
+        if out.is_Mul:  # sympy distributed an integer power over a product: merge its constant factors
+            return self.fold_mul(out.args)
+        if out.is_Pow and out.exp != exponent and not self.has_variable(out.exp) and out.exp.free_symbols:
+            # sympy merged nested powers, (r**5)**c -> r**(5 c): the new exponent is one constant again
+            return out.base ** self.fold(out.exp)
+        return out
+
+    def fold_exponential(self, base, exponent):
+        """c**(k x) -> (c**k)**x and exp(k x) -> (e**k)**x when c or k is a fitted constant: one constant base,
+        so that equal exponentials get one canonical form."""
+        value = self.value(base) if base is not sp.E else math.e
+        if not value > 0:
+            return base**exponent
+        shift = sp.Add(*(t for t in sp.Add.make_args(exponent) if not self.has_variable(t)))
+        if shift != 0 and (shift.free_symbols or base.free_symbols):
+            # c**(k + x) = c**k c**x: the constant factor can become a linear coefficient
+            scale = self.constant(value ** self.value(shift))
+            return self.fold_mul([scale, self.fold_exponential(base, self.fold(exponent - shift))])
+        coefficient, rest = self.split(exponent)
+        if coefficient == 1 or not (coefficient.free_symbols or base.free_symbols):
+            return base**exponent
+        return self.constant(value ** self.value(coefficient), positive=True) ** rest
+
+    # --- neighbour sums are linear ----------------------------------------------------------------------------
+    def linearize(self, e):
+        if is_neighbour_sum(e):
+            parts = []
+            for term in sp.Add.make_args(e.args[0]):
+                coefficient, rest = self.split(term)
+                parts.append(coefficient * NS(rest))
+            return self.fold_add(parts)
+        if not e.args or not e.has(NS):
+            return e
+        return self.rebuild(e, [self.linearize(a) for a in e.args])
+
+
+# --- canonical naming -------------------------------------------------------------------------------------------
+def structure_key(e, constants, memo=None):
+    """A string that is equal for expressions equal up to the values and names of their constants."""
+    memo = {} if memo is None else memo
+    hit = memo.get(e)
+    if hit is not None:
+        return hit
+    if e in constants:
+        key = "C"
+    elif e.is_Symbol or e.is_Number:
+        key = str(e)
+    else:
+        children = [structure_key(a, constants, memo) for a in e.args]
+        if e.is_Add or e.is_Mul:
+            children.sort()
+        name = "NS" if is_neighbour_sum(e) else type(e).__name__
+        key = f"{name}({','.join(children)})"
+    memo[e] = key
+    return key
+
+
+def _ordered_constants(e, constants, memo, seen):
+    """Constants in order of a traversal whose children are sorted by structure key."""
+    if e in constants:
+        if e not in seen:
+            seen.append(e)
+        return
+    args = e.args
+    if e.is_Add or e.is_Mul:
+        args = sorted(args, key=lambda a: structure_key(a, constants, memo))
+    for a in args:
+        _ordered_constants(a, constants, memo, seen)
+
+
+def _name_canonically(terms, values):
+    constants = set(values)
+    memo = {}
+    ordered_terms = sorted(terms, key=lambda t: structure_key(t, constants, memo))
+    seen = []
+    for term in ordered_terms:
+        _ordered_constants(term, constants, memo, seen)
+    names = {old: constant_symbol(f"c{i}", positive=old.is_positive) for i, old in enumerate(seen)}
+    linear = tuple(sp.Symbol(f"a{m}", real=True) for m in range(len(ordered_terms)))
+    renamed = [t.xreplace(names) for t in ordered_terms]
+
+    neighbour_sums = []
+    for term in renamed:
+        for ns in sorted(term.atoms(sp.core.function.AppliedUndef), key=str):
+            if is_neighbour_sum(ns) and ns not in neighbour_sums:
+                neighbour_sums.append(ns)
+    new_constants = set(names.values())
+    neighbour_sums.sort(key=lambda ns: structure_key(ns, new_constants))
+    rho = {ns: rho_symbol(k) for k, ns in enumerate(neighbour_sums)}
+    energy = sp.Add(*(a * t for a, t in zip(linear, renamed)))
+    key_constants = new_constants | set(linear)
+    return Formula(
+        energy=energy,
+        densities=tuple(ns.args[0] for ns in neighbour_sums),
+        terms=tuple(t.xreplace(rho) for t in renamed),
+        linear=linear,
+        constants=tuple(names[old] for old in seen),
+        initial=np.array([values[old] for old in seen], dtype=float),
+        linear_initial=np.array([terms[t] if terms[t] != 0 else 1.0 for t in ordered_terms], dtype=float),
+        key=structure_key(energy, key_constants),
+        complexity=sum(1 for _ in sp.preorder_traversal(energy)),
+    )
+
+
+def floats_to_constants(expr):
+    """Give every Float of a written formula its own constant symbol: (expression, {symbol: value})."""
+    values = {}
+
+    def walk(e):
+        if isinstance(e, sp.Float):
+            symbol = constant_symbol(f"_p{len(values)}")
+            values[symbol] = float(e)
+            return symbol
+        if not e.args:
+            return e
+        return e.func(*(walk(a) for a in e.args))
+
+    return walk(expr), values

@@ -1,0 +1,142 @@
+"""Numeric programs: straight-line numpy code for sympy expressions, built without `exec` or a compiler.
+
+A candidate is evaluated many times (every step of its constant fit), on a radial grid for its pair functions and on
+every atom for its terms. Building a `Program` costs well under a millisecond: sympy's expression DAG is walked once,
+every distinct subexpression becomes one numpy operation (common subexpressions are computed once), and running it is
+a short loop of numpy calls. Non-finite results are left as NaN/inf for the caller to reject.
+
+`PotentialProgram` bundles what the evaluator needs for one `Formula`: each density g_k and its derivative on r, and
+each term T_m with its derivatives ∂T_m/∂rho_k.
+"""
+
+import operator
+from functools import reduce
+
+import numpy as np
+import sympy as sp
+
+from .canonical import Formula
+from .symbols import R, Rejected, rho_symbol
+
+
+def _sum(*xs):
+    return reduce(operator.add, xs)
+
+
+def _product(*xs):
+    return reduce(operator.mul, xs)
+
+
+def _power(exponent):
+    """A numpy function for x**exponent, with the common exact cases made fast."""
+    if exponent == 2:
+        return lambda x: x * x
+    if exponent == -1:
+        return lambda x: 1.0 / x
+    if exponent == -2:
+        return lambda x: 1.0 / (x * x)
+    if exponent == 0.5:
+        return np.sqrt
+    if exponent == -0.5:
+        return lambda x: 1.0 / np.sqrt(x)
+    return lambda x: np.power(x, exponent)
+
+
+FUNCTIONS = {sp.exp: np.exp, sp.log: np.log, sp.Abs: np.abs, sp.sign: np.sign}
+
+
+class Program:
+    """Evaluate `outputs` (sympy expressions) for array `inputs` (symbols) and scalar `params` (symbols)."""
+
+    def __init__(self, outputs, inputs, params):
+        self.n_inputs = len(inputs)
+        self.n_params = len(params)
+        self._slots = {s: k for k, s in enumerate([*inputs, *params])}
+        self._numbers = []  # (slot, value)
+        self._code = []  # (function, argument slots, output slot)
+        self._outputs = [self._emit(e) for e in outputs]
+        self.n_slots = len(self._slots)
+
+    def _new_slot(self, e):
+        slot = len(self._slots)
+        self._slots[e] = slot
+        return slot
+
+    def _emit(self, e):
+        slot = self._slots.get(e)
+        if slot is not None:
+            return slot
+        if e.is_Number:
+            if not e.is_real or not e.is_finite:
+                raise Rejected("non_finite", str(e))
+            slot = self._new_slot(e)
+            self._numbers.append((slot, float(e)))
+            return slot
+        if e.is_Symbol:
+            raise Rejected("unsupported", f"unknown symbol {e}")
+        if e.is_Pow and e.exp.is_Number:
+            function, args = _power(float(e.exp)), [self._emit(e.base)]
+        elif e.is_Pow:
+            function, args = np.power, [self._emit(e.base), self._emit(e.exp)]
+        elif e.is_Add:
+            function, args = _sum, [self._emit(a) for a in e.args]
+        elif e.is_Mul:
+            function, args = _product, [self._emit(a) for a in e.args]
+        elif e.func in FUNCTIONS:
+            function, args = FUNCTIONS[e.func], [self._emit(e.args[0])]
+        else:
+            raise Rejected("unsupported", f"{e.func} cannot be evaluated")
+        slot = self._new_slot(e)
+        self._code.append((function, args, slot))
+        return slot
+
+    def __call__(self, inputs, params):
+        """Return a list of arrays, one per output, each broadcast to the shape of the first input."""
+        registers = [None] * self.n_slots
+        registers[: self.n_inputs] = inputs
+        registers[self.n_inputs : self.n_inputs + self.n_params] = [np.float64(p) for p in params]
+        for slot, value in self._numbers:
+            registers[slot] = np.float64(value)
+        with np.errstate(all="ignore"):
+            for function, args, slot in self._code:
+                registers[slot] = function(*[registers[a] for a in args])
+        shape = np.shape(inputs[0])
+        return [np.broadcast_to(registers[s], shape) for s in self._outputs]
+
+
+class PotentialProgram:
+    """Densities g_k(r), g_k'(r) and terms T_m(rho), ∂T_m/∂rho_k of one formula, as numeric programs."""
+
+    def __init__(self, formula: Formula):
+        self.formula = formula
+        self.n_densities = len(formula.densities)
+        self.n_terms = len(formula.terms)
+        params = formula.constants
+        self._density = Program(
+            [*formula.densities, *(sp.diff(g, R) for g in formula.densities)], [R], params
+        )
+        rho = [rho_symbol(k) for k in range(self.n_densities)]
+        self.dependencies = []  # (m, k) for every nonzero ∂T_m/∂rho_k
+        derivatives = []
+        for m, term in enumerate(formula.terms):
+            for k, symbol in enumerate(rho):
+                if term.has(symbol):
+                    self.dependencies.append((m, k))
+                    derivatives.append(sp.diff(term, symbol))
+        self._terms = Program([*formula.terms, *derivatives], rho, params)
+
+    def densities(self, r, constants):
+        """(g, g') as arrays of shape (K, len(r))."""
+        out = self._density([r], constants)
+        k = self.n_densities
+        return np.array(out[:k]), np.array(out[k:])
+
+    def terms(self, rho, constants):
+        """rho: (K, n_atoms). Returns T (M, n_atoms) and ∂T/∂rho (M, K, n_atoms), zero where T_m ignores rho_k."""
+        out = self._terms(list(rho), constants)
+        m = self.n_terms
+        values = np.array(out[:m])
+        slopes = np.zeros((m, self.n_densities, rho.shape[1]))
+        for (term, k), derivative in zip(self.dependencies, out[m:]):
+            slopes[term, k] = derivative
+        return values, slopes

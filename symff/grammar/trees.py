@@ -1,0 +1,258 @@
+"""Typed expression trees of a grammar: random generation and variation, all driven by an explicit random.Random.
+
+Trees are DEAP `PrimitiveTree`s (prefix lists of `Primitive` and `Terminal` nodes) over a `PrimitiveSetTyped` built
+from a grammar, so every tree is well typed: its root is an Atom expression, and every Pair expression sits inside a
+neighbour sum. DEAP's own generators and operators draw from the global `random` module; these take a seeded
+`random.Random`, so that a run is reproducible from its seed.
+
+Depth follows DEAP: a single leaf has height 0.
+"""
+
+import math
+import random
+
+from deap import gp
+
+from .operators import OPERATORS, Atom, Base, Const, FixedExponent, IntExponent, Pair
+from .spec import Grammar
+
+BASE_RANGE = (0.05, 0.95)
+INTERNAL_NODE_BIAS = 0.9  # Koza: crossover and mutation points are internal nodes 90 % of the time
+MAX_TRIES = 20
+
+
+class TreeGrammar:
+    """A grammar made operational: the DEAP primitive set, and generation and variation of its trees."""
+
+    def __init__(self, grammar: Grammar):
+        self.grammar = grammar
+        self.pset = gp.PrimitiveSetTyped(grammar.name, [], Atom)
+        self.primitives = {Pair: [], Atom: []}  # ret type -> [(Primitive, weight)]
+        for level, level_type in (("pair", Pair), ("atom", Atom)):
+            for name, weight in grammar.operators(level).items():
+                op = OPERATORS[(level, name)]
+                prim = gp.Primitive(f"{level}_{name}", op.args, op.ret)
+                self.pset._add(prim)
+                self.pset.context[prim.name] = None  # trees are never compiled to Python
+                self.pset.prims_count += 1
+                self.primitives[level_type].append((prim, weight))
+        self.leaf_weights = {
+            Pair: sum(grammar.pair_terminals.values()),
+            Atom: sum(grammar.atom_terminals.values()),
+        }
+        self.min_height = self._min_heights()
+        if self.min_height[Atom] > grammar.max_depth:
+            raise ValueError(f"grammar {grammar.name}: no tree fits in max_depth {grammar.max_depth}")
+
+    # --- leaves -------------------------------------------------------------------------------------------------
+    def has_leaves(self, ret):
+        return ret not in (Pair, Atom) or self.leaf_weights[ret] > 0
+
+    def leaf(self, ret, rng: random.Random) -> gp.Terminal:
+        g = self.grammar
+        if ret is IntExponent:
+            return gp.Terminal(rng.choice(g.integer_exponents), False, IntExponent)
+        if ret is FixedExponent:
+            return gp.Terminal(rng.choice(g.fixed_exponents), False, FixedExponent)
+        if ret is Base:
+            return gp.Terminal(round(rng.uniform(*BASE_RANGE), 4), False, Base)
+        if ret is Const:
+            return gp.Terminal(round(rng.uniform(*g.constants), 4), False, Const)
+        terminals = g.terminals("pair" if ret is Pair else "atom")
+        name = _weighted_choice(rng, list(terminals.items()))
+        if name == "r":
+            return gp.Terminal("r", True, Pair)
+        return gp.Terminal(round(rng.uniform(*g.constants), 4), False, ret)
+
+    # --- generation -----------------------------------------------------------------------------------------------
+    def _min_heights(self):
+        heights = {t: 0 for t in (Const, Base, IntExponent, FixedExponent)}
+        heights.update({t: (0 if self.leaf_weights[t] > 0 else math.inf) for t in (Pair, Atom)})
+        changed = True
+        while changed:
+            changed = False
+            for ret, prims in self.primitives.items():
+                for prim, _ in prims:
+                    h = 1 + max(heights[a] for a in prim.args)
+                    if h < heights[ret]:
+                        heights[ret], changed = h, True
+        return heights
+
+    def generate(self, rng: random.Random, ret=Atom, depth=None, method=None) -> list:
+        """A random tree of type `ret` and height at most `depth`: 'full' trees fill every branch, 'grow' trees
+        stop at leaves at random (ramped half-and-half when `method` is None)."""
+        if depth is None:
+            depth = rng.randint(*self.grammar.init_depth)
+        depth = max(depth, self.min_height[ret])
+        method = method or rng.choice(("full", "grow"))
+        nodes = []
+        self._grow(rng, ret, depth, method, nodes)
+        return nodes
+
+    def _grow(self, rng, ret, depth, method, nodes):
+        prims = [(p, w) for p, w in self.primitives.get(ret, []) if 1 + max(self.min_height[a] for a in p.args) <= depth]
+        if not prims or (self.has_leaves(ret) and self._stop(rng, ret, method)):
+            nodes.append(self.leaf(ret, rng))
+            return
+        prim = _weighted_choice(rng, prims)
+        nodes.append(prim)
+        for arg in prim.args:
+            self._grow(rng, arg, depth - 1, method, nodes)
+
+    def _stop(self, rng, ret, method):
+        if method == "full":
+            return False
+        total_prims = sum(w for _, w in self.primitives[ret])
+        return rng.random() < self.leaf_weights[ret] / (self.leaf_weights[ret] + total_prims)
+
+    def random_tree(self, rng: random.Random) -> gp.PrimitiveTree:
+        """A random valid tree within the grammar's size limit."""
+        for _ in range(MAX_TRIES * 5):
+            nodes = self.generate(rng)
+            if len(nodes) <= self.grammar.max_size:
+                return gp.PrimitiveTree(nodes)
+        return gp.PrimitiveTree(self.generate(rng, depth=self.min_height[Atom]))
+
+    # --- variation ------------------------------------------------------------------------------------------------
+    def fits(self, nodes) -> bool:
+        return len(nodes) <= self.grammar.max_size and height(nodes) <= self.grammar.max_depth
+
+    def crossover(self, rng, first, second):
+        """Swap a subtree of `first` with one of the same type from `second`; returns two new trees."""
+        for _ in range(MAX_TRIES):
+            i = _pick_node(rng, first)
+            ret = first[i].ret
+            matches = [k for k, node in enumerate(second) if node.ret is ret]
+            if not matches:
+                continue
+            k = rng.choice(matches)
+            a, b = _subtree(first, i), _subtree(second, k)
+            child1 = first[: a.start] + second[b] + first[a.stop :]
+            child2 = second[: b.start] + first[a] + second[b.stop :]
+            if self.fits(child1) and self.fits(child2):
+                return gp.PrimitiveTree(child1), gp.PrimitiveTree(child2)
+        return gp.PrimitiveTree(first), gp.PrimitiveTree(second)
+
+    def mutate_subtree(self, rng, tree):
+        """Replace a random subtree by a new random one of the same type."""
+        depths = node_depths(tree)
+        for _ in range(MAX_TRIES):
+            i = _pick_node(rng, tree)
+            room = self.grammar.max_depth - depths[i]
+            depth = rng.randint(0, max(0, min(3, room)))
+            if depth < self.min_height[tree[i].ret]:
+                continue
+            s = _subtree(tree, i)
+            child = tree[: s.start] + self.generate(rng, tree[i].ret, depth, "grow") + tree[s.stop :]
+            if self.fits(child):
+                return gp.PrimitiveTree(child)
+        return gp.PrimitiveTree(tree)
+
+    def mutate_point(self, rng, tree):
+        """Change one node in place: another operator of the same signature, or another leaf of the same type.
+        Constants are perturbed rather than redrawn, and integer exponents move by one step half of the time."""
+        i = rng.randrange(len(tree))
+        node = tree[i]
+        child = list(tree)
+        if isinstance(node, gp.Primitive):
+            same = [(p, w) for p, w in self.primitives[node.ret] if p.args == node.args and p.name != node.name]
+            if not same:
+                return self.mutate_subtree(rng, tree)
+            child[i] = _weighted_choice(rng, same)
+        elif node.ret is IntExponent and rng.random() < 0.5:
+            allowed = self.grammar.integer_exponents
+            step = node.value + rng.choice((-1, 1))
+            child[i] = gp.Terminal(step if step in allowed else rng.choice(allowed), False, IntExponent)
+        elif isinstance(node.value, float):
+            value = node.value * math.exp(rng.gauss(0.0, 0.5)) if rng.random() < 0.7 else None
+            if value is None or (node.ret is Base and not 0 < value < 1):
+                child[i] = self.leaf(node.ret, rng)
+            else:
+                child[i] = gp.Terminal(round(value, 4), False, node.ret)
+        else:
+            child[i] = self.leaf(node.ret, rng)
+        return gp.PrimitiveTree(child)
+
+    def mutate_shrink(self, rng, tree):
+        """Replace a subtree by one of its own subtrees of the same type (fights bloat)."""
+        candidates = []
+        for i, node in enumerate(tree):
+            if isinstance(node, gp.Primitive):
+                s = _subtree(tree, i)
+                inner = [k for k in range(s.start + 1, s.stop) if tree[k].ret is node.ret]
+                candidates.extend((i, k) for k in inner)
+        if not candidates:
+            return self.mutate_point(rng, tree)
+        i, k = rng.choice(candidates)
+        s, inner = _subtree(tree, i), _subtree(tree, k)
+        return gp.PrimitiveTree(tree[: s.start] + tree[inner] + tree[s.stop :])
+
+    def mutate_add_term(self, rng, tree):
+        """Add a new random term at the root: E_i -> E_i + T (how sums of neighbour sums grow)."""
+        adds = [p for p, _ in self.primitives[Atom] if p.name == "atom_add"]
+        if not adds:
+            return self.mutate_subtree(rng, tree)
+        depth = rng.randint(self.min_height[Atom], max(self.min_height[Atom], min(4, self.grammar.max_depth - 1)))
+        child = [adds[0], *tree, *self.generate(rng, Atom, depth, "grow")]
+        return gp.PrimitiveTree(child) if self.fits(child) else self.mutate_shrink(rng, tree)
+
+
+def height(nodes) -> int:
+    """Height of a prefix tree (a leaf has height 0)."""
+    stack, best = [0], 0
+    for node in nodes:
+        depth = stack.pop()
+        best = max(best, depth)
+        stack.extend([depth + 1] * node.arity)
+    return best
+
+
+def node_depths(nodes) -> list:
+    """Depth of every node (the root has depth 0)."""
+    depths, stack = [], [0]
+    for node in nodes:
+        depth = stack.pop()
+        depths.append(depth)
+        stack.extend([depth + 1] * node.arity)
+    return depths
+
+
+def _subtree(nodes, begin) -> slice:
+    end, total = begin + 1, nodes[begin].arity
+    while total > 0:
+        total += nodes[end].arity - 1
+        end += 1
+    return slice(begin, end)
+
+
+def _pick_node(rng, nodes):
+    internal = [i for i, n in enumerate(nodes) if n.arity > 0]
+    if internal and rng.random() < INTERNAL_NODE_BIAS:
+        return rng.choice(internal)
+    return rng.randrange(len(nodes))
+
+
+def _weighted_choice(rng, items):
+    total = sum(w for _, w in items)
+    x = rng.random() * total
+    for item, weight in items:
+        x -= weight
+        if x < 0:
+            return item
+    return items[-1][0]
+
+
+def leaf_kind(node) -> str:
+    """What a leaf stands for: 'r', 'const' (fitted), 'base' (fitted, base of c**x), 'int' or 'fixed' (exponents)."""
+    if node.ret is IntExponent:
+        return "int"
+    if node.ret is FixedExponent:
+        return "fixed"
+    if node.ret is Base:
+        return "base"
+    if node.value == "r":
+        return "r"
+    return "const"
+
+
+__all__ = ["TreeGrammar", "height", "leaf_kind", "node_depths"]

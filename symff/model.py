@@ -1,0 +1,202 @@
+"""A fitted potential and its model file (DESIGN.md, contract `symff-model/1`).
+
+A `Model` is a canonical `Formula` with values for all its constants, the per-element reference energies, the
+elements and the cutoff. Its model file is JSON whose `"energy"` is the per-atom energy as a string that
+`sympy.sympify` parses, with the symbol `r`, the function `NS` and every number inlined, e.g.
+`"0.3*NS(r**(-12)) - 0.6*NS(r**(-6))"`. Reading a model file parses that string back into the same canonical form,
+so a model file written by hand works too.
+"""
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from . import __version__
+from .cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from .errors import ModelError
+from .expr.canonical import Formula, canonicalize, floats_to_constants
+from .expr.program import PotentialProgram
+from .expr.symbols import NS, R, Rejected
+
+FORMAT = "symff-model/1"
+# Names sympify would read as sympy objects (E = 2.718..., I = sqrt(-1), ...): in a formula they are constants.
+SYMPY_NAMES = ("E", "I", "N", "O", "Q", "S")
+
+
+@dataclass(eq=False)
+class Model:
+    formula: Formula
+    constants: np.ndarray
+    linear: np.ndarray
+    elements: tuple
+    reference_energy: dict  # element -> eV
+    r_in: float = DEFAULT_INNER
+    r_out: float = DEFAULT_OUTER
+    errors: dict = field(default_factory=dict)  # {"train": {...}, "test": {...}}
+    metadata: dict = field(default_factory=dict)  # provenance, loss, ...
+
+    @cached_property
+    def program(self):
+        return PotentialProgram(self.formula)
+
+    @property
+    def complexity(self):
+        return self.formula.complexity
+
+    def expression(self, digits=17):
+        """The per-atom energy with numbers in place of constants (17 digits: floats survive a round trip)."""
+        subs = dict(zip(self.formula.constants, self.constants)) | dict(zip(self.formula.linear, self.linear))
+        return self.formula.energy.xreplace({s: sp.Float(float(v), digits) for s, v in subs.items()})
+
+    def energy_string(self, digits=17):
+        return str(self.expression(digits))
+
+    def latex(self, digits=4):
+        return sp.latex(self.expression(digits))
+
+    def reference_for(self, elements):
+        """Reference energies in the order of `elements`; an element the model does not cover is an error."""
+        missing = [e for e in elements if e not in self.reference_energy]
+        if missing:
+            raise ModelError(f"the model covers {', '.join(self.elements)}, not {', '.join(missing)}")
+        return np.array([self.reference_energy[e] for e in elements])
+
+    # --- model files ----------------------------------------------------------------------------------------------
+    def to_dict(self):
+        return {
+            "format": FORMAT,
+            "elements": list(self.elements),
+            "cutoff": {"inner": self.r_in, "outer": self.r_out},
+            "energy": self.energy_string(),
+            "reference_energy": {e: float(v) for e, v in self.reference_energy.items()},
+            "complexity": int(self.complexity),
+            "errors": self.errors,
+            "formula": {"text": self.energy_string(6), "latex": self.latex()},
+            "symff_version": self.metadata.get("symff_version", __version__),
+            **{k: v for k, v in self.metadata.items() if k != "symff_version"},
+        }
+
+    def save(self, path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(_finite(self.to_dict()), indent=2) + "\n")
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def from_dict(cls, data, source="model"):
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ModelError(f"{source}: not a symff model file (expected \"format\": \"{FORMAT}\")")
+        for key in ("elements", "energy", "reference_energy"):
+            if key not in data:
+                raise ModelError(f"{source}: the model file has no \"{key}\"")
+        cutoff = data.get("cutoff", {})
+        try:
+            r_in = float(cutoff.get("inner", DEFAULT_INNER))
+            r_out = float(cutoff.get("outer", DEFAULT_OUTER))
+        except (TypeError, ValueError):
+            raise ModelError(f"{source}: \"cutoff\" must hold numbers \"inner\" and \"outer\"") from None
+        if not 0 < r_in < r_out:
+            raise ModelError(f"{source}: the cutoff must satisfy 0 < inner < outer, got {r_in} and {r_out}")
+        model = cls.from_expression(data["energy"], data["elements"], data["reference_energy"], r_in, r_out, source)
+        model.errors = data.get("errors", {})
+        known = {"format", "elements", "cutoff", "energy", "reference_energy", "complexity", "errors", "formula"}
+        model.metadata = {k: v for k, v in data.items() if k not in known}
+        return model
+
+    @classmethod
+    def from_expression(cls, text, elements, reference_energy, r_in=DEFAULT_INNER, r_out=DEFAULT_OUTER,
+                        source="model"):
+        """A model from an energy string with numbers inlined, e.g. "NS(2.0*(r**-12 - r**-6))"."""
+        formula, _ = parse_formula(text, source, numbers_are_constants=True)
+        elements = tuple(elements)
+        if isinstance(reference_energy, dict):
+            reference = {str(k): float(v) for k, v in reference_energy.items()}
+        else:
+            reference = dict(zip(elements, map(float, reference_energy)))
+        return cls(formula, formula.initial.copy(), formula.linear_initial.copy(), elements, reference, r_in, r_out)
+
+    @classmethod
+    def load(cls, path):
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ModelError(f"{path}: no such model file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{path}: not a readable JSON model file: {exc}") from None
+        return cls.from_dict(data, str(path))
+
+
+def parse_formula(text, source="formula", numbers_are_constants=False):
+    """Parse a formula in the model-file syntax into its canonical form.
+
+    With `numbers_are_constants`, every float becomes a constant with that value (a model file). Otherwise free
+    symbols other than r are the constants (a form to fit, e.g. "NS(A*r**-12 + B*r**-6)"), starting at 1.
+    Returns (formula, names of the free symbols in canonical order).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ModelError(f"{source}: the energy must be a non-empty formula string")
+    try:
+        expr = sp.sympify(text, locals={"NS": NS, "r": R, **{n: sp.Symbol(n) for n in SYMPY_NAMES}})
+    except (sp.SympifyError, SyntaxError, TypeError, ValueError) as exc:
+        raise ModelError(f"{source}: cannot parse the formula {text!r}: {exc}") from None
+    if not isinstance(expr, sp.Expr):
+        raise ModelError(f"{source}: the formula {text!r} is not an expression")
+    _check_neighbour_sums(expr, text, source)
+    if numbers_are_constants:
+        expr, values = floats_to_constants(expr)
+    else:
+        values = {}
+    free = sorted((s for s in expr.free_symbols if s != R and s not in values), key=str)
+    real = {s: sp.Symbol(s.name, real=True) for s in free}
+    expr = expr.xreplace(real)
+    values |= {real[s]: 1.0 for s in free}
+    try:
+        formula = canonicalize(expr, values)
+    except Rejected as exc:
+        raise ModelError(f"{source}: the formula {text!r} is not a usable potential ({exc})") from None
+    return formula, [s.name for s in free]
+
+
+def _check_neighbour_sums(expr, text, source):
+    for call in expr.atoms(sp.core.function.AppliedUndef):
+        if call.func != NS or len(call.args) != 1:
+            raise ModelError(f"{source}: unknown function {call.func} in {text!r}: only NS(g(r)) is known")
+        if call.args[0].has(NS):
+            raise ModelError(f"{source}: neighbour sums cannot be nested in {text!r}")
+    if R in _outside_neighbour_sums(expr):
+        raise ModelError(f"{source}: r appears outside a neighbour sum in {text!r}: write pair terms as NS(g(r))")
+    functions = {type(f) for f in expr.atoms(sp.Function) if not isinstance(f, sp.core.function.AppliedUndef)}
+    unsupported = functions - {sp.exp, sp.log, sp.Abs}
+    if unsupported:
+        names = ", ".join(sorted(f.__name__ for f in unsupported))
+        raise ModelError(f"{source}: unsupported function {names} in {text!r}")
+
+
+def _outside_neighbour_sums(expr):
+    if isinstance(expr, sp.core.function.AppliedUndef):
+        return set()
+    if expr == R:
+        return {R}
+    found = set()
+    for a in expr.args:
+        found |= _outside_neighbour_sums(a)
+    return found
+
+
+def _finite(obj):
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

@@ -1,0 +1,97 @@
+"""Rediscovery of known potentials: make data with a known formula, search, and check that it comes back.
+
+A front member counts as the known potential when its canonical form (symff.expr.canonical, built by sympy) is the
+true form's, and its constants are within a relative tolerance of the true ones. Canonical constants come in a fixed
+order, so the comparison is term by term. For Lennard-Jones inside a full-list neighbour sum,
+
+    E_i = NS(½·4ε[(σ/r)¹² − (σ/r)⁶]) = A NS(r⁻¹²) + B NS(r⁻⁶),   A = 2εσ¹²,  B = −2εσ⁶,
+
+so ε = B²/(2A) and σ = (−B/(2ε))^(1/6) are read off the fitted A and B and compared with the truth.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model import Model
+from .synthetic.generate import make_lj_dataset
+
+
+@dataclass
+class Recovery:
+    recovered: bool
+    index: int | None = None  # the front member that matches the true form
+    found: dict = field(default_factory=dict)  # constant -> value read off that member
+    truth: dict = field(default_factory=dict)
+    relative_error: dict = field(default_factory=dict)
+
+    def summary(self):
+        if self.index is None:
+            return "no front member has the true form"
+        parts = [f"{k} = {self.found[k]:.6g} (true {self.truth[k]:.6g}, {100 * self.relative_error[k]:.3g} %)"
+                 for k in self.truth]
+        return f"front member {self.index} has the true form: " + ", ".join(parts)
+
+
+def lennard_jones_form(epsilon, sigma):
+    """The true Lennard-Jones energy per atom as a model-file formula."""
+    return f"NS({2 * epsilon * sigma**12!r}*r**-12 + {-2 * epsilon * sigma**6!r}*r**-6)"
+
+
+def lennard_jones_recovery(models, epsilon, sigma, tolerance=0.005) -> Recovery:
+    """Is there a front member equal to Lennard-Jones with ε and σ within `tolerance`?"""
+    truth = {"epsilon": epsilon, "sigma": sigma}
+
+    def read_off(model):
+        a, b = _aligned_linear(model, lennard_jones_form(epsilon, sigma))
+        if not a > 0 > b:
+            return None
+        eps = b * b / (2 * a)
+        return {"epsilon": eps, "sigma": (-b / (2 * eps)) ** (1 / 6)}
+
+    return _recovery(models, lennard_jones_form(epsilon, sigma), truth, read_off, tolerance)
+
+
+def _aligned_linear(model, true_form):
+    """The model's term coefficients in the order of the true form's terms (same canonical form assumed)."""
+    true = Model.from_expression(true_form, ("X",), {"X": 0.0}).formula
+    position = {str(t): m for m, t in enumerate(model.formula.terms)}
+    return [model.linear[position[str(t)]] for t in true.terms]
+
+
+def _recovery(models, true_form, truth, read_off, tolerance):
+    key = Model.from_expression(true_form, ("X",), {"X": 0.0}).formula.key
+    best = Recovery(False, truth=truth)
+    for k, model in enumerate(models):
+        if model.formula.key != key:
+            continue
+        found = read_off(model)
+        if found is None:
+            continue
+        errors = {name: abs(found[name] / truth[name] - 1.0) for name in truth}
+        if best.index is None or max(errors.values()) < max(best.relative_error.values()):
+            ok = bool(np.all([e <= tolerance for e in errors.values()]))
+            best = Recovery(ok, k, found, truth, errors)
+    return best
+
+
+@dataclass(frozen=True)
+class Rediscovery:
+    """A known potential to rediscover: how to make its data, how to search, and how to check the front."""
+    description: str
+    make_data: Callable  # seed -> list of labelled ase.Atoms
+    search_settings: dict  # SearchConfig fields
+    check: Callable  # models -> Recovery
+
+
+LJ_EPSILON, LJ_SIGMA = 0.4093, 2.338  # Halicioglu & Pound 1975, Cu
+
+REDISCOVERIES = {
+    "lj": Rediscovery(
+        description=f"Lennard-Jones (ε = {LJ_EPSILON} eV, σ = {LJ_SIGMA} Å) × f_c(3, 5)",
+        make_data=lambda seed: make_lj_dataset(seed, epsilon=LJ_EPSILON, sigma=LJ_SIGMA),
+        search_settings={"grammar": "pair", "population": 100, "generations": 60, "target_loss": 1e-8},
+        check=lambda models: lennard_jones_recovery(models, LJ_EPSILON, LJ_SIGMA),
+    ),
+}

@@ -1,0 +1,110 @@
+"""The run directory a search writes, and reading it back.
+
+    RUN/config.json     the search settings, the data, the command line and the symff version
+    RUN/front.json      the front: one entry per member (complexity, loss, formula, errors, model file)
+    RUN/front.txt       the front as a table of plain-text formulas
+    RUN/front.tex       the front's formulas in LaTeX
+    RUN/models/K.json   one model file per front member, K = 0 for the simplest
+"""
+
+import json
+from pathlib import Path
+
+from . import __version__
+from .errors import ConfigError, ModelError
+from .model import Model, _finite
+
+RUN_FORMAT = "symff-run/1"
+
+
+def prepare_run_directory(path, force=False):
+    """Create RUN; an existing non-empty RUN is refused unless `force`, so no earlier result is overwritten."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path}: exists and is not a directory")
+    if path.exists() and any(path.iterdir()) and not force:
+        raise ConfigError(f"{path}: the run directory exists and is not empty; choose another --out or pass --force")
+    (path / "models").mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_json(path, data):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(_finite(data), indent=2) + "\n")
+    tmp.replace(path)
+
+
+def write_config(path, config, data, command):
+    _write_json(Path(path) / "config.json", {
+        "format": RUN_FORMAT, "symff_version": __version__, "command": command, "data": data,
+        "search": config.to_dict(),
+    })
+
+
+def write_front(path, models, search_summary):
+    path = Path(path)
+    for stale in (path / "models").glob("*.json"):
+        stale.unlink()
+    members = []
+    for k, model in enumerate(models):
+        model.save(path / "models" / f"{k}.json")
+        members.append({
+            "index": k,
+            "complexity": model.complexity,
+            "loss": model.metadata.get("loss"),
+            "energy": model.energy_string(),
+            "formula": model.energy_string(6),
+            "latex": model.latex(),
+            "errors": model.errors,
+            "model": f"models/{k}.json",
+        })
+    _write_json(path / "front.json", {"format": RUN_FORMAT, "symff_version": __version__, "members": members,
+                                      "search": search_summary})
+    (path / "front.txt").write_text(front_table(members) + "\n")
+    tex = [f"% symff front, {len(members)} members"]
+    tex += [f"% {m['index']}: complexity {m['complexity']}\nE_i = {m['latex']}" for m in members]
+    (path / "front.tex").write_text("\n".join(tex) + "\n")
+
+
+def read_front(path):
+    path = Path(path)
+    try:
+        data = json.loads((path / "front.json").read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{path}: not a run directory (no front.json)") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path / 'front.json'}: unreadable: {exc}") from None
+    if data.get("format") != RUN_FORMAT:
+        raise ModelError(f"{path / 'front.json'}: not a symff run (expected \"format\": \"{RUN_FORMAT}\")")
+    return data
+
+
+def load_run_model(path, index=None):
+    """Front member `index` of the run at `path`; None: the most accurate (the last) member."""
+    members = read_front(path)["members"]
+    if not members:
+        raise ModelError(f"{path}: the front is empty")
+    index = len(members) - 1 if index is None else index
+    if not 0 <= index < len(members):
+        raise ModelError(f"{path}: no front member {index} (the front has {len(members)}: 0..{len(members) - 1})")
+    return Model.load(Path(path) / members[index]["model"])
+
+
+def front_table(members):
+    rows = [("K", "complexity", "train E MAE", "train F MAE", "test E MAE", "test F MAE", "formula")]
+    for m in members:
+        train, test = m["errors"].get("train", {}), m["errors"].get("test", {})
+        rows.append((
+            str(m["index"]), str(m["complexity"]),
+            _fmt(train.get("energy_mae_mev")), _fmt(train.get("force_mae")),
+            _fmt(test.get("energy_mae_mev")), _fmt(test.get("force_mae")),
+            m["formula"],
+        ))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
+    return "\n".join(lines) + "\n(energy errors in meV/atom, force errors in eV/Å)"
+
+
+def _fmt(x):
+    return "-" if x is None else f"{x:.4g}"

@@ -1,0 +1,1 @@
+"""The search: configuration, scoring of candidates, the Pareto archive and the NSGA-II engine."""

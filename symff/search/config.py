@@ -1,0 +1,57 @@
+"""Settings of a search, validated once, written into the run directory."""
+
+from dataclasses import asdict, dataclass, field
+
+from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from ..errors import ConfigError
+from ..evaluate.grid import DEFAULT_POINTS
+
+DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1}
+
+
+@dataclass
+class SearchConfig:
+    grammar: str = "eam"  # a shipped grammar's name, or a grammar file
+    r_in: float = DEFAULT_INNER
+    r_out: float = DEFAULT_OUTER
+    population: int = 200
+    generations: int = 100
+    time_limit: float | None = None  # seconds; the search stops at the first generation boundary after it
+    seed: int = 0
+    energy_weight: float = 1.0
+    force_weight: float = 1.0
+    stress_weight: float = 0.1
+    max_evaluations: int = 100  # passes over the data allowed to one constant fit
+    target_loss: float | None = None  # stop once a candidate's loss is at most this (and `patience` has passed)
+    patience: int = 3  # generations the simplest candidate at the target loss must hold before the search stops
+    grid_points: int = DEFAULT_POINTS
+    screen_fraction: float = 0.25  # share of the structures candidates are screened on first (0: no screening)
+    screen_evaluations: int = 30  # passes over the subset a screening fit may make
+    screen_slack: float = 2.0  # a screened candidate is fitted on all data if its loss <= slack x the best so far
+    variation: dict = field(default_factory=lambda: dict(DEFAULT_VARIATION))
+
+    def __post_init__(self):
+        checks = [
+            (self.r_in > 0 and self.r_out > self.r_in, f"the cutoff needs 0 < r_in < r_out, got {self.r_in}, {self.r_out}"),
+            (self.population >= 4, f"--population must be at least 4, got {self.population}"),
+            (self.generations >= 0, f"--generations must be at least 0, got {self.generations}"),
+            (self.time_limit is None or self.time_limit > 0, f"--time-limit must be positive, got {self.time_limit}"),
+            (self.max_evaluations >= 1, "max_evaluations must be at least 1"),
+            (self.patience >= 0, "patience must be at least 0"),
+            (0 <= self.screen_fraction < 1, f"screen_fraction must be in [0, 1), got {self.screen_fraction}"),
+            (self.screen_evaluations >= 1 and self.screen_slack >= 1, "screen_evaluations >= 1, screen_slack >= 1"),
+            (self.grid_points >= 64, "grid_points must be at least 64"),
+            (all(v >= 0 for v in self.variation.values()) and sum(self.variation.values()) > 0,
+             "variation probabilities must be non-negative and not all zero"),
+            (set(self.variation) <= set(DEFAULT_VARIATION),
+             f"unknown variation operators {sorted(set(self.variation) - set(DEFAULT_VARIATION))}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        for name in ("energy_weight", "force_weight", "stress_weight"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be non-negative")
+
+    def to_dict(self):
+        return asdict(self)

@@ -1,0 +1,229 @@
+"""The search: strongly typed genetic programming with NSGA-II selection on (loss, complexity).
+
+    population <- random trees (ramped half-and-half)
+    score every tree (canonical form -> cache -> fit constants)
+    repeat for each generation:
+        offspring <- crossover / mutation of parents chosen by binary tournament on (Pareto rank, crowding)
+        score the offspring
+        population <- NSGA-II selection from population + offspring, one individual per canonical form
+        archive <- best candidate at each complexity so far
+    until the generation count, the time limit or the target loss is reached
+
+Selection sees log10(loss), so crowding spreads the population over orders of magnitude of accuracy.
+All randomness comes from one random.Random seeded from the configuration.
+"""
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+
+from deap import base, gp, tools
+
+from ..evaluate.evaluator import Evaluator
+from ..fit.constants import PENALTY
+from ..fit.loss import LossWeights, Targets
+from ..grammar.spec import load_grammar
+from ..grammar.trees import TreeGrammar
+from ..neighbours import build_neighbours
+from .archive import ParetoArchive
+from .config import SearchConfig
+from .scoring import Scorer, Stage
+from .subset import screening_subset
+
+REJECTED = (math.log10(PENALTY) + 1.0, 1e9)
+SCREEN_TOLERANCE = 1e-4  # a screening fit stops once the loss changes by less than this, relatively
+
+
+class Fitness(base.Fitness):
+    weights = (-1.0, -1.0)  # minimize log10(loss) and complexity
+
+
+class Individual(gp.PrimitiveTree):
+    def __init__(self, content):
+        super().__init__(content)
+        self.fitness = Fitness()
+        self.candidate = None
+
+
+@dataclass
+class GenerationReport:
+    generation: int
+    elapsed: float
+    trees: int
+    cache_hits: int
+    fits: int
+    evaluations: int
+    rejected: dict
+    front: list  # [(complexity, loss)]
+    best_loss: float
+
+
+@dataclass
+class SearchResult:
+    config: SearchConfig
+    front: list  # Candidates, by complexity
+    generations: int
+    elapsed: float
+    stats: dict
+    history: list = field(default_factory=list)  # GenerationReports
+    stop_reason: str = ""
+
+
+class Search:
+    def __init__(self, config: SearchConfig, train, *, neighbours=None, progress=None):
+        self.config = config
+        self.train = train
+        self.grammar = TreeGrammar(load_grammar(config.grammar))
+        self.rng = random.Random(config.seed)
+        self.neighbours = neighbours or build_neighbours(train, config.r_out)
+        self.evaluator = Evaluator(train, self.neighbours, r_in=config.r_in, r_out=config.r_out,
+                                   grid_points=config.grid_points)
+        weights = LossWeights(config.energy_weight, config.force_weight, config.stress_weight)
+        self.targets = Targets(train, weights)
+        self.archive = ParetoArchive()
+        full = Stage(self.evaluator, self.targets, config.max_evaluations)
+        screen = None
+        subset = screening_subset(train, config.screen_fraction, config.seed)
+        if subset is not None:
+            sub = train.subset(subset)
+            sub_evaluator = Evaluator(sub, build_neighbours(sub, config.r_out), r_in=config.r_in, r_out=config.r_out,
+                                      grid_points=config.grid_points)
+            screen = Stage(sub_evaluator, Targets(sub, weights), config.screen_evaluations, SCREEN_TOLERANCE)
+        self.scorer = Scorer(full, screen, admit=self._admit)
+        self.progress = progress
+        self.history = []
+
+    # --- scoring ----------------------------------------------------------------------------------------------
+    def _admit(self, complexity, screened_loss):
+        """Could a candidate with this screened loss enter the front? (then it is fitted on all the data)"""
+        return screened_loss <= self.config.screen_slack * self.archive.best_loss_up_to(complexity)
+
+    def _score(self, individuals, generation):
+        for ind in individuals:
+            ind.candidate = self.scorer.score(ind, generation)
+            c = ind.candidate
+            ind.fitness.values = (math.log10(max(c.loss, 1e-300)), c.complexity) if c else REJECTED
+            self.archive.update([c])
+
+    # --- selection --------------------------------------------------------------------------------------------
+    def _survivors(self, pool, n):
+        """NSGA-II over distinct canonical forms; duplicates and rejected trees only fill empty places."""
+        seen, unique, spare = set(), [], []
+        for ind in pool:
+            key = ind.candidate.key if ind.candidate else None
+            if key is None or key in seen:
+                spare.append(ind)
+            else:
+                seen.add(key)
+                unique.append(ind)
+        chosen = tools.selNSGA2(unique, min(n, len(unique)))
+        return chosen + spare[: n - len(chosen)]
+
+    def _ranks(self, population):
+        ranks = {}
+        for rank, front in enumerate(tools.sortNondominated(population, len(population))):
+            tools.emo.assignCrowdingDist(front)
+            for ind in front:
+                ranks[id(ind)] = rank
+        return ranks
+
+    def _tournament(self, population, ranks):
+        a, b = self.rng.sample(population, 2)
+        key_a = (ranks[id(a)], -a.fitness.crowding_dist)
+        key_b = (ranks[id(b)], -b.fitness.crowding_dist)
+        return a if key_a <= key_b else b
+
+    # --- variation --------------------------------------------------------------------------------------------
+    def _offspring(self, population):
+        ranks = self._ranks(population)
+        ops = list(self.config.variation.items())
+        total = sum(w for _, w in ops)
+        tg, rng = self.grammar, self.rng
+        mutations = {"subtree": tg.mutate_subtree, "point": tg.mutate_point, "shrink": tg.mutate_shrink,
+                     "add_term": tg.mutate_add_term}
+        children = []
+        while len(children) < self.config.population:
+            x = rng.random() * total
+            for name, weight in ops:
+                x -= weight
+                if x < 0:
+                    break
+            if name == "crossover":
+                first, second = self._tournament(population, ranks), self._tournament(population, ranks)
+                children.extend(tg.crossover(rng, first, second))
+            else:
+                children.append(mutations[name](rng, self._tournament(population, ranks)))
+        return [Individual(c) for c in children[: self.config.population]]
+
+    # --- the loop ---------------------------------------------------------------------------------------------
+    def run(self) -> SearchResult:
+        config = self.config
+        start = time.perf_counter()
+        population = [Individual(self.grammar.random_tree(self.rng)) for _ in range(config.population)]
+        self._score(population, 0)
+        population = self._survivors(population, config.population)
+        self._report(0, start)
+        generation, reason = 0, "generations"
+        while True:
+            reason = self._stop_reason(generation, start)
+            if reason:
+                break
+            generation += 1
+            offspring = self._offspring(population)
+            self._score(offspring, generation)
+            population = self._survivors(population + offspring, config.population)
+            self._report(generation, start)
+        return SearchResult(
+            config=config,
+            front=self.archive.front(),
+            generations=generation,
+            elapsed=time.perf_counter() - start,
+            stats=vars(self.scorer.stats) | {"distinct_forms": len(self.scorer.cache)},
+            history=self.history,
+            stop_reason=reason,
+        )
+
+    def _stop_reason(self, generation, start):
+        config = self.config
+        if config.target_loss is not None and self._target_settled(generation):
+            return "target loss reached"
+        if generation >= config.generations:
+            return "generations"
+        if config.time_limit is not None and time.perf_counter() - start >= config.time_limit:
+            return "time limit"
+        return ""
+
+    def _target_settled(self, generation):
+        """The target loss is reached and the simplest member reaching it has not changed for `patience` generations
+        (complexity pressure gets that long to strip terms the data does not need)."""
+        def simplest(report):
+            return min((c for c, loss in report.front if loss <= self.config.target_loss), default=None)
+
+        now = simplest(self.history[-1])
+        if now is None:
+            return False
+        since = [simplest(r) for r in self.history[-(self.config.patience + 1):]]
+        return len(since) > self.config.patience and all(s == now for s in since)
+
+    def _report(self, generation, start):
+        s = self.scorer.stats
+        front = self.archive.front()
+        report = GenerationReport(
+            generation=generation,
+            elapsed=time.perf_counter() - start,
+            trees=s.trees,
+            cache_hits=s.cache_hits,
+            fits=s.fits,
+            evaluations=s.evaluations,
+            rejected=dict(s.rejected),
+            front=[(c.complexity, c.loss) for c in front],
+            best_loss=self.archive.best_loss(),
+        )
+        self.history.append(report)
+        if self.progress:
+            self.progress(report)
+
+
+def run_search(config: SearchConfig, train, *, neighbours=None, progress=None) -> SearchResult:
+    return Search(config, train, neighbours=neighbours, progress=progress).run()

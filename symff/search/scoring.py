@@ -1,0 +1,191 @@
+"""Scoring a candidate: canonical form, cache, constant fit, fitness.
+
+A `Candidate` is a canonical formula with fitted constants. The `Scorer` turns a tree into one: trees with the same
+canonical key share one fit (the cache), and trees that are not usable potentials are rejected and counted by kind.
+
+Scoring is hierarchical (the HOGA scheme of Hernandez et al. 2019): a candidate's constants are first fitted on a
+small subset of the data with a small budget (the *screen*); only a candidate that could enter the front (`admit`)
+is then fitted on all the data, starting from the screened constants. The others keep their screened loss, which is
+enough for selection to rank them, and never enter the archive.
+
+After a fit, constants that landed next to a simple number (an integer or a half) are tried as that exact number:
+if the refit loses nothing, the simpler formula replaces the candidate. That is how a fitted exponent of -6.0000001
+becomes r**-6, so that a formula the data determines exactly is written exactly.
+"""
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..expr.build import tree_to_sympy
+from ..expr.canonical import Formula, canonicalize
+from ..expr.program import PotentialProgram
+from ..expr.symbols import Rejected
+from ..fit.constants import PENALTY, Fit, fit_constants
+
+
+@dataclass(eq=False)
+class Candidate:
+    formula: Formula
+    fit: Fit
+    tree: str = ""  # the first tree that produced it, as text
+    generation: int = 0
+    full: bool = True  # fitted on all the data (False: screened on the subset only)
+
+    @property
+    def key(self):
+        return self.formula.key
+
+    @property
+    def complexity(self):
+        return self.formula.complexity
+
+    @property
+    def loss(self):
+        return self.fit.loss
+
+
+@dataclass
+class ScoreStats:
+    trees: int = 0  # trees scored
+    cache_hits: int = 0  # trees whose canonical form was already scored
+    fits: int = 0  # constant fits run on all the data
+    evaluations: int = 0  # passes over all the data
+    screen_fits: int = 0  # constant fits run on the screening subset
+    screen_evaluations: int = 0  # passes over the screening subset
+    screened_out: int = 0  # candidates the screen kept from a fit on all the data
+    rejected: dict = field(default_factory=dict)  # kind -> count
+
+    snapped: int = 0  # candidates whose constants were replaced by exact numbers
+
+    def reject(self, kind):
+        self.rejected[kind] = self.rejected.get(kind, 0) + 1
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Data to fit on: an evaluator, its targets and the number of passes a fit may make."""
+
+    evaluator: object
+    targets: object
+    max_evaluations: int
+    tolerance: float = 1e-10  # relative change at which a fit stops: a screen needs only a rough loss
+
+
+class Scorer:
+    def __init__(self, full: Stage, screen: Stage | None = None, admit=None):
+        self.full = full
+        self.screen = screen
+        self.admit = admit  # (complexity, screened loss) -> fit on all the data?
+        self.evaluator, self.targets, self.max_evaluations = full.evaluator, full.targets, full.max_evaluations
+        self.cache = {}  # key -> Candidate, or the kind of rejection
+        self.stats = ScoreStats()
+
+    def score(self, tree, generation=0):
+        """The candidate for `tree`, or None when it is rejected."""
+        self.stats.trees += 1
+        try:
+            formula = canonicalize(*tree_to_sympy(tree))
+        except Rejected as exc:
+            self.stats.reject(exc.kind)
+            return None
+        hit = self.cache.get(formula.key)
+        if hit is not None:
+            self.stats.cache_hits += 1
+            return hit if isinstance(hit, Candidate) else None
+        try:
+            program = PotentialProgram(formula)
+            start = formula.initial
+            if self.screen is not None and formula.constants:
+                screened = fit_constants(program, self.screen.evaluator, self.screen.targets, start,
+                                         max_evaluations=self.screen.max_evaluations, tolerance=self.screen.tolerance)
+                self.stats.screen_fits += 1
+                self.stats.screen_evaluations += screened.evaluations
+                if self.admit is not None and not self.admit(formula.complexity, screened.loss):
+                    self.stats.screened_out += 1
+                    candidate = Candidate(formula, screened, str(tree), generation, full=False)
+                    self.cache[formula.key] = candidate
+                    return candidate
+                start = screened.constants
+            fit = fit_constants(program, self.evaluator, self.targets, start, max_evaluations=self.max_evaluations)
+            self.stats.fits += 1
+            self.stats.evaluations += fit.evaluations
+            if not fit.loss < PENALTY:
+                raise Rejected("non_finite")
+        except Rejected as exc:
+            self.stats.reject(exc.kind)
+            self.cache[formula.key] = exc.kind
+            return None
+        candidate = Candidate(formula, fit, str(tree), generation)
+        for _ in range(MAX_SIMPLIFICATIONS):  # a simplification can open the way to another
+            simpler = self._snapped(candidate)
+            if simpler is candidate:
+                break
+            candidate = simpler
+        self.cache[formula.key] = candidate
+        return candidate
+
+    def _snapped(self, candidate):
+        """Try the candidate with near-simple constants made exact and useless terms dropped; keep it if the refit
+        loses nothing (Occam's razor, applied by the data)."""
+        formula, fit = candidate.formula, candidate.fit
+        exact = {c: n for c, n in ((c, simple_number(v)) for c, v in zip(formula.constants, fit.constants))
+                 if n is not None}
+        dropped = {formula.linear[m]: sp.Integer(0) for m in self._droppable_terms(formula, fit)}
+        if not exact and not dropped:
+            return candidate
+        values = {c: float(v) for c, v in zip(formula.constants, fit.constants) if c not in exact}
+        values |= {a: float(v) for a, v in zip(formula.linear, fit.linear) if a not in dropped}
+        try:
+            simpler = canonicalize(formula.energy.xreplace(exact | dropped), values)
+            held = self.cache.get(simpler.key)
+            if isinstance(held, Candidate) and held.full:
+                refit = held.fit
+            else:
+                refit = fit_constants(PotentialProgram(simpler), self.evaluator, self.targets, simpler.initial,
+                                      max_evaluations=self.max_evaluations)
+                self.stats.evaluations += refit.evaluations
+        except Rejected:
+            return candidate
+        if refit.loss > fit.loss * (1 + SNAP_TOLERANCE) + SNAP_ABSOLUTE:
+            return candidate
+        self.stats.snapped += 1
+        snapped = Candidate(simpler, refit, candidate.tree, candidate.generation)
+        self.cache.setdefault(simpler.key, snapped)
+        return snapped
+
+    def _droppable_terms(self, formula, fit):
+        """Terms whose removal, with the other coefficients re-solved, costs no loss (a cheap linear test)."""
+        if len(formula.terms) < 2:
+            return []
+        try:
+            basis = self.evaluator.basis(PotentialProgram(formula), fit.constants)
+        except Rejected:
+            return []
+        self.stats.evaluations += 1
+        droppable = []
+        for m in range(len(formula.terms)):
+            keep = [k for k in range(len(formula.terms)) if k != m and k not in droppable]
+            if not keep:
+                break
+            try:
+                _, _, residual = self.targets.solve(basis.select(keep))
+            except Rejected:
+                continue
+            if residual @ residual <= fit.loss * (1 + SNAP_TOLERANCE) + SNAP_ABSOLUTE:
+                droppable.append(m)
+        return droppable
+
+
+MAX_SIMPLIFICATIONS = 3
+SNAP_TOLERANCE = 1e-6  # relative loss a simplified formula may give up
+SNAP_ABSOLUTE = 1e-12  # absolute loss it may give up (a loss this small is numerical noise)
+SNAP_DISTANCE = 1e-3  # how close to a simple number a constant must be to be tried
+
+
+def simple_number(value):
+    """The integer or half within SNAP_DISTANCE of `value` (as an exact sympy number), or None."""
+    nearest = round(value * 2) / 2
+    if abs(value - nearest) <= SNAP_DISTANCE * max(1.0, abs(value)):
+        return sp.Rational(round(nearest * 2), 2)
+    return None

@@ -1,0 +1,39 @@
+"""Shared test helpers: labelled random structures and evaluation of a formula on them."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from symff.data import Dataset
+from symff.evaluate.evaluator import Evaluator
+from symff.neighbours import build_neighbours
+
+DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+needs_data = pytest.mark.skipif(not DATASETS.is_dir(), reason="../shared/datasets is absent")
+
+
+def labelled(atoms, energy=0.0):
+    atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=np.zeros((len(atoms), 3)))
+    return atoms
+
+
+def random_cell(rng, n_atoms, volume_per_atom=12.0, skew=0.3, shortest=1.8, symbol="Cu"):
+    """A random triclinic periodic cell with atoms no closer than `shortest` Å (small: the cutoff exceeds half of it)."""
+    for _ in range(1000):
+        lengths = (n_atoms * volume_per_atom) ** (1 / 3) * rng.uniform(0.8, 1.2, 3)
+        cell = np.diag(lengths) + skew * rng.uniform(-1, 1, (3, 3)) * lengths[:, None]
+        atoms = Atoms(symbol * n_atoms, scaled_positions=rng.random((n_atoms, 3)), cell=cell, pbc=True)
+        if n_atoms == 1 or atoms.get_all_distances(mic=True)[np.triu_indices(n_atoms, 1)].min() > shortest:
+            return labelled(atoms)
+    raise RuntimeError("no random cell found")
+
+
+def evaluate(atoms_list, program, constants, linear, *, r_in=3.0, r_out=5.0, exact=True, grid_points=4096):
+    """Total energies, forces and stresses of a formula on ASE structures (reference energy zero)."""
+    data = Dataset.from_atoms([labelled(a.copy()) for a in atoms_list], min_distance=None)
+    evaluator = Evaluator(data, build_neighbours(data, r_out), r_in=r_in, r_out=r_out, exact=exact,
+                          grid_points=grid_points)
+    return evaluator.predict(program, constants, linear, np.zeros(data.n_elements))

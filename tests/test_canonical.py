@@ -1,0 +1,102 @@
+"""Canonical forms: equal potentials get one key, constants fold, and compiled programs agree with sympy."""
+
+import random
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symff.errors import ModelError
+from symff.expr.build import tree_to_sympy
+from symff.expr.canonical import canonicalize
+from symff.expr.program import PotentialProgram
+from symff.expr.symbols import R, Rejected, rho_symbol
+from symff.grammar.spec import load_grammar
+from symff.grammar.trees import TreeGrammar
+from symff.model import parse_formula
+
+SAME_FORMS = [
+    ("NS(A*r**-12 + B*r**-6)", "NS(B/r**6) + NS(A*(1/r)**12)"),
+    ("NS(A*r**-12 + B*r**-6)", "A*NS(r**-12) - B*NS(-r**-6)"),
+    ("NS(A*r**-9) + B*sqrt(NS(r**-6))", "NS(A/r**9) + B*NS(C*r**-6)**(1/2)"),  # a factor inside sqrt folds
+    ("A*NS(B**r)", "A*NS(exp(-B*r))"),
+    ("A*NS(B**r)", "NS(A*exp(-B*(r - C)))"),
+    ("A*NS(B**r)", "A*NS(B**(C*r))"),
+    ("NS(A*r**-12)", "NS(A*r**-12) + C"),  # a constant per atom belongs to the reference energy
+]
+DIFFERENT_FORMS = [
+    ("NS(A*r**-12 + B*r**-6)", "NS(A*r**-12 + B*r**-7)"),
+    ("NS(A*r**-9) + B*sqrt(NS(r**-6))", "NS(A*r**-9) + B*NS(r**-6)**(1/3)"),
+    ("A*NS(r**-6)", "A*NS(r**-6)**2"),
+]
+
+
+@pytest.mark.parametrize("a, b", SAME_FORMS)
+def test_equal_potentials_have_one_canonical_form(a, b):
+    (fa, _), (fb, _) = parse_formula(a), parse_formula(b)
+    assert fa.key == fb.key
+    assert fa.complexity == fb.complexity
+
+
+@pytest.mark.parametrize("a, b", DIFFERENT_FORMS)
+def test_different_potentials_have_different_forms(a, b):
+    assert parse_formula(a)[0].key != parse_formula(b)[0].key
+
+
+def test_linear_coefficients_are_split_off_and_constants_kept():
+    formula, _ = parse_formula("NS(A*r**-9) + B*NS(C*r**D)**(1/2)")
+    assert len(formula.terms) == len(formula.linear) == 2
+    assert len(formula.constants) == 1  # D; C folds into B
+    assert formula.complexity < sp.count_ops(sp.sympify("NS(A*r**-9) + B*NS(C*r**D)**(1/2)"), visual=False) + 20
+
+
+def test_a_formula_without_positions_is_rejected():
+    with pytest.raises(ModelError, match="not a usable potential"):
+        parse_formula("A + B")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("NS(NS(r))", "nested"),
+    ("r**2 + NS(r)", "outside a neighbour sum"),
+    ("sin(NS(r))", "unsupported function"),
+    ("foo(r)", "unknown function"),
+    ("NS(r", "cannot parse"),
+    ("", "non-empty"),
+])
+def test_malformed_formulas_are_refused(text, message):
+    with pytest.raises(ModelError, match=message):
+        parse_formula(text, source="test")
+
+
+@pytest.mark.parametrize("name", ["pair", "eam"])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # lambdify's numpy code warns where both give NaN
+def test_programs_agree_with_sympy(name):
+    """The straight-line numpy programs (densities, terms and their derivatives) against sympy.lambdify."""
+    trees, rng = TreeGrammar(load_grammar(name)), random.Random(7)
+    r = np.linspace(1.8, 5.0, 41)
+    checked = 0
+    while checked < 25:
+        try:
+            formula = canonicalize(*tree_to_sympy(trees.random_tree(rng)))
+        except Rejected:
+            continue
+        program, c = PotentialProgram(formula), formula.initial
+        g, dg = program.densities(r, c)
+        if not (np.isfinite(g).all() and np.isfinite(dg).all()):
+            continue
+        for k, density in enumerate(formula.densities):
+            reference = sp.lambdify([R, *formula.constants], density)(r, *c)
+            np.testing.assert_allclose(g[k], np.broadcast_to(reference, r.shape), rtol=1e-12, atol=1e-300)
+            slope = sp.lambdify([R, *formula.constants], sp.diff(density, R))(r, *c)
+            np.testing.assert_allclose(dg[k], np.broadcast_to(slope, r.shape), rtol=1e-10, atol=1e-300)
+        rho = np.abs(np.random.default_rng(checked).normal(3, 1, (len(formula.densities), 7))) + 0.5
+        terms, slopes = program.terms(rho, c)
+        symbols = [rho_symbol(k) for k in range(len(formula.densities))]
+        for m, term in enumerate(formula.terms):
+            reference = sp.lambdify([*symbols, *formula.constants], term)(*rho, *c)
+            np.testing.assert_allclose(terms[m], np.broadcast_to(reference, rho.shape[1:]), rtol=1e-12)
+            for k, symbol in enumerate(symbols):
+                slope = sp.lambdify([*symbols, *formula.constants], sp.diff(term, symbol))(*rho, *c)
+                np.testing.assert_allclose(slopes[m, k], np.broadcast_to(slope, rho.shape[1:]), rtol=1e-10,
+                                           atol=1e-300)
+        checked += 1

@@ -1,0 +1,90 @@
+"""The command line on real files: search → run directory → show → evaluate, rediscovery, and one-line errors."""
+
+import json
+
+import ase.io
+import pytest
+
+from symff.cli import main
+from symff.model import Model
+from symff.rediscover import LJ_EPSILON, LJ_SIGMA
+from symff.synthetic.generate import make_lj_dataset
+
+
+@pytest.fixture(scope="module")
+def data_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    structures = make_lj_dataset(seed=4, epsilon=LJ_EPSILON, sigma=LJ_SIGMA)
+    train, test = folder / "train.extxyz", folder / "test.extxyz"
+    ase.io.write(train, structures[::2])
+    ase.io.write(test, structures[1::2])
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def run_dir(data_files, tmp_path_factory):
+    train, test = data_files
+    out = tmp_path_factory.mktemp("runs") / "run"
+    code = main(["search", str(train), "--test", str(test), "--grammar", "pair", "--population", "30",
+                 "--generations", "3", "--seed", "2", "--out", str(out), "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_search_writes_a_complete_run_directory(run_dir):
+    for name in ("config.json", "front.json", "front.txt", "front.tex"):
+        assert (run_dir / name).is_file(), name
+    front = json.loads((run_dir / "front.json").read_text())
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["search"]["population"] == 30 and config["search"]["grammar"] == "pair"
+    members = front["members"]
+    assert members and [m["index"] for m in members] == list(range(len(members)))
+    for m in members:
+        model = Model.load(run_dir / m["model"])
+        assert model.complexity == m["complexity"]
+        assert set(m["errors"]) == {"train", "test"}
+        assert m["errors"]["test"]["n_structures"] == 24
+
+
+def test_show_prints_the_front(run_dir, capsys):
+    assert main(["show", str(run_dir)]) == 0
+    table = capsys.readouterr().out
+    members = json.loads((run_dir / "front.json").read_text())["members"]
+    assert len([line for line in table.splitlines() if line.strip()[:1].isdigit()]) == len(members)
+    assert main(["show", str(run_dir), "--latex"]) == 0
+    assert "\\operatorname{NS}" in capsys.readouterr().out
+
+
+def test_evaluate_reproduces_the_test_errors_in_the_run(run_dir, data_files, capsys):
+    members = json.loads((run_dir / "front.json").read_text())["members"]
+    last = members[-1]
+    assert main(["evaluate", str(run_dir / last["model"]), str(data_files[1]), "--json"]) == 0
+    errors = json.loads(capsys.readouterr().out)
+    for key in ("energy_mae_mev", "energy_rmse_mev", "force_mae", "force_rmse", "n_structures", "n_atoms"):
+        assert errors[key] == pytest.approx(last["errors"]["test"][key], rel=1e-9), key
+    assert main(["evaluate", str(run_dir), "--index", "0", str(data_files[1])]) == 0
+    assert "energy  MAE" in capsys.readouterr().out
+
+
+def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys):
+    bad = tmp_path / "broken.extxyz"
+    bad.write_text("3\nLattice=\"1 0 0 0 1 0 0 0 1\"\nCu 0 0\n")
+    cases = [
+        ["search", str(bad), "--out", str(tmp_path / "r1")],
+        ["search", str(data_files[0]), "--out", str(run_dir)],  # the run directory exists and is not empty
+        ["evaluate", str(run_dir), "--index", "99", str(data_files[1])],
+        ["evaluate", str(tmp_path / "absent.json"), str(data_files[1])],
+        ["search", str(data_files[0]), "--cutoff", "2", "--cutoff-inner", "3", "--out", str(tmp_path / "r2")],
+    ]
+    for argv in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith(f"symff {argv[0]}: error: "), err
+    assert not (tmp_path / "r1").exists()  # a refused input leaves nothing behind
+
+
+def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):
+    code = main(["rediscover", "lj", "--seed", "1", "--out", str(tmp_path / "lj"), "--quiet"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "recovered: yes" and code == 0
+    assert (tmp_path / "lj" / "front.json").is_file()

@@ -1,0 +1,75 @@
+"""Grammar files: the shipped ones load, bad files are refused with file:line, and every tree is a potential."""
+
+import random
+
+import pytest
+
+from symff.errors import GrammarError
+from symff.expr.build import tree_to_sympy
+from symff.expr.canonical import canonicalize
+from symff.expr.symbols import NS, R, Rejected
+from symff.grammar.spec import builtin_grammars, load_grammar
+from symff.grammar.trees import TreeGrammar, height
+
+
+def test_shipped_grammars_load():
+    assert {"pair", "eam"} <= set(builtin_grammars())
+    pair, eam = load_grammar("pair"), load_grammar("eam")
+    assert "ns" in pair.atom_operators and "pow_fixed" not in pair.atom_operators
+    assert "pow_fixed" in eam.atom_operators and eam.max_size >= pair.max_size
+
+
+BAD = {
+    "unknown operator": ("name: x\natom: {operators: [ns]}\npair:\n  operators: {add: 1, sin: 1}\n", 4,
+                         "unknown name 'sin'"),
+    "negative weight": ("name: x\natom: {operators: [ns]}\npair:\n  operators: {add: -1}\n", 4, "must be positive"),
+    "missing level": ("name: x\npair: {operators: [add]}\n", 1, "missing 'atom'"),
+    "unknown key": ("name: x\nlimitz: {}\n", 2, "unknown key 'limitz'"),
+    "bad YAML": ("name: x\npair: [\n", 3, "not valid YAML"),
+    "empty": ("", 1, "empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_grammar_files_are_refused_with_file_and_line(tmp_path, case):
+    text, line, message = BAD[case]
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(GrammarError) as error:
+        load_grammar(path)
+    assert str(error.value).startswith(f"{path}:{line}:")
+    assert message in str(error.value)
+
+
+def test_missing_grammar_names_the_shipped_ones():
+    with pytest.raises(GrammarError, match="shipped: .*eam.*pair"):
+        load_grammar("no-such-grammar")
+
+
+@pytest.mark.parametrize("name", ["pair", "eam"])
+def test_every_tree_respects_the_limits_and_is_a_potential(name):
+    """For trees made by every variation operator: r appears only inside NS and the energy depends on r; a tree is
+    rejected only for numbers (a constant energy, 1/0, overflow, complex values), never as unsupported."""
+    grammar = load_grammar(name)
+    trees = TreeGrammar(grammar)
+    rng = random.Random(3)
+    population = [trees.random_tree(rng) for _ in range(150)]
+    children = []
+    for _ in range(150):
+        a, b = rng.sample(population, 2)
+        children += trees.crossover(rng, a, b)
+        children += [trees.mutate_subtree(rng, a), trees.mutate_point(rng, b), trees.mutate_shrink(rng, a),
+                     trees.mutate_add_term(rng, b)]
+    usable = 0
+    for tree in population + children:
+        assert len(tree) <= grammar.max_size and height(tree) <= grammar.max_depth
+        try:
+            formula = canonicalize(*tree_to_sympy(tree))
+        except Rejected as rejected:
+            assert rejected.kind in {"constant", "non_finite", "division_by_zero", "overflow", "complex"}, rejected
+            continue
+        usable += 1
+        outside = formula.energy.replace(NS, lambda g: 1)
+        assert R not in outside.free_symbols
+        assert formula.energy.atoms(NS)
+    assert usable > 0.5 * len(population + children)

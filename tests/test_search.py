@@ -1,0 +1,75 @@
+"""The search: a CI-sized Lennard-Jones rediscovery, reproducibility, the archive, and settings checks."""
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+
+from symff.data import Dataset
+from symff.errors import ConfigError
+from symff.rediscover import LJ_EPSILON, LJ_SIGMA, lennard_jones_recovery
+from symff.search.archive import ParetoArchive
+from symff.search.config import SearchConfig
+from symff.search.engine import run_search
+from symff.search.results import front_models
+from symff.synthetic.generate import make_lj_dataset
+
+
+@pytest.fixture(scope="module")
+def lj_data():
+    return Dataset.from_atoms(make_lj_dataset(seed=3, epsilon=LJ_EPSILON, sigma=LJ_SIGMA))
+
+
+def small_config(seed, **kw):
+    return SearchConfig(**({"grammar": "pair", "population": 100, "generations": 40, "seed": seed,
+                            "target_loss": 1e-8} | kw))
+
+
+def test_small_lennard_jones_search_recovers_the_potential(lj_data):
+    result = run_search(small_config(seed=1), lj_data)
+    models = front_models(result, lj_data)
+    recovery = lennard_jones_recovery(models, LJ_EPSILON, LJ_SIGMA)
+    assert recovery.recovered, (recovery.summary(), [m.energy_string(6) for m in models])
+    assert max(recovery.relative_error.values()) < 1e-4
+    assert result.stop_reason == "target loss reached"
+    # the front is a front: complexity up, loss strictly down, and the true form is its last, most accurate member
+    complexities = [c.complexity for c in result.front]
+    losses = [c.loss for c in result.front]
+    assert complexities == sorted(set(complexities))
+    assert all(a > b for a, b in itertools.pairwise(losses))
+    # deduplication and the cache did their work
+    assert result.stats["cache_hits"] > 0 and result.stats["distinct_forms"] < result.stats["trees"]
+
+
+def test_same_seed_same_front(lj_data):
+    config = small_config(seed=5, generations=3, target_loss=None)
+    first, second = run_search(config, lj_data), run_search(config, lj_data)
+    assert [c.formula.key for c in first.front] == [c.formula.key for c in second.front]
+    assert [c.loss for c in first.front] == [c.loss for c in second.front]
+
+
+def test_time_limit_stops_the_search(lj_data):
+    result = run_search(small_config(seed=1, generations=1000, target_loss=None, time_limit=1.0), lj_data)
+    assert result.stop_reason == "time limit" and result.generations < 1000
+
+
+def test_archive_keeps_the_best_per_complexity_and_only_full_fits():
+    def cand(complexity, loss, full=True):
+        return SimpleNamespace(complexity=complexity, loss=loss, full=full)
+
+    archive = ParetoArchive()
+    archive.update([cand(5, 1.0), cand(5, 0.5), cand(7, 0.7), cand(9, 0.1), cand(3, 0.01, full=False), None])
+    assert [(c.complexity, c.loss) for c in archive.front()] == [(5, 0.5), (9, 0.1)]
+    assert archive.best_loss_up_to(8) == 0.5 and archive.best_loss() == 0.1
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"r_in": 5.0, "r_out": 3.0}, "0 < r_in < r_out"),
+    ({"population": 2}, "--population"),
+    ({"time_limit": -1}, "--time-limit"),
+    ({"force_weight": -1.0}, "--force-weight"),
+    ({"variation": {"teleport": 1.0}}, "unknown variation"),
+])
+def test_bad_settings_are_refused(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        SearchConfig(**settings)
