@@ -4,8 +4,9 @@ known formula comes back. The last line printed is `recovered: yes` or `recovere
 import time
 
 from ..data import Dataset
+from ..progress import SearchProgress
 from ..rediscover import REDISCOVERIES
-from ..workflow import print_generation, search_to_run
+from ..workflow import search_to_run
 from .common import command_line
 from .search import add_search_options, config_from
 
@@ -29,9 +30,11 @@ def run(args):
                                          ("grammar", args.grammar)) if v}
     config = config_from(args, **overrides)
     out = args.out or f"rediscover-{args.potential}-seed{args.seed}"
-    data = {"generated": case.description, "seed": args.seed, "train_structures": train.n_structures}
-    result, models = search_to_run(config, train, None, out, command=command_line(), data=data, force=args.force,
-                                   progress=None if args.quiet else print_generation)
+    data = {"generated": case.description, "rediscover": args.potential, "seed": args.seed,
+            "train_structures": train.n_structures}
+    with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
+        result, models = search_to_run(config, train, None, out, command=command_line(), data=data,
+                                       force=args.force, progress=progress, report=args.report)
     recovery = case.check(models)
     print(f"{len(models)} front members after {result.generations} generations ({result.stop_reason}); "
           f"total {time.perf_counter() - start:.1f} s; written to {out}")

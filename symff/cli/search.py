@@ -1,9 +1,10 @@
 """`symff search DATA… [--test DATA…] [options] --out RUN`: search for potentials and write a run directory."""
 
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from ..progress import SearchProgress
 from ..rundir import front_table, read_front
 from ..search.config import SearchConfig
-from ..workflow import print_generation, search_to_run
+from ..workflow import search_to_run
 from .common import add_data_options, command_line, read_train_test
 
 
@@ -22,7 +23,10 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--stress-weight", type=float, default=0.1)
     parser.add_argument("--out", default="run", metavar="RUN", help="the run directory to write (default ./run)")
     parser.add_argument("--force", action="store_true", help="write into an existing, non-empty run directory")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.add_argument("--log-json", metavar="FILE", help="write one JSON line per generation to FILE")
+    parser.add_argument("--no-report", dest="report", action="store_false",
+                        help="skip the plots and RUN/report/index.html")
 
 
 def config_from(args, **overrides):
@@ -49,8 +53,9 @@ def run(args):
     data = {"train": list(args.data), "test": list(args.test or []), "split_key": args.split_key,
             "test_fraction": args.test_fraction, "index": args.frames,
             "train_structures": train.n_structures, "test_structures": test.n_structures if test else 0}
-    result, models = search_to_run(config, train, test, args.out, command=command_line(), data=data,
-                                   force=args.force, progress=None if args.quiet else print_generation)
+    with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
+        result, models = search_to_run(config, train, test, args.out, command=command_line(), data=data,
+                                       force=args.force, progress=progress, report=args.report)
     print(f"{len(models)} front members after {result.generations} generations ({result.stop_reason}), "
           f"{result.elapsed:.1f} s; written to {args.out}")
     print(front_table(read_front(args.out)["members"]))

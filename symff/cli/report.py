@@ -1,0 +1,48 @@
+"""`symff report RUN [--index K]`: write RUN/report/ again (plots and index.html) from the run directory and its data.
+
+The data is read again from the paths in RUN/config.json (or made again, for a rediscovery); without it, the report
+has the front and the convergence plots only.
+"""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+from ..data import Dataset
+from ..errors import ModelError
+from ..rediscover import REDISCOVERIES
+from ..report import write_report
+from .common import read_train_test
+
+
+def add_parser(sub):
+    p = sub.add_parser("report", help="write the plots and HTML report of a run again", description=__doc__)
+    p.add_argument("run_dir", metavar="RUN", help="a run directory")
+    p.add_argument("--index", type=int, metavar="K", help="front member to plot (default: the most accurate)")
+    p.add_argument("--no-data", dest="data", action="store_false", help="do not read the data again")
+    p.set_defaults(run=run)
+
+
+def run_data(run):
+    """(train, test) of a run, read or made again as RUN/config.json says; (None, None) when that cannot be done."""
+    try:
+        config = json.loads((Path(run) / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None, None
+    data, search = config.get("data", {}), config.get("search", {})
+    if data.get("rediscover") in REDISCOVERIES:
+        return Dataset.from_atoms(REDISCOVERIES[data["rediscover"]].make_data(data.get("seed", 0))), None
+    if not data.get("train"):
+        return None, None
+    args = SimpleNamespace(data=data["train"], test=data.get("test") or None, frames=data.get("index") or ":",
+                           split_key=data.get("split_key"), test_fraction=data.get("test_fraction"),
+                           seed=search.get("seed", 0))
+    return read_train_test(args)
+
+
+def run(args):
+    if not (Path(args.run_dir) / "front.json").is_file():
+        raise ModelError(f"{args.run_dir}: not a run directory (no front.json)")
+    train, test = run_data(args.run_dir) if args.data else (None, None)
+    page = write_report(args.run_dir, train=train, test=test, index=args.index)
+    print(page)

@@ -1,0 +1,76 @@
+"""The report of a run: PNG plots and a self-contained RUN/report/index.html.
+
+    pareto.png        loss and errors of the front against complexity           (pareto.py)
+    parity.png        model against reference, energy per atom and forces       (parity.py)
+    config_types.png  errors by config_type                                      (config_types.py)
+    functions.png     pair, density and embedding functions of the model         (functions.py)
+    convergence.png   best loss, front size and throughput over generations      (convergence.py)
+
+The plots of one model (parity, config_type, functions) show front member `index`, by default the most accurate one.
+They need the data: `write_report` takes it from the search, and `symff report RUN` reads it again from the paths in
+RUN/config.json (or makes it again, for a rediscovery). Plots whose data is missing are left out with a note.
+"""
+
+import json
+from pathlib import Path
+
+from ..evaluate.predict import predict
+from ..neighbours import build_neighbours
+from ..progress import HISTORY_FILE, read_history
+from ..rundir import load_run_model, read_front
+from .config_types import config_type_figure
+from .convergence import convergence_figure
+from .figures import png_bytes
+from .functions import functions_figure
+from .html import report_html
+from .pareto import pareto_figure
+from .parity import parity_figure
+
+REPORT_DIR = "report"
+
+
+def write_report(run, *, train=None, test=None, index=None, train_neighbours=None):
+    """Write RUN/report/*.png and RUN/report/index.html; returns the path of index.html."""
+    run = Path(run)
+    front = read_front(run)
+    config = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
+    out = run / REPORT_DIR
+    out.mkdir(exist_ok=True)
+    figures, notes = [], []
+    members = front["members"]
+    if members:
+        caption = "Loss and mean absolute errors against complexity; numbers are front member indices K."
+        figures.append(("Pareto front", pareto_figure(members), caption))
+    else:
+        notes.append("The front is empty.")
+    if members and train is not None:
+        index = len(members) - 1 if index is None else index
+        model = load_run_model(run, index)
+        train_neighbours = train_neighbours or build_neighbours(train, model.r_out)
+        predictions = {"train": (train, predict(model, train, neighbours=train_neighbours))}
+        if test is not None and test.n_structures:
+            predictions["test"] = (test, predict(model, test))
+        which = f"front member {index} (complexity {model.complexity}): {members[index]['formula']}"
+        figures.append(("Parity", parity_figure(predictions), f"Model against reference for {which}."))
+        figures.append(("Errors by config_type", config_type_figure(predictions), f"For {which}."))
+        functions = functions_figure(model, train_neighbours, train.n_atoms)
+        figures.append(("Functions", functions, f"Pair, density and embedding functions of {which}."))
+    elif members:
+        notes.append("No data: parity, config_type and function plots are left out.")
+    history = read_history(run / HISTORY_FILE)
+    if history:
+        caption = ("Best loss and front size per generation; candidates scored per second and the share answered "
+                   "from the cache.")
+        figures.append(("Convergence", convergence_figure(history), caption))
+    rendered = []
+    for heading, figure, caption in figures:
+        png = png_bytes(figure)
+        (out / f"{_file_name(heading)}.png").write_bytes(png)
+        rendered.append((heading, png, caption))
+    page = out / "index.html"
+    page.write_text(report_html(f"symff run {run.name}", config, front, rendered, notes))
+    return page
+
+
+def _file_name(heading):
+    return {"Pareto front": "pareto", "Errors by config_type": "config_types"}.get(heading, heading.lower())

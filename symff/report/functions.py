@@ -1,0 +1,93 @@
+"""The functions of a potential in EAM language: pair function φ(r), densities g_k(r) and embeddings F_k(ρ).
+
+In canonical form E_i = Σ_m a_m T_m(ρ_i0..ρ_iK), ρ_ik = Σ_j g_k(r_ij) f_c(r_ij) over a full neighbour list. A term
+T_m = ρ_k is a pair term: together they give the pair potential φ(r) = 2 Σ a_m g_k(r) (each pair is counted from both
+atoms). Every other term that depends on one density is part of that density's embedding F_k(ρ) = Σ a_m T_m(ρ).
+Terms mixing densities are not EAM; they are listed but not drawn. The plots show the functions times the cutoff f_c,
+over the distances and densities met in the training data.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cutoff import smooth_cutoff
+from ..expr.symbols import rho_symbol
+from .figures import new_figure
+
+
+@dataclass
+class EamParts:
+    pair: list  # [(a_m, k)]: T_m = ρ_k
+    embedding: dict  # k -> [m]: nonlinear terms of ρ_k alone
+    mixed: list  # [m]: terms of several densities
+
+
+def eam_parts(formula):
+    rho = [rho_symbol(k) for k in range(len(formula.densities))]
+    parts = EamParts([], {}, [])
+    for m, term in enumerate(formula.terms):
+        used = [k for k, symbol in enumerate(rho) if term.has(symbol)]
+        if len(used) == 1 and term == rho[used[0]]:
+            parts.pair.append((m, used[0]))
+        elif len(used) == 1:
+            parts.embedding.setdefault(used[0], []).append(m)
+        else:
+            parts.mixed.append(m)
+    return parts
+
+
+def densities_at_atoms(model, neighbours, n_atoms):
+    """ρ_ik for every atom of a data set, from its half neighbour list: (K, n_atoms)."""
+    r = neighbours.r[neighbours.r < model.r_out]
+    i, j = neighbours.i[neighbours.r < model.r_out], neighbours.j[neighbours.r < model.r_out]
+    g, _ = model.program.densities(r, model.constants)
+    gf = g * smooth_cutoff(r, model.r_in, model.r_out)[0]
+    return np.array([np.bincount(i, w, n_atoms) + np.bincount(j, w, n_atoms) for w in gf])
+
+
+def functions_figure(model, neighbours, n_atoms):
+    """φ(r), g_k(r) and F_k(ρ) of `model`, or None for a form with no terms to draw."""
+    parts = eam_parts(model.formula)
+    program, c = model.program, model.constants
+    r_low = max(0.8 * float(neighbours.r.min()), 0.5) if neighbours.n_pairs else 1.0
+    r = np.linspace(r_low, model.r_out, 400)
+    g, _ = program.densities(r, c)
+    fc = smooth_cutoff(r, model.r_in, model.r_out)[0]
+    panels = 1 + (len(parts.embedding) > 0) * 2
+    figure, axes = new_figure(4.2 * panels, 4, ncols=panels)
+    if parts.pair:
+        phi = 2 * sum(model.linear[m] * g[k] for m, k in parts.pair) * fc
+        axes[0].plot(r, phi)
+        axes[0].axhline(0, color="0.7", lw=0.8)
+        axes[0].set_ylim(*_view(phi))
+    axes[0].set(xlabel="r (Å)", ylabel="φ(r) f_c(r) (eV)", title="pair function")
+    if parts.embedding:
+        rho = densities_at_atoms(model, neighbours, n_atoms)
+        for k, terms in sorted(parts.embedding.items()):
+            axes[1].plot(r, g[k] * fc, label=f"g{k}")
+            low, high = float(rho[k].min()), float(rho[k].max())
+            grid = np.zeros((len(g), 400))
+            grid[k] = np.linspace(low - 0.1 * (high - low), high + 0.1 * (high - low), 400)
+            values, _ = program.terms(grid, c)
+            embedding = sum(model.linear[m] * values[m] for m in terms)
+            axes[2].plot(grid[k], embedding, label=f"F{k}(ρ{k})")
+            axes[2].axvspan(low, high, color=f"C{k}", alpha=0.1)
+        axes[1].set(xlabel="r (Å)", ylabel="g(r) f_c(r)", title="density functions")
+        axes[1].set_ylim(*_view(g[sorted(parts.embedding)] * fc))
+        axes[2].set(xlabel="ρ (shaded: range in the training data)", ylabel="F(ρ) (eV)", title="embedding functions")
+        for ax in axes[1:]:
+            ax.legend(fontsize=8)
+    return figure
+
+
+def _view(values):
+    """y limits that show the shape: a repulsive wall is cut at four times the depth of the well."""
+    finite = np.asarray(values)[np.isfinite(values)]
+    if finite.size == 0:
+        return -1, 1
+    low, high = min(float(finite.min()), 0.0), float(finite.max())
+    if low < 0:
+        high = min(high, 4 * abs(low))
+    pad = 0.1 * (high - low) or 1.0
+    return low - pad, high + pad

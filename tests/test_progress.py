@@ -1,0 +1,56 @@
+"""Search progress: ETA, the generation summary, the plain line, and the JSON log."""
+
+import io
+import json
+
+from rich.console import Console
+
+from symff.progress import SearchProgress, brief_front, eta_seconds, generation_summary, read_history
+from symff.search.config import SearchConfig
+from symff.search.engine import GenerationReport
+
+
+def report(generation, elapsed, trees):
+    return GenerationReport(generation=generation, elapsed=elapsed, trees=trees, cache_hits=trees // 4, fits=3,
+                            evaluations=10, rejected={"complex": 1}, front=[(3, 10.0), (5, 1.0), (9, float("inf"))],
+                            best_loss=1.0)
+
+
+def test_eta_is_the_earlier_of_generations_and_time_limit():
+    assert eta_seconds(0, 1.0, SearchConfig(generations=10)) is None
+    assert eta_seconds(2, 10.0, SearchConfig(generations=10)) == 40.0
+    assert eta_seconds(2, 10.0, SearchConfig(generations=10, time_limit=25.0)) == 15.0
+    assert eta_seconds(20, 10.0, SearchConfig(generations=10, time_limit=5.0)) == 0.0
+
+
+def test_brief_front_keeps_the_ends():
+    front = [(c, 1.0 / c) for c in range(1, 20)]
+    brief = brief_front(front, 5)
+    assert len(brief) == 5 and brief[0] == front[0] and brief[-1] == front[-1]
+    assert brief_front(front[:3], 5) == front[:3]
+
+
+def test_summary_rates_and_json():
+    config = SearchConfig(generations=4)
+    summary = generation_summary(report(2, 4.0, 60), config, previous=report(1, 2.0, 40))
+    assert summary["candidates_per_s"] == 10.0 and summary["cache_hit_rate"] == 0.25
+    assert summary["eta_s"] == 4.0 and summary["front"][-1] == [9, None]
+    json.dumps(summary, allow_nan=False)
+
+
+def test_progress_writes_a_line_per_generation_and_the_log(tmp_path):
+    stream = io.StringIO()
+    log = tmp_path / "log.jsonl"
+    with SearchProgress(SearchConfig(generations=2), log_json=log, console=Console(file=stream)) as progress:
+        for g in range(3):
+            progress(report(g, 1.0 + g, 20 * (g + 1)))
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("gen 2/2") and "cand/s" in lines[-1] and "cache 25%" in lines[-1]
+    assert [h["generation"] for h in read_history(log)] == [0, 1, 2]
+
+
+def test_quiet_progress_prints_nothing_but_still_logs(tmp_path):
+    stream = io.StringIO()
+    with SearchProgress(SearchConfig(), quiet=True, log_json=tmp_path / "log", console=Console(file=stream)) as p:
+        p(report(0, 1.0, 20))
+    assert stream.getvalue() == "" and len(read_history(tmp_path / "log")) == 1

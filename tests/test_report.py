@@ -1,0 +1,86 @@
+"""The report of a run: plots, a self-contained index.html, `symff report`, and rendering in a headless browser."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import ase.io
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from symff.cli import main
+from symff.data import Dataset
+from symff.model import Model
+from symff.neighbours import build_neighbours
+from symff.report.functions import eam_parts, functions_figure
+from symff.synthetic.generate import make_lj_dataset
+
+PLOTS = ("pareto", "parity", "config_types", "functions", "convergence")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    structures = make_lj_dataset(seed=5)
+    ase.io.write(folder / "train.extxyz", structures[::2])
+    ase.io.write(folder / "test.extxyz", structures[1::2])
+    out = folder / "run"
+    code = main(["search", str(folder / "train.extxyz"), "--test", str(folder / "test.extxyz"), "--grammar", "pair",
+                 "--population", "20", "--generations", "2", "--seed", "1", "--out", str(out), "--quiet",
+                 "--log-json", str(folder / "log.jsonl")])
+    assert code == 0
+    return out
+
+
+def test_a_search_writes_history_log_and_report(run_dir):
+    log = (run_dir.parent / "log.jsonl").read_text().splitlines()
+    history = (run_dir / "history.jsonl").read_text().splitlines()
+    assert len(log) == len(history) == 3
+    assert [json.loads(line)["generation"] for line in log] == [0, 1, 2]
+    for name in PLOTS:
+        assert (run_dir / "report" / f"{name}.png").stat().st_size > 5000, name
+    page = (run_dir / "report" / "index.html").read_text()
+    assert len(re.findall(r"<img src='data:image/png;base64,", page)) == len(PLOTS)
+    assert "http://" not in page and "https://" not in page  # self-contained: nothing to fetch
+
+
+def test_symff_report_writes_the_report_again(run_dir, capsys):
+    (run_dir / "report" / "parity.png").unlink()
+    assert main(["report", str(run_dir), "--index", "0"]) == 0
+    assert (run_dir / "report" / "parity.png").is_file()
+    assert "front member 0" in (run_dir / "report" / "index.html").read_text()
+    assert main(["report", str(run_dir.parent)]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+
+
+def test_eam_functions_are_split_into_pair_density_and_embedding():
+    model = Model.from_expression("NS(3000.0*r**-9) - 2.0*NS(exp(-1.5*r))**0.5", ("Cu",), {"Cu": 0.0})
+    parts = eam_parts(model.formula)
+    assert len(parts.pair) == 1 and len(parts.embedding) == 1 and not parts.mixed
+    train = Dataset.from_atoms(make_lj_dataset(seed=0)[:4])
+    figure = functions_figure(model, build_neighbours(train, model.r_out), train.n_atoms)
+    assert len(figure.axes) == 3
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_the_report_renders_with_its_images_in_chromium(run_dir, tmp_path):
+    page = (run_dir / "report" / "index.html").read_text()
+    # The same page plus a probe that records each image's natural width once the page has loaded.
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", "<script>addEventListener('load', () => document.body.setAttribute("
+                                  "'data-widths', [...document.images].map(i => i.naturalWidth).join(',')))"
+                                  "</script></body>"))
+    chromium = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    dom = subprocess.run([*chromium, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         check=True, capture_output=True, text=True, timeout=120).stdout
+    widths = [int(w) for w in re.search(r'data-widths="([^"]*)"', dom).group(1).split(",")]
+    assert len(widths) == len(PLOTS) and min(widths) > 300
+    shot = tmp_path / "shot.png"
+    subprocess.run([*chromium, "--window-size=1200,2400", f"--screenshot={shot}", (run_dir / "report" /
+                    "index.html").as_uri()], capture_output=True, timeout=120, check=True)
+    pixels = imread(shot)[..., :3]
+    assert pixels.shape[:2] == (2400, 1200)
+    assert pixels.std() > 0.1  # not blank: text and plots on white
+    assert np.mean(pixels.min(axis=2) < 0.5) > 0.01  # a share of dark pixels: text, axes, points
