@@ -6,3 +6,12 @@ constants are fitted to reference energies and forces. What comes out is a Paret
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # `symff.SymFF` without importing numba, ASE and sympy for every `import symff` (the command line's --version).
+    if name == "SymFF":
+        from .api import SymFF
+
+        return SymFF
+    raise AttributeError(f"module 'symff' has no attribute {name!r}")
