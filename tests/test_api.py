@@ -48,7 +48,7 @@ def test_from_run_gives_the_same_front(fitted):
 
 def test_predict_matches_the_errors_in_the_run(fitted, structures):
     test = structures[1::2]
-    energies, forces = fitted.predict(test, k=-1)
+    energies, _ = fitted.predict(test, k=-1)
     reference = np.array([a.get_potential_energy() for a in test])
     n = np.array([len(a) for a in test])
     mae = 1000 * np.mean(np.abs(energies - reference) / n)
