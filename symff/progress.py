@@ -149,7 +149,7 @@ def progress_panel(summary):
         ("cache hits ", "bold"), f"{100 * summary['cache_hit_rate']:.0f}%   ",
         ("fits ", "bold"), str(summary["fits"]),
     )
-    table = Table(title="front (lowest loss by complexity)", title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(title="front", title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("complexity", justify="right")
     table.add_column("loss", justify="right")
     for c, loss in brief_front(summary["front"]):

@@ -4,7 +4,7 @@ import io
 
 from matplotlib.figure import Figure
 
-DPI = 110
+DPI = 100
 
 
 def new_figure(width=6.4, height=4.2, ncols=1, nrows=1):
