@@ -61,6 +61,11 @@ def functions_figure(model, neighbours, n_atoms):
         axes[0].plot(r, phi)
         axes[0].axhline(0, color="0.7", lw=0.8)
         axes[0].set_ylim(*_view(phi))
+    else:
+        axes[0].text(0.5, 0.5, "no pair terms", ha="center", va="center", transform=axes[0].transAxes)
+    if parts.mixed:
+        axes[0].text(0.98, 0.98, f"{len(parts.mixed)} terms of several densities not drawn", ha="right", va="top",
+                     fontsize=8, transform=axes[0].transAxes)
     axes[0].set(xlabel="r (Å)", ylabel="φ(r) f_c(r) (eV)", title="pair function")
     if parts.embedding:
         rho = densities_at_atoms(model, neighbours, n_atoms)
