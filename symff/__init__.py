@@ -6,3 +6,12 @@ constants are fitted to reference energies and forces. What comes out is a Paret
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # The ASE calculator pulls in the evaluator and numba: import it only when asked for.
+    if name == "SymFFCalculator":
+        from .export.calculator import SymFFCalculator
+
+        return SymFFCalculator
+    raise AttributeError(f"module 'symff' has no attribute {name!r}")
