@@ -86,3 +86,40 @@ class LammpsPotential:
 
     def close(self):
         self.lmp.close()
+
+
+def nve_energy_drift(export, element, *, lattice, repeat=5, temperature=300.0, timestep_fs=1.0, steps=10000,
+                     every=100, snapshots=10, seed=12345):
+    """NVE molecular dynamics of an fcc crystal (4·repeat³ atoms) in LAMMPS with an exported potential.
+
+    Velocities start at `temperature` K (Gaussian, zero total momentum); velocity Verlet with `timestep_fs`.
+    Returns (times in ps, total energy per atom in eV every `every` steps, `snapshots` ASE atoms spread over the run).
+    """
+    from ase import Atoms
+
+    lmp = open_lammps()
+    coeff = export.pair_coeff.replace(f" {export.potential.name}", f" {export.potential.resolve()}")
+    mass = atomic_masses[atomic_numbers[element]]
+    lmp.commands_list([
+        "units metal", "atom_style atomic", "atom_modify map array sort 0 0", "boundary p p p",
+        f"lattice fcc {lattice}", f"region box block 0 {repeat} 0 {repeat} 0 {repeat}", "create_box 1 box",
+        "create_atoms 1 box", f"mass 1 {mass}", export.pair_style, coeff, "neighbor 1.0 bin",
+        "neigh_modify every 1 delay 0 check yes",
+        f"velocity all create {temperature} {seed} mom yes rot yes dist gaussian",
+        "fix nve all nve", f"timestep {timestep_fs / 1000}",
+        "variable e equal etotal/atoms", "thermo_style custom step etotal", f"thermo {every}", "run 0",
+    ])
+    side = repeat * lattice
+    blocks = steps // every
+    keep = set(np.linspace(0, blocks, snapshots).round().astype(int)) if snapshots else set()
+    energies, frames = [], []
+    for block in range(blocks + 1):
+        energies.append(lmp.extract_variable("e"))
+        if block in keep:
+            x = np.array(lmp.numpy.extract_atom("x"))[: lmp.extract_global("nlocal")]
+            frames.append(Atoms(element * len(x), positions=x, cell=[side] * 3, pbc=True))
+        if block < blocks:
+            lmp.command(f"run {every} pre no post no")
+    lmp.close()
+    times = np.arange(len(energies)) * every * timestep_fs / 1000
+    return times, np.array(energies), frames
