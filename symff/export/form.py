@@ -4,7 +4,10 @@ A model's per-atom energy is E_i = Σ_m a_m T_m(rho_0, ..., rho_{K-1}) with rho_
 A term that is a bare neighbour sum, T_m = rho_k, is a *pair term*: Σ_i a_m NS(g_k) = Σ_{i<j} 2 a_m g_k(r_ij) f_c(r_ij),
 so it is the LAMMPS pair energy φ(r) = 2 a_m g_k(r) f_c(r) summed over each pair once (the factor 2 is the full list).
 Every other term is *embedding*: LAMMPS eam/alloy holds it when all of them depend on one and the same density rho_k,
-as F(rho) = Σ a_m T_m(rho) with the density function f(r) = g_k(r) f_c(r).
+as F(rho) = Σ a_m T_m(rho) with the density function f(r) = g_k(r) f_c(r). Because canonical forms split a neighbour
+sum of a sum, NS(g + c h) = NS(g) + c NS(h), embedding terms may depend on several rho_k through one fixed linear
+combination rho = Σ_k w_k rho_k (∂T/∂rho_k / ∂T/∂rho_k0 = w_k a number for every term): that is one density,
+f(r) = Σ_k w_k g_k(r) f_c(r), and F(rho) = T(rho_k0 = rho, other rho_k = 0).
 
 - no embedding terms: `kind == "pair"` (pair_style table);
 - embedding terms of one density: `kind == "eam"` (pair_style eam/alloy);
@@ -81,22 +84,52 @@ def analyse_form(model) -> ExportForm:
     numbers = {s: sp.Float(v, 17) for s, v in values.items()}
     rho = [rho_symbol(k) for k in range(len(formula.densities))]
     densities = [g.xreplace(numbers) for g in formula.densities]
+    # With numbers in place of constants two densities can coincide (a canonical form may fold one pair function
+    # into two constants of equal value): they are one density.
+    first = {}
+    alias = {rho[k]: rho[first.setdefault(g, k)] for k, g in enumerate(densities)}
+    numbers |= {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, model.linear)}
     pair, embedding, used = sp.Integer(0), sp.Integer(0), set()
-    for a, term in zip(map(float, model.linear), formula.terms):
+    for a, term in zip(formula.linear, formula.terms):
+        term = term.xreplace(alias)
         if term in rho:
-            pair += sp.Float(a, 17) * densities[rho.index(term)]
+            pair += numbers[a] * densities[rho.index(term)]
             continue
         used |= {k for k, s in enumerate(rho) if term.has(s)}
-        embedding += sp.Float(a, 17) * term.xreplace(numbers)
+        embedding += a * term
     if len(used) > 1:
+        weights = _common_combination(embedding, sorted(used), rho, numbers)
+    else:
+        weights = {k: 1.0 for k in used}
+    embedding = embedding.xreplace(numbers)
+    if weights is None:
         sums = ", ".join(str(NS(densities[k])) for k in sorted(used))
         raise ModelError(
             f"cannot export {model.energy_string(6)} to LAMMPS: its non-pair terms depend on {len(used)} neighbour "
-            f"sums ({sums}); {EXPORTABLE}: make every term either a bare neighbour sum or a function of one neighbour "
-            f"sum (symff search --lammps-exportable searches only such forms)"
+            f"sums ({sums}), not through one density; {EXPORTABLE}: make every term either a bare neighbour sum or "
+            f"a function of one neighbour sum (symff search --lammps-exportable searches only such forms)"
         )
-    if not used:
+    if not weights:
         return ExportForm("pair", pair, None, None, model.r_in, model.r_out)
-    k = used.pop()
-    embedding = embedding.xreplace({rho[k]: rho_symbol(0)})
-    return ExportForm("eam", pair, densities[k], embedding, model.r_in, model.r_out)
+    first = min(weights)
+    density = sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items()))
+    embedding = embedding.xreplace({rho[k]: (rho_symbol(0) if k == first else 0) for k in weights})
+    return ExportForm("eam", pair, density, embedding, model.r_in, model.r_out)
+
+
+def _common_combination(embedding, used, rho, numbers):
+    """{k: w_k} with w of the first density 1 if `embedding` depends on the rho_k only through Σ w_k rho_k, else
+    None. Decided with symbolic constants (sympy cancels those, not floats), evaluated with their values."""
+    slope = sp.diff(embedding, rho[used[0]])
+    weights = {used[0]: 1.0}
+    for k in used[1:]:
+        ratio = sp.diff(embedding, rho[k]) / slope
+        if ratio.has(*rho):
+            ratio = sp.simplify(ratio)
+        if ratio.has(*rho):
+            return None
+        value = complex(ratio.xreplace(numbers).evalf())
+        if value.imag or not np.isfinite(value.real):
+            return None
+        weights[k] = value.real
+    return weights
