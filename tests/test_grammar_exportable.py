@@ -68,6 +68,7 @@ def test_a_repeated_neighbour_sum_is_one_density():
     assert len(formula.densities) == 2
 
 
+@pytest.mark.slow
 def test_search_with_lammps_exportable_writes_exportable_models(tmp_path):
     train = tmp_path / "train.extxyz"
     ase.io.write(train, make_sutton_chen_dataset(seed=3)[::8])
