@@ -21,16 +21,14 @@ from ase.build import bulk
 from symff.export import analyse_form, export_lammps
 from symff.export.calculator import SymFFCalculator
 from symff.export.lammps_run import nve_energy_drift, open_lammps
-from symff.export.setfl import fcc_density_and_energy
+from symff.export.setfl import fcc_equilibrium
 from symff.model import Model
 
 SUTTON_CHEN_CU = "NS(0.5*0.012382*3.61**9*r**-9) - 0.012382*39.432*sqrt(NS(3.61**6*r**-6))"
 
 
 def equilibrium_lattice(model):
-    nearest = np.linspace(2.3, 2.8, 501)
-    energy = fcc_density_and_energy(analyse_form(model), nearest)[1]
-    return float(nearest[np.argmin(energy)] * np.sqrt(2))
+    return fcc_equilibrium(analyse_form(model), 2.3, 2.8, 501) * np.sqrt(2)
 
 
 def best(function, repeat):

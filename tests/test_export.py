@@ -6,16 +6,15 @@ import pytest
 from ase.build import bulk
 from ase.io import read
 from ase.neighborlist import neighbor_list
+from helpers import DATASETS, labelled, needs_data
 
 from symff.cli import main
 from symff.data import read_dataset
 from symff.errors import ModelError
-from symff.evaluate.predict import predict
+from symff.evaluate.predict import model_evaluator, predict
 from symff.export import analyse_form, export_lammps
-from symff.export.setfl import fcc_density_and_energy
+from symff.export.setfl import fcc_density_and_energy, fcc_equilibrium
 from symff.model import Model
-
-from helpers import DATASETS, labelled, needs_data
 
 lammps_run = pytest.importorskip("symff.export.lammps_run")
 try:
@@ -118,12 +117,11 @@ def test_setfl_density_grid_covers_what_md_reaches(exports):
     nrho, drho, *_ = _read_setfl(export.potential)
     rho_max = (nrho - 1) * drho
     form = analyse_form(model)
-    nearest = np.linspace(2.3, 2.8, 101)
-    lattice = nearest[np.argmin(fcc_density_and_energy(form, nearest)[1])] * np.sqrt(2)
-    _, energies, frames = lammps_run.nve_energy_drift(export, "Cu", lattice=lattice, repeat=3, temperature=600,
+    lattice = fcc_equilibrium(form, 2.3, 2.8, 101) * np.sqrt(2)
+    _, _, frames = lammps_run.nve_energy_drift(export, "Cu", lattice=lattice, repeat=3, temperature=600,
                                                       steps=300, every=50, snapshots=4)
     data = _dataset(frames)
-    evaluator = __import__("symff.evaluate.predict", fromlist=["model_evaluator"]).model_evaluator(model, data)
+    evaluator = model_evaluator(model, data)
     reached = evaluator.neighbour_sums(model.program, model.constants)[0].max()
     assert reached < rho_max / 2
     # compressed by 10 %, the crystal still lies on the grid
@@ -187,8 +185,7 @@ def test_lammps_agrees_with_symff_on_all_of_mlearn_cu_test(exports, name):
 def test_nve_md_conserves_energy_short(exports):
     model, export = exports["sutton-chen"]
     form = analyse_form(model)
-    nearest = np.linspace(2.3, 2.8, 101)
-    lattice = nearest[np.argmin(fcc_density_and_energy(form, nearest)[1])] * np.sqrt(2)
+    lattice = fcc_equilibrium(form, 2.3, 2.8, 101) * np.sqrt(2)
     times, energies, _ = lammps_run.nve_energy_drift(export, "Cu", lattice=lattice, repeat=4, steps=500, every=50,
                                                      snapshots=0)
     assert times[-1] == pytest.approx(0.5)

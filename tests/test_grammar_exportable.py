@@ -7,10 +7,10 @@ import ase.io
 import pytest
 
 from symff.cli import main
+from symff.export import analyse_form
 from symff.expr.build import tree_to_sympy
 from symff.expr.canonical import canonicalize
 from symff.expr.symbols import Rejected
-from symff.export import analyse_form
 from symff.grammar.operators import Potential
 from symff.grammar.spec import load_grammar
 from symff.grammar.trees import TreeGrammar

@@ -110,18 +110,24 @@ def fcc_density_and_energy(form, nearest):
     return np.array(density), np.array(energy)
 
 
-def density_bound(form, compression=0.85, margin=1.5):
-    """A density no MD near equilibrium reaches: `margin` × the density of the model's fcc crystal compressed to
-    `compression` × its equilibrium nearest-neighbour distance (found on a scan; 0.85 r_in if it has no minimum).
-
-    For Cu-like forms this is several times the equilibrium density (r**-6 densities: (1/0.85)**6 × 1.5 ≈ 4×).
-    """
-    nearest = np.linspace(0.4 * form.r_in, form.r_out, 400)
+def fcc_equilibrium(form, low=None, high=None, points=400):
+    """The nearest-neighbour distance of the model's lowest-energy fcc crystal on a scan from `low` (0.4 r_in) to
+    `high` (r_out); None if the energy has no minimum inside the scan."""
+    nearest = np.linspace(low or 0.4 * form.r_in, high or form.r_out, points)
     with np.errstate(all="ignore"):
         energy = fcc_density_and_energy(form, nearest)[1]
     energy = np.where(np.isfinite(energy), energy, np.inf)
     best = int(np.argmin(energy))
-    equilibrium = nearest[best] if 0 < best < nearest.size - 1 else 0.85 * form.r_in
+    return float(nearest[best]) if 0 < best < nearest.size - 1 else None
+
+
+def density_bound(form, compression=0.85, margin=1.5):
+    """A density no MD near equilibrium reaches: `margin` × the density of the model's fcc crystal compressed to
+    `compression` × its equilibrium nearest-neighbour distance (0.85 r_in if it has no minimum).
+
+    For Cu-like forms this is several times the equilibrium density (r**-6 densities: (1/0.85)**6 × 1.5 ≈ 4×).
+    """
+    equilibrium = fcc_equilibrium(form) or 0.85 * form.r_in
     rho = float(fcc_density_and_energy(form, compression * equilibrium)[0][0])
     if not (np.isfinite(rho) and rho > 0):
         raise ValueError("cannot bound the density of this form: give rho_max")
