@@ -260,3 +260,5 @@ def test_cli_export_writes_files_and_refuses_unexportable_forms(tmp_path, capsys
     capsys.readouterr()
     assert main(["export", str(bad), "--lammps", str(tmp_path / "bad")]) == 2
     assert "cannot export" in capsys.readouterr().err
+    assert main(["export", str(path), "--lammps", str(tmp_path / "x"), "--r-min", "6"]) == 2
+    assert "--r-min" in capsys.readouterr().err

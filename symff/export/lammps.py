@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..errors import ConfigError, ModelError
 from . import setfl, table
 from .form import analyse_form
 
@@ -28,8 +29,20 @@ class LammpsExport:
 
 def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None) -> LammpsExport:
     """Write the LAMMPS files of `model` into `directory` (created); a form LAMMPS cannot hold raises ModelError."""
+    if not 0 < r_lo < model.r_out:
+        raise ConfigError(f"--r-min must lie between 0 and the cutoff {model.r_out} Å, got {r_lo}")
+    if points is not None and points < 100:
+        raise ConfigError(f"--points must be at least 100, got {points}")
+    if rho_max is not None and not rho_max > 0:
+        raise ConfigError(f"--rho-max must be positive, got {rho_max}")
     form = analyse_form(model)
-    directory = Path(directory)
+    try:
+        return _write(model, form, Path(directory), r_lo, points, rho_max)
+    except ValueError as exc:  # a function that is not finite on the grid, or an unbounded density
+        raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS: {exc}") from None
+
+
+def _write(model, form, directory, r_lo, points, rho_max):
     directory.mkdir(parents=True, exist_ok=True)
     formula = model.energy_string(10)
     comment = f"symff {__version__}: E_i = {formula}"
