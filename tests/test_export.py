@@ -25,11 +25,13 @@ except ImportError:
 CU_TEST = DATASETS / "mlearn" / "Cu" / "test.extxyz"
 # Realistic Cu forms: Lennard-Jones (Halicioglu & Pound 1975, ε = 0.4093 eV, σ = 2.338 Å) as NS(φ/2);
 # Sutton–Chen (1990, ε = 0.012382 eV, a = 3.61 Å, n = 9, m = 6, c = 39.432); Cleri–Rosato tight binding (1993,
-# A = 0.0855 eV, ξ = 1.224 eV, p = 10.96, q = 2.278, r0 = 2.556 Å), whose density is exponential.
+# A = 0.0855 eV, ξ = 1.224 eV, p = 10.96, q = 2.278, r0 = 2.556 Å), whose density is exponential; POET GP1, a
+# discovered form with an exponential density and F = c/rho.
 FORMS = {
     "lennard-jones": "NS(2*0.4093*(2.338**12*r**-12 - 2.338**6*r**-6))",
     "sutton-chen": "NS(0.5*0.012382*3.61**9*r**-9) - 0.012382*39.432*sqrt(NS(3.61**6*r**-6))",
     "cleri-rosato": "NS(0.0855*exp(-10.96*(r/2.556 - 1))) - sqrt(NS(1.224**2*exp(-2*2.278*(r/2.556 - 1))))",
+    "poet-gp1": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r)",  # Hernandez et al. 2019, F = c/rho
 }
 REFERENCE = {"Cu": -0.25}
 # A subset of mlearn Cu test for every run: each config type (Elastic, AIMD-NVT, Vacancy, Surface) is there.
@@ -50,8 +52,7 @@ def exports(tmp_path_factory):
 def test_pair_and_eam_forms_are_recognised():
     assert analyse_form(model_of("lennard-jones")).kind == "pair"
     assert analyse_form(model_of("sutton-chen")).kind == "eam"
-    poet = Model.from_expression("NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r)", ["Cu"], REFERENCE)
-    assert analyse_form(poet).kind == "eam"
+    assert analyse_form(model_of("poet-gp1")).kind == "eam"
 
 
 def test_a_form_with_two_embedded_densities_is_refused_with_the_fix():
@@ -147,7 +148,11 @@ def test_pair_table_covers_the_cutoff(exports):
 
 
 # --- the real LAMMPS against symff on mlearn Cu test ----------------------------------------------------------------
-def _compare_with_lammps(model, export, frames):
+def _compare_with_lammps(model, export, frames, calculator=False):
+    """Largest |LAMMPS - symff| of (energy per atom, force component, stress component) over `frames`; with
+    `calculator`, symff is the ASE calculator instead of the exact evaluator."""
+    from symff import SymFFCalculator
+
     data = read_dataset([CU_TEST], elements=model.elements)
     structures = read(CU_TEST, ":")
     expected = predict(model, data)
@@ -158,10 +163,14 @@ def _compare_with_lammps(model, export, frames):
         atoms = structures[s]
         energy, forces, stress = runner.compute(atoms)
         a, b = data.atom_start[s], data.atom_start[s + 1]
+        symff_values = (expected.energy[s], expected.forces[a:b], expected.stress[s])
+        if calculator:
+            atoms.calc = SymFFCalculator(model)
+            symff_values = (atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress())
         worst = np.maximum(worst, [
-            abs(energy + offset * len(atoms) - expected.energy[s]) / len(atoms),
-            np.abs(forces - expected.forces[a:b]).max(),
-            np.abs(stress - expected.stress[s]).max(),
+            abs(energy + offset * len(atoms) - symff_values[0]) / len(atoms),
+            np.abs(forces - symff_values[1]).max(),
+            np.abs(stress - symff_values[2]).max(),
         ])
     runner.close()
     return worst
@@ -177,8 +186,9 @@ def test_lammps_agrees_with_symff_on_mlearn_cu_subset(exports, name):
 @needs_data
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(FORMS))
-def test_lammps_agrees_with_symff_on_all_of_mlearn_cu_test(exports, name):
-    worst = _compare_with_lammps(*exports[name], range(31))
+@pytest.mark.parametrize("calculator", [False, True], ids=["evaluator", "ase-calculator"])
+def test_lammps_agrees_with_symff_on_all_of_mlearn_cu_test(exports, name, calculator):
+    worst = _compare_with_lammps(*exports[name], range(31), calculator)
     assert worst[0] < 1e-6 and worst[1] < 1e-5 and worst[2] < 1e-5, worst
 
 
@@ -214,12 +224,30 @@ def test_ase_calculator_agrees_with_lammps(exports, name, tmp_path):
     runner.close()
 
 
+@pytest.mark.parametrize("name", ["lennard-jones", "sutton-chen"])
+def test_two_element_export_matches_symff(name, tmp_path):
+    """Species-independent forms on a Ni-Cu crystal: every element gets the same functions, eam/alloy its own
+    reference energy in F."""
+    model = Model.from_expression(FORMS[name], ["Cu", "Ni"], {"Cu": -0.25, "Ni": -0.5})
+    export = export_lammps(model, tmp_path, points=20001)
+    atoms = bulk("Cu", "fcc", a=3.58, cubic=True).repeat((2, 2, 1))
+    atoms.symbols[::3] = "Ni"
+    atoms.rattle(0.05, seed=5)
+    expected = predict(model, _dataset([atoms]))
+    energy, forces, stress = lammps_run.LammpsPotential(export, model.elements).compute(atoms)
+    if export.kind == "pair":
+        energy += sum(model.reference_energy[s] for s in atoms.get_chemical_symbols())
+    assert energy == pytest.approx(expected.energy[0], abs=1e-6 * len(atoms))
+    np.testing.assert_allclose(forces, expected.forces, atol=1e-5)
+    np.testing.assert_allclose(stress, expected.stress[0], atol=1e-5)
+
+
 def test_ase_calculator_relaxes_a_rattled_crystal():
     from ase.optimize import BFGS
 
     from symff import SymFFCalculator
 
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True)
     atoms.rattle(0.05, seed=3)
     atoms.calc = SymFFCalculator(model_of("sutton-chen"))
     start = atoms.get_potential_energy()
