@@ -274,7 +274,7 @@ def test_show_prints_a_model_file_as_text_and_latex(tmp_path, capsys):
     assert main(["show", str(path)]) == 0
     assert "NS(" in capsys.readouterr().out
     assert main(["show", str(path), "--latex"]) == 0
-    assert "\\operatorname{NS}" in capsys.readouterr().out or "NS" in capsys.readouterr().out
+    assert "\\operatorname{NS}" in capsys.readouterr().out
 
 
 # --- command line ----------------------------------------------------------------------------------------------------

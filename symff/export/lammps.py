@@ -70,7 +70,7 @@ def _write(model, form, directory, r_lo, points, rho_max):
     readme.write_text(
         f"# symff LAMMPS export\n\nE_i = `{formula}` (cutoff f_c from {model.r_in} to {model.r_out} Å, "
         f"elements {', '.join(model.elements)}).\n\n"
-        f"- style: `{style}`, file `{potential.name}`; include `in.symff` after defining the box (units metal).\n"
+        f"- style: `{style}`, file `{potential.name}`; include `in.symff` after defining the box (units metal); the file name in `pair_coeff` is relative to where LAMMPS runs.\n"
         f"- in LAMMPS terms: `{form.text()}`.\n- {energy_note}\n"
         + (f"- density grid up to rho = {rho_max:.6g}.\n" if rho_max is not None else "")
     )
