@@ -28,9 +28,10 @@ def add_search_options(parser, population=200, generations=100):
 
 
 def config_from(args, **overrides):
-    values = {"grammar": args.grammar, "lammps_exportable": args.lammps_exportable, "r_in": args.r_in, "r_out": args.r_out, "population": args.population,
+    values = {"grammar": args.grammar, "r_in": args.r_in, "r_out": args.r_out, "population": args.population,
                   "generations": args.generations, "time_limit": args.time_limit, "seed": args.seed,
                   "energy_weight": args.energy_weight, "force_weight": args.force_weight, "stress_weight": args.stress_weight}
+    values["lammps_exportable"] = getattr(args, "lammps_exportable", False)
     return SearchConfig(**(values | overrides))
 
 
