@@ -14,4 +14,9 @@ def __getattr__(name):
         from .api import SymFF
 
         return SymFF
+    # The ASE calculator pulls in the evaluator and numba: import it only when asked for.
+    if name == "SymFFCalculator":
+        from .export.calculator import SymFFCalculator
+
+        return SymFFCalculator
     raise AttributeError(f"module 'symff' has no attribute {name!r}")

@@ -151,12 +151,9 @@ class SymFF:
         return prediction.energy, forces
 
     def export_lammps(self, directory, k=None):
-        """Write LAMMPS files for member k into `directory` (symff.export; pair and single-density EAM forms)."""
-        try:
-            from .export import export_lammps
-        except ImportError:
-            raise SymffError("LAMMPS export needs symff.export, which this installation of symff does not have") \
-                from None
+        """Write LAMMPS files for member k into `directory` (pair and single-density EAM forms; symff.export)."""
+        from .export import export_lammps
+
         return export_lammps(self.model(k), directory)
 
     def _check_fitted(self):

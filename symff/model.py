@@ -59,6 +59,12 @@ class Model:
     def latex(self, digits=4):
         return sp.latex(self.expression(digits))
 
+    def numpy_function(self):
+        """E_i(neighbour distances) as a numpy function (see `symff.export.readable.numpy_function`)."""
+        from .export.readable import numpy_function
+
+        return numpy_function(self)
+
     def reference_for(self, elements):
         """Reference energies in the order of `elements`; an element the model does not cover is an error."""
         missing = [e for e in elements if e not in self.reference_energy]

@@ -9,9 +9,9 @@ import sys
 
 from .. import __version__
 from ..errors import SymffError
-from . import evaluate, rediscover, report, search, show
+from . import evaluate, export, rediscover, report, search, show
 
-COMMANDS = (search, rediscover, show, evaluate, report)
+COMMANDS = (search, rediscover, show, evaluate, report, export)
 
 
 def build_parser():

@@ -10,6 +10,8 @@ from .common import add_data_options, command_line, read_train_test
 
 def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--grammar", default="eam", help="a shipped grammar (pair, eam) or a grammar file")
+    parser.add_argument("--lammps-exportable", action="store_true",
+                        help="search only forms `symff export --lammps` can write (pair-only or single-density EAM)")
     parser.add_argument("--cutoff", dest="r_out", type=float, default=DEFAULT_OUTER,
                         help=f"outer cutoff radius r_out in Å (default {DEFAULT_OUTER})")
     parser.add_argument("--cutoff-inner", dest="r_in", type=float, default=DEFAULT_INNER,
@@ -33,6 +35,7 @@ def config_from(args, **overrides):
     values = {"grammar": args.grammar, "r_in": args.r_in, "r_out": args.r_out, "population": args.population,
                   "generations": args.generations, "time_limit": args.time_limit, "seed": args.seed,
                   "energy_weight": args.energy_weight, "force_weight": args.force_weight, "stress_weight": args.stress_weight}
+    values["lammps_exportable"] = getattr(args, "lammps_exportable", False)
     return SearchConfig(**(values | overrides))
 
 

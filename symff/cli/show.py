@@ -1,16 +1,24 @@
-"""`symff show RUN [--latex]`: the front of a run as a table."""
+"""`symff show RUN [--latex]`: the front of a run as a table. `symff show MODEL.json [--latex]`: one model's formula
+(plain text, or LaTeX)."""
 
+from pathlib import Path
+
+from ..model import Model
 from ..rundir import front_table, read_front
 
 
 def add_parser(sub):
-    p = sub.add_parser("show", help="print the front of a run", description=__doc__)
-    p.add_argument("run_dir", metavar="RUN")
+    p = sub.add_parser("show", help="print the front of a run, or the formula of a model file", description=__doc__)
+    p.add_argument("run_dir", metavar="RUN", help="a run directory or a model file")
     p.add_argument("--latex", action="store_true", help="formulas in LaTeX instead of plain text")
     p.set_defaults(run=run)
 
 
 def run(args):
+    if Path(args.run_dir).is_file():
+        model = Model.load(args.run_dir)
+        print(model.latex() if args.latex else f"E_i = {model.energy_string(6)}")
+        return
     members = read_front(args.run_dir)["members"]
     if args.latex:
         members = [m | {"formula": m["latex"]} for m in members]

@@ -20,7 +20,10 @@ RULES = {
     "pow": lambda x, y: x**y,
     "exp_const": lambda c, x: c**x,
     "ns": lambda g: NS(g),
+    "eam": lambda terms, embedding, g: terms + embedding.xreplace({EMBEDDED_RHO: NS(g)}),
 }
+# The leaf `rho` of an exportable tree: the one embedded density, replaced by NS(g) at the root.
+EMBEDDED_RHO = sp.Symbol("_rho", real=True)
 
 
 def tree_to_sympy(tree):
@@ -46,6 +49,8 @@ def _leaf(node, values):
     kind = leaf_kind(node)
     if kind == "r":
         return R
+    if kind == "rho":
+        return EMBEDDED_RHO
     if kind == "int":
         return sp.Integer(node.value)
     if kind == "fixed":

@@ -71,6 +71,8 @@ class _Folder:
         self.values = dict(values)
         self._fresh = 0
         self._has_variable = {}
+        self._folded_sums = {}
+        self._linear_sums = {}
 
     # --- classification ---------------------------------------------------------------------------------------
     def has_variable(self, e):
@@ -141,7 +143,11 @@ class _Folder:
         if not self.has_variable(e):
             return self.constant(self.value(e))
         if is_neighbour_sum(e):
-            return NS(self.fold(e.args[0]))
+            # one neighbour sum that occurs twice (F(NS(g)) with NS(g) in two factors) folds once: one density
+            folded = self._folded_sums.get(e)
+            if folded is None:
+                folded = self._folded_sums[e] = NS(self.fold(e.args[0]))
+            return folded
         return self.rebuild(e, [self.fold(a) for a in e.args])
 
     def rebuild(self, e, args):
@@ -235,11 +241,14 @@ class _Folder:
     # --- neighbour sums are linear ----------------------------------------------------------------------------
     def linearize(self, e):
         if is_neighbour_sum(e):
+            if e in self._linear_sums:  # a repeated neighbour sum keeps one set of constants
+                return self._linear_sums[e]
             parts = []
             for term in sp.Add.make_args(e.args[0]):
                 coefficient, rest = self.split(term)
                 parts.append(coefficient * NS(rest))
-            return self.fold_add(parts)
+            self._linear_sums[e] = self.fold_add(parts)
+            return self._linear_sums[e]
         if not e.args or not e.has(NS):
             return e
         return self.rebuild(e, [self.linearize(a) for a in e.args])

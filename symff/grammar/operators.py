@@ -36,7 +36,19 @@ class FixedExponent:
     """A rational exponent from the grammar's list (1/2, -1, ...), evolved rather than fitted."""
 
 
+class Embedded:
+    """A function of the one embedded density rho = NS(g) of an exportable (single-density EAM) potential."""
+
+
+class Potential:
+    """The root of an exportable tree: pair terms plus F(NS(g)), E_i = T + F(NS(g))."""
+
+
 LEVELS = {"pair": Pair, "atom": Atom}
+
+# Atom operators that keep a sum of neighbour sums linear: in an exportable tree they are the only Atom operators,
+# every other one acts on the embedded density (type Embedded) instead.
+LINEAR_ATOM_OPERATORS = ("add", "sub", "ns")
 
 
 @dataclass(frozen=True)
@@ -74,3 +86,7 @@ OPERATORS = {
 
 # Leaves a grammar may list under `terminals`: `r` (pair level only) and `const` (a fitted constant of that level).
 TERMINALS = {"pair": ("r", "const"), "atom": ("const",)}
+
+# The root of an exportable tree: eam(T, F, g) = T + F(rho -> NS(g)).
+EAM_ROOT = Operator("eam", "root", (Atom, Embedded, Pair), Potential,
+                    "T + F(NS(g)): pair terms T, embedding F of the one density NS(g)")

@@ -6,14 +6,34 @@ neighbour sum. DEAP's own generators and operators draw from the global `random`
 `random.Random`, so that a run is reproducible from its seed.
 
 Depth follows DEAP: a single leaf has height 0.
+
+*Exportable* tree grammars (`TreeGrammar(grammar, exportable=True)`, `symff search --lammps-exportable`) build only
+forms LAMMPS eam/alloy or pair_style table can hold, E_i = Σ a NS(φ) + F(NS(g)), by their types: the root is
+eam(T, F, g) with T an Atom expression of the linear operators only (add, sub, ns), g one Pair expression and F an
+`Embedded` expression over the leaf `rho` (which stands for NS(g)) built with the grammar's other atom operators.
+Every tree of this grammar, and every child of crossover and mutation (which keep types), has at most one density
+inside a nonlinear function.
 """
+
 
 import math
 import random
 
 from deap import gp
 
-from .operators import OPERATORS, Atom, Base, Const, FixedExponent, IntExponent, Pair
+from .operators import (
+    EAM_ROOT,
+    LINEAR_ATOM_OPERATORS,
+    OPERATORS,
+    Atom,
+    Base,
+    Const,
+    Embedded,
+    FixedExponent,
+    IntExponent,
+    Pair,
+    Potential,
+)
 from .spec import Grammar
 
 BASE_RANGE = (0.05, 0.95)
@@ -24,29 +44,45 @@ MAX_TRIES = 20
 class TreeGrammar:
     """A grammar made operational: the DEAP primitive set, and generation and variation of its trees."""
 
-    def __init__(self, grammar: Grammar):
+    def __init__(self, grammar: Grammar, exportable=False):
         self.grammar = grammar
-        self.pset = gp.PrimitiveSetTyped(grammar.name, [], Atom)
-        self.primitives = {Pair: [], Atom: []}  # ret type -> [(Primitive, weight)]
-        for level, level_type in (("pair", Pair), ("atom", Atom)):
+        self.exportable = exportable
+        self.root = Potential if exportable else Atom
+        self.pset = gp.PrimitiveSetTyped(grammar.name, [], self.root)
+        self.primitives = {Pair: [], Atom: [], Embedded: [], Potential: []}  # ret type -> [(Primitive, weight)]
+        for level in ("pair", "atom"):
             for name, weight in grammar.operators(level).items():
                 op = OPERATORS[(level, name)]
-                prim = gp.Primitive(f"{level}_{name}", op.args, op.ret)
-                self.pset._add(prim)
-                self.pset.context[prim.name] = None  # trees are never compiled to Python
-                self.pset.prims_count += 1
-                self.primitives[level_type].append((prim, weight))
+                if exportable and level == "atom" and name not in LINEAR_ATOM_OPERATORS:
+                    self._add(f"embed_{name}", tuple(Embedded if a is Atom else a for a in op.args), Embedded, weight)
+                else:
+                    self._add(f"{level}_{name}", op.args, op.ret, weight)
         self.leaf_weights = {
             Pair: sum(grammar.pair_terminals.values()),
             Atom: sum(grammar.atom_terminals.values()),
+            Potential: 0,
         }
+        if exportable:
+            if "ns" not in grammar.atom_operators:
+                raise ValueError(f"grammar {grammar.name}: an exportable grammar needs the atom operator ns")
+            self._add(f"root_{EAM_ROOT.name}", EAM_ROOT.args, EAM_ROOT.ret, 1.0)
+            # rho is drawn as often as a neighbour sum would be
+            self.embedded_terminals = {"rho": grammar.atom_operators["ns"], **grammar.atom_terminals}
+            self.leaf_weights[Embedded] = sum(self.embedded_terminals.values())
         self.min_height = self._min_heights()
-        if self.min_height[Atom] > grammar.max_depth:
+        if self.min_height[self.root] > grammar.max_depth:
             raise ValueError(f"grammar {grammar.name}: no tree fits in max_depth {grammar.max_depth}")
+
+    def _add(self, name, args, ret, weight):
+        prim = gp.Primitive(name, args, ret)
+        self.pset._add(prim)
+        self.pset.context[prim.name] = None  # trees are never compiled to Python
+        self.pset.prims_count += 1
+        self.primitives[ret].append((prim, weight))
 
     # --- leaves -------------------------------------------------------------------------------------------------
     def has_leaves(self, ret):
-        return ret not in (Pair, Atom) or self.leaf_weights[ret] > 0
+        return ret not in self.leaf_weights or self.leaf_weights[ret] > 0
 
     def leaf(self, ret, rng: random.Random) -> gp.Terminal:
         g = self.grammar
@@ -58,16 +94,21 @@ class TreeGrammar:
             return gp.Terminal(round(rng.uniform(*BASE_RANGE), 4), False, Base)
         if ret is Const:
             return gp.Terminal(round(rng.uniform(*g.constants), 4), False, Const)
-        terminals = g.terminals("pair" if ret is Pair else "atom")
+        if ret is Embedded:
+            terminals = self.embedded_terminals
+        else:
+            terminals = g.terminals("pair" if ret is Pair else "atom")
         name = _weighted_choice(rng, list(terminals.items()))
         if name == "r":
             return gp.Terminal("r", True, Pair)
+        if name == "rho":
+            return gp.Terminal("rho", True, Embedded)
         return gp.Terminal(round(rng.uniform(*g.constants), 4), False, ret)
 
     # --- generation -----------------------------------------------------------------------------------------------
     def _min_heights(self):
         heights = {t: 0 for t in (Const, Base, IntExponent, FixedExponent)}
-        heights.update({t: (0 if self.leaf_weights[t] > 0 else math.inf) for t in (Pair, Atom)})
+        heights.update({t: (0 if w > 0 else math.inf) for t, w in self.leaf_weights.items()})
         changed = True
         while changed:
             changed = False
@@ -78,9 +119,10 @@ class TreeGrammar:
                         heights[ret], changed = h, True
         return heights
 
-    def generate(self, rng: random.Random, ret=Atom, depth=None, method=None) -> list:
+    def generate(self, rng: random.Random, ret=None, depth=None, method=None) -> list:
         """A random tree of type `ret` and height at most `depth`: 'full' trees fill every branch, 'grow' trees
-        stop at leaves at random (ramped half-and-half when `method` is None)."""
+        stop at leaves at random (ramped half-and-half when `method` is None). `ret` defaults to the root type."""
+        ret = ret or self.root
         if depth is None:
             depth = rng.randint(*self.grammar.init_depth)
         depth = max(depth, self.min_height[ret])
@@ -111,7 +153,7 @@ class TreeGrammar:
             nodes = self.generate(rng)
             if len(nodes) <= self.grammar.max_size:
                 return gp.PrimitiveTree(nodes)
-        return gp.PrimitiveTree(self.generate(rng, depth=self.min_height[Atom]))
+        return gp.PrimitiveTree(self.generate(rng, depth=self.min_height[self.root]))
 
     # --- variation ------------------------------------------------------------------------------------------------
     def fits(self, nodes) -> bool:
@@ -188,12 +230,15 @@ class TreeGrammar:
         return gp.PrimitiveTree(tree[: s.start] + tree[inner] + tree[s.stop :])
 
     def mutate_add_term(self, rng, tree):
-        """Add a new random term at the root: E_i -> E_i + T (how sums of neighbour sums grow)."""
+        """Add a new random term: E_i -> E_i + T (how sums of neighbour sums grow); in an exportable tree the term
+        joins the pair terms, the first argument of the root."""
         adds = [p for p, _ in self.primitives[Atom] if p.name == "atom_add"]
         if not adds:
             return self.mutate_subtree(rng, tree)
+        terms = _subtree(tree, 1) if self.exportable else slice(0, len(tree))
         depth = rng.randint(self.min_height[Atom], max(self.min_height[Atom], min(4, self.grammar.max_depth - 1)))
-        child = [adds[0], *tree, *self.generate(rng, Atom, depth, "grow")]
+        child = [*tree[: terms.start], adds[0], *tree[terms], *self.generate(rng, Atom, depth, "grow"),
+                 *tree[terms.stop :]]
         return gp.PrimitiveTree(child) if self.fits(child) else self.mutate_shrink(rng, tree)
 
 
@@ -243,15 +288,15 @@ def _weighted_choice(rng, items):
 
 
 def leaf_kind(node) -> str:
-    """What a leaf stands for: 'r', 'const' (fitted), 'base' (fitted, base of c**x), 'int' or 'fixed' (exponents)."""
+    """What a leaf stands for: 'r', 'rho' (the embedded density), 'const' (fitted), 'base' (fitted, base of c**x), 'int' or 'fixed' (exponents)."""
     if node.ret is IntExponent:
         return "int"
     if node.ret is FixedExponent:
         return "fixed"
     if node.ret is Base:
         return "base"
-    if node.value == "r":
-        return "r"
+    if node.value in ("r", "rho"):
+        return node.value
     return "const"
 
 

@@ -12,6 +12,7 @@ DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0
 @dataclass
 class SearchConfig:
     grammar: str = "eam"  # a shipped grammar's name, or a grammar file
+    lammps_exportable: bool = False  # build only forms LAMMPS can hold (pair-only or single-density EAM)
     r_in: float = DEFAULT_INNER
     r_out: float = DEFAULT_OUTER
     population: int = 200

