@@ -23,7 +23,7 @@ import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from .data import Dataset, read_dataset
-from .errors import ConfigError, ModelError, SymffError
+from .errors import ConfigError, ModelError
 from .evaluate.predict import predict as predict_model
 from .model import Model
 from .rundir import read_front
