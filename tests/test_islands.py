@@ -24,7 +24,7 @@ from symff.search.engine import run_search
 from symff.search.islands import IslandSearch, OnDask, island_seed, migration
 from symff.synthetic.generate import make_lj_dataset
 
-SEARCH = ["--grammar", "pair", "--population", "40", "--generations", "6", "--migration-interval", "2", "--seed", "3",
+SEARCH = ["--grammar", "pair", "--population", "40", "--generations", "4", "--migration-interval", "2", "--seed", "3",
           "--quiet"]
 
 
@@ -45,13 +45,21 @@ def train_file(lj_structures, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def whole_run(train_file, tmp_path_factory):
+    """The uninterrupted search, two islands in this process."""
+    out = tmp_path_factory.mktemp("runs") / "whole"
+    assert main(["search", str(train_file), *SEARCH, "--workers", "1", "--islands", "2", "--out", str(out)]) == 0
+    return out
+
+
 def front_of(run):
     members = json.loads((Path(run) / "front.json").read_text())["members"]
     return [(m["complexity"], m["energy"], m["loss"]) for m in members]
 
 
 def config(**kw):
-    return SearchConfig(**({"grammar": "pair", "population": 40, "generations": 6, "seed": 3, "islands": 2,
+    return SearchConfig(**({"grammar": "pair", "population": 40, "generations": 4, "seed": 3, "islands": 2,
                             "migration_interval": 2} | kw))
 
 
@@ -75,8 +83,8 @@ def test_atomic_write_replaces_whole_files_and_leaves_no_temporaries(tmp_path):
 
 
 def test_one_island_is_the_plain_search(lj_data):
-    plain = run_search(config(islands=1), lj_data)
-    island = IslandSearch(config(islands=1), lj_data).run()
+    plain = run_search(config(islands=1, generations=2), lj_data)
+    island = IslandSearch(config(islands=1, generations=2), lj_data).run()
     assert [(c.key, c.loss) for c in island.front] == [(c.key, c.loss) for c in plain.front]
     assert island_seed(3, 0) == 3 and island_seed(3, 1) != island_seed(3, 2)
 
@@ -84,11 +92,11 @@ def test_one_island_is_the_plain_search(lj_data):
 def test_resuming_from_a_checkpoint_gives_the_uninterrupted_front(lj_data, tmp_path):
     whole = IslandSearch(config(), lj_data).run()
     (tmp_path / "part").mkdir()
-    IslandSearch(config(generations=3), lj_data, run=tmp_path / "part").run()
+    IslandSearch(config(generations=3), lj_data, run=tmp_path / "part").run()  # migrates after generation 2
     state = read_checkpoint(tmp_path / "part")
     assert state["generation"] == 3 and len(state["islands"]) == 2
     resumed = IslandSearch(config(), lj_data, state=state).run()
-    assert resumed.generations == whole.generations == 6
+    assert resumed.generations == whole.generations == 4
     assert [(c.key, c.loss, c.generation) for c in resumed.front] == [(c.key, c.loss, c.generation)
                                                                         for c in whole.front]
     assert resumed.stats == whole.stats
@@ -127,9 +135,7 @@ def wait_for_checkpoint(run, process, generation=1, timeout=120):
     raise AssertionError("no checkpoint appeared")
 
 
-def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, tmp_path):
-    assert main(["search", str(train_file), *SEARCH, "--workers", "1", "--islands", "2",
-                 "--out", str(tmp_path / "whole")]) == 0
+def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_run, tmp_path):
     run = tmp_path / "killed"
     process = symff("search", str(train_file), *SEARCH, "--workers", "1", "--islands", "2", "--out", str(run))
     wait_for_checkpoint(run, process)
@@ -137,10 +143,10 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, tmp_pa
     process.wait()
     assert not (run / "front.json").exists()  # it really died mid-run
     assert main(["search", "--resume", str(run), "--quiet"]) == 0
-    assert front_of(run) == front_of(tmp_path / "whole")
+    assert front_of(run) == front_of(whole_run)
 
 
-def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(train_file, tmp_path):
+def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(train_file, whole_run, tmp_path):
     run = tmp_path / "interrupted"
     process = symff("search", str(train_file), *SEARCH, "--workers", "2", "--out", str(run), start_new_session=True)
     wait_for_checkpoint(run, process)
@@ -148,12 +154,10 @@ def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(tra
     output = process.communicate(timeout=120)[0]
     assert process.returncode == 130, output
     assert f"symff search --resume {run}" in output
-    assert (run / "front.json").is_file() and read_checkpoint(run)["generation"] < 6
+    assert (run / "front.json").is_file() and read_checkpoint(run)["generation"] < 4
     # the same two islands, resumed on a real LocalCluster of 2 workers, end where one process alone ends
     assert main(["search", "--resume", str(run), "--quiet"]) == 0
-    assert main(["search", str(train_file), *SEARCH, "--workers", "1", "--islands", "2",
-                 "--out", str(tmp_path / "whole")]) == 0
-    assert front_of(run) == front_of(tmp_path / "whole")
+    assert front_of(run) == front_of(whole_run)
     assert json.loads((run / "config.json").read_text())["parallel"]["workers"] == 2
 
 
