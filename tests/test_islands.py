@@ -85,7 +85,9 @@ def test_atomic_write_replaces_whole_files_and_leaves_no_temporaries(tmp_path):
 def test_one_island_is_the_plain_search(lj_data):
     plain = run_search(config(islands=1, generations=2), lj_data)
     island = IslandSearch(config(islands=1, generations=2), lj_data).run()
-    assert [(c.key, c.loss) for c in island.front] == [(c.key, c.loss) for c in plain.front]
+    assert [c.key for c in island.front] == [c.key for c in plain.front]
+    # equal to rounding: islands solve with one BLAS thread, the plain search with however many there are
+    assert [c.loss for c in island.front] == pytest.approx([c.loss for c in plain.front], rel=1e-9)
     assert island_seed(3, 0) == 3 and island_seed(3, 1) != island_seed(3, 2)
 
 

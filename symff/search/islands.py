@@ -46,15 +46,17 @@ def island_config(config, index):
 
 
 def single_thread():
-    """One evaluation thread per worker: the workers are the parallelism, and threads would oversubscribe the cores."""
+    """One evaluation thread per island: the workers are the parallelism, and more threads would oversubscribe the
+    cores. One BLAS thread also makes the linear solves bit-identical wherever an island runs (a Dask worker starts
+    with one; this process may have several, whose sums round differently), so the front does not depend on the
+    number of workers."""
+    from threadpoolctl import threadpool_limits
+
     from ..evaluate import kernels
 
-    if hasattr(kernels, "set_threads"):
+    threadpool_limits(limits=1)
+    if hasattr(kernels, "set_threads"):  # numba kernels may have threads (issue 3)
         kernels.set_threads(1)
-    else:
-        import numba
-
-        numba.set_num_threads(1)
 
 
 class Island:
