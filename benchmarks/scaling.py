@@ -18,6 +18,8 @@ import pickle
 import time
 from pathlib import Path
 
+import numpy as np
+
 from symff.data import read_dataset
 from symff.neighbours import build_neighbours
 from symff.search.config import SearchConfig
@@ -32,6 +34,7 @@ class Measured:
     def __init__(self, executor):
         self.executor, self.delta_bytes, self.steps = executor, 0, 0
         self.workers = executor.workers
+        self.island_seconds = []  # per generation: each island's compute time
 
     def open(self, config, records):
         return self.executor.open(config, records)
@@ -39,6 +42,7 @@ class Measured:
     def step(self, immigrants, elapsed):
         deltas = self.executor.step(immigrants, elapsed)
         self.delta_bytes += sum(len(pickle.dumps(d)) for d in deltas)
+        self.island_seconds.append([d["seconds"] for d in deltas])
         self.steps += 1
         return deltas
 
@@ -89,11 +93,26 @@ def main():
               f"{per_island_generation:.2f} s per island-generation per worker; "
               f"{measured.delta_bytes / max(measured.steps, 1) / 1e3:.0f} kB of island state back per generation; "
               f"checkpoint {checkpoint / 1e6:.2f} MB")
-        runs[workers] = (seconds, result)
-    (t1, r1), (t2, r2) = runs[1], runs[2]
+        runs[workers] = (seconds, result, measured)
+    (t1, r1, m1), (t2, r2, _) = runs[1], runs[2], runs[2]
     same = [(c.key, c.loss) for c in r1.front] == [(c.key, c.loss) for c in r2.front]
     print(f"same front with 1 and 2 workers: {'yes' if same else 'NO'}")
     print(f"speed-up, 2 workers over 1: {t1 / t2:.2f}x  ({t1:.1f} s / {t2:.1f} s)")
+    project(np.array(m1.island_seconds))
+
+
+def project(seconds):
+    """Load balance from the island-generation times of the 1-worker run (no contention between islands): a
+    generation lasts as long as its slowest worker, so W workers with one island each run at mean / E[max of W]
+    efficiency. E[max of W] is estimated by resampling the measured times."""
+    flat = seconds.ravel()
+    rng = np.random.default_rng(0)
+    print(f"island-generation times: mean {flat.mean():.2f} s, median {np.median(flat):.2f} s, "
+          f"max {flat.max():.2f} s over {flat.size}")
+    for workers in (2, 10, 100):
+        expected_max = rng.choice(flat, size=(2000, workers)).max(axis=1).mean()
+        print(f"  {workers:3d} workers, one island each: per-generation wall {expected_max:.2f} s, "
+              f"efficiency {flat.mean() / expected_max:.2f}, speed-up {workers * flat.mean() / expected_max:.1f}x")
 
 
 if __name__ == "__main__":
