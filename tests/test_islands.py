@@ -171,3 +171,13 @@ def test_dask_islands_get_the_data_once(lj_data):
         assert len(next(iter(who_has.values()))) == 2  # scattered to both workers, before any task
     finally:
         executor.close()
+
+
+def test_search_without_data_or_checkpoint_is_a_one_line_error(tmp_path, capsys):
+    assert main(["search", "--quiet"]) == 2
+    assert main(["search", "--resume", str(tmp_path)]) == 2
+    (tmp_path / "config.json").write_text(json.dumps({"format": "symff-run/1"}))
+    assert main(["search", "--resume", str(tmp_path)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 3 and all(e.startswith("symff search: error:") for e in errors)
+    assert "DATA" in errors[0] and "config.json" in errors[1] and "checkpoint" in errors[2]
