@@ -163,14 +163,17 @@ def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(tra
     assert json.loads((run / "config.json").read_text())["parallel"]["workers"] == 2
 
 
-def test_dask_islands_get_the_data_once(lj_data):
-    executor = OnDask(lj_data, None, workers=2)
-    try:
+def test_islands_on_an_existing_cluster_get_the_data_once_and_the_same_front(lj_data):
+    from distributed import LocalCluster
+
+    alone = IslandSearch(config(generations=2), lj_data).run()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        executor = OnDask(lj_data, None, scheduler=cluster.scheduler_address)
         assert executor.workers == 2
         who_has = executor.client.who_has([executor.data])
         assert len(next(iter(who_has.values()))) == 2  # scattered to both workers, before any task
-    finally:
-        executor.close()
+        on_cluster = IslandSearch(config(generations=2), lj_data, executor=executor).run()
+    assert [(c.key, c.loss) for c in on_cluster.front] == [(c.key, c.loss) for c in alone.front]
 
 
 def test_search_without_data_or_checkpoint_is_a_one_line_error(tmp_path, capsys):
