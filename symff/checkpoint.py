@@ -141,15 +141,12 @@ class SearchExporter:
 
 
 def apply_delta(record, delta):
-    """Bring a record up to date with a delta from its search's exporter."""
+    """The record brought up to date with a delta from its search's exporter (a new record: an interrupt while
+    the driver applies the deltas of a generation leaves the previous records whole)."""
     if delta["first"] != len(record["candidates"]):
         raise ValueError("a delta out of order")
-    record["candidates"].extend(delta["candidates"])
-    record["cache"].extend(delta["cache"])
-    record["history"].extend(delta["history"])
-    for name in ("generation", "elapsed", "population", "archive", "rng", "stats"):
-        record[name] = delta[name]
-    return record
+    updated = {name: record[name] + delta[name] for name in ("candidates", "cache", "history")}
+    return updated | {name: delta[name] for name in ("generation", "elapsed", "population", "archive", "rng", "stats")}
 
 
 def restore_search(search, record):

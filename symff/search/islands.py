@@ -187,23 +187,19 @@ class IslandSearch:
         config, state = self.config, self.state
         elapsed = state["elapsed"] if state else 0.0
         self.started = time.perf_counter() - elapsed
-        records = state["islands"] if state else [None] * config.islands
         self.history = list(state["history"]) if state else []
         self.generation = state["generation"] if state else 0
         self.records = state["islands"] if state else None
         reason = "interrupted"
         try:
-            deltas = self.executor.open(config, records)
+            deltas = self.executor.open(config, self.records or [None] * config.islands)
             if state is None:
-                records = [apply_delta(empty_record(), d) for d in deltas]
-                self._generation_done(records)
+                self._generation_done([apply_delta(empty_record(), d) for d in deltas], 0)
             while not (reason := stop_reason(config, self.generation, self._elapsed(), self.history)):
                 due = self.generation > 0 and self.generation % config.migration_interval == 0
-                immigrants = migration(records, config) if due else [[] for _ in records]
+                immigrants = migration(self.records, config) if due else [[] for _ in self.records]
                 deltas = self.executor.step(immigrants, self._elapsed())
-                records = [apply_delta(r, d) for r, d in zip(records, deltas)]
-                self.generation += 1
-                self._generation_done(records)
+                self._generation_done([apply_delta(r, d) for r, d in zip(self.records, deltas)], self.generation + 1)
         except KeyboardInterrupt:
             reason = "interrupted"
             if self.records is not None:
@@ -215,8 +211,9 @@ class IslandSearch:
     def _elapsed(self):
         return time.perf_counter() - self.started
 
-    def _generation_done(self, records):
-        self.records = records
+    def _generation_done(self, records, generation):
+        """Take the islands' new state; the driver's state changes in one statement, so that a Ctrl-C at any moment
+        leaves it whole, at the previous generation or at this one."""
         archive = merged_archive(records)
         lasts = [r["history"][-1] for r in records]
         rejected = {}
@@ -224,11 +221,11 @@ class IslandSearch:
             for kind, count in last.rejected.items():
                 rejected[kind] = rejected.get(kind, 0) + count
         report = GenerationReport(
-            generation=self.generation, elapsed=self._elapsed(),
+            generation=generation, elapsed=self._elapsed(),
             trees=sum(x.trees for x in lasts), cache_hits=sum(x.cache_hits for x in lasts),
             fits=sum(x.fits for x in lasts), evaluations=sum(x.evaluations for x in lasts), rejected=rejected,
             front=[(c.complexity, c.loss) for c in archive.front()], best_loss=archive.best_loss())
-        self.history.append(report)
+        self.records, self.generation, self.history = records, generation, self.history + [report]
         self._checkpoint(records)
         if self.progress:
             self.progress(report)
