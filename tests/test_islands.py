@@ -21,7 +21,7 @@ from symff.grammar.trees import TreeGrammar
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA
 from symff.search.config import SearchConfig
 from symff.search.engine import run_search
-from symff.search.islands import IslandSearch, OnDask, island_seed, migration
+from symff.search.islands import IslandSearch, OnDask, cluster_size, island_seed, migration
 from symff.synthetic.generate import make_lj_dataset
 
 SEARCH = ["--grammar", "pair", "--population", "40", "--generations", "4", "--migration-interval", "2", "--seed", "3",
@@ -168,6 +168,7 @@ def test_islands_on_an_existing_cluster_get_the_data_once_and_the_same_front(lj_
 
     alone = IslandSearch(config(generations=2), lj_data).run()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert cluster_size(cluster.scheduler_address) == 2  # the default island count with --scheduler
         executor = OnDask(lj_data, None, scheduler=cluster.scheduler_address)
         assert executor.workers == 2
         who_has = executor.client.who_has([executor.data])

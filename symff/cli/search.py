@@ -10,6 +10,7 @@ from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from ..rundir import front_table, read_config, read_front
 from ..search.config import TOPOLOGIES, SearchConfig
+from ..search.islands import cluster_size
 from ..workflow import print_generation, search_to_run
 from .common import add_data_options, command_line, read_train_test
 
@@ -57,7 +58,8 @@ def add_parallel_options(parser):
                              "1: no cluster)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="join the Dask cluster of this scheduler instead")
     parser.add_argument("--islands", type=int, metavar="N",
-                        help="islands the population is shared among (default: one per worker)")
+                        help="islands the population is shared among (default: one per worker, or per worker of "
+                             "the cluster at --scheduler)")
     parser.add_argument("--migration-interval", type=int, default=5, metavar="K",
                         help="generations between migrations (default 5)")
     parser.add_argument("--migration-size", type=int, default=2, metavar="M",
@@ -75,7 +77,7 @@ def run(args):
     workers = args.workers or os.cpu_count() or 1
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
-    islands = args.islands or workers
+    islands = args.islands or (cluster_size(args.scheduler) if args.scheduler else workers)
     config = config_from(args, islands=islands, migration_interval=args.migration_interval,
                          migration_size=args.migration_size, topology=args.topology)
     train, test = read_train_test(args)

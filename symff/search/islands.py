@@ -148,6 +148,14 @@ class OnDask:
             logging.getLogger(__name__).debug("closing the Dask cluster: %s", exc)
 
 
+def cluster_size(scheduler):
+    """The number of workers of the Dask cluster at `scheduler`."""
+    from distributed import Client
+
+    with Client(scheduler, timeout=60) as client:
+        return len(client.scheduler_info()["workers"])
+
+
 def emigrants(record, size):
     """An island's best `size` distinct forms (fitted on all the data first, then by loss and complexity), as text."""
     candidates = record["candidates"]
