@@ -64,6 +64,7 @@ class Island:
 
     def __init__(self, index, config, data, record=None):
         single_thread()
+        start, cpu = time.perf_counter(), time.thread_time()
         train, neighbours = data
         self.search = Search(island_config(config, index), train, neighbours=neighbours)
         self.exporter = SearchExporter(self.search)
@@ -72,9 +73,11 @@ class Island:
         else:
             restore_search(self.search, record)
             self.exporter.adopt(record)
+        self.work = {"seconds": time.perf_counter() - start, "cpu": time.thread_time() - cpu}
 
     def delta(self):
-        return self.exporter.delta()
+        """The state since the last delta (all of it, first), with the work of generation 0, for benchmarks."""
+        return self.exporter.delta() | self.work
 
     def step(self, immigrants, elapsed):
         """One generation with `immigrants` (trees as text) joining the selection pool; returns the state's delta."""
