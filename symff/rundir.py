@@ -1,6 +1,7 @@
 """The run directory a search writes, and reading it back.
 
-    RUN/config.json     the search settings, the data, the command line and the symff version
+    RUN/config.json     the search settings, the data, the command line, the workers and the symff version
+    RUN/checkpoint.pkl  the search's state after its last complete generation (symff.checkpoint)
     RUN/front.json      the front: one entry per member (complexity, loss, formula, errors, model file)
     RUN/front.txt       the front as a table of plain-text formulas
     RUN/front.tex       the front's formulas in LaTeX
@@ -34,11 +35,25 @@ def _write_json(path, data):
     tmp.replace(path)
 
 
-def write_config(path, config, data, command):
+def write_config(path, config, data, command, parallel=None):
     _write_json(Path(path) / "config.json", {
         "format": RUN_FORMAT, "symff_version": __version__, "command": command, "data": data,
-        "search": config.to_dict(),
+        "search": config.to_dict(), "parallel": parallel or {},
     })
+
+
+def read_config(path):
+    """RUN/config.json as written by `write_config`."""
+    file = Path(path) / "config.json"
+    try:
+        data = json.loads(file.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not a run directory (no config.json)") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{file}: unreadable: {exc}") from None
+    if data.get("format") != RUN_FORMAT:
+        raise ConfigError(f"{file}: not a symff run (expected \"format\": \"{RUN_FORMAT}\")")
+    return data
 
 
 def write_front(path, models, search_summary):

@@ -1,22 +1,31 @@
 """A search from data to run directory: the steps `symff search` and `symff rediscover` share."""
 
+from pathlib import Path
+
 from .neighbours import build_neighbours
 from .progress import HISTORY_FILE, write_history
 from .rundir import prepare_run_directory, write_config, write_front
-from .search.engine import run_search
+from .search.islands import IslandSearch, make_executor
 from .search.results import front_models
 
 
-def search_to_run(config, train, test, out, *, command, data, force=False, progress=None, report=True):
+def search_to_run(config, train, test, out, *, command, data, force=False, progress=None, report=True, workers=1,
+                  scheduler=None, resume=None):
     """Search `train`, evaluate the front on train and test, and write RUN = `out`. Returns (result, models).
 
-    The run directory is checked before the search starts, so a clash is reported before any work is lost.
+    The run directory is checked before the search starts, so a clash is reported before any work is lost. The
+    search runs on `workers` processes (or the Dask cluster at `scheduler`) and writes a checkpoint into RUN after
+    every generation; `resume`, a checkpoint's state (symff.checkpoint.read_checkpoint), continues from it in RUN.
     With `report`, RUN/report/ gets the plots and index.html (symff.report).
     """
-    out = prepare_run_directory(out, force=force)
-    write_config(out, config, data, command)
+    if resume is None:
+        out = prepare_run_directory(out, force=force)
+        write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})
+    out = Path(out)
     train_neighbours = build_neighbours(train, config.r_out)
-    result = run_search(config, train, neighbours=train_neighbours, progress=progress)
+    executor = make_executor(train, train_neighbours, workers=workers, scheduler=scheduler)
+    result = IslandSearch(config, train, neighbours=train_neighbours, executor=executor, run=out, progress=progress,
+                          state=resume).run()
     models = front_models(result, train, test, train_neighbours=train_neighbours)
     summary = {"generations": result.generations, "elapsed_s": result.elapsed, "stop_reason": result.stop_reason,
                "stats": result.stats}
@@ -27,4 +36,3 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
 
         write_report(out, train=train, test=test, train_neighbours=train_neighbours)
     return result, models
-

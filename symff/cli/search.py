@@ -1,9 +1,17 @@
-"""`symff search DATA… [--test DATA…] [options] --out RUN`: search for potentials and write a run directory."""
+"""`symff search DATA… [--test DATA…] [options] --out RUN`: search for potentials and write a run directory.
 
+`symff search --resume RUN` continues a run from its checkpoint, with the settings and data of RUN/config.json."""
+
+import argparse
+import os
+
+from ..checkpoint import read_checkpoint
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from ..errors import ConfigError
 from ..progress import SearchProgress
-from ..rundir import front_table, read_front
-from ..search.config import SearchConfig
+from ..rundir import front_table, read_config, read_front
+from ..search.config import TOPOLOGIES, SearchConfig
+from ..search.islands import cluster_size
 from ..workflow import search_to_run
 from .common import add_data_options, command_line, read_train_test
 
@@ -42,23 +50,80 @@ def config_from(args, **overrides):
 def add_parser(sub):
     p = sub.add_parser("search", help="search for potentials that fit reference data",
                        description=__doc__)
-    p.add_argument("data", nargs="+", metavar="DATA", help="training data: any file ASE reads")
+    p.add_argument("data", nargs="*", metavar="DATA", help="training data: any file ASE reads")
     p.add_argument("--test", nargs="+", metavar="DATA", help="test data")
     p.add_argument("--test-fraction", type=float, help="hold out this fraction of DATA as the test set (seeded)")
     add_data_options(p)
     add_search_options(p)
+    add_parallel_options(p)
     p.set_defaults(run=run)
 
 
+def add_parallel_options(parser):
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help=f"worker processes of a local Dask cluster (default: all cores, here {os.cpu_count()}; "
+                             "1: no cluster)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="join the Dask cluster of this scheduler instead")
+    parser.add_argument("--islands", type=int, metavar="N",
+                        help="islands the population is shared among (default: one per worker, or per worker of "
+                             "the cluster at --scheduler)")
+    parser.add_argument("--migration-interval", type=int, default=5, metavar="K",
+                        help="generations between migrations (default 5)")
+    parser.add_argument("--migration-size", type=int, default=2, metavar="M",
+                        help="best distinct forms each island sends (default 2)")
+    parser.add_argument("--topology", choices=TOPOLOGIES, default="ring",
+                        help="ring: island i sends to i+1; all: to every other (default ring)")
+    parser.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its checkpoint")
+
+
 def run(args):
-    config = config_from(args)
+    if args.resume:
+        return resume(args)
+    if not args.data:
+        raise ConfigError("give the training data (DATA…), or --resume RUN")
+    workers = args.workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    islands = args.islands or (cluster_size(args.scheduler) if args.scheduler else workers)
+    config = config_from(args, islands=islands, migration_interval=args.migration_interval,
+                         migration_size=args.migration_size, topology=args.topology)
     train, test = read_train_test(args)
     data = {"train": list(args.data), "test": list(args.test or []), "split_key": args.split_key,
             "test_fraction": args.test_fraction, "index": args.frames,
             "train_structures": train.n_structures, "test_structures": test.n_structures if test else 0}
     with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
-        result, models = search_to_run(config, train, test, args.out, command=command_line(), data=data,
-                                       force=args.force, progress=progress, report=args.report)
+        outcome = search_to_run(config, train, test, args.out, command=command_line(), data=data, force=args.force,
+                                progress=progress, report=args.report, workers=workers, scheduler=args.scheduler)
+    return finish(args.out, *outcome)
+
+
+def resume(args):
+    """Continue RUN: its settings and data from RUN/config.json, its state from RUN/checkpoint.pkl."""
+    saved = read_config(args.resume)
+    state = read_checkpoint(args.resume)
+    config = SearchConfig(**saved["search"])
+    data = saved["data"]
+    if "train" not in data:
+        raise ConfigError(f"{args.resume}: made by a command that cannot be resumed (no data files in config.json)")
+    source = argparse.Namespace(data=data["train"], test=data["test"] or None, split_key=data["split_key"],
+                                test_fraction=data["test_fraction"], frames=data["index"], seed=config.seed)
+    train, test = read_train_test(source)
+    parallel = saved.get("parallel", {})
+    workers = args.workers or parallel.get("workers") or 1
+    scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)
+    print(f"resuming {args.resume} after generation {state['generation']} ({state['elapsed']:.1f} s so far)")
+    with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
+        outcome = search_to_run(config, train, test, args.resume, command=command_line(), data=data, workers=workers,
+                                scheduler=scheduler, progress=progress, report=args.report, resume=state)
+    return finish(args.resume, *outcome)
+
+
+def finish(out, result, models):
     print(f"{len(models)} front members after {result.generations} generations ({result.stop_reason}), "
-          f"{result.elapsed:.1f} s; written to {args.out}")
-    print(front_table(read_front(args.out)["members"]))
+          f"{result.elapsed:.1f} s; written to {out}")
+    print(front_table(read_front(out)["members"]))
+    if result.stop_reason == "interrupted":
+        print(f"interrupted: the checkpoint and the front so far are in {out}; "
+              f"continue with: symff search --resume {out}")
+        return 130
+    return 0

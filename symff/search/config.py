@@ -6,6 +6,7 @@ from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from ..evaluate.grid import DEFAULT_POINTS
 
+TOPOLOGIES = ("ring", "all")
 DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1}
 
 
@@ -30,6 +31,12 @@ class SearchConfig:
     screen_evaluations: int = 30  # passes over the subset a screening fit may make
     screen_slack: float = 2.0  # a screened candidate is fitted on all data if its loss <= slack x the best so far
     variation: dict = field(default_factory=lambda: dict(DEFAULT_VARIATION))
+    # the island model (symff.search.islands): the population is shared out among islands that evolve apart and
+    # exchange their best every `migration_interval` generations
+    islands: int = 1
+    migration_interval: int = 5
+    migration_size: int = 2
+    topology: str = "ring"  # ring: island i sends to i + 1; all: every island sends to every other
 
     def __post_init__(self):
         checks = [
@@ -44,6 +51,11 @@ class SearchConfig:
             (self.grid_points >= 64, "grid_points must be at least 64"),
             (all(v >= 0 for v in self.variation.values()) and sum(self.variation.values()) > 0,
              "variation probabilities must be non-negative and not all zero"),
+            (1 <= self.islands and 4 * self.islands <= self.population,
+             f"--islands must be between 1 and population/4, got {self.islands}"),
+            (self.migration_interval >= 1 and self.migration_size >= 0,
+             "--migration-interval must be at least 1 and --migration-size at least 0"),
+            (self.topology in TOPOLOGIES, f"--topology must be one of {', '.join(TOPOLOGIES)}, got {self.topology}"),
             (set(self.variation) <= set(DEFAULT_VARIATION),
              f"unknown variation operators {sorted(set(self.variation) - set(DEFAULT_VARIATION))}"),
         ]

@@ -103,7 +103,7 @@ class Search:
         for ind in individuals:
             ind.candidate = self.scorer.score(ind, generation)
             c = ind.candidate
-            ind.fitness.values = (math.log10(max(c.loss, 1e-300)), c.complexity) if c else REJECTED
+            ind.fitness.values = fitness_values(c)
             self.archive.update([c])
 
     # --- selection --------------------------------------------------------------------------------------------
@@ -158,60 +158,49 @@ class Search:
 
     # --- the loop ---------------------------------------------------------------------------------------------
     def run(self) -> SearchResult:
-        config = self.config
-        start = time.perf_counter()
-        population = [Individual(self.grammar.random_tree(self.rng)) for _ in range(config.population)]
+        self.start()
+        while not (reason := self.stop_reason()):
+            self.step()
+        return self.result(reason)
+
+    def start(self, elapsed=0.0):
+        """Generation 0: a random population, scored and selected. `elapsed`: seconds already spent (a resumed run)."""
+        self.started = time.perf_counter() - elapsed
+        self.generation = 0
+        population = [Individual(self.grammar.random_tree(self.rng)) for _ in range(self.config.population)]
         self._score(population, 0)
-        population = self._survivors(population, config.population)
-        self._report(0, start)
-        generation, reason = 0, "generations"
-        while True:
-            reason = self._stop_reason(generation, start)
-            if reason:
-                break
-            generation += 1
-            offspring = self._offspring(population)
-            self._score(offspring, generation)
-            population = self._survivors(population + offspring, config.population)
-            self._report(generation, start)
+        self.population = self._survivors(population, self.config.population)
+        self._report(0)
+
+    def step(self, immigrants=()):
+        """One generation. `immigrants` (trees from other islands) join the pool the survivors are chosen from."""
+        self.generation += 1
+        arrivals = [Individual(tree) for tree in immigrants]
+        offspring = self._offspring(self.population)
+        self._score(arrivals + offspring, self.generation)
+        self.population = self._survivors(self.population + arrivals + offspring, self.config.population)
+        self._report(self.generation)
+
+    def result(self, reason="") -> SearchResult:
         return SearchResult(
-            config=config,
+            config=self.config,
             front=self.archive.front(),
-            generations=generation,
-            elapsed=time.perf_counter() - start,
+            generations=self.generation,
+            elapsed=time.perf_counter() - self.started,
             stats=vars(self.scorer.stats) | {"distinct_forms": len(self.scorer.cache)},
             history=self.history,
             stop_reason=reason,
         )
 
-    def _stop_reason(self, generation, start):
-        config = self.config
-        if config.target_loss is not None and self._target_settled(generation):
-            return "target loss reached"
-        if generation >= config.generations:
-            return "generations"
-        if config.time_limit is not None and time.perf_counter() - start >= config.time_limit:
-            return "time limit"
-        return ""
+    def stop_reason(self):
+        return stop_reason(self.config, self.generation, time.perf_counter() - self.started, self.history)
 
-    def _target_settled(self, generation):
-        """The target loss is reached and the simplest member reaching it has not changed for `patience` generations
-        (complexity pressure gets that long to strip terms the data does not need)."""
-        def simplest(report):
-            return min((c for c, loss in report.front if loss <= self.config.target_loss), default=None)
-
-        now = simplest(self.history[-1])
-        if now is None:
-            return False
-        since = [simplest(r) for r in self.history[-(self.config.patience + 1):]]
-        return len(since) > self.config.patience and all(s == now for s in since)
-
-    def _report(self, generation, start):
+    def _report(self, generation):
         s = self.scorer.stats
         front = self.archive.front()
         report = GenerationReport(
             generation=generation,
-            elapsed=time.perf_counter() - start,
+            elapsed=time.perf_counter() - self.started,
             trees=s.trees,
             cache_hits=s.cache_hits,
             fits=s.fits,
@@ -223,6 +212,37 @@ class Search:
         self.history.append(report)
         if self.progress:
             self.progress(report)
+
+
+def fitness_values(candidate):
+    """What selection sees: (log10 loss, complexity), or REJECTED for a tree that is no usable potential."""
+    if candidate is None:
+        return REJECTED
+    return (math.log10(max(candidate.loss, 1e-300)), candidate.complexity)
+
+
+def stop_reason(config, generation, elapsed, history):
+    """Why a search stops after `generation` (with `history` its GenerationReports), or "" to go on."""
+    if config.target_loss is not None and target_settled(history, config.target_loss, config.patience):
+        return "target loss reached"
+    if generation >= config.generations:
+        return "generations"
+    if config.time_limit is not None and elapsed >= config.time_limit:
+        return "time limit"
+    return ""
+
+
+def target_settled(history, target_loss, patience):
+    """The target loss is reached and the simplest member reaching it has not changed for `patience` generations
+    (complexity pressure gets that long to strip terms the data does not need)."""
+    def simplest(report):
+        return min((c for c, loss in report.front if loss <= target_loss), default=None)
+
+    now = simplest(history[-1])
+    if now is None:
+        return False
+    since = [simplest(r) for r in history[-(patience + 1):]]
+    return len(since) > patience and all(s == now for s in since)
 
 
 def run_search(config: SearchConfig, train, *, neighbours=None, progress=None) -> SearchResult:

@@ -1,0 +1,187 @@
+"""The island model, checkpoints and resumption: trees as text, exact restore, SIGKILL and Ctrl-C, a real LocalCluster."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import ase.io
+import pytest
+
+from symff.checkpoint import CHECKPOINT_NAME, atomic_write_bytes, read_checkpoint, tree_from_text, tree_to_text
+from symff.cli import main
+from symff.data import Dataset
+from symff.grammar.spec import load_grammar
+from symff.grammar.trees import TreeGrammar
+from symff.rediscover import LJ_EPSILON, LJ_SIGMA
+from symff.search.config import SearchConfig
+from symff.search.engine import run_search
+from symff.search.islands import IslandSearch, OnDask, cluster_size, island_seed, migration
+from symff.synthetic.generate import make_lj_dataset
+
+SEARCH = ["--grammar", "pair", "--population", "40", "--generations", "4", "--migration-interval", "2", "--seed", "3",
+          "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def lj_structures():
+    return make_lj_dataset(seed=4, epsilon=LJ_EPSILON, sigma=LJ_SIGMA)[::2]
+
+
+@pytest.fixture(scope="module")
+def lj_data(lj_structures):
+    return Dataset.from_atoms(lj_structures)
+
+
+@pytest.fixture(scope="module")
+def train_file(lj_structures, tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "train.extxyz"
+    ase.io.write(path, lj_structures)
+    return path
+
+
+@pytest.fixture(scope="module")
+def whole_run(train_file, tmp_path_factory):
+    """The uninterrupted search, two islands in this process."""
+    out = tmp_path_factory.mktemp("runs") / "whole"
+    assert main(["search", str(train_file), *SEARCH, "--workers", "1", "--islands", "2", "--out", str(out)]) == 0
+    return out
+
+
+def front_of(run):
+    members = json.loads((Path(run) / "front.json").read_text())["members"]
+    return [(m["complexity"], m["energy"], m["loss"]) for m in members]
+
+
+def config(**kw):
+    return SearchConfig(**({"grammar": "pair", "population": 40, "generations": 4, "seed": 3, "islands": 2,
+                            "migration_interval": 2} | kw))
+
+
+@pytest.mark.parametrize("grammar", ["pair", "eam"])
+def test_trees_survive_their_text_form(grammar):
+    tg = TreeGrammar(load_grammar(grammar))
+    rng = random.Random(0)
+    for _ in range(300):
+        tree = tg.mutate_point(rng, tg.random_tree(rng))
+        back = tree_from_text(tree_to_text(tree), tg)
+        assert [(type(n), n.name, n.ret) for n in back] == [(type(n), n.name, n.ret) for n in tree]
+        assert [getattr(n, "value", None) for n in back] == [getattr(n, "value", None) for n in tree]
+
+
+def test_atomic_write_replaces_whole_files_and_leaves_no_temporaries(tmp_path):
+    target = tmp_path / "state.bin"
+    atomic_write_bytes(target, b"old")
+    atomic_write_bytes(target, b"new" * 1000)
+    assert target.read_bytes() == b"new" * 1000
+    assert [p.name for p in tmp_path.iterdir()] == ["state.bin"]
+
+
+def test_one_island_is_the_plain_search(lj_data):
+    plain = run_search(config(islands=1, generations=2), lj_data)
+    island = IslandSearch(config(islands=1, generations=2), lj_data).run()
+    assert [c.key for c in island.front] == [c.key for c in plain.front]
+    # equal to rounding: islands solve with one BLAS thread, the plain search with however many there are
+    assert [c.loss for c in island.front] == pytest.approx([c.loss for c in plain.front], rel=1e-9)
+    assert island_seed(3, 0) == 3 and island_seed(3, 1) != island_seed(3, 2)
+
+
+def test_resuming_from_a_checkpoint_gives_the_uninterrupted_front(lj_data, tmp_path):
+    whole = IslandSearch(config(), lj_data).run()
+    (tmp_path / "part").mkdir()
+    IslandSearch(config(generations=3), lj_data, run=tmp_path / "part").run()  # migrates after generation 2
+    state = read_checkpoint(tmp_path / "part")
+    assert state["generation"] == 3 and len(state["islands"]) == 2
+    resumed = IslandSearch(config(), lj_data, state=state).run()
+    assert resumed.generations == whole.generations == 4
+    assert [(c.key, c.loss, c.generation) for c in resumed.front] == [(c.key, c.loss, c.generation)
+                                                                        for c in whole.front]
+    assert resumed.stats == whole.stats
+
+
+def test_time_limit_stops_at_a_generation_boundary(lj_data):
+    result = IslandSearch(config(generations=10_000, time_limit=1.0), lj_data).run()
+    assert result.stop_reason == "time limit" and result.generations < 10_000  # 0 on a very busy machine
+    assert len(result.history) == result.generations + 1
+
+
+def test_migration_follows_the_topology():
+    def record(*losses):
+        candidates = [SimpleNamespace(full=True, loss=loss, complexity=3, key=f"k{loss}") for loss in losses]
+        return {"candidates": candidates, "population": [(f"t{loss}", k) for k, loss in enumerate(losses)]}
+
+    records = [record(3.0, 1.0, 2.0), record(5.0, 4.0), record(6.0, 7.0)]
+    ring = migration(records, config(islands=3, migration_size=2))
+    assert ring == [["t6.0", "t7.0"], ["t1.0", "t2.0"], ["t4.0", "t5.0"]]
+    everyone = migration(records, config(islands=3, migration_size=1, topology="all"))
+    assert everyone == [["t4.0", "t6.0"], ["t1.0", "t6.0"], ["t1.0", "t4.0"]]
+
+
+def symff(*args, **kw):
+    return subprocess.Popen([sys.executable, "-c", "import sys; from symff.cli import main; sys.exit(main())", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def wait_for_checkpoint(run, process, generation=1, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (run / CHECKPOINT_NAME).exists() and read_checkpoint(run)["generation"] >= generation:
+            return
+        assert process.poll() is None, process.communicate()[0]
+        time.sleep(0.05)
+    raise AssertionError("no checkpoint appeared")
+
+
+def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_run, tmp_path):
+    run = tmp_path / "killed"
+    process = symff("search", str(train_file), *SEARCH, "--workers", "1", "--islands", "2", "--out", str(run))
+    wait_for_checkpoint(run, process)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (run / "front.json").exists()  # it really died mid-run
+    assert main(["search", "--resume", str(run), "--quiet"]) == 0
+    assert front_of(run) == front_of(whole_run)
+
+
+def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(train_file, whole_run, tmp_path):
+    run = tmp_path / "interrupted"
+    process = symff("search", str(train_file), *SEARCH, "--workers", "2", "--out", str(run), start_new_session=True)
+    wait_for_checkpoint(run, process)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the workers get it too
+    output = process.communicate(timeout=120)[0]
+    assert process.returncode == 130, output
+    assert f"symff search --resume {run}" in output
+    assert (run / "front.json").is_file() and read_checkpoint(run)["generation"] < 4
+    # the same two islands, resumed on a real LocalCluster of 2 workers, end where one process alone ends
+    assert main(["search", "--resume", str(run), "--quiet"]) == 0
+    assert front_of(run) == front_of(whole_run)
+    assert json.loads((run / "config.json").read_text())["parallel"]["workers"] == 2
+
+
+def test_islands_on_an_existing_cluster_get_the_data_once_and_the_same_front(lj_data):
+    from distributed import LocalCluster
+
+    alone = IslandSearch(config(generations=2), lj_data).run()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert cluster_size(cluster.scheduler_address) == 2  # the default island count with --scheduler
+        executor = OnDask(lj_data, None, scheduler=cluster.scheduler_address)
+        assert executor.workers == 2
+        who_has = executor.client.who_has([executor.data])
+        assert len(next(iter(who_has.values()))) == 2  # scattered to both workers, before any task
+        on_cluster = IslandSearch(config(generations=2), lj_data, executor=executor).run()
+    assert [(c.key, c.loss) for c in on_cluster.front] == [(c.key, c.loss) for c in alone.front]
+
+
+def test_search_without_data_or_checkpoint_is_a_one_line_error(tmp_path, capsys):
+    assert main(["search", "--quiet"]) == 2
+    assert main(["search", "--resume", str(tmp_path)]) == 2
+    (tmp_path / "config.json").write_text(json.dumps({"format": "symff-run/1"}))
+    assert main(["search", "--resume", str(tmp_path)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 3 and all(e.startswith("symff search: error:") for e in errors)
+    assert "DATA" in errors[0] and "config.json" in errors[1] and "checkpoint" in errors[2]
