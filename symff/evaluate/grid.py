@@ -37,12 +37,24 @@ class RadialGrid:
         value, slope = smooth_cutoff(r, r_in, r_out)
         return cls(r=r, cutoff=value, cutoff_slope=slope, r0=float(r[0]), inv_step=1.0 / step)
 
+    @property
+    def step(self):
+        return 1.0 / self.inv_step
+
     def tabulate(self, g, g_slope):
-        """Table (K, n_nodes, 2) of h = g f_c and h' = g' f_c + g f_c' from g and g' on the nodes."""
-        table = np.empty((g.shape[0], self.r.size, 2))
+        """Table (n_nodes, K, 2) of h = g f_c and h' step = (g' f_c + g f_c') step from g and g' (K, n_nodes) on the
+        nodes: node-major, so that the K functions at one node share a cache line, and slopes pre-scaled to the unit
+        interval of the Hermite basis."""
+        table = np.empty((self.r.size, g.shape[0], 2))
         with np.errstate(all="ignore"):
-            table[:, :, 0] = g * self.cutoff
-            table[:, :, 1] = g_slope * self.cutoff + g * self.cutoff_slope
+            table[:, :, 0] = (g * self.cutoff).T
+            table[:, :, 1] = ((g_slope * self.cutoff + g * self.cutoff_slope) * self.step).T
         # beyond r_out h is exactly zero, whatever g does there (even if it is not finite)
-        table[:, -1, :] = 0.0
+        table[-1] = 0.0
         return table
+
+    def locate(self, r):
+        """(node, t): the interval of each distance (int32) and its position in [0, 1] inside it."""
+        u = (np.asarray(r, dtype=float) - self.r0) * self.inv_step
+        node = np.clip(np.floor(u), 0, self.r.size - 2)
+        return node.astype(np.int32), u - node
