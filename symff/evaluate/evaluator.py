@@ -104,14 +104,25 @@ class Evaluator:
         return rho, table, values
 
     def basis(self, program, constants) -> Basis:
+        """Predictions of each term T_m separately (what the closed-form solve for the a_m needs)."""
+        return self._basis(program, constants)
+
+    def _basis(self, program, constants, linear=None) -> Basis:
+        """The basis of the terms, or with `linear` the basis of the one term Σ_m a_m T_m (one pass over the pairs
+        for the forces instead of M)."""
         constants = np.asarray(constants, dtype=float)
         rho, table, values = self.neighbour_sums(program, constants)
         terms, slopes = program.terms(rho, constants)
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
+        dependencies = program.dependencies
+        if linear is not None:
+            linear = np.asarray(linear, dtype=float)
+            terms = (linear @ terms)[None]
+            slopes = np.tensordot(linear, slopes, axes=1)[None]
+            dependencies = sorted({(0, k) for _, k in dependencies})
         energy = np.add.reduceat(terms, self.dataset.atom_start[:-1], axis=1) if terms.size else terms
-        forces, virials = forces_and_virials(self.pairs, table, values, program.dependencies, slopes,
-                                             self._structure_ranges())
+        forces, virials = forces_and_virials(self.pairs, table, values, dependencies, slopes, self._structure_ranges())
         stress = virials * self._inv_volume[None, :, None]
         if not (np.isfinite(energy).all() and np.isfinite(forces).all()):
             raise Rejected("non_finite", "energies or forces are not finite")
@@ -119,8 +130,7 @@ class Evaluator:
 
     def predict(self, program, constants, linear, reference_energy) -> Prediction:
         """Total energies, forces and stresses; `reference_energy` is per element of the data set."""
-        basis = self.basis(program, constants)
-        energy, forces, stress = basis.combine(linear)
-        energy = energy + self.dataset.element_counts @ np.asarray(reference_energy, dtype=float)
-        atom_energy = np.tensordot(np.asarray(linear, dtype=float), basis.atom_terms, axes=1)
-        return Prediction(energy=energy, forces=forces, stress=stress, atom_energy=atom_energy)
+        combined = self._basis(program, constants, linear)
+        energy = combined.energy[0] + self.dataset.element_counts @ np.asarray(reference_energy, dtype=float)
+        return Prediction(energy=energy, forces=combined.forces[0], stress=combined.stress[0],
+                          atom_energy=combined.atom_terms[0])
