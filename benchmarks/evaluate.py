@@ -43,7 +43,7 @@ from symff.search.engine import Search
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mlearn" / "Cu" / "train.extxyz"
 R_IN, R_OUT = 3.0, 5.0
-SC = dict(epsilon=0.012382, a=3.61, c=39.432, n=9, m=6)
+SC = {"epsilon": 0.012382, "a": 3.61, "c": 39.432, "n": 9, "m": 6}
 
 
 # --- the candidate, as a grammar tree --------------------------------------------------------------------------------
@@ -314,10 +314,13 @@ def main():
     max_rel_err = max(e_err, f_err)
     hw_energy, hw_forces, hw_virials = sutton_chen_handwritten(*args_hw)
     hw_e, hw_f = relative_errors(hw_energy, hw_forces, truth.energy, truth.forces)
+    hw_stress = hw_virials * np.where(np.isfinite(data.volumes), 1.0 / data.volumes, 0.0)[:, None]
+    hw_s = float(np.max(np.abs(hw_stress - truth.stress)) / np.max(np.abs(truth.stress)))
     print("\n2. agreement with exact evaluation (per-pair direct values):")
     print(f"   symff table: energy {e_err:.1e} (max |ΔE|/|E|), forces {f_err:.1e} (max |ΔF| / max |F|), "
           f"stress {s_err:.1e} (max |Δσ| / max |σ|)")
-    print(f"   hand-written vs symff exact: energy {hw_e:.1e}, forces {hw_f:.1e} (the candidate is the same potential)")
+    print(f"   hand-written vs symff exact: energy {hw_e:.1e}, forces {hw_f:.1e}, stress {hw_s:.1e} (the candidate is "
+          "the same potential)")
 
     ratio_lammps = float("nan")
     if not args.skip_lammps:

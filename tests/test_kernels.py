@@ -116,3 +116,17 @@ def test_set_threads_validates():
     assert kernels.threads() == 2
     kernels.set_threads(None)
     assert kernels.threads() >= 1
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_predict_in_one_pass_equals_the_combined_basis(system, model, exact):
+    """predict folds the coefficients into one term before the force pass; the basis keeps the terms apart."""
+    data, neighbours = system
+    evaluator = Evaluator(data, neighbours, r_in=R_IN, r_out=R_OUT, exact=exact)
+    linear = np.array([0.7, -1.3, 0.4])[: len(model.formula.terms)]
+    prediction = evaluator.predict(model.program, model.constants, linear, np.zeros(data.n_elements))
+    energy, forces, stress = evaluator.basis(model.program, model.constants).combine(linear)
+    scale = np.abs(forces).max()
+    np.testing.assert_allclose(prediction.energy, energy, rtol=1e-12, atol=1e-12 * np.abs(energy).max())
+    np.testing.assert_allclose(prediction.forces, forces, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(prediction.stress, stress, rtol=0, atol=1e-12 * np.abs(stress).max())
