@@ -193,16 +193,19 @@ def lammps_pass(data, setfl):
 
 # --- measurement helpers ----------------------------------------------------------------------------------------------
 def interleaved(functions: dict, repeat):
-    """{name: sorted wall times} of `repeat` rounds, each calling every function once (after one warm-up call)."""
+    """({name: sorted wall times}, {name: sorted CPU times of this thread}) of `repeat` rounds, each calling every
+    function once (after one warm-up call). The CPU time is the better clock on a loaded machine, for serial code."""
     for f in functions.values():
         f()
-    times = {name: [] for name in functions}
+    wall = {name: [] for name in functions}
+    cpu = {name: [] for name in functions}
     for _ in range(repeat):
         for name, f in functions.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             f()
-            times[name].append(time.perf_counter() - start)
-    return {name: sorted(t) for name, t in times.items()}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.thread_time() - start_cpu)
+    return {n: sorted(t) for n, t in wall.items()}, {n: sorted(t) for n, t in cpu.items()}
 
 
 def relative_errors(energy, forces, energy_ref, forces_ref):
@@ -289,20 +292,22 @@ def main():
         kernels.set_threads(1)
         return fast.basis(program, constants)
 
-    times = interleaved({"hand-written": lambda: sutton_chen_handwritten(*args_hw),
+    times, cpu = interleaved({"hand-written": lambda: sutton_chen_handwritten(*args_hw),
                          "hand-written, int n, m": lambda: sutton_chen_handwritten(*args_hw_int),
                          "symff serial": symff_serial, "symff threads": symff_threads,
                          "symff basis": symff_basis}, args.repeat)
     kernels.set_threads(None)
     hand = times["hand-written"][0]
-    print(f"\n1. one pass (energies + forces + stresses), best / median of {args.repeat}, wall clock:")
+    print(f"\n1. one pass (energies + forces + stresses), best / median of {args.repeat}, wall clock; best CPU time:")
     for name, t in times.items():
-        print(f"   {name:22s} {t[0] * 1e3:8.2f} ms / {statistics.median(t) * 1e3:8.2f} ms")
+        cpu_time = "(threads)" if name == "symff threads" else f"{cpu[name][0] * 1e3:8.2f} ms"
+        print(f"   {name:22s} {t[0] * 1e3:8.2f} ms / {statistics.median(t) * 1e3:8.2f} ms; CPU {cpu_time}")
     print(f"   symff's one-off preparation of the pairs (per data set, not per candidate): {prepare * 1e3:.1f} ms, "
           f"{fast.pairs.nbytes / 1e6:.0f} MB")
     ratio_hw = times["symff serial"][0] / hand
     print(f"   ratio_vs_handwritten serial {ratio_hw:.3f}, with threads {times['symff threads'][0] / hand:.3f}; "
-          f"vs the integer-power kernel {times['symff serial'][0] / times['hand-written, int n, m'][0]:.3f}")
+          f"vs the integer-power kernel {times['symff serial'][0] / times['hand-written, int n, m'][0]:.3f}; "
+          f"in CPU time serial {cpu['symff serial'][0] / cpu['hand-written'][0]:.3f}")
     print("   (symff basis: the per-term energies, forces and stresses a constant fit needs, M = "
           f"{len(formula.terms)} terms, serial)")
 
@@ -363,25 +368,27 @@ def main():
           f"{screen_cost:,.0f} for the screens); spent {spent:,.0f}")
 
     # 5. scaling
-    print("\n5. scaling (replicated structures), best of 5, serial / with threads; peak memory of one pass "
-          "(tracemalloc) and of the evaluator's pair data:")
+    print("\n5. scaling (replicated structures), best of 5, serial (wall; CPU) / with threads (wall); peak memory "
+          "allocated by one pass (tracemalloc) and held by the evaluator's pair data:")
     kernels.set_threads(1)
     base = None
     for factor in (1, 2, 4, 8):
         big = Dataset.concatenate([data] * factor)
         big_neighbours = build_neighbours(big, R_OUT)
         evaluator = Evaluator(big, big_neighbours, r_in=R_IN, r_out=R_OUT)
-        serial = interleaved({"s": lambda e=evaluator: e.predict(program, constants, linear, reference)}, 5)["s"][0]
+        wall, cpu_times = interleaved({"s": lambda e=evaluator: e.predict(program, constants, linear, reference)}, 5)
+        serial, serial_cpu = wall["s"][0], cpu_times["s"][0]
         kernels.set_threads(None)
-        threaded = interleaved({"t": lambda e=evaluator: e.predict(program, constants, linear, reference)}, 5)["t"][0]
+        threaded = interleaved({"t": lambda e=evaluator: e.predict(program, constants, linear, reference)}, 5)[0]["t"][0]
         kernels.set_threads(1)
         tracemalloc.start()
         evaluator.predict(program, constants, linear, reference)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        base = base or serial
-        print(f"   {factor}×: {big.n_atoms:>7,} atoms {serial * 1e3:8.1f} ms ({serial / base / factor:.2f} × linear) / "
-              f"{threaded * 1e3:7.1f} ms; pass peak {peak / 1e6:6.1f} MB, pairs {evaluator.pairs.nbytes / 1e6:5.0f} MB")
+        base = base or (serial, serial_cpu)
+        print(f"   {factor}×: {big.n_atoms:>7,} atoms {serial * 1e3:7.1f} ms ({serial / base[0] / factor:.2f} × linear; "
+              f"CPU {serial_cpu * 1e3:6.1f} ms, {serial_cpu / base[1] / factor:.2f} × linear) / {threaded * 1e3:6.1f} ms; "
+              f"pass peak {peak / 1e6:5.1f} MB, pairs {evaluator.pairs.nbytes / 1e6:4.0f} MB")
         del big, big_neighbours, evaluator
     kernels.set_threads(None)
 
