@@ -98,10 +98,9 @@ class Evaluator:
         return table, EMPTY_PAIRS
 
     def neighbour_sums(self, program, constants):
-        """rho (K, n_atoms) and the kernel inputs that produced it."""
+        """rho (K, n_atoms) and the slopes h_k' (n_pairs, K) of the pair functions at every pair."""
         table, values = self._pair_functions(program, constants)
-        rho = neighbour_sums(self.pairs, table, values, program.n_densities, self._structure_ranges())
-        return rho, table, values
+        return neighbour_sums(self.pairs, table, values, program.n_densities, self._structure_ranges())
 
     def basis(self, program, constants) -> Basis:
         """Predictions of each term T_m separately (what the closed-form solve for the a_m needs)."""
@@ -111,7 +110,7 @@ class Evaluator:
         """The basis of the terms, or with `linear` the basis of the one term Σ_m a_m T_m (one pass over the pairs
         for the forces instead of M)."""
         constants = np.asarray(constants, dtype=float)
-        rho, table, values = self.neighbour_sums(program, constants)
+        rho, pair_slopes = self.neighbour_sums(program, constants)
         terms, slopes = program.terms(rho, constants)
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
@@ -122,7 +121,7 @@ class Evaluator:
             slopes = np.tensordot(linear, slopes, axes=1)[None]
             dependencies = sorted({(0, k) for _, k in dependencies})
         energy = np.add.reduceat(terms, self.dataset.atom_start[:-1], axis=1) if terms.size else terms
-        forces, virials = forces_and_virials(self.pairs, table, values, dependencies, slopes, self._structure_ranges())
+        forces, virials = forces_and_virials(self.pairs, pair_slopes, dependencies, slopes, self._structure_ranges())
         stress = virials * self._inv_volume[None, :, None]
         if not (np.isfinite(energy).all() and np.isfinite(forces).all()):
             raise Rejected("non_finite", "energies or forces are not finite")

@@ -72,17 +72,20 @@ def _run(work, ranges):
 
 
 def neighbour_sums(pairs, table, pair_values, n_k, ranges):
-    """rho (K, n_atoms): rho[k, atom] = Σ_j h_k(r_ij) over the full neighbourhood (a view of an atom-major array:
-    one pair writes one contiguous row)."""
+    """(rho, slopes): rho (K, n_atoms), rho[k, atom] = Σ_j h_k(r_ij) over the full neighbourhood (a view of an
+    atom-major array: one pair writes one contiguous row), and slopes (n_pairs, K) = h_k'(r) at every pair, which
+    the force pass reads instead of interpolating again (the interpolation of values and slopes shares its loads)."""
     rho = np.zeros((pairs.n_atoms, n_k))
-    _run(lambda a, b: _neighbour_sums(pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.node, pairs.t, table,
-                                      pair_values, a, b, rho), ranges)
-    return rho.T
+    slopes = np.empty((pairs.n_pairs, n_k))
+    _run(lambda a, b: _neighbour_sums(pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.node, pairs.t, pairs.inv_step,
+                                      table, pair_values, a, b, rho, slopes), ranges)
+    return rho.T, slopes
 
 
-def forces_and_virials(pairs, table, pair_values, dependencies, slopes, ranges):
+def forces_and_virials(pairs, pair_slopes, dependencies, slopes, ranges):
     """Forces (M, n_atoms, 3) and strain derivatives (M, n_structures, 6) of M energies E^m = Σ_i T_m(rho_i), given
-    slopes (M, K, n_atoms) = ∂T_m/∂rho_k at each atom, of which only the (m, k) in `dependencies` are nonzero."""
+    h_k' at every pair (from `neighbour_sums`) and slopes (M, K, n_atoms) = ∂T_m/∂rho_k at each atom, of which only
+    the (m, k) in `dependencies` are nonzero."""
     n_m = slopes.shape[0]
     dependencies = sorted(dependencies)
     term_density = np.array([k for _, k in dependencies], dtype=np.int64)
@@ -93,15 +96,14 @@ def forces_and_virials(pairs, table, pair_values, dependencies, slopes, ranges):
         weights[:, d] = slopes[m, k]
     forces = np.zeros((n_m, pairs.n_atoms, 3))
     virials = np.zeros((n_m, pairs.n_structures, 6))
-    _run(lambda a, b: _forces_and_virials(pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.node, pairs.t, pairs.D,
-                                          pairs.inv_r, pairs.inv_step, table, pair_values, term_start, term_density,
-                                          weights, a, b, forces, virials), ranges)
+    _run(lambda a, b: _forces_and_virials(pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.D, pairs.inv_r,
+                                          pair_slopes, term_start, term_density, weights, a, b, forces, virials), ranges)
     return forces, virials
 
 
 @njit(cache=True, nogil=True)
-def _neighbour_sums(atom_start, atom_pairs, j, node, t, table, pair_values, first, stop, rho):
-    """Add the pair functions of structures first..stop-1 into rho (n_atoms, K)."""
+def _neighbour_sums(atom_start, atom_pairs, j, node, t, inv_step, table, pair_values, first, stop, rho, slopes):
+    """Add the pair functions of structures first..stop-1 into rho (n_atoms, K); write their slopes per pair."""
     n_k = rho.shape[1]
     exact = table.shape[0] == 0
     own = np.empty(n_k)
@@ -113,9 +115,12 @@ def _neighbour_sums(atom_start, atom_pairs, j, node, t, table, pair_values, firs
             if exact:
                 for k in range(n_k):
                     v = pair_values[k, p, 0]
+                    slopes[p, k] = pair_values[k, p, 1]
                     own[k] += v
                     rho[b, k] += v
                 continue
+            # cubic Hermite basis on [node, node + 1] and its derivative divided by the step; table[., k, 1] holds
+            # h' times the step
             n0 = node[p]
             tp = t[p]
             t2 = tp * tp
@@ -124,9 +129,13 @@ def _neighbour_sums(atom_start, atom_pairs, j, node, t, table, pair_values, firs
             w00 = 1.0 - w01
             w10 = t3 - 2.0 * t2 + tp
             w11 = t3 - t2
+            s01 = (6.0 * tp - 6.0 * t2) * inv_step
+            s10 = (3.0 * t2 - 4.0 * tp + 1.0) * inv_step
+            s11 = (3.0 * t2 - 2.0 * tp) * inv_step
             for k in range(n_k):
-                v = (w00 * table[n0, k, 0] + w10 * table[n0, k, 1] + w01 * table[n0 + 1, k, 0]
-                     + w11 * table[n0 + 1, k, 1])
+                y0, d0, y1, d1 = table[n0, k, 0], table[n0, k, 1], table[n0 + 1, k, 0], table[n0 + 1, k, 1]
+                v = w00 * y0 + w10 * d0 + w01 * y1 + w11 * d1
+                slopes[p, k] = s01 * (y1 - y0) + s10 * d0 + s11 * d1
                 own[k] += v
                 rho[b, k] += v
         for k in range(n_k):
@@ -134,8 +143,8 @@ def _neighbour_sums(atom_start, atom_pairs, j, node, t, table, pair_values, firs
 
 
 @njit(cache=True, nogil=True)
-def _forces_and_virials(atom_start, atom_pairs, j, node, t, D, inv_r, inv_step, table, pair_values, term_start,
-                        term_density, weights, first, stop, forces, virials):
+def _forces_and_virials(atom_start, atom_pairs, j, D, inv_r, pair_slopes, term_start, term_density, weights, first,
+                        stop, forces, virials):
     """Forces (M, n_atoms, 3) and virials of structures first..stop-1.
 
     One term m at a time over a structure (its pairs stay in cache for the next term), so that the force on the
@@ -143,7 +152,6 @@ def _forces_and_virials(atom_start, atom_pairs, j, node, t, D, inv_r, inv_step, 
     written per pair. Term m reads only the densities it depends on, d in term_start[m]:term_start[m + 1], with
     weights[atom, d] = ∂T_m/∂rho_k for k = term_density[d]."""
     n_m = term_start.size - 1
-    exact = table.shape[0] == 0
     for s in range(first, stop):
         for m in range(n_m):
             d_first, d_stop = term_start[m], term_start[m + 1]
@@ -153,22 +161,8 @@ def _forces_and_virials(atom_start, atom_pairs, j, node, t, D, inv_r, inv_step, 
                 for p in range(atom_pairs[a], atom_pairs[a + 1]):
                     b = j[p]
                     dE_dr = 0.0
-                    if exact:
-                        for d in range(d_first, d_stop):
-                            dE_dr += (weights[a, d] + weights[b, d]) * pair_values[term_density[d], p, 1]
-                    else:
-                        # derivatives of the cubic Hermite basis on [node, node + 1], divided by the step
-                        n0 = node[p]
-                        tp = t[p]
-                        t2 = tp * tp
-                        s01 = (6.0 * tp - 6.0 * t2) * inv_step
-                        s10 = (3.0 * t2 - 4.0 * tp + 1.0) * inv_step
-                        s11 = (3.0 * t2 - 2.0 * tp) * inv_step
-                        for d in range(d_first, d_stop):
-                            k = term_density[d]
-                            slope = (s01 * (table[n0 + 1, k, 0] - table[n0, k, 0]) + s10 * table[n0, k, 1]
-                                     + s11 * table[n0 + 1, k, 1])
-                            dE_dr += (weights[a, d] + weights[b, d]) * slope
+                    for d in range(d_first, d_stop):
+                        dE_dr += (weights[a, d] + weights[b, d]) * pair_slopes[p, term_density[d]]
                     scale = dE_dr * inv_r[p]
                     dx, dy, dz = D[p, 0], D[p, 1], D[p, 2]
                     fx, fy, fz = scale * dx, scale * dy, scale * dz
