@@ -18,7 +18,7 @@ from .grid import DEFAULT_POINTS, RadialGrid
 from .kernels import forces_and_virials, neighbour_sums, threads
 from .pairs import GridPairs
 
-EMPTY_TABLE = np.zeros((0, 0, 2))
+EMPTY_TABLE = np.zeros((0, 0, 4))
 EMPTY_PAIRS = np.zeros((0, 0, 2))
 
 

@@ -4,8 +4,9 @@ Vocabulary. A *pair* p is one unordered pair (a, b = j[p]) of the half list, sto
 atom_pairs[a]:atom_pairs[a + 1], and the atoms of structure s are atom_start[s]:atom_start[s + 1]. The distances never
 change between candidates, so each pair's place on the radial grid is found once per data set: its interval
 node[p] and its position t[p] in [0, 1] inside it. Every pair function of a candidate enters as *values and slopes of
-h_k = g_k f_c*, either tabulated on the grid (`table[node, k] = (h, h' step)`, read by cubic Hermite interpolation:
-the fast path) or given per pair (`pair_values[k, p] = (h, h')`: the exact path, used when the table is empty).
+h_k = g_k f_c*, either tabulated on the grid (`table[node, k]` = the coefficients of the cubic Hermite interpolant of
+h_k on interval `node`: the fast path) or given per pair (`pair_values[k, p] = (h, h')`: the exact path, used when
+the table is empty).
 
 With a half list each pair adds h_k(r) to rho_k at both atoms, and its energy derivative is
 dE/dr = Σ_k (∂E_a/∂rho_k + ∂E_b/∂rho_k) h_k'(r). With D = x_b - x_a the force on a is +dE/dr D/r, on b the opposite,
@@ -119,23 +120,13 @@ def _neighbour_sums(atom_start, atom_pairs, j, node, t, inv_step, table, pair_va
                     own[k] += v
                     rho[b, k] += v
                 continue
-            # cubic Hermite basis on [node, node + 1] and its derivative divided by the step; table[., k, 1] holds
-            # h' times the step
+            # the cubic of the pair's interval in Horner form, and its derivative divided by the step
             n0 = node[p]
             tp = t[p]
-            t2 = tp * tp
-            t3 = t2 * tp
-            w01 = 3.0 * t2 - 2.0 * t3
-            w00 = 1.0 - w01
-            w10 = t3 - 2.0 * t2 + tp
-            w11 = t3 - t2
-            s01 = (6.0 * tp - 6.0 * t2) * inv_step
-            s10 = (3.0 * t2 - 4.0 * tp + 1.0) * inv_step
-            s11 = (3.0 * t2 - 2.0 * tp) * inv_step
             for k in range(n_k):
-                y0, d0, y1, d1 = table[n0, k, 0], table[n0, k, 1], table[n0 + 1, k, 0], table[n0 + 1, k, 1]
-                v = w00 * y0 + w10 * d0 + w01 * y1 + w11 * d1
-                slopes[p, k] = s01 * (y1 - y0) + s10 * d0 + s11 * d1
+                c0, c1, c2, c3 = table[n0, k, 0], table[n0, k, 1], table[n0, k, 2], table[n0, k, 3]
+                v = c0 + tp * (c1 + tp * (c2 + tp * c3))
+                slopes[p, k] = (c1 + tp * (2.0 * c2 + tp * (3.0 * c3))) * inv_step
                 own[k] += v
                 rho[b, k] += v
         for k in range(n_k):
