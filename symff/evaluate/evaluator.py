@@ -15,9 +15,10 @@ import numpy as np
 from ..cutoff import smooth_cutoff
 from ..expr.symbols import Rejected
 from .grid import DEFAULT_POINTS, RadialGrid
-from .kernels import forces_and_virials, neighbour_sums
+from .kernels import forces_and_virials, neighbour_sums, threads
+from .pairs import GridPairs
 
-EMPTY_TABLE = np.zeros((0, 2, 2))
+EMPTY_TABLE = np.zeros((0, 0, 4))
 EMPTY_PAIRS = np.zeros((0, 0, 2))
 
 
@@ -59,29 +60,31 @@ class Evaluator:
         self.neighbours = neighbours
         self.r_in, self.r_out = float(r_in), float(r_out)
         self.exact = exact
-        # Pairs beyond r_out contribute nothing; keep only those inside (a list built for a longer cutoff is fine).
-        inside = neighbours.r < r_out
-        self._i = np.ascontiguousarray(neighbours.i[inside])
-        self._j = np.ascontiguousarray(neighbours.j[inside])
-        self._r = np.ascontiguousarray(neighbours.r[inside])
-        self._D = np.ascontiguousarray(neighbours.D[inside])
-        self._structure = np.ascontiguousarray(neighbours.structure[inside])
-        r_min = float(self._r.min()) if self._r.size else r_in
+        inside = neighbours.r[neighbours.r < r_out]
+        r_min = float(inside.min()) if inside.size else r_in
         self.grid = RadialGrid.covering(r_min, r_in, r_out, grid_points)
+        self.pairs = GridPairs.inside(neighbours, dataset.atom_start, r_out, self.grid)
         if exact:
-            self._cutoff, self._cutoff_slope = smooth_cutoff(self._r, r_in, r_out)
+            self._cutoff, self._cutoff_slope = smooth_cutoff(self.pairs.r, r_in, r_out)
         volumes = dataset.volumes
         self._inv_volume = np.where(np.isfinite(volumes) & (volumes > 0), 1.0 / volumes, 0.0)
+        self._ranges = {}  # thread count -> structure ranges
 
     @property
     def n_pairs(self):
-        return self._r.size
+        return self.pairs.n_pairs
+
+    def _structure_ranges(self):
+        n = threads()
+        if n not in self._ranges:
+            self._ranges[n] = self.pairs.ranges(n)
+        return self._ranges[n]
 
     def _pair_functions(self, program, constants):
         """(table, pair_values) for the kernels: one of them is empty."""
         if self.exact:
-            g, g_slope = program.densities(self._r, constants)
-            values = np.empty((g.shape[0], self._r.size, 2))
+            g, g_slope = program.densities(self.pairs.r, constants)
+            values = np.empty((g.shape[0], self.pairs.n_pairs, 2))
             with np.errstate(all="ignore"):
                 values[:, :, 0] = g * self._cutoff
                 values[:, :, 1] = g_slope * self._cutoff + g * self._cutoff_slope
@@ -95,33 +98,38 @@ class Evaluator:
         return table, EMPTY_PAIRS
 
     def neighbour_sums(self, program, constants):
-        """rho (K, n_atoms) and the kernel inputs that produced it."""
+        """rho (K, n_atoms) and the slopes h_k' (n_pairs, K) of the pair functions at every pair."""
         table, values = self._pair_functions(program, constants)
-        rho = neighbour_sums(self._i, self._j, self._r, table, values, self.grid.r0, self.grid.inv_step,
-                             self.dataset.n_atoms)
-        return rho.T, table, values
+        return neighbour_sums(self.pairs, table, values, program.n_densities, self._structure_ranges())
 
     def basis(self, program, constants) -> Basis:
+        """Predictions of each term T_m separately (what the closed-form solve for the a_m needs)."""
+        return self._basis(program, constants)
+
+    def _basis(self, program, constants, linear=None) -> Basis:
+        """The basis of the terms, or with `linear` the basis of the one term Σ_m a_m T_m (one pass over the pairs
+        for the forces instead of M)."""
         constants = np.asarray(constants, dtype=float)
-        rho, table, values = self.neighbour_sums(program, constants)
+        rho, pair_slopes = self.neighbour_sums(program, constants)
         terms, slopes = program.terms(rho, constants)
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
+        dependencies = program.dependencies
+        if linear is not None:
+            linear = np.asarray(linear, dtype=float)
+            terms = (linear @ terms)[None]
+            slopes = np.tensordot(linear, slopes, axes=1)[None]
+            dependencies = sorted({(0, k) for _, k in dependencies})
         energy = np.add.reduceat(terms, self.dataset.atom_start[:-1], axis=1) if terms.size else terms
-        forces, virials = forces_and_virials(
-            self._i, self._j, self._r, self._D, self._structure, table, values, self.grid.r0, self.grid.inv_step,
-            np.ascontiguousarray(slopes.transpose(2, 0, 1)), self.dataset.n_structures,
-        )
-        forces = forces.transpose(1, 0, 2)
-        stress = virials.transpose(1, 0, 2) * self._inv_volume[None, :, None]
+        forces, virials = forces_and_virials(self.pairs, pair_slopes, dependencies, slopes, self._structure_ranges())
+        stress = virials * self._inv_volume[None, :, None]
         if not (np.isfinite(energy).all() and np.isfinite(forces).all()):
             raise Rejected("non_finite", "energies or forces are not finite")
         return Basis(energy=energy, forces=forces, stress=stress, atom_terms=terms)
 
     def predict(self, program, constants, linear, reference_energy) -> Prediction:
         """Total energies, forces and stresses; `reference_energy` is per element of the data set."""
-        basis = self.basis(program, constants)
-        energy, forces, stress = basis.combine(linear)
-        energy = energy + self.dataset.element_counts @ np.asarray(reference_energy, dtype=float)
-        atom_energy = np.tensordot(np.asarray(linear, dtype=float), basis.atom_terms, axes=1)
-        return Prediction(energy=energy, forces=forces, stress=stress, atom_energy=atom_energy)
+        combined = self._basis(program, constants, linear)
+        energy = combined.energy[0] + self.dataset.element_counts @ np.asarray(reference_energy, dtype=float)
+        return Prediction(energy=energy, forces=combined.forces[0], stress=combined.stress[0],
+                          atom_energy=combined.atom_terms[0])

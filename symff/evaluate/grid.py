@@ -37,12 +37,30 @@ class RadialGrid:
         value, slope = smooth_cutoff(r, r_in, r_out)
         return cls(r=r, cutoff=value, cutoff_slope=slope, r0=float(r[0]), inv_step=1.0 / step)
 
+    @property
+    def step(self):
+        return 1.0 / self.inv_step
+
     def tabulate(self, g, g_slope):
-        """Table (K, n_nodes, 2) of h = g f_c and h' = g' f_c + g f_c' from g and g' on the nodes."""
-        table = np.empty((g.shape[0], self.r.size, 2))
+        """Cubic Hermite coefficients (n_nodes - 1, K, 4) of h = g f_c on each interval, from g and g' (K, n_nodes)
+        on the nodes: on interval n, h(t) = c0 + c1 t + c2 t² + c3 t³ for t = (r - r_n) / step in [0, 1], the cubic
+        that matches h and h' at both ends. Interval-major, so that the K functions of one interval are contiguous."""
         with np.errstate(all="ignore"):
-            table[:, :, 0] = g * self.cutoff
-            table[:, :, 1] = g_slope * self.cutoff + g * self.cutoff_slope
+            h = g * self.cutoff
+            dh = (g_slope * self.cutoff + g * self.cutoff_slope) * self.step
         # beyond r_out h is exactly zero, whatever g does there (even if it is not finite)
-        table[:, -1, :] = 0.0
+        h[:, -1] = dh[:, -1] = 0.0
+        y0, y1, d0, d1 = h[:, :-1], h[:, 1:], dh[:, :-1], dh[:, 1:]
+        table = np.empty((self.r.size - 1, g.shape[0], 4))
+        with np.errstate(all="ignore"):
+            table[:, :, 0] = y0.T
+            table[:, :, 1] = d0.T
+            table[:, :, 2] = (3.0 * (y1 - y0) - 2.0 * d0 - d1).T
+            table[:, :, 3] = (2.0 * (y0 - y1) + d0 + d1).T
         return table
+
+    def locate(self, r):
+        """(node, t): the interval of each distance (int32) and its position in [0, 1] inside it."""
+        u = (np.asarray(r, dtype=float) - self.r0) * self.inv_step
+        node = np.clip(np.floor(u), 0, self.r.size - 2)
+        return node.astype(np.int32), u - node
