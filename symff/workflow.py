@@ -2,6 +2,7 @@
 
 import sys
 
+from .memory import check_memory
 from .neighbours import build_neighbours
 from .rundir import prepare_run_directory, write_config, write_front
 from .search.engine import run_search
@@ -11,8 +12,10 @@ from .search.results import front_models
 def search_to_run(config, train, test, out, *, command, data, force=False, progress=None):
     """Search `train`, evaluate the front on train and test, and write RUN = `out`. Returns (result, models).
 
-    The run directory is checked before the search starts, so a clash is reported before any work is lost.
+    The memory estimate and the run directory are checked before the search starts, so a data set that would not fit
+    or a clash is reported before any work is lost.
     """
+    check_memory(train, config.r_out)
     out = prepare_run_directory(out, force=force)
     write_config(out, config, data, command)
     train_neighbours = build_neighbours(train, config.r_out)
