@@ -2,6 +2,7 @@
 
 import sys
 
+from .grammar.spec import load_grammar
 from .memory import check_memory
 from .neighbours import build_neighbours
 from .rundir import prepare_run_directory, write_config, write_front
@@ -15,6 +16,7 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
     The memory estimate and the run directory are checked before the search starts, so a data set that would not fit
     or a clash is reported before any work is lost.
     """
+    load_grammar(config.grammar)  # a bad grammar is refused before the run directory is made
     check_memory(train, config.r_out)
     out = prepare_run_directory(out, force=force)
     write_config(out, config, data, command)
