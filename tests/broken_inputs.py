@@ -21,18 +21,18 @@ BROKEN = {
     "malformed": ("this is not\na structure file\n", "{path}: cannot be parsed ("),
     "no_energy": (
         frame() + frame(HEADER.replace(" energy=-1.0", "")),
-        "{path}: frame 1: no energy: the file must hold the total energy of every structure "
-        "(extxyz: energy=... on the comment line)",
+        ("{path}: frame 1: no energy: the file must hold the total energy of every structure "
+         "(extxyz: energy=... on the comment line)"),
     ),
     "no_forces": (
         frame(HEADER.replace(":forces:R:3", ""), ["Cu 0 0 0", "Cu 2 0 0"]),
-        "{path}: frame 0: no forces: the file must hold forces for every structure "
-        "(extxyz: a 'forces' per-atom property)",
+        ("{path}: frame 0: no forces: the file must hold forces for every structure "
+         "(extxyz: a 'forces' per-atom property)"),
     ),
     "forces_wrong_shape": (
         frame(HEADER.replace("forces:R:3", "forces:R:2"), ["Cu 0 0 0 0.1 0", "Cu 2 0 0 -0.1 0"]),
-        "{path}: frame 0: forces have shape (2, 2), expected (2, 3): "
-        "give one force 3-vector per atom (extxyz: forces:R:3)",
+        ("{path}: frame 0: forces have shape (2, 2), expected (2, 3): "
+         "give one force 3-vector per atom (extxyz: forces:R:3)"),
     ),
     "nan_energy": (
         frame(HEADER.replace("energy=-1.0", "energy=nan")),
@@ -48,13 +48,13 @@ BROKEN = {
     ),
     "atoms_on_top": (
         frame(rows=[ROWS[0], "Cu 0.1 0 0 0 0 0"]),
-        "{path}: frame 0: atoms 0 and 1 are 0.100 Å apart, closer than min_distance 0.5 Å: "
-        "fix or remove the structure (or lower min_distance if such contacts are real)",
+        ("{path}: frame 0: atoms 0 and 1 are 0.100 Å apart, closer than min_distance 0.5 Å: "
+         "fix or remove the structure (or lower min_distance if such contacts are real)"),
     ),
     "degenerate_cell": (
         frame(HEADER.replace('Lattice="5 0 0 0 5 0 0 0 5"', 'Lattice="5 0 0 0 5 0 0 0 0"')),
-        "{path}: frame 0: the cell is degenerate along periodic directions (pbc TTT, volume 0): "
-        "give lattice vectors for every periodic direction (extxyz: Lattice=...) or mark it non-periodic",
+        ("{path}: frame 0: the cell is degenerate along periodic directions (pbc TTT, volume 0): "
+         "give lattice vectors for every periodic direction (extxyz: Lattice=...) or mark it non-periodic"),
     ),
 }
 
@@ -62,8 +62,8 @@ BROKEN = {
 WARNED = {
     "duplicate": (
         frame() + frame(HEADER.replace("energy=-1.0", "energy=-2.0")) + frame(rows=[ROWS[0], "Cu 2.5 0 0 0 0 0"]),
-        "{path}: frame 1: the same structure as {path}: frame 0: it counts twice in the fit; "
-        "remove the copy unless that is intended",
+        ("{path}: frame 1: the same structure as {path}: frame 0: it counts twice in the fit; "
+         "remove the copy unless that is intended"),
     ),
 }
 

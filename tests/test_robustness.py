@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 from ase import Atoms
-
 from broken_inputs import BROKEN, WARNED, frame, write_corpus
 from helpers import labelled
+
 from symff.cli import main
 from symff.data import Dataset, read_dataset
 from symff.errors import ConfigError, DataError, DuplicateStructureWarning, ModelError
@@ -66,7 +66,7 @@ def test_the_command_line_prints_the_same_line_and_writes_nothing(corpus, kind, 
 
 
 def test_debug_shows_the_traceback(corpus):
-    path, message = corpus["nan_energy"]
+    path, _message = corpus["nan_energy"]
     with pytest.raises(DataError, match="non-finite energy"):
         main(["--debug", "search", path, "--out", "unused"])
 

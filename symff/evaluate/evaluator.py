@@ -114,8 +114,8 @@ class Evaluator:
         )
         forces = forces.transpose(1, 0, 2)
         stress = virials.transpose(1, 0, 2) * self._inv_volume[None, :, None]
-        if not (np.isfinite(energy).all() and np.isfinite(forces).all()):
-            raise Rejected("non_finite", "energies or forces are not finite")
+        if not (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(stress).all()):
+            raise Rejected("non_finite", "energies, forces or stresses are not finite")
         return Basis(energy=energy, forces=forces, stress=stress, atom_terms=terms)
 
     def predict(self, program, constants, linear, reference_energy) -> Prediction:
