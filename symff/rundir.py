@@ -5,6 +5,9 @@
     RUN/front.txt       the front as a table of plain-text formulas
     RUN/front.tex       the front's formulas in LaTeX
     RUN/models/K.json   one model file per front member, K = 0 for the simplest
+
+Every JSON file here is written atomically and carries a checksum (`symff.integrity`): a truncated or altered
+front.json or model file is reported as such when it is read, never half-read.
 """
 
 from pathlib import Path

@@ -311,3 +311,41 @@ def test_the_command_line_refuses_up_front_under_a_tiny_limit(tmp_path, capsys, 
     assert err.endswith("more than the 1.0 KiB available: use fewer structures (--frames) or a shorter --cutoff, "
                         f"or set {LIMIT_VARIABLE} (e.g. {LIMIT_VARIABLE}=off) to try anyway")
     assert not (tmp_path / "run").exists()
+
+
+# --- grammar files: unknown primitives and type errors, with file:line -------------------------------------------------
+
+GRAMMAR_BASE = "name: x\natom: {operators: [ns]}\npair: {operators: [add], terminals: [r]}\n"
+BAD_GRAMMARS = {
+    "unknown primitive": ("name: x\natom: {operators: [ns]}\npair:\n  operators: {add: 1, sin: 1}\n",
+                          "4: unknown name 'sin' in pair.operators (known: "),
+    "unknown terminal": ("name: x\natom: {operators: [ns]}\npair: {operators: [add], terminals: {q: 1}}\n",
+                         "3: unknown name 'q' in pair.terminals (known: r, const)"),
+    "weight not a number": ("name: x\natom: {operators: [ns]}\npair:\n  operators: {add: \"x\"}\n",
+                            "4: the weight of add must be float, got 'x'"),
+    "size not an integer": (GRAMMAR_BASE + "limits:\n  max_size: big\n", "5: limits.max_size must be int, got 'big'"),
+    "depth not an integer": (GRAMMAR_BASE + "limits: {max_depth: 1.5}\n",
+                             "4: limits.max_depth must be int, got '1.5'"),
+    "constant not a number": (GRAMMAR_BASE + "constants: [1, \"a\"]\n", "4: constants must be float, got 'a'"),
+    "constants not a range": (GRAMMAR_BASE + "constants: 5\n", "4: constants must be a list of 2 values"),
+    "exponent not a rational": (GRAMMAR_BASE + "fixed_exponents: [\"1/0\"]\n",
+                                "4: fixed_exponents must be rationals like \"1/2\", got ['1/0']"),
+    "empty exponent range": (GRAMMAR_BASE + "integer_exponents: [3, -3]\n",
+                             "4: integer_exponents is an inclusive range [low, high] with low < high"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_GRAMMARS))
+def test_bad_grammar_files_are_refused_by_the_command_line_with_file_and_line(case, tmp_path, capsys):
+    text, message = BAD_GRAMMARS[case]
+    grammar = tmp_path / "mine.yaml"
+    grammar.write_text(text)
+    good = tmp_path / "good.extxyz"
+    good.write_text(frame())
+    err = cli_error(["search", str(good), "--grammar", str(grammar), "--out", str(tmp_path / "run")], capsys)
+    expected = f"symff search: error: {grammar}:{message}"
+    if message.endswith("(known: "):
+        assert err.startswith(expected) and err.endswith(")"), err
+    else:
+        assert err == expected
+    assert not (tmp_path / "run").exists()
