@@ -138,7 +138,7 @@ def main():
                     raise AssertionError(f"a non-finite candidate survived: loss {fit.loss}")
                 outcomes["fitted" if full_fit else "screened"] += 1
                 archive.update([Candidate(formula, fit, str(tree))])
-        except Exception:  # a crash: anything but Rejected, including an escaped RuntimeWarning
+        except Exception:  # noqa: BLE001 -- a crash: anything but Rejected, including an escaped RuntimeWarning
             crashes.append((stage, str(tree), traceback.format_exc(limit=4)))
             outcomes["CRASH"] += 1
     elapsed = time.perf_counter() - start

@@ -2,8 +2,8 @@
 
 Nearly all of a search's memory is per *pair* of neighbours (a half list holds each unordered pair once). The pair count
 is estimated without building the list: a periodic structure of N atoms in volume V has about N²/(2V) · (4/3)π r_c³
-half pairs (599,428 against the real 601,935 on mlearn Cu train at 5 Å). Bytes per half pair, measured with tracemalloc on a
-quarter of mlearn Cu train (150,000 pairs):
+half pairs (599,428 against the real 601,935 on mlearn Cu train at 5 Å). Bytes per half pair, measured with
+tracemalloc on a quarter of mlearn Cu train (150,000 pairs):
 
 - ``NEIGHBOUR_BYTES`` = 56: the ``Neighbours`` arrays i, j, structure (int64), r (float64) and D (3 float64).
 - ``EVALUATOR_BYTES`` = 140: an ``Evaluator``'s copies of those arrays (57) plus the peak of one interpolated

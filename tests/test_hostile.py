@@ -79,10 +79,12 @@ def check_formula_evaluation(formula, evaluator_pair, constants=None):
         assert_finite_basis(basis)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(grammar=st.sampled_from(sorted(GRAMMARS)), tree_seed=st.integers(0, 2**32 - 1),
-       cell_seed=st.integers(0, 2**32 - 1))
-def test_scoring_random_candidates_never_raises_and_keeps_non_finite_out(grammar, tree_seed, cell_seed):
+SEEDS = st.integers(0, 2**32 - 1)
+QUICK = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+THOROUGH = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def scoring_property(grammar, tree_seed, cell_seed):
     data = small_data(cell_seed)
     table, exact = evaluators(data)
     targets = Targets(data)
@@ -104,13 +106,9 @@ def test_scoring_random_candidates_never_raises_and_keeps_non_finite_out(grammar
                 check_formula_evaluation(candidate.formula, (table, exact), fit.constants)
     for member in archive.best.values():
         assert member.full and np.isfinite(member.loss) and member.loss < PENALTY
-    assert sum(scorer.stats.rejected.values()) + len(scorer.cache) >= 0
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(grammar=st.sampled_from(sorted(GRAMMARS)), tree_seed=st.integers(0, 2**32 - 1),
-       cell_seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.0, 1.0, 10.0, 300.0]))
-def test_evaluating_random_candidates_at_wild_constants_is_finite_or_rejected(grammar, tree_seed, cell_seed, scale):
+def evaluation_property(grammar, tree_seed, cell_seed, scale):
     data = small_data(cell_seed, n_structures=1)
     pair = evaluators(data)
     rng = random.Random(tree_seed)
@@ -122,6 +120,29 @@ def test_evaluating_random_candidates_at_wild_constants_is_finite_or_rejected(gr
             return
         wild = formula.initial + scale * np.random.default_rng(tree_seed).normal(size=formula.initial.shape)
         check_formula_evaluation(formula, pair, wild)
+
+
+def scoring(profile):
+    @profile
+    @given(grammar=st.sampled_from(sorted(GRAMMARS)), tree_seed=SEEDS, cell_seed=SEEDS)
+    def test(grammar, tree_seed, cell_seed):
+        scoring_property(grammar, tree_seed, cell_seed)
+    return test
+
+
+def evaluation(profile):
+    @profile
+    @given(grammar=st.sampled_from(sorted(GRAMMARS)), tree_seed=SEEDS, cell_seed=SEEDS,
+           scale=st.sampled_from([0.0, 1.0, 10.0, 300.0]))
+    def test(grammar, tree_seed, cell_seed, scale):
+        evaluation_property(grammar, tree_seed, cell_seed, scale)
+    return test
+
+
+test_scoring_random_candidates_never_raises_and_keeps_non_finite_out = scoring(QUICK)
+test_evaluating_random_candidates_at_wild_constants_is_finite_or_rejected = evaluation(QUICK)
+test_scoring_many_random_candidates = pytest.mark.slow(scoring(THOROUGH))
+test_evaluating_many_random_candidates = pytest.mark.slow(evaluation(THOROUGH))
 
 
 # --- hand-written pathologies -------------------------------------------------------------------------------------
