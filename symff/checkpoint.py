@@ -9,44 +9,31 @@ without moving whole caches every generation. `restore_search` makes a fresh `Se
 
 Candidates (canonical sympy formulas with their fits) are kept as Python objects, so the checkpoint file is a pickle:
 read it only from run directories you trust, as any pickle. It is written atomically (temporary file, fsync, rename),
-so a kill at any moment leaves the last complete checkpoint in place.
+so a kill at any moment leaves the last complete checkpoint in place. Its first line holds a sha256 checksum of the
+rest, so a truncated or corrupted file is detected before it is unpickled; the previous checkpoint is kept beside it
+(checkpoint.prev.pkl) and is used, with a warning, when the newest one is bad.
 """
 
 import ast
+import hashlib
 import os
 import pickle
 import time
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
 from deap import gp
 
-from .errors import ConfigError
+from .errors import ConfigError, SymffWarning
 from .grammar.operators import Atom, FixedExponent, IntExponent, Pair
+from .integrity import atomic_write_bytes
 from .search.engine import Individual, fitness_values
 from .search.scoring import Candidate, ScoreStats
 
 CHECKPOINT_FORMAT = "symff-checkpoint/1"
 CHECKPOINT_NAME = "checkpoint.pkl"
-
-
-# --- atomic writes --------------------------------------------------------------------------------------------------
-# TODO(lead, at merge): symff/integrity.py (issue 8) has an atomic JSON writer with a checksum; unify this helper
-# with it. Kept here, small and private to checkpoints, so that the two branches do not conflict.
-def atomic_write_bytes(path, data: bytes):
-    """Write `data` to `path` so that a crash leaves either the old file or the new one, never a torn one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself must reach the disk
-    finally:
-        os.close(directory)
+PREVIOUS_NAME = "checkpoint.prev.pkl"
 
 
 # --- trees as text --------------------------------------------------------------------------------------------------
@@ -175,19 +162,53 @@ def restore_search(search, record):
 
 # --- the checkpoint file ------------------------------------------------------------------------------------------
 def write_checkpoint(run, state):
-    """Write RUN/checkpoint.pkl atomically. `state`: config (dict), generation, elapsed, history, islands (records)."""
+    """Write RUN/checkpoint.pkl atomically, keeping the one before as RUN/checkpoint.prev.pkl. `state`: config (dict),
+    generation, elapsed, history, islands (records). Returns the size in bytes."""
     data = pickle.dumps({"format": CHECKPOINT_FORMAT} | state, protocol=pickle.HIGHEST_PROTOCOL)
-    atomic_write_bytes(Path(run) / CHECKPOINT_NAME, data)
-    return len(data)
+    header = f"{CHECKPOINT_FORMAT} sha256:{hashlib.sha256(data).hexdigest()}\n".encode()
+    run = Path(run)
+    if (run / CHECKPOINT_NAME).exists():
+        # a crash right after this rename leaves only the previous checkpoint, which read_checkpoint falls back to
+        os.replace(run / CHECKPOINT_NAME, run / PREVIOUS_NAME)
+    atomic_write_bytes(run / CHECKPOINT_NAME, header + data)
+    return len(header) + len(data)
 
 
 def read_checkpoint(run):
-    path = Path(run) / CHECKPOINT_NAME
+    """The newest good checkpoint of RUN: checkpoint.pkl, or checkpoint.prev.pkl (with a warning) if that is bad."""
+    run = Path(run)
+    problems = []
+    for name in (CHECKPOINT_NAME, PREVIOUS_NAME):
+        try:
+            state = _load(run / name)
+        except ConfigError as problem:
+            problems.append(str(problem))
+            continue
+        if problems:
+            warnings.warn(f"{problems[0]}; resuming from the previous checkpoint {run / name} instead", SymffWarning,
+                          stacklevel=2)
+        return state
+    if all("is missing" in p for p in problems):
+        raise ConfigError(f"{run}: no checkpoint to resume from ({CHECKPOINT_NAME} is missing)")
+    raise ConfigError(" and ".join(p for p in problems if "is missing" not in p) + ": no good checkpoint to resume from")
+
+
+def _load(path):
     try:
-        state = pickle.loads(path.read_bytes())
+        content = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{run}: no checkpoint to resume from ({CHECKPOINT_NAME} is missing)") from None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        raise ConfigError(f"{path}: is missing") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: unreadable checkpoint: {exc}") from None
+    header, _, data = content.partition(b"\n")
+    parts = header.decode("ascii", "replace").split(" sha256:")
+    if len(parts) != 2 or parts[0] != CHECKPOINT_FORMAT:
+        raise ConfigError(f"{path}: not a symff checkpoint (expected format {CHECKPOINT_FORMAT})")
+    if hashlib.sha256(data).hexdigest() != parts[1]:
+        raise ConfigError(f"{path}: checksum mismatch: the checkpoint is truncated or corrupted")
+    try:
+        state = pickle.loads(data)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as exc:
         raise ConfigError(f"{path}: unreadable checkpoint: {exc}") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ConfigError(f"{path}: not a symff checkpoint (expected format {CHECKPOINT_FORMAT})")

@@ -24,3 +24,12 @@ class ModelError(SymffError):
 
 class ConfigError(SymffError):
     """An option value is invalid."""
+
+
+class SymffWarning(UserWarning):
+    """Something the user should know that does not stop the work (duplicate structures, ...). The command line
+    prints it as one line "symff COMMAND: warning: ..."."""
+
+
+class DuplicateStructureWarning(SymffWarning):
+    """A data set holds the same structure more than once."""

@@ -7,8 +7,6 @@ elements and the cutoff. Its model file is JSON whose `"energy"` is the per-atom
 so a model file written by hand works too.
 """
 
-import json
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +20,7 @@ from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
 from .expr.program import PotentialProgram
 from .expr.symbols import NS, R, Rejected
+from .integrity import IntegrityError, finite_json, read_json_checked, write_json_checked
 
 FORMAT = "symff-model/1"
 # Names sympify would read as sympy objects (E = 2.718..., I = sqrt(-1), ...): in a formula they are constants.
@@ -88,12 +87,8 @@ class Model:
         }
 
     def save(self, path):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(_finite(self.to_dict()), indent=2) + "\n")
-        tmp.replace(path)
-        return path
+        """Write the model file atomically, with a checksum that `load` verifies."""
+        return write_json_checked(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, data, source="model"):
@@ -132,11 +127,13 @@ class Model:
     def load(cls, path):
         path = Path(path)
         try:
-            data = json.loads(path.read_text())
+            data = read_json_checked(path)
         except FileNotFoundError:
             raise ModelError(f"{path}: no such model file") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except OSError as exc:
             raise ModelError(f"{path}: not a readable JSON model file: {exc}") from None
+        except IntegrityError as exc:  # a model error to its callers, whatever the cause
+            raise ModelError(str(exc)) from None
         return cls.from_dict(data, str(path))
 
 
@@ -197,12 +194,4 @@ def _outside_neighbour_sums(expr):
     return found
 
 
-def _finite(obj):
-    """JSON has no NaN or infinity: write them as null."""
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+_finite = finite_json  # the name rundir.py imported before symff.integrity existed

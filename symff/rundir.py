@@ -6,14 +6,17 @@
     RUN/front.txt       the front as a table of plain-text formulas
     RUN/front.tex       the front's formulas in LaTeX
     RUN/models/K.json   one model file per front member, K = 0 for the simplest
+
+Every JSON file here is written atomically and carries a checksum (`symff.integrity`): a truncated or altered
+front.json or model file is reported as such when it is read, never half-read.
 """
 
-import json
 from pathlib import Path
 
 from . import __version__
 from .errors import ConfigError, ModelError
-from .model import Model, _finite
+from .integrity import atomic_write_text, read_json_checked, write_json_checked
+from .model import Model
 
 RUN_FORMAT = "symff-run/1"
 
@@ -29,14 +32,8 @@ def prepare_run_directory(path, force=False):
     return path
 
 
-def _write_json(path, data):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_finite(data), indent=2) + "\n")
-    tmp.replace(path)
-
-
 def write_config(path, config, data, command, parallel=None):
-    _write_json(Path(path) / "config.json", {
+    write_json_checked(Path(path) / "config.json", {
         "format": RUN_FORMAT, "symff_version": __version__, "command": command, "data": data,
         "search": config.to_dict(), "parallel": parallel or {},
     })
@@ -46,10 +43,10 @@ def read_config(path):
     """RUN/config.json as written by `write_config`."""
     file = Path(path) / "config.json"
     try:
-        data = json.loads(file.read_text())
+        data = read_json_checked(file)
     except FileNotFoundError:
         raise ConfigError(f"{path}: not a run directory (no config.json)") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{file}: unreadable: {exc}") from None
     if data.get("format") != RUN_FORMAT:
         raise ConfigError(f"{file}: not a symff run (expected \"format\": \"{RUN_FORMAT}\")")
@@ -73,21 +70,21 @@ def write_front(path, models, search_summary):
             "errors": model.errors,
             "model": f"models/{k}.json",
         })
-    _write_json(path / "front.json", {"format": RUN_FORMAT, "symff_version": __version__, "members": members,
+    write_json_checked(path / "front.json", {"format": RUN_FORMAT, "symff_version": __version__, "members": members,
                                       "search": search_summary})
-    (path / "front.txt").write_text(front_table(members) + "\n")
+    atomic_write_text(path / "front.txt", front_table(members) + "\n")
     tex = [f"% symff front, {len(members)} members"]
     tex += [f"% {m['index']}: complexity {m['complexity']}\nE_i = {m['latex']}" for m in members]
-    (path / "front.tex").write_text("\n".join(tex) + "\n")
+    atomic_write_text(path / "front.tex", "\n".join(tex) + "\n")
 
 
 def read_front(path):
     path = Path(path)
     try:
-        data = json.loads((path / "front.json").read_text())
+        data = read_json_checked(path / "front.json")
     except FileNotFoundError:
         raise ModelError(f"{path}: not a run directory (no front.json)") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except OSError as exc:
         raise ModelError(f"{path / 'front.json'}: unreadable: {exc}") from None
     if data.get("format") != RUN_FORMAT:
         raise ModelError(f"{path / 'front.json'}: not a symff run (expected \"format\": \"{RUN_FORMAT}\")")

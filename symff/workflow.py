@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from .grammar.spec import load_grammar
+from .memory import check_memory
 from .neighbours import build_neighbours
 from .progress import HISTORY_FILE, write_history
 from .rundir import prepare_run_directory, write_config, write_front
@@ -13,11 +15,14 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
                   scheduler=None, resume=None):
     """Search `train`, evaluate the front on train and test, and write RUN = `out`. Returns (result, models).
 
-    The run directory is checked before the search starts, so a clash is reported before any work is lost. The
-    search runs on `workers` processes (or the Dask cluster at `scheduler`) and writes a checkpoint into RUN after
-    every generation; `resume`, a checkpoint's state (symff.checkpoint.read_checkpoint), continues from it in RUN.
-    With `report`, RUN/report/ gets the plots and index.html (symff.report).
+    The memory estimate and the run directory are checked before the search starts, so a data set that would not fit
+    or a clash is reported before any work is lost. The search runs on `workers` processes (or the Dask cluster at
+    `scheduler`) and writes a checkpoint into RUN after every generation; `resume`, a checkpoint's state
+    (symff.checkpoint.read_checkpoint), continues from it in RUN. With `report`, RUN/report/ gets the plots and
+    index.html (symff.report).
     """
+    load_grammar(config.grammar)  # a bad grammar is refused before the run directory is made
+    check_memory(train, config.r_out)
     if resume is None:
         out = prepare_run_directory(out, force=force)
         write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})

@@ -13,9 +13,17 @@ from types import SimpleNamespace
 import ase.io
 import pytest
 
-from symff.checkpoint import CHECKPOINT_NAME, atomic_write_bytes, read_checkpoint, tree_from_text, tree_to_text
+from symff.checkpoint import (
+    CHECKPOINT_NAME,
+    PREVIOUS_NAME,
+    read_checkpoint,
+    tree_from_text,
+    tree_to_text,
+    write_checkpoint,
+)
 from symff.cli import main
 from symff.data import Dataset
+from symff.errors import ConfigError, SymffWarning
 from symff.grammar.spec import load_grammar
 from symff.grammar.trees import TreeGrammar
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA
@@ -74,12 +82,19 @@ def test_trees_survive_their_text_form(grammar):
         assert [getattr(n, "value", None) for n in back] == [getattr(n, "value", None) for n in tree]
 
 
-def test_atomic_write_replaces_whole_files_and_leaves_no_temporaries(tmp_path):
-    target = tmp_path / "state.bin"
-    atomic_write_bytes(target, b"old")
-    atomic_write_bytes(target, b"new" * 1000)
-    assert target.read_bytes() == b"new" * 1000
-    assert [p.name for p in tmp_path.iterdir()] == ["state.bin"]
+def test_a_corrupted_checkpoint_is_detected_and_the_previous_one_used(tmp_path):
+    write_checkpoint(tmp_path, {"generation": 1})
+    write_checkpoint(tmp_path, {"generation": 2})
+    assert read_checkpoint(tmp_path)["generation"] == 2
+    newest = tmp_path / CHECKPOINT_NAME
+    newest.write_bytes(newest.read_bytes()[:-7])  # truncated, as by a full disk
+    with pytest.warns(SymffWarning, match="checksum mismatch.*resuming from the previous checkpoint"):
+        assert read_checkpoint(tmp_path)["generation"] == 1
+    (tmp_path / PREVIOUS_NAME).write_bytes(b"garbage")
+    with pytest.raises(ConfigError, match="no good checkpoint to resume from"):
+        read_checkpoint(tmp_path)
+    with pytest.raises(ConfigError, match="no checkpoint to resume from"):
+        read_checkpoint(tmp_path / "absent")
 
 
 def test_one_island_is_the_plain_search(lj_data):

@@ -58,7 +58,7 @@ def write(tmp_path, data):
 GOOD = {"format": FORMAT, "elements": ["Cu"], "cutoff": {"inner": 3.0, "outer": 5.0}, "energy": "NS(r**-6)",
         "reference_energy": {"Cu": 0.0}}
 BAD_FILES = {
-    "not JSON": ("{energy", "not a readable JSON"),
+    "not JSON": ("{energy", "corrupt or truncated JSON"),
     "wrong format": (GOOD | {"format": "other/1"}, "not a symff model file"),
     "no energy": ({k: v for k, v in GOOD.items() if k != "energy"}, "has no \"energy\""),
     "bad cutoff": (GOOD | {"cutoff": {"inner": 5.0, "outer": 3.0}}, "0 < inner < outer"),

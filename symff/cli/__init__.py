@@ -6,9 +6,10 @@ status 2; `--debug` shows the traceback instead.
 
 import argparse
 import sys
+import warnings
 
 from .. import __version__
-from ..errors import SymffError
+from ..errors import SymffError, SymffWarning
 from . import evaluate, export, rediscover, report, search, show
 
 COMMANDS = (search, rediscover, show, evaluate, report, export)
@@ -28,7 +29,9 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args) or 0
+        with warnings.catch_warnings():
+            warnings.showwarning = _print_warning(args.command)
+            return args.run(args) or 0
     except SymffError as error:
         if args.debug:
             raise
@@ -37,3 +40,16 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"symff {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _print_warning(command):
+    """symff's own warnings as one line each; others (from libraries) as Python shows them."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, SymffWarning):
+            print(f"symff {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show

@@ -4,17 +4,19 @@ Any format ASE reads works (extended XYZ, OUTCAR, vasprun.xml, ...): the labels 
 to each frame, or from ``info['energy']`` / ``arrays['forces']`` / ``info['stress']`` in older files. A structure is
 named "path:frame", with frame the 0-based index of the frame in its file, so that every error message and every
 result can point back at the data. Reading refuses, with a one-line ``DataError``, anything it cannot use: a missing,
-unreadable, malformed or empty file, and every structure that ``Dataset.from_atoms`` refuses.
+unreadable, malformed or empty file, and every structure that ``Dataset.from_atoms`` refuses. Structures that
+repeat are kept, with one ``DuplicateStructureWarning``.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import ase.io
 from ase.io.formats import string2index
 
-from symff.data.dataset import DEFAULT_MIN_DISTANCE, Dataset
-from symff.errors import DataError
+from symff.data.dataset import DEFAULT_MIN_DISTANCE, Dataset, _where
+from symff.errors import DataError, DuplicateStructureWarning
 
 
 def read_dataset(
@@ -41,7 +43,37 @@ def read_dataset(
         for frame, atoms in _read_frames(path, index):
             frames.append(atoms)
             names.append(f"{path}:{frame}")
-    return Dataset.from_atoms(frames, names, elements, weight_key=weight_key, min_distance=min_distance)
+    dataset = Dataset.from_atoms(frames, names, elements, weight_key=weight_key, min_distance=min_distance)
+    warn_duplicates(dataset)
+    return dataset
+
+
+def duplicate_structures(dataset: Dataset) -> list[tuple[int, int]]:
+    """(s, first) for every structure s with the same species, positions, cell and pbc as an earlier one."""
+    seen, duplicates = {}, []
+    for s in range(dataset.n_structures):
+        a, b = dataset.atom_start[s], dataset.atom_start[s + 1]
+        key = b"".join(x.tobytes() for x in (dataset.species[a:b], dataset.positions[a:b], dataset.cells[s],
+                                              dataset.pbc[s]))
+        first = seen.setdefault(key, s)
+        if first != s:
+            duplicates.append((s, first))
+    return duplicates
+
+
+def warn_duplicates(dataset: Dataset):
+    """One DuplicateStructureWarning when structures repeat: they are kept (and weigh twice in a fit), not refused."""
+    duplicates = duplicate_structures(dataset)
+    if not duplicates:
+        return
+    s, first = duplicates[0]
+    more = f" (and {len(duplicates) - 1} more duplicate structures)" if len(duplicates) > 1 else ""
+    warnings.warn(
+        f"{_where(dataset.names[s])}: the same structure as {_where(dataset.names[first])}{more}: it counts twice "
+        "in the fit; remove the copy unless that is intended",
+        DuplicateStructureWarning,
+        stacklevel=3,
+    )
 
 
 def _read_frames(path: str, index) -> list:

@@ -123,8 +123,8 @@ class Evaluator:
         energy = np.add.reduceat(terms, self.dataset.atom_start[:-1], axis=1) if terms.size else terms
         forces, virials = forces_and_virials(self.pairs, pair_slopes, dependencies, slopes, self._structure_ranges())
         stress = virials * self._inv_volume[None, :, None]
-        if not (np.isfinite(energy).all() and np.isfinite(forces).all()):
-            raise Rejected("non_finite", "energies or forces are not finite")
+        if not (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(stress).all()):
+            raise Rejected("non_finite", "energies, forces or stresses are not finite")
         return Basis(energy=energy, forces=forces, stress=stress, atom_terms=terms)
 
     def predict(self, program, constants, linear, reference_energy) -> Prediction:

@@ -54,7 +54,10 @@ class Formula:
 def canonicalize(expr, values) -> Formula:
     """Canonical form of `expr` (an Atom expression over r and NS) whose constants have starting `values`."""
     folder = _Folder(values)
-    energy = folder.linearize(folder.fold(expr))
+    try:
+        energy = folder.linearize(folder.fold(expr))
+    except OverflowError:  # float arithmetic on constant values while folding, e.g. e**(1000 c) with c = 1
+        raise Rejected("overflow", "a constant overflows while the formula is folded") from None
     terms = {}
     for term in sp.Add.make_args(energy):
         coefficient, rest = folder.split(term)

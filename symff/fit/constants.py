@@ -39,9 +39,9 @@ class _Projected:
         self.evaluations += 1
         try:
             basis = self.evaluator.basis(self.program, constants)
-        except Rejected:
+            linear, reference, residual = self.targets.solve(basis)
+        except Rejected:  # a trial that is not finite, or overflows the linear solve: refused, the fit goes on
             return self.penalty
-        linear, reference, residual = self.targets.solve(basis)
         loss = float(residual @ residual)
         if not np.isfinite(loss):
             return self.penalty

@@ -1,0 +1,351 @@
+"""Bad input, bad configuration, run-directory integrity and memory: each refusal is one line, asserted exactly."""
+
+import json
+import os
+import warnings
+
+import numpy as np
+import pytest
+from ase import Atoms
+from broken_inputs import BROKEN, WARNED, frame, write_corpus
+from helpers import labelled
+
+from symff.cli import main
+from symff.data import Dataset, read_dataset
+from symff.errors import ConfigError, DataError, DuplicateStructureWarning, ModelError
+from symff.evaluate.evaluator import Evaluator
+from symff.expr.program import PotentialProgram
+from symff.expr.symbols import Rejected
+from symff.integrity import IntegrityError, read_json_checked, write_json_checked
+from symff.memory import LIMIT_VARIABLE, SEARCH_BYTES_PER_PAIR, check_memory, estimated_pairs, memory_limit
+from symff.model import Model, parse_formula
+from symff.neighbours import build_neighbours
+from symff.rundir import read_front, write_front
+
+ASE_WORDS = {"truncated", "malformed"}  # messages that quote ASE's own error text: matched up to it, and after it
+ASE_SUFFIX = "): fix or truncate the file there, or check that ASE reads its format"
+
+
+def cli_error(argv, capsys):
+    assert main(argv) == 2, argv
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    return err.rstrip("\n")
+
+
+# --- bad data: the corpus, through the library and through the command line -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("broken"))
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_each_broken_file_is_refused_with_its_exact_message(corpus, kind):
+    path, message = corpus[kind]
+    with pytest.raises(DataError) as caught:
+        read_dataset(path)
+    got = str(caught.value)
+    if kind in ASE_WORDS:
+        assert got.startswith(message) and got.endswith(ASE_SUFFIX) and "\n" not in got, got
+    else:
+        assert got == message
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_the_command_line_prints_the_same_line_and_writes_nothing(corpus, kind, tmp_path, capsys):
+    path, message = corpus[kind]
+    out = tmp_path / "run"
+    err = cli_error(["search", path, "--out", str(out)], capsys)
+    if kind in ASE_WORDS:
+        assert err.startswith(f"symff search: error: {message}") and err.endswith(ASE_SUFFIX), err
+    else:
+        assert err == f"symff search: error: {message}"
+    assert not out.exists()
+
+
+def test_debug_shows_the_traceback(corpus):
+    path, _message = corpus["nan_energy"]
+    with pytest.raises(DataError, match="non-finite energy"):
+        main(["--debug", "search", path, "--out", "unused"])
+
+
+def test_empty_data_set_from_an_index(corpus, tmp_path):
+    path = tmp_path / "one.extxyz"
+    path.write_text(frame())
+    with pytest.raises(DataError) as caught:
+        read_dataset(path, index="3:")
+    assert str(caught.value) == f"{path}: no structures: index '3:' selects none of its 1 frames; change the index"
+
+
+def test_duplicate_structures_are_kept_with_a_warning(tmp_path):
+    (path, message), = write_corpus(tmp_path, WARNED).values()
+    with pytest.warns(DuplicateStructureWarning) as caught:
+        data = read_dataset(path)
+    assert [str(w.message) for w in caught] == [message]
+    assert data.n_structures == 3
+
+
+def test_the_command_line_prints_the_duplicate_warning_as_one_line(tmp_path, capsys):
+    (path, message), = write_corpus(tmp_path, WARNED).values()
+    model = Model.from_expression("NS(r**-6)", ["Cu"], {"Cu": 0.0})
+    model.save(tmp_path / "m.json")
+    assert main(["evaluate", str(tmp_path / "m.json"), path, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [f"symff evaluate: warning: {message}"]
+    assert json.loads(captured.out)["n_structures"] == 3
+
+
+def test_element_the_model_does_not_cover(corpus, tmp_path, capsys):
+    path = tmp_path / "ni.extxyz"
+    path.write_text(frame(rows=["Cu 0 0 0 0 0 0", "Ni 2 0 0 0 0 0"]))
+    model = Model.from_expression("NS(r**-6)", ["Cu"], {"Cu": 0.0})
+    model.save(tmp_path / "m.json")
+    err = cli_error(["evaluate", str(tmp_path / "m.json"), str(path)], capsys)
+    assert err == (f"symff evaluate: error: {path}: frame 0: element Ni is not covered by this run (elements: Cu): "
+                   "add Ni to the elements or remove the structure")
+
+
+# --- cells smaller than the cutoff, isolated atoms ---------------------------------------------------------------------
+
+
+def evaluator_for(atoms_list, exact=True):
+    data = Dataset.from_atoms([labelled(a) for a in atoms_list], min_distance=None)
+    return Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0, exact=exact)
+
+
+def program(text):
+    formula, _ = parse_formula(text)
+    return PotentialProgram(formula), formula
+
+
+def test_a_cell_smaller_than_the_cutoff_counts_its_periodic_images():
+    # fcc Cu primitive cell (1 atom, 2.55 Å nearest neighbours) and the same crystal as a 3x3x3 supercell
+    from ase.build import bulk
+    small = bulk("Cu", "fcc", a=3.6)
+    large = small.repeat((3, 3, 3))
+    prog, formula = program("NS(r**-12 - r**-6) + NS(r**-6)**0.5")
+    energies = []
+    for atoms in (small, large):
+        basis = evaluator_for([atoms]).basis(prog, formula.initial)
+        energies.append(basis.energy[:, 0] / len(atoms))
+        np.testing.assert_allclose(basis.forces, 0.0, atol=1e-10)
+    np.testing.assert_allclose(energies[0], energies[1], rtol=1e-12)
+    assert np.all(np.abs(energies[0]) > 0)
+
+
+ISOLATED = [Atoms("Cu3", positions=[[0, 0, 0], [2.5, 0, 0], [20, 20, 20]], cell=[40, 40, 40], pbc=False)]
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_an_isolated_atom_rejects_an_embedding_with_an_infinite_slope_at_zero(exact):
+    # sqrt(NS(r**-6)) at an atom with no neighbours: T = 0 but dT/drho = 1/(2 sqrt(0)) = inf
+    prog, formula = program("NS(r**-6)**0.5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(Rejected) as caught:
+            evaluator_for(ISOLATED, exact).basis(prog, formula.initial)
+    assert caught.value.kind == "non_finite"
+
+
+def test_an_isolated_atom_with_a_finite_embedding_contributes_nothing():
+    prog, formula = program("NS(r**-12 - r**-6) + NS(r**-6)**2")
+    basis = evaluator_for(ISOLATED).basis(prog, formula.initial)
+    assert np.isfinite(basis.energy).all() and np.isfinite(basis.forces).all()
+    np.testing.assert_array_equal(basis.atom_terms[:, 2], 0.0)
+    np.testing.assert_array_equal(basis.forces[:, 2], 0.0)
+
+
+# --- bad configuration ------------------------------------------------------------------------------------------------
+
+BAD_OPTIONS = {
+    "population": (["--population", "2"], "--population must be at least 4, got 2"),
+    "generations": (["--generations", "-1"], "--generations must be at least 0, got -1"),
+    "time limit": (["--time-limit", "0"], "--time-limit must be positive, got 0.0"),
+    "cutoff": (["--cutoff", "2"], "the cutoff needs 0 < r_in < r_out, got 3.0, 2.0"),
+    "weight": (["--force-weight", "-1"], "--force-weight must be non-negative"),
+    "grammar": (["--grammar", "no-such-grammar"],
+                "no-such-grammar: no such grammar file, and not a shipped grammar (shipped: eam, pair)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_OPTIONS))
+def test_invalid_options_are_refused_in_one_line(case, corpus, tmp_path, capsys):
+    options, message = BAD_OPTIONS[case]
+    good = tmp_path / "good.extxyz"
+    good.write_text(frame())
+    err = cli_error(["search", str(good), "--out", str(tmp_path / "run"), *options], capsys)
+    assert err == f"symff search: error: {message}"
+    assert not (tmp_path / "run").exists()
+
+
+def test_option_values_are_checked_by_the_library_too():
+    from symff.search.config import SearchConfig
+    with pytest.raises(ConfigError) as caught:
+        SearchConfig(screen_fraction=1.5)
+    assert str(caught.value) == "screen_fraction must be in [0, 1), got 1.5"
+
+
+# --- run-directory integrity -------------------------------------------------------------------------------------------
+
+
+def test_checked_json_round_trip_and_no_stray_files(tmp_path):
+    path = tmp_path / "doc.json"
+    write_json_checked(path, {"a": 1.5, "b": [1, 2, float("nan")], "c": "x"})
+    assert read_json_checked(path) == {"a": 1.5, "b": [1, 2, None], "c": "x"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["doc.json"]
+    assert json.loads(path.read_text())["checksum"].startswith("sha256:")
+
+
+def test_truncated_checked_json(tmp_path):
+    path = tmp_path / "doc.json"
+    write_json_checked(path, {"a": 1})
+    path.write_text(path.read_text()[:10])
+    with pytest.raises(IntegrityError) as caught:
+        read_json_checked(path)
+    assert str(caught.value) == (f"{path}: corrupt or truncated JSON (Expecting ',' delimiter: line 2 column 9 "
+                                 "(char 10)): restore the file or write it again")
+
+
+def test_altered_checked_json(tmp_path):
+    path = tmp_path / "doc.json"
+    write_json_checked(path, {"a": 1})
+    path.write_text(path.read_text().replace('"a": 1', '"a": 2'))
+    with pytest.raises(IntegrityError) as caught:
+        read_json_checked(path)
+    assert str(caught.value) == (f"{path}: checksum mismatch: the file is corrupted or was edited; restore it or "
+                                 "write it again (to keep a deliberate edit, delete its \"checksum\" line)")
+
+
+def test_required_checksum(tmp_path):
+    path = tmp_path / "doc.json"
+    path.write_text('{"a": 1}')
+    assert read_json_checked(path) == {"a": 1}
+    with pytest.raises(IntegrityError) as caught:
+        read_json_checked(path, required=True)
+    assert str(caught.value) == f"{path}: no checksum: the file was not written by symff; write it again"
+
+
+def test_a_corrupted_model_file_is_refused_and_a_hand_written_one_accepted(tmp_path):
+    model = Model.from_expression("NS(2.0*r**-12 - r**-6)", ["Cu"], {"Cu": -1.0})
+    path = model.save(tmp_path / "m.json")
+    assert Model.load(path).energy_string() == model.energy_string()
+    text = path.read_text()
+    path.write_text(text.replace("2.0", "3.0", 1))
+    with pytest.raises(ModelError) as caught:
+        Model.load(path)
+    assert str(caught.value) == (f"{path}: checksum mismatch: the file is corrupted or was edited; restore it or "
+                                 "write it again (to keep a deliberate edit, delete its \"checksum\" line)")
+    document = json.loads(text)
+    del document["checksum"]
+    path.write_text(json.dumps(document))
+    assert Model.load(path).energy_string() == model.energy_string()
+
+
+def test_a_corrupted_front_is_reported_by_show(tmp_path, capsys):
+    model = Model.from_expression("NS(r**-6)", ["Cu"], {"Cu": 0.0})
+    write_front(tmp_path, [model], {"generations": 0})
+    assert read_front(tmp_path)["members"][0]["model"] == "models/0.json"
+    front = tmp_path / "front.json"
+    front.write_text(front.read_text()[:-30])
+    err = cli_error(["show", str(tmp_path)], capsys)
+    assert err.startswith(f"symff show: error: {front}: corrupt or truncated JSON (")
+    assert err.endswith("): restore the file or write it again")
+
+
+def test_an_existing_run_directory_is_kept_without_force(tmp_path, capsys):
+    good = tmp_path / "good.extxyz"
+    good.write_text(frame())
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "front.json").write_text("{}")
+    err = cli_error(["search", str(good), "--out", str(run)], capsys)
+    assert err == (f"symff search: error: {run}: the run directory exists and is not empty; choose another --out or "
+                   "pass --force")
+    assert (run / "front.json").read_text() == "{}"
+
+
+# --- memory -----------------------------------------------------------------------------------------------------------
+
+
+def test_the_pair_estimate_is_close_for_a_crystal():
+    from ase.build import bulk
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((3, 3, 3))
+    data = Dataset.from_atoms([labelled(atoms)])
+    real = build_neighbours(data, 5.0).n_pairs
+    assert abs(estimated_pairs(data, 5.0) / real - 1) < 0.1
+
+
+def test_a_data_set_that_does_not_fit_is_refused_with_the_estimate(tmp_path):
+    from ase.build import bulk
+    data = Dataset.from_atoms([labelled(bulk("Cu", "fcc", a=3.6, cubic=True).repeat((3, 3, 3)))])
+    pairs = estimated_pairs(data, 5.0)
+    with pytest.raises(DataError) as caught:
+        check_memory(data, 5.0, limit=2**20)
+    need = (300 * 2**20 + SEARCH_BYTES_PER_PAIR * pairs) / 2**20
+    assert str(caught.value) == (
+        f"1 structures, 108 atoms: about {pairs:,} pairs within 5 Å need about {need:.1f} MiB "
+        f"({SEARCH_BYTES_PER_PAIR} bytes per pair), more than the 1.0 MiB available: use fewer structures (--frames) "
+        f"or a shorter --cutoff, or set {LIMIT_VARIABLE} (e.g. {LIMIT_VARIABLE}=off) to try anyway"
+    )
+    assert check_memory(data, 5.0, limit=2**40) > 0
+
+
+def test_memory_limit_from_the_environment():
+    assert memory_limit({LIMIT_VARIABLE: "64M"}) == 64 * 2**20
+    assert memory_limit({LIMIT_VARIABLE: "1000"}) == 1000
+    assert memory_limit({LIMIT_VARIABLE: "off"}) is None
+    assert memory_limit({}) is None or memory_limit({}) > 0
+    with pytest.raises(ConfigError) as caught:
+        memory_limit({LIMIT_VARIABLE: "lots"})
+    assert str(caught.value) == f"{LIMIT_VARIABLE}=lots: give a number of bytes such as 8G or 500M, or 'off'"
+
+
+def test_the_command_line_refuses_up_front_under_a_tiny_limit(tmp_path, capsys, monkeypatch):
+    good = tmp_path / "good.extxyz"
+    good.write_text(frame())
+    monkeypatch.setitem(os.environ, LIMIT_VARIABLE, "1K")
+    err = cli_error(["search", str(good), "--out", str(tmp_path / "run")], capsys)
+    assert err.startswith("symff search: error: 1 structures, 2 atoms: about ")
+    assert err.endswith("more than the 1.0 KiB available: use fewer structures (--frames) or a shorter --cutoff, "
+                        f"or set {LIMIT_VARIABLE} (e.g. {LIMIT_VARIABLE}=off) to try anyway")
+    assert not (tmp_path / "run").exists()
+
+
+# --- grammar files: unknown primitives and type errors, with file:line -------------------------------------------------
+
+GRAMMAR_BASE = "name: x\natom: {operators: [ns]}\npair: {operators: [add], terminals: [r]}\n"
+BAD_GRAMMARS = {
+    "unknown primitive": ("name: x\natom: {operators: [ns]}\npair:\n  operators: {add: 1, sin: 1}\n",
+                          "4: unknown name 'sin' in pair.operators (known: "),
+    "unknown terminal": ("name: x\natom: {operators: [ns]}\npair: {operators: [add], terminals: {q: 1}}\n",
+                         "3: unknown name 'q' in pair.terminals (known: r, const)"),
+    "weight not a number": ("name: x\natom: {operators: [ns]}\npair:\n  operators: {add: \"x\"}\n",
+                            "4: the weight of add must be float, got 'x'"),
+    "size not an integer": (GRAMMAR_BASE + "limits:\n  max_size: big\n", "5: limits.max_size must be int, got 'big'"),
+    "depth not an integer": (GRAMMAR_BASE + "limits: {max_depth: 1.5}\n",
+                             "4: limits.max_depth must be int, got '1.5'"),
+    "constant not a number": (GRAMMAR_BASE + "constants: [1, \"a\"]\n", "4: constants must be float, got 'a'"),
+    "constants not a range": (GRAMMAR_BASE + "constants: 5\n", "4: constants must be a list of 2 values"),
+    "exponent not a rational": (GRAMMAR_BASE + "fixed_exponents: [\"1/0\"]\n",
+                                "4: fixed_exponents must be rationals like \"1/2\", got ['1/0']"),
+    "empty exponent range": (GRAMMAR_BASE + "integer_exponents: [3, -3]\n",
+                             "4: integer_exponents is an inclusive range [low, high] with low < high"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_GRAMMARS))
+def test_bad_grammar_files_are_refused_by_the_command_line_with_file_and_line(case, tmp_path, capsys):
+    text, message = BAD_GRAMMARS[case]
+    grammar = tmp_path / "mine.yaml"
+    grammar.write_text(text)
+    good = tmp_path / "good.extxyz"
+    good.write_text(frame())
+    err = cli_error(["search", str(good), "--grammar", str(grammar), "--out", str(tmp_path / "run")], capsys)
+    expected = f"symff search: error: {grammar}:{message}"
+    if message.endswith("(known: "):
+        assert err.startswith(expected) and err.endswith(")"), err
+    else:
+        assert err == expected
+    assert not (tmp_path / "run").exists()
