@@ -121,7 +121,7 @@ def refit_rows(case):
         model.reference_energy = fitted_reference(model, train, neighbours=neighbours)
         errors = {"train": model_errors(model, train, neighbours=neighbours), "test": model_errors(model, test)}
         rows.append({"name": name, "complexity": model.complexity, "eam": True, "errors": errors,
-                     "formula": model.energy_string(4)})
+                     "formula": model.energy_string(4), "model_file": model.to_dict()})
     return rows
 
 

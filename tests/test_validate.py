@@ -112,3 +112,16 @@ def test_mishin_eam_through_lammps_matches_published_values():
     # Mishin et al. 2001, Table I (the EAM's own values): a0 3.615 Å, C11 169.9, C12 122.6, C44 76.2 GPa
     assert a0 == pytest.approx(3.615, abs=1e-3)
     assert (c11, c12, c44) == pytest.approx((169.9, 122.6, 76.2), abs=1.0)
+
+
+def test_lone_atom_of_inverse_density_has_infinite_energy_not_an_error():
+    from ase import Atoms
+
+    # POET's GP1 embeds as 1/NS(c^r): a lone atom's energy diverges, which validate must report, not crash on
+    model = Model.from_expression("NS(r**-9) + 0.97/NS(0.33**r)", ["Cu"], {"Cu": 0.0})
+    atoms = Atoms("Cu", cell=[20, 20, 20], pbc=True)
+    atoms.calc = _ModelCalculator(model)
+    assert atoms.get_potential_energy() == np.inf
+    sqrt_model = Model.from_expression("NS(r**-9) - sqrt(NS(r**-6))", ["Cu"], {"Cu": -1.5})
+    atoms.calc = _ModelCalculator(sqrt_model)
+    assert atoms.get_potential_energy() == pytest.approx(-1.5)

@@ -5,6 +5,7 @@ MODEL is a model file, a run directory (with `--index K`), or an EAM potential f
 """
 
 import json
+import math
 
 from ..validate.calculator import _ModelCalculator
 from ..validate.lammps import eam_calculator, is_eam_file
@@ -41,7 +42,16 @@ def run(args):
     properties = material_properties(calculator, symbol, vacancy_repeat=args.vacancy_repeat)
     references = references_for(symbol)
     if args.json:
-        print(json.dumps({"element": symbol, "properties": {k: float(v) for k, v in properties.items()},
-                          "rows": validation_rows(properties, references)}))
+        print(json.dumps(_finite({"element": symbol, "properties": {k: float(v) for k, v in properties.items()},
+                                  "rows": validation_rows(properties, references)})))
         return
     print(validation_table(properties, references))
+
+
+def _finite(obj):
+    """JSON has no infinity or NaN (a lone atom of 1/NS has infinite energy): write null."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return None if isinstance(obj, float) and not math.isfinite(obj) else obj

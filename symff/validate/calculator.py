@@ -12,6 +12,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from ..data import Dataset
 from ..evaluate.evaluator import Evaluator
+from ..expr.symbols import Rejected
 from ..neighbours import build_neighbours
 
 
@@ -30,7 +31,11 @@ class _ModelCalculator(Calculator):
         model = self.model
         evaluator = Evaluator(data, build_neighbours(data, model.r_out), r_in=model.r_in, r_out=model.r_out, exact=True)
         reference = model.reference_for(data.elements)
-        prediction = evaluator.predict(model.program, model.constants, model.linear, reference)
+        try:
+            prediction = evaluator.predict(model.program, model.constants, model.linear, reference)
+        except Rejected:
+            self.results = self._energy_only(evaluator, reference[data.species])
+            return
         energy = float(prediction.energy[0])
         self.results = {
             "energy": energy,
@@ -40,3 +45,16 @@ class _ModelCalculator(Calculator):
         }
         if self.atoms.cell.rank == 3 and self.atoms.pbc.all():
             self.results["stress"] = prediction.stress[0].copy()
+
+    def _energy_only(self, evaluator, reference):
+        """Where the forces are not finite (e.g. sqrt of a zero density), the energy may still be (or be infinite,
+        e.g. 1/NS for a lone atom, which is what the property should then show): forces and stress are NaN."""
+        model = self.model
+        with np.errstate(all="ignore"):
+            rho, *_ = evaluator.neighbour_sums(model.program, model.constants)
+            terms, _ = model.program.terms(rho, model.constants)
+            energies = np.asarray(model.linear) @ terms + reference
+        energy = float(energies.sum())
+        n = len(self.atoms)
+        return {"energy": energy, "free_energy": energy, "energies": energies, "forces": np.full((n, 3), np.nan),
+                "stress": np.full(6, np.nan)}
