@@ -169,9 +169,13 @@ class Search:
             reason = self._stop_reason(generation, start)
             if reason:
                 break
+            try:
+                offspring = self._offspring(population)
+                self._score(offspring, generation + 1)
+            except KeyboardInterrupt:  # Ctrl-C (SIGINT) ends a long search with the front found so far
+                reason = "interrupted"
+                break
             generation += 1
-            offspring = self._offspring(population)
-            self._score(offspring, generation)
             population = self._survivors(population + offspring, config.population)
             self._report(generation, start)
         return SearchResult(
