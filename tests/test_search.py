@@ -53,6 +53,21 @@ def test_time_limit_stops_the_search(lj_data):
     assert result.stop_reason == "time limit" and result.generations < 1000
 
 
+def test_interrupt_ends_the_search_with_the_front_so_far(lj_data, monkeypatch):
+    from symff.search.engine import Search
+
+    score = Search._score
+
+    def interrupted_in_generation_2(self, individuals, generation):
+        if generation == 2:
+            raise KeyboardInterrupt
+        return score(self, individuals, generation)
+
+    monkeypatch.setattr(Search, "_score", interrupted_in_generation_2)
+    result = run_search(small_config(seed=1, generations=10, target_loss=None), lj_data)
+    assert result.stop_reason == "interrupted" and result.generations == 1 and result.front
+
+
 def test_archive_keeps_the_best_per_complexity_and_only_full_fits():
     def cand(complexity, loss, full=True):
         return SimpleNamespace(complexity=complexity, loss=loss, full=full)

@@ -160,7 +160,11 @@ class Search:
     def run(self) -> SearchResult:
         self.start()
         while not (reason := self.stop_reason()):
-            self.step()
+            try:
+                self.step()
+            except KeyboardInterrupt:  # Ctrl-C ends a long search with the front found so far
+                reason = "interrupted"
+                break
         return self.result(reason)
 
     def start(self, elapsed=0.0):
@@ -174,10 +178,11 @@ class Search:
 
     def step(self, immigrants=()):
         """One generation. `immigrants` (trees from other islands) join the pool the survivors are chosen from."""
-        self.generation += 1
+        generation = self.generation + 1  # it counts once complete (Ctrl-C may stop it midway)
         arrivals = [Individual(tree) for tree in immigrants]
         offspring = self._offspring(self.population)
-        self._score(arrivals + offspring, self.generation)
+        self._score(arrivals + offspring, generation)
+        self.generation = generation
         self.population = self._survivors(self.population + arrivals + offspring, self.config.population)
         self._report(self.generation)
 

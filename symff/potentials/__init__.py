@@ -1,0 +1,1 @@
+"""Discovered potentials shipped as model files (see docs/discovery.md for their provenance and errors)."""

@@ -1,0 +1,120 @@
+"""Material properties of a potential, computed with ASE from any calculator.
+
+Every property is a number with a unit; `material_properties(calculator, symbol)` returns them all as an ordered dict
+{name: value}. Conventions:
+- `a0` (Å): the fcc lattice constant minimising the energy; `E_coh` (eV/atom): the energy of the lone atom minus the
+  fcc energy per atom at a0 (positive when fcc is bound).
+- `C11`, `C12`, `C44`, `B` (GPa): from the stress of the 4-atom cubic cell under ± small strains at a0 (central
+  differences; fcc needs no internal relaxation: every atom is a centre of inversion); B = (C11 + 2 C12)/3.
+- `E_vac` (eV): relaxed vacancy formation energy at fixed volume, E(N-1) - (N-1)/N E(N) in a cubic supercell.
+- `gamma_100`, `gamma_110`, `gamma_111` (J/m²): relaxed surface energies of slabs at a0, (E_slab - N E_fcc)/(2A).
+- `dE_bcc_fcc`, `dE_hcp_fcc` (meV/atom): energy differences, each structure at its own optimised lattice constants
+  (hcp: a and c/a).
+"""
+
+import numpy as np
+from ase import Atoms
+from ase.build import bulk, fcc100, fcc110, fcc111
+from ase.optimize import BFGS
+from ase.units import GPa, J, m
+from scipy.optimize import minimize, minimize_scalar
+
+STRAIN = 0.005
+FMAX = 0.005  # eV/Å, force tolerance of the relaxations
+MAX_STEPS = 300
+J_PER_M2 = J / m**2  # eV/Å² per J/m²
+UNITS = {"a0": "Å", "E_coh": "eV", "C11": "GPa", "C12": "GPa", "C44": "GPa", "B": "GPa", "E_vac": "eV",
+         "gamma_100": "J/m²", "gamma_110": "J/m²", "gamma_111": "J/m²", "dE_bcc_fcc": "meV/atom",
+         "dE_hcp_fcc": "meV/atom"}
+
+
+def energy_of(atoms, calculator):
+    atoms = atoms.copy()
+    atoms.calc = calculator
+    return float(atoms.get_potential_energy())
+
+
+def relaxed_energy(atoms, calculator, fmax=FMAX, steps=MAX_STEPS):
+    atoms = atoms.copy()
+    atoms.calc = calculator
+    BFGS(atoms, logfile=None).run(fmax=fmax, steps=steps)
+    return float(atoms.get_potential_energy())
+
+
+def lattice_constant(calculator, symbol, structure="fcc", guess=3.6):
+    """(a, energy per atom) of the cubic `structure` ('fcc' or 'bcc') at its energy minimum."""
+    def energy(a):
+        return energy_of(bulk(symbol, structure, a=a), calculator)
+
+    scale = guess if structure == "fcc" else guess * (0.5 ** (1 / 3))  # same volume per atom
+    result = minimize_scalar(energy, bounds=(0.8 * scale, 1.25 * scale), method="bounded", options={"xatol": 1e-6})
+    return float(result.x), float(result.fun)
+
+
+def hcp_minimum(calculator, symbol, a_fcc):
+    """(a, c/a, energy per atom) of hcp at its energy minimum, starting from the ideal hcp of fcc's volume."""
+    def energy(x):
+        a, covera = x
+        return energy_of(bulk(symbol, "hcp", a=a, c=a * covera), calculator) / 2
+
+    start = np.array([a_fcc / np.sqrt(2), np.sqrt(8 / 3)])
+    result = minimize(energy, start, method="Nelder-Mead", options={"xatol": 1e-5, "fatol": 1e-8})
+    return float(result.x[0]), float(result.x[1]), float(result.fun)
+
+
+def elastic_constants(calculator, symbol, a0):
+    """(C11, C12, C44) in GPa from stress-strain central differences on the cubic cell."""
+    cell = bulk(symbol, "fcc", a=a0, cubic=True)
+
+    def stress(strain):
+        atoms = cell.copy()
+        atoms.set_cell(cell.cell[:] @ (np.eye(3) + strain), scale_atoms=True)
+        atoms.calc = calculator
+        return atoms.get_stress(voigt=True)  # ASE: (1/V) dE/dε, Voigt xx yy zz yz xz xy
+
+    normal = np.zeros((3, 3))
+    normal[0, 0] = STRAIN
+    shear = np.zeros((3, 3))
+    shear[1, 2] = shear[2, 1] = STRAIN / 2  # engineering shear strain γ_yz = STRAIN
+    d_normal = (stress(normal) - stress(-normal)) / (2 * STRAIN)
+    d_shear = (stress(shear) - stress(-shear)) / (2 * STRAIN)
+    return d_normal[0] / GPa, d_normal[1] / GPa, d_shear[3] / GPa
+
+
+def vacancy_energy(calculator, symbol, a0, e_fcc, repeat=3):
+    perfect = bulk(symbol, "fcc", a=a0, cubic=True).repeat(repeat)
+    n = len(perfect)
+    defect = perfect.copy()
+    del defect[0]
+    return relaxed_energy(defect, calculator) - (n - 1) * e_fcc
+
+
+def surface_energy(calculator, symbol, a0, e_fcc, facet, layers=8, vacuum=8.0):
+    build = {"100": fcc100, "110": fcc110, "111": fcc111}[facet]
+    slab = build(symbol, size=(1, 1, layers), a=a0, vacuum=vacuum, periodic=True)
+    area = np.linalg.norm(np.cross(slab.cell[0], slab.cell[1]))
+    return (relaxed_energy(slab, calculator) - len(slab) * e_fcc) / (2 * area) / J_PER_M2
+
+
+def isolated_atom_energy(calculator, symbol, box=20.0):
+    """The lone atom, in a periodic box wider than any cutoff here (LAMMPS needs a box)."""
+    return energy_of(Atoms(symbol, cell=[box, box, box], pbc=True), calculator)
+
+
+def material_properties(calculator, symbol="Cu", guess=3.6, vacancy_repeat=3):
+    """All properties of the module docstring, {name: value} in the units of `UNITS`."""
+    a0, e_fcc = lattice_constant(calculator, symbol, "fcc", guess)
+    c11, c12, c44 = elastic_constants(calculator, symbol, a0)
+    _, e_bcc = lattice_constant(calculator, symbol, "bcc", a0)
+    *_, e_hcp = hcp_minimum(calculator, symbol, a0)
+    properties = {
+        "a0": a0,
+        "E_coh": isolated_atom_energy(calculator, symbol) - e_fcc,
+        "C11": c11, "C12": c12, "C44": c44, "B": (c11 + 2 * c12) / 3,
+        "E_vac": vacancy_energy(calculator, symbol, a0, e_fcc, vacancy_repeat),
+    }
+    for facet in ("100", "110", "111"):
+        properties[f"gamma_{facet}"] = surface_energy(calculator, symbol, a0, e_fcc, facet)
+    properties["dE_bcc_fcc"] = 1000 * (e_bcc - e_fcc)
+    properties["dE_hcp_fcc"] = 1000 * (e_hcp - e_fcc)
+    return properties
