@@ -41,15 +41,20 @@ def write_config(path, config, data, command, parallel=None):
 
 def read_config(path):
     """RUN/config.json as written by `write_config`."""
-    file = Path(path) / "config.json"
+    return _read_run_file(path, "config.json", ConfigError)
+
+
+def _read_run_file(path, name, error):
+    """A checked JSON file of the run directory `path`; problems are raised as `error` (one line)."""
+    file = Path(path) / name
     try:
         data = read_json_checked(file)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: not a run directory (no config.json)") from None
+        raise error(f"{path}: not a run directory (no {name})") from None
     except OSError as exc:
-        raise ConfigError(f"{file}: unreadable: {exc}") from None
+        raise error(f"{file}: unreadable: {exc}") from None
     if data.get("format") != RUN_FORMAT:
-        raise ConfigError(f"{file}: not a symff run (expected \"format\": \"{RUN_FORMAT}\")")
+        raise error(f"{file}: not a symff run (expected \"format\": \"{RUN_FORMAT}\")")
     return data
 
 
@@ -71,7 +76,7 @@ def write_front(path, models, search_summary):
             "model": f"models/{k}.json",
         })
     write_json_checked(path / "front.json", {"format": RUN_FORMAT, "symff_version": __version__, "members": members,
-                                      "search": search_summary})
+                                             "search": search_summary})
     atomic_write_text(path / "front.txt", front_table(members) + "\n")
     tex = [f"% symff front, {len(members)} members"]
     tex += [f"% {m['index']}: complexity {m['complexity']}\nE_i = {m['latex']}" for m in members]
@@ -79,16 +84,7 @@ def write_front(path, models, search_summary):
 
 
 def read_front(path):
-    path = Path(path)
-    try:
-        data = read_json_checked(path / "front.json")
-    except FileNotFoundError:
-        raise ModelError(f"{path}: not a run directory (no front.json)") from None
-    except OSError as exc:
-        raise ModelError(f"{path / 'front.json'}: unreadable: {exc}") from None
-    if data.get("format") != RUN_FORMAT:
-        raise ModelError(f"{path / 'front.json'}: not a symff run (expected \"format\": \"{RUN_FORMAT}\")")
-    return data
+    return _read_run_file(path, "front.json", ModelError)
 
 
 def load_run_model(path, index=None):
