@@ -9,9 +9,9 @@ import sys
 
 from .. import __version__
 from ..errors import SymffError
-from . import evaluate, rediscover, search, show
+from . import evaluate, fit, rediscover, search, show
 
-COMMANDS = (search, rediscover, show, evaluate)
+COMMANDS = (search, rediscover, show, evaluate, fit)
 
 
 def build_parser():

@@ -16,7 +16,7 @@ def add_parser(sub):
     p.add_argument("model", metavar="MODEL", help="a model file (RUN/models/K.json) or a run directory")
     p.add_argument("data", nargs="+", metavar="DATA")
     p.add_argument("--index", dest="member", type=int, metavar="K",
-                   help="with MODEL a run directory: which front member (default: the most accurate)")
+                   help="with MODEL a run directory: which front member (default: the most accurate sane one)")
     p.add_argument("--refit-reference", action="store_true",
                    help="fit the per-element reference energies on DATA instead of using the model's")
     p.add_argument("--json", action="store_true", help="print one JSON object")
