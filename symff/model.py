@@ -173,7 +173,8 @@ def _sympify_formula(text, source):
     try:
         expr = sp.sympify(text, locals={"NS": NS, "r": R, **{n: sp.Symbol(n) for n in SYMPY_NAMES}})
     except (sp.SympifyError, SyntaxError, TypeError, ValueError) as exc:
-        raise ModelError(f"{source}: cannot parse the formula {text!r}: {exc}") from None
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__  # sympy's last line
+        raise ModelError(f"{source}: cannot parse the formula {text!r}: {reason}") from None
     if not isinstance(expr, sp.Expr):
         raise ModelError(f"{source}: the formula {text!r} is not an expression")
     _check_neighbour_sums(expr, text, source)
