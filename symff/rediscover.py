@@ -123,7 +123,8 @@ REDISCOVERIES = {
     "sutton-chen": Rediscovery(
         description=f"Sutton–Chen Cu (ε = {SC_EPSILON} eV, a = {SC_A} Å, c = {SC_C}, n = 9, m = 6) × f_c(3, 5)",
         make_data=make_sutton_chen_dataset,
-        search_settings={"grammar": "eam", "population": 100, "generations": 60, "target_loss": 1e-8},
+        search_settings={"grammar": "eam", "population": 80, "generations": 100, "target_loss": 1e-8,
+                         "time_limit": 480},
         check=lambda models: sutton_chen_recovery(models, SC_EPSILON, SC_A, SC_C),
     ),
 }
