@@ -21,6 +21,7 @@ as a first tier before a candidate is fitted on all the data.
 import numpy as np
 
 from .cutoff import smooth_cutoff
+from .expr.symbols import Rejected
 
 R_WALL = 1.0  # Å: the wall must hold down to this distance
 FCC_SCAN = 1.5  # Å: the shortest nearest-neighbour distance of fcc searched for its equilibrium
@@ -39,7 +40,7 @@ def sanity_report(model) -> dict:
         with np.errstate(all="ignore"):
             try:
                 passed, detail = check(energy)
-            except (ArithmeticError, ValueError) as exc:
+            except (ArithmeticError, ValueError, Rejected) as exc:
                 passed, detail = False, f"evaluation failed: {exc}"
         checks[name] = {"passed": bool(passed), "detail": detail}
     flags = [name for name in CHECKS if not checks[name]["passed"]]

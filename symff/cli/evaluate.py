@@ -1,5 +1,6 @@
 """`symff evaluate MODEL DATA… [--json]`: errors of a model on data. MODEL is a model file, or a run directory
-with `--index K`. Reference energies come from the model file unless `--refit-reference`."""
+with `--index K` (without it: the most accurate member that passes the sanity checks, docs/fit-and-sanity.md).
+Reference energies come from the model file unless `--refit-reference`."""
 
 import json
 from pathlib import Path
