@@ -68,7 +68,9 @@ def run(args):
         note = "" if result.determined else "  (not all determined by the data: one solution of a family)"
         print("parameters: " + ", ".join(f"{k} = {v:.8g}" for k, v in result.parameters.items()) + note)
     else:
-        print("canonical constants: " + ", ".join(f"{k} = {v:.8g}" for k, v in result.canonical.items()))
+        print("canonical constants: " + ", ".join(f"{k} = {v:.8g}" for k, v in result.canonical.items())
+              + ("" if result.determined else
+                 "  (a term coefficient the formula fixes was fitted too: no values of its symbols give this fit)"))
     for part, errors in model.errors.items():
         print(f"{part:5s}  energy MAE {errors['energy_mae_mev']:.4g} meV/atom  force MAE {errors['force_mae']:.4g} eV/Å"
               f"  ({errors['n_structures']} structures)")

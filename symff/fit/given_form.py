@@ -11,6 +11,10 @@ random starts (the best start wins). The user's symbols are then read back by so
 constants; when the data determine only combinations of them (Sutton–Chen's ε, a and c: the energy depends on εaⁿ
 and εca^(m/2) only), the solution nearest the starting values is reported with `determined` False.
 
+The coefficient of every term is always fitted, even where the form fixes it as a number (the − of GP1's −0.21^r):
+the fit is of the canonical family of the form. Then no symbols reproduce the fit, `parameters` is empty, and the
+fitted canonical constants are what the model reports; write such a number as a symbol to get it named.
+
     result = fit_form("NS(A*r**-12 + B*r**-6)", train, test=test)
     result.model.save("lj.json"); result.parameters  # {"A": ..., "B": ...}
 """
@@ -73,7 +77,8 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
     targets = Targets(train, weights or LossWeights())
     rng = np.random.default_rng(seed)
     fits = []
-    for start in _starts(formula.initial, starts, rng):
+    positive = np.array([bool(c.is_positive) for c in formula.constants], dtype=bool)
+    for start in _starts(formula.initial, positive, starts, rng):
         try:
             fits.append(fit_constants(program, tabulated, targets, start, max_evaluations=max_evaluations))
         except Rejected:
@@ -109,14 +114,15 @@ def _canonical(expr, symbols, values, text, source):
                          f"({exc}); give other starting values") from None
 
 
-def _starts(initial, n, rng):
-    """The global stage: the starting constants, then log-uniform rescalings over two decades with random signs."""
+def _starts(initial, positive, n, rng):
+    """The global stage: the starting constants, then log-uniform rescalings over two decades, with random signs for
+    constants not known to be positive (a base of c**r stays positive)."""
     yield initial
     if initial.size == 0:
         return
     base = np.where(initial == 0, 1.0, initial)
     for _ in range(n - 1):
-        sign = np.where(rng.random(initial.size) < 0.25, -1.0, 1.0)
+        sign = np.where((rng.random(initial.size) < 0.25) & ~positive, -1.0, 1.0)
         yield base * sign * 10.0 ** rng.uniform(-1.0, 1.0, initial.size)
 
 
