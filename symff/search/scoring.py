@@ -118,14 +118,19 @@ class Scorer:
             self.stats.reject(exc.kind)
             self.cache[formula.key] = exc.kind
             return None
-        candidate = Candidate(formula, fit, str(tree), generation)
+        candidate = self._simplified(Candidate(formula, fit, str(tree), generation))
+        climbed = self._climbed(candidate)
+        if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers
+            candidate = self._simplified(climbed)
+        self.cache[formula.key] = candidate
+        return candidate
+
+    def _simplified(self, candidate):
         for _ in range(MAX_SIMPLIFICATIONS):  # a simplification can open the way to another
             simpler = self._snapped(candidate)
             if simpler is candidate:
                 break
             candidate = simpler
-        candidate = self._climbed(candidate)
-        self.cache[formula.key] = candidate
         return candidate
 
     def _climbed(self, candidate):
