@@ -11,6 +11,10 @@ enough for selection to rank them, and never enter the archive.
 After a fit, constants that landed next to a simple number (an integer or a half) are tried as that exact number:
 if the refit loses nothing, the simpler formula replaces the candidate. That is how a fitted exponent of -6.0000001
 becomes r**-6, so that a formula the data determines exactly is written exactly.
+
+Then the exact exponents are searched locally (symff.search.neighbourhood): each integer or fixed rational exponent
+is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)) and a neighbour that lowers the loss by 1 % replaces the
+candidate, up to three steps, followed by another round of snapping.
 """
 
 from dataclasses import dataclass, field
