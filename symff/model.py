@@ -144,15 +144,7 @@ def parse_formula(text, source="formula", numbers_are_constants=False):
     symbols other than r are the constants (a form to fit, e.g. "NS(A*r**-12 + B*r**-6)"), starting at 1.
     Returns (formula, names of the free symbols in canonical order).
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ModelError(f"{source}: the energy must be a non-empty formula string")
-    try:
-        expr = sp.sympify(text, locals={"NS": NS, "r": R, **{n: sp.Symbol(n) for n in SYMPY_NAMES}})
-    except (sp.SympifyError, SyntaxError, TypeError, ValueError) as exc:
-        raise ModelError(f"{source}: cannot parse the formula {text!r}: {exc}") from None
-    if not isinstance(expr, sp.Expr):
-        raise ModelError(f"{source}: the formula {text!r} is not an expression")
-    _check_neighbour_sums(expr, text, source)
+    expr = _sympify_formula(text, source)
     if numbers_are_constants:
         expr, values = floats_to_constants(expr)
     else:
@@ -166,6 +158,30 @@ def parse_formula(text, source="formula", numbers_are_constants=False):
     except Rejected as exc:
         raise ModelError(f"{source}: the formula {text!r} is not a usable potential ({exc})") from None
     return formula, [s.name for s in free]
+
+
+def parse_form(text, source="formula"):
+    """A form to fit: (sympy expression, its free symbols other than r as real symbols, sorted by name).
+
+    Numbers stay numbers; `canonicalize(expr, {symbol: value})` gives the canonical form at any values of the symbols.
+    """
+    expr = _sympify_formula(text, source)
+    real = {s: sp.Symbol(s.name, real=True) for s in sorted(expr.free_symbols - {R}, key=str)}
+    return expr.xreplace(real), list(real.values())
+
+
+def _sympify_formula(text, source):
+    if not isinstance(text, str) or not text.strip():
+        raise ModelError(f"{source}: the energy must be a non-empty formula string")
+    try:
+        expr = sp.sympify(text, locals={"NS": NS, "r": R, **{n: sp.Symbol(n) for n in SYMPY_NAMES}})
+    except (sp.SympifyError, SyntaxError, TypeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__  # sympy's last line
+        raise ModelError(f"{source}: cannot parse the formula {text!r}: {reason}") from None
+    if not isinstance(expr, sp.Expr):
+        raise ModelError(f"{source}: the formula {text!r} is not an expression")
+    _check_neighbour_sums(expr, text, source)
+    return expr
 
 
 def _check_neighbour_sums(expr, text, source):

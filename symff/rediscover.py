@@ -6,7 +6,13 @@ order, so the comparison is term by term. For Lennard-Jones inside a full-list n
 
     E_i = NS(½·4ε[(σ/r)¹² − (σ/r)⁶]) = A NS(r⁻¹²) + B NS(r⁻⁶),   A = 2εσ¹²,  B = −2εσ⁶,
 
-so ε = B²/(2A) and σ = (−B/(2ε))^(1/6) are read off the fitted A and B and compared with the truth.
+so ε = B²/(2A) and σ = (−B/(2ε))^(1/6) are read off the fitted A and B and compared with the truth. For Sutton–Chen,
+
+    E_i = ε[NS(½(a/r)ⁿ) − c √NS((a/r)ᵐ)] = A NS(r⁻ⁿ) + B √NS(r⁻ᵐ),   A = ½εaⁿ,  B = −εc a^(m/2),
+
+two fitted numbers for three constants: the energy is unchanged by a → λa, ε → λ⁻ⁿε, c → λ^(n−m/2)c, so only two
+combinations are determined by any data. The convention fixes a = 3.61 Å (Sutton & Chen's Cu) and reads off
+ε = 2A/aⁿ and c = −B/(ε a^(m/2)).
 """
 
 from collections.abc import Callable
@@ -15,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .model import Model
-from .synthetic.generate import make_lj_dataset
+from .synthetic.generate import make_lj_dataset, make_sutton_chen_dataset
 
 
 @dataclass
@@ -53,6 +59,25 @@ def lennard_jones_recovery(models, epsilon, sigma, tolerance=0.005) -> Recovery:
     return _recovery(models, lennard_jones_form(epsilon, sigma), truth, read_off, tolerance)
 
 
+def sutton_chen_form(epsilon, a, c, n=9, m=6):
+    """The true Sutton–Chen energy per atom as a model-file formula (sqrt, not **0.5: an exact exponent)."""
+    return f"NS({0.5 * epsilon * a**n!r}*r**-{n}) + {-epsilon * c * a ** (m / 2)!r}*sqrt(NS(r**-{m}))"
+
+
+def sutton_chen_recovery(models, epsilon, a, c, n=9, m=6, tolerance=0.01) -> Recovery:
+    """Is there a front member equal to Sutton–Chen (n, m exact) with ε and c within `tolerance`, a fixed?"""
+    truth = {"epsilon": epsilon, "c": c}
+
+    def read_off(model):
+        big_a, big_b = _aligned_linear(model, sutton_chen_form(epsilon, a, c, n, m))
+        if not big_a > 0 > big_b:
+            return None
+        eps = 2 * big_a / a**n
+        return {"epsilon": eps, "c": -big_b / (eps * a ** (m / 2))}
+
+    return _recovery(models, sutton_chen_form(epsilon, a, c, n, m), truth, read_off, tolerance)
+
+
 def _aligned_linear(model, true_form):
     """The model's term coefficients in the order of the true form's terms (same canonical form assumed)."""
     true = Model.from_expression(true_form, ("X",), {"X": 0.0}).formula
@@ -86,6 +111,7 @@ class Rediscovery:
 
 
 LJ_EPSILON, LJ_SIGMA = 0.4093, 2.338  # Halicioglu & Pound 1975, Cu
+SC_EPSILON, SC_A, SC_C = 0.012382, 3.61, 39.432  # Sutton & Chen 1990, Cu (n = 9, m = 6)
 
 REDISCOVERIES = {
     "lj": Rediscovery(
@@ -93,5 +119,12 @@ REDISCOVERIES = {
         make_data=lambda seed: make_lj_dataset(seed, epsilon=LJ_EPSILON, sigma=LJ_SIGMA),
         search_settings={"grammar": "pair", "population": 100, "generations": 60, "target_loss": 1e-8},
         check=lambda models: lennard_jones_recovery(models, LJ_EPSILON, LJ_SIGMA),
+    ),
+    "sutton-chen": Rediscovery(
+        description=f"Sutton–Chen Cu (ε = {SC_EPSILON} eV, a = {SC_A} Å, c = {SC_C}, n = 9, m = 6) × f_c(3, 5)",
+        make_data=make_sutton_chen_dataset,
+        search_settings={"grammar": "eam", "population": 80, "generations": 100, "target_loss": 1e-8,
+                         "time_limit": 480},
+        check=lambda models: sutton_chen_recovery(models, SC_EPSILON, SC_A, SC_C),
     ),
 }

@@ -17,6 +17,7 @@ from . import __version__
 from .errors import ConfigError, ModelError
 from .integrity import atomic_write_text, read_json_checked, write_json_checked
 from .model import Model
+from .sanity import is_sane
 
 RUN_FORMAT = "symff-run/1"
 
@@ -73,6 +74,8 @@ def write_front(path, models, search_summary):
             "formula": model.energy_string(6),
             "latex": model.latex(),
             "errors": model.errors,
+            "sane": is_sane(model),
+            "flags": model.metadata.get("sanity", {}).get("flags", []),
             "model": f"models/{k}.json",
         })
     write_json_checked(path / "front.json", {"format": RUN_FORMAT, "symff_version": __version__, "members": members,
@@ -87,31 +90,38 @@ def read_front(path):
     return _read_run_file(path, "front.json", ModelError)
 
 
-def load_run_model(path, index=None):
-    """Front member `index` of the run at `path`; None: the most accurate (the last) member."""
+def load_run_model(path, index=None, *, sane_only=True):
+    """Front member `index` of the run at `path`. None selects a model: the most accurate (the last) member that
+    passed the physical-sanity checks (symff.sanity); with `sane_only` False, the most accurate of all."""
     members = read_front(path)["members"]
     if not members:
         raise ModelError(f"{path}: the front is empty")
-    index = len(members) - 1 if index is None else index
+    if index is None:
+        candidates = [m["index"] for m in members if not sane_only or is_sane(m)]
+        if not candidates:
+            raise ModelError(f"{path}: every front member fails the sanity checks (see front.json \"flags\"); "
+                             "choose one with --index K")
+        index = candidates[-1]
     if not 0 <= index < len(members):
         raise ModelError(f"{path}: no front member {index} (the front has {len(members)}: 0..{len(members) - 1})")
     return Model.load(Path(path) / members[index]["model"])
 
 
 def front_table(members):
-    rows = [("K", "complexity", "train E MAE", "train F MAE", "test E MAE", "test F MAE", "formula")]
+    rows = [("K", "complexity", "train E MAE", "train F MAE", "test E MAE", "test F MAE", "sane", "formula")]
     for m in members:
         train, test = m["errors"].get("train", {}), m["errors"].get("test", {})
         rows.append((
             str(m["index"]), str(m["complexity"]),
             _fmt(train.get("energy_mae_mev")), _fmt(train.get("force_mae")),
             _fmt(test.get("energy_mae_mev")), _fmt(test.get("force_mae")),
+            "yes" if is_sane(m) else "no: " + ",".join(m.get("flags", [])),
             m["formula"],
         ))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
-    return "\n".join(lines) + "\n(energy errors in meV/atom, force errors in eV/Å)"
+    return "\n".join(lines) + "\n(energy errors in meV/atom, force errors in eV/Å; sane: symff.sanity checks)"
 
 
 def _fmt(x):

@@ -1,5 +1,6 @@
 """`symff evaluate MODEL DATA… [--json]`: errors of a model on data. MODEL is a model file, or a run directory
-with `--index K`. Reference energies come from the model file unless `--refit-reference`."""
+with `--index K` (without it: the most accurate member that passes the sanity checks, docs/fit-and-sanity.md).
+Reference energies come from the model file unless `--refit-reference`."""
 
 import json
 from pathlib import Path
@@ -16,7 +17,7 @@ def add_parser(sub):
     p.add_argument("model", metavar="MODEL", help="a model file (RUN/models/K.json) or a run directory")
     p.add_argument("data", nargs="+", metavar="DATA")
     p.add_argument("--index", dest="member", type=int, metavar="K",
-                   help="with MODEL a run directory: which front member (default: the most accurate)")
+                   help="with MODEL a run directory: which front member (default: the most accurate sane one)")
     p.add_argument("--refit-reference", action="store_true",
                    help="fit the per-element reference energies on DATA instead of using the model's")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -5,8 +5,9 @@ MODEL is a model file, a run directory (with `--index K`), or an EAM potential f
 """
 
 import json
-import math
 
+from ..integrity import finite_json
+from ..sanity import sanity_report
 from ..validate.calculator import _ModelCalculator
 from ..validate.lammps import eam_calculator, is_eam_file
 from ..validate.properties import material_properties
@@ -41,17 +42,14 @@ def run(args):
     calculator, symbol = calculator_for(args)
     properties = material_properties(calculator, symbol, vacancy_repeat=args.vacancy_repeat)
     references = references_for(symbol)
+    # the physical-sanity checks (symff.sanity) of a symff model; an EAM file through LAMMPS has none
+    sanity = sanity_report(calculator.model) if hasattr(calculator, "model") else None
     if args.json:
-        print(json.dumps(_finite({"element": symbol, "properties": {k: float(v) for k, v in properties.items()},
-                                  "rows": validation_rows(properties, references)})))
+        print(json.dumps(finite_json({"element": symbol, "properties": {k: float(v) for k, v in properties.items()},
+                                      "rows": validation_rows(properties, references), "sanity": sanity})))
         return
     print(validation_table(properties, references))
-
-
-def _finite(obj):
-    """JSON has no infinity or NaN (a lone atom of 1/NS has infinite energy): write null."""
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return None if isinstance(obj, float) and not math.isfinite(obj) else obj
+    if sanity is not None:
+        print(f"\nphysical sanity: {'passed' if sanity['sane'] else 'FAILED: ' + ', '.join(sanity['flags'])}")
+        for name, check in sanity["checks"].items():
+            print(f"  {name:24s} {'ok  ' if check['passed'] else 'FAIL'}  {check['detail']}")

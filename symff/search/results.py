@@ -2,10 +2,12 @@
 
 from ..evaluate.predict import fitted_reference, model_errors
 from ..model import Model
+from ..sanity import sanity_report
 
 
 def front_models(result, train, test=None, *, train_neighbours=None, test_neighbours=None, metadata=None):
-    """One `Model` per front member, simplest first, with train (and test) errors from exact evaluation."""
+    """One `Model` per front member, simplest first, with train (and test) errors from exact evaluation and the
+    physical-sanity report (symff.sanity) in `metadata["sanity"]`."""
     config = result.config
     models = []
     for candidate in result.front:
@@ -23,5 +25,6 @@ def front_models(result, train, test=None, *, train_neighbours=None, test_neighb
         model.errors = {"train": model_errors(model, train, neighbours=train_neighbours)}
         if test is not None and test.n_structures:
             model.errors["test"] = model_errors(model, test, neighbours=test_neighbours)
+        model.metadata["sanity"] = sanity_report(model)
         models.append(model)
     return models

@@ -11,6 +11,10 @@ enough for selection to rank them, and never enter the archive.
 After a fit, constants that landed next to a simple number (an integer or a half) are tried as that exact number:
 if the refit loses nothing, the simpler formula replaces the candidate. That is how a fitted exponent of -6.0000001
 becomes r**-6, so that a formula the data determines exactly is written exactly.
+
+Then the exact exponents are searched locally (symff.search.neighbourhood): each integer or fixed rational exponent
+is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)) and a neighbour that lowers the loss by 1 % replaces the
+candidate, up to three steps, followed by another round of snapping.
 """
 
 from dataclasses import dataclass, field
@@ -22,6 +26,7 @@ from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
 from ..expr.symbols import Rejected
 from ..fit.constants import PENALTY, Fit, fit_constants
+from .neighbourhood import exponent_neighbours
 
 
 @dataclass(eq=False)
@@ -57,6 +62,7 @@ class ScoreStats:
     rejected: dict = field(default_factory=dict)  # kind -> count
 
     snapped: int = 0  # candidates whose constants were replaced by exact numbers
+    climbed: int = 0  # candidates replaced by a neighbour with an exact exponent one step away
 
     def reject(self, kind):
         self.rejected[kind] = self.rejected.get(kind, 0) + 1
@@ -116,13 +122,50 @@ class Scorer:
             self.stats.reject(exc.kind)
             self.cache[formula.key] = exc.kind
             return None
-        candidate = Candidate(formula, fit, str(tree), generation)
+        candidate = self._simplified(Candidate(formula, fit, str(tree), generation))
+        climbed = self._climbed(candidate)
+        if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers
+            candidate = self._simplified(climbed)
+        self.cache[formula.key] = candidate
+        return candidate
+
+    def _simplified(self, candidate):
         for _ in range(MAX_SIMPLIFICATIONS):  # a simplification can open the way to another
             simpler = self._snapped(candidate)
             if simpler is candidate:
                 break
             candidate = simpler
-        self.cache[formula.key] = candidate
+        return candidate
+
+    def _climbed(self, candidate):
+        """Hill-climb over exact exponents (symff.search.neighbourhood): move to the best neighbour form while it
+        lowers the loss by at least CLIMB_GAIN; each neighbour gets a short fit from the current constants."""
+        for _ in range(MAX_CLIMB_STEPS):
+            formula, fit = candidate.formula, candidate.fit
+            values = ({c: float(v) for c, v in zip(formula.constants, fit.constants)}
+                      | {a: float(v) for a, v in zip(formula.linear, fit.linear)})
+            best = candidate
+            for energy in exponent_neighbours(formula.energy):
+                try:
+                    neighbour = canonicalize(energy, values)
+                    held = self.cache.get(neighbour.key)
+                    if isinstance(held, Candidate) and held.full:
+                        refit = held.fit
+                    elif isinstance(held, str):
+                        continue  # rejected before
+                    else:
+                        refit = fit_constants(PotentialProgram(neighbour), self.evaluator, self.targets,
+                                              neighbour.initial, max_evaluations=CLIMB_EVALUATIONS)
+                        self.stats.evaluations += refit.evaluations
+                except Rejected:
+                    continue
+                if refit.loss < best.loss * (1 - CLIMB_GAIN):
+                    best = Candidate(neighbour, refit, candidate.tree, candidate.generation)
+            if best is candidate:
+                return candidate
+            self.stats.climbed += 1
+            self.cache.setdefault(best.key, best)
+            candidate = best
         return candidate
 
     def _snapped(self, candidate):
@@ -178,6 +221,9 @@ class Scorer:
 
 
 MAX_SIMPLIFICATIONS = 3
+MAX_CLIMB_STEPS = 3  # exponent steps one candidate may take
+CLIMB_EVALUATIONS = 10  # passes over the data a neighbour's fit may make (it starts from fitted constants)
+CLIMB_GAIN = 0.01  # relative loss a neighbour must gain to replace the candidate
 SNAP_TOLERANCE = 1e-6  # relative loss a simplified formula may give up
 SNAP_ABSOLUTE = 1e-12  # absolute loss it may give up (a loss this small is numerical noise)
 SNAP_DISTANCE = 1e-3  # how close to a simple number a constant must be to be tried

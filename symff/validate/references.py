@@ -3,7 +3,7 @@
 REFERENCES = {
     "Cu": {
         "DFT": {
-            "source": "PBE, as reported by the POET paper (Hernandez et al. 2019, npj Comput. Mater. 5, 75)",
+            "source": "PBE, as reported by the POET paper (Hernandez et al. 2019, npj Comput. Mater. 5, 112)",
             "values": {"a0": 3.6324, "C11": 176.2, "C12": 123.1, "C44": 76.7, "B": (176.2 + 2 * 123.1) / 3,
                        "dE_bcc_fcc": 36.0},
         },

@@ -1,0 +1,79 @@
+"""`symff fit FORMULA DATA… [--test DATA…] [--out MODEL.json] [--starts N] [--seed N] [--start NAME=VALUE]`: fit
+the constants of a given form and write a model file.
+
+FORMULA is in the model-file syntax; its free symbols (every name but r) are fitted and its numbers stay fixed, e.g.
+Sutton–Chen with a fixed a = 3.61 Å:  'eps*(NS(0.5*(3.61/r)**n) - c*sqrt(NS((3.61/r)**m)))'.
+Several starts (the first at --start values, default 1) precede the local Levenberg–Marquardt fit; the reference
+energies are fitted on the training data, and the errors on train and test go into the model file."""
+
+from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from ..errors import ConfigError
+from ..fit.given_form import DEFAULT_STARTS, fit_form
+from ..fit.loss import LossWeights
+from ..sanity import sanity_report
+from .common import add_data_options, command_line, read_train_test
+
+
+def add_parser(sub):
+    p = sub.add_parser("fit", help="fit the constants of a given formula", description=__doc__)
+    p.add_argument("formula", metavar="FORMULA", help="the per-atom energy with free symbols, e.g. 'NS(A*r**-12 + B*r**-6)'")
+    p.add_argument("data", nargs="+", metavar="DATA", help="training data: any file ASE reads")
+    p.add_argument("--test", nargs="+", metavar="DATA", help="test data")
+    p.add_argument("--test-fraction", type=float, help="hold out this fraction of DATA as the test set (seeded)")
+    add_data_options(p)
+    p.add_argument("--out", default="fit.json", metavar="MODEL.json", help="the model file to write (default fit.json)")
+    p.add_argument("--starts", type=int, default=DEFAULT_STARTS, help=f"starts of the global stage (default {DEFAULT_STARTS})")
+    p.add_argument("--start", action="append", default=[], metavar="NAME=VALUE",
+                   help="starting value of a symbol (repeatable; default 1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random starts")
+    p.add_argument("--cutoff", dest="r_out", type=float, default=DEFAULT_OUTER, help=f"r_out in Å (default {DEFAULT_OUTER})")
+    p.add_argument("--cutoff-inner", dest="r_in", type=float, default=DEFAULT_INNER,
+                   help=f"r_in in Å (default {DEFAULT_INNER})")
+    p.add_argument("--energy-weight", type=float, default=1.0)
+    p.add_argument("--force-weight", type=float, default=1.0)
+    p.add_argument("--stress-weight", type=float, default=0.1)
+    p.set_defaults(run=run)
+
+
+def start_values(items):
+    values = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            values[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--start takes NAME=VALUE with a number, got {item!r}") from None
+    return values
+
+
+def run(args):
+    if args.starts < 1:
+        raise ConfigError(f"--starts must be at least 1, got {args.starts}")
+    if not 0 < args.r_in < args.r_out:
+        raise ConfigError(f"the cutoff needs 0 < r_in < r_out, got {args.r_in}, {args.r_out}")
+    try:
+        weights = LossWeights(args.energy_weight, args.force_weight, args.stress_weight)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    starts = start_values(args.start)
+    train, test = read_train_test(args)
+    result = fit_form(args.formula, train, test=test, starts=args.starts, seed=args.seed, start_values=starts,
+                      r_in=args.r_in, r_out=args.r_out, weights=weights, source="FORMULA")
+    model = result.model
+    model.metadata |= {"command": command_line(), "data": {"train": list(args.data), "test": list(args.test or [])},
+                       "sanity": sanity_report(model)}
+    model.save(args.out)
+    print(model.energy_string(6))
+    if result.parameters:
+        note = "" if result.determined else "  (not all determined by the data: one solution of a family)"
+        print("parameters: " + ", ".join(f"{k} = {v:.8g}" for k, v in result.parameters.items()) + note)
+    else:
+        print("canonical constants: " + ", ".join(f"{k} = {v:.8g}" for k, v in result.canonical.items())
+              + ("" if result.determined else
+                 "  (a term coefficient the formula fixes was fitted too: no values of its symbols give this fit)"))
+    for part, errors in model.errors.items():
+        print(f"{part:5s}  energy MAE {errors['energy_mae_mev']:.4g} meV/atom  force MAE {errors['force_mae']:.4g} eV/Å"
+              f"  ({errors['n_structures']} structures)")
+    sanity = model.metadata["sanity"]
+    print("sanity: " + ("passed" if sanity["sane"] else "FAILED " + ", ".join(sanity["flags"])))
+    print(f"written to {args.out}")

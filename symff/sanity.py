@@ -1,0 +1,209 @@
+"""Physical sanity of a model outside its data: a repulsive wall, and finite, smooth energies where no data reach.
+
+Flexible formulas misbehave away from their training data (POET's GP1 has no repulsive wall as r → 0, and its
+1/NS(0.33^r) is infinite for a lone atom). `sanity_report(model)` runs these checks for every element of the model:
+
+- `dimer_wall`: the energy of a dimer rises monotonically as r falls from the minimum of the curve to R_WALL = 1 Å;
+- `fcc_wall`: the energy per atom of fcc rises monotonically as it is compressed from its equilibrium volume (the
+  minimum of a scan of nearest-neighbour distances from FCC_SCAN Å up to r_out) to 60 % of that volume;
+- `isolated_atom`: a lone atom has a finite energy;
+- `clusters`: a dimer, an equilateral and a linear trimer, a tetrahedron, an octahedron and a 13-atom icosahedron,
+  scaled from R_WALL to r_out, have finite energies whose derivative along the scaling agrees with the analytic one
+  (a jump or a kink shows up as a disagreement), and energies continuous where the last pair leaves the cutoff.
+
+A model is *sane* when it passes all of them. The checks evaluate the model's program directly on pair distances (no
+neighbour list or data set), so a report costs milliseconds: cheap enough to flag every front member, and to serve
+as a first tier before a candidate is fitted on all the data.
+
+    report = sanity_report(model)  # {"sane": bool, "flags": [failed checks], "checks": {name: {"passed", "detail"}}}
+"""
+
+import numpy as np
+
+from .cutoff import smooth_cutoff
+from .expr.symbols import Rejected
+
+R_WALL = 1.0  # Å: the wall must hold down to this distance
+FCC_SCAN = 1.5  # Å: the shortest nearest-neighbour distance of fcc searched for its equilibrium
+COMPRESSION = 0.6  # the fcc wall must hold down to this fraction of the equilibrium volume
+STEP = 0.01  # Å: spacing of the distance scans
+RELATIVE_SLOPE_TOLERANCE = 0.05  # finite-difference vs analytic slope along a cluster scan
+CHECKS = ("dimer_wall", "fcc_wall", "isolated_atom", "clusters")
+
+
+def sanity_report(model) -> dict:
+    """Run every check on `model` (a symff Model): {"sane", "flags", "checks"}; JSON-serializable."""
+    checks = {}
+    energy = ClusterEnergy(model)
+    for name, check in (("dimer_wall", _dimer_wall), ("fcc_wall", _fcc_wall), ("isolated_atom", _isolated_atom),
+                        ("clusters", _clusters)):
+        with np.errstate(all="ignore"):
+            try:
+                passed, detail = check(energy)
+            except (ArithmeticError, ValueError, Rejected) as exc:
+                passed, detail = False, f"evaluation failed: {exc}"
+        checks[name] = {"passed": bool(passed), "detail": detail}
+    flags = [name for name in CHECKS if not checks[name]["passed"]]
+    return {"sane": not flags, "flags": flags, "checks": checks}
+
+
+def is_sane(item) -> bool:
+    """Whether a Model, a model's metadata or a front.json member passed the sanity checks; unchecked counts as sane
+    (models written before the checks existed)."""
+    data = getattr(item, "metadata", item)
+    if not isinstance(data, dict):
+        return True
+    if "sane" in data:
+        return bool(data["sane"])
+    sanity = data.get("sanity")
+    return bool(sanity.get("sane", True)) if isinstance(sanity, dict) else True
+
+
+class ClusterEnergy:
+    """Energies of one-element structures given by pair distances, straight from the model's program.
+
+    E_i = Σ_m a_m T_m(ρ_i), ρ_ik = Σ_j g_k(r_ij) f_c(r_ij); a structure is a set of atoms each with its own list of
+    neighbour distances, so both finite clusters and the one atom of a lattice (its neighbour shells) fit.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.cutoff = lambda r: smooth_cutoff(r, model.r_in, model.r_out)
+        self._shells = None  # (fcc shell distances at unit nearest distance, the smallest nearest distance they serve)
+
+    def atom_energies(self, r, dr_ds=None):
+        """r: (n_atoms, n_neighbours) distances (np.inf pads). Returns E_i (n_atoms,) and, with dr_ds, dE_i/ds."""
+        m = self.model
+        flat = r.ravel()
+        inside = flat < m.r_out
+        g = np.zeros((len(m.formula.densities), flat.size))
+        g_slope = np.zeros_like(g)
+        if inside.any():
+            f, f_slope = self.cutoff(flat[inside])
+            values, slopes = m.program.densities(flat[inside], m.constants)
+            g[:, inside] = values * f
+            g_slope[:, inside] = slopes * f + values * f_slope
+        rho = g.reshape(g.shape[0], *r.shape).sum(axis=2)
+        terms, term_slopes = m.program.terms(rho, m.constants)
+        energy = m.linear @ terms
+        if dr_ds is None:
+            return energy, None
+        drho_ds = (g_slope.reshape(g.shape[0], *r.shape) * np.where(np.isfinite(dr_ds), dr_ds, 0.0)).sum(axis=2)
+        slope = np.einsum("m,mka,ka->a", m.linear, term_slopes, drho_ds)
+        return energy, slope
+
+    def cluster(self, unit_positions, scales):
+        """Total energy and dE/ds of the cluster scaled to nearest-neighbour distance s, for each s in `scales`."""
+        d = np.linalg.norm(unit_positions[:, None] - unit_positions[None], axis=-1)
+        np.fill_diagonal(d, np.inf)
+        d = d / d.min()
+        scales = np.asarray(scales, dtype=float)
+        n = len(unit_positions)
+        r = (scales[:, None, None] * d[None]).reshape(-1, n)
+        e, de = self.atom_energies(r, np.broadcast_to(d[None], (scales.size, n, n)).reshape(-1, n))
+        return e.reshape(scales.size, n).sum(axis=1), de.reshape(scales.size, n).sum(axis=1)
+
+    def fcc(self, nearest):
+        """Energy per atom of fcc with nearest-neighbour distance `nearest` (an array)."""
+        nearest = np.asarray(nearest, dtype=float)
+        if self._shells is None or nearest.min() < self._shells[1]:
+            reach = self.model.r_out / min(nearest.min(), FCC_SCAN * COMPRESSION ** (1 / 3))
+            self._shells = (_fcc_shells(reach * 1.0001), nearest.min())
+        r = nearest[:, None] * self._shells[0][None]
+        return self.atom_energies(r)[0]
+
+
+def _fcc_shells(reach):
+    """Distances of the fcc lattice points (nearest-neighbour distance 1) within `reach`, origin excluded."""
+    n = int(np.ceil(reach * np.sqrt(2))) + 1
+    grid = np.arange(-n, n + 1)
+    points = np.array(np.meshgrid(grid, grid, grid, indexing="ij")).reshape(3, -1).T
+    points = points[points.sum(axis=1) % 2 == 0] / np.sqrt(2)  # fcc: integer coordinates with an even sum
+    d = np.linalg.norm(points, axis=1)
+    return np.sort(d[(d > 0) & (d <= reach)])
+
+
+def _rises_inward(r, energy):
+    """Energy finite and strictly increasing as r decreases along the (increasing) grid r."""
+    return bool(np.all(np.isfinite(energy)) and np.all(np.diff(energy) < 0))
+
+
+def _dimer_wall(energy):
+    r = np.arange(R_WALL, energy.model.r_out - STEP / 2, STEP)  # inside the cutoff (`clusters` checks beyond)
+    e = energy.cluster(np.array([[0.0, 0, 0], [1.0, 0, 0]]), r)[0]
+    if not np.all(np.isfinite(e)):
+        return False, f"the dimer energy is not finite at r = {r[~np.isfinite(e)][0]:.3g} Å"
+    k = int(np.argmin(e))
+    if k == 0:
+        return False, f"the dimer energy falls down to {R_WALL} Å: no repulsive wall"
+    if not _rises_inward(r[: k + 1], e[: k + 1]):
+        bad = r[: k][np.diff(e[: k + 1]) >= 0][0]
+        return False, f"the dimer energy does not rise monotonically inward of its minimum at {r[k]:.3g} Å (at {bad:.3g} Å)"
+    return True, f"minimum {e[k] / 2:.4g} eV/atom at {r[k]:.3g} Å; {e[0] / 2:.4g} eV/atom at {R_WALL} Å"
+
+
+def _fcc_wall(energy):
+    d = np.arange(FCC_SCAN, energy.model.r_out, STEP)
+    e = energy.fcc(d)
+    if not np.all(np.isfinite(e)):
+        return False, f"the fcc energy is not finite at a nearest-neighbour distance of {d[~np.isfinite(e)][0]:.3g} Å"
+    k = int(np.argmin(e))
+    if k == 0:
+        return False, f"fcc collapses: its energy falls down to a nearest-neighbour distance of {FCC_SCAN} Å"
+    # refine the minimum on a fine grid around it, then compress from there to COMPRESSION of the volume
+    fine = np.linspace(d[k - 1], d[min(k + 1, d.size - 1)], 201)
+    d0 = fine[int(np.argmin(energy.fcc(fine)))]
+    compressed = d0 * np.linspace(COMPRESSION ** (1 / 3), 1.0, 121)
+    ec = energy.fcc(compressed)
+    if not _rises_inward(compressed[:-1], ec[:-1]):  # the last point is the minimum itself (to grid precision)
+        return False, (f"fcc energy does not rise monotonically under compression from a nearest-neighbour "
+                       f"distance of {d0:.3g} Å to {COMPRESSION:.0%} of its volume")
+    return True, (f"equilibrium nearest-neighbour distance {d0:.4g} Å; {ec[0] - ec[-1]:.4g} eV/atom at "
+                  f"{COMPRESSION:.0%} volume")
+
+
+def _isolated_atom(energy):
+    e = energy.atom_energies(np.full((1, 1), np.inf))[0]
+    if not np.all(np.isfinite(e)):
+        return False, "a lone atom's energy is not finite"
+    return True, f"a lone atom's energy is {e[0]:.4g} eV (relative to the reference energy)"
+
+
+def _clusters(energy):
+    r_out = energy.model.r_out
+    for name, unit in CLUSTERS.items():
+        d = np.linalg.norm(unit[:, None] - unit[None], axis=-1)
+        size = d.max() / d[d > 0].min()  # the farthest pair at unit nearest distance
+        # up to where the farthest pair leaves the cutoff, stopping short of it: a force may jump there (Sutton–Chen's
+        # √ρ of a lone pair falls linearly to zero), so only the energy's continuity is checked at r_out
+        scales = np.arange(R_WALL, r_out / size - 2 * STEP, STEP)
+        e, slope = energy.cluster(unit, scales)
+        if not np.all(np.isfinite(e)) or not np.all(np.isfinite(slope)):
+            return False, f"the {name} energy is not finite at nearest distance {scales[~np.isfinite(e + slope)][0]:.3g} Å"
+        central = (e[2:] - e[:-2]) / (2 * STEP)
+        tolerance = RELATIVE_SLOPE_TOLERANCE * (np.abs(slope[1:-1]) + np.abs(slope).max() * 0.02) + 1e-9
+        bad = np.abs(central - slope[1:-1]) > tolerance
+        if bad.any():
+            return False, f"the {name} energy is not smooth near nearest distance {scales[1:-1][bad][0]:.3g} Å"
+        apart = energy.cluster(unit, [r_out / size * (1 - 1e-9), r_out / size * (1 + 1e-9)])[0]
+        if not abs(apart[0] - apart[1]) <= 1e-6:
+            return False, f"the {name} energy jumps where its last pair leaves the cutoff"
+    return True, f"{', '.join(CLUSTERS)}: finite and smooth from {R_WALL} Å to r_out"
+
+
+def _icosahedron():
+    phi = (1 + 5**0.5) / 2
+    vertices = [(0, s1, s2 * phi) for s1 in (-1, 1) for s2 in (-1, 1)]
+    vertices = [v[k:] + v[:k] for v in vertices for k in range(3)]
+    shell = np.array(vertices, dtype=float) / 2.0  # edge length 1
+    return np.vstack([np.zeros(3), shell])
+
+
+CLUSTERS = {  # nearest-neighbour distance 1
+    "dimer": np.array([[0.0, 0, 0], [1, 0, 0]]),
+    "trimer": np.array([[0.0, 0, 0], [1, 0, 0], [0.5, np.sqrt(3) / 2, 0]]),
+    "linear trimer": np.array([[0.0, 0, 0], [1, 0, 0], [2, 0, 0]]),
+    "tetrahedron": np.array([[1.0, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(8),
+    "octahedron": np.vstack([np.eye(3), -np.eye(3)]) / np.sqrt(2),
+    "icosahedron": _icosahedron(),
+}

@@ -1,0 +1,87 @@
+"""Fitting given forms (symff.fit.given_form, `symff fit`): known constants come back from data they made."""
+
+import json
+
+import ase.io
+import pytest
+
+from symff.cli import main
+from symff.data import Dataset
+from symff.errors import ModelError
+from symff.fit.given_form import fit_form
+from symff.rediscover import LJ_EPSILON, LJ_SIGMA, SC_A, SC_C, SC_EPSILON
+from symff.synthetic.generate import make_lj_dataset, make_sutton_chen_dataset
+
+
+@pytest.fixture(scope="module")
+def lj_structures():
+    return make_lj_dataset(seed=3, epsilon=LJ_EPSILON, sigma=LJ_SIGMA)
+
+
+@pytest.fixture(scope="module")
+def sc_data():
+    # a short run per temperature: enough to fix four constants, and fast
+    structures = make_sutton_chen_dataset(seed=2, snapshots_per_temperature=4, interval=10, equilibration=30)
+    return Dataset.from_atoms(structures)
+
+
+def test_lennard_jones_form_recovers_epsilon_and_sigma(lj_structures):
+    data = Dataset.from_atoms(lj_structures)
+    result = fit_form("NS(2*eps*((sigma/r)**12 - (sigma/r)**6))", data, starts=2)
+    assert result.determined
+    assert result.parameters["eps"] == pytest.approx(LJ_EPSILON, rel=1e-8)
+    assert result.parameters["sigma"] == pytest.approx(LJ_SIGMA, rel=1e-8)
+    assert result.model.errors["train"]["force_mae"] < 1e-8
+
+
+def test_sutton_chen_form_with_free_exponents_recovers_the_constants(sc_data):
+    # a fixed at 3.61 Å: ε, c, n and m are all determined; n, m start far from 9 and 6
+    result = fit_form("eps*(NS(0.5*(3.61/r)**n) - c*sqrt(NS((3.61/r)**m)))", sc_data, starts=6, seed=1,
+                      start_values={"eps": 0.01, "c": 30, "n": 8, "m": 5})
+    assert result.determined
+    p = result.parameters
+    assert p["n"] == pytest.approx(9, rel=1e-6) and p["m"] == pytest.approx(6, rel=1e-6)
+    assert p["eps"] == pytest.approx(SC_EPSILON, rel=1e-6) and p["c"] == pytest.approx(SC_C, rel=1e-6)
+    assert result.model.metadata["parameters"] == p
+
+
+def test_underdetermined_symbols_are_reported_as_such(sc_data):
+    # ε, a and c: the energy depends on ε a⁹ and ε c a³ only
+    result = fit_form("eps*(NS(0.5*(a/r)**9) - c*sqrt(NS((a/r)**6)))", sc_data, starts=1,
+                      start_values={"eps": 0.01, "a": SC_A, "c": 30})
+    assert not result.determined
+    p = result.parameters
+    assert p["eps"] * p["a"] ** 9 == pytest.approx(SC_EPSILON * SC_A**9, rel=1e-6)
+    assert p["eps"] * p["c"] * p["a"] ** 3 == pytest.approx(SC_EPSILON * SC_C * SC_A**3, rel=1e-6)
+
+
+def test_unknown_start_symbol_and_bad_formula_are_model_errors(sc_data):
+    with pytest.raises(ModelError, match="no symbol"):
+        fit_form("NS(A*r**-9)", sc_data, start_values={"B": 1.0})
+    with pytest.raises(ModelError, match="cannot parse"):
+        fit_form("NS(A*r**-9", sc_data)
+
+
+def test_fit_command_writes_a_model_file(lj_structures, tmp_path, capsys):
+    train, test = tmp_path / "train.extxyz", tmp_path / "test.extxyz"
+    ase.io.write(train, lj_structures[::2])
+    ase.io.write(test, lj_structures[1::2])
+    out = tmp_path / "lj.json"
+    code = main(["fit", "NS(2*eps*((sigma/r)**12 - (sigma/r)**6))", str(train), "--test", str(test),
+                 "--out", str(out), "--starts", "2", "--start", "sigma=2.5"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "eps = 0.4093" in printed and "sanity: passed" in printed
+    model = json.loads(out.read_text())
+    assert model["format"] == "symff-model/1" and set(model["errors"]) == {"train", "test"}
+    assert model["errors"]["test"]["energy_mae_mev"] < 1e-4  # extxyz keeps about 10 digits
+    assert model["sanity"]["sane"] and model["parameters"]["sigma"] == pytest.approx(LJ_SIGMA)
+
+
+@pytest.mark.parametrize("formula", ["NS(A*r**-12", "A*r**-6", "NS(foo(r))", "A*B"])
+def test_fit_command_bad_formula_is_one_line_error(lj_structures, tmp_path, capsys, formula):
+    train = tmp_path / "train.extxyz"
+    ase.io.write(train, lj_structures[:4])
+    assert main(["fit", formula, str(train), "--out", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("symff fit: error: FORMULA") and "\n" not in err
