@@ -20,7 +20,7 @@ from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
 from .expr.program import PotentialProgram
 from .expr.symbols import NS, R, Rejected
-from .integrity import IntegrityError, finite_json, read_json_checked, write_json_checked
+from .integrity import IntegrityError, read_json_checked, write_json_checked
 
 FORMAT = "symff-model/1"
 # Names sympify would read as sympy objects (E = 2.718..., I = sqrt(-1), ...): in a formula they are constants.
@@ -210,4 +210,3 @@ def _outside_neighbour_sums(expr):
     return found
 
 
-_finite = finite_json  # the name rundir.py imported before symff.integrity existed
