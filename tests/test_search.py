@@ -88,3 +88,29 @@ def test_archive_keeps_the_best_per_complexity_and_only_full_fits():
 def test_bad_settings_are_refused(settings, message):
     with pytest.raises(ConfigError, match=message):
         SearchConfig(**settings)
+
+
+def test_a_cached_simplification_keeps_its_own_formula_and_fit(lj_data):
+    """The cache maps a form's key to its *simplified* candidate; reusing that entry must take its formula with its
+    fit (pairing the unsimplified formula with the simpler fit once crashed a Sutton–Chen run)."""
+    import numpy as np
+
+    from symff.fit.constants import Fit
+    from symff.model import parse_formula
+    from symff.search.engine import Search
+    from symff.search.scoring import Candidate
+
+    scorer = Search(small_config(seed=1), lj_data).scorer
+    lj, _ = parse_formula("NS(A*r**-12 + B*r**-6)")
+    lj_candidate = Candidate(lj, Fit(np.array([]), np.array([21837.6, -133.7]), np.zeros(1), 1e-20, 1))
+    # D fitted next to -7 snaps to the form below, which the scorer had already simplified to Lennard-Jones
+    general, _ = parse_formula("NS(A*r**-12 + B*r**C + F*r**D)")
+    snapped_form, _ = parse_formula("NS(A*r**-12 + B*r**C + F*r**-7)")
+    scorer.cache[snapped_form.key] = lj_candidate
+    order = {str(c): k for k, c in enumerate(general.constants)}
+    constants = np.zeros(2)
+    constants[order["c0"]], constants[order["c1"]] = -6.3, -7.0000000001
+    fit = Fit(constants, np.array([21837.6, -133.7, 1e-3]), np.zeros(1), 1e-10, 1)
+    snapped = scorer._snapped(Candidate(general, fit))
+    assert len(snapped.formula.constants) == len(snapped.fit.constants)
+    assert snapped is lj_candidate or snapped.formula.key == lj.key

@@ -150,7 +150,8 @@ class Scorer:
                     neighbour = canonicalize(energy, values)
                     held = self.cache.get(neighbour.key)
                     if isinstance(held, Candidate) and held.full:
-                        refit = held.fit
+                        # the cache maps a key to its simplified candidate: take its formula with its fit
+                        neighbour, refit = held.formula, held.fit
                     elif isinstance(held, str):
                         continue  # rejected before
                     else:
@@ -183,7 +184,7 @@ class Scorer:
             simpler = canonicalize(formula.energy.xreplace(exact | dropped), values)
             held = self.cache.get(simpler.key)
             if isinstance(held, Candidate) and held.full:
-                refit = held.fit
+                simpler, refit = held.formula, held.fit  # as above: the held formula goes with its fit
             else:
                 refit = fit_constants(PotentialProgram(simpler), self.evaluator, self.targets, simpler.initial,
                                       max_evaluations=self.max_evaluations)
