@@ -60,7 +60,7 @@ class RadialGrid:
         return table
 
     def locate(self, r):
-        """(node, t): the interval of each distance (int32) and its position in [0, 1] inside it."""
+        """(node, t): the interval of each distance (uint32) and its position in [0, 1] inside it."""
         u = (np.asarray(r, dtype=float) - self.r0) * self.inv_step
         node = np.clip(np.floor(u), 0, self.r.size - 2)
-        return node.astype(np.int32), u - node
+        return node.astype(np.uint32), u - node

@@ -2,8 +2,8 @@
 candidate.
 
 `GridPairs` holds the pairs of a half neighbour list inside r_out, atom-major (the pairs of atom a are
-atom_pairs[a]:atom_pairs[a + 1]), with what each pair needs and nothing else: the other atom j (int32), the vector D
-and 1/r, and its place on the radial grid, node (int32) and t in [0, 1]. The distances never change between
+atom_pairs[a]:atom_pairs[a + 1]), with what each pair needs and nothing else: the other atom j (uint32), the vector D
+and 1/r, and its place on the radial grid, node (uint32) and t in [0, 1]. The distances never change between
 candidates, so this work is done once: a candidate's evaluation is then a gather from its table and a dot product per
 pair.
 """
@@ -20,11 +20,11 @@ from .kernels import MIN_PAIRS_PER_THREAD, structure_ranges
 class GridPairs:
     atom_start: np.ndarray  # (n_structures + 1,) int64: atoms of structure s
     atom_pairs: np.ndarray  # (n_atoms + 1,) int64: pairs of atom a (as the first atom of the pair)
-    j: np.ndarray  # (n_pairs,) int32: the other atom
+    j: np.ndarray  # (n_pairs,) uint32: the other atom (unsigned: numba then skips its negative-index check, -8 %)
     r: np.ndarray  # (n_pairs,) distance
     D: np.ndarray  # (n_pairs, 3) vector from atom a to (the image of) atom j
     inv_r: np.ndarray  # (n_pairs,) 1 / r
-    node: np.ndarray  # (n_pairs,) int32 grid interval of r
+    node: np.ndarray  # (n_pairs,) uint32 grid interval of r
     t: np.ndarray  # (n_pairs,) position of r in its interval, in [0, 1]
     inv_step: float  # 1 / grid step
 
@@ -38,14 +38,14 @@ class GridPairs:
             i = neighbours.i[keep]
         atom_start = np.ascontiguousarray(atom_start, dtype=np.int64)
         n_atoms = int(atom_start[-1])
-        if n_atoms >= 2**31:
-            raise ValueError("more than 2**31 atoms: the int32 atom indices would overflow")
+        if n_atoms >= 2**32:
+            raise ValueError("more than 2**32 atoms: the uint32 atom indices would overflow")
         r = np.ascontiguousarray(neighbours.r[keep])
         node, t = grid.locate(r)
         return cls(
             atom_start=atom_start,
             atom_pairs=np.searchsorted(i, np.arange(n_atoms + 1)).astype(np.int64),
-            j=neighbours.j[keep].astype(np.int32),
+            j=neighbours.j[keep].astype(np.uint32),
             r=r,
             D=np.ascontiguousarray(neighbours.D[keep]),
             inv_r=1.0 / r,
