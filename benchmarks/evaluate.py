@@ -241,7 +241,8 @@ def search_throughput(data, neighbours, seconds, seed):
     search = Search(config, data, neighbours=neighbours)
     result = search.run()
     s = result.stats
-    screen_pairs = search.scorer.screen.evaluator.n_pairs if search.scorer.screen else 0
+    screen = search.stages.screen(config)
+    screen_pairs = screen.evaluator.n_pairs if screen else 0
     return result, s, screen_pairs / search.evaluator.n_pairs
 
 

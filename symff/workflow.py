@@ -7,7 +7,8 @@ from .memory import check_memory
 from .neighbours import build_neighbours
 from .progress import HISTORY_FILE, write_history
 from .rundir import prepare_run_directory, write_config, write_front
-from .search.islands import IslandSearch, make_executor
+from .search.islands import IslandSearch
+from .search.pool import make_pool
 from .search.results import front_models
 
 
@@ -28,7 +29,7 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
         write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})
     out = Path(out)
     train_neighbours = build_neighbours(train, config.r_out)
-    executor = make_executor(train, train_neighbours, workers=workers, scheduler=scheduler)
+    executor = make_pool(train, train_neighbours, workers=workers, scheduler=scheduler)
     result = IslandSearch(config, train, neighbours=train_neighbours, executor=executor, run=out, progress=progress,
                           state=resume).run()
     models = front_models(result, train, test, train_neighbours=train_neighbours)

@@ -88,7 +88,7 @@ def scoring_property(grammar, tree_seed, cell_seed):
     data = small_data(cell_seed)
     table, exact = evaluators(data)
     targets = Targets(data)
-    scorer = Scorer(Stage(table, targets, 8), Stage(table, targets, 4), admit=lambda complexity, loss: loss < 1e6)
+    scorer = Scorer(Stage(table, targets, 8), Stage(table, targets, 4), limit=lambda complexity: 1e6)
     archive = ParetoArchive()
     rng = random.Random(tree_seed)
     with warnings.catch_warnings():

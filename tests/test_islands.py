@@ -29,11 +29,12 @@ from symff.grammar.trees import TreeGrammar
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA
 from symff.search.config import SearchConfig
 from symff.search.engine import run_search
-from symff.search.islands import IslandSearch, OnDask, cluster_size, island_seed, migration
+from symff.search.islands import IslandSearch, island_seed, migration
+from symff.search.pool import OnDask
 from symff.synthetic.generate import make_lj_dataset
 
-SEARCH = ["--grammar", "pair", "--population", "40", "--generations", "4", "--migration-interval", "2", "--seed", "3",
-          "--quiet"]
+SEARCH = ["--grammar", "pair", "--population", "40", "--islands", "2", "--generations", "4", "--migration-interval",
+          "2", "--seed", "3", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def train_file(lj_structures, tmp_path_factory):
 def whole_run(train_file, tmp_path_factory):
     """The uninterrupted search, two islands in this process."""
     out = tmp_path_factory.mktemp("runs") / "whole"
-    assert main(["search", str(train_file), *SEARCH, "--workers", "1", "--islands", "2", "--out", str(out)]) == 0
+    assert main(["search", str(train_file), *SEARCH, "--workers", "1", "--out", str(out)]) == 0
     return out
 
 
@@ -154,7 +155,7 @@ def wait_for_checkpoint(run, process, generation=1, timeout=120):
 
 def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_run, tmp_path):
     run = tmp_path / "killed"
-    process = symff("search", str(train_file), *SEARCH, "--workers", "1", "--islands", "2", "--out", str(run))
+    process = symff("search", str(train_file), *SEARCH, "--workers", "1", "--out", str(run))
     wait_for_checkpoint(run, process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
@@ -183,7 +184,6 @@ def test_islands_on_an_existing_cluster_get_the_data_once_and_the_same_front(lj_
 
     alone = IslandSearch(config(generations=2), lj_data).run()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        assert cluster_size(cluster.scheduler_address) == 2  # the default island count with --scheduler
         executor = OnDask(lj_data, None, scheduler=cluster.scheduler_address)
         assert executor.workers == 2
         who_has = executor.client.who_has([executor.data])

@@ -1,4 +1,4 @@
-"""Exponent neighbours and the scorer's hill-climb over them: a form two exact steps from Sutton–Chen climbs to it."""
+"""Exponent neighbours and the fitter's hill-climb over them: a form two exact steps from Sutton–Chen climbs to it."""
 
 import sympy as sp
 
@@ -11,7 +11,7 @@ from symff.model import Model
 from symff.neighbours import build_neighbours
 from symff.rediscover import SC_A, SC_C, SC_EPSILON, sutton_chen_form
 from symff.search.neighbourhood import exponent_neighbours
-from symff.search.scoring import Candidate, Scorer, Stage
+from symff.search.scoring import Candidate, FormFitter, Stage
 from symff.synthetic.generate import make_sutton_chen_dataset
 
 
@@ -33,9 +33,9 @@ def test_neighbours_move_one_exponent_one_step():
 def test_scorer_climbs_to_sutton_chen():
     data = Dataset.from_atoms(make_sutton_chen_dataset(2, snapshots_per_temperature=2, interval=10, equilibration=20))
     evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0)
-    scorer = Scorer(Stage(evaluator, Targets(data), 50))
+    fitter = FormFitter(Stage(evaluator, Targets(data), 50))
     start = formula("942.0*NS(r**-10) - 10.0*NS(r**-6)**(1/3)")
-    fit = fit_constants(PotentialProgram(start), evaluator, scorer.targets, start.initial)
-    climbed = scorer._climbed(Candidate(start, fit))
+    fit = fit_constants(PotentialProgram(start), evaluator, fitter.targets, start.initial)
+    climbed = fitter._climbed(Candidate(start, fit))
     assert climbed.key == formula(sutton_chen_form(SC_EPSILON, SC_A, SC_C)).key
-    assert climbed.loss < 1e-10 and scorer.stats.climbed == 2
+    assert climbed.loss < 1e-10 and fitter.stats.climbed == 2

@@ -91,16 +91,17 @@ def test_bad_settings_are_refused(settings, message):
 
 
 def test_a_cached_simplification_keeps_its_own_formula_and_fit(lj_data):
-    """The cache maps a form's key to its *simplified* candidate; reusing that entry must take its formula with its
-    fit (pairing the unsimplified formula with the simpler fit once crashed a Sutton–Chen run)."""
+    """A fit's own cache maps a form's key to its *simplified* candidate; reusing that entry must take its formula
+    with its fit (pairing the unsimplified formula with the simpler fit once crashed a Sutton–Chen run)."""
     import numpy as np
 
     from symff.fit.constants import Fit
     from symff.model import parse_formula
     from symff.search.engine import Search
-    from symff.search.scoring import Candidate
+    from symff.search.scoring import Candidate, FormFitter
 
-    scorer = Search(small_config(seed=1), lj_data).scorer
+    search = Search(small_config(seed=1), lj_data)
+    scorer = FormFitter(search.stages.full(search.config))
     lj, _ = parse_formula("NS(A*r**-12 + B*r**-6)")
     lj_candidate = Candidate(lj, Fit(np.array([]), np.array([21837.6, -133.7]), np.zeros(1), 1e-20, 1))
     # D fitted next to -7 snaps to the form below, which the scorer had already simplified to Lennard-Jones

@@ -11,7 +11,6 @@ from ..errors import ConfigError
 from ..progress import SearchProgress
 from ..rundir import front_table, read_config, read_front
 from ..search.config import TOPOLOGIES, SearchConfig
-from ..search.islands import cluster_size
 from ..workflow import search_to_run
 from .common import add_data_options, command_line, read_train_test
 
@@ -65,8 +64,8 @@ def add_parallel_options(parser):
                              "1: no cluster)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="join the Dask cluster of this scheduler instead")
     parser.add_argument("--islands", type=int, metavar="N",
-                        help="islands the population is shared among (default: one per worker, or per worker of "
-                             "the cluster at --scheduler)")
+                        help="islands the population is shared among (default: one per 50 individuals, 1 to 4; "
+                             "not tied to the workers, so the same seed gives the same front on any number of them)")
     parser.add_argument("--migration-interval", type=int, default=5, metavar="K",
                         help="generations between migrations (default 5)")
     parser.add_argument("--migration-size", type=int, default=2, metavar="M",
@@ -84,7 +83,7 @@ def run(args):
     workers = args.workers or os.cpu_count() or 1
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
-    islands = args.islands or (cluster_size(args.scheduler) if args.scheduler else workers)
+    islands = args.islands or default_islands(args.population)
     config = config_from(args, islands=islands, migration_interval=args.migration_interval,
                          migration_size=args.migration_size, topology=args.topology)
     train, test = read_train_test(args)
@@ -95,6 +94,11 @@ def run(args):
         outcome = search_to_run(config, train, test, args.out, command=command_line(), data=data, force=args.force,
                                 progress=progress, report=args.report, workers=workers, scheduler=args.scheduler)
     return finish(args.out, *outcome)
+
+
+def default_islands(population):
+    """One island per 50 individuals, 1 to 4 (with at least 4 individuals each)."""
+    return max(1, min(4, population // 50, population // 4))
 
 
 def resume(args):

@@ -104,6 +104,16 @@ class Program:
         return [np.broadcast_to(registers[s], shape) for s in self._outputs]
 
 
+# r without assumptions, to differentiate with: with r > 0 sympy asks the sign of every polynomial in r it meets while
+# building a derivative, and answers by factoring it (67 s for a candidate with r**192 in a denominator; 15 ms so)
+_PLAIN_R = sp.Symbol("r_plain")
+
+
+def radial_derivative(g):
+    """dg/dr of a pair function (the same expression, built without sign queries)."""
+    return sp.diff(g.xreplace({R: _PLAIN_R}), _PLAIN_R).xreplace({_PLAIN_R: R})
+
+
 class PotentialProgram:
     """Densities g_k(r), g_k'(r) and terms T_m(rho), ∂T_m/∂rho_k of one formula, as numeric programs."""
 
@@ -113,7 +123,7 @@ class PotentialProgram:
         self.n_terms = len(formula.terms)
         params = formula.constants
         self._density = Program(
-            [*formula.densities, *(sp.diff(g, R) for g in formula.densities)], [R], params
+            [*formula.densities, *(radial_derivative(g) for g in formula.densities)], [R], params
         )
         rho = [rho_symbol(k) for k in range(self.n_densities)]
         self.dependencies = []  # (m, k) for every nonzero ∂T_m/∂rho_k

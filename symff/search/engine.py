@@ -20,19 +20,18 @@ from dataclasses import dataclass, field
 
 from deap import base, gp, tools
 
-from ..evaluate.evaluator import Evaluator
 from ..fit.constants import PENALTY
-from ..fit.loss import LossWeights, Targets
 from ..grammar.spec import load_grammar
 from ..grammar.trees import TreeGrammar
 from ..neighbours import build_neighbours
 from .archive import ParetoArchive
+from .batch import Plan, score_plans
 from .config import SearchConfig
-from .scoring import Scorer, Stage
-from .subset import screening_subset
+from .pool import InProcess
+from .scoring import Scorer
+from .stages import StageBuilder
 
 REJECTED = (math.log10(PENALTY) + 1.0, 1e9)
-SCREEN_TOLERANCE = 1e-4  # a screening fit stops once the loss changes by less than this, relatively
 
 
 class Fitness(base.Fitness):
@@ -71,40 +70,44 @@ class SearchResult:
 
 
 class Search:
-    def __init__(self, config: SearchConfig, train, *, neighbours=None, progress=None):
+    """One population's evolution. Its fits run on `pool` (symff.search.pool; default: in this process) with the
+    stages of `stages` (a StageBuilder, shared by the islands of an island search)."""
+
+    def __init__(self, config: SearchConfig, train, *, neighbours=None, progress=None, stages=None, pool=None):
         self.config = config
         self.train = train
         self.grammar = TreeGrammar(load_grammar(config.grammar), exportable=config.lammps_exportable)
         self.rng = random.Random(config.seed)
         self.neighbours = neighbours or build_neighbours(train, config.r_out)
-        self.evaluator = Evaluator(train, self.neighbours, r_in=config.r_in, r_out=config.r_out,
-                                   grid_points=config.grid_points)
-        weights = LossWeights(config.energy_weight, config.force_weight, config.stress_weight)
-        self.targets = Targets(train, weights)
+        self.stages = stages or StageBuilder(train, self.neighbours)
+        self.pool = pool or InProcess(train, self.neighbours, self.stages, single=False)
+        self.screens = self.stages.subset(config) is not None
         self.archive = ParetoArchive()
-        full = Stage(self.evaluator, self.targets, config.max_evaluations)
-        screen = None
-        subset = screening_subset(train, config.screen_fraction, config.seed)
-        if subset is not None:
-            sub = train.subset(subset)
-            sub_evaluator = Evaluator(sub, build_neighbours(sub, config.r_out), r_in=config.r_in, r_out=config.r_out,
-                                      grid_points=config.grid_points)
-            screen = Stage(sub_evaluator, Targets(sub, weights), config.screen_evaluations, SCREEN_TOLERANCE)
-        self.scorer = Scorer(full, screen, admit=self._admit)
+        self.scorer = Scorer(None)
         self.progress = progress
         self.history = []
 
+    @property
+    def evaluator(self):
+        """The evaluator of all the data (built on first use)."""
+        return self.stages.full(self.config).evaluator
+
     # --- scoring ----------------------------------------------------------------------------------------------
-    def _admit(self, complexity, screened_loss):
-        """Could a candidate with this screened loss enter the front? (then it is fitted on all the data)"""
-        return screened_loss <= self.config.screen_slack * self.archive.best_loss_up_to(complexity)
+    def _limit(self, complexity, beside=math.inf):
+        """The screened loss up to which a candidate is fitted on all the data (it could enter the front): screen_slack
+        x the archive's lowest loss at most as complex, or x `beside`, the lowest screened loss at most as complex
+        among the candidates screened with it, if lower."""
+        return self.config.screen_slack * min(self.archive.best_loss_up_to(complexity), beside)
+
+    def plan(self, individuals, generation):
+        """This search's part of scoring a generation (symff.search.batch)."""
+        return Plan(self.scorer, individuals, generation, config=self.config, screens=self.screens,
+                    limit=self._limit, two_phase=not self.archive.best)
 
     def _score(self, individuals, generation):
-        for ind in individuals:
-            ind.candidate = self.scorer.score(ind, generation)
-            c = ind.candidate
-            ind.fitness.values = fitness_values(c)
-            self.archive.update([c])
+        [candidates] = score_plans([self.plan(individuals, generation)], self.pool.run)
+        for ind, candidate in zip(individuals, candidates):
+            ind.candidate = candidate
 
     # --- selection --------------------------------------------------------------------------------------------
     def _survivors(self, pool, n):
@@ -169,22 +172,37 @@ class Search:
 
     def start(self, elapsed=0.0):
         """Generation 0: a random population, scored and selected. `elapsed`: seconds already spent (a resumed run)."""
-        self.started = time.perf_counter() - elapsed
-        self.generation = 0
-        population = [Individual(self.grammar.random_tree(self.rng)) for _ in range(self.config.population)]
-        self._score(population, 0)
-        self.population = self._survivors(population, self.config.population)
-        self._report(0)
+        newcomers = self.first_population(elapsed)
+        self._score(newcomers, 0)
+        self.settle(newcomers, 0)
 
     def step(self, immigrants=()):
         """One generation. `immigrants` (trees from other islands) join the pool the survivors are chosen from."""
-        generation = self.generation + 1  # it counts once complete (Ctrl-C may stop it midway)
-        arrivals = [Individual(tree) for tree in immigrants]
-        offspring = self._offspring(self.population)
-        self._score(arrivals + offspring, generation)
+        newcomers = self.newcomers(immigrants)
+        self._score(newcomers, self.generation + 1)
+        self.settle(newcomers, self.generation + 1)
+
+    # A generation in three parts, so that an island search can score the newcomers of all its islands together:
+    # first_population / newcomers, then scoring (every individual gets its .candidate), then settle.
+    def first_population(self, elapsed=0.0):
+        self.started = time.perf_counter() - elapsed
+        self.generation = 0
+        self.population = []
+        return [Individual(self.grammar.random_tree(self.rng)) for _ in range(self.config.population)]
+
+    def newcomers(self, immigrants=()):
+        """The individuals a generation adds: `immigrants` (trees from other islands), then the offspring."""
+        return [Individual(tree) for tree in immigrants] + self._offspring(self.population)
+
+    def settle(self, newcomers, generation):
+        """Take the scored newcomers into the archive and select the next population; the generation counts from
+        here (a Ctrl-C while its newcomers are scored leaves the search at the one before)."""
+        for ind in newcomers:
+            ind.fitness.values = fitness_values(ind.candidate)
+            self.archive.update([ind.candidate])
         self.generation = generation
-        self.population = self._survivors(self.population + arrivals + offspring, self.config.population)
-        self._report(self.generation)
+        self.population = self._survivors(self.population + newcomers, self.config.population)
+        self._report(generation)
 
     def result(self, reason="") -> SearchResult:
         return SearchResult(

@@ -1,11 +1,12 @@
 """Scoring a candidate: canonical form, cache, constant fit, fitness.
 
-A `Candidate` is a canonical formula with fitted constants. The `Scorer` turns a tree into one: trees with the same
-canonical key share one fit (the cache), and trees that are not usable potentials are rejected and counted by kind.
+A `Candidate` is a canonical formula with fitted constants. Trees with the same canonical key share one fit (the
+`Scorer`'s cache), and trees that are not usable potentials are rejected and counted by kind. The fits themselves are
+pure functions of a form and the data (`screen_form`, `fit_form`), so that a generation's fits can run in parallel
+anywhere (symff.search.batch, symff.search.pool).
 
 Scoring is hierarchical (the HOGA scheme of Hernandez et al. 2019): a candidate's constants are first fitted on a
-small subset of the data with a small budget (the *screen*); only a candidate that could enter the front (`admit`)
-is then fitted on all the data, starting from the screened constants. The others keep their screened loss, which is
+small subset of the data with a small budget (the *screen*); only a candidate that could enter the front is then fitted on all the data, starting from the screened constants. The others keep their screened loss, which is
 enough for selection to rank them, and never enter the archive.
 
 After a fit, constants that landed next to a simple number (an integer or a half) are tried as that exact number:
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ..expr.build import tree_to_sympy
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
 from ..expr.symbols import Rejected
@@ -67,6 +67,14 @@ class ScoreStats:
     def reject(self, kind):
         self.rejected[kind] = self.rejected.get(kind, 0) + 1
 
+    def add(self, other):
+        for name, value in vars(other).items():
+            if name == "rejected":
+                for kind, count in value.items():
+                    self.rejected[kind] = self.rejected.get(kind, 0) + count
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -79,54 +87,84 @@ class Stage:
 
 
 class Scorer:
-    def __init__(self, full: Stage, screen: Stage | None = None, admit=None):
+    """The state of scoring for one search: its cache (key -> Candidate, or the kind of rejection) and its counts.
+
+    A search scores a generation's trees together (symff.search.batch), running the fits wherever its pool runs them;
+    `score` scores one tree at once, on the stages given here (None for a search, whose pool has them)."""
+
+    def __init__(self, full: Stage, screen: Stage | None = None, limit=None):
         self.full = full
         self.screen = screen
-        self.admit = admit  # (complexity, screened loss) -> fit on all the data?
-        self.evaluator, self.targets, self.max_evaluations = full.evaluator, full.targets, full.max_evaluations
+        self.limit = limit  # complexity -> the screened loss up to which `score` fits on all the data (None: any)
         self.cache = {}  # key -> Candidate, or the kind of rejection
         self.stats = ScoreStats()
 
     def score(self, tree, generation=0):
-        """The candidate for `tree`, or None when it is rejected."""
-        self.stats.trees += 1
-        try:
-            formula = canonicalize(*tree_to_sympy(tree))
-        except Rejected as exc:
-            self.stats.reject(exc.kind)
-            return None
-        hit = self.cache.get(formula.key)
-        if hit is not None:
-            self.stats.cache_hits += 1
-            return hit if isinstance(hit, Candidate) else None
-        try:
-            program = PotentialProgram(formula)
-            start = formula.initial
-            if self.screen is not None and formula.constants:
-                screened = fit_constants(program, self.screen.evaluator, self.screen.targets, start,
-                                         max_evaluations=self.screen.max_evaluations, tolerance=self.screen.tolerance)
-                self.stats.screen_fits += 1
-                self.stats.screen_evaluations += screened.evaluations
-                if self.admit is not None and not self.admit(formula.complexity, screened.loss):
-                    self.stats.screened_out += 1
-                    candidate = Candidate(formula, screened, str(tree), generation, full=False)
-                    self.cache[formula.key] = candidate
-                    return candidate
-                start = screened.constants
-            fit = fit_constants(program, self.evaluator, self.targets, start, max_evaluations=self.max_evaluations)
-            self.stats.fits += 1
-            self.stats.evaluations += fit.evaluations
-            if not fit.loss < PENALTY:
-                raise Rejected("non_finite")
-        except Rejected as exc:
-            self.stats.reject(exc.kind)
-            self.cache[formula.key] = exc.kind
-            return None
-        candidate = self._simplified(Candidate(formula, fit, str(tree), generation))
+        """The candidate for `tree`, or None when it is rejected (one tree, scored here and now)."""
+        from .batch import score_alone
+
+        return score_alone(self, tree, generation)
+
+
+@dataclass
+class Outcome:
+    """What a job returns: `result` (a Candidate, or the kind of rejection), the other forms it fitted fully on the
+    way (snapped or climbed: (key, Candidate) in order), its counts and the CPU time it took."""
+
+    result: object
+    extras: list = field(default_factory=list)
+    stats: ScoreStats = field(default_factory=ScoreStats)
+    seconds: float = 0.0
+
+
+def screen_form(formula, stage, tree, generation) -> Outcome:
+    """The screening fit of a new form on the subset, from its initial constants."""
+    stats = ScoreStats()
+    try:
+        screened = fit_constants(PotentialProgram(formula), stage.evaluator, stage.targets, formula.initial,
+                                 max_evaluations=stage.max_evaluations, tolerance=stage.tolerance)
+        stats.screen_fits += 1
+        stats.screen_evaluations += screened.evaluations
+    except Rejected as exc:
+        stats.reject(exc.kind)
+        return Outcome(exc.kind, stats=stats)
+    return Outcome(Candidate(formula, screened, tree, generation, full=False), stats=stats)
+
+
+def fit_form(formula, stage, tree, generation, start) -> Outcome:
+    """The fit of a form on all the data from `start`, then snapped and climbed (a `FormFitter`)."""
+    fitter = FormFitter(stage)
+    try:
+        candidate = fitter.fit(formula, tree, generation, start)
+    except Rejected as exc:
+        fitter.stats.reject(exc.kind)
+        return Outcome(exc.kind, stats=fitter.stats)
+    return Outcome(candidate, list(fitter.cache.items()), fitter.stats)
+
+
+class FormFitter:
+    """One form's fit on all the data, with the snapping of constants and the climb over exponents that follow it.
+
+    It sees only what it fits itself (`cache`: the forms it reached on the way), never the search's cache, so its
+    result does not depend on what else was scored before or beside it: that is what lets a generation's fits run in
+    any order, on any worker, with the same front."""
+
+    def __init__(self, stage: Stage):
+        self.evaluator, self.targets, self.max_evaluations = stage.evaluator, stage.targets, stage.max_evaluations
+        self.cache = {}  # key -> Candidate (full), the forms this fit reached
+        self.stats = ScoreStats()
+
+    def fit(self, formula, tree, generation, start):
+        fit = fit_constants(PotentialProgram(formula), self.evaluator, self.targets, start,
+                            max_evaluations=self.max_evaluations)
+        self.stats.fits += 1
+        self.stats.evaluations += fit.evaluations
+        if not fit.loss < PENALTY:
+            raise Rejected("non_finite")
+        candidate = self._simplified(Candidate(formula, fit, tree, generation))
         climbed = self._climbed(candidate)
         if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers
             candidate = self._simplified(climbed)
-        self.cache[formula.key] = candidate
         return candidate
 
     def _simplified(self, candidate):

@@ -1,0 +1,216 @@
+"""Scoring a generation's trees, of one search or of all the islands at once, so that the fits can run anywhere.
+
+    forms:   every tree -> its canonical form; rejected, already held in its search's cache, a repeat, or new
+                                                                                              (jobs, parallel)
+    fit:     every new form with constants is first fitted on its search's screening subset, and then on all the
+             data (snapped and climbed: symff.search.scoring.FormFitter) only if it could enter the front: if its
+             screened loss is at most screen_slack x the archive's lowest loss at most as complex, as the generation
+             began; a new form without constants (or with screening off) is fitted on all the data   (jobs, parallel)
+    merge:   the outcomes enter each search's cache, in the order of its trees
+
+A search's first generation has no archive to compare with, so there the screens run first, as one batch, and a
+screened form is fitted on all the data if its screened loss is at most screen_slack x the lowest screened loss at
+most as complex (a second batch).
+
+Every decision depends only on the state at the start of the generation and on the jobs' outcomes, and every job only
+on its form and its data, so the front is the same whichever worker runs which job, in whatever order: a generation's
+fits spread over all the workers (symff.search.pool) and one worker gives the same front as many.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..expr.build import tree_to_sympy
+from ..expr.canonical import canonicalize
+from ..expr.symbols import Rejected
+from .scoring import Candidate, Outcome, fit_form, screen_form
+
+
+@dataclass(eq=False)
+class Job:
+    """One fit, to run where the data is. `kind`: "screen" (on the subset), "full" (on all the data, from `start` or
+    the form's initial constants) or "screened" (a screen, then a full fit if the screened loss is at most `limit`).
+    `config`: the search's settings, which pick the stages (None for a scorer with stages of its own)."""
+
+    kind: str
+    config: object
+    formula: object
+    tree: str
+    generation: int
+    start: np.ndarray | None = None
+    limit: float = math.inf
+
+    @property
+    def weight(self):
+        """A rough relative cost (a full fit costs more, and more so with more constants and terms), to start the
+        costly jobs first; it only orders the work, never changes a result."""
+        scale = 1 if self.kind == "screen" else 10
+        return scale * (1 + len(self.formula.constants)) * len(self.formula.terms)
+
+
+@dataclass(eq=False)
+class FormsJob:
+    """The canonical forms of a few trees, given as (sympy expression, starting values) from `tree_to_sympy`."""
+
+    sources: list
+    kind: str = "forms"
+
+    @property
+    def weight(self):
+        return 1000  # first: they are short, and the fits wait for them
+
+
+def canonical_forms(sources):
+    """For each (expression, values): its canonical Formula, or the kind of its rejection."""
+    forms = []
+    for expr, values in sources:
+        try:
+            forms.append(canonicalize(expr, values))
+        except Rejected as exc:
+            forms.append(exc.kind)
+    return forms
+
+
+def run_job(stages, job):
+    """A job's Outcome, with `stages` (a StageBuilder, or FixedStages) providing the data it fits on."""
+    cpu = time.thread_time()
+    if job.kind == "forms":
+        return Outcome(canonical_forms(job.sources), seconds=time.thread_time() - cpu)
+    outcome = None
+    if job.kind in ("screen", "screened"):
+        outcome = screen_form(job.formula, stages.screen(job.config), job.tree, job.generation)
+    if job.kind == "full":
+        start = job.formula.initial if job.start is None else job.start
+        outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation, start)
+    elif job.kind == "screened" and isinstance(outcome.result, Candidate) and outcome.result.loss <= job.limit:
+        screened = outcome
+        outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation, screened.result.fit.constants)
+        outcome.stats.add(screened.stats)
+    outcome.seconds = time.thread_time() - cpu
+    return outcome
+
+
+FORMS_PER_JOB = 8  # trees canonicalized per job: a few ms each, so a job is worth a Dask task
+
+
+class FixedStages:
+    """The stages of a scorer built with stages of its own, whatever the settings."""
+
+    def __init__(self, full, screen):
+        self._full, self._screen = full, screen
+
+    def full(self, config):
+        return self._full
+
+    def screen(self, config):
+        return self._screen
+
+
+class Plan:
+    """One search's part of a generation: its trees' forms, the jobs for the new ones, and the merge of their outcomes.
+
+    `limit(complexity, beside)`: the screened loss up to which a form is fitted on all the data, given the lowest
+    screened loss at most as complex among the forms screened with it (`beside`, math.inf when not known).
+    `two_phase`: screen every form first and decide after (a search's first generation)."""
+
+    def __init__(self, scorer, individuals, generation, *, config, screens, limit, two_phase=False):
+        self.scorer, self.generation, self.config, self.limit = scorer, generation, config, limit
+        self.screens, self.two_phase = screens, two_phase
+        self.keys = []  # per tree: its form's key, or None (rejected before any fit)
+        self.new = {}  # key -> (formula, tree as text) of the forms this generation meets first, in order
+        self.outcomes = {}  # key -> the Outcomes of its jobs, in order
+        self.trees = [str(tree) for tree in individuals]
+        self.sources = []  # per tree: (sympy expression, values) to canonicalize, or the kind of its rejection
+        for tree in individuals:
+            try:
+                self.sources.append(tree_to_sympy(tree))
+            except Rejected as exc:
+                self.sources.append(exc.kind)
+
+    def forms_jobs(self, size=FORMS_PER_JOB):
+        """Jobs that canonicalize the trees (the first batch), `size` trees each."""
+        todo = [source for source in self.sources if not isinstance(source, str)]
+        return [FormsJob(todo[k:k + size]) for k in range(0, len(todo), size)]
+
+    def take_forms(self, forms):
+        """The trees' canonical forms (or kinds of rejection), in the order of `forms_jobs`: count the trees, the
+        rejected and the repeats, and note the new forms."""
+        stats, forms = self.scorer.stats, iter(forms)
+        for source, tree in zip(self.sources, self.trees):
+            stats.trees += 1
+            formula = source if isinstance(source, str) else next(forms)
+            if isinstance(formula, str):
+                stats.reject(formula)
+                self.keys.append(None)
+                continue
+            self.keys.append(formula.key)
+            if formula.key in self.scorer.cache or formula.key in self.new:
+                stats.cache_hits += 1
+            else:
+                self.new[formula.key] = (formula, tree)
+
+    def jobs(self, phase):
+        """The jobs of batch `phase` (0, then 1), as (key, Job)."""
+        screened = {key: outcomes[0].result for key, outcomes in self.outcomes.items()
+                    if isinstance(outcomes[0].result, Candidate) and not outcomes[0].result.full}
+        jobs = []
+        for key, (formula, tree) in self.new.items():
+            job = {"config": self.config, "formula": formula, "tree": tree, "generation": self.generation}
+            if phase == 0:
+                if not (self.screens and formula.constants):
+                    jobs.append((key, Job("full", **job)))
+                elif self.two_phase:
+                    jobs.append((key, Job("screen", **job)))
+                else:
+                    jobs.append((key, Job("screened", **job, limit=self.limit(formula.complexity, math.inf))))
+            elif key in screened and self.two_phase:
+                beside = min(c.loss for c in screened.values() if c.complexity <= formula.complexity)
+                if screened[key].loss <= self.limit(formula.complexity, beside):
+                    jobs.append((key, Job("full", **job, start=screened[key].fit.constants)))
+        return jobs
+
+    def merge(self):
+        """Enter the outcomes into the cache (in the order the forms were met; the forms fits reached on the way
+        after all of them) and return each tree's candidate (None: rejected)."""
+        scorer = self.scorer
+        for key in self.new:
+            outcomes = self.outcomes.get(key, [])
+            for outcome in outcomes:
+                scorer.stats.add(outcome.stats)
+            if outcomes:
+                result = outcomes[-1].result
+                if isinstance(result, Candidate) and not result.full:
+                    scorer.stats.screened_out += 1
+                scorer.cache.setdefault(key, result)
+        for outcomes in self.outcomes.values():
+            for key, candidate in outcomes[-1].extras:
+                scorer.cache.setdefault(key, candidate)
+        held = [scorer.cache.get(key) if key is not None else None for key in self.keys]
+        return [c if isinstance(c, Candidate) else None for c in held]
+
+
+def score_plans(plans, run):
+    """Canonicalize the plans' trees, then run their fits, batch by batch: `run(jobs)` returns the outcomes in the
+    order of the jobs (symff.search.pool)."""
+    jobs = [plan.forms_jobs() for plan in plans]
+    outcomes = iter(run([job for plan_jobs in jobs for job in plan_jobs]))
+    for plan, plan_jobs in zip(plans, jobs):
+        plan.take_forms([form for _ in plan_jobs for form in next(outcomes).result])
+    for phase in (0, 1):
+        keyed = [(plan, key, job) for plan in plans for key, job in plan.jobs(phase)]
+        outcomes = run([job for _, _, job in keyed]) if keyed else []
+        for (plan, key, _), outcome in zip(keyed, outcomes):
+            plan.outcomes.setdefault(key, []).append(outcome)
+    return [plan.merge() for plan in plans]
+
+
+def score_alone(scorer, tree, generation=0):
+    """One tree scored at once with the scorer's own stages and `scorer.limit(complexity)`."""
+    plan = Plan(scorer, [tree], generation, config=None, screens=scorer.screen is not None,
+                limit=lambda complexity, beside: scorer.limit(complexity) if scorer.limit else math.inf)
+    stages = FixedStages(scorer.full, scorer.screen)
+    [candidates] = score_plans([plan], lambda jobs: [run_job(stages, job) for job in jobs])
+    return candidates[0]

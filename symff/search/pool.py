@@ -1,0 +1,150 @@
+"""Where a search's fits run: in this process, or spread over the workers of a Dask cluster.
+
+A pool runs batches of jobs (symff.search.batch.Job: one screening fit, or one fit on all the data with its snapping
+and climbing) and returns their outcomes in the order of the jobs. `InProcess` runs them one after the other here;
+`OnDask` hands them to the workers of a LocalCluster of N processes (or of an existing cluster) as they come free, the
+costliest first, so that one slow fit does not hold the others back. The data set and its neighbour list go to every
+worker once (scattered with broadcast); a worker builds its stages from them once (symff.search.stages) and keeps
+them for every job after.
+
+Each fit runs on one thread (one numba thread, one BLAS thread): the workers are the parallelism, and one BLAS thread
+also makes the linear solves bit-identical wherever a fit runs, so the front does not depend on the number of workers.
+"""
+
+import logging
+
+from .batch import run_job
+from .stages import StageBuilder
+
+_single_threaded = False
+
+
+def single_thread():
+    """One evaluation thread and one BLAS thread for the fits of this process (once per process)."""
+    global _single_threaded
+    if _single_threaded:
+        return
+    from threadpoolctl import threadpool_limits
+
+    from ..evaluate import kernels
+
+    threadpool_limits(limits=1)
+    kernels.set_threads(1)
+    _single_threaded = True
+
+
+class InProcess:
+    """Jobs run one after the other in this process: on one thread as one worker of many would (`single`, what the
+    island search asks for, so that its front does not depend on the number of workers), or with the threads the
+    evaluation kernels have (a plain search)."""
+
+    workers = 1
+
+    def __init__(self, train, neighbours, stages=None, *, single=True):
+        self.stages = stages or StageBuilder(train, neighbours)
+        self.single = single
+
+    def prepare(self, configs):
+        """Build the stages of these search settings now (what the first fits would otherwise wait for)."""
+        prepare_stages(self.stages, configs)
+
+    def run(self, jobs):
+        if self.single:
+            single_thread()
+        return [run_job(self.stages, job) for job in jobs]
+
+    def close(self):
+        pass
+
+
+def prepare_stages(stages, configs):
+    """Build the stages of `configs` and run one pass on each, which loads the compiled kernels."""
+    from ..expr.canonical import canonicalize
+    from ..expr.program import PotentialProgram
+    from ..expr.symbols import NS, R
+
+    program = PotentialProgram(canonicalize(NS(R**-6), {}))
+    for config in configs:
+        for stage in (stages.full(config), stages.screen(config)):
+            if stage is not None:
+                stage.evaluator.basis(program, [])
+
+
+# Settings of the LocalCluster symff starts:
+# - no statistical profiler: it samples the one busy thread of each worker every 10 ms, for nothing here;
+# - the worker processes' environment without Dask's MALLOC_TRIM_THRESHOLD_: setting it fixes glibc's mmap threshold
+#   at 128 kB, so every evaluation's arrays (MBs) are mapped, faulted in and unmapped afresh, and a fit took 1.7x the
+#   CPU time it takes in this process (measured on mlearn Cu). One BLAS thread each, as Dask sets by default.
+LOCAL_CLUSTER_SETTINGS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
+}
+
+# The stages a worker process built from the data it was sent: (that data, its StageBuilder).
+_worker_stages = None
+
+
+def worker_stages(data):
+    """The StageBuilder of `data` (train, neighbours) in this worker process, made once."""
+    global _worker_stages
+    single_thread()
+    if _worker_stages is None or _worker_stages[0] is not data:
+        _worker_stages = (data, StageBuilder(*data))
+    return _worker_stages[1]
+
+
+def run_on_worker(data, job):
+    return run_job(worker_stages(data), job)
+
+
+def prepare_worker(data, configs):
+    prepare_stages(worker_stages(data), configs)
+
+
+class OnDask:
+    """Jobs on the workers of a Dask cluster: a LocalCluster of `workers` processes with one thread each, or the
+    cluster whose scheduler is at `scheduler`."""
+
+    def __init__(self, train, neighbours, *, workers=None, scheduler=None):
+        import dask
+        from distributed import Client, LocalCluster
+
+        if scheduler:
+            self.cluster = None
+            self.client = Client(scheduler)
+        else:
+            with dask.config.set(LOCAL_CLUSTER_SETTINGS):
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        self.workers = len(self.client.scheduler_info()["workers"])
+        # the data set and its neighbour list go to every worker once; jobs find them in worker memory
+        [self.data] = self.client.scatter([(train, neighbours)], broadcast=True, hash=False)
+        self.stages = StageBuilder(train, neighbours)  # here, only to decide what to screen: it builds nothing
+
+    def prepare(self, configs):
+        """Build the stages of these search settings on every worker now (each worker once)."""
+        addresses = sorted(self.client.scheduler_info()["workers"])
+        self.client.gather([self.client.submit(prepare_worker, self.data, configs, pure=False, workers=[address],
+                                               allow_other_workers=False) for address in addresses])
+
+    def run(self, jobs):
+        # the costliest first (higher priority runs earlier): the batch ends when its last job does
+        futures = [self.client.submit(run_on_worker, self.data, job, pure=False, priority=job.weight)
+                   for job in jobs]
+        return self.client.gather(futures)
+
+    def close(self):
+        try:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        except (OSError, RuntimeError, TimeoutError) as exc:  # after a Ctrl-C the workers may be gone already; nothing is left to save
+            logging.getLogger(__name__).debug("closing the Dask cluster: %s", exc)
+
+
+def make_pool(train, neighbours, *, workers=1, scheduler=None):
+    """In this process for one worker and no scheduler; otherwise on Dask."""
+    if scheduler is None and workers <= 1:
+        return InProcess(train, neighbours)
+    return OnDask(train, neighbours, workers=workers, scheduler=scheduler)
