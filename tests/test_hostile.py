@@ -161,6 +161,9 @@ HOSTILE = {
     "log of a negative sum": (sp.log(rho - c0), {c0: 1e9}),
     "embedding of a negative sum": ((rho - c0) ** sp.Rational(1, 2), {c0: 1e9}),
     "complex constant power": (rho**c0 + NS((-R) ** c1), {c0: 0.5, c1: 0.5}),
+    # found by a search: building its derivative once cost 67 s, as sympy factored the degree-192 polynomial to
+    # learn its sign (symff.expr.program.radial_derivative)
+    "degree-192 denominator": (NS(c0 * (c1 + R**9 + R) / (R**192 + R**4 - R)), {c0: 1.0, c1: 1.0}),
 }
 
 

@@ -30,7 +30,7 @@ from symff.rediscover import LJ_EPSILON, LJ_SIGMA
 from symff.search.config import SearchConfig
 from symff.search.engine import run_search
 from symff.search.islands import IslandSearch, island_seed, migration
-from symff.search.pool import OnDask
+from symff.search.pool import InProcess, OnDask
 from symff.synthetic.generate import make_lj_dataset
 
 SEARCH = ["--grammar", "pair", "--population", "40", "--islands", "2", "--generations", "4", "--migration-interval",
@@ -200,3 +200,36 @@ def test_search_without_data_or_checkpoint_is_a_one_line_error(tmp_path, capsys)
     errors = capsys.readouterr().err.splitlines()
     assert len(errors) == 3 and all(e.startswith("symff search: error:") for e in errors)
     assert "DATA" in errors[0] and "config.json" in errors[1] and "checkpoint" in errors[2]
+
+
+class ShuffledPool(InProcess):
+    """Runs each batch's jobs in a random order (as workers finishing at different times would) and returns their
+    outcomes in the jobs' order."""
+
+    def __init__(self, train, seed):
+        super().__init__(train, None)
+        self.rng = random.Random(seed)
+
+    def run(self, jobs):
+        order = list(range(len(jobs)))
+        self.rng.shuffle(order)
+        outcomes = dict(zip(order, super().run([jobs[k] for k in order])))
+        return [outcomes[k] for k in range(len(jobs))]
+
+
+def test_the_front_does_not_depend_on_the_order_jobs_finish_in(lj_data):
+    in_order = IslandSearch(config(generations=3), lj_data).run()
+    for seed in (1, 2):
+        shuffled = IslandSearch(config(generations=3), lj_data, executor=ShuffledPool(lj_data, seed)).run()
+        assert [(c.key, c.loss, c.generation) for c in shuffled.front] == [(c.key, c.loss, c.generation)
+                                                                           for c in in_order.front]
+        assert shuffled.stats == in_order.stats
+
+
+def test_symff_local_cluster_workers_run_without_dask_malloc_trim(lj_data):
+    pool = OnDask(lj_data, None, workers=2)
+    try:
+        environments = pool.client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert len(environments) == 2 and set(environments.values()) == {None}
+    finally:
+        pool.close()

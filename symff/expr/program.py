@@ -104,14 +104,17 @@ class Program:
         return [np.broadcast_to(registers[s], shape) for s in self._outputs]
 
 
-# r without assumptions, to differentiate with: with r > 0 sympy asks the sign of every polynomial in r it meets while
-# building a derivative, and answers by factoring it (67 s for a candidate with r**192 in a denominator; 15 ms so)
-_PLAIN_R = sp.Symbol("r_plain")
+# r as a real symbol, for the pair functions' programs: with r > 0 sympy asks the sign of every polynomial in r it
+# meets while building a derivative, and answers by factoring it (67 s for a candidate with r**192 in a denominator;
+# 15 ms with a real r). Without any assumption it is worse: rebuilding (c0 + r)**k asks for its real part and expands
+# it. The expressions are only evaluated at r > 0, so nothing is lost.
+_REAL_R = sp.Symbol("r_real", real=True)
 
 
-def radial_derivative(g):
-    """dg/dr of a pair function (the same expression, built without sign queries)."""
-    return sp.diff(g.xreplace({R: _PLAIN_R}), _PLAIN_R).xreplace({_PLAIN_R: R})
+def radial_functions(densities):
+    """The pair functions in terms of `_REAL_R`, then their derivatives on r."""
+    real = [g.xreplace({R: _REAL_R}) for g in densities]
+    return [*real, *(sp.diff(g, _REAL_R) for g in real)]
 
 
 class PotentialProgram:
@@ -122,9 +125,7 @@ class PotentialProgram:
         self.n_densities = len(formula.densities)
         self.n_terms = len(formula.terms)
         params = formula.constants
-        self._density = Program(
-            [*formula.densities, *(radial_derivative(g) for g in formula.densities)], [R], params
-        )
+        self._density = Program(radial_functions(formula.densities), [_REAL_R], params)
         rho = [rho_symbol(k) for k in range(self.n_densities)]
         self.dependencies = []  # (m, k) for every nonzero ∂T_m/∂rho_k
         derivatives = []

@@ -51,6 +51,9 @@ class Job:
         return scale * (1 + len(self.formula.constants)) * len(self.formula.terms)
 
 
+FORMS_PER_JOB = 8  # trees canonicalized per job: a few ms each, so a job is worth a Dask task
+
+
 @dataclass(eq=False)
 class FormsJob:
     """The canonical forms of a few trees, given as (sympy expression, starting values) from `tree_to_sympy`."""
@@ -79,21 +82,19 @@ def run_job(stages, job):
     cpu = time.thread_time()
     if job.kind == "forms":
         return Outcome(canonical_forms(job.sources), seconds=time.thread_time() - cpu)
-    outcome = None
-    if job.kind in ("screen", "screened"):
-        outcome = screen_form(job.formula, stages.screen(job.config), job.tree, job.generation)
     if job.kind == "full":
         start = job.formula.initial if job.start is None else job.start
         outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation, start)
-    elif job.kind == "screened" and isinstance(outcome.result, Candidate) and outcome.result.loss <= job.limit:
-        screened = outcome
-        outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation, screened.result.fit.constants)
-        outcome.stats.add(screened.stats)
+    else:
+        outcome = screen_form(job.formula, stages.screen(job.config), job.tree, job.generation)
+        passed = isinstance(outcome.result, Candidate) and outcome.result.loss <= job.limit
+        if job.kind == "screened" and passed:
+            screened = outcome
+            outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation,
+                               screened.result.fit.constants)
+            outcome.stats.add(screened.stats)
     outcome.seconds = time.thread_time() - cpu
     return outcome
-
-
-FORMS_PER_JOB = 8  # trees canonicalized per job: a few ms each, so a job is worth a Dask task
 
 
 class FixedStages:
