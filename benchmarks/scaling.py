@@ -112,6 +112,9 @@ def main():
     same = [(c.key, c.loss) for c in r1.front] == [(c.key, c.loss) for c in r2.front]
     print(f"same front with 1 and 2 workers: {'yes' if same else 'NO'}")
     print(f"speed-up, 2 workers over 1: {t1 / t2:.2f}x  ({t1:.1f} s / {t2:.1f} s)")
+    cpu1, cpu2 = (sum(seconds for _, batch in m.batches for _, seconds in batch) for m in (m1, runs[2][2]))
+    print(f"the jobs' CPU time: {cpu1:.1f} s in one process, {cpu2:.1f} s on 2 workers ({cpu2 / cpu1 - 1:+.0%}: what "
+          "running side by side costs on this machine, shared caches and memory bandwidth; Dask's own work is apart)")
     project(m1, t1, r1.generations + 1, config.population)
 
 

@@ -11,7 +11,9 @@ Each fit runs on one thread (one numba thread, one BLAS thread): the workers are
 also makes the linear solves bit-identical wherever a fit runs, so the front does not depend on the number of workers.
 """
 
+import contextlib
 import logging
+import os
 
 from .batch import run_job
 from .stages import StageBuilder
@@ -83,6 +85,22 @@ LOCAL_CLUSTER_SETTINGS = {
     "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
 }
 
+# Dask's nanny writes its pre-spawn environment into this process's os.environ for good, so a cluster started here
+# before (by anyone, with Dask's defaults) would hand the variable on to ours.
+TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
+
+
+@contextlib.contextmanager
+def environment_without(name):
+    """os.environ without `name` inside the block (the worker processes started there do not inherit it)."""
+    held = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if held is not None:
+            os.environ[name] = held
+
+
 # The stages a worker process built from the data it was sent: (that data, its StageBuilder).
 _worker_stages = None
 
@@ -116,7 +134,7 @@ class OnDask:
             self.cluster = None
             self.client = Client(scheduler)
         else:
-            with dask.config.set(LOCAL_CLUSTER_SETTINGS):
+            with dask.config.set(LOCAL_CLUSTER_SETTINGS), environment_without(TRIM_VARIABLE):
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
                                             dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
