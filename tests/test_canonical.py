@@ -23,11 +23,15 @@ SAME_FORMS = [
     ("A*NS(B**r)", "NS(A*exp(-B*(r - C)))"),
     ("A*NS(B**r)", "A*NS(B**(C*r))"),
     ("NS(A*r**-12)", "NS(A*r**-12) + C"),  # a constant per atom belongs to the reference energy
+    # powers of a fractional power combine (its base is >= 0 wherever it is real): found by a Sutton–Chen search
+    ("NS(A*r**-9) + B*sqrt(NS(r**-6))", "NS(A*r**-9) + B*(NS(r**-6)**(3/2))**(1/3)"),
+    ("A*NS(r**-6)**C", "A*(NS(r**-6)**(1/2))**C"),
 ]
 DIFFERENT_FORMS = [
     ("NS(A*r**-12 + B*r**-6)", "NS(A*r**-12 + B*r**-7)"),
     ("NS(A*r**-9) + B*sqrt(NS(r**-6))", "NS(A*r**-9) + B*NS(r**-6)**(1/3)"),
     ("A*NS(r**-6)", "A*NS(r**-6)**2"),
+    ("A*NS(r**-6)", "A*(NS(r**-6)**2)**(1/2)"),  # |x| is not x: an integer power inside does not combine
 ]
 
 

@@ -207,6 +207,10 @@ class _Folder:
         return coefficient * sp.Mul(*factors)
 
     def fold_pow(self, base, exponent):
+        if base.is_Pow and base.exp.is_Rational and not base.exp.is_Integer and not self.has_variable(exponent):
+            # (x**a)**b = x**(a b) for a fractional a: x**a is real (and evaluated) only where x >= 0, and there the
+            # powers combine, so (NS(r**-6)**(3/2))**(1/3) is the square root it is
+            return self.fold_pow(base.base, self.fold(base.exp * exponent))
         if base.is_Mul and not exponent.is_Integer and not self.has_variable(exponent):
             coefficient, rest = self.split(base)
             if coefficient != 1 and self.value(coefficient) > 0:
