@@ -124,7 +124,7 @@ def project(measured, total, generations, population):
     the projection scales the population (and the jobs per batch, resampled from the measured ones) with W / 2."""
     cpu = [seconds for _, batch in measured.batches for _, seconds in batch]
     driver = (total - sum(wall for wall, _ in measured.batches)) / generations
-    print(f"measured: {len(cpu)} jobs (canonical forms of 8 trees, or one form's fits), CPU time per job mean "
+    print(f"measured: {len(cpu)} jobs (canonical forms of 25 trees, or one form's fits), CPU time per job mean "
           f"{np.mean(cpu):.3f} s, median {np.median(cpu):.3f} s, max {np.max(cpu):.2f} s; the driver "
           f"{driver:.2f} s per generation ({population} trees)")
     rng = np.random.default_rng(0)

@@ -97,8 +97,8 @@ def run(args):
 
 
 def default_islands(population):
-    """One island per 50 individuals, 1 to 4 (with at least 4 individuals each)."""
-    return max(1, min(4, population // 50, population // 4))
+    """One island per 50 individuals, 1 to 4."""
+    return max(1, min(4, population // 50))
 
 
 def resume(args):
