@@ -24,6 +24,8 @@ front of an uninterrupted one.
 """
 
 import hashlib
+import queue
+import threading
 import time
 from dataclasses import replace
 
@@ -101,6 +103,7 @@ class IslandSearch:
         self.executor = executor or InProcess(train, self.neighbours)
         self.run_dir, self.progress, self.state = run, progress, state
         self.checkpoint_bytes = 0
+        self._halt = threading.Event()  # set when the search stops: island threads (see _epoch) start nothing more
 
     def run(self) -> SearchResult:
         config, state = self.config, self.state
@@ -121,7 +124,12 @@ class IslandSearch:
             while not (reason := stop_reason(config, self.generation, self._elapsed(), self.history)):
                 due = self.generation > 0 and self.generation % config.migration_interval == 0
                 immigrants = migration(self.records, config) if due else [[] for _ in self.records]
-                newcomers = [island.search.newcomers([tree_from_text(t, island.search.grammar) for t in arrivals])
+                if self.executor.workers > 1 and len(self.islands) > 1:
+                    reason = self._epoch(immigrants)
+                    if reason:
+                        break
+                    continue
+                newcomers = [island.search.newcomers(self._trees(island, arrivals))
                              for island, arrivals in zip(self.islands, immigrants)]
                 deltas = self._score(newcomers, self.generation + 1)
                 self._generation([apply_delta(r, d) for r, d in zip(self.records, deltas)], self.generation + 1)
@@ -130,8 +138,60 @@ class IslandSearch:
             if self.records is not None:
                 self._checkpoint(self.records)  # the last complete generation (already on disk: written again)
         finally:
+            self._halt.set()
             self.executor.close()
         return self._result(self.records, reason)
+
+    @staticmethod
+    def _trees(island, texts):
+        return [tree_from_text(text, island.search.grammar) for text in texts]
+
+    def _epoch(self, immigrants):
+        """The generations up to the next migration, on several workers: islands are independent until then, so each
+        island goes on to its next generation as soon as its own jobs are back (a thread per island, each handing
+        its batches to the pool), instead of waiting for the slowest island at every generation. A generation is
+        committed (checkpoint, report, stop check) once every island has finished it, in order; the islands' results
+        are those of the generation-by-generation loop. Returns the stop reason, or "" at the migration."""
+        start, interval = self.generation, self.config.migration_interval
+        end = min((start // interval + 1) * interval, self.config.generations)
+        finished = queue.Queue()
+
+        def evolve(index, island, arrivals):
+            try:
+                for generation in range(start + 1, end + 1):
+                    if self._halt.is_set():
+                        return
+                    newcomers = island.search.newcomers(self._trees(island, arrivals if generation == start + 1
+                                                                    else []))
+                    [candidates] = score_plans([island.search.plan(newcomers, generation)], self.executor.run)
+                    for ind, candidate in zip(newcomers, candidates):
+                        ind.candidate = candidate
+                    island.search.started = self.started
+                    island.search.settle(newcomers, generation)
+                    finished.put((index, generation, island.delta()))
+            except Exception as exc:  # noqa: BLE001 (handed to the driver, which raises it, unless it is stopping)
+                finished.put((index, None, exc))
+
+        threads = [threading.Thread(target=evolve, args=(i, island, arrivals), daemon=True)
+                   for i, (island, arrivals) in enumerate(zip(self.islands, immigrants))]
+        for thread in threads:
+            thread.start()
+        done = {}  # generation -> {island: delta}
+        for generation in range(start + 1, end + 1):
+            while len(done.get(generation, {})) < len(self.islands):
+                index, reached, delta = finished.get()
+                if reached is None:
+                    raise delta
+                done.setdefault(reached, {})[index] = delta
+            deltas = done.pop(generation)
+            self._generation([apply_delta(r, deltas[i]) for i, r in enumerate(self.records)], generation)
+            reason = stop_reason(self.config, self.generation, self._elapsed(), self.history)
+            if reason:
+                self._halt.set()  # islands ahead of the committed generation stop; their extra work is dropped
+                return reason
+        for thread in threads:
+            thread.join()
+        return ""
 
     def _score(self, newcomers, generation):
         """Score the newcomers of every island in one batch, settle each island, and return their deltas."""
