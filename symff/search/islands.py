@@ -3,8 +3,8 @@
     islands <- N searches, island i with population/N trees and a generator seeded from (seed, i)
     repeat for each generation:
         every island breeds its newcomers (this process)
-        the newcomers of all islands are scored together: their fits are spread over the workers (symff.search.batch,
-            symff.search.pool), the costliest first, each worker taking the next fit as it comes free
+        the newcomers are scored as jobs spread over the workers (symff.search.batch, symff.search.pool), the
+            costliest first, each worker taking the next job as it comes free
         every island selects its next population; every `migration_interval` generations, each island's best
             `migration_size` distinct forms are sent along the topology (ring: i -> i + 1; all: every island to every
             other) and join the receiver's next selection pool
@@ -12,10 +12,12 @@
     until the generation count, the time limit or the target loss is reached, or Ctrl-C
 
 The islands live in this process, which is cheap (breeding and selection take milliseconds); what costs, the fits, is
-what the workers share, one generation's fits of all islands in one batch, so that uneven islands do not leave
-workers idle. After each generation the driver brings a record of every island's state up to date with a small delta
-(symff.checkpoint.SearchExporter): migration is decided from the records, the checkpoint is written from them, and
-a Ctrl-C or a lost worker never loses more than the generation under way.
+what the workers share. With one worker the islands go generation by generation, the jobs of all islands in one
+batch. With several, islands are independent between migrations, so each runs in a thread of its own and hands in its
+next generation's jobs as soon as its own are back (`_epoch`): uneven islands do not leave workers idle. Either way a
+generation is committed when every island has finished it: the driver brings a record of every island's state up to
+date with a small delta (symff.checkpoint.SearchExporter), decides migration from the records, writes the checkpoint
+from them and checks whether to stop, so a Ctrl-C or a lost worker never loses more than the generations under way.
 
 Determinism: an island's result depends only on its seed, its data and the immigrants it receives, which the driver
 chooses from the records in island order, and a fit's outcome only on its form and its data; so the same seed and
