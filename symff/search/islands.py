@@ -114,6 +114,7 @@ class IslandSearch:
         self.history = list(state["history"]) if state else []
         self.generation = state["generation"] if state else 0
         self.records = state["islands"] if state else None
+        self._halt.clear()
         reason = "interrupted"
         try:
             records = self.records or [None] * config.islands
