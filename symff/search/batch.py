@@ -155,8 +155,8 @@ class Plan:
 
     def jobs(self, phase):
         """The jobs of batch `phase` (0, then 1), as (key, Job)."""
-        screened = {key: outcomes[0].result for key, outcomes in self.outcomes.items()
-                    if isinstance(outcomes[0].result, Candidate) and not outcomes[0].result.full}
+        screened = {} if phase == 0 else {key: outcomes[0].result for key, outcomes in self.outcomes.items()
+                                          if isinstance(outcomes[0].result, Candidate) and not outcomes[0].result.full}
         jobs = []
         for key, (formula, tree) in self.new.items():
             job = {"config": self.config, "formula": formula, "tree": tree, "generation": self.generation}

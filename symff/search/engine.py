@@ -105,9 +105,9 @@ class Search:
                     limit=self._limit, two_phase=not self.archive.best)
 
     def _score(self, individuals, generation):
+        """The individuals' candidates (None: rejected), in order."""
         [candidates] = score_plans([self.plan(individuals, generation)], self.pool.run)
-        for ind, candidate in zip(individuals, candidates):
-            ind.candidate = candidate
+        return candidates
 
     # --- selection --------------------------------------------------------------------------------------------
     def _survivors(self, pool, n):
@@ -173,17 +173,15 @@ class Search:
     def start(self, elapsed=0.0):
         """Generation 0: a random population, scored and selected. `elapsed`: seconds already spent (a resumed run)."""
         newcomers = self.first_population(elapsed)
-        self._score(newcomers, 0)
-        self.settle(newcomers, 0)
+        self.settle(newcomers, self._score(newcomers, 0), 0)
 
     def step(self, immigrants=()):
         """One generation. `immigrants` (trees from other islands) join the pool the survivors are chosen from."""
         newcomers = self.newcomers(immigrants)
-        self._score(newcomers, self.generation + 1)
-        self.settle(newcomers, self.generation + 1)
+        self.settle(newcomers, self._score(newcomers, self.generation + 1), self.generation + 1)
 
     # A generation in three parts, so that an island search can score the newcomers of all its islands together:
-    # first_population / newcomers, then scoring (every individual gets its .candidate), then settle.
+    # first_population / newcomers, then scoring (a candidate or None per individual), then settle.
     def first_population(self, elapsed=0.0):
         self.started = time.perf_counter() - elapsed
         self.generation = 0
@@ -194,10 +192,11 @@ class Search:
         """The individuals a generation adds: `immigrants` (trees from other islands), then the offspring."""
         return [Individual(tree) for tree in immigrants] + self._offspring(self.population)
 
-    def settle(self, newcomers, generation):
-        """Take the scored newcomers into the archive and select the next population; the generation counts from
-        here (a Ctrl-C while its newcomers are scored leaves the search at the one before)."""
-        for ind in newcomers:
+    def settle(self, newcomers, candidates, generation):
+        """Take the newcomers with their candidates into the archive and select the next population; the generation
+        counts from here (a Ctrl-C while its newcomers are scored leaves the search at the one before)."""
+        for ind, candidate in zip(newcomers, candidates):
+            ind.candidate = candidate
             ind.fitness.values = fitness_values(ind.candidate)
             self.archive.update([ind.candidate])
         self.generation = generation

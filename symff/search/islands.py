@@ -167,10 +167,7 @@ class IslandSearch:
                     newcomers = island.search.newcomers(self._trees(island, arrivals if generation == start + 1
                                                                     else []))
                     [candidates] = score_plans([island.search.plan(newcomers, generation)], self.executor.run)
-                    for ind, candidate in zip(newcomers, candidates):
-                        ind.candidate = candidate
-                    island.search.started = self.started
-                    island.search.settle(newcomers, generation)
+                    self._settle(island.search, newcomers, candidates, generation)
                     finished.put((index, generation, island.delta()))
             except Exception as exc:  # noqa: BLE001 (handed to the driver, which raises it, unless it is stopping)
                 finished.put((index, None, exc))
@@ -201,11 +198,12 @@ class IslandSearch:
         searches = [island.search for island in self.islands]
         plans = [search.plan(individuals, generation) for search, individuals in zip(searches, newcomers)]
         for search, individuals, candidates in zip(searches, newcomers, score_plans(plans, self.executor.run)):
-            for ind, candidate in zip(individuals, candidates):
-                ind.candidate = candidate
-            search.started = self.started  # the driver's clock, so that the reports agree across islands
-            search.settle(individuals, generation)
+            self._settle(search, individuals, candidates, generation)
         return [island.delta() for island in self.islands]
+
+    def _settle(self, search, newcomers, candidates, generation):
+        search.started = self.started  # the driver's clock, so that the reports agree across islands
+        search.settle(newcomers, candidates, generation)
 
     def _elapsed(self):
         return time.perf_counter() - self.started
