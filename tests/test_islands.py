@@ -110,7 +110,7 @@ def test_a_tree_text_of_the_wrong_types_is_refused():
     with pytest.raises(ValueError, match="unknown token 'root_eam' where Atom is expected"):
         tree_from_text(text, plain)  # an exportable tree is no plain one
     with pytest.raises(ValueError, match="leaf rho where Pair is expected"):
-        tree_from_text("root_eam atom_ns r embed_pow_fixed rho 1/2 rho", tg)
+        tree_from_text("root_eam atom_ns r eam_embed embed_pow_fixed rho 1/2 rho", tg)
 
 
 def test_a_corrupted_checkpoint_is_detected_and_the_previous_one_used(tmp_path):
