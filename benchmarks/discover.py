@@ -5,12 +5,12 @@
 
 Cases: cu-mlearn, ni-mlearn, mo-mlearn (../shared/datasets/mlearn/{El}/train → test) and cu-poet (Cu-POET.extxyz,
 split by info['split']). The search runs as `symff search` in a fresh process; errors follow DESIGN.md (reference
-energy fitted on train, test errors per atom and per force component). The table lists every front member, with
-`eam` marking single-density EAM forms E_i = NS(φ) + G(NS(ρ)) (exportable to LAMMPS eam/alloy), then refitted
+energy fitted on train, test errors per atom and per force component). The table lists every front member, with its
+LAMMPS form (front.json's `lammps`: lepton, table, eam/alloy, hybrid/overlay or symff only) and sanity, then refitted
 classical forms (--refit: Sutton–Chen and POET's GP1, constants fitted on the same training data from their published
-values), then the published reference numbers of DESIGN.md. The *best* member is the single-density EAM form of
-complexity ≤ 40 that comes closest to beating every reference on both errors: it minimises
-max(E_MAE / min reference E_MAE, F_MAE / min reference F_MAE); a value below 1 beats them all.
+values), then the published reference numbers of DESIGN.md. The *best* member is the run's default member, the model
+a user gets from `symff evaluate/export RUN` (symff.rundir.default_member): the most accurate member that is sane,
+LAMMPS-runnable and of complexity ≤ 40.
 The last line is `CASE: best E_MAE X meV/atom, F_MAE Y eV/A, complexity C, T s` (T: search wall time).
 """
 
@@ -21,10 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-import sympy as sp
-
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-MAX_COMPLEXITY = 40
+MAX_COMPLEXITY = 40  # symff.rundir.DEFAULT_MAX_COMPLEXITY: the default member's bound
 
 # Test-set errors (E MAE meV/atom, F MAE eV/Å) measured with the DESIGN.md protocol (DESIGN.md table).
 REFERENCES = {
@@ -35,8 +33,6 @@ REFERENCES = {
     "ni-mlearn": {},
     "mo-mlearn": {},
 }
-# The references a discovered potential must beat (issue 4): Mishin EAM and GP1 on mlearn Cu; GP1 on Cu-POET.
-TARGETS = {"cu-mlearn": ("Mishin EAM", "POET GP1 (published)"), "cu-poet": ("POET GP1 (published)",)}
 # Classical forms refitted on the training data, starting from their published constants (integers stay fixed).
 REFIT_FORMS = {
     "Sutton-Chen (refit)": "NS(0.5*0.012382*3.61**9*r**-9) - 0.012382*39.432*3.61**3*sqrt(NS(r**-6))",
@@ -65,28 +61,16 @@ def run_search(case, out, args, extra):
     return time.perf_counter() - start
 
 
-def is_single_density_eam(formula):
-    """E_i = NS(φ) + G(NS(ρ)): every term is one density alone (a pair term) or a function of one shared density."""
-    embedded = set()
-    for term in formula.terms:
-        used = {s.name for s in term.free_symbols if s.name.startswith("rho")}
-        if isinstance(term, sp.Symbol):
-            continue
-        if len(used) > 1:
-            return False
-        embedded |= used
-    return len(embedded) <= 1
-
-
 def front_rows(run):
-    from symff.model import Model
+    from symff.rundir import member_lammps_form
+    from symff.sanity import is_sane
 
     rows = []
     for member in json.loads((Path(run) / "front.json").read_text())["members"]:
-        model = Model.load(Path(run) / member["model"])
         rows.append({"name": f"front {member['index']}", "complexity": member["complexity"],
-                     "eam": is_single_density_eam(model.formula), "errors": member["errors"],
-                     "formula": member["formula"], "model": str(Path(run) / member["model"])})
+                     "lammps": member_lammps_form(run, member)[0], "sane": is_sane(member),
+                     "errors": member["errors"], "formula": member["formula"],
+                     "model": str(Path(run) / member["model"])})
     return rows
 
 
@@ -120,7 +104,7 @@ def refit_rows(case):
         model = Model(formula, fit.constants, fit.linear, train.elements, {}, 3.0, 5.0)
         model.reference_energy = fitted_reference(model, train, neighbours=neighbours)
         errors = {"train": model_errors(model, train, neighbours=neighbours), "test": model_errors(model, test)}
-        rows.append({"name": name, "complexity": model.complexity, "eam": True, "errors": errors,
+        rows.append({"name": name, "complexity": model.complexity, "lammps": "eam/alloy", "sane": None, "errors": errors,
                      "formula": model.energy_string(4), "model_file": model.to_dict()})
     return rows
 
@@ -158,30 +142,31 @@ def ship(row, run, case, name):
     return model.save(path)
 
 
-def best_row(rows, references):
-    e_ref = min((e for e, _ in references.values()), default=None)
-    f_ref = min((f for _, f in references.values()), default=None)
+def best_row(rows, run):
+    """The row of the run's default member (symff.rundir.default_member), or None if it has none."""
+    from symff.errors import ModelError
+    from symff.rundir import default_member
 
-    def badness(row):
-        test = row["errors"].get("test", {})
-        if e_ref is None:
-            return test.get("energy_mae_mev", float("inf")) / 1000 + test.get("force_mae", float("inf"))
-        return max(test["energy_mae_mev"] / e_ref, test["force_mae"] / f_ref)
-
-    eligible = [r for r in rows if r["eam"] and r["complexity"] <= MAX_COMPLEXITY and "test" in r["errors"]]
-    return min(eligible, key=badness) if eligible else None
+    try:
+        name = f"front {default_member(run)}"
+    except ModelError:
+        return None
+    return next(r for r in rows if r["name"] == name)
 
 
 def table(rows, references):
-    lines = [f"{'model':<24} {'C':>3} {'eam':>3} {'train E':>8} {'train F':>8} {'test E':>8} {'test F':>8}  formula"]
+    header = (f"{'model':<24} {'C':>3} {'LAMMPS':>14} {'sane':>4} {'train E':>8} {'train F':>8} {'test E':>8} "
+              f"{'test F':>8}  formula")
+    lines = [header]
     for r in rows:
         train, test = r["errors"].get("train", {}), r["errors"].get("test", {})
-        lines.append(f"{r['name']:<24} {r['complexity']:>3} {'yes' if r['eam'] else 'no':>3} "
+        sane = {True: "yes", False: "no", None: "-"}[r["sane"]]
+        lines.append(f"{r['name']:<24} {r['complexity']:>3} {r['lammps']:>14} {sane:>4} "
                      f"{train.get('energy_mae_mev', float('nan')):8.3f} {train.get('force_mae', float('nan')):8.4f} "
                      f"{test.get('energy_mae_mev', float('nan')):8.3f} {test.get('force_mae', float('nan')):8.4f}  "
                      f"{r['formula']}")
     for name, (e, f) in references.items():
-        lines.append(f"{name + ' [DESIGN.md]':<24} {'':>3} {'':>3} {'':>8} {'':>8} {e:8.3f} {f:8.4f}")
+        lines.append(f"{name + ' [DESIGN.md]':<24} {'':>3} {'':>14} {'':>4} {'':>8} {'':>8} {e:8.3f} {f:8.4f}")
     lines.append("(MAE: energy meV/atom, force eV/Å per component; test reference energy fitted on train)")
     return "\n".join(lines)
 
@@ -208,7 +193,7 @@ def main():
         seconds = run_search(args.case, run, args, extra)
     references = REFERENCES[args.case]
     rows = front_rows(run)
-    best = best_row(rows, {k: v for k, v in references.items() if k in TARGETS.get(args.case, ())})
+    best = best_row(rows, run)
     if args.refit and args.refit_json and args.refit_json.exists():
         rows += json.loads(args.refit_json.read_text())
     elif args.refit:
@@ -218,7 +203,7 @@ def main():
         rows += refitted
     print(table(rows, references))
     if best is None:
-        print(f"{args.case}: no single-density EAM member of complexity <= {MAX_COMPLEXITY}, {seconds:.0f} s")
+        print(f"{args.case}: no sane, LAMMPS-runnable member of complexity <= {MAX_COMPLEXITY}, {seconds:.0f} s")
         return
     test = best["errors"]["test"]
     print(f"best: {best['name']} ({best['model']})")

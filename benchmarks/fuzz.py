@@ -6,7 +6,9 @@ What one run does, exactly:
 1. Reads DATA (default ../shared/datasets/mlearn/Cu/train.extxyz) and keeps every K-th structure (--every, default 10:
    27 of the 262 structures, so that a pass over the data costs ~1 ms instead of ~11 ms on a 2-core machine; use
    --every 1 for all of them). Builds the neighbour list and a table Evaluator (4096-point grid) once.
-2. Makes N trees (--candidates, default 100,000), alternating the shipped grammars; each tree is a fresh random tree,
+2. Makes N trees (--candidates, default 100,000), alternating the shipped grammars, each plain and exportable
+   (`--lammps-exportable`), and checks that each tree survives its checkpoint text (tree_to_text -> tree_from_text);
+   each tree is a fresh random tree,
    or a child of two earlier trees by crossover, or a subtree, point, shrink or add-term mutation of one (as a search
    would make them), so the pathologies that variation piles up are met too.
 3. Canonicalizes every tree (sympy); a Rejected is counted by kind. Trees with an already seen canonical key are
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from symff.checkpoint import tree_from_text, tree_to_text
 from symff.data import read_dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.build import tree_to_sympy
@@ -90,7 +93,8 @@ def main():
     print(f"data: {data.n_structures} structures, {data.n_atoms} atoms, {evaluator.n_pairs} pairs "
           f"(every {args.every}-th structure of {', '.join(map(str, args.data))})")
 
-    grammars = [TreeGrammar(load_grammar(name)) for name in sorted(builtin_grammars())]
+    grammars = [TreeGrammar(load_grammar(name), exportable=exportable)
+                for name in sorted(builtin_grammars()) for exportable in (False, True)]
     pools = [[] for _ in grammars]
     rng = random.Random(args.seed)
     outcomes, rejected, crashes = Counter(), Counter(), []
@@ -104,8 +108,11 @@ def main():
         tree = make_tree(grammars[g], pools[g], rng)
         pools[g].append(tree)
         del pools[g][:-POOL]
-        stage = "canonicalize"
+        stage = "text"
         try:
+            if tree_from_text(tree_to_text(tree), grammars[g]) != list(tree):
+                raise AssertionError("the tree does not survive its checkpoint text")
+            stage = "canonicalize"
             with warnings.catch_warnings():
                 warnings.simplefilter("error", RuntimeWarning)
                 t0 = time.perf_counter()

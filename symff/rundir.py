@@ -2,24 +2,32 @@
 
     RUN/config.json     the search settings, the data, the command line, the workers and the symff version
     RUN/checkpoint.pkl  the search's state after its last complete generation (symff.checkpoint)
-    RUN/front.json      the front: one entry per member (complexity, loss, formula, errors, model file)
+    RUN/front.json      the front: one entry per member (complexity, loss, formula, errors, sanity, LAMMPS form,
+                        model file)
     RUN/front.txt       the front as a table of plain-text formulas
     RUN/front.tex       the front's formulas in LaTeX
     RUN/models/K.json   one model file per front member, K = 0 for the simplest
 
 Every JSON file here is written atomically and carries a checksum (`symff.integrity`): a truncated or altered
 front.json or model file is reported as such when it is read, never half-read.
+
+The *default member* of a run (`default_member`: what `symff evaluate/export/validate RUN` use without --index) is
+the most accurate member that is physically sane (symff.sanity), runs in LAMMPS (its LAMMPS form, symff.export.form,
+is not `symff only`) and has complexity <= DEFAULT_MAX_COMPLEXITY.
 """
 
 from pathlib import Path
 
 from . import __version__
 from .errors import ConfigError, ModelError
+from .export.form import SYMFF_ONLY, lammps_form
 from .integrity import atomic_write_text, read_json_checked, write_json_checked
 from .model import Model
 from .sanity import is_sane
 
 RUN_FORMAT = "symff-run/1"
+DEFAULT_MAX_COMPLEXITY = 40
+DEFAULT_RULE = f"the most accurate member that is sane, LAMMPS-runnable and of complexity <= {DEFAULT_MAX_COMPLEXITY}"
 
 
 def prepare_run_directory(path, force=False):
@@ -66,6 +74,7 @@ def write_front(path, models, search_summary):
     members = []
     for k, model in enumerate(models):
         model.save(path / "models" / f"{k}.json")
+        form, reason = lammps_form(model)
         members.append({
             "index": k,
             "complexity": model.complexity,
@@ -76,6 +85,8 @@ def write_front(path, models, search_summary):
             "errors": model.errors,
             "sane": is_sane(model),
             "flags": model.metadata.get("sanity", {}).get("flags", []),
+            "lammps": form,
+            "lammps_reason": reason,
             "model": f"models/{k}.json",
         })
     write_json_checked(path / "front.json", {"format": RUN_FORMAT, "symff_version": __version__, "members": members,
@@ -90,38 +101,65 @@ def read_front(path):
     return _read_run_file(path, "front.json", ModelError)
 
 
+def member_lammps_form(run, member):
+    """(LAMMPS form, reason) of a front.json member; decided from its model file for fronts written before
+    front.json recorded it."""
+    if "lammps" in member:
+        return member["lammps"], member.get("lammps_reason", "")
+    return lammps_form(Model.load(Path(run) / member["model"]))
+
+
+def default_member(run, members=None):
+    """Index of the run's default member: the most accurate (the last) that is sane, LAMMPS-runnable and of
+    complexity <= DEFAULT_MAX_COMPLEXITY. ModelError, saying how many members fail each condition, if none is."""
+    members = read_front(run)["members"] if members is None else members
+    if not members:
+        raise ModelError(f"{run}: the front is empty")
+    failing = {"not sane": 0, "symff only": 0, f"complexity > {DEFAULT_MAX_COMPLEXITY}": 0}
+    for m in reversed(members):
+        fails = [not is_sane(m), member_lammps_form(run, m)[0] == SYMFF_ONLY, m["complexity"] > DEFAULT_MAX_COMPLEXITY]
+        if not any(fails):
+            return m["index"]
+        for name, failed in zip(failing, fails):
+            failing[name] += failed
+    counts = ", ".join(f"{n} {name}" for name, n in failing.items() if n)
+    raise ModelError(f"{run}: no front member is {DEFAULT_RULE.removeprefix('the most accurate member that is ')} "
+                     f"({counts}; see front.json \"flags\" and \"lammps_reason\"); choose one with --index K")
+
+
 def load_run_model(path, index=None, *, sane_only=True):
-    """Front member `index` of the run at `path`. None selects a model: the most accurate (the last) member that
-    passed the physical-sanity checks (symff.sanity); with `sane_only` False, the most accurate of all."""
+    """Front member `index` of the run at `path`. None selects the default member (`default_member`); with
+    `sane_only` False, the most accurate member of all."""
     members = read_front(path)["members"]
     if not members:
         raise ModelError(f"{path}: the front is empty")
     if index is None:
-        candidates = [m["index"] for m in members if not sane_only or is_sane(m)]
-        if not candidates:
-            raise ModelError(f"{path}: every front member fails the sanity checks (see front.json \"flags\"); "
-                             "choose one with --index K")
-        index = candidates[-1]
+        index = default_member(path, members) if sane_only else members[-1]["index"]
     if not 0 <= index < len(members):
         raise ModelError(f"{path}: no front member {index} (the front has {len(members)}: 0..{len(members) - 1})")
     return Model.load(Path(path) / members[index]["model"])
 
 
 def front_table(members):
-    rows = [("K", "complexity", "train E MAE", "train F MAE", "test E MAE", "test F MAE", "sane", "formula")]
+    rows = [("K", "complexity", "train E MAE", "train F MAE", "test E MAE", "test F MAE", "sane", "LAMMPS", "formula")]
+    reasons = []
     for m in members:
         train, test = m["errors"].get("train", {}), m["errors"].get("test", {})
+        form = m.get("lammps", "-")
+        if m.get("lammps_reason"):
+            reasons.append(f"K {m['index']}: symff only: {m['lammps_reason']}")
         rows.append((
             str(m["index"]), str(m["complexity"]),
             _fmt(train.get("energy_mae_mev")), _fmt(train.get("force_mae")),
             _fmt(test.get("energy_mae_mev")), _fmt(test.get("force_mae")),
             "yes" if is_sane(m) else "no: " + ",".join(m.get("flags", [])),
-            m["formula"],
+            form, m["formula"],
         ))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
-    return "\n".join(lines) + "\n(energy errors in meV/atom, force errors in eV/Å; sane: symff.sanity checks)"
+    return "\n".join([*lines, *reasons]) + ("\n(energy errors in meV/atom, force errors in eV/Å; sane: symff.sanity "
+                                            "checks; LAMMPS: the pair style `symff export` writes)")
 
 
 def _fmt(x):

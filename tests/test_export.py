@@ -13,6 +13,7 @@ from symff.data import read_dataset
 from symff.errors import ModelError
 from symff.evaluate.predict import model_evaluator, predict
 from symff.export import analyse_form, export_lammps
+from symff.export.form import lammps_form
 from symff.export.setfl import fcc_density_and_energy, fcc_equilibrium
 from symff.model import Model
 
@@ -26,39 +27,63 @@ CU_TEST = DATASETS / "mlearn" / "Cu" / "test.extxyz"
 # Realistic Cu forms: Lennard-Jones (Halicioglu & Pound 1975, ε = 0.4093 eV, σ = 2.338 Å) as NS(φ/2);
 # Sutton–Chen (1990, ε = 0.012382 eV, a = 3.61 Å, n = 9, m = 6, c = 39.432); Cleri–Rosato tight binding (1993,
 # A = 0.0855 eV, ξ = 1.224 eV, p = 10.96, q = 2.278, r0 = 2.556 Å), whose density is exponential; POET GP1, a
-# discovered form with an exponential density and F = c/rho.
+# discovered form with an exponential density and F = c/rho; a two-band form (Ackland & Reichert 2004's idea: a d
+# band and an s band, each its own density and embedding) on Cleri–Rosato; and GP1 with a second embedding of another
+# density, as searches find them.
 FORMS = {
     "lennard-jones": "NS(2*0.4093*(2.338**12*r**-12 - 2.338**6*r**-6))",
     "sutton-chen": "NS(0.5*0.012382*3.61**9*r**-9) - 0.012382*39.432*sqrt(NS(3.61**6*r**-6))",
     "cleri-rosato": "NS(0.0855*exp(-10.96*(r/2.556 - 1))) - sqrt(NS(1.224**2*exp(-2*2.278*(r/2.556 - 1))))",
     "poet-gp1": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r)",  # Hernandez et al. 2019, F = c/rho
+    "two-band": "NS(0.0855*exp(-10.96*(r/2.556 - 1))) - sqrt(NS(1.224**2*exp(-2*2.278*(r/2.556 - 1))))"
+                " - 0.4*sqrt(NS(exp(-1.5*(r - 2.556))))",
+    "gp1-two-embeddings": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r) + 0.002*NS(r**-6*2.5**6)**2",
 }
+# The LAMMPS form each is exported in: lepton for a pair form by default, a table when asked for.
+STYLES = {"lennard-jones": "lepton", "lennard-jones-table": "table", "sutton-chen": "eam/alloy",
+          "cleri-rosato": "eam/alloy", "poet-gp1": "eam/alloy", "two-band": "hybrid/overlay",
+          "gp1-two-embeddings": "hybrid/overlay"}
 REFERENCE = {"Cu": -0.25}
 # A subset of mlearn Cu test for every run: each config type (Elastic, AIMD-NVT, Vacancy, Surface) is there.
 CI_FRAMES = (0, 5, 13, 20, 27, 29, 30)
 
 
 def model_of(name):
-    return Model.from_expression(FORMS[name], ["Cu"], REFERENCE)
+    return Model.from_expression(FORMS[name.removesuffix("-table")], ["Cu"], REFERENCE)
 
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lammps")
-    return {name: (model_of(name), export_lammps(model_of(name), folder / name)) for name in FORMS}
+    return {name: (model_of(name), export_lammps(model_of(name), folder / name, style=style))
+            for name, style in STYLES.items()}
 
 
 # --- form analysis ------------------------------------------------------------------------------------------------
-def test_pair_and_eam_forms_are_recognised():
-    assert analyse_form(model_of("lennard-jones")).kind == "pair"
-    assert analyse_form(model_of("sutton-chen")).kind == "eam"
-    assert analyse_form(model_of("poet-gp1")).kind == "eam"
+def test_each_form_gets_its_lammps_form(exports):
+    for name, style in STYLES.items():
+        expected = "lepton" if style == "table" else style  # the table is asked for; lepton is the default
+        assert lammps_form(model_of(name)) == (expected, "")
+        assert exports[name][1].style == style
+    assert [len(analyse_form(model_of(n)).embeddings) for n in ("lennard-jones", "poet-gp1", "two-band")] == [0, 1, 2]
 
 
-def test_a_form_with_two_embedded_densities_is_refused_with_the_fix():
-    model = Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) + NS(exp(-r))**2", ["Cu"], REFERENCE)
-    with pytest.raises(ModelError, match="2 neighbour sums.*--lammps-exportable"):
+def test_embeddings_of_one_density_are_merged_and_of_several_kept_apart():
+    merged = Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) + 0.1*NS(r**-6)**2 + 0.3*NS(2*r**-6)**2", ["Cu"],
+                                   REFERENCE)
+    assert analyse_form(merged).kind == "eam"  # F(rho) = -sqrt(rho) + 0.1 rho**2 + 1.2 rho**2: eam/alloy
+    rho = np.linspace(0.1, 2.0, 7)
+    np.testing.assert_allclose(analyse_form(merged).embedding(rho)[0], -np.sqrt(rho) + 1.3 * rho**2, rtol=1e-12)
+    apart = analyse_form(Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) + NS(exp(-r))**2", ["Cu"], REFERENCE))
+    assert apart.kind == "hybrid" and len(apart.embeddings) == 2
+
+
+def test_a_product_of_densities_is_symff_only_with_the_reason():
+    model = Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) * NS(exp(-r))", ["Cu"], REFERENCE)
+    with pytest.raises(ModelError, match="2 neighbour sums .* jointly.*--lammps-exportable"):
         analyse_form(model)
+    form, reason = lammps_form(model)
+    assert form == "symff only" and "jointly" in reason and "NS(exp(-r))" in reason
 
 
 def test_pair_energy_is_twice_the_neighbour_sum_function():
@@ -89,7 +114,7 @@ def _read_setfl(path):
 
 def test_setfl_third_block_is_r_times_phi(exports):
     model, export = exports["sutton-chen"]
-    nrho, _, nr, dr, _, _, numbers = _read_setfl(export.potential)
+    nrho, _, nr, dr, _, _, numbers = _read_setfl(export.files[0])
     rphi = np.array(numbers[nrho + nr: nrho + 2 * nr], dtype=float)
     r = np.arange(nr) * dr
     pick = (r > 1.5) & (r < 5.0)
@@ -100,7 +125,7 @@ def test_setfl_third_block_is_r_times_phi(exports):
 
 def test_setfl_r_grid_reaches_the_cutoff(exports):
     model, export = exports["sutton-chen"]
-    _, _, nr, dr, cutoff, _, _ = _read_setfl(export.potential)
+    _, _, nr, dr, cutoff, _, _ = _read_setfl(export.files[0])
     assert cutoff == model.r_out
     assert (nr - 1) * dr >= cutoff * (1 - 1e-14)
     # and LAMMPS agrees with symff on a compressed crystal whose fourth shell lies just inside the cutoff (4.95 Å),
@@ -115,7 +140,7 @@ def test_setfl_r_grid_reaches_the_cutoff(exports):
 
 def test_setfl_density_grid_covers_what_md_reaches(exports):
     model, export = exports["sutton-chen"]
-    nrho, drho, *_ = _read_setfl(export.potential)
+    nrho, drho, *_ = _read_setfl(export.files[0])
     rho_max = (nrho - 1) * drho
     form = analyse_form(model)
     lattice = fcc_equilibrium(form, 2.3, 2.8, 101) * np.sqrt(2)
@@ -131,20 +156,56 @@ def test_setfl_density_grid_covers_what_md_reaches(exports):
 
 def test_setfl_has_no_fortran_exponents(exports):
     for name in ("sutton-chen", "cleri-rosato"):
-        _, _, _, _, _, lines, numbers = _read_setfl(exports[name][1].potential)
+        _, _, _, _, _, lines, numbers = _read_setfl(exports[name][1].files[0])
         assert not any(c in token for token in numbers for c in "dD")
         [float(token) for token in numbers]  # every token is a Python (and C) float
         assert float(lines[4].split()[1]) > 0
 
 
 def test_pair_table_covers_the_cutoff(exports):
-    model, export = exports["lennard-jones"]
-    text = export.potential.read_text().splitlines()
+    model, export = exports["lennard-jones-table"]
+    text = export.files[0].read_text().splitlines()
     header = next(line for line in text if line.startswith("N "))
     fields = header.split()
     assert fields[2] == "RSQ" and float(fields[4]) == model.r_out
     last = text[-1].split()
     assert float(last[1]) == pytest.approx(model.r_out, abs=1e-12) and float(last[2]) == 0.0
+
+
+def test_hybrid_overlay_has_one_setfl_file_per_embedding_and_the_pair_energy_in_the_first(exports):
+    model, export = exports["two-band"]
+    lines = export.input.read_text().splitlines()
+    assert "pair_style hybrid/overlay eam/alloy eam/alloy" in lines
+    assert "pair_coeff * * eam/alloy 1 Cu.1.eam.alloy Cu" in lines and "pair_coeff * * eam/alloy 2 Cu.2.eam.alloy Cu" in lines
+    form = analyse_form(model)
+    for k, path in enumerate(export.files):
+        nrho, drho, nr, dr, _, _, numbers = _read_setfl(path)
+        values = np.array(numbers, dtype=float)
+        embedding, density, rphi = values[:nrho], values[nrho:nrho + nr], values[nrho + nr:]
+        rho = np.arange(nrho) * drho
+        # F_k on its own grid; the reference energy only in the first file
+        np.testing.assert_allclose(embedding[1:], form.embedding(rho[1:], k)[0] + (REFERENCE["Cu"] if k == 0 else 0),
+                                   rtol=1e-12, atol=1e-12)
+        r = np.arange(nr) * dr
+        np.testing.assert_allclose(density[r > 1], form.density(r[r > 1], k)[0], rtol=1e-12, atol=1e-300)
+        assert (rphi != 0).any() if k == 0 else (rphi == 0).all()
+
+
+def test_lepton_export_is_the_exact_pair_expression(exports):
+    """No file and no table: LAMMPS evaluates the expression, cutoff function included, at any distance."""
+    model, export = exports["lennard-jones"]
+    assert export.files == () and export.pair_style == "pair_style lepton 5"
+    assert 'pair_coeff * * "2*(' in export.input.read_text() and "step(r - 3.0)" in export.pair_coeff[0]
+    runner = lammps_run.LammpsPotential(export, model.elements)
+    form = analyse_form(model)
+    for r in (1.7, 2.61, 3.0, 3.77, 4.999):
+        dimer = bulk("Cu", "sc", a=12.0).repeat((2, 1, 1))
+        dimer.positions[1] = [r, 0, 0]
+        energy, forces, _ = runner.compute(dimer)
+        phi, slope = form.pair(np.array([r]))
+        assert energy == pytest.approx(phi[0], rel=1e-13, abs=1e-16)
+        assert forces[1, 0] == pytest.approx(-slope[0], rel=1e-11, abs=1e-14)
+    runner.close()
 
 
 # --- the real LAMMPS against symff on mlearn Cu test ----------------------------------------------------------------
@@ -157,7 +218,7 @@ def _compare_with_lammps(model, export, frames, calculator=False):
     structures = read(CU_TEST, ":")
     expected = predict(model, data)
     runner = lammps_run.LammpsPotential(export, model.elements)
-    offset = 0.0 if export.kind == "eam" else REFERENCE["Cu"]
+    offset = 0.0 if export.includes_reference else REFERENCE["Cu"]
     worst = np.zeros(3)
     for s in frames:
         atoms = structures[s]
@@ -177,7 +238,7 @@ def _compare_with_lammps(model, export, frames, calculator=False):
 
 
 @needs_data
-@pytest.mark.parametrize("name", list(FORMS))
+@pytest.mark.parametrize("name", list(STYLES))
 def test_lammps_agrees_with_symff_on_mlearn_cu_subset(exports, name):
     worst = _compare_with_lammps(*exports[name], CI_FRAMES)
     assert worst[0] < 1e-6 and worst[1] < 1e-5 and worst[2] < 1e-5, worst
@@ -185,7 +246,7 @@ def test_lammps_agrees_with_symff_on_mlearn_cu_subset(exports, name):
 
 @needs_data
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(FORMS))
+@pytest.mark.parametrize("name", list(STYLES))
 @pytest.mark.parametrize("calculator", [False, True], ids=["evaluator", "ase-calculator"])
 def test_lammps_agrees_with_symff_on_all_of_mlearn_cu_test(exports, name, calculator):
     worst = _compare_with_lammps(*exports[name], range(31), calculator)
@@ -211,7 +272,7 @@ def test_ase_calculator_agrees_with_lammps(exports, name, tmp_path):
     model, export = exports[name]
     path = model.save(tmp_path / "model.json")
     runner = lammps_run.LammpsPotential(export, model.elements)
-    offset = 0.0 if export.kind == "eam" else REFERENCE["Cu"]
+    offset = 0.0 if export.includes_reference else REFERENCE["Cu"]
     for atoms in read(CU_TEST, "0:31:10"):
         energy, forces, stress = runner.compute(atoms)
         atoms.calc = SymFFCalculator(path)
@@ -224,7 +285,7 @@ def test_ase_calculator_agrees_with_lammps(exports, name, tmp_path):
     runner.close()
 
 
-@pytest.mark.parametrize("name", ["lennard-jones", "sutton-chen"])
+@pytest.mark.parametrize("name", ["lennard-jones", "sutton-chen", "two-band"])
 def test_two_element_export_matches_symff(name, tmp_path):
     """Species-independent forms on a Ni-Cu crystal: every element gets the same functions, eam/alloy its own
     reference energy in F."""
@@ -235,7 +296,7 @@ def test_two_element_export_matches_symff(name, tmp_path):
     atoms.rattle(0.05, seed=5)
     expected = predict(model, _dataset([atoms]))
     energy, forces, stress = lammps_run.LammpsPotential(export, model.elements).compute(atoms)
-    if export.kind == "pair":
+    if not export.includes_reference:
         energy += sum(model.reference_energy[s] for s in atoms.get_chemical_symbols())
     assert energy == pytest.approx(expected.energy[0], abs=1e-6 * len(atoms))
     np.testing.assert_allclose(forces, expected.forces, atol=1e-5)
@@ -281,6 +342,7 @@ def test_show_prints_a_model_file_as_text_and_latex(tmp_path, capsys):
 def test_cli_export_writes_files_and_refuses_unexportable_forms(tmp_path, capsys):
     path = model_of("sutton-chen").save(tmp_path / "sc.json")
     assert main(["export", str(path), "--lammps", str(tmp_path / "out"), "--points", "2001"]) == 0
+    assert "LAMMPS form: eam/alloy" in capsys.readouterr().out
     snippet = (tmp_path / "out" / "in.symff").read_text()
     assert "pair_style eam/alloy" in snippet and "pair_coeff * * Cu.eam.alloy Cu" in snippet
     assert "E_i = " in (tmp_path / "out" / "README.md").read_text()
@@ -290,3 +352,10 @@ def test_cli_export_writes_files_and_refuses_unexportable_forms(tmp_path, capsys
     assert "cannot export" in capsys.readouterr().err
     assert main(["export", str(path), "--lammps", str(tmp_path / "x"), "--r-min", "6"]) == 2
     assert "--r-min" in capsys.readouterr().err
+    assert main(["export", str(path), "--lammps", str(tmp_path / "x"), "--style", "table"]) == 2
+    assert "pair forms only" in capsys.readouterr().err
+    lj = model_of("lennard-jones").save(tmp_path / "lj.json")
+    assert main(["export", str(lj), "--lammps", str(tmp_path / "lj")]) == 0
+    assert "LAMMPS form: lepton (exact" in capsys.readouterr().out
+    assert main(["export", str(lj), "--lammps", str(tmp_path / "lj"), "--style", "table", "--points", "1000"]) == 0
+    assert "LAMMPS form: table" in capsys.readouterr().out and (tmp_path / "lj" / "symff.table").is_file()

@@ -4,10 +4,13 @@ import json
 import random
 
 import ase.io
+import numpy as np
 import pytest
 
 from symff.cli import main
-from symff.export import analyse_form
+from symff.data import read_dataset
+from symff.evaluate.predict import predict
+from symff.export import analyse_form, export_lammps
 from symff.expr.build import tree_to_sympy
 from symff.expr.canonical import canonicalize
 from symff.expr.symbols import Rejected
@@ -45,7 +48,8 @@ def test_every_evolved_exportable_tree_is_exportable(grammar):
         model = Model(formula, formula.initial, formula.linear_initial, ("Cu",), {"Cu": 0.0})
         kinds.append(analyse_form(model).kind)  # raises ModelError for a form LAMMPS cannot hold
     assert len(kinds) > 50
-    assert set(kinds) == ({"pair", "eam"} if grammar == "eam" else {"pair"}) or grammar == "pair"
+    # the eam grammar reaches the whole class: pair forms, one embedding, and sums of embeddings of several densities
+    assert set(kinds) == ({"pair", "eam", "hybrid"} if grammar == "eam" else {"pair"})
 
 
 def test_the_plain_grammar_builds_unexportable_forms_too():
@@ -69,14 +73,30 @@ def test_a_repeated_neighbour_sum_is_one_density():
 
 
 @pytest.mark.slow
-def test_search_with_lammps_exportable_writes_exportable_models(tmp_path):
+def test_search_with_lammps_exportable_writes_exportable_models_that_lammps_runs_as_symff_does(tmp_path):
+    lammps_run = pytest.importorskip("symff.export.lammps_run")
+    structures = make_sutton_chen_dataset(seed=3)[::8]
     train = tmp_path / "train.extxyz"
-    ase.io.write(train, make_sutton_chen_dataset(seed=3)[::8])
+    ase.io.write(train, structures)
     out = tmp_path / "run"
-    assert main(["search", str(train), "--lammps-exportable", "--population", "8", "--generations", "1",
-                 "--seed", "1", "--out", str(out), "--quiet"]) == 0
+    assert main(["search", str(train), "--lammps-exportable", "--population", "40", "--generations", "3",
+                 "--seed", "1", "--workers", "1", "--out", str(out), "--quiet"]) == 0
     assert json.loads((out / "config.json").read_text())["search"]["lammps_exportable"] is True
-    models = sorted((out / "models").glob("*.json"))
-    assert models
-    for path in models:
-        assert main(["export", str(path), "--lammps", str(tmp_path / path.stem), "--points", "1001"]) == 0
+    front = json.loads((out / "front.json").read_text())["members"]
+    assert len(front) > 3 and all(m["lammps"] != "symff only" for m in front)
+    data = read_dataset([train])
+    for member in front:
+        model = Model.load(out / member["model"])
+        assert main(["export", str(out), "--index", str(member["index"]), "--lammps", str(tmp_path / "x")]) == 0
+        export = export_lammps(model, tmp_path / f"lammps{member['index']}")
+        assert export.style == member["lammps"]
+        expected = predict(model, data)
+        runner = lammps_run.LammpsPotential(export, model.elements)
+        for s in range(0, data.n_structures, 3):
+            energy, forces, _ = runner.compute(structures[s])
+            if not export.includes_reference:
+                energy += model.reference_energy["Cu"] * len(structures[s])
+            a, b = data.atom_start[s], data.atom_start[s + 1]
+            assert abs(energy - expected.energy[s]) / len(structures[s]) < 1e-6
+            assert np.abs(forces - expected.forces[a:b]).max() < 1e-5
+        runner.close()

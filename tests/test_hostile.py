@@ -1,7 +1,7 @@
 """Hostile candidates: whatever formula the grammar makes, scoring and evaluation raise nothing but `Rejected`,
 every non-finite result is rejected and kept out of the Pareto archive, and numpy's RuntimeWarnings never escape.
 
-Property-based (hypothesis) over random trees of every shipped grammar, mutated and crossed, on random small cells;
+Property-based (hypothesis) over random trees of every shipped grammar, plain and exportable, mutated and crossed, on random small cells;
 plus hand-written formulas for each numerical pathology. Warnings are turned into errors inside each check, so a
 RuntimeWarning that would reach the user fails the test.
 """
@@ -16,6 +16,7 @@ from helpers import labelled, random_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from symff.checkpoint import tree_from_text, tree_to_text
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.build import tree_to_sympy
@@ -30,7 +31,9 @@ from symff.neighbours import build_neighbours
 from symff.search.archive import ParetoArchive
 from symff.search.scoring import Scorer, Stage
 
-GRAMMARS = {name: TreeGrammar(load_grammar(name)) for name in sorted(builtin_grammars())}
+# every shipped grammar, plain and exportable (`--lammps-exportable`: the typed eam(T, F, g) trees)
+GRAMMARS = {f"{name}{'-exportable' if exportable else ''}": TreeGrammar(load_grammar(name), exportable=exportable)
+            for name in sorted(builtin_grammars()) for exportable in (False, True)}
 
 
 def small_data(seed, n_structures=2):
@@ -95,6 +98,7 @@ def scoring_property(grammar, tree_seed, cell_seed):
         warnings.simplefilter("error")
         for _ in range(3):
             tree = hostile_tree(GRAMMARS[grammar], rng)
+            assert tree_from_text(tree_to_text(tree), GRAMMARS[grammar]) == list(tree)  # as checkpoints keep it
             candidate = scorer.score(tree)
             if candidate is None:
                 continue

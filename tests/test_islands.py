@@ -24,7 +24,7 @@ from symff.checkpoint import (
 from symff.cli import main
 from symff.data import Dataset
 from symff.errors import ConfigError, SymffWarning
-from symff.grammar.spec import load_grammar
+from symff.grammar.spec import builtin_grammars, load_grammar
 from symff.grammar.trees import TreeGrammar
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA
 from symff.search.config import SearchConfig
@@ -54,12 +54,26 @@ def train_file(lj_structures, tmp_path_factory):
     return path
 
 
+MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-exportable"]}
+
+
 @pytest.fixture(scope="module")
-def whole_run(train_file, tmp_path_factory):
-    """The uninterrupted search, two islands in this process."""
-    out = tmp_path_factory.mktemp("runs") / "whole"
-    assert main(["search", str(train_file), *SEARCH, "--workers", "1", "--out", str(out)]) == 0
-    return out
+def whole_runs(train_file, tmp_path_factory):
+    """The uninterrupted search of each mode, two islands in this process (made when first asked for)."""
+    runs = {}
+
+    def whole(mode):
+        if mode not in runs:
+            runs[mode] = tmp_path_factory.mktemp("runs") / f"whole-{mode}"
+            assert main(["search", str(train_file), *MODES[mode], "--workers", "1", "--out", str(runs[mode])]) == 0
+        return runs[mode]
+
+    return whole
+
+
+@pytest.fixture(scope="module")
+def whole_run(whole_runs):
+    return whole_runs("plain")
 
 
 def front_of(run):
@@ -72,15 +86,31 @@ def config(**kw):
                             "migration_interval": 2} | kw))
 
 
-@pytest.mark.parametrize("grammar", ["pair", "eam"])
-def test_trees_survive_their_text_form(grammar):
-    tg = TreeGrammar(load_grammar(grammar))
+@pytest.mark.parametrize("exportable", [False, True], ids=["plain", "exportable"])
+@pytest.mark.parametrize("grammar", sorted(builtin_grammars()))
+def test_trees_survive_their_text_form(grammar, exportable):
+    """Every shipped grammar in both modes: random trees and their children by every variation a search uses."""
+    tg = TreeGrammar(load_grammar(grammar), exportable=exportable)
     rng = random.Random(0)
-    for _ in range(300):
-        tree = tg.mutate_point(rng, tg.random_tree(rng))
+    variations = (tg.mutate_subtree, tg.mutate_point, tg.mutate_shrink, tg.mutate_add_term)
+    pool = [tg.random_tree(rng) for _ in range(50)]
+    for k in range(600):
+        tree = rng.choice(variations)(rng, rng.choice(pool)) if k % 3 else tg.crossover(rng, *rng.sample(pool, 2))[0]
+        pool[rng.randrange(len(pool))] = tree
         back = tree_from_text(tree_to_text(tree), tg)
         assert [(type(n), n.name, n.ret) for n in back] == [(type(n), n.name, n.ret) for n in tree]
         assert [getattr(n, "value", None) for n in back] == [getattr(n, "value", None) for n in tree]
+        assert tree_to_text(back) == tree_to_text(tree)
+
+
+def test_a_tree_text_of_the_wrong_types_is_refused():
+    tg = TreeGrammar(load_grammar("eam"), exportable=True)
+    plain = TreeGrammar(load_grammar("eam"))
+    text = tree_to_text(tg.random_tree(random.Random(1)))
+    with pytest.raises(ValueError, match="unknown token 'root_eam' where Atom is expected"):
+        tree_from_text(text, plain)  # an exportable tree is no plain one
+    with pytest.raises(ValueError, match="leaf rho where Pair is expected"):
+        tree_from_text("root_eam atom_ns r eam_embed embed_pow_fixed rho 1/2 rho", tg)
 
 
 def test_a_corrupted_checkpoint_is_detected_and_the_previous_one_used(tmp_path):
@@ -153,15 +183,29 @@ def wait_for_checkpoint(run, process, generation=1, timeout=120):
     raise AssertionError("no checkpoint appeared")
 
 
-def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_run, tmp_path):
+@pytest.mark.parametrize("mode", list(MODES))
+def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_runs, mode, tmp_path):
+    """Killed after its first generation, before the migration after generation 2, which the resumed run makes."""
     run = tmp_path / "killed"
-    process = symff("search", str(train_file), *SEARCH, "--workers", "1", "--out", str(run))
+    process = symff("search", str(train_file), *MODES[mode], "--workers", "1", "--out", str(run))
     wait_for_checkpoint(run, process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert not (run / "front.json").exists()  # it really died mid-run
     assert main(["search", "--resume", str(run), "--quiet"]) == 0
-    assert front_of(run) == front_of(whole_run)
+    assert front_of(run) == front_of(whole_runs(mode))
+
+
+def test_an_exportable_search_with_islands_migrates_and_checkpoints_its_trees(whole_runs):
+    """The exportable trees' text (the embedded density `rho` included) goes through migration and checkpoints."""
+    run = whole_runs("exportable")
+    state = read_checkpoint(run)
+    assert state["generation"] == 4 and len(state["islands"]) == 2  # with the migration after generation 2
+    texts = [text for island in state["islands"] for text, _ in island["population"]]
+    assert all(text.startswith("root_eam ") for text in texts)
+    assert any(" rho" in text for text in texts)
+    grammar = TreeGrammar(load_grammar("eam"), exportable=True)
+    assert all(tree_to_text(tree_from_text(text, grammar)) == text for text in texts)
 
 
 def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(train_file, whole_run, tmp_path):

@@ -1,14 +1,16 @@
 """`symff evaluate MODEL DATA… [--json]`: errors of a model on data. MODEL is a model file, or a run directory
-with `--index K` (without it: the most accurate member that passes the sanity checks, docs/fit-and-sanity.md).
+with `--index K` (without it: the default member, the most accurate member that is sane, LAMMPS-runnable and of
+complexity <= 40; docs/fit-and-sanity.md).
 Reference energies come from the model file unless `--refit-reference`."""
 
 import json
+import sys
 from pathlib import Path
 
 from ..data import read_dataset
 from ..evaluate.predict import fitted_reference, model_errors
 from ..model import Model
-from ..rundir import load_run_model
+from ..rundir import DEFAULT_RULE, default_member, load_run_model
 from .common import add_frames_option
 
 
@@ -17,7 +19,8 @@ def add_parser(sub):
     p.add_argument("model", metavar="MODEL", help="a model file (RUN/models/K.json) or a run directory")
     p.add_argument("data", nargs="+", metavar="DATA")
     p.add_argument("--index", dest="member", type=int, metavar="K",
-                   help="with MODEL a run directory: which front member (default: the most accurate sane one)")
+                   help="with MODEL a run directory: which front member (default: the most accurate member that "
+                        "is sane, LAMMPS-runnable and of complexity <= 40)")
     p.add_argument("--refit-reference", action="store_true",
                    help="fit the per-element reference energies on DATA instead of using the model's")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -25,14 +28,18 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def load_model(path, member):
-    if Path(path).is_dir():
-        return load_run_model(path, member)
-    return Model.load(path)
+def load_model(path, member, out=None):
+    """A model file, or member `member` of a run directory; the default member is announced on `out` (stdout)."""
+    if not Path(path).is_dir():
+        return Model.load(path)
+    if member is None:
+        member = default_member(path)
+        print(f"{path}: front member {member}, {DEFAULT_RULE} (choose another with --index K)", file=out or sys.stdout)
+    return load_run_model(path, member)
 
 
 def run(args):
-    model = load_model(args.model, args.member)
+    model = load_model(args.model, args.member, sys.stderr if args.json else sys.stdout)
     data = read_dataset(args.data, index=args.frames, elements=model.elements)
     if args.refit_reference:
         model.reference_energy = fitted_reference(model, data)

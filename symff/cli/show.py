@@ -1,10 +1,12 @@
-"""`symff show RUN [--latex]`: the front of a run as a table. `symff show MODEL.json [--latex]`: one model's formula
-(plain text, or LaTeX)."""
+"""`symff show RUN [--latex]`: the front of a run as a table, with each member's sanity and LAMMPS form (`lepton`,
+`table`, `eam/alloy`, `hybrid/overlay`, or `symff only` with the reason below the table), and the run's default member.
+`symff show MODEL.json [--latex]`: one model's formula (plain text, or LaTeX)."""
 
 from pathlib import Path
 
+from ..errors import ModelError
 from ..model import Model
-from ..rundir import front_table, read_front
+from ..rundir import DEFAULT_RULE, default_member, front_table, read_front
 
 
 def add_parser(sub):
@@ -23,3 +25,8 @@ def run(args):
     if args.latex:
         members = [m | {"formula": m["latex"]} for m in members]
     print(front_table(members))
+    try:
+        print(f"default member (symff evaluate/export/validate RUN): {default_member(args.run_dir, members)}, "
+              f"{DEFAULT_RULE}")
+    except ModelError as none:
+        print(f"no default member: {str(none).split(': ', 1)[1]}")

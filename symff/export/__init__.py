@@ -1,7 +1,9 @@
 """Export of a fitted model to where MD runs: LAMMPS tables, an ASE calculator and readable formulas.
 
-- `form`: which LAMMPS style can hold a model (pair-only -> pair_style table, single-density EAM -> eam/alloy).
-- `table`, `setfl`: the file writers; `lammps`: the export directory (files, input snippet, README).
+- `form`: a model's LAMMPS form (pair-only -> pair_style lepton or table, one embedding -> eam/alloy, several
+  embeddings of different densities -> hybrid/overlay of eam/alloy files, else symff only with the reason).
+- `table`, `setfl`: the file writers; `lammps`: the export directory (files, input snippet, README);
+  `lammps_run`: the exported files run in the real LAMMPS.
 - `calculator`: `SymFFCalculator`, an ASE calculator on symff's kernels for any model.
 - `readable`: the formula as text, LaTeX, sympy and a numpy function.
 """

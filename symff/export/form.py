@@ -1,47 +1,90 @@
-"""Which LAMMPS pair style can hold a model, decided from its canonical `Formula`.
+"""Which LAMMPS pair style can hold a model, decided from its canonical `Formula`: its *LAMMPS form*.
 
 A model's per-atom energy is E_i = Σ_m a_m T_m(rho_0, ..., rho_{K-1}) with rho_k = NS(g_k) over a FULL neighbour list.
 A term that is a bare neighbour sum, T_m = rho_k, is a *pair term*: Σ_i a_m NS(g_k) = Σ_{i<j} 2 a_m g_k(r_ij) f_c(r_ij),
 so it is the LAMMPS pair energy φ(r) = 2 a_m g_k(r) f_c(r) summed over each pair once (the factor 2 is the full list).
-Every other term is *embedding*: LAMMPS eam/alloy holds it when all of them depend on one and the same density rho_k,
-as F(rho) = Σ a_m T_m(rho) with the density function f(r) = g_k(r) f_c(r). Because canonical forms split a neighbour
-sum of a sum, NS(g + c h) = NS(g) + c NS(h), embedding terms may depend on several rho_k through one fixed linear
-combination rho = Σ_k w_k rho_k (∂T/∂rho_k / ∂T/∂rho_k0 = w_k a number for every term): that is one density,
-f(r) = Σ_k w_k g_k(r) f_c(r), and F(rho) = T(rho_k0 = rho, other rho_k = 0).
+Every other term is an *embedding term*: a function of one *density*. Because canonical forms split a neighbour sum of
+a sum, NS(g + c h) = NS(g) + c NS(h), a term may depend on several rho_k through one fixed linear combination
+rho = Σ_k w_k rho_k (∂T/∂rho_k / ∂T/∂rho_k0 = w_k a number): that is one density f(r) = Σ_k w_k g_k(r) f_c(r), and
+the term is F(rho) = T(rho_k0 = rho, other rho_k = 0). Embedding terms of the same density are merged into one
+*embedding* F; a term that is a sum of such terms is split. The LAMMPS forms (`LAMMPS_FORMS`):
 
-- no embedding terms: `kind == "pair"` (pair_style table);
-- embedding terms of one density: `kind == "eam"` (pair_style eam/alloy);
-- anything else is refused with a `ModelError` that says why and what would make the form exportable.
+- no embedding: `lepton` (pair_style lepton: the exact expression of φ, cutoff function included; no table), or
+  `table` (pair_style table) when the expression has a function lepton lacks or when asked for;
+- one embedding: `eam/alloy` (one setfl file: φ, f and F tabulated);
+- several embeddings of different densities, E_i = NS(φ) + Σ_k F_k(NS(ρ_k)): `hybrid/overlay` of one eam/alloy file
+  per embedding (φ in the first, zero in the others; LAMMPS sums the sub-styles' energies and forces);
+- a term that depends on several densities jointly (a product or quotient of neighbour sums, F(NS(ρ1)·NS(ρ2))):
+  `symff only`, refused by `analyse_form` with a `NotExportable` error whose `reason` says which term.
 
-`ExportForm` evaluates φ, f and F with their derivatives as numpy arrays (symff's own numeric programs, no exec).
+`ExportForm` evaluates φ, each f_k and F_k with their derivatives as numpy arrays (symff's own numeric programs, no
+exec); `lammps_form(model)` gives a model's LAMMPS form and, for `symff only`, the reason.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from ..cutoff import smooth_cutoff
 from ..errors import ModelError
 from ..expr.program import Program
 from ..expr.symbols import NS, R, rho_symbol
 
+SYMFF_ONLY = "symff only"
+LAMMPS_FORMS = {
+    "lepton": "pair_style lepton: the exact pair expression, cutoff function included (no table)",
+    "table": "pair_style table: the pair energy tabulated (spline in r²)",
+    "eam/alloy": "pair_style eam/alloy: pair energy, density and embedding tabulated in one setfl file",
+    "hybrid/overlay": "pair_style hybrid/overlay: one eam/alloy setfl file per embedding density, summed",
+    SYMFF_ONLY: "runs in symff and its ASE calculator only",
+}
 EXPORTABLE = (
-    "LAMMPS holds pair-only forms E_i = Σ a NS(φ) (pair_style table) and single-density EAM forms "
-    "E_i = Σ a NS(φ) + F(NS(ρ)) (pair_style eam/alloy)"
+    "LAMMPS holds pair terms and sums of embeddings of one density each, E_i = Σ a NS(φ) + Σ_k F_k(NS(ρ_k)) "
+    "(pair_style lepton or table, eam/alloy, hybrid/overlay of eam/alloy files)"
 )
+# The functions of pair_style lepton (Lepton's parser) that symff's expressions can contain.
+LEPTON_FUNCTIONS = {"exp": "exp", "log": "log", "Abs": "abs"}
+
+
+class NotExportable(ModelError):
+    """A form LAMMPS cannot hold; `reason` says why, in a few words (front.json's `lammps_reason`)."""
+
+    def __init__(self, message, reason):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """One embedding F(rho) of the density rho = Σ_j g(r_ij) f_c(r_ij)."""
+
+    density_expr: sp.Expr  # g(r), without the cutoff
+    function_expr: sp.Expr  # F in the symbol rho0
 
 
 @dataclass(frozen=True, eq=False)
 class ExportForm:
-    """A model split into LAMMPS pieces: pair energy φ(r), density f(r), embedding F(rho); cutoff included."""
+    """A model split into LAMMPS pieces: pair energy φ(r) and embeddings (density f_k(r), F_k(rho)); cutoff
+    included."""
 
-    kind: str  # "pair" or "eam"
     pair_expr: sp.Expr  # Σ a_m g_k(r) over pair terms (numbers inlined), without the cutoff and the factor 2
-    density_expr: sp.Expr | None  # g_k(r) of the embedded density, without the cutoff
-    embedding_expr: sp.Expr | None  # F(rho) in the symbol rho0
+    embeddings: tuple  # of Embedding, one per density
     r_in: float
     r_out: float
+
+    @property
+    def kind(self):
+        """"pair", "eam" (one embedding) or "hybrid" (several)."""
+        return {0: "pair", 1: "eam"}.get(len(self.embeddings), "hybrid")
+
+    @property
+    def style(self):
+        """The LAMMPS form symff exports by default: the exact one for pair forms, else the one that holds it."""
+        if self.kind == "pair":
+            return "lepton" if lepton_expression(self) is not None else "table"
+        return "eam/alloy" if self.kind == "eam" else "hybrid/overlay"
 
     def pair(self, r):
         """(φ, φ') with φ(r) = 2 g(r) f_c(r): the energy of one pair, counted once."""
@@ -49,26 +92,25 @@ class ExportForm:
         fc, dfc = smooth_cutoff(r, self.r_in, self.r_out)
         return 2.0 * g * fc, 2.0 * (dg * fc + g * dfc)
 
-    def density(self, r):
-        """(f, f') with f(r) = g(r) f_c(r): the contribution of one neighbour to rho."""
-        g, dg = _radial(self.density_expr, r)
+    def density(self, r, k=0):
+        """(f, f') with f(r) = g_k(r) f_c(r): the contribution of one neighbour to density k."""
+        g, dg = _radial(self.embeddings[k].density_expr, r)
         fc, dfc = smooth_cutoff(r, self.r_in, self.r_out)
         return g * fc, dg * fc + g * dfc
 
-    def embedding(self, rho):
-        """(F, F') of the density."""
-        symbol = rho_symbol(0)
-        value, slope = Program([self.embedding_expr, sp.diff(self.embedding_expr, symbol)], [symbol], [])(
-            [np.asarray(rho, dtype=float)], []
-        )
+    def embedding(self, rho, k=0):
+        """(F_k, F_k') of density k."""
+        expr, symbol = self.embeddings[k].function_expr, rho_symbol(0)
+        value, slope = Program([expr, sp.diff(expr, symbol)], [symbol], [])([np.asarray(rho, dtype=float)], [])
         return np.array(value, dtype=float), np.array(slope, dtype=float)
 
     def text(self):
         """The form in LAMMPS terms, one line."""
-        pair = f"phi(r) = 2*({self.pair_expr})*fc(r)"
-        if self.kind == "pair":
-            return pair
-        return f"{pair}; f(r) = ({self.density_expr})*fc(r); F(rho) = {self.embedding_expr}"
+        parts = [f"phi(r) = 2*({self.pair_expr})*fc(r)"]
+        for k, e in enumerate(self.embeddings):
+            function = e.function_expr.xreplace({rho_symbol(0): sp.Symbol("rho")})
+            parts.append(f"f{k}(r) = ({e.density_expr})*fc(r); F{k}(rho) = {function}")
+        return "; ".join(parts)
 
 
 def _radial(expr, r):
@@ -77,11 +119,19 @@ def _radial(expr, r):
     return np.array(value, dtype=float), np.array(slope, dtype=float)
 
 
+def lammps_form(model):
+    """(LAMMPS form, reason): one of `LAMMPS_FORMS`, and for `symff only` why ("" otherwise)."""
+    try:
+        return analyse_form(model).style, ""
+    except NotExportable as refused:
+        return SYMFF_ONLY, refused.reason
+
+
 def analyse_form(model) -> ExportForm:
-    """Split `model` into pair and embedding parts; a form LAMMPS cannot hold raises `ModelError`."""
+    """Split `model` into a pair part and embeddings of one density each; a form LAMMPS cannot hold raises
+    `NotExportable`."""
     formula = model.formula
-    values = dict(zip(formula.constants, map(float, model.constants)))
-    numbers = {s: sp.Float(v, 17) for s, v in values.items()}
+    numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, model.constants)}
     rho = [rho_symbol(k) for k in range(len(formula.densities))]
     densities = [g.xreplace(numbers) for g in formula.densities]
     # With numbers in place of constants two densities can coincide (a canonical form may fold one pair function
@@ -89,41 +139,55 @@ def analyse_form(model) -> ExportForm:
     first = {}
     alias = {rho[k]: rho[first.setdefault(g, k)] for k, g in enumerate(densities)}
     numbers |= {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, model.linear)}
-    pair, embedding, used = sp.Integer(0), sp.Integer(0), set()
+    pair, groups = sp.Integer(0), {}  # density key -> (weights {k: w_k}, [a_m T_m])
     for a, term in zip(formula.linear, formula.terms):
         term = term.xreplace(alias)
         if term in rho:
             pair += numbers[a] * densities[rho.index(term)]
             continue
-        used |= {k for k, s in enumerate(rho) if term.has(s)}
-        embedding += a * term
-    if len(used) > 1:
-        weights = _common_combination(embedding, sorted(used), rho, numbers)
-    else:
-        weights = {k: 1.0 for k in used}
-    embedding = embedding.xreplace(numbers)
-    if weights is None:
-        sums = ", ".join(str(NS(densities[k])) for k in sorted(used))
-        raise ModelError(
-            f"cannot export {model.energy_string(6)} to LAMMPS: its non-pair terms depend on {len(used)} neighbour "
-            f"sums ({sums}), not through one density; {EXPORTABLE}: make every term either a bare neighbour sum or "
-            f"a function of one neighbour sum (symff search --lammps-exportable searches only such forms)"
-        )
-    if not weights:
-        return ExportForm("pair", pair, None, None, model.r_in, model.r_out)
-    first = min(weights)
-    density = sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items()))
-    embedding = embedding.xreplace({rho[k]: (rho_symbol(0) if k == first else 0) for k in weights})
-    return ExportForm("eam", pair, density, embedding, model.r_in, model.r_out)
+        for weights, part in _one_density_parts(term, rho, numbers, model, densities):
+            key = tuple((k, float(f"{w:.12g}")) for k, w in sorted(weights.items()))
+            groups.setdefault(key, (weights, []))[1].append(a * part)
+    constant = groups.pop((), (None, []))[1]  # terms without a density join the first embedding
+    embeddings = []
+    for n, (weights, parts) in enumerate(groups.values()):
+        lead = min(weights)
+        function = sp.Add(*parts, *(constant if n == 0 else ())).xreplace(numbers)
+        function = function.xreplace({rho[k]: (rho_symbol(0) if k == lead else 0) for k in weights})
+        density = sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items()))
+        embeddings.append(Embedding(density, function))
+    if constant and not embeddings:
+        embeddings.append(Embedding(sp.Integer(0), sp.Add(*constant).xreplace(numbers)))
+    return ExportForm(pair, tuple(embeddings), model.r_in, model.r_out)
 
 
-def _common_combination(embedding, used, rho, numbers):
-    """{k: w_k} with w of the first density 1 if `embedding` depends on the rho_k only through Σ w_k rho_k, else
-    None. Decided with symbolic constants (sympy cancels those, not floats), evaluated with their values."""
-    slope = sp.diff(embedding, rho[used[0]])
+def _one_density_parts(term, rho, numbers, model, densities):
+    """[(weights, part)]: `term` as a sum of parts, each a function of one density Σ_k w_k rho_k (the term itself
+    if it is one, else the arguments of a sum); raises NotExportable for a part of several densities jointly."""
+    used = [k for k, s in enumerate(rho) if term.has(s)]
+    if len(used) <= 1:
+        return [({k: 1.0 for k in used}, term)]
+    weights = _common_combination(term, used, rho, numbers)
+    if weights is not None:
+        return [(weights, term)]
+    if term.is_Add:
+        return [found for arg in term.args for found in _one_density_parts(arg, rho, numbers, model, densities)]
+    sums = ", ".join(str(NS(densities[k])) for k in used)
+    shown = sp.sstr(term.xreplace(numbers).evalf(4).xreplace({rho[k]: NS(densities[k]).evalf(4) for k in used}))
+    reason = f"the term {shown} depends on {len(used)} neighbour sums jointly (a product, not a sum of embeddings)"
+    raise NotExportable(
+        f"cannot export {model.energy_string(6)} to LAMMPS: its term {shown} depends on {len(used)} neighbour sums "
+        f"({sums}) jointly, not through one density; {EXPORTABLE}: make every term a bare neighbour sum or a "
+        f"function of one neighbour sum (symff search --lammps-exportable searches only such forms)", reason)
+
+
+def _common_combination(term, used, rho, numbers):
+    """{k: w_k} with w of the first density 1 if `term` depends on the rho_k only through Σ w_k rho_k, else None.
+    Decided with symbolic constants (sympy cancels those, not floats), evaluated with their values."""
+    slope = sp.diff(term, rho[used[0]])
     weights = {used[0]: 1.0}
     for k in used[1:]:
-        ratio = sp.diff(embedding, rho[k]) / slope
+        ratio = sp.diff(term, rho[k]) / slope
         if ratio.has(*rho):
             ratio = sp.simplify(ratio)
         if ratio.has(*rho):
@@ -133,3 +197,50 @@ def _common_combination(embedding, used, rho, numbers):
             return None
         weights[k] = value.real
     return weights
+
+
+# --- pair_style lepton ----------------------------------------------------------------------------------------------
+class _LeptonPrinter(StrPrinter):
+    """sympy -> Lepton (the expression parser of pair_style lepton): `^` for powers, every power and rational in
+    parentheses (Lepton's unary minus and `^` need no precedence guesswork then), floats with 17 digits."""
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = expr.as_base_exp()
+        if exponent == sp.Rational(1, 2):
+            return f"sqrt({self._print(base)})"
+        return f"(({self._print(base)})^({self._print(exponent)}))"
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_Rational(self, expr):
+        return f"({expr.p}/{expr.q})"
+
+    def _print_Exp1(self, expr):
+        return "exp(1)"
+
+    def _print_Function(self, expr):
+        name = LEPTON_FUNCTIONS.get(type(expr).__name__)
+        if name is None:
+            raise ValueError(f"pair_style lepton has no {type(expr).__name__}")
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    _print_exp = _print_log = _print_Abs = _print_Function
+
+    def _print_Symbol(self, expr):
+        if expr != R:
+            raise ValueError(f"pair_style lepton knows only r, not {expr}")
+        return "r"
+
+
+def lepton_expression(form):
+    """The pair energy φ(r) = 2 g(r) f_c(r) of a pair form as a Lepton expression in r (f_c written out with
+    step()), or None if the expression has a function Lepton lacks."""
+    r_in, r_out = repr(float(form.r_in)), repr(float(form.r_out))
+    # f_c = 1 below r_in and the polynomial between (DESIGN.md); LAMMPS stops at the cutoff r_out itself
+    cutoff = (f"(1 - step(r - {r_in})*(1 - (2*r^2 - 3*{r_in}^2 + {r_out}^2)*({r_out}^2 - r^2)^2"
+              f"/({r_out}^2 - {r_in}^2)^3))")
+    try:
+        return f"2*({_LeptonPrinter().doprint(sp.sympify(form.pair_expr))})*{cutoff}"
+    except ValueError:
+        return None

@@ -1,10 +1,14 @@
-"""`symff export MODEL --lammps DIR`: a LAMMPS potential file, an input snippet and a README for one model.
+"""`symff export MODEL --lammps DIR`: LAMMPS input for one model in its LAMMPS form (`form.LAMMPS_FORMS`), an input
+snippet and a README.
 
 DIR gets
-- `symff.table` (pair-only forms, pair_style table) or `ELEMENTS.eam.alloy` (single-density EAM forms, eam/alloy);
+- the potential files: none for `lepton` (the expression is in the snippet), `symff.table` for `table`,
+  `ELEMENTS.eam.alloy` for `eam/alloy`, `ELEMENTS.K.eam.alloy` (K = 1, 2, ...) for `hybrid/overlay`, one per
+  embedding: `pair_style hybrid/overlay eam/alloy eam/alloy ...` with `pair_coeff * * eam/alloy K FILE ELEMENTS`,
+  the pair energy and the reference energies in the first file, zero pair energy in the others;
 - `in.symff`: `units metal`-compatible `pair_style` and `pair_coeff` lines, to `include` from an input file whose
   atom types are the model's elements in order;
-- `README.md`: the formula and how the file was made.
+- `README.md`: the formula, the LAMMPS form and how the files were made.
 """
 
 from dataclasses import dataclass
@@ -13,22 +17,37 @@ from pathlib import Path
 from .. import __version__
 from ..errors import ConfigError, ModelError
 from . import setfl, table
-from .form import analyse_form
+from .form import LAMMPS_FORMS, analyse_form, lepton_expression
 
 
 @dataclass(frozen=True)
 class LammpsExport:
-    kind: str  # "pair" or "eam"
-    potential: Path
+    style: str  # the LAMMPS form: "lepton", "table", "eam/alloy" or "hybrid/overlay"
+    files: tuple  # the potential files (Paths), none for lepton
     input: Path
     readme: Path
     pair_style: str
-    pair_coeff: str
-    rho_max: float | None = None
+    pair_coeff: tuple  # pair_coeff lines, file names relative to DIR
+    rho_max: tuple = ()  # the density grid's top, per setfl file
+
+    @property
+    def includes_reference(self):
+        """Whether LAMMPS energies include the per-element reference energies (setfl files add them to F)."""
+        return self.style in ("eam/alloy", "hybrid/overlay")
+
+    def commands(self):
+        """The pair_style and pair_coeff commands with absolute file names (to run from any directory)."""
+        coeffs = []
+        for line in self.pair_coeff:
+            for path in self.files:
+                line = line.replace(f" {path.name} ", f" {path.resolve()} ")
+            coeffs.append(line)
+        return [self.pair_style, *coeffs]
 
 
-def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None) -> LammpsExport:
-    """Write the LAMMPS files of `model` into `directory` (created); a form LAMMPS cannot hold raises ModelError."""
+def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, style=None) -> LammpsExport:
+    """Write the LAMMPS files of `model` into `directory` (created) in its LAMMPS form, or in `style` ("table" or
+    "lepton", for pair forms); a form LAMMPS cannot hold raises ModelError."""
     if not 0 < r_lo < model.r_out:
         raise ConfigError(f"--r-min must lie between 0 and the cutoff {model.r_out} Å, got {r_lo}")
     if points is not None and points < 100:
@@ -36,42 +55,68 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None) -> L
     if rho_max is not None and not rho_max > 0:
         raise ConfigError(f"--rho-max must be positive, got {rho_max}")
     form = analyse_form(model)
+    if style is not None and style != form.style and not (form.kind == "pair" and style in ("lepton", "table")):
+        raise ConfigError(f"--style {style}: this form is exported as {form.style} (lepton or table: pair forms only)")
+    style = style or form.style
     try:
-        return _write(model, form, Path(directory), r_lo, points, rho_max)
+        return _write(model, form, style, Path(directory), r_lo, points, rho_max)
     except ValueError as exc:  # a function that is not finite on the grid, or an unbounded density
         raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS: {exc}") from None
 
 
-def _write(model, form, directory, r_lo, points, rho_max):
+def _write(model, form, style, directory, r_lo, points, rho_max):
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in [*directory.glob("*.eam.alloy"), directory / "symff.table"]:
+        stale.unlink(missing_ok=True)  # a file of an earlier export would be taken for this one's
     formula = model.energy_string(10)
     comment = f"symff {__version__}: E_i = {formula}"
-    if form.kind == "pair":
-        potential = directory / "symff.table"
-        style, coeff = table.write_pair_table(form, potential, r_lo=r_lo, points=points or table.DEFAULT_POINTS,
-                                              comment=comment)
+    elements = " ".join(model.elements)
+    files, bounds = [], []
+    if style == "lepton":
+        expression = lepton_expression(form)
+        if expression is None:
+            raise ValueError("the pair expression has a function pair_style lepton lacks: use --style table")
+        pair_style = f"pair_style lepton {form.r_out:.17g}"
+        coeffs = [f'pair_coeff * * "{expression}" {form.r_out:.17g}']
+    elif style == "table":
+        files.append(directory / "symff.table")
+        pair_style, coeff = table.write_pair_table(form, files[0], r_lo=r_lo, points=points or table.DEFAULT_POINTS,
+                                                   comment=comment)
+        coeffs = [coeff]
     else:
-        potential = directory / f"{''.join(model.elements)}.eam.alloy"
-        style, coeff, rho_max = setfl.write_setfl(
-            form, potential, model.elements, model.reference_energy, r_lo=r_lo, rho_max=rho_max,
-            points=points or setfl.DEFAULT_POINTS, comment=comment,
-        )
+        several = len(form.embeddings) > 1
+        coeffs = []
+        for k in range(len(form.embeddings)):
+            name = f"{''.join(model.elements)}.{k + 1}.eam.alloy" if several else f"{''.join(model.elements)}.eam.alloy"
+            files.append(directory / name)
+            part = f"{comment} (embedding {k + 1} of {len(form.embeddings)})" if several else comment
+            _, coeff, bound = setfl.write_setfl(
+                form, files[-1], model.elements, model.reference_energy, embedding=k, with_pair=k == 0, r_lo=r_lo,
+                rho_max=rho_max, points=points or setfl.DEFAULT_POINTS, comment=part,
+            )
+            bounds.append(bound)
+            coeffs.append(f"pair_coeff * * eam/alloy {k + 1} {name} {elements}" if several else coeff)
+        pair_style = ("pair_style hybrid/overlay" + " eam/alloy" * len(files)) if several else "pair_style eam/alloy"
+    export = LammpsExport(style, tuple(files), directory / "in.symff", directory / "README.md", pair_style,
+                          tuple(coeffs), tuple(bounds))
     reference = ", ".join(f"{e} {v:.10g} eV" for e, v in model.reference_energy.items())
     energy_note = (
-        "LAMMPS energies include the per-element reference energies (added to F)." if form.kind == "eam" else
+        "LAMMPS energies include the per-element reference energies (added to the first file's F)."
+        if export.includes_reference else
         f"LAMMPS energies exclude the per-element reference energies ({reference}): add them for symff's totals."
     )
-    snippet = directory / "in.symff"
-    snippet.write_text(
-        f"# symff model, elements (atom types in order): {' '.join(model.elements)}; units metal\n"
-        f"# E_i = {formula}\n{style}\n{coeff}\n"
+    export.input.write_text(
+        f"# symff model, elements (atom types in order): {elements}; units metal; LAMMPS form: {style}\n"
+        f"# E_i = {formula}\n{pair_style}\n" + "\n".join(coeffs) + "\n"
     )
-    readme = directory / "README.md"
-    readme.write_text(
+    names = ", ".join(f"`{f.name}`" for f in files) or "none (the expression is in `in.symff`)"
+    export.readme.write_text(
         f"# symff LAMMPS export\n\nE_i = `{formula}` (cutoff f_c from {model.r_in} to {model.r_out} Å, "
         f"elements {', '.join(model.elements)}).\n\n"
-        f"- style: `{style}`, file `{potential.name}`; include `in.symff` after defining the box (units metal); the file name in `pair_coeff` is relative to where LAMMPS runs.\n"
+        f"- LAMMPS form: **{style}** — {LAMMPS_FORMS[style]}.\n"
+        f"- files: {names}; include `in.symff` after defining the box (units metal); file names in `pair_coeff` are "
+        f"relative to where LAMMPS runs.\n"
         f"- in LAMMPS terms: `{form.text()}`.\n- {energy_note}\n"
-        + (f"- density grid up to rho = {rho_max:.6g}.\n" if rho_max is not None else "")
+        + (f"- density grid up to rho = {', '.join(f'{b:.6g}' for b in bounds)}.\n" if bounds else "")
     )
-    return LammpsExport(form.kind, potential, snippet, readme, style, coeff, rho_max)
+    return export

@@ -64,8 +64,7 @@ class LammpsPotential:
         lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)), types, list(x))
         for k, element in enumerate(self.elements):
             lmp.command(f"mass {k + 1} {atomic_masses[atomic_numbers[element]]}")
-        coeff = self.export.pair_coeff.replace(f" {self.export.potential.name}", f" {self.export.potential.resolve()}")
-        lmp.commands_list([self.export.pair_style, coeff, "neighbor 1.0 bin",
+        lmp.commands_list([*self.export.commands(), "neighbor 1.0 bin",
                            "compute virial all pressure NULL virial", "thermo_style custom step pe press"])
         return rotation
 
@@ -98,12 +97,11 @@ def nve_energy_drift(export, element, *, lattice, repeat=5, temperature=300.0, t
     from ase import Atoms
 
     lmp = open_lammps()
-    coeff = export.pair_coeff.replace(f" {export.potential.name}", f" {export.potential.resolve()}")
     mass = atomic_masses[atomic_numbers[element]]
     lmp.commands_list([
         "units metal", "atom_style atomic", "atom_modify map array sort 0 0", "boundary p p p",
         f"lattice fcc {lattice}", f"region box block 0 {repeat} 0 {repeat} 0 {repeat}", "create_box 1 box",
-        "create_atoms 1 box", f"mass 1 {mass}", export.pair_style, coeff, "neighbor 1.0 bin",
+        "create_atoms 1 box", f"mass 1 {mass}", *export.commands(), "neighbor 1.0 bin",
         "neigh_modify every 1 delay 0 check yes",
         f"velocity all create {temperature} {seed} mom yes rot yes dist gaussian",
         "fix nve all nve", f"timestep {timestep_fs / 1000}",

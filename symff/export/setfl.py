@@ -1,4 +1,4 @@
-"""LAMMPS `eam/alloy` setfl files for single-density EAM forms.
+"""LAMMPS `eam/alloy` setfl files: one per embedding of an EAM form (several make a hybrid/overlay, see `lammps`).
 
 Layout (LAMMPS `pair_style eam/alloy`): three comment lines; "n_elements El1 El2 ..."; "Nrho drho Nr dr cutoff";
 then per element a line "Z mass lattice-constant lattice-type", F(rho) on rho = k·drho (k < Nrho) and the density
@@ -25,20 +25,22 @@ DEFAULT_POINTS = 50001
 DEFAULT_INNER = 1.0
 
 
-def write_setfl(form, path, elements, reference_energy, *, r_lo=DEFAULT_INNER, rho_max=None,
-                points=DEFAULT_POINTS, comment=""):
-    """Write `form` (kind "eam") as a setfl file; returns (pair_style, pair_coeff, rho_max)."""
+def write_setfl(form, path, elements, reference_energy, *, embedding=0, with_pair=True, r_lo=DEFAULT_INNER,
+                rho_max=None, points=DEFAULT_POINTS, comment=""):
+    """Write embedding `embedding` of `form` (kind "eam" or "hybrid") as a setfl file, with the pair energy and the
+    reference energies if `with_pair` (else zero: the file of a further embedding in a hybrid/overlay); returns
+    (pair_style, pair_coeff, rho_max)."""
     if rho_max is None:
-        rho_max = density_bound(form)
+        rho_max = density_bound(form, embedding)
     cutoff = form.r_out
     dr = cutoff / (points - 1)
     drho = rho_max / (points - 1)
     r = np.arange(points) * dr
     rho = np.arange(points) * drho
     held = np.maximum(r, r_lo)
-    f = form.density(held)[0]
-    rphi = r * form.pair(held)[0]
-    F = _fill_nonfinite(form.embedding(rho)[0])
+    f = form.density(held, embedding)[0]
+    rphi = r * form.pair(held)[0] if with_pair else np.zeros(points)
+    F = _fill_nonfinite(form.embedding(rho, embedding)[0])
     for name, values in (("density", f), ("pair energy", rphi)):
         if not np.isfinite(values).all():
             raise ValueError(f"the {name} is not finite on [{r_lo}, {cutoff}] Å: raise r_lo")
@@ -52,7 +54,7 @@ def write_setfl(form, path, elements, reference_energy, *, r_lo=DEFAULT_INNER, r
         state = reference_states[z] or {}
         lattice = state.get("a", 0.0) or 0.0
         lines.append(f"{z} {atomic_masses[z]:.6f} {lattice:.6f} {state.get('symmetry', 'none')}")
-        lines += _block(F + float(reference_energy[element]))
+        lines += _block(F + (float(reference_energy[element]) if with_pair else 0.0))
         lines += _block(f)
     for i in range(len(elements)):
         for _ in range(i + 1):
@@ -93,21 +95,19 @@ def _fcc_unit_distances(form, smallest):
 
 
 def fcc_density_and_energy(form, nearest):
-    """(density, per-atom energy without reference) of a perfect fcc crystal at nearest-neighbour distances
-    `nearest`."""
+    """(densities (n_embeddings, n), per-atom energy (n) without reference) of perfect fcc crystals at
+    nearest-neighbour distances `nearest` (n of them)."""
     nearest = np.atleast_1d(np.asarray(nearest, dtype=float))
     unit = _fcc_unit_distances(form, nearest.min())
-    density, energy = [], []
-    for d in nearest:
+    density, energy = np.zeros((len(form.embeddings), nearest.size)), np.zeros(nearest.size)
+    for n, d in enumerate(nearest):
         r = unit * d
         r = r[r < form.r_out]
-        e = 0.5 * form.pair(r)[0].sum()
-        rho = form.density(r)[0].sum() if form.kind == "eam" else 0.0
-        if form.kind == "eam":
-            e += float(form.embedding(np.array([rho]))[0][0])
-        density.append(rho)
-        energy.append(e)
-    return np.array(density), np.array(energy)
+        energy[n] = 0.5 * form.pair(r)[0].sum()
+        for k in range(len(form.embeddings)):
+            density[k, n] = form.density(r, k)[0].sum()
+            energy[n] += float(form.embedding(density[k, n : n + 1], k)[0][0])
+    return density, energy
 
 
 def fcc_equilibrium(form, low=None, high=None, points=400):
@@ -121,14 +121,14 @@ def fcc_equilibrium(form, low=None, high=None, points=400):
     return float(nearest[best]) if 0 < best < nearest.size - 1 else None
 
 
-def density_bound(form, compression=0.85, margin=1.5):
-    """A density no MD near equilibrium reaches: `margin` × the density of the model's fcc crystal compressed to
-    `compression` × its equilibrium nearest-neighbour distance (0.85 r_in if it has no minimum).
+def density_bound(form, embedding=0, compression=0.85, margin=1.5):
+    """A density `embedding` no MD near equilibrium reaches: `margin` × its density in the model's fcc crystal
+    compressed to `compression` × its equilibrium nearest-neighbour distance (0.85 r_in if it has no minimum).
 
     For Cu-like forms this is several times the equilibrium density (r**-6 densities: (1/0.85)**6 × 1.5 ≈ 4×).
     """
     equilibrium = fcc_equilibrium(form) or 0.85 * form.r_in
-    rho = float(fcc_density_and_energy(form, compression * equilibrium)[0][0])
+    rho = float(fcc_density_and_energy(form, compression * equilibrium)[0][embedding][0])
     if not (np.isfinite(rho) and rho > 0):
-        raise ValueError("cannot bound the density of this form: give rho_max")
+        raise ValueError(f"cannot bound density {embedding} of this form: give rho_max")
     return margin * rho

@@ -20,9 +20,10 @@ RULES = {
     "pow": lambda x, y: x**y,
     "exp_const": lambda c, x: c**x,
     "ns": lambda g: NS(g),
-    "eam": lambda terms, embedding, g: terms + embedding.xreplace({EMBEDDED_RHO: NS(g)}),
+    "eam": lambda terms, embeddings: terms + embeddings,
+    "embed": lambda embedding, g: embedding.xreplace({EMBEDDED_RHO: NS(g)}),
 }
-# The leaf `rho` of an exportable tree: the one embedded density, replaced by NS(g) at the root.
+# The leaf `rho` of an exportable tree: the density of the embedding term it is in, replaced by that term's NS(g).
 EMBEDDED_RHO = sp.Symbol("_rho", real=True)
 
 

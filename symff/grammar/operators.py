@@ -37,11 +37,15 @@ class FixedExponent:
 
 
 class Embedded:
-    """A function of the one embedded density rho = NS(g) of an exportable (single-density EAM) potential."""
+    """A function F(rho) of the density rho = NS(g) of one embedding term of an exportable potential."""
+
+
+class Embedding:
+    """A sum of embedding terms Σ_k F_k(NS(g_k)) of an exportable potential, each of its own density."""
 
 
 class Potential:
-    """The root of an exportable tree: pair terms plus F(NS(g)), E_i = T + F(NS(g))."""
+    """The root of an exportable tree: pair terms plus embedding terms, E_i = T + Σ_k F_k(NS(g_k))."""
 
 
 LEVELS = {"pair": Pair, "atom": Atom}
@@ -87,6 +91,11 @@ OPERATORS = {
 # Leaves a grammar may list under `terminals`: `r` (pair level only) and `const` (a fitted constant of that level).
 TERMINALS = {"pair": ("r", "const"), "atom": ("const",)}
 
-# The root of an exportable tree: eam(T, F, g) = T + F(rho -> NS(g)).
-EAM_ROOT = Operator("eam", "root", (Atom, Embedded, Pair), Potential,
-                    "T + F(NS(g)): pair terms T, embedding F of the one density NS(g)")
+# The operators of an exportable tree (the form LAMMPS runs as hybrid/overlay of eam/alloy files):
+# eam(T, E) = T + E at the root, E a sum (add) of embedding terms embed(F, g) = F(rho -> NS(g)).
+EAM_ROOT = Operator("eam", "root", (Atom, Embedding), Potential, "T + E: pair terms T, embedding terms E")
+EAM_OPERATORS = (
+    (Operator("embed", "eam", (Embedded, Pair), Embedding, "F(NS(g)): an embedding F of the density NS(g)"), 1.0),
+    # a sum is drawn half as often as a single term: most random trees have one or two embeddings
+    (Operator("add", "eam", (Embedding, Embedding), Embedding, "E1 + E2: two embedding terms"), 0.5),
+)

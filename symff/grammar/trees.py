@@ -8,11 +8,12 @@ neighbour sum. DEAP's own generators and operators draw from the global `random`
 Depth follows DEAP: a single leaf has height 0.
 
 *Exportable* tree grammars (`TreeGrammar(grammar, exportable=True)`, `symff search --lammps-exportable`) build only
-forms LAMMPS eam/alloy or pair_style table can hold, E_i = Σ a NS(φ) + F(NS(g)), by their types: the root is
-eam(T, F, g) with T an Atom expression of the linear operators only (add, sub, ns), g one Pair expression and F an
-`Embedded` expression over the leaf `rho` (which stands for NS(g)) built with the grammar's other atom operators.
-Every tree of this grammar, and every child of crossover and mutation (which keep types), has at most one density
-inside a nonlinear function.
+forms LAMMPS can hold, E_i = Σ a NS(φ) + Σ_k F_k(NS(g_k)) (pair_style lepton or table, eam/alloy, or hybrid/overlay
+of several eam/alloy files), by their types: the root is eam(T, E) with T an Atom expression of the linear operators
+only (add, sub, ns) and E an `Embedding`: one embedding term eam_embed(F, g), or a sum eam_add(E1, E2) of them. In
+each term g is one Pair expression and F an `Embedded` expression over the leaf `rho` (which stands for that term's
+own NS(g)) built with the grammar's other atom operators. Every tree of this grammar, and every child of crossover
+and mutation (which keep types), is a sum of pair terms and of functions of one density each.
 """
 
 
@@ -22,6 +23,7 @@ import random
 from deap import gp
 
 from .operators import (
+    EAM_OPERATORS,
     EAM_ROOT,
     LINEAR_ATOM_OPERATORS,
     OPERATORS,
@@ -29,6 +31,7 @@ from .operators import (
     Base,
     Const,
     Embedded,
+    Embedding,
     FixedExponent,
     IntExponent,
     Pair,
@@ -49,7 +52,7 @@ class TreeGrammar:
         self.exportable = exportable
         self.root = Potential if exportable else Atom
         self.pset = gp.PrimitiveSetTyped(grammar.name, [], self.root)
-        self.primitives = {Pair: [], Atom: [], Embedded: [], Potential: []}  # ret type -> [(Primitive, weight)]
+        self.primitives = {Pair: [], Atom: [], Embedded: [], Embedding: [], Potential: []}  # ret type -> [(Primitive, weight)]
         for level in ("pair", "atom"):
             for name, weight in grammar.operators(level).items():
                 op = OPERATORS[(level, name)]
@@ -61,11 +64,14 @@ class TreeGrammar:
             Pair: sum(grammar.pair_terminals.values()),
             Atom: sum(grammar.atom_terminals.values()),
             Potential: 0,
+            Embedding: 0,
         }
         if exportable:
             if "ns" not in grammar.atom_operators:
                 raise ValueError(f"grammar {grammar.name}: an exportable grammar needs the atom operator ns")
             self._add(f"root_{EAM_ROOT.name}", EAM_ROOT.args, EAM_ROOT.ret, 1.0)
+            for op, weight in EAM_OPERATORS:
+                self._add(f"eam_{op.name}", op.args, op.ret, weight)
             # rho is drawn as often as a neighbour sum would be
             self.embedded_terminals = {"rho": grammar.atom_operators["ns"], **grammar.atom_terminals}
             self.leaf_weights[Embedded] = sum(self.embedded_terminals.values())
@@ -131,15 +137,16 @@ class TreeGrammar:
         self._grow(rng, ret, depth, method, nodes)
         return nodes
 
-    def _grow(self, rng, ret, depth, method, nodes):
+    def _grow(self, rng, ret, depth, method, nodes, leaf_ok=True):
         prims = [(p, w) for p, w in self.primitives.get(ret, []) if 1 + max(self.min_height[a] for a in p.args) <= depth]
-        if not prims or (self.has_leaves(ret) and self._stop(rng, ret, method)):
+        if not prims or (leaf_ok and self.has_leaves(ret) and self._stop(rng, ret, method)):
             nodes.append(self.leaf(ret, rng))
             return
         prim = _weighted_choice(rng, prims)
         nodes.append(prim)
-        for arg in prim.args:
-            self._grow(rng, arg, depth - 1, method, nodes)
+        for k, arg in enumerate(prim.args):
+            # a new embedding F(rho) starts with an operator: a bare rho or constant would only be a pair term
+            self._grow(rng, arg, depth - 1, method, nodes, leaf_ok=not (prim.name == "eam_embed" and k == 0))
 
     def _stop(self, rng, ret, method):
         if method == "full":
@@ -230,15 +237,20 @@ class TreeGrammar:
         return gp.PrimitiveTree(tree[: s.start] + tree[inner] + tree[s.stop :])
 
     def mutate_add_term(self, rng, tree):
-        """Add a new random term: E_i -> E_i + T (how sums of neighbour sums grow); in an exportable tree the term
-        joins the pair terms, the first argument of the root."""
+        """Add a new random term: E_i -> E_i + T (how sums of neighbour sums grow). In an exportable tree the term
+        joins the pair terms (the root's first argument) or, half of the time, is a new embedding term of its own
+        density (the root's second argument)."""
         adds = [p for p, _ in self.primitives[Atom] if p.name == "atom_add"]
         if not adds:
             return self.mutate_subtree(rng, tree)
-        terms = _subtree(tree, 1) if self.exportable else slice(0, len(tree))
-        depth = rng.randint(self.min_height[Atom], max(self.min_height[Atom], min(4, self.grammar.max_depth - 1)))
-        child = [*tree[: terms.start], adds[0], *tree[terms], *self.generate(rng, Atom, depth, "grow"),
-                 *tree[terms.stop :]]
+        add, ret, terms = adds[0], Atom, slice(0, len(tree))
+        if self.exportable:
+            terms = _subtree(tree, 1)
+            if rng.random() < 0.5:
+                add, ret, terms = self.pset.mapping["eam_add"], Embedding, slice(terms.stop, len(tree))
+        low = self.min_height[ret]
+        depth = rng.randint(low, max(low, min(4, self.grammar.max_depth - 1)))
+        child = [*tree[: terms.start], add, *tree[terms], *self.generate(rng, ret, depth, "grow"), *tree[terms.stop :]]
         return gp.PrimitiveTree(child) if self.fits(child) else self.mutate_shrink(rng, tree)
 
 
