@@ -201,7 +201,8 @@ def _factor(error, spread, source, what):
     usable = spread > 0
     if not usable.any():
         raise ModelError(f"{source}: the ensemble has no {what} spread to calibrate (members identical)")
-    return float(np.quantile(error[usable] / spread[usable], 0.9) / Z90)
+    # a model without error there (exact data) would get factor 0: keep the smallest positive one instead
+    return max(float(np.quantile(error[usable] / spread[usable], 0.9) / Z90), np.finfo(float).tiny)
 
 
 def spearman(x, y):
