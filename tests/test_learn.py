@@ -130,6 +130,14 @@ def test_threshold_and_budget_stop_the_loop(tmp_path):
     assert budget["stop"] == "budget" and budget["labels"] == 3
 
 
+def test_random_strategy_draws_under_the_same_rule(tmp_path):
+    summary = run_learning(load_config(make_config(tmp_path, strategy="random", iterations=1, batch=3)),
+                           tmp_path / "run", report=quiet)
+    assert summary["labels"] == 3
+    selected = read(tmp_path / "run" / "iter-000" / "selected.extxyz", ":")
+    assert len({f.info["run"] for f in selected}) == 3  # at most one per MD run
+
+
 def test_selection_takes_the_largest_disagreements_at_most_per_run_from_one_run():
     class Frame:
         def __init__(self, run):
@@ -147,10 +155,15 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     settings = yaml.safe_load(path.read_text())
     for change, message in [({"temprature": [300]}, "unknown setting 'temprature'"),
                             ({"members": 1}, "members must be at least 2"),
+                            ({"strategy": "greedy"}, "strategy must be one of"),
                             ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator")]:
         path.write_text(yaml.safe_dump(settings | change))
         with pytest.raises(ConfigError, match=message):
             run_learning(load_config(path), tmp_path / f"run-{len(message)}", report=quiet)
+    write(tmp_path / "one.extxyz", read(tmp_path / "start.extxyz", "0"))
+    path.write_text(yaml.safe_dump(settings | {"start": ["one.extxyz"]}))
+    with pytest.raises(ConfigError, match="give at least 2"):
+        run_learning(load_config(path), tmp_path / "run-one", report=quiet)
     path.write_text(yaml.safe_dump(settings))
     run_learning(load_config(path), tmp_path / "run", report=quiet)
     path.write_text(yaml.safe_dump(settings | {"batch": 1}))

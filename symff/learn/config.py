@@ -15,6 +15,7 @@
     members: 4                               # ensemble members (bootstrap refits)
     batch: 4                                 # labels per iteration at most
     per_run: 1                               # diversity: frames taken from one MD run per iteration at most
+    strategy: disagreement                   # or random: frames drawn at random (the baseline to compare with)
     threshold: 0.05                          # eV/Å: stop when the largest force disagreement in MD is below
     budget: 40                               # labels in all at most
     iterations: 10                           # iterations at most
@@ -32,6 +33,8 @@ import yaml
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 
+STRATEGIES = ("disagreement", "random")
+
 
 @dataclass(frozen=True)
 class LearnConfig:
@@ -48,6 +51,7 @@ class LearnConfig:
     members: int = 4
     batch: int = 4
     per_run: int = 1
+    strategy: str = "disagreement"
     threshold: float = 0.05
     budget: int = 40
     iterations: int = 10
@@ -68,6 +72,7 @@ class LearnConfig:
             (self.timestep_fs > 0 and self.friction >= 0, "timestep_fs must be positive, friction non-negative"),
             (self.members >= 2, f"members must be at least 2, got {self.members}"),
             (self.batch >= 1 and self.per_run >= 1, "batch and per_run must be at least 1"),
+            (self.strategy in STRATEGIES, f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"),
             (self.threshold >= 0, "threshold must be non-negative (eV/Å)"),
             (self.budget >= 0 and self.iterations >= 1, "budget must be >= 0 and iterations >= 1"),
             (self.fit_starts >= 1, "fit_starts must be at least 1"),

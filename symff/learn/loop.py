@@ -44,6 +44,9 @@ def run_learning(config, out, *, report=print):
     out = Path(out)
     _prepare(out, config)
     start = read_dataset(config.start)
+    if start.n_structures < 2:
+        raise ConfigError(f"start: {start.n_structures} structure in {', '.join(config.start)}: give at least 2 "
+                          "(the committee is made of bootstrap resamples)")
     md_starts = [start.to_atoms(s) for s in range(start.n_structures)] if not config.md_start else [
         a for path in config.md_start for a in read(path, ":")]
     oracle = None
@@ -132,7 +135,9 @@ def _selection(folder, config, model, md_starts, k, report):
     scores = disagreement(ensemble, model, frames)
     for frame, score in zip(frames, scores):
         frame.info["disagreement"] = float(score)
-    chosen = select(frames, scores, config.batch, config.per_run)
+    # the random baseline ranks by a random draw instead, under the same diversity rule
+    ranking = scores if config.strategy == "disagreement" else rng.random(len(frames))
+    chosen = select(frames, ranking, config.batch, config.per_run)
     selected = [frames[i] for i in chosen]
     for n, frame in enumerate(selected):
         frame.info["selection_index"] = n
