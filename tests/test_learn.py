@@ -123,6 +123,20 @@ def test_an_oracle_that_raises_is_logged_and_skipped(tmp_path, capsys):
     assert summary["labels"] == 1 and summary["iterations"][0]["failed"] == 1
 
 
+def test_an_oracle_that_takes_too_long_is_logged_and_skipped(tmp_path):
+    record = tmp_path / "oracle.jsonl"
+    path = make_config(tmp_path, oracle={"calculator": "learn_oracles.CountingEMT",
+                                         "args": {"record": str(record), "delay": 5.0}},
+                       oracle_timeout=0.2, iterations=1)
+    start = time.monotonic()
+    summary = run_learning(load_config(path), tmp_path / "run", report=quiet)
+    assert time.monotonic() - start < 60
+    failed = [json.loads(line) for line in (tmp_path / "run" / "iter-000" / "failed.jsonl").read_text().splitlines()]
+    assert [f["selection_index"] for f in failed] == [0, 1]
+    assert all("TimeoutError: the oracle took longer than 0.2 s" in f["error"] for f in failed)
+    assert summary["labels"] == 0
+
+
 def test_threshold_and_budget_stop_the_loop(tmp_path):
     converged = run_learning(load_config(make_config(tmp_path, threshold=1e9)), tmp_path / "a", report=quiet)
     assert converged["stop"] == "converged" and converged["labels"] == 0

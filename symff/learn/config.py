@@ -8,6 +8,7 @@
       calculator: ase.calculators.emt.EMT
       args: {}
     # or  oracle: {lammps: {pair_style: eam/alloy, pair_coeff: "* * Cu_mishin1.eam.alloy Cu"}}
+    oracle_timeout: 3600                     # s per frame (0: none); a frame that takes longer is logged, skipped
     temperatures: [300, 1200]                # K; one Langevin MD run per MD start structure and temperature
     md_steps: 200
     snapshot_every: 10                       # MD steps between candidate frames
@@ -42,6 +43,7 @@ class LearnConfig:
     start: tuple
     oracle: dict
     md_start: tuple = ()
+    oracle_timeout: float = 0.0
     start_values: dict = field(default_factory=dict)
     temperatures: tuple = (300.0,)
     md_steps: int = 200
@@ -69,6 +71,7 @@ class LearnConfig:
             (len(self.temperatures) >= 1 and all(t > 0 for t in self.temperatures),
              "temperatures: give one or more positive temperatures in K"),
             (self.md_steps >= 1 and self.snapshot_every >= 1, "md_steps and snapshot_every must be at least 1"),
+            (self.oracle_timeout >= 0, "oracle_timeout must be a non-negative number of seconds (0: none)"),
             (self.timestep_fs > 0 and self.friction >= 0, "timestep_fs must be positive, friction non-negative"),
             (self.members >= 2, f"members must be at least 2, got {self.members}"),
             (self.batch >= 1 and self.per_run >= 1, "batch and per_run must be at least 1"),

@@ -22,7 +22,10 @@ stopped: "converged", "budget" or "iterations".
 
 import json
 import os
+import signal
+import threading
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +77,7 @@ def run_learning(config, out, *, report=print):
         if oracle is None:
             oracle = make_oracle(config.oracle)
         batch = selected[: config.budget - used]
-        new = _labelled(folder, batch, oracle, k, report)
+        new = _labelled(folder, batch, oracle, k, report, config.oracle_timeout)
         record["labelled"], record["failed"] = len(new), len(batch) - len(new)
         _write_json(folder / "done.json", record)
         iterations.append(record)
@@ -151,7 +154,7 @@ def _selection(folder, config, model, md_starts, k, report):
     return _selection(folder, config, model, md_starts, k, report)
 
 
-def _labelled(folder, batch, oracle, k, report):
+def _labelled(folder, batch, oracle, k, report, timeout=0.0):
     """The oracle's labels of `batch`, those already in labelled.extxyz kept; failures logged and skipped."""
     path, failures = folder / "labelled.extxyz", folder / "failed.jsonl"
     done = read(path, ":") if path.is_file() and path.stat().st_size else []
@@ -161,7 +164,8 @@ def _labelled(folder, batch, oracle, k, report):
         if index in skip:
             continue
         try:
-            labelled = label(frame, oracle)
+            with time_limit(timeout):
+                labelled = label(frame, oracle)
         except Exception as exc:  # noqa: BLE001 -- any oracle failure (DFT not converged, a crash, a timeout): log, skip, go on
             entry = {"iteration": k, "selection_index": index, "error": f"{type(exc).__name__}: {exc}",
                      "traceback": traceback.format_exc(limit=3)}
@@ -174,6 +178,27 @@ def _labelled(folder, batch, oracle, k, report):
         _write_frames(path, done)
     report(f"iteration {k}: labelled {len(done)} of {len(batch)} selected frames")
     return done
+
+
+@contextmanager
+def time_limit(seconds):
+    """Raise TimeoutError in the block after `seconds` (0: no limit). A signal timer: the main thread of a Unix
+    process only, where the command line runs; elsewhere the block runs without a limit."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"the oracle took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _failed(failures):
