@@ -1,6 +1,7 @@
 """The report of a run: plots, a self-contained index.html, `symff report`, and rendering in a headless browser."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -64,8 +65,21 @@ def test_eam_functions_are_split_into_pair_density_and_embedding():
     assert len(figure.axes) == 3
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_symff_report_adds_the_calibration_plot_on_request(run_dir, capsys):
+    assert main(["report", str(run_dir), "--ensemble", "1"]) == 2
+    assert "--ensemble must be at least 2" in capsys.readouterr().err
+    assert main(["report", str(run_dir), "--ensemble", "3", "--seed", "2"]) == 0
+    assert (run_dir / "report" / "calibration.png").stat().st_size > 5000
+    page = (run_dir / "report" / "index.html").read_text()
+    assert "3 refits on bootstrap resamples of train (seed 2)" in page
+    assert len(re.findall(r"<img src='data:image/png;base64,", page)) == len(PLOTS) + 1
+
+
+# CI (.ci/run) installs Debian's chromium and sets SYMFF_CI=1, which turns its absence into a failure, not a skip.
+@pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("SYMFF_CI"),
+                    reason="needs Debian's chromium (.ci/run installs it)")
 def test_the_report_renders_with_its_images_in_chromium(run_dir, tmp_path):
+    assert main(["report", str(run_dir), "--ensemble", "3"]) == 0  # the calibration plot included
     page = (run_dir / "report" / "index.html").read_text()
     # The same page plus a probe that records each image's natural width once the page has loaded.
     probe = tmp_path / "probe.html"
@@ -76,7 +90,7 @@ def test_the_report_renders_with_its_images_in_chromium(run_dir, tmp_path):
     dom = subprocess.run([*chromium, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
                          check=True, capture_output=True, text=True, timeout=120).stdout
     widths = [int(w) for w in re.search(r'data-widths="([^"]*)"', dom).group(1).split(",")]
-    assert len(widths) == len(PLOTS) and min(widths) > 300
+    assert len(widths) == len(PLOTS) + 1 and min(widths) > 300
     shot = tmp_path / "shot.png"
     subprocess.run([*chromium, "--window-size=1200,2400", f"--screenshot={shot}", (run_dir / "report" /
                     "index.html").as_uri()], capture_output=True, timeout=120, check=True)

@@ -10,9 +10,9 @@ import warnings
 
 from .. import __version__
 from ..errors import SymffError, SymffWarning
-from . import evaluate, export, fit, rediscover, report, search, show, validate
+from . import evaluate, export, fit, learn, rediscover, report, search, show, uncertainty, validate
 
-COMMANDS = (search, rediscover, show, evaluate, fit, report, export, validate)
+COMMANDS = (search, rediscover, show, evaluate, fit, report, export, validate, uncertainty, learn)
 
 
 def build_parser():

@@ -1,4 +1,5 @@
-"""`symff report RUN [--index K]`: write RUN/report/ again (plots and index.html) from the run directory and its data.
+"""`symff report RUN [--index K] [--ensemble K] [--seed N]`: write RUN/report/ again (plots and index.html) from the
+run directory and its data; --ensemble adds the calibration plot of K bootstrap refits of the model.
 
 The data is read again from the paths in RUN/config.json (or made again, for a rediscovery); without it, the report
 has the front and the convergence plots only.
@@ -9,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ..data import Dataset
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 from ..rediscover import REDISCOVERIES
 from ..report import write_report
 from .common import read_train_test
@@ -20,6 +21,9 @@ def add_parser(sub):
     p.add_argument("run_dir", metavar="RUN", help="a run directory")
     p.add_argument("--index", type=int, metavar="K", help="front member to plot (default: the most accurate)")
     p.add_argument("--no-data", dest="data", action="store_false", help="do not read the data again")
+    p.add_argument("--ensemble", type=int, metavar="K",
+                   help="add a calibration plot: K bootstrap refits of the model, spread against test error")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples (default 0)")
     p.set_defaults(run=run)
 
 
@@ -44,5 +48,8 @@ def run(args):
     if not (Path(args.run_dir) / "front.json").is_file():
         raise ModelError(f"{args.run_dir}: not a run directory (no front.json)")
     train, test = run_data(args.run_dir) if args.data else (None, None)
-    page = write_report(args.run_dir, train=train, test=test, index=args.index)
+    if args.ensemble is not None and args.ensemble < 2:
+        raise ConfigError(f"--ensemble must be at least 2, got {args.ensemble}")
+    page = write_report(args.run_dir, train=train, test=test, index=args.index, ensemble=args.ensemble,
+                        seed=args.seed)
     print(page)

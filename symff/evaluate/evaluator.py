@@ -8,6 +8,7 @@ coefficients a_m), which is what the closed-form solve for the a_m needs; `predi
 the errors reported on a final front and in tests.
 """
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,12 +64,24 @@ class Evaluator:
         inside = neighbours.r[neighbours.r < r_out]
         r_min = float(inside.min()) if inside.size else r_in
         self.grid = RadialGrid.covering(r_min, r_in, r_out, grid_points)
-        self.pairs = GridPairs.inside(neighbours, dataset.atom_start, r_out, self.grid)
-        if exact:
-            self._cutoff, self._cutoff_slope = smooth_cutoff(self.pairs.r, r_in, r_out)
         volumes = dataset.volumes
         self._inv_volume = np.where(np.isfinite(volumes) & (volumes > 0), 1.0 / volumes, 0.0)
+        self._use_pairs(GridPairs.inside(neighbours, dataset.atom_start, r_out, self.grid))
+
+    def _use_pairs(self, pairs):
+        self.pairs = pairs
+        if self.exact:
+            self._cutoff, self._cutoff_slope = smooth_cutoff(pairs.r, self.r_in, self.r_out)
         self._ranges = {}  # thread count -> structure ranges
+
+    def with_pairs(self, pairs, grid):
+        """This evaluator on other pairs of the same structures (atoms moved; cells unchanged), placed on `grid`
+        (e.g. from a `skin.SkinList`): what MD needs, without a new neighbour search."""
+        moved = copy.copy(self)
+        moved.neighbours = None
+        moved.grid = grid
+        moved._use_pairs(pairs)
+        return moved
 
     @property
     def n_pairs(self):

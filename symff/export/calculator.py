@@ -1,12 +1,20 @@
-"""`SymFFCalculator`: an ASE calculator for any symff model, on symff's own kernels.
+"""`SymFFCalculator`: an ASE calculator for any symff model, on symff's own kernels, made for molecular dynamics.
 
-Each `calculate` builds a one-structure `Dataset` and its half neighbour list (`symff.neighbours`), then evaluates the
-model with the `Evaluator` (numba kernels; by default pair functions interpolated on the 4096-point cubic-Hermite grid,
-`exact=True` evaluates them at every pair). Results:
+The calculator keeps what does not change between MD steps: the model's compiled program, a one-structure `Dataset`
+of the atoms (their elements, cell and periodicity), a *skin list* of the pairs closer than r_out + skin
+(`symff.evaluate.skin`) and the radial grid that covers them. A call after the atoms moved recomputes only the pair
+vectors of the listed pairs; the list is rebuilt when some atom has moved skin/2 from where it was built, and
+everything is rebuilt when the atoms, the cell or the periodicity change. The pair functions are evaluated by the
+`Evaluator` (numba kernels; interpolated on the 4096-point cubic-Hermite grid by default, `exact=True` evaluates
+them at every pair), so a call gives what a fresh evaluation of the same atoms gives, up to rounding (the tests
+check it). Results:
 
 - `energy`, `free_energy`: total energy, per-element reference energies included (as in the model file);
 - `forces` (eV/Å), `stress` (eV/Å³, ASE sign and Voigt order; periodic cells only);
-- `energies`: per-atom energies E_i + e_ref(Z_i), which sum to `energy`.
+- `energies`: per-atom energies E_i + e_ref(Z_i), which sum to `energy`;
+- with an ensemble (`symff.uncertainty`; the model file's, or one given): `energy_std` (eV, total energy),
+  `energy_per_atom_std` (eV/atom) and `forces_std` (eV/Å, per component), the committee's standard deviations
+  times the ensemble's calibration factors.
 """
 
 import numpy as np
@@ -14,28 +22,36 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from ..data import Dataset
-from ..evaluate.predict import model_evaluator
+from ..evaluate.evaluator import Evaluator
+from ..evaluate.skin import DEFAULT_SKIN, SkinList
 from ..model import Model
+from ..neighbours import Neighbours
 
 
 class SymFFCalculator(Calculator):
-    implemented_properties = ("energy", "free_energy", "forces", "stress", "energies")
+    implemented_properties = ("energy", "free_energy", "forces", "stress", "energies", "energy_std",
+                              "energy_per_atom_std", "forces_std")
 
-    def __init__(self, model, *, exact=False, **kwargs):
-        """`model`: a `Model` or the path of a model file."""
+    def __init__(self, model, *, exact=False, skin=DEFAULT_SKIN, ensemble=None, **kwargs):
+        """`model`: a `Model` or the path of a model file. `skin` (Å): the neighbour-list skin (0 rebuilds the list
+        at every call). `ensemble`: None uses the model file's ensemble if it has one; False uses none; an integer K
+        uses the first K members of the model file's; or an `Ensemble`."""
         super().__init__(**kwargs)
+        from ..uncertainty import Ensemble  # uncertainty builds on the fitter, which the calculator need not load
+
         self.model = model if isinstance(model, Model) else Model.load(model)
         self.exact = exact
+        self.skin = float(skin)
+        self.ensemble = Ensemble.for_calculator(self.model, ensemble)
+        self._frame = None  # what is kept between calls (see _Frame)
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        labelled = atoms.copy()
-        labelled.calc = SinglePointCalculator(labelled, energy=0.0, forces=np.zeros((len(atoms), 3)))
-        dataset = Dataset.from_atoms([labelled], elements=self.model.elements, min_distance=None)
-        evaluator = model_evaluator(self.model, dataset, exact=self.exact)
-        reference = self.model.reference_for(dataset.elements)
-        prediction = evaluator.predict(self.model.program, self.model.constants, self.model.linear, reference)
+        evaluator = self._evaluator(atoms)
+        model, dataset = self.model, evaluator.dataset
+        reference = model.reference_for(dataset.elements)
+        prediction = evaluator.predict(model.program, model.constants, model.linear, reference)
         energies = prediction.atom_energy + reference[dataset.species]
         energy = float(prediction.energy[0])
         self.results = {
@@ -46,3 +62,40 @@ class SymFFCalculator(Calculator):
         }
         if atoms.cell.rank == 3 and np.all(atoms.pbc):
             self.results["stress"] = prediction.stress[0].copy()
+        if self.ensemble is not None:
+            spread = self.ensemble.spread(evaluator)
+            self.results |= {"energy_std": float(spread.energy[0]), "energy_per_atom_std": float(spread.energy[0])
+                             / len(atoms), "forces_std": spread.forces}
+
+    def _evaluator(self, atoms):
+        """The evaluator at the atoms' current positions, rebuilding only what the change since the last call needs."""
+        frame = self._frame
+        if frame is None or not frame.holds(atoms) or frame.skin_list.stale(atoms.positions):
+            frame = self._frame = _Frame(atoms, self.model, self.skin, self.exact)
+        return frame.evaluator_at(atoms.positions)
+
+
+class _Frame:
+    """The atoms' data set, skin list, grid and evaluator, valid while the atoms, cell and periodicity stay."""
+
+    def __init__(self, atoms, model, skin, exact):
+        self.numbers = atoms.numbers.copy()
+        self.cell = atoms.cell.array.copy()
+        self.pbc = atoms.pbc.copy()
+        labelled = atoms.copy()
+        labelled.calc = SinglePointCalculator(labelled, energy=0.0, forces=np.zeros((len(atoms), 3)))
+        dataset = Dataset.from_atoms([labelled], elements=model.elements, min_distance=None)
+        self.skin_list = SkinList.build(dataset.positions, dataset.cells, dataset.pbc, dataset.atom_start, model.r_out,
+                                        skin)
+        self.grid = self.skin_list.covering_grid(model.r_in)
+        no_pairs = Neighbours(cutoff=model.r_out, i=np.zeros(0, np.int64), j=np.zeros(0, np.int64), r=np.zeros(0),
+                              D=np.zeros((0, 3)), structure=np.zeros(0, np.int64),
+                              pair_start=np.zeros(2, np.int64))
+        self.evaluator = Evaluator(dataset, no_pairs, r_in=model.r_in, r_out=model.r_out, exact=exact)
+
+    def holds(self, atoms):
+        return (len(atoms) == self.numbers.size and np.array_equal(atoms.numbers, self.numbers)
+                and np.array_equal(atoms.cell.array, self.cell) and np.array_equal(atoms.pbc, self.pbc))
+
+    def evaluator_at(self, positions):
+        return self.evaluator.with_pairs(self.skin_list.pairs(positions, self.grid), self.grid)

@@ -5,10 +5,13 @@
     config_types.png  errors by config_type                                      (config_types.py)
     functions.png     pair, density and embedding functions of the model         (functions.py)
     convergence.png   best loss, front size and throughput over generations      (convergence.py)
+    calibration.png   an ensemble's predicted spread against the actual error    (calibration.py; on request)
 
 The plots of one model (parity, config_type, functions) show front member `index`, by default the most accurate one.
 They need the data: `write_report` takes it from the search, and `symff report RUN` reads it again from the paths in
 RUN/config.json (or makes it again, for a rediscovery). Plots whose data is missing are left out with a note.
+The calibration plot is made when asked for (`ensemble=K`, `symff report RUN --ensemble K`): K refits of the model on
+bootstrap resamples of train, calibrated on train, plotted on test.
 """
 
 import json
@@ -18,6 +21,8 @@ from ..evaluate.predict import predict
 from ..neighbours import build_neighbours
 from ..progress import HISTORY_FILE, read_history
 from ..rundir import load_run_model, read_front
+from ..uncertainty import assess, bootstrap_ensemble, calibrate
+from .calibration import calibration_figure
 from .config_types import config_type_figure
 from .convergence import convergence_figure
 from .figures import png_bytes
@@ -29,8 +34,9 @@ from .parity import parity_figure
 REPORT_DIR = "report"
 
 
-def write_report(run, *, train=None, test=None, index=None, train_neighbours=None):
-    """Write RUN/report/*.png and RUN/report/index.html; returns the path of index.html."""
+def write_report(run, *, train=None, test=None, index=None, train_neighbours=None, ensemble=None, seed=0):
+    """Write RUN/report/*.png and RUN/report/index.html; returns the path of index.html. With `ensemble` (a number
+    of members), also the calibration plot of a bootstrap ensemble made with `seed`."""
     run = Path(run)
     front = read_front(run)
     config = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
@@ -55,6 +61,10 @@ def write_report(run, *, train=None, test=None, index=None, train_neighbours=Non
         figures.append(("Errors by config_type", config_type_figure(predictions), f"For {which}."))
         functions = functions_figure(model, train_neighbours, train.n_atoms)
         figures.append(("Functions", functions, f"Pair, density and embedding functions of {which}."))
+        if ensemble and "test" in predictions:
+            figures.append(_calibration(model, train, test, train_neighbours, ensemble, seed, which))
+        elif ensemble:
+            notes.append("No test data: the calibration plot is left out.")
     elif members:
         notes.append("No data: parity, config_type and function plots are left out.")
     history = read_history(run / HISTORY_FILE)
@@ -70,6 +80,15 @@ def write_report(run, *, train=None, test=None, index=None, train_neighbours=Non
     page = out / "index.html"
     page.write_text(report_html(f"symff run {run.name}", config, front, rendered, notes))
     return page
+
+
+def _calibration(model, train, test, train_neighbours, members, seed, which):
+    ensemble = bootstrap_ensemble(model, train, members, seed=seed, neighbours=train_neighbours)
+    calibrate(model, ensemble, train, neighbours=train_neighbours)
+    caption = (f"Spread of {members} refits on bootstrap resamples of train (seed {seed}), calibrated on train "
+               f"(energy x{ensemble.calibration['energy']:.3g}, force x{ensemble.calibration['force']:.3g}), "
+               f"against the test errors of {which}.")
+    return "Calibration", calibration_figure(assess(model, ensemble, test)), caption
 
 
 def _file_name(heading):

@@ -18,7 +18,7 @@ from ..expr.symbols import Rejected
 
 class _ModelCalculator(SymFFCalculator):
     def __init__(self, model, **kwargs):
-        super().__init__(model, exact=True, **kwargs)
+        super().__init__(model, exact=True, ensemble=False, **kwargs)  # properties need no spread
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         try:

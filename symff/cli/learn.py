@@ -1,0 +1,19 @@
+"""`symff learn CONFIG [--out RUN]`: active learning. Fit the form of CONFIG on the labelled start structures, run MD
+with it, label the frames where its bootstrap committee disagrees most with the oracle (any ASE calculator), refit,
+and repeat until the disagreement falls under the threshold or the label budget is spent. Each iteration's data,
+model and selection stay in RUN as extxyz and model files; run the same command again to resume a stopped run
+(nothing is labelled twice). CONFIG is YAML: see docs/active-learning.md.
+"""
+
+from ..learn import load_config, run_learning
+
+
+def add_parser(sub):
+    p = sub.add_parser("learn", help="active learning with an oracle (any ASE calculator)", description=__doc__)
+    p.add_argument("config", metavar="CONFIG", help="the YAML configuration")
+    p.add_argument("--out", default="learn-run", metavar="RUN", help="the run directory (default learn-run)")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    run_learning(load_config(args.config), args.out)

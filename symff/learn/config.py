@@ -1,0 +1,130 @@
+"""The configuration of an active-learning run: a YAML file, validated once and copied into the run directory.
+
+    form: "A*NS(r**-n) - B*sqrt(NS(r**-m))"   # refitted each iteration (`symff fit` syntax: free symbols fitted)
+    start_values: {A: 1000, B: 30, n: 9, m: 6}
+    start: [start.extxyz]                    # labelled structures to begin with (any file ASE reads)
+    md_start: [cells.extxyz]                 # where MD starts (default: the start structures)
+    oracle:                                  # any ASE calculator: a class by import path and its keyword arguments
+      calculator: ase.calculators.emt.EMT
+      args: {}
+    # or  oracle: {lammps: {pair_style: eam/alloy, pair_coeff: "* * Cu_mishin1.eam.alloy Cu"}}
+    oracle_timeout: 3600                     # s per frame (0: none); a frame that takes longer is logged, skipped
+    temperatures: [300, 1200]                # K; one Langevin MD run per MD start structure and temperature
+    md_steps: 200
+    snapshot_every: 10                       # MD steps between candidate frames
+    timestep_fs: 2.0
+    members: 4                               # ensemble members (bootstrap refits)
+    batch: 4                                 # labels per iteration at most
+    per_run: 1                               # diversity: frames taken from one MD run per iteration at most
+    strategy: disagreement                   # or random: frames drawn at random (the baseline to compare with)
+    threshold: 0.05                          # eV/Å: stop when the largest force disagreement in MD is below
+    budget: 40                               # labels in all at most
+    iterations: 10                           # iterations at most
+    fit_starts: 4
+    seed: 0
+
+Relative paths are relative to the configuration file. Unknown keys are refused, so that a typo is not ignored.
+"""
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from ..errors import ConfigError
+
+STRATEGIES = ("disagreement", "random")
+
+
+@dataclass(frozen=True)
+class LearnConfig:
+    form: str
+    start: tuple
+    oracle: dict
+    md_start: tuple = ()
+    oracle_timeout: float = 0.0
+    start_values: dict = field(default_factory=dict)
+    temperatures: tuple = (300.0,)
+    md_steps: int = 200
+    snapshot_every: int = 10
+    timestep_fs: float = 2.0
+    friction: float = 0.02  # Langevin friction, 1/fs
+    members: int = 4
+    batch: int = 4
+    per_run: int = 1
+    strategy: str = "disagreement"
+    threshold: float = 0.05
+    budget: int = 40
+    iterations: int = 10
+    fit_starts: int = 4
+    seed: int = 0
+    r_in: float = DEFAULT_INNER
+    r_out: float = DEFAULT_OUTER
+
+    def __post_init__(self):
+        checks = [
+            (isinstance(self.form, str) and self.form.strip(), "form: give the formula to fit, as for `symff fit`"),
+            (len(self.start) >= 1, "start: give at least one file of labelled structures"),
+            (isinstance(self.oracle, dict) and (("calculator" in self.oracle) != ("lammps" in self.oracle)),
+             "oracle: give either {calculator: module.Class, args: {...}} or {lammps: {pair_style, pair_coeff}}"),
+            (len(self.temperatures) >= 1 and all(t > 0 for t in self.temperatures),
+             "temperatures: give one or more positive temperatures in K"),
+            (self.md_steps >= 1 and self.snapshot_every >= 1, "md_steps and snapshot_every must be at least 1"),
+            (self.oracle_timeout >= 0, "oracle_timeout must be a non-negative number of seconds (0: none)"),
+            (self.timestep_fs > 0 and self.friction >= 0, "timestep_fs must be positive, friction non-negative"),
+            (self.members >= 2, f"members must be at least 2, got {self.members}"),
+            (self.batch >= 1 and self.per_run >= 1, "batch and per_run must be at least 1"),
+            (self.strategy in STRATEGIES, f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"),
+            (self.threshold >= 0, "threshold must be non-negative (eV/Å)"),
+            (self.budget >= 0 and self.iterations >= 1, "budget must be >= 0 and iterations >= 1"),
+            (self.fit_starts >= 1, "fit_starts must be at least 1"),
+            (0 < self.r_in < self.r_out, f"the cutoff needs 0 < r_in < r_out, got {self.r_in}, {self.r_out}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    def to_dict(self):
+        data = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def load_config(path) -> LearnConfig:
+    """Read and check a configuration file; paths in it become absolute."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    return config_from_dict(data, path.parent, str(path))
+
+
+def config_from_dict(data, folder=Path("."), source="configuration") -> LearnConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings")
+    known = {f.name for f in fields(LearnConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    missing = [k for k in ("form", "start", "oracle") if k not in data]
+    if missing:
+        raise ConfigError(f"{source}: missing setting {missing[0]!r}")
+    values = dict(data)
+    for key in ("start", "md_start"):
+        files = values.get(key, [])
+        files = [files] if isinstance(files, str) else list(files or [])
+        values[key] = tuple(str((Path(folder) / f).resolve()) for f in files)
+    values["temperatures"] = tuple(float(t) for t in _list(values.get("temperatures", [300.0])))
+    try:
+        return LearnConfig(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _list(value):
+    return value if isinstance(value, list | tuple) else [value]

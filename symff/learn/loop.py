@@ -1,0 +1,227 @@
+"""The active-learning loop and its run directory.
+
+Iteration k (folder `RUN/iter-00k/`):
+
+1. fit the form on every label so far (`train.extxyz`: the start structures and the labels of iterations < k) with
+   `symff.fit.given_form.fit_form`, and make its ensemble: bootstrap refits, calibrated on that data
+   (`model.json` holds both);
+2. stop if the label budget is spent or k = `iterations` (the last model is then fitted on every label);
+3. run MD with the model and score the candidate frames by committee disagreement (`candidates.extxyz`, info
+   `disagreement` in eV/Å); stop if the largest is under `threshold` (converged);
+4. select a batch with the diversity rule (`selected.extxyz`) and label it with the oracle: each label is written
+   at once (`labelled.extxyz`, info `selection_index`); a frame the oracle raises on is logged to `failed.jsonl`
+   and skipped;
+5. write `done.json`.
+
+Every file is written whole and renamed into place, so a killed run leaves complete files only. Run again with the
+same configuration, the loop skips what its files hold: finished iterations, a fitted model, the selection, frames
+already labelled or failed. It labels nothing twice, and (each step being seeded: MD by (seed, k), bootstrap by
+seed + k) it reaches the state an uninterrupted run reaches. `summary.json` records each iteration and why the loop
+stopped: "converged", "budget" or "iterations".
+"""
+
+import json
+import os
+import signal
+import threading
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from ase.io import read, write
+
+from ..data import Dataset, read_dataset
+from ..errors import ConfigError
+from ..fit.given_form import fit_form
+from ..model import Model
+from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate
+from .oracle import label, make_oracle
+from .select import disagreement, md_candidates, select
+
+CONFIG_FILE = "config.json"
+
+
+def run_learning(config, out, *, report=print):
+    """Run (or resume) the loop of `config` in the directory `out`; returns the summary."""
+    out = Path(out)
+    _prepare(out, config)
+    start = read_dataset(config.start)
+    if start.n_structures < 2:
+        raise ConfigError(f"start: {start.n_structures} structure in {', '.join(config.start)}: give at least 2 "
+                          "(the committee is made of bootstrap resamples)")
+    md_starts = [start.to_atoms(s) for s in range(start.n_structures)] if not config.md_start else [
+        a for path in config.md_start for a in read(path, ":")]
+    oracle = None
+    labels = []  # Datasets of the labels of finished iterations
+    iterations = []
+    stop = None
+    for k in range(config.iterations + 1):
+        folder = out / f"iter-{k:03d}"
+        folder.mkdir(exist_ok=True)
+        train = Dataset.concatenate([start, *labels])
+        model = _fitted(folder, config, train, k, report)
+        used = sum(d.n_structures for d in labels)
+        record = {"iteration": k, "train_structures": train.n_structures, "labels_used": used,
+                  "errors": model.errors.get("train", {})}
+        if used >= config.budget or k == config.iterations:
+            stop = "budget" if used >= config.budget else "iterations"
+            iterations.append(record)
+            break
+        selected, largest = _selection(folder, config, model, md_starts, k, report)
+        record["largest_disagreement"] = largest
+        if largest < config.threshold:
+            stop = "converged"
+            iterations.append(record)
+            break
+        if oracle is None:
+            oracle = make_oracle(config.oracle)
+        batch = selected[: config.budget - used]
+        new = _labelled(folder, batch, oracle, k, report, config.oracle_timeout)
+        record["labelled"], record["failed"] = len(new), len(batch) - len(new)
+        _write_json(folder / "done.json", record)
+        iterations.append(record)
+        if new:
+            labels.append(Dataset.from_atoms(new, names=[f"{folder / 'labelled.extxyz'}:{i}" for i in range(len(new))],
+                                             elements=start.elements))
+    summary = {"stop": stop, "labels": sum(d.n_structures for d in labels), "iterations": iterations,
+               "model": str(out / f"iter-{len(iterations) - 1:03d}" / "model.json")}
+    _write_json(out / "summary.json", summary)
+    report(f"stopped: {stop} after {len(iterations)} iterations, {summary['labels']} labels; model {summary['model']}")
+    return summary
+
+
+def _prepare(out, config):
+    settings = config.to_dict()
+    if (out / CONFIG_FILE).is_file():
+        if json.loads((out / CONFIG_FILE).read_text()) != settings:
+            raise ConfigError(f"{out}: holds a run of another configuration: choose another --out to start anew")
+        return
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out}: exists and is not an active-learning run: choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / CONFIG_FILE, settings)
+
+
+def _fitted(folder, config, train, k, report):
+    """The model of iteration k with its ensemble: read from model.json, or fitted and written there."""
+    path = folder / "model.json"
+    if path.is_file():
+        return Model.load(path)
+    _write_frames(folder / "train.extxyz", [train.to_atoms(s) for s in range(train.n_structures)])
+    previous = folder.parent / f"iter-{k - 1:03d}" / "model.json"
+    start_values = dict(config.start_values)
+    if k > 0 and previous.is_file():
+        start_values |= Model.load(previous).metadata.get("parameters") or {}
+    result = fit_form(config.form, train, starts=config.fit_starts, seed=config.seed + k, start_values=start_values,
+                      r_in=config.r_in, r_out=config.r_out, source="form")
+    model = result.model
+    ensemble = calibrate(model, bootstrap_ensemble(model, train, config.members, seed=config.seed + k), train)
+    ensemble.attach(model).save(path)
+    errors = model.errors["train"]
+    report(f"iteration {k}: fitted on {train.n_structures} structures: energy MAE {errors['energy_mae_mev']:.3g} "
+           f"meV/atom, force MAE {errors['force_mae']:.3g} eV/Å")
+    return model
+
+
+def _selection(folder, config, model, md_starts, k, report):
+    """(selected frames, largest disagreement): read back, or made by MD and written."""
+    selection = folder / "selection.json"
+    if selection.is_file():
+        largest = json.loads(selection.read_text())["largest_disagreement"]
+        chosen = folder / "selected.extxyz"
+        selected = read(chosen, ":") if chosen.stat().st_size else []
+        return selected, largest
+    ensemble = Ensemble.of(model)
+    rng = np.random.default_rng([config.seed, k])
+    frames = md_candidates(model, md_starts, config, rng)
+    scores = disagreement(ensemble, model, frames)
+    for frame, score in zip(frames, scores):
+        frame.info["disagreement"] = float(score)
+    # the random baseline ranks by a random draw instead, under the same diversity rule
+    ranking = scores if config.strategy == "disagreement" else rng.random(len(frames))
+    chosen = select(frames, ranking, config.batch, config.per_run)
+    selected = [frames[i] for i in chosen]
+    for n, frame in enumerate(selected):
+        frame.info["selection_index"] = n
+    largest = float(scores.max()) if scores.size else 0.0
+    _write_frames(folder / "candidates.extxyz", frames)
+    _write_frames(folder / "selected.extxyz", selected)
+    _write_json(selection, {"candidates": len(frames), "selected": chosen, "largest_disagreement": largest})
+    report(f"iteration {k}: {len(frames)} MD frames, largest disagreement {largest:.3g} eV/Å, selected "
+           f"{len(selected)}")
+    # the oracle labels the positions as stored (extxyz rounds them), in a fresh run as in a resumed one
+    return _selection(folder, config, model, md_starts, k, report)
+
+
+def _labelled(folder, batch, oracle, k, report, timeout=0.0):
+    """The oracle's labels of `batch`, those already in labelled.extxyz kept; failures logged and skipped."""
+    path, failures = folder / "labelled.extxyz", folder / "failed.jsonl"
+    done = read(path, ":") if path.is_file() and path.stat().st_size else []
+    skip = {int(a.info["selection_index"]) for a in done} | _failed(failures)
+    for frame in batch:
+        index = int(frame.info["selection_index"])
+        if index in skip:
+            continue
+        try:
+            with time_limit(timeout):
+                labelled = label(frame, oracle)
+        except Exception as exc:  # noqa: BLE001 -- any oracle failure (DFT not converged, a crash, a timeout): log, skip, go on
+            entry = {"iteration": k, "selection_index": index, "error": f"{type(exc).__name__}: {exc}",
+                     "traceback": traceback.format_exc(limit=3)}
+            with failures.open("a") as log:
+                log.write(json.dumps(entry) + "\n")
+            report(f"iteration {k}: the oracle failed on selected frame {index}: {entry['error']} (skipped)")
+            continue
+        labelled.info = dict(frame.info)
+        done.append(labelled)
+        _write_frames(path, done)
+    report(f"iteration {k}: labelled {len(done)} of {len(batch)} selected frames")
+    return done
+
+
+@contextmanager
+def time_limit(seconds):
+    """Raise TimeoutError in the block after `seconds` (0: no limit). A signal timer: the main thread of a Unix
+    process only, where the command line runs; elsewhere the block runs without a limit."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"the oracle took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _failed(failures):
+    """Selection indices logged as failed (a line cut short by a kill is no record: that frame is tried again)."""
+    indices = set()
+    for line in failures.read_text().splitlines() if failures.is_file() else []:
+        try:
+            indices.add(json.loads(line)["selection_index"])
+        except (json.JSONDecodeError, KeyError):
+            continue
+    return indices
+
+
+def _write_frames(path, frames):
+    temporary = path.with_name(path.name + ".tmp")
+    if frames:
+        write(temporary, frames, format="extxyz")
+    else:
+        temporary.write_text("")
+    os.replace(temporary, path)
+
+
+def _write_json(path, data):
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=1))
+    os.replace(temporary, path)

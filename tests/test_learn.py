@@ -1,0 +1,185 @@
+"""Active learning with EMT as the oracle: iterations, their files, kill and resume, an oracle that fails."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from ase.build import bulk
+from ase.calculators.emt import EMT
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.io import read, write
+
+from symff.cli import main
+from symff.data import read_dataset
+from symff.errors import ConfigError
+from symff.learn import load_config, run_learning
+from symff.learn.select import select
+from symff.model import Model
+
+TESTS = Path(__file__).resolve().parent
+FORM = "A*NS(r**-n) - B*sqrt(NS(r**-6))"
+
+
+def start_structures(path, n=3, seed=0):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for _ in range(n):
+        atoms = bulk("Cu", "fcc", a=3.61 * rng.uniform(0.98, 1.03), cubic=True).repeat(2)
+        atoms.rattle(0.08, seed=int(rng.integers(1 << 30)))
+        atoms.calc = EMT()
+        atoms.calc = SinglePointCalculator(atoms, energy=atoms.get_potential_energy(), forces=atoms.get_forces(),
+                                           stress=atoms.get_stress())
+        frames.append(atoms)
+    write(path, frames)
+    return path
+
+
+def make_config(folder, **changes):
+    settings = {
+        "form": FORM, "start_values": {"A": 1000.0, "B": 30.0, "n": 9.0}, "start": ["start.extxyz"],
+        "oracle": {"calculator": "ase.calculators.emt.EMT"}, "temperatures": [300, 1000], "md_steps": 40,
+        "snapshot_every": 10, "timestep_fs": 2.0, "members": 3, "batch": 2, "per_run": 1, "threshold": 0.0,
+        "budget": 10, "iterations": 2, "fit_starts": 2, "seed": 1,
+    } | changes
+    start_structures(folder / "start.extxyz")
+    path = folder / "learn.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    return path
+
+
+def quiet(*_):
+    pass
+
+
+def test_two_iterations_with_emt_keep_their_data_models_and_selections(tmp_path):
+    config = load_config(make_config(tmp_path))
+    summary = run_learning(config, tmp_path / "run", report=quiet)
+    assert summary["stop"] == "iterations" and summary["labels"] == 4
+    assert [r["train_structures"] for r in summary["iterations"]] == [3, 5, 7]
+    for k in (0, 1):
+        folder = tmp_path / "run" / f"iter-{k:03d}"
+        candidates = read(folder / "candidates.extxyz", ":")
+        assert len(candidates) == 3 * 2 * 4  # starts x temperatures x snapshots
+        selected = read(folder / "selected.extxyz", ":")
+        assert len(selected) == 2 and len({f.info["run"] for f in selected}) == 2  # the diversity rule
+        scores = sorted((f.info["disagreement"] for f in candidates), reverse=True)
+        assert selected[0].info["disagreement"] == scores[0]
+        labelled = read(folder / "labelled.extxyz", ":")
+        for frame in labelled:  # the oracle's labels, on the selected positions
+            reference = frame.copy()
+            reference.calc = EMT()
+            assert frame.get_potential_energy() == pytest.approx(reference.get_potential_energy(), abs=1e-10)
+        # each iteration's data is a file `symff search` and `symff fit` read
+        assert read_dataset([folder / "train.extxyz"]).n_structures == 3 + 2 * k
+        assert len(Model.load(folder / "model.json").metadata["ensemble"]["members"]) == 3
+    final = Model.load(summary["model"])
+    assert final.errors["train"]["n_structures"] == 7
+
+
+def test_killed_run_resumes_without_labelling_again(tmp_path):
+    record = tmp_path / "oracle.jsonl"
+    path = make_config(tmp_path, oracle={"calculator": "learn_oracles.CountingEMT",
+                                         "args": {"record": str(record), "delay": 0.5}})
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "symff", "learn", str(path), "--out", str(tmp_path / "run")]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    labelled = tmp_path / "run" / "iter-000" / "labelled.extxyz"
+    while not (labelled.is_file() and labelled.stat().st_size) and time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)  # no clean-up: the files must be whole as they are
+    process.wait()
+    before = len(record.read_text().splitlines())
+    assert before >= 1 and len(read(labelled, ":")) >= 1
+    done = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    calls = record.read_text().splitlines()
+    labels = sum(len(read(tmp_path / "run" / f"iter-{k:03d}" / "labelled.extxyz", ":")) for k in (0, 1))
+    assert labels == 4
+    # every structure was labelled once, except possibly the one being labelled when the run was killed
+    assert labels <= len(calls) <= labels + 1
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["stop"] == "iterations" and summary["labels"] == 4
+
+
+def test_an_oracle_that_raises_is_logged_and_skipped(tmp_path, capsys):
+    path = make_config(tmp_path, oracle={"calculator": "learn_oracles.FailsOnSecondEMT"}, iterations=1)
+    assert main(["learn", str(path), "--out", str(tmp_path / "run")]) == 0
+    folder = tmp_path / "run" / "iter-000"
+    failed = [json.loads(line) for line in (folder / "failed.jsonl").read_text().splitlines()]
+    assert len(failed) == 1 and failed[0]["selection_index"] == 1
+    assert "SCF did not converge" in failed[0]["error"]
+    assert [f.info["selection_index"] for f in read(folder / "labelled.extxyz", ":")] == [0]
+    assert "the oracle failed on selected frame 1" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["labels"] == 1 and summary["iterations"][0]["failed"] == 1
+
+
+def test_an_oracle_that_takes_too_long_is_logged_and_skipped(tmp_path):
+    record = tmp_path / "oracle.jsonl"
+    path = make_config(tmp_path, oracle={"calculator": "learn_oracles.CountingEMT",
+                                         "args": {"record": str(record), "delay": 5.0}},
+                       oracle_timeout=0.2, iterations=1)
+    start = time.monotonic()
+    summary = run_learning(load_config(path), tmp_path / "run", report=quiet)
+    assert time.monotonic() - start < 60
+    failed = [json.loads(line) for line in (tmp_path / "run" / "iter-000" / "failed.jsonl").read_text().splitlines()]
+    assert [f["selection_index"] for f in failed] == [0, 1]
+    assert all("TimeoutError: the oracle took longer than 0.2 s" in f["error"] for f in failed)
+    assert summary["labels"] == 0
+
+
+def test_threshold_and_budget_stop_the_loop(tmp_path):
+    converged = run_learning(load_config(make_config(tmp_path, threshold=1e9)), tmp_path / "a", report=quiet)
+    assert converged["stop"] == "converged" and converged["labels"] == 0
+    budget = run_learning(load_config(make_config(tmp_path, budget=3, iterations=5)), tmp_path / "b", report=quiet)
+    assert budget["stop"] == "budget" and budget["labels"] == 3
+
+
+def test_random_strategy_draws_under_the_same_rule(tmp_path):
+    summary = run_learning(load_config(make_config(tmp_path, strategy="random", iterations=1, batch=3)),
+                           tmp_path / "run", report=quiet)
+    assert summary["labels"] == 3
+    selected = read(tmp_path / "run" / "iter-000" / "selected.extxyz", ":")
+    assert len({f.info["run"] for f in selected}) == 3  # at most one per MD run
+
+
+def test_selection_takes_the_largest_disagreements_at_most_per_run_from_one_run():
+    class Frame:
+        def __init__(self, run):
+            self.info = {"run": run}
+
+    frames = [Frame(r) for r in ("a", "a", "a", "b", "b", "c")]
+    scores = [9.0, 8.0, 7.0, 1.0, 2.0, 0.5]
+    assert select(frames, scores, 3, 1) == [0, 4, 5]
+    assert select(frames, scores, 3, 2) == [0, 1, 4]
+    assert select(frames, scores, 10, 5) == [0, 1, 2, 4, 3, 5]
+
+
+def test_bad_configurations_are_refused_with_the_reason(tmp_path):
+    path = make_config(tmp_path)
+    settings = yaml.safe_load(path.read_text())
+    for change, message in [({"temprature": [300]}, "unknown setting 'temprature'"),
+                            ({"members": 1}, "members must be at least 2"),
+                            ({"strategy": "greedy"}, "strategy must be one of"),
+                            ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator")]:
+        path.write_text(yaml.safe_dump(settings | change))
+        with pytest.raises(ConfigError, match=message):
+            run_learning(load_config(path), tmp_path / f"run-{len(message)}", report=quiet)
+    write(tmp_path / "one.extxyz", read(tmp_path / "start.extxyz", "0"))
+    path.write_text(yaml.safe_dump(settings | {"start": ["one.extxyz"]}))
+    with pytest.raises(ConfigError, match="give at least 2"):
+        run_learning(load_config(path), tmp_path / "run-one", report=quiet)
+    path.write_text(yaml.safe_dump(settings))
+    run_learning(load_config(path), tmp_path / "run", report=quiet)
+    path.write_text(yaml.safe_dump(settings | {"batch": 1}))
+    with pytest.raises(ConfigError, match="another configuration"):
+        run_learning(load_config(path), tmp_path / "run", report=quiet)
