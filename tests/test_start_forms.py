@@ -6,6 +6,7 @@ import warnings
 import ase.io
 import pytest
 
+from symff.api import SymFF
 from symff.checkpoint import read_checkpoint
 from symff.cli import main
 from symff.data import Dataset
@@ -144,3 +145,15 @@ def test_a_missing_or_unreadable_start_file_is_a_one_line_error_naming_it(train_
     assert not (tmp_path / "run").exists()  # refused before any work
     with pytest.raises(ConfigError, match=message.split(":")[-1].strip()):
         SearchConfig(start_forms=str(start))
+
+
+def test_the_python_api_takes_start_forms(tmp_path):
+    with pytest.raises(ConfigError, match="nowhere.json: no such start-forms file"):
+        SymFF(start_forms=str(tmp_path / "nowhere.json"))  # refused when the estimator is made
+    structures = make_lj_dataset(seed=6, epsilon=LJ_EPSILON, sigma=LJ_SIGMA)[::3]
+    with pytest.warns(SymffWarning, match="start form GP1 is skipped"):
+        model = SymFF(grammar="pair", population=8, generations=0, seed=1, start_forms="classical",
+                      out=str(tmp_path / "run")).fit(structures)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())["search"]
+    assert [name for name, _ in config["start_forms"]] == [name for name, _ in CLASSICAL]  # the forms themselves
+    assert written_key(model.equations_["equation"].iloc[-1]) == written_key(CLASSICAL[0][1])  # LJ, in generation 0

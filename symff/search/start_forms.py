@@ -78,8 +78,10 @@ def seed_trees(forms, tree_grammar, limit=None):
     from ..model import parse_form
 
     trees = []
-    for name, energy in forms:
+    for k, (name, energy) in enumerate(forms):
         if limit is not None and len(trees) >= limit:
+            warnings.warn(f"{len(forms) - k} start forms are left out: the population holds {limit}", SymffWarning,
+                          stacklevel=2)
             break
         try:
             expr, free = parse_form(energy, f"start form {name}")
