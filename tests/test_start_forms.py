@@ -55,6 +55,16 @@ def test_every_classical_form_is_a_tree_of_the_eam_grammar(exportable):
         assert tree_key(tree) == written_key(energy), name  # the same form, constants free
 
 
+@pytest.mark.parametrize("energy", [
+    "0.3*NS(r**(-6) + 0.5) - 0.1*NS(r**(-12))",  # a neighbour count NS(1) is a term of its own
+    "-133.702*NS(r**(-6.0)) + 21837.8*NS((r**2.0 - 8.21094e-6)/r**12)",  # as a search writes: fitted exponents
+    "NS(2.0*(r - 2.7)**2*1.3**(-r)) + 0.5*NS(r**(-6))**(2/3)",
+])
+def test_written_formulas_become_trees_of_the_same_form(energy):
+    [tree] = seed_trees([["form", energy]], TreeGrammar(load_grammar("eam")))
+    assert tree_key(tree) == written_key(energy)
+
+
 def test_the_pair_grammar_skips_the_many_body_forms_with_a_warning_naming_each():
     grammar = TreeGrammar(load_grammar("pair"))
     with pytest.warns(SymffWarning) as caught:

@@ -83,8 +83,9 @@ class _Builder:
     # --- sums: terms with free coefficients ---------------------------------------------------------------------
     def sum_of_terms(self, expr, ret):
         """A sum whose terms' numeric coefficients are dropped (each canonical term gets its own)."""
-        terms = [term.as_coeff_Mul()[1] for term in sp.Add.make_args(sp.expand_mul(expr))]
-        terms = [t for t in terms if t.has(R) or t.has(NS) or t.has(RHO)]
+        terms = [term.as_coeff_Mul()[1] for term in sp.Add.make_args(expr)]
+        if ret is not Pair:  # a constant per atom belongs to the reference energy (NS(1) counts neighbours: kept)
+            terms = [t for t in terms if t.has(R) or t.has(NS) or t.has(RHO)]
         if not terms:
             raise Unexpressible("it does not depend on the positions")
         nodes = self.linear_term(terms[0], ret)
@@ -183,10 +184,10 @@ class _Builder:
     # --- exportable trees: eam(T, F, g) -------------------------------------------------------------------------
     def exportable(self, expr):
         linear, nonlinear = [], []
-        for term in sp.Add.make_args(sp.expand_mul(expr)):
+        for term in sp.Add.make_args(expr):
             rest = term.as_coeff_Mul()[1]
             if is_neighbour_sum(rest):  # NS(g1 + g2) = NS(g1) + NS(g2): a pair term may serve as the embedding
-                linear.extend(NS(part.as_coeff_Mul()[1]) for part in sp.Add.make_args(sp.expand_mul(rest.args[0])))
+                linear.extend(NS(part.as_coeff_Mul()[1]) for part in sp.Add.make_args(rest.args[0]))
             else:
                 nonlinear.append(rest)
         densities = {ns for term in nonlinear for ns in term.atoms(sp.core.function.AppliedUndef)

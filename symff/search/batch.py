@@ -92,28 +92,30 @@ def run_job(stages, job):
     cpu = time.thread_time()
     if job.kind == "forms":
         return Outcome(canonical_forms(job.sources), seconds=time.thread_time() - cpu)
-    full = stages.full(job.config)
     if job.kind == "full":
         start = job.formula.initial if job.start is None else job.start
-        outcome = fit_form(job.formula, full, job.tree, job.generation, start)
+        outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation, start)
     else:
-        outcome = screen_form(job.formula, stages.screen(job.config), job.tree, job.generation)
+        screen = stages.screen(job.config)
+        outcome = screen_form(job.formula, screen, job.tree, job.generation)
         if job.sanity:
-            outcome = sane_outcome(outcome, full.evaluator)
+            outcome = sane_outcome(outcome, screen.evaluator)
         passed = isinstance(outcome.result, Candidate) and outcome.result.loss <= job.limit
         if job.kind == "screened" and passed:
             screened = outcome
-            outcome = fit_form(job.formula, full, job.tree, job.generation, screened.result.fit.constants)
+            outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation,
+                               screened.result.fit.constants)
             outcome.stats.add(screened.stats)
     if job.sanity and outcome.stats.fits:  # fitted on all the data: checked at the final constants
-        outcome = sane_outcome(outcome, full.evaluator)
+        outcome = sane_outcome(outcome, stages.full(job.config).evaluator)
     outcome.seconds = time.thread_time() - cpu
     return outcome
 
 
 def sane_outcome(outcome, evaluator):
     """The outcome with its candidate, and the forms reached on the way, replaced by the kind of their rejection
-    (`sanity_<check>`) where they fail a physical-sanity check at their constants (the sanity tier)."""
+    (`sanity_<check>`) where they fail a physical-sanity check at their constants (the sanity tier); `evaluator`
+    gives the cutoff."""
     verdicts = {}  # id(candidate) -> itself or the kind of its rejection: the result is often one of the extras
 
     def verdict(candidate):

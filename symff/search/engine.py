@@ -1,7 +1,8 @@
 """The search: strongly typed genetic programming with NSGA-II selection on (loss, complexity).
 
     population <- the start forms' trees, if any, then random trees (ramped half-and-half)
-    score every tree (canonical form -> cache -> fit constants)
+    score every tree (canonical form -> cache -> screen on a subset -> physical sanity -> fit constants on all the
+        data: symff.search.batch); a tree that is no sane potential is rejected
     repeat for each generation:
         offspring <- crossover / mutation of parents chosen by binary tournament on (Pareto rank, crowding)
         score the offspring
