@@ -146,3 +146,18 @@ def test_the_sanity_tier_rejects_a_form_without_a_lone_atom_energy_before_it_is_
             assert stats.screen_fits == 1 and stats.fits == 0
         else:
             assert candidate is not None and candidate.full and stats.fits == 1 and not stats.rejected
+
+
+def test_snapping_and_climbing_move_only_to_forms_the_fit_accepts(lj_data):
+    """On exact LJ data a fit of NS(r**-11), NS(r**-6) climbs to r**-12; a fit that accepts no other form (as the
+    sanity tier accepts no insane one) keeps the form it was asked for."""
+    from symff.model import parse_formula
+    from symff.search.scoring import fit_form
+    from symff.search.stages import StageBuilder
+
+    formula, _ = parse_formula("A*NS(r**-11) + B*NS(r**-6)")
+    stage = StageBuilder(lj_data).full(small_config(seed=1))
+    free = fit_form(formula, stage, "", 0, formula.initial).result
+    kept = fit_form(formula, stage, "", 0, formula.initial, accept=lambda form, fit: False).result
+    assert free.key == parse_formula("A*NS(r**-12) + B*NS(r**-6)")[0].key and free.loss < 1e-8
+    assert kept.key == formula.key and kept.loss > 1e3 * free.loss

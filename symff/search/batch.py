@@ -7,8 +7,9 @@
              10 ms), and then fitted on all the data (snapped and climbed: symff.search.scoring.FormFitter) only if
              it is sane and could enter the front: if its screened loss is at most screen_slack x the archive's lowest
              loss at most as complex, as the generation began; a new form without constants (or with screening off)
-             is fitted on all the data. Every form fitted on all the data is checked again at its final constants
-             (and so are the forms its snapping and climbing reached)                                 (jobs, parallel)
+             is fitted on all the data. Snapping and climbing move only to sane forms, and every form fitted on
+             all the data is checked again at its final constants (and so are the forms reached on the way)
+                                                                                                      (jobs, parallel)
     merge:   the outcomes enter each search's cache, in the order of its trees
 
 A form that fails a sanity check is rejected (kind `sanity_<check>`, counted like every rejection), so it never enters
@@ -92,9 +93,11 @@ def run_job(stages, job):
     cpu = time.thread_time()
     if job.kind == "forms":
         return Outcome(canonical_forms(job.sources), seconds=time.thread_time() - cpu)
+    full = None if job.kind == "screen" else stages.full(job.config)
+    accept = sanity_test(full.evaluator) if job.sanity and full is not None else None
     if job.kind == "full":
         start = job.formula.initial if job.start is None else job.start
-        outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation, start)
+        outcome = fit_form(job.formula, full, job.tree, job.generation, start, accept)
     else:
         screen = stages.screen(job.config)
         outcome = screen_form(job.formula, screen, job.tree, job.generation)
@@ -103,35 +106,38 @@ def run_job(stages, job):
         passed = isinstance(outcome.result, Candidate) and outcome.result.loss <= job.limit
         if job.kind == "screened" and passed:
             screened = outcome
-            outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation,
-                               screened.result.fit.constants)
+            outcome = fit_form(job.formula, full, job.tree, job.generation, screened.result.fit.constants, accept)
             outcome.stats.add(screened.stats)
     if job.sanity and outcome.stats.fits:  # fitted on all the data: checked at the final constants
-        outcome = sane_outcome(outcome, stages.full(job.config).evaluator)
+        outcome = sane_outcome(outcome, full.evaluator)
     outcome.seconds = time.thread_time() - cpu
     return outcome
 
 
+def failed_check(formula, fit, evaluator):
+    """The first sanity check (symff.sanity) the form fails at these constants, with the cutoff of `evaluator`, or
+    None."""
+    return first_failure(Model(formula, fit.constants, fit.linear, ("X",), {}, r_in=evaluator.r_in,
+                               r_out=evaluator.r_out))
+
+
+def sanity_test(evaluator):
+    """accept(formula, fit) for a full fit: snapping and climbing move only to sane forms, so that a climb from
+    NS(ρ)**(1/2) to NS(ρ)**(1/3), which gains 1 % of loss but makes the force diverge where ρ vanishes at the
+    cutoff, is not taken (seen on mlearn Cu: it turned the Gupta start form insane)."""
+    return lambda formula, fit: failed_check(formula, fit, evaluator) is None
+
+
 def sane_outcome(outcome, evaluator):
-    """The outcome with its candidate, and the forms reached on the way, replaced by the kind of their rejection
-    (`sanity_<check>`) where they fail a physical-sanity check at their constants (the sanity tier); `evaluator`
-    gives the cutoff."""
-    verdicts = {}  # id(candidate) -> itself or the kind of its rejection: the result is often one of the extras
-
-    def verdict(candidate):
-        if not isinstance(candidate, Candidate):
-            return candidate
-        if id(candidate) not in verdicts:
-            model = Model(candidate.formula, candidate.fit.constants, candidate.fit.linear, ("X",), {},
-                          r_in=evaluator.r_in, r_out=evaluator.r_out)
-            failed = first_failure(model)
-            verdicts[id(candidate)] = candidate if failed is None else f"sanity_{failed}"
-        return verdicts[id(candidate)]
-
-    outcome.result = verdict(outcome.result)
-    if isinstance(outcome.result, str) and outcome.result.startswith("sanity_"):
-        outcome.stats.reject(outcome.result)  # counted once, for the form asked for (not for the ones on the way)
-    outcome.extras = [(key, verdict(c)) for key, c in outcome.extras]
+    """The outcome with its candidate replaced by the kind of its rejection (`sanity_<check>`) where it fails a
+    physical-sanity check at its constants (the sanity tier). The forms a full fit reached on the way (`extras`)
+    need no check: snapping and climbing move only to sane forms (`sanity_test`)."""
+    candidate = outcome.result
+    if isinstance(candidate, Candidate):
+        failed = failed_check(candidate.formula, candidate.fit, evaluator)
+        if failed is not None:
+            outcome.result = f"sanity_{failed}"
+            outcome.stats.reject(outcome.result)
     return outcome
 
 
