@@ -14,7 +14,7 @@ Flexible formulas misbehave away from their training data (POET's GP1 has no rep
 A model is *sane* when it passes all of them. The checks evaluate the model's program directly on pair distances (no
 neighbour list or data set), so a report costs milliseconds: cheap enough to flag every front member, and to serve
 as a tier of the search (symff.search.batch): `first_failure` runs the checks cheapest first and stops at the first
-that fails (about 10 ms for a sane candidate, measured on this machine; a screening fit takes hundreds).
+that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its fits' CPU time: benchmarks/sanity_tier.py).
 
     report = sanity_report(model)  # {"sane": bool, "flags": [failed checks], "checks": {name: {"passed", "detail"}}}
     first_failure(model)           # the name of the first failed check, or None
@@ -200,7 +200,9 @@ def _clusters(energy):
             return False, f"the {name} energy is not smooth near nearest distance {scales[1:-1][bad][0]:.3g} Å"
         apart = energy.cluster(unit, [r_out / size * (1 - 1e-9), r_out / size * (1 + 1e-9)])[0]
         if not abs(apart[0] - apart[1]) <= 1e-6:
-            return False, f"the {name} energy jumps where its last pair leaves the cutoff"
+            # 1e-6 eV over 1e-9 r_out is a slope of ~200 eV/Å: a jump, or a force that diverges there, as that of
+            # NS(ρ)**(1/3) does where ρ vanishes like (r_out - r)**2
+            return False, f"the {name} energy jumps, or its force diverges, where its last pair leaves the cutoff"
     return True, f"{', '.join(CLUSTERS)}: finite and smooth from {R_WALL} Å to r_out"
 
 

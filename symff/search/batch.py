@@ -4,7 +4,7 @@
                                                                                               (jobs, parallel)
     fit:     every new form with constants is first fitted on its search's screening subset, then checked for
              physical sanity at the screened constants (symff.sanity: a repulsive wall, a lone atom, clusters; about
-             10 ms), and then fitted on all the data (snapped and climbed: symff.search.scoring.FormFitter) only if
+             5 ms), and then fitted on all the data (snapped and climbed: symff.search.scoring.FormFitter) only if
              it is sane and could enter the front: if its screened loss is at most screen_slack x the archive's lowest
              loss at most as complex, as the generation began; a new form without constants (or with screening off)
              is fitted on all the data. Snapping and climbing move only to sane forms, and every form fitted on
