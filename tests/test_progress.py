@@ -12,7 +12,8 @@ from symff.search.engine import GenerationReport
 
 def report(generation, elapsed, trees):
     return GenerationReport(generation=generation, elapsed=elapsed, trees=trees, cache_hits=trees // 4, fits=3,
-                            evaluations=10, rejected={"complex": 1, "sanity_dimer_wall": 2, "sanity_clusters": 1}, front=[(3, 10.0), (5, 1.0), (9, float("inf"))],
+                            evaluations=10, rejected={"complex": 1, "sanity_dimer_wall": 2, "sanity_clusters": 1},
+                            front=[(3, 10.0), (5, 1.0), (9, float("inf"))],
                             best_loss=1.0)
 
 

@@ -140,7 +140,8 @@ def train_file(tmp_path_factory):
 @pytest.mark.parametrize("make, message", [
     (lambda d: d / "missing.json", "missing.json: no such start-forms file or directory"),
     (lambda d: d, "no model files"),
-    (lambda d: (d / "broken.json").write_text("{not json") and d / "broken.json", "broken.json: corrupt or truncated JSON"),
+    (lambda d: (d / "broken.json").write_text("{not json") and d / "broken.json",
+     "broken.json: corrupt or truncated JSON"),
     (lambda d: (d / "other.json").write_text(json.dumps({"format": "x"})) and d / "other.json",
      "other.json: not a symff model file"),
 ])
