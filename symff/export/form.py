@@ -30,6 +30,7 @@ from sympy.printing.str import StrPrinter
 from ..cutoff import smooth_cutoff
 from ..errors import ModelError
 from ..expr.program import Program
+from ..grammar.operators import FUNCTIONS
 from ..expr.symbols import NS, R, rho_symbol
 
 SYMFF_ONLY = "symff only"
@@ -44,8 +45,9 @@ EXPORTABLE = (
     "LAMMPS holds pair terms and sums of embeddings of one density each, E_i = Σ a NS(φ) + Σ_k F_k(NS(ρ_k)) "
     "(pair_style lepton or table, eam/alloy, hybrid/overlay of eam/alloy files)"
 )
-# The functions of pair_style lepton (Lepton's parser) that symff's expressions can contain.
-LEPTON_FUNCTIONS = {"exp": "exp", "log": "log", "Abs": "abs"}
+# The functions of pair_style lepton (Lepton's parser) that symff's expressions can contain: from the table of
+# primitives (a function without a lepton name makes a pair form a pair_style table).
+LEPTON_FUNCTIONS = {f.sympy: f.lepton for f in FUNCTIONS.values() if f.lepton}
 
 
 class NotExportable(ModelError):
@@ -225,12 +227,14 @@ class _LeptonPrinter(StrPrinter):
             raise ValueError(f"pair_style lepton has no {type(expr).__name__}")
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
-    _print_exp = _print_log = _print_Abs = _print_Function
-
     def _print_Symbol(self, expr):
         if expr != R:
             raise ValueError(f"pair_style lepton knows only r, not {expr}")
         return "r"
+
+
+for _function in FUNCTIONS.values():  # StrPrinter has its own printers of some functions: every one goes to lepton's
+    setattr(_LeptonPrinter, f"_print_{_function.sympy}", _LeptonPrinter._print_Function)
 
 
 def lepton_expression(form):
