@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from ..cutoff import smooth_cutoff
+from ..cutoff import multiplicative_cutoff
 from ..errors import ModelError
 from ..expr.program import Program
 from ..grammar.operators import FUNCTIONS
@@ -90,15 +90,12 @@ class ExportForm:
 
     def pair(self, r):
         """(φ, φ') with φ(r) = 2 g(r) f_c(r): the energy of one pair, counted once."""
-        g, dg = _radial(self.pair_expr, r)
-        fc, dfc = smooth_cutoff(r, self.r_in, self.r_out)
-        return 2.0 * g * fc, 2.0 * (dg * fc + g * dfc)
+        h, h_slope = multiplicative_cutoff(_radial, self.r_in, self.r_out)(r, self.pair_expr)
+        return 2.0 * h, 2.0 * h_slope
 
     def density(self, r, k=0):
         """(f, f') with f(r) = g_k(r) f_c(r): the contribution of one neighbour to density k."""
-        g, dg = _radial(self.embeddings[k].density_expr, r)
-        fc, dfc = smooth_cutoff(r, self.r_in, self.r_out)
-        return g * fc, dg * fc + g * dfc
+        return multiplicative_cutoff(_radial, self.r_in, self.r_out)(r, self.embeddings[k].density_expr)
 
     def embedding(self, rho, k=0):
         """(F_k, F_k') of density k."""
@@ -115,7 +112,7 @@ class ExportForm:
         return "; ".join(parts)
 
 
-def _radial(expr, r):
+def _radial(r, expr):
     r = np.asarray(r, dtype=float)
     value, slope = Program([expr, sp.diff(expr, R)], [R], [])([r], [])
     return np.array(value, dtype=float), np.array(slope, dtype=float)
