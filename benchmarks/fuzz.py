@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symff.checkpoint import tree_from_text, tree_to_text
+from symff.grammar.text import tree_from_text, tree_to_text
 from symff.data import read_dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.build import tree_to_sympy
