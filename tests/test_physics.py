@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from helpers import evaluate, random_cell
 
+from symff.evaluate import reference
 from symff.expr.build import tree_to_sympy
 from symff.expr.canonical import canonicalize
 from symff.expr.program import PotentialProgram
 from symff.expr.symbols import Rejected
 from symff.grammar.spec import load_grammar
 from symff.grammar.trees import TreeGrammar
-from symff.evaluate import reference
 from symff.model import Model
 from symff.synthetic.calculators import LennardJonesCutoff
 

@@ -23,8 +23,8 @@ from symff.expr.functions import NUMPY, WRITTEN, scalar
 from symff.expr.program import PotentialProgram
 from symff.expr.symbols import NS, R, rho_symbol
 from symff.expr.to_tree import formula_to_tree
-from symff.grammar.spec import load_grammar
 from symff.grammar.operators import FUNCTIONS, OPERATORS, operator_table
+from symff.grammar.spec import load_grammar
 from symff.grammar.trees import TreeGrammar
 from symff.model import Model, parse_formula
 

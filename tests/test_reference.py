@@ -99,7 +99,7 @@ def test_report_densities_are_the_reference_sums(models):
     atoms = random_cell(rng, 4)
     data = Dataset.from_atoms([atoms], min_distance=None)
     for model in models:
-        i, j, D = reference.directed_pairs(atoms, model.r_out)
+        i, _, D = reference.directed_pairs(atoms, model.r_out)
         expected, _ = reference.radial_sums(model, i, np.linalg.norm(D, axis=1), len(atoms))
         assert_close(densities_at_atoms(model, build_neighbours(data, model.r_out), len(atoms)), expected)
 
@@ -113,7 +113,7 @@ def test_export_form_rebuilds_the_reference_energies():
             form = analyse_form(model)
         except NotExportable:
             pytest.fail(f"an exportable tree is not exportable: {model.energy_string(4)}")
-        i, j, D = reference.directed_pairs(atoms, model.r_out)
+        i, _, D = reference.directed_pairs(atoms, model.r_out)
         r = np.linalg.norm(D, axis=1)
         energies = 0.5 * np.bincount(i, form.pair(r)[0], len(atoms))
         for k in range(len(form.embeddings)):

@@ -23,8 +23,8 @@ from symff.search.config import SearchConfig
 from symff.search.engine import Search, run_search
 from symff.search.islands import IslandSearch
 from symff.search.results import front_models
-from symff.search.state import SearchState
 from symff.search.start_forms import CLASSICAL, resolve_start_forms, seed_trees
+from symff.search.state import SearchState
 from symff.synthetic.generate import make_lj_dataset
 
 MANY_BODY = {"Sutton-Chen", "Gupta", "GP1"}

@@ -6,12 +6,12 @@ import argparse
 import os
 
 from ..checkpoint import read_checkpoint
-from ..search.state import SearchState
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from ..progress import SearchProgress
 from ..rundir import front_table, read_config, read_front
 from ..search.config import TOPOLOGIES, SearchConfig
+from ..search.state import SearchState
 from ..workflow import search_to_run
 from .common import add_data_options, command_line, read_train_test
 

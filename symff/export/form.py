@@ -30,8 +30,8 @@ from sympy.printing.str import StrPrinter
 from ..cutoff import multiplicative_cutoff
 from ..errors import ModelError
 from ..expr.program import Program
-from ..grammar.operators import FUNCTIONS
 from ..expr.symbols import NS, R, rho_symbol
+from ..grammar.operators import FUNCTIONS
 
 SYMFF_ONLY = "symff only"
 LAMMPS_FORMS = {
