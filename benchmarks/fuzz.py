@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 
-from symff.checkpoint import tree_from_text, tree_to_text
 from symff.data import read_dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.build import tree_to_sympy
@@ -43,6 +42,7 @@ from symff.expr.symbols import Rejected
 from symff.fit.constants import PENALTY, Fit, fit_constants
 from symff.fit.loss import Targets
 from symff.grammar.spec import builtin_grammars, load_grammar
+from symff.grammar.text import tree_from_text, tree_to_text
 from symff.grammar.trees import TreeGrammar
 from symff.neighbours import build_neighbours
 from symff.search.archive import ParetoArchive

@@ -18,6 +18,7 @@ from . import __version__
 from .cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
+from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
 from .expr.program import PotentialProgram
 from .expr.symbols import NS, R, Rejected
 from .integrity import IntegrityError, read_json_checked, write_json_checked
@@ -193,7 +194,7 @@ def _check_neighbour_sums(expr, text, source):
     if R in _outside_neighbour_sums(expr):
         raise ModelError(f"{source}: r appears outside a neighbour sum in {text!r}: write pair terms as NS(g(r))")
     functions = {type(f) for f in expr.atoms(sp.Function) if not isinstance(f, sp.core.function.AppliedUndef)}
-    unsupported = functions - {sp.exp, sp.log, sp.Abs}
+    unsupported = functions - WRITTEN_FUNCTIONS
     if unsupported:
         names = ", ".join(sorted(f.__name__ for f in unsupported))
         raise ModelError(f"{source}: unsupported function {names} in {text!r}")

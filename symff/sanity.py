@@ -22,7 +22,7 @@ that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its fits
 
 import numpy as np
 
-from .cutoff import smooth_cutoff
+from .evaluate.reference import atom_energies
 from .expr.symbols import Rejected
 
 R_WALL = 1.0  # Å: the wall must hold down to this distance
@@ -75,35 +75,18 @@ def is_sane(item) -> bool:
 class ClusterEnergy:
     """Energies of one-element structures given by pair distances, straight from the model's program.
 
-    E_i = Σ_m a_m T_m(ρ_i), ρ_ik = Σ_j g_k(r_ij) f_c(r_ij); a structure is a set of atoms each with its own list of
-    neighbour distances, so both finite clusters and the one atom of a lattice (its neighbour shells) fit.
+    E_i = Σ_m a_m T_m(ρ_i), ρ_ik = Σ_j g_k(r_ij) f_c(r_ij) by the numpy reference (symff.evaluate.reference); a
+    structure is a set of atoms each with its own list of neighbour distances, so both finite clusters and the one
+    atom of a lattice (its neighbour shells) fit.
     """
 
     def __init__(self, model):
         self.model = model
-        self.cutoff = lambda r: smooth_cutoff(r, model.r_in, model.r_out)
         self._shells = None  # (fcc shell distances at unit nearest distance, the smallest nearest distance they serve)
 
     def atom_energies(self, r, dr_ds=None):
         """r: (n_atoms, n_neighbours) distances (np.inf pads). Returns E_i (n_atoms,) and, with dr_ds, dE_i/ds."""
-        m = self.model
-        flat = r.ravel()
-        inside = flat < m.r_out
-        g = np.zeros((len(m.formula.densities), flat.size))
-        g_slope = np.zeros_like(g)
-        if inside.any():
-            f, f_slope = self.cutoff(flat[inside])
-            values, slopes = m.program.densities(flat[inside], m.constants)
-            g[:, inside] = values * f
-            g_slope[:, inside] = slopes * f + values * f_slope
-        rho = g.reshape(g.shape[0], *r.shape).sum(axis=2)
-        terms, term_slopes = m.program.terms(rho, m.constants)
-        energy = m.linear @ terms
-        if dr_ds is None:
-            return energy, None
-        drho_ds = (g_slope.reshape(g.shape[0], *r.shape) * np.where(np.isfinite(dr_ds), dr_ds, 0.0)).sum(axis=2)
-        slope = np.einsum("m,mka,ka->a", m.linear, term_slopes, drho_ds)
-        return energy, slope
+        return atom_energies(self.model, r, dr_ds)
 
     def cluster(self, unit_positions, scales):
         """Total energy and dE/ds of the cluster scaled to nearest-neighbour distance s, for each s in `scales`."""

@@ -53,3 +53,25 @@ def test_second_derivative_jumps_by_the_documented_amount(r_in, r_out):
         jump = second_derivative(r0 + eps, r_in, r_out) - second_derivative(r0 - eps, r_in, r_out)
         assert jump == pytest.approx(expected, rel=1e-3)
         assert abs(jump) > 0.1  # a real jump, not rounding
+
+
+def test_multiplicative_cutoff_is_the_product_and_its_derivative():
+    """The one place g·f_c is formed: value and derivative of the product, and exactly zero beyond r_out even where
+    g is not finite."""
+    from symff.cutoff import multiplicative_cutoff
+
+    def radial(r, power):
+        return r**power, power * r ** (power - 1)
+
+    cut = multiplicative_cutoff(radial, 3.0, 5.0)
+    r = np.linspace(1.0, 6.0, 501)
+    h, h_slope = cut(r, -6.0)
+    f_c, _ = smooth_cutoff(r, 3.0, 5.0)
+    np.testing.assert_allclose(h, r**-6.0 * f_c, rtol=1e-14)
+    step = 1e-6
+    numeric = (cut(r + step, -6.0)[0] - cut(r - step, -6.0)[0]) / (2 * step)
+    np.testing.assert_allclose(h_slope, numeric, rtol=1e-6, atol=1e-10)
+    beyond = np.array([5.0, 5.5])
+    with np.errstate(all="ignore"):
+        h, h_slope = multiplicative_cutoff(lambda r: (r / 0.0, r / 0.0), 3.0, 5.0)(beyond)
+    assert np.all(h == 0.0) and np.all(h_slope == 0.0)

@@ -16,7 +16,6 @@ from helpers import labelled, random_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symff.checkpoint import tree_from_text, tree_to_text
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.build import tree_to_sympy
@@ -26,9 +25,11 @@ from symff.expr.symbols import NS, R, Rejected
 from symff.fit.constants import PENALTY, fit_constants
 from symff.fit.loss import Targets
 from symff.grammar.spec import builtin_grammars, load_grammar
+from symff.grammar.text import tree_from_text, tree_to_text
 from symff.grammar.trees import TreeGrammar
 from symff.neighbours import build_neighbours
 from symff.search.archive import ParetoArchive
+from symff.search.batch import score_alone
 from symff.search.scoring import Scorer, Stage
 
 # every shipped grammar, plain and exportable (`--lammps-exportable`: the typed eam(T, F, g) trees)
@@ -99,7 +100,7 @@ def scoring_property(grammar, tree_seed, cell_seed):
         for _ in range(3):
             tree = hostile_tree(GRAMMARS[grammar], rng)
             assert tree_from_text(tree_to_text(tree), GRAMMARS[grammar]) == list(tree)  # as checkpoints keep it
-            candidate = scorer.score(tree)
+            candidate = score_alone(scorer, tree)
             if candidate is None:
                 continue
             fit = candidate.fit

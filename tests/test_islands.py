@@ -13,24 +13,19 @@ from types import SimpleNamespace
 import ase.io
 import pytest
 
-from symff.checkpoint import (
-    CHECKPOINT_NAME,
-    PREVIOUS_NAME,
-    read_checkpoint,
-    tree_from_text,
-    tree_to_text,
-    write_checkpoint,
-)
+from symff.checkpoint import CHECKPOINT_NAME, PREVIOUS_NAME, read_checkpoint, write_checkpoint
 from symff.cli import main
 from symff.data import Dataset
 from symff.errors import ConfigError, SymffWarning
 from symff.grammar.spec import builtin_grammars, load_grammar
+from symff.grammar.text import tree_from_text, tree_to_text
 from symff.grammar.trees import TreeGrammar
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA
 from symff.search.config import SearchConfig
 from symff.search.engine import run_search
 from symff.search.islands import IslandSearch, island_seed, migration
 from symff.search.pool import InProcess, OnDask
+from symff.search.state import IslandState, SearchState
 from symff.synthetic.generate import make_lj_dataset
 
 SEARCH = ["--grammar", "pair", "--population", "40", "--islands", "2", "--generations", "4", "--migration-interval",
@@ -143,7 +138,7 @@ def test_resuming_from_a_checkpoint_gives_the_uninterrupted_front(lj_data, tmp_p
     IslandSearch(config(generations=3), lj_data, run=tmp_path / "part").run()  # migrates after generation 2
     state = read_checkpoint(tmp_path / "part")
     assert state["generation"] == 3 and len(state["islands"]) == 2
-    resumed = IslandSearch(config(), lj_data, state=state).run()
+    resumed = IslandSearch(config(), lj_data, state=SearchState.from_checkpoint(state)).run()
     assert resumed.generations == whole.generations == 4
     assert [(c.key, c.loss, c.generation) for c in resumed.front] == [(c.key, c.loss, c.generation)
                                                                         for c in whole.front]
@@ -159,7 +154,7 @@ def test_time_limit_stops_at_a_generation_boundary(lj_data):
 def test_migration_follows_the_topology():
     def record(*losses):
         candidates = [SimpleNamespace(full=True, loss=loss, complexity=3, key=f"k{loss}") for loss in losses]
-        return {"candidates": candidates, "population": [(f"t{loss}", k) for k, loss in enumerate(losses)]}
+        return IslandState(candidates=candidates, population=[(f"t{loss}", k) for k, loss in enumerate(losses)])
 
     records = [record(3.0, 1.0, 2.0), record(5.0, 4.0), record(6.0, 7.0)]
     ring = migration(records, config(islands=3, migration_size=2))

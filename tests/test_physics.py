@@ -1,6 +1,7 @@
 """Physics of evaluated candidates: forces are minus the energy gradient, stresses the strain derivative of the
-energy, for random trees of both shipped grammars on random triclinic cells smaller than twice the cutoff; and
-values against an independent Lennard-Jones implementation."""
+energy, for random trees of both shipped grammars on random triclinic cells smaller than twice the cutoff, through
+the numba kernels and through the numpy reference (symff.evaluate.reference); the kernels agree with the reference;
+and values against an independent Lennard-Jones implementation."""
 
 import random
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from helpers import evaluate, random_cell
 
+from symff.evaluate import reference
 from symff.expr.build import tree_to_sympy
 from symff.expr.canonical import canonicalize
 from symff.expr.program import PotentialProgram
@@ -50,12 +52,29 @@ def _try(atoms, program, constants, linear):
         return None
 
 
-def energy(atoms, candidate):
+PATHS = ["kernels", "reference"]
+
+
+def as_model(candidate):
+    formula, _, constants, linear = candidate
+    return Model(formula, np.asarray(constants, dtype=float), np.asarray(linear, dtype=float), ("Cu",), {"Cu": 0.0})
+
+
+def calculate(atoms, candidate, path):
+    """(energy, forces, stress) of one structure by the kernels (exact evaluation) or the numpy reference."""
+    if path == "reference":
+        results = reference.calculate(as_model(candidate), atoms)
+        return results["energy"], results["forces"], results["stress"]
     _, program, constants, linear = candidate
-    return evaluate([atoms], program, constants, linear).energy[0]
+    prediction = evaluate([atoms], program, constants, linear)
+    return prediction.energy[0], prediction.forces, prediction.stress[0]
 
 
-def numerical_forces(atoms, candidate):
+def energy(atoms, candidate, path="kernels"):
+    return calculate(atoms, candidate, path)[0]
+
+
+def numerical_forces(atoms, candidate, path="kernels"):
     forces = np.zeros((len(atoms), 3))
     for a in range(len(atoms)):
         for k in range(3):
@@ -63,12 +82,12 @@ def numerical_forces(atoms, candidate):
             for sign in (1, -1):
                 moved = atoms.copy()
                 moved.positions[a, k] += sign * H
-                shifted.append(energy(moved, candidate))
+                shifted.append(energy(moved, candidate, path))
             forces[a, k] = -(shifted[0] - shifted[1]) / (2 * H)
     return forces
 
 
-def numerical_stress(atoms, candidate):
+def numerical_stress(atoms, candidate, path="kernels"):
     """σ_kl = (1/V) ∂E/∂ε_kl for a symmetric strain, in ASE's Voigt order (xx, yy, zz, yz, xz, xy)."""
     voigt = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
     stress = np.zeros(6)
@@ -80,7 +99,7 @@ def numerical_stress(atoms, candidate):
             strain[l, k] += 0 if k == l else sign * H / 2
             strained = atoms.copy()
             strained.set_cell(atoms.cell @ strain, scale_atoms=True)
-            shifted.append(energy(strained, candidate))
+            shifted.append(energy(strained, candidate, path))
         stress[v] = (shifted[0] - shifted[1]) / (2 * H) / atoms.get_volume()
     return stress
 
@@ -98,25 +117,41 @@ def candidates(request):
     return random_candidates(request.param, seed=11, count=6)
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("n_atoms", [1, 3])
-def test_forces_are_minus_the_energy_gradient(candidates, n_atoms):
+def test_forces_are_minus_the_energy_gradient(candidates, n_atoms, path):
     rng = np.random.default_rng(n_atoms)
     for candidate in candidates:
         atoms = random_cell(rng, n_atoms)
         assert min(atoms.cell.lengths()) < 2 * 5.0  # images of an atom are inside the cutoff
-        _, program, constants, linear = candidate
-        forces = evaluate([atoms], program, constants, linear).forces
-        assert_relative(forces, numerical_forces(atoms, candidate))
+        forces = calculate(atoms, candidate, path)[1]
+        assert_relative(forces, numerical_forces(atoms, candidate, path))
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("n_atoms", [1, 3])
-def test_stress_is_the_strain_derivative_of_the_energy(candidates, n_atoms):
+def test_stress_is_the_strain_derivative_of_the_energy(candidates, n_atoms, path):
     rng = np.random.default_rng(10 + n_atoms)
     for candidate in candidates:
         atoms = random_cell(rng, n_atoms)
+        stress = calculate(atoms, candidate, path)[2]
+        assert_relative(stress, numerical_stress(atoms, candidate, path))
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_kernels_agree_with_the_numpy_reference(candidates, exact):
+    """The numba kernels (half list, threads, tables or exact pair values) against the slow numpy reference."""
+    rng = np.random.default_rng(21)
+    structures = [random_cell(rng, n) for n in (1, 2, 4)]
+    tolerance = 1e-9 if exact else 1e-5
+    for candidate in candidates:
         _, program, constants, linear = candidate
-        stress = evaluate([atoms], program, constants, linear).stress[0]
-        assert_relative(stress, numerical_stress(atoms, candidate))
+        prediction = evaluate(structures, program, constants, linear, exact=exact)
+        expected = [reference.calculate(as_model(candidate), atoms) for atoms in structures]
+        assert_relative(prediction.energy, np.array([e["energy"] for e in expected]), tolerance)
+        assert_relative(prediction.forces, np.concatenate([e["forces"] for e in expected]), tolerance)
+        assert_relative(prediction.stress, np.array([e["stress"] for e in expected]), tolerance)
+        assert_relative(prediction.atom_energy, np.concatenate([e["energies"] for e in expected]), tolerance)
 
 
 def test_tabulated_evaluation_matches_exact(candidates):

@@ -24,6 +24,7 @@ from symff.search.engine import Search, run_search
 from symff.search.islands import IslandSearch
 from symff.search.results import front_models
 from symff.search.start_forms import CLASSICAL, resolve_start_forms, seed_trees
+from symff.search.state import SearchState
 from symff.synthetic.generate import make_lj_dataset
 
 MANY_BODY = {"Sutton-Chen", "Gupta", "GP1"}
@@ -135,7 +136,8 @@ def test_a_seeded_island_search_keeps_only_sane_members_and_resumes_without_seed
     start.rmdir()
     monkeypatch.setattr(engine, "seed_trees", lambda *a, **k: pytest.fail("a resumed search seeded again"))
     state = read_checkpoint(tmp_path / "part")  # its config holds the forms themselves: no start file is read
-    resumed = IslandSearch(SearchConfig(**(state["config"] | {"generations": 3})), lj_data, state=state).run()
+    resumed = IslandSearch(SearchConfig(**(state["config"] | {"generations": 3})), lj_data,
+                           state=SearchState.from_checkpoint(state)).run()
     assert resumed.generations == 3
     assert resumed.stats["rejected"].get("sanity_isolated_atom", 0) >= 1  # GP1 never reached the front
     for model in front_models(resumed, lj_data):

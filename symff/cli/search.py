@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from ..progress import SearchProgress
 from ..rundir import front_table, read_config, read_front
 from ..search.config import TOPOLOGIES, SearchConfig
+from ..search.state import SearchState
 from ..workflow import search_to_run
 from .common import add_data_options, command_line, read_train_test
 
@@ -112,7 +113,7 @@ def default_islands(population):
 def resume(args):
     """Continue RUN: its settings and data from RUN/config.json, its state from RUN/checkpoint.pkl."""
     saved = read_config(args.resume)
-    state = read_checkpoint(args.resume)
+    state = SearchState.from_checkpoint(read_checkpoint(args.resume))
     config = SearchConfig(**saved["search"])
     data = saved["data"]
     if "train" not in data:
@@ -123,7 +124,7 @@ def resume(args):
     parallel = saved.get("parallel", {})
     workers = args.workers or parallel.get("workers") or 1
     scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)
-    print(f"resuming {args.resume} after generation {state['generation']} ({state['elapsed']:.1f} s so far)")
+    print(f"resuming {args.resume} after generation {state.generation} ({state.elapsed:.1f} s so far)")
     with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
         outcome = search_to_run(config, train, test, args.resume, command=command_line(), data=data, workers=workers,
                                 scheduler=scheduler, progress=progress, report=args.report, resume=state)

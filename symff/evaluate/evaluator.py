@@ -1,6 +1,7 @@
 """Evaluation of a candidate on a data set: per-structure energies, per-atom forces and stresses.
 
-An `Evaluator` holds one data set with its half neighbour list and radial grid. `basis(program, constants)` returns
+An `Evaluator` holds one data set with its half neighbour list and radial grid, the neighbour data and tabulation of
+the radial environment sum (symff.evaluate.sums), whose kernels it runs. `basis(program, constants)` returns
 the predictions of every term T_m of a formula separately (energies, forces and stresses are linear in the
 coefficients a_m), which is what the closed-form solve for the a_m needs; `predict` combines them.
 
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cutoff import smooth_cutoff
+from ..cutoff import cutoff_product, smooth_cutoff
 from ..expr.symbols import Rejected
-from .grid import DEFAULT_POINTS, RadialGrid
-from .kernels import forces_and_virials, neighbour_sums, threads
-from .pairs import GridPairs
+from .grid import DEFAULT_POINTS
+from .kernels import threads
+from .sums import RADIAL
 
 EMPTY_TABLE = np.zeros((0, 0, 4))
 EMPTY_PAIRS = np.zeros((0, 0, 2))
@@ -63,10 +64,10 @@ class Evaluator:
         self.exact = exact
         inside = neighbours.r[neighbours.r < r_out]
         r_min = float(inside.min()) if inside.size else r_in
-        self.grid = RadialGrid.covering(r_min, r_in, r_out, grid_points)
+        self.grid = RADIAL.tabulation.covering(r_min, r_in, r_out, grid_points)
         volumes = dataset.volumes
         self._inv_volume = np.where(np.isfinite(volumes) & (volumes > 0), 1.0 / volumes, 0.0)
-        self._use_pairs(GridPairs.inside(neighbours, dataset.atom_start, r_out, self.grid))
+        self._use_pairs(RADIAL.neighbour_data.inside(neighbours, dataset.atom_start, r_out, self.grid))
 
     def _use_pairs(self, pairs):
         self.pairs = pairs
@@ -98,9 +99,7 @@ class Evaluator:
         if self.exact:
             g, g_slope = program.densities(self.pairs.r, constants)
             values = np.empty((g.shape[0], self.pairs.n_pairs, 2))
-            with np.errstate(all="ignore"):
-                values[:, :, 0] = g * self._cutoff
-                values[:, :, 1] = g_slope * self._cutoff + g * self._cutoff_slope
+            values[:, :, 0], values[:, :, 1] = cutoff_product(g, g_slope, self._cutoff, self._cutoff_slope)
             if not np.isfinite(values).all():
                 raise Rejected("non_finite", "a pair function is not finite at some pair distance")
             return EMPTY_TABLE, values
@@ -113,7 +112,7 @@ class Evaluator:
     def neighbour_sums(self, program, constants):
         """rho (K, n_atoms) and the slopes h_k' (n_pairs, K) of the pair functions at every pair."""
         table, values = self._pair_functions(program, constants)
-        return neighbour_sums(self.pairs, table, values, program.n_densities, self._structure_ranges())
+        return RADIAL.sums(self.pairs, table, values, program.n_densities, self._structure_ranges())
 
     def basis(self, program, constants) -> Basis:
         """Predictions of each term T_m separately (what the closed-form solve for the a_m needs)."""
@@ -134,7 +133,8 @@ class Evaluator:
             slopes = np.tensordot(linear, slopes, axes=1)[None]
             dependencies = sorted({(0, k) for _, k in dependencies})
         energy = np.add.reduceat(terms, self.dataset.atom_start[:-1], axis=1) if terms.size else terms
-        forces, virials = forces_and_virials(self.pairs, pair_slopes, dependencies, slopes, self._structure_ranges())
+        forces, virials = RADIAL.forces_and_virials(self.pairs, pair_slopes, dependencies, slopes,
+                                                    self._structure_ranges())
         stress = virials * self._inv_volume[None, :, None]
         if not (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(stress).all()):
             raise Rejected("non_finite", "energies, forces or stresses are not finite")

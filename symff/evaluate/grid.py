@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cutoff import smooth_cutoff
+from ..cutoff import cutoff_product, smooth_cutoff
 
 DEFAULT_POINTS = 4096
 
@@ -34,6 +34,7 @@ class RadialGrid:
         step = (r_out - r_in) / n_inner
         n_below = math.ceil((r_in - r_low) / step)
         r = r_in + step * np.arange(-n_below, n_inner + 1)
+        r[-1] = r_out  # exactly: f_c and f_c' vanish on the last node
         value, slope = smooth_cutoff(r, r_in, r_out)
         return cls(r=r, cutoff=value, cutoff_slope=slope, r0=float(r[0]), inv_step=1.0 / step)
 
@@ -45,11 +46,8 @@ class RadialGrid:
         """Cubic Hermite coefficients (n_nodes - 1, K, 4) of h = g f_c on each interval, from g and g' (K, n_nodes)
         on the nodes: on interval n, h(t) = c0 + c1 t + c2 t² + c3 t³ for t = (r - r_n) / step in [0, 1], the cubic
         that matches h and h' at both ends. Interval-major, so that the K functions of one interval are contiguous."""
-        with np.errstate(all="ignore"):
-            h = g * self.cutoff
-            dh = (g_slope * self.cutoff + g * self.cutoff_slope) * self.step
-        # beyond r_out h is exactly zero, whatever g does there (even if it is not finite)
-        h[:, -1] = dh[:, -1] = 0.0
+        h, dh = cutoff_product(g, g_slope, self.cutoff, self.cutoff_slope)  # zero at r_out, whatever g does there
+        dh = dh * self.step
         y0, y1, d0, d1 = h[:, :-1], h[:, 1:], dh[:, :-1], dh[:, 1:]
         table = np.empty((self.r.size - 1, g.shape[0], 4))
         with np.errstate(all="ignore"):

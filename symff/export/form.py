@@ -27,10 +27,11 @@ import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from ..cutoff import smooth_cutoff
+from ..cutoff import multiplicative_cutoff
 from ..errors import ModelError
 from ..expr.program import Program
 from ..expr.symbols import NS, R, rho_symbol
+from ..grammar.operators import FUNCTIONS
 
 SYMFF_ONLY = "symff only"
 LAMMPS_FORMS = {
@@ -44,8 +45,9 @@ EXPORTABLE = (
     "LAMMPS holds pair terms and sums of embeddings of one density each, E_i = Σ a NS(φ) + Σ_k F_k(NS(ρ_k)) "
     "(pair_style lepton or table, eam/alloy, hybrid/overlay of eam/alloy files)"
 )
-# The functions of pair_style lepton (Lepton's parser) that symff's expressions can contain.
-LEPTON_FUNCTIONS = {"exp": "exp", "log": "log", "Abs": "abs"}
+# The functions of pair_style lepton (Lepton's parser) that symff's expressions can contain: from the table of
+# primitives (a function without a lepton name makes a pair form a pair_style table).
+LEPTON_FUNCTIONS = {f.sympy: f.lepton for f in FUNCTIONS.values() if f.lepton}
 
 
 class NotExportable(ModelError):
@@ -88,15 +90,12 @@ class ExportForm:
 
     def pair(self, r):
         """(φ, φ') with φ(r) = 2 g(r) f_c(r): the energy of one pair, counted once."""
-        g, dg = _radial(self.pair_expr, r)
-        fc, dfc = smooth_cutoff(r, self.r_in, self.r_out)
-        return 2.0 * g * fc, 2.0 * (dg * fc + g * dfc)
+        h, h_slope = multiplicative_cutoff(_radial, self.r_in, self.r_out)(r, self.pair_expr)
+        return 2.0 * h, 2.0 * h_slope
 
     def density(self, r, k=0):
         """(f, f') with f(r) = g_k(r) f_c(r): the contribution of one neighbour to density k."""
-        g, dg = _radial(self.embeddings[k].density_expr, r)
-        fc, dfc = smooth_cutoff(r, self.r_in, self.r_out)
-        return g * fc, dg * fc + g * dfc
+        return multiplicative_cutoff(_radial, self.r_in, self.r_out)(r, self.embeddings[k].density_expr)
 
     def embedding(self, rho, k=0):
         """(F_k, F_k') of density k."""
@@ -113,7 +112,7 @@ class ExportForm:
         return "; ".join(parts)
 
 
-def _radial(expr, r):
+def _radial(r, expr):
     r = np.asarray(r, dtype=float)
     value, slope = Program([expr, sp.diff(expr, R)], [R], [])([r], [])
     return np.array(value, dtype=float), np.array(slope, dtype=float)
@@ -225,12 +224,14 @@ class _LeptonPrinter(StrPrinter):
             raise ValueError(f"pair_style lepton has no {type(expr).__name__}")
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
-    _print_exp = _print_log = _print_Abs = _print_Function
-
     def _print_Symbol(self, expr):
         if expr != R:
             raise ValueError(f"pair_style lepton knows only r, not {expr}")
         return "r"
+
+
+for _function in FUNCTIONS.values():  # StrPrinter has its own printers of some functions: every one goes to lepton's
+    setattr(_LeptonPrinter, f"_print_{_function.sympy}", _LeptonPrinter._print_Function)
 
 
 def lepton_expression(form):

@@ -1,4 +1,4 @@
-"""From a grammar tree to a sympy expression: one sympy rule per operator of symff.grammar.operators.
+"""From a grammar tree to a sympy expression, by the rules of the table of primitives (symff.grammar.operators).
 
 Every fitted-constant leaf becomes its own symbol, with the leaf's value as the constant's starting value; integer
 and rational exponents become exact sympy numbers, so r**-12 stays exactly r**-12.
@@ -6,25 +6,26 @@ and rational exponents become exact sympy numbers, so r**-12 stays exactly r**-1
 
 import sympy as sp
 
+from ..grammar.operators import EAM_OPERATORS, EAM_ROOT, OPERATORS
 from ..grammar.trees import leaf_kind
-from .symbols import NS, R, constant_symbol
+from .symbols import NS, SUM_HEADS, R, constant_symbol
 
-RULES = {
-    "add": lambda x, y: x + y,
-    "sub": lambda x, y: x - y,
-    "mul": lambda x, y: x * y,
-    "div": lambda x, y: x / y,
-    "pow_const": lambda x, c: x**c,
-    "pow_int": lambda x, n: x**n,
-    "pow_fixed": lambda x, q: x**q,
-    "pow": lambda x, y: x**y,
-    "exp_const": lambda c, x: c**x,
-    "ns": lambda g: NS(g),
-    "eam": lambda terms, embeddings: terms + embeddings,
-    "embed": lambda embedding, g: embedding.xreplace({EMBEDDED_RHO: NS(g)}),
-}
 # The leaf `rho` of an exportable tree: the density of the embedding term it is in, replaced by that term's NS(g).
 EMBEDDED_RHO = sp.Symbol("_rho", real=True)
+
+
+def _rule(op):
+    if op.function:
+        return getattr(sp, op.function)
+    if op.sum_kind:
+        return SUM_HEADS[op.sum_kind]
+    return op.rule
+
+
+# primitive name (as in a tree node, after its level prefix) -> rule; the same name at two levels has one rule
+_ALL = [*OPERATORS.values(), EAM_ROOT, *(op for op, _ in EAM_OPERATORS)]
+RULES = {op.name: _rule(op) for op in _ALL if op.name != "embed"}
+RULES["embed"] = lambda embedding, g: embedding.xreplace({EMBEDDED_RHO: NS(g)})  # structural: F(rho -> NS(g))
 
 
 def tree_to_sympy(tree):

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from .functions import SYMPY as SYMPY_FUNCTIONS
+from .functions import scalar
 from .symbols import NS, R, Rejected, constant_symbol, is_neighbour_sum, rho_symbol
 
 BAD_ATOMS = (sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I)
@@ -124,12 +126,8 @@ class _Folder:
             if isinstance(out, complex):
                 raise Rejected("complex", str(e))
             return out
-        if isinstance(e, sp.exp):
-            return math.exp(args[0])
-        if isinstance(e, sp.log):
-            return math.log(args[0])
-        if isinstance(e, sp.Abs):
-            return abs(args[0])
+        if e.func in SYMPY_FUNCTIONS and len(args) == 1:
+            return scalar(e.func, args[0])
         raise Rejected("unsupported", f"{e.func} in a constant")
 
     def constant(self, value, positive=False):

@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from .canonical import Formula
+from .functions import NUMPY
 from .symbols import R, Rejected, rho_symbol
 
 
@@ -41,8 +42,6 @@ def _power(exponent):
         return lambda x: 1.0 / np.sqrt(x)
     return lambda x: np.power(x, exponent)
 
-
-FUNCTIONS = {sp.exp: np.exp, sp.log: np.log, sp.Abs: np.abs, sp.sign: np.sign}
 
 
 class Program:
@@ -82,8 +81,8 @@ class Program:
             function, args = _sum, [self._emit(a) for a in e.args]
         elif e.is_Mul:
             function, args = _product, [self._emit(a) for a in e.args]
-        elif e.func in FUNCTIONS:
-            function, args = FUNCTIONS[e.func], [self._emit(e.args[0])]
+        elif e.func in NUMPY:
+            function, args = NUMPY[e.func], [self._emit(e.args[0])]
         else:
             raise Rejected("unsupported", f"{e.func} cannot be evaluated")
         slot = self._new_slot(e)

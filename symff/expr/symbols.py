@@ -10,6 +10,8 @@ import sympy as sp
 
 R = sp.Symbol("r", positive=True)
 NS = sp.Function("NS")
+# The sympy head of each kind of environment sum (symff.evaluate.sums), by kind name.
+SUM_HEADS = {"radial": NS}
 
 
 class Rejected(Exception):

@@ -8,6 +8,7 @@ them. The rules follow symff.expr.build backwards, one sympy node at a time:
 - r**n becomes `pow_int` (an integer in the grammar's range), x**q `pow_fixed` (a fraction in its list), and
   otherwise `pow_const` with the exponent as a fitted constant; x**(expression in r) becomes `pow`, c**x and
   exp(k x) become `exp_const` with a fitted base;
+- a function of the table of primitives (log(x), ...) becomes its operator;
 - a number becomes a constant leaf of its level.
 
 Numeric factors of the per-atom energy's terms, and of the terms of a neighbour sum that is itself such a term, are
@@ -26,6 +27,7 @@ import sympy as sp
 from deap import gp
 
 from ..grammar.operators import Atom, Base, Const, Embedded, Embedding, FixedExponent, IntExponent, Pair, Potential
+from .functions import SYMPY as SYMPY_FUNCTIONS
 from .symbols import NS, R, is_neighbour_sum
 
 LEVEL_NAMES = {Pair: "pair", Atom: "atom", Embedded: "embedding", Embedding: "embedding terms"}
@@ -119,8 +121,10 @@ class _Builder:
             return self.add(e, ret)
         if e.is_Mul:
             return self.mul(e, ret)
-        if isinstance(e, sp.exp):
-            return self.exponential(e.args[0], ret)
+        if isinstance(e, sp.exp) and self.primitive("exp_const", ret, required=False) is not None:
+            return self.exponential(e.args[0], ret)  # e**x as c**y with a fitted base: what searches use
+        if e.func in SYMPY_FUNCTIONS:  # a function of the table of primitives: its own operator
+            return [self.primitive(SYMPY_FUNCTIONS[e.func].name, ret), *self.build(e.args[0], ret)]
         if e.is_Pow:
             return self.power(e.base, e.exp, ret)
         raise Unexpressible(f"no operator for {type(e).__name__}")

@@ -1,15 +1,29 @@
-"""The operator registry: every primitive a grammar file may name, with its typed signature.
+"""The table of primitives: every operator a grammar file may name, with its typed signature and how it is built.
 
 A potential has two levels. *Pair* expressions are functions of the distance r; *Atom* expressions are per-atom scalars
 built from neighbour sums NS(g) = Σ_j g(r_ij) f_c(r_ij). Operators take and return these types, plus three kinds of
 leaf that only appear as arguments: fitted constants (`Const`), bases of c**x (`Base`, a constant in (0, 1) at the
 start), integer exponents (`IntExponent`) and fixed rational exponents (`FixedExponent`).
 
-The registry is the single source of truth: grammar files are checked against it, the tree generator reads the
-signatures, and the expression builder (symff.expr.build) has one sympy rule per name.
+The table is the single source of truth; everything else is derived from it:
+
+- `OPERATORS`: the tree operators. Grammar files are checked against them, the tree generator reads the signatures,
+  the expression builder (symff.expr.build) applies each one's `rule` (plain arithmetic on its arguments, so the same
+  rule builds sympy expressions), and its inverse (symff.expr.to_tree) looks operators up by name.
+- `FUNCTIONS`: the named functions of one argument (exp, log, abs, sign). Each is a grammar operator at both levels
+  (no shipped grammar uses them yet), a sympy class the model-file parser accepts, a numpy function of the numeric
+  programs and of constant folding (symff.expr.functions), and a pair_style lepton function or none (then a pair form
+  exports as pair_style table: symff.export.form).
+- `operator_table()`: the operator table of docs/grammar.md (a test checks the page against it).
+
+Adding a primitive is one entry here plus its case in tests/test_primitives.py, which walks every entry through
+grammar -> sympy -> program -> model file -> LAMMPS form (docs/grammar.md, "Adding a primitive").
+
+This layer names sympy and numpy objects by their attribute names only (`"Abs"`, `"abs"`): the grammar does not
+import them; symff.expr.functions resolves the names.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Pair:
@@ -56,35 +70,78 @@ LINEAR_ATOM_OPERATORS = ("add", "sub", "ns")
 
 
 @dataclass(frozen=True)
+class Function:
+    """A named function of one argument: one entry gives its grammar operators, its sympy class, its numpy function
+    and its pair_style lepton name."""
+
+    name: str  # name in grammar files
+    sympy: str  # the sympy class, and how model files write it: sympy.<sympy>
+    numpy: str  # numpy.<numpy>, in numeric programs and constant folding
+    lepton: str | None  # the function of pair_style lepton, None where lepton lacks it (pair forms: pair_style table)
+    builds: str
+    notes: str = ""
+    written: bool = True  # False: only derivatives produce it (no grammar operator, not in model files)
+
+
+FUNCTIONS = {
+    f.name: f
+    for f in [
+        Function("exp", "exp", "exp", "exp", "e**x"),
+        Function("log", "log", "log", "log", "log(x)", "natural logarithm"),
+        Function("abs", "Abs", "abs", "abs", "abs(x)", "absolute value"),
+        Function("sign", "sign", "sign", None, "sign(x)", "no lepton function: pair forms export as pair_style table"),
+        # sympy's derivative of sign is 2 DiracDelta(x): zero wherever a force is evaluated
+        Function("dirac_delta", "DiracDelta", "zeros_like", None, "0 (x != 0)", written=False),
+    ]
+}
+
+
+@dataclass(frozen=True)
 class Operator:
     name: str  # name in grammar files and in symff.expr.build
     level: str  # "pair" or "atom": which section of a grammar file lists it
     args: tuple  # argument types
     ret: type
-    summary: str
+    builds: str
+    notes: str = ""
+    # how symff.expr.build makes it from its built arguments: plain arithmetic (works on sympy expressions), or
+    # None for the operators built from another table: a `function` of FUNCTIONS, or an environment sum `sum_kind`
+    # (symff.evaluate.sums; its sympy head is symff.expr.symbols.SUM_HEADS[sum_kind])
+    rule: object = field(default=None, compare=False)
+    function: str = ""
+    sum_kind: str = ""
 
 
-def _arith(level, t):
+def _arithmetic(level, t):
     return [
-        Operator("add", level, (t, t), t, "x + y"),
-        Operator("sub", level, (t, t), t, "x - y"),
-        Operator("mul", level, (t, t), t, "x * y"),
-        Operator("div", level, (t, t), t, "x / y"),
-        Operator("pow_const", level, (t, Const), t, "x ** c, c fitted"),
+        Operator("add", level, (t, t), t, "x + y", rule=lambda x, y: x + y),
+        Operator("sub", level, (t, t), t, "x - y", rule=lambda x, y: x - y),
+        Operator("mul", level, (t, t), t, "x·y", rule=lambda x, y: x * y),
+        Operator("div", level, (t, t), t, "x / y", rule=lambda x, y: x / y),
+        Operator("pow_const", level, (t, Const), t, "x**c", "c fitted", rule=lambda x, c: x**c),
+        Operator("pow_int", level, (t, IntExponent), t, "x**n", "n evolved from `integer_exponents`, so `r**-12` "
+                 "stays exact", rule=lambda x, n: x**n),
     ]
+
+
+def _functions(level, t):
+    return [Operator(f.name, level, (t,), t, f.builds, f.notes, function=f.sympy) for f in FUNCTIONS.values()
+            if f.written]
 
 
 OPERATORS = {
     (op.level, op.name): op
     for op in [
-        *_arith("pair", Pair),
-        Operator("pow_int", "pair", (Pair, IntExponent), Pair, "x ** n, n an integer from integer_exponents"),
-        Operator("pow", "pair", (Pair, Pair), Pair, "x ** y"),
-        Operator("exp_const", "pair", (Base, Pair), Pair, "c ** x, c fitted (starts in (0, 1))"),
-        *_arith("atom", Atom),
-        Operator("pow_fixed", "atom", (Atom, FixedExponent), Atom, "x ** q, q from fixed_exponents"),
-        Operator("pow_int", "atom", (Atom, IntExponent), Atom, "x ** n, n an integer from integer_exponents"),
-        Operator("ns", "atom", (Pair,), Atom, "NS(g) = Σ_j g(r_ij) f_c(r_ij), the neighbour sum"),
+        *_arithmetic("pair", Pair),
+        Operator("pow", "pair", (Pair, Pair), Pair, "x**y", "both pair expressions", rule=lambda x, y: x**y),
+        Operator("exp_const", "pair", (Base, Pair), Pair, "c**x", "c fitted, starts in (0, 1) so that c**r decays",
+                 rule=lambda c, x: c**x),
+        *_functions("pair", Pair),
+        *_arithmetic("atom", Atom),
+        Operator("pow_fixed", "atom", (Atom, FixedExponent), Atom, "x**q", "q from `fixed_exponents` (√ρ of "
+                 "Finnis–Sinclair / Sutton–Chen)", rule=lambda x, q: x**q),
+        *_functions("atom", Atom),
+        Operator("ns", "atom", (Pair,), Atom, "NS(g)", "the neighbour sum Σ_j g(r_ij) f_c(r_ij)", sum_kind="radial"),
     ]
 }
 
@@ -93,9 +150,19 @@ TERMINALS = {"pair": ("r", "const"), "atom": ("const",)}
 
 # The operators of an exportable tree (the form LAMMPS runs as hybrid/overlay of eam/alloy files):
 # eam(T, E) = T + E at the root, E a sum (add) of embedding terms embed(F, g) = F(rho -> NS(g)).
-EAM_ROOT = Operator("eam", "root", (Atom, Embedding), Potential, "T + E: pair terms T, embedding terms E")
+# `embed` has no rule here: symff.expr.build replaces the leaf rho of F by NS(g).
+EAM_ROOT = Operator("eam", "root", (Atom, Embedding), Potential, "T + E", "pair terms T, embedding terms E",
+                    rule=lambda terms, embeddings: terms + embeddings)
 EAM_OPERATORS = (
-    (Operator("embed", "eam", (Embedded, Pair), Embedding, "F(NS(g)): an embedding F of the density NS(g)"), 1.0),
+    (Operator("embed", "eam", (Embedded, Pair), Embedding, "F(NS(g))", "an embedding F of the density NS(g)"), 1.0),
     # a sum is drawn half as often as a single term: most random trees have one or two embeddings
-    (Operator("add", "eam", (Embedding, Embedding), Embedding, "E1 + E2: two embedding terms"), 0.5),
+    (Operator("add", "eam", (Embedding, Embedding), Embedding, "E1 + E2", "two embedding terms",
+              rule=lambda x, y: x + y), 0.5),
 )
+
+
+def operator_table():
+    """The operator table of docs/grammar.md, in Markdown."""
+    rows = ["| level | name | builds | notes |", "|---|---|---|---|"]
+    rows += [f"| {op.level} | `{op.name}` | `{op.builds}` | {op.notes} |" for op in OPERATORS.values()]
+    return "\n".join(rows) + "\n"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cutoff import smooth_cutoff
+from ..evaluate.reference import pair_functions, radial_sums
 from ..expr.symbols import rho_symbol
 from .figures import new_figure
 
@@ -39,11 +39,9 @@ def eam_parts(formula):
 
 def densities_at_atoms(model, neighbours, n_atoms):
     """ρ_ik for every atom of a data set, from its half neighbour list: (K, n_atoms)."""
-    r = neighbours.r[neighbours.r < model.r_out]
-    i, j = neighbours.i[neighbours.r < model.r_out], neighbours.j[neighbours.r < model.r_out]
-    g, _ = model.program.densities(r, model.constants)
-    gf = g * smooth_cutoff(r, model.r_in, model.r_out)[0]
-    return np.array([np.bincount(i, w, n_atoms) + np.bincount(j, w, n_atoms) for w in gf])
+    inside = neighbours.r < model.r_out
+    i, j, r = neighbours.i[inside], neighbours.j[inside], neighbours.r[inside]
+    return radial_sums(model, np.concatenate([i, j]), np.concatenate([r, r]), n_atoms)[0]
 
 
 def functions_figure(model, neighbours, n_atoms):
@@ -53,11 +51,11 @@ def functions_figure(model, neighbours, n_atoms):
     r_low = max(0.8 * float(neighbours.r.min()), 0.5) if neighbours.n_pairs else 1.0
     r = np.linspace(r_low, model.r_out, 400)
     g, _ = program.densities(r, c)
-    fc = smooth_cutoff(r, model.r_in, model.r_out)[0]
+    h, _ = pair_functions(model)(r)  # g f_c
     panels = 1 + (len(parts.embedding) > 0) * 2
     figure, axes = new_figure(4.2 * panels, 4, ncols=panels)
     if parts.pair:
-        phi = 2 * sum(model.linear[m] * g[k] for m, k in parts.pair) * fc
+        phi = 2 * sum(model.linear[m] * h[k] for m, k in parts.pair)
         axes[0].plot(r, phi)
         axes[0].axhline(0, color="0.7", lw=0.8)
         axes[0].set_ylim(*_view(phi))
@@ -70,7 +68,7 @@ def functions_figure(model, neighbours, n_atoms):
     if parts.embedding:
         rho = densities_at_atoms(model, neighbours, n_atoms)
         for k, terms in sorted(parts.embedding.items()):
-            axes[1].plot(r, g[k] * fc, label=f"g{k}")
+            axes[1].plot(r, h[k], label=f"g{k}")
             low, high = float(rho[k].min()), float(rho[k].max())
             grid = np.zeros((len(g), 400))
             grid[k] = np.linspace(low - 0.1 * (high - low), high + 0.1 * (high - low), 400)
@@ -79,7 +77,7 @@ def functions_figure(model, neighbours, n_atoms):
             axes[2].plot(grid[k], embedding, label=f"F{k}(ρ{k})")
             axes[2].axvspan(low, high, color=f"C{k}", alpha=0.1)
         axes[1].set(xlabel="r (Å)", ylabel="g(r) f_c(r)", title="density functions")
-        axes[1].set_ylim(*_view(g[sorted(parts.embedding)] * fc))
+        axes[1].set_ylim(*_view(h[sorted(parts.embedding)]))
         axes[2].set(xlabel="ρ (shaded: range in the training data)", ylabel="F(ρ) (eV)", title="embedding functions")
         for ax in axes[1:]:
             ax.legend(fontsize=8)

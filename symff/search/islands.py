@@ -16,7 +16,7 @@ what the workers share. With one worker the islands go generation by generation,
 batch. With several, islands are independent between migrations, so each runs in a thread of its own and hands in its
 next generation's jobs as soon as its own are back (`_epoch`): uneven islands do not leave workers idle. Either way a
 generation is committed when every island has finished it: the driver brings a record of every island's state up to
-date with a small delta (symff.checkpoint.SearchExporter), decides migration from the records, writes the checkpoint
+date with a small delta (symff.search.state.StateExporter), decides migration from the records, writes the checkpoint
 from them and checks whether to stop, so a Ctrl-C or a lost worker never loses more than the generations under way.
 
 Determinism: an island's result depends only on its seed, its data and the immigrants it receives, which the driver
@@ -31,13 +31,15 @@ import threading
 import time
 from dataclasses import replace
 
-from ..checkpoint import SearchExporter, apply_delta, empty_record, restore_search, tree_from_text, write_checkpoint
+from ..checkpoint import write_checkpoint
+from ..grammar.text import tree_from_text
 from ..neighbours import build_neighbours
 from .archive import ParetoArchive
 from .batch import score_plans
 from .config import SearchConfig
 from .engine import GenerationReport, Search, SearchResult, stop_reason
 from .pool import InProcess
+from .state import IslandState, SearchState, StateExporter, restore_search
 
 
 def island_seed(seed, index):
@@ -57,15 +59,16 @@ def island_config(config, index):
 
 
 class Island:
-    """One island: its search, and the exporter of its state. Built from a record to resume from, or None to start."""
+    """One island: its search, and the exporter of its state. Built from an IslandState to resume from, or None to
+    start."""
 
-    def __init__(self, index, config, train, neighbours, pool, record=None):
+    def __init__(self, index, config, train, neighbours, pool, state=None):
         self.search = Search(island_config(config, index), train, neighbours=neighbours, stages=pool.stages,
                              pool=pool)
-        self.exporter = SearchExporter(self.search)
-        if record is not None:
-            restore_search(self.search, record)
-            self.exporter.adopt(record)
+        self.exporter = StateExporter(self.search)
+        if state is not None:
+            restore_search(self.search, state)
+            self.exporter.adopt(state)
 
     def delta(self):
         """The state since the last delta (all of it, first)."""
@@ -73,10 +76,11 @@ class Island:
 
 
 def emigrants(record, size):
-    """An island's best `size` distinct forms (fitted on all the data first, then by loss and complexity), as text."""
-    candidates = record["candidates"]
+    """An island's best `size` distinct forms (fitted on all the data first, then by loss and complexity), as text;
+    `record` is its IslandState."""
+    candidates = record.candidates
     chosen, seen = [], set()
-    ranked = sorted(((candidates[ref], text) for text, ref in record["population"] if isinstance(ref, int)),
+    ranked = sorted(((candidates[ref], text) for text, ref in record.population if isinstance(ref, int)),
                     key=lambda pair: (not pair[0].full, pair[0].loss, pair[0].complexity, pair[1]))
     for candidate, text in ranked:
         if candidate.key not in seen and len(chosen) < size:
@@ -98,7 +102,7 @@ def migration(records, config):
 
 class IslandSearch:
     """A search over `config.islands` islands whose fits run on `executor` (a pool: InProcess or OnDask, from
-    symff.search.pool), checkpointed into `run`."""
+    symff.search.pool), checkpointed into `run`; `state` (a SearchState) resumes one."""
 
     def __init__(self, config: SearchConfig, train, *, neighbours=None, executor=None, run=None, progress=None,
                  state=None):
@@ -112,11 +116,11 @@ class IslandSearch:
 
     def run(self) -> SearchResult:
         config, state = self.config, self.state
-        elapsed = state["elapsed"] if state else 0.0
+        elapsed = state.elapsed if state else 0.0
         self.started = time.perf_counter() - elapsed
-        self.history = list(state["history"]) if state else []
-        self.generation = state["generation"] if state else 0
-        self.records = state["islands"] if state else None
+        self.history = list(state.history) if state else []
+        self.generation = state.generation if state else 0
+        self.records = state.islands if state else None
         self._halt.clear()
         reason = "interrupted"
         try:
@@ -126,7 +130,7 @@ class IslandSearch:
             self.executor.prepare([island.search.config for island in self.islands])
             if state is None:
                 newcomers = [island.search.first_population() for island in self.islands]
-                self._generation([apply_delta(empty_record(), d) for d in self._score(newcomers, 0)], 0)
+                self._generation([IslandState().applied(d) for d in self._score(newcomers, 0)], 0)
             while not (reason := stop_reason(config, self.generation, self._elapsed(), self.history)):
                 due = self.generation > 0 and self.generation % config.migration_interval == 0
                 immigrants = migration(self.records, config) if due else [[] for _ in self.records]
@@ -138,7 +142,7 @@ class IslandSearch:
                 newcomers = [island.search.newcomers(self._trees(island, arrivals))
                              for island, arrivals in zip(self.islands, immigrants)]
                 deltas = self._score(newcomers, self.generation + 1)
-                self._generation([apply_delta(r, d) for r, d in zip(self.records, deltas)], self.generation + 1)
+                self._generation([r.applied(d) for r, d in zip(self.records, deltas)], self.generation + 1)
         except KeyboardInterrupt:
             reason = "interrupted"
             if self.records is not None:
@@ -187,7 +191,7 @@ class IslandSearch:
                     raise delta
                 done.setdefault(reached, {})[index] = delta
             deltas = done.pop(generation)
-            self._generation([apply_delta(r, deltas[i]) for i, r in enumerate(self.records)], generation)
+            self._generation([r.applied(deltas[i]) for i, r in enumerate(self.records)], generation)
             reason = stop_reason(self.config, self.generation, self._elapsed(), self.history)
             if reason:
                 self._halt.set()  # islands ahead of the committed generation stop; their extra work is dropped
@@ -215,7 +219,7 @@ class IslandSearch:
         """Take the islands' new state; the driver's state changes in one statement, so that a Ctrl-C at any moment
         leaves it whole, at the previous generation or at this one."""
         archive = merged_archive(records)
-        lasts = [r["history"][-1] for r in records]
+        lasts = [r.history[-1] for r in records]
         rejected = {}
         for last in lasts:
             for kind, count in last.rejected.items():
@@ -233,21 +237,21 @@ class IslandSearch:
     def _checkpoint(self, records):
         if self.run_dir is None:
             return
-        self.checkpoint_bytes = write_checkpoint(self.run_dir, {
-            "config": self.config.to_dict(), "generation": self.generation, "elapsed": self._elapsed(),
-            "history": self.history, "islands": records})
+        state = SearchState(config=self.config.to_dict(), generation=self.generation, elapsed=self._elapsed(),
+                            history=self.history, islands=records)
+        self.checkpoint_bytes = write_checkpoint(self.run_dir, state.to_checkpoint())
 
     def _result(self, records, reason):
         stats = {}
         for r in records or []:
-            for name, value in r["stats"].items():
+            for name, value in r.stats.items():
                 if isinstance(value, dict):
                     merged = stats.setdefault(name, {})
                     for kind, count in value.items():
                         merged[kind] = merged.get(kind, 0) + count
                 else:
                     stats[name] = stats.get(name, 0) + value
-        stats["distinct_forms"] = sum(len(r["cache"]) for r in records or [])
+        stats["distinct_forms"] = sum(len(r.cache) for r in records or [])
         return SearchResult(config=self.config, front=merged_archive(records or []).front(),
                             generations=self.generation, elapsed=self._elapsed(), stats=stats, history=self.history,
                             stop_reason=reason)
@@ -257,6 +261,6 @@ def merged_archive(records):
     """The archive of all islands: the best candidate at each complexity, the first island's on a tie."""
     archive = ParetoArchive()
     for r in records:
-        candidates = r["candidates"]
-        archive.update(candidates[ref] for _, ref in sorted(r["archive"].items()))
+        candidates = r.candidates
+        archive.update(candidates[ref] for _, ref in sorted(r.archive.items()))
     return archive

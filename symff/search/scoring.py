@@ -90,7 +90,8 @@ class Scorer:
     """The state of scoring for one search: its cache (key -> Candidate, or the kind of rejection) and its counts.
 
     A search scores a generation's trees together (symff.search.batch), running the fits wherever its pool runs them;
-    `score` scores one tree at once, on the stages given here (None for a search, whose pool has them)."""
+    `symff.search.batch.score_alone(scorer, tree)` scores one tree at once, on the stages given here (None for a
+    search, whose pool has them)."""
 
     def __init__(self, full: Stage, screen: Stage | None = None, limit=None):
         self.full = full
@@ -98,12 +99,6 @@ class Scorer:
         self.limit = limit  # complexity -> the screened loss up to which `score` fits on all the data (None: any)
         self.cache = {}  # key -> Candidate, or the kind of rejection
         self.stats = ScoreStats()
-
-    def score(self, tree, generation=0):
-        """The candidate for `tree`, or None when it is rejected (one tree, scored here and now)."""
-        from .batch import score_alone
-
-        return score_alone(self, tree, generation)
 
 
 @dataclass

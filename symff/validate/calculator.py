@@ -8,10 +8,8 @@ instead of an error.
 
 import numpy as np
 from ase.calculators.calculator import all_changes
-from ase.calculators.singlepoint import SinglePointCalculator
 
-from ..data import Dataset
-from ..evaluate.predict import model_evaluator
+from ..evaluate.reference import calculate
 from ..export.calculator import SymFFCalculator
 from ..expr.symbols import Rejected
 
@@ -27,21 +25,7 @@ class _ModelCalculator(SymFFCalculator):
             self.results = self._energy_only()
 
     def _energy_only(self):
-        model, atoms = self.model, self.atoms
-        data = Dataset.from_atoms([_labelled(atoms)], elements=model.elements, min_distance=None)
-        evaluator = model_evaluator(model, data, exact=True)
-        reference = model.reference_for(data.elements)[data.species]
-        with np.errstate(all="ignore"):
-            rho, *_ = evaluator.neighbour_sums(model.program, model.constants)
-            terms, _ = model.program.terms(rho, model.constants)
-            energies = np.asarray(model.linear) @ terms + reference
-        energy = float(energies.sum())
-        n = len(atoms)
-        return {"energy": energy, "free_energy": energy, "energies": energies, "forces": np.full((n, 3), np.nan),
-                "stress": np.full(6, np.nan)}
-
-
-def _labelled(atoms):
-    copy = atoms.copy()
-    copy.calc = SinglePointCalculator(copy, energy=0.0, forces=np.zeros((len(atoms), 3)))
-    return copy
+        results = calculate(self.model, self.atoms)  # the numpy reference: energies even where forces are not finite
+        n = len(self.atoms)
+        return {"energy": results["energy"], "free_energy": results["energy"], "energies": results["energies"],
+                "forces": np.full((n, 3), np.nan), "stress": np.full(6, np.nan)}

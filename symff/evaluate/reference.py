@@ -1,0 +1,122 @@
+"""The numpy reference evaluator: per-atom energies, forces and stress of a model, slowly and obviously.
+
+Vocabulary. A *directed pair* (i, j, D) is an atom i and a neighbour j (an atom, or a periodic image of one) at the
+vector D = x_j - x_i with r = |D| < r_out; a full neighbour list holds (i, j) and (j, i). The radial sums of atom i
+are rho_ik = Σ_j h_k(r_ij) with h_k = g_k f_c (the cutoff applied by `symff.cutoff.multiplicative_cutoff`), and its
+energy is E_i = Σ_m a_m T_m(rho_i). With the *weights* w_ik = ∂E_i/∂rho_ik, a directed pair carries
+dE_i/dr = Σ_k w_ik h_k'(r): it pushes atom i by +dE_i/dr D/r and atom j by -dE_i/dr D/r, and adds dE_i/dr D_α D_β / r
+to the strain derivative of the energy (ASE's stress is that over the volume, Voigt order xx yy zz yz xz xy).
+
+Nothing here is fast: `directed_pairs` tries every periodic image in a box of cells around the cell, sums are
+`np.bincount`s over a full list, and every pair function is evaluated at every pair. That is the point: this module
+is the oracle the other paths are tested against (the numba kernels of symff.evaluate, the ASE calculators, the
+export form and the search's sanity checks; tests/test_reference.py). The paths that need E_i from distances and
+nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readable.numpy_function`,
+`symff.report.functions.densities_at_atoms` and the energy-only answer of the validate calculator.
+
+    rho, h_slope = radial_sums(model, centre, r, n_atoms)   # a directed pair list
+    energies, weights = atom_energies_from_sums(model, rho)
+    energies, rates = atom_energies(model, distances, dr_ds)  # (n_atoms, n_neighbours) distances, inf-padded
+    results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
+"""
+
+import itertools
+import math
+
+import numpy as np
+
+from ..cutoff import multiplicative_cutoff
+
+
+def pair_functions(model):
+    """r -> (h, h') of shape (K, len(r)): the model's pair functions g_k times the cutoff."""
+    cut = multiplicative_cutoff(model.program.densities, model.r_in, model.r_out)
+    return lambda r: cut(np.asarray(r, dtype=float), model.constants)
+
+
+def radial_sums(model, centre, r, n_atoms):
+    """rho (K, n_atoms) = Σ over the directed pairs (centre, ·) at distances r of h_k(r), and h_k'(r) (K, n_pairs).
+    Pairs at r_out or beyond add nothing."""
+    centre, r = np.asarray(centre), np.asarray(r, dtype=float)
+    n_k = len(model.formula.densities)
+    h = np.zeros((n_k, r.size))
+    h_slope = np.zeros((n_k, r.size))
+    inside = r < model.r_out
+    if inside.any():
+        h[:, inside], h_slope[:, inside] = pair_functions(model)(r[inside])
+    rho = np.array([np.bincount(centre, weights=h[k], minlength=n_atoms) for k in range(n_k)]).reshape(n_k, n_atoms)
+    return rho, h_slope
+
+
+def atom_energies_from_sums(model, rho):
+    """E_i = Σ_m a_m T_m(rho_i) (n_atoms,) and the weights w_ik = ∂E_i/∂rho_ik (K, n_atoms)."""
+    terms, slopes = model.program.terms(rho, model.constants)
+    linear = np.asarray(model.linear, dtype=float)
+    return linear @ terms, np.einsum("m,mka->ka", linear, slopes)
+
+
+def atom_energies(model, distances, distance_rates=None):
+    """E_i for atoms given by the distances to their neighbours, (n_atoms, n_neighbours) Å padded with inf; with
+    `distance_rates` (the same shape: dr_ij/ds along some path s) also dE_i/ds = Σ_j dE_i/dr_ij dr_ij/ds."""
+    r = np.asarray(distances, dtype=float)
+    n_atoms = r.shape[0]
+    centre = np.repeat(np.arange(n_atoms), r.shape[1])
+    with np.errstate(all="ignore"):
+        rho, h_slope = radial_sums(model, centre, r.ravel(), n_atoms)
+        energies, weights = atom_energies_from_sums(model, rho)
+        if distance_rates is None:
+            return energies, None
+        rates = np.where(np.isfinite(distance_rates), distance_rates, 0.0).ravel()
+        pair_rates = np.einsum("kp,kp->p", weights[:, centre], h_slope) * rates
+    return energies, np.bincount(centre, weights=pair_rates, minlength=n_atoms)
+
+
+def directed_pairs(atoms, r_out):
+    """(i, j, D) of every directed pair of `atoms` (ASE) closer than r_out, periodic images included, found by trying
+    every image in a box of cells large enough to hold the cutoff sphere."""
+    positions = atoms.get_positions()
+    cell = atoms.cell.array
+    reach = [0, 0, 0]
+    if any(atoms.pbc):
+        volume = abs(np.linalg.det(cell))
+        for k in range(3):
+            if atoms.pbc[k]:
+                spacing = volume / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3]))
+                reach[k] = math.ceil(r_out / spacing)
+    i_all, j_all, d_all = [], [], []
+    n = len(atoms)
+    first, second = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    difference = positions[None, :, :] - positions[:, None, :]  # first: an atom's own images are exact lattice vectors
+    for shift in itertools.product(*(range(-m, m + 1) for m in reach)):
+        D = difference + np.asarray(shift, dtype=float) @ cell
+        r = np.linalg.norm(D, axis=-1)
+        keep = (r < r_out) & (r > 0)
+        i_all.append(first[keep])
+        j_all.append(second[keep])
+        d_all.append(D[keep])
+    return np.concatenate(i_all), np.concatenate(j_all), np.concatenate(d_all).reshape(-1, 3)
+
+
+def calculate(model, atoms):
+    """{"energy", "energies", "forces", "stress"} of `model` on `atoms` (ASE), reference energies included; the stress
+    (ASE sign and Voigt order) of a cell that is not periodic in all three directions is zero."""
+    n = len(atoms)
+    i, j, D = directed_pairs(atoms, model.r_out)
+    r = np.linalg.norm(D, axis=1)
+    with np.errstate(all="ignore"):
+        rho, h_slope = radial_sums(model, i, r, n)
+        energies, weights = atom_energies_from_sums(model, rho)
+        dE_dr = np.einsum("kp,kp->p", weights[:, i], h_slope)
+        push = (dE_dr / r)[:, None] * D  # the force on i from the pair; -push on j
+        forces = np.stack([np.bincount(i, push[:, a], n) - np.bincount(j, push[:, a], n) for a in range(3)], axis=1)
+        strain_derivative = push[:, :, None] * D[:, None, :]
+    voigt = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+    stress = np.zeros(6)
+    if all(atoms.pbc):
+        total = strain_derivative.sum(axis=0)
+        stress = np.array([total[a, b] for a, b in voigt]) / atoms.get_volume()
+    symbols = atoms.get_chemical_symbols()
+    reference = model.reference_for(sorted(set(symbols)))
+    by_element = dict(zip(sorted(set(symbols)), reference))
+    energies = energies + np.array([by_element[s] for s in symbols])
+    return {"energy": float(energies.sum()), "energies": energies, "forces": forces, "stress": stress}

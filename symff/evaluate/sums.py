@@ -1,0 +1,65 @@
+"""Environment sums: the registry of the kinds of per-atom sums over neighbours that a potential is built from.
+
+An *environment sum* of atom i is a sum over its neighbourhood of functions that a candidate evolves; its *kind* says
+over what it runs and how it is evaluated. The radial sum NS(g) = Σ_j g(r_ij) f_c(r_ij) is the first kind; sums
+filtered by the neighbour's element and the angular (three-body) sum of meam/spline are meant to be further entries
+of `ENVIRONMENT_SUMS`, without branches elsewhere.
+
+Contract of a kind (an `EnvironmentSum`):
+
+- `name`: the key in `ENVIRONMENT_SUMS`, and the `sum_kind` of its grammar operator in symff.grammar.operators (the
+  table of primitives), which gives its typed signature (for the radial sum: one Pair argument, an Atom result).
+- `head`: its sympy head, `symff.expr.symbols.SUM_HEADS[name]` (NS for the radial sum): how canonical forms, model
+  files and exports write it. Its arguments are the functions it sums (one g(r) for the radial sum).
+- `neighbour_data`: the class holding, once per data set, what its kernels read (for the radial sum `GridPairs`: a
+  half pair list inside r_out, atom-major, each pair's place on the radial grid). `neighbour_data.inside(neighbours,
+  atom_start, r_out, tabulation)` builds it from a `symff.neighbours.Neighbours`.
+- `tabulation`: the class that tabulates its functions once per candidate (`RadialGrid`: cubic Hermite tables of
+  h = g f_c on a uniform r grid, `covering(r_min, r_in, r_out, points)`, `tabulate(g, g')`).
+- `sums(data, table, pair_values, n_functions, ranges)` -> (per-atom sums (K, n_atoms), the slopes each force pass
+  needs): its kernel wrapper (numba kernel `_name`, Python wrapper `name`, as in symff.evaluate.kernels);
+  `forces_and_virials(data, slopes, dependencies, dE_dsum, ranges)` -> (forces (M, n_atoms, 3), virials
+  (M, n_structures, 6)): the backward pass, given ∂T_m/∂sum_k at every atom.
+- `reference`: its slow numpy oracle (symff.evaluate.reference for the radial sum), which the kernels are tested
+  against, with forces = -gradient and stress = strain derivative checked on random triclinic cells.
+- `lammps_styles`: the LAMMPS forms (symff.export.form.LAMMPS_FORMS) that can hold it; a kind with none runs in
+  symff and its ASE calculator only.
+
+A new kind (say the angular sum Σ_{j<k} f(r_ij) f(r_ik) g(cos θ_jik)) thus brings: its head in SUM_HEADS, its grammar
+operator (with argument types of its own), an entry here with its triplet data, tables, kernels and reference, and
+its LAMMPS styles (`meam/spline`).
+"""
+
+from dataclasses import dataclass
+
+from ..expr.symbols import SUM_HEADS
+from . import reference
+from .grid import RadialGrid
+from .kernels import forces_and_virials, neighbour_sums
+from .pairs import GridPairs
+
+
+@dataclass(frozen=True)
+class EnvironmentSum:
+    name: str
+    head: object  # sympy function
+    neighbour_data: type
+    tabulation: type
+    sums: object  # callable: the kernel wrapper of the forward pass
+    forces_and_virials: object  # callable: the kernel wrapper of the backward pass
+    reference: object  # module or callable: the numpy oracle
+    lammps_styles: tuple
+
+
+RADIAL = EnvironmentSum(
+    name="radial",
+    head=SUM_HEADS["radial"],
+    neighbour_data=GridPairs,
+    tabulation=RadialGrid,
+    sums=neighbour_sums,
+    forces_and_virials=forces_and_virials,
+    reference=reference,
+    lammps_styles=("lepton", "table", "eam/alloy", "hybrid/overlay"),
+)
+
+ENVIRONMENT_SUMS = {kind.name: kind for kind in (RADIAL,)}
