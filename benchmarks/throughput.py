@@ -163,7 +163,7 @@ def main():
                 continue
             rows.append((name, before, after))
             print(f"{name}: before {before[0]:.2f} s {before[1]} passes loss {before[2]:.6g} | after {after[0]:.2f} s "
-                  f"{after[1]} passes loss {after[2]:.6g} | ratio {after[2] / before[2]:.6f} | {text}", flush=True)
+                  f"{after[1]} passes loss {after[2]:.6g} | ratio {after[2] / before[2]:.9f} | {text}", flush=True)
     cpu = {p: sum(r[1 + k][0] for r in rows) for k, p in enumerate(PROCEDURES)}
     passes = {p: np.mean([r[1 + k][1] for r in rows]) for k, p in enumerate(PROCEDURES)}
     screen = {p: np.mean([r[1 + k][3] for r in rows]) for k, p in enumerate(PROCEDURES)}
@@ -178,7 +178,7 @@ def main():
           f"better {sum(x < 1 for x in ratios)}, worse {sum(x > 1 for x in ratios)}")
     speedup = cpu["before"] / cpu["after"]  # same number of fits: the ratio of fits per CPU-second
     print(f"throughput: speedup {speedup:.2f}, passes_per_fit_before {passes['before']:.1f}, "
-          f"passes_per_fit_after {passes['after']:.1f}, median_loss_ratio {statistics.median(ratios):.6f}")
+          f"passes_per_fit_after {passes['after']:.1f}, median_loss_ratio {statistics.median(ratios):.9f}")
 
 
 if __name__ == "__main__":
