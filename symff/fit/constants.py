@@ -4,6 +4,11 @@ For every trial of the nonlinear constants c the coefficients a_m and reference 
 (`Targets.solve`), so Levenberg–Marquardt runs on the projected residual r(c) alone (Golub & Pereyra's variable
 projection). A trial that makes the potential non-finite returns a large constant residual, so the step is refused
 instead of the fit failing.
+
+The Jacobian of r(c) is analytic by default (symff.fit.jacobian: one pass over the data for all the constants, exact
+to rounding); `FitOptions(jacobian="difference")` takes scipy's forward differences (one pass per constant), the
+procedure before, kept so that the two can be compared (benchmarks/throughput.py). A form whose derivatives sympy
+cannot turn into a program (a DiracDelta), or a point where they are not finite, falls back to forward differences.
 """
 
 from dataclasses import dataclass
@@ -12,9 +17,37 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from ..expr.symbols import Rejected
+from .jacobian import DerivativeProgram, basis_derivatives, projected_jacobian
 
 PENALTY = 1e12  # loss of a trial whose potential is not finite
 DEFAULT_MAX_EVALUATIONS = 200
+JACOBIANS = ("analytic", "difference")
+DIFFERENCE_STEP = np.finfo(float).eps ** 0.5  # relative step of a forward difference (scipy's default)
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How a candidate is fitted. `jacobian`: "analytic" (symff.fit.jacobian) or "difference" (forward differences).
+    `climb_evaluations`: the evaluations of a neighbour's short fit in the climb over exact exponents
+    (symff.search.scoring.FormFitter); `polish_evaluations`: those of a further fit of the form the climb ends on,
+    from its short fit (0: none, it keeps its short fit). The defaults are the choice measured best in
+    docs/performance.md; `FitOptions.before()` is the procedure before the analytic Jacobian, kept for comparison."""
+
+    jacobian: str = "analytic"
+    climb_evaluations: int = 10
+    polish_evaluations: int = 0
+
+    def __post_init__(self):
+        if self.jacobian not in JACOBIANS:
+            raise ValueError(f"jacobian must be one of {', '.join(JACOBIANS)}, got {self.jacobian!r}")
+        if self.climb_evaluations < 1 or self.polish_evaluations < 0:
+            raise ValueError("climb_evaluations must be at least 1 and polish_evaluations at least 0, got "
+                             f"{self.climb_evaluations} and {self.polish_evaluations}")
+
+    @classmethod
+    def before(cls):
+        """The procedure of the search before these options existed: finite differences, 10-evaluation climbs."""
+        return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0)
 
 
 @dataclass(frozen=True)
@@ -27,41 +60,88 @@ class Fit:
 
 
 class _Projected:
-    """r(c) with the best trial remembered (least_squares does not return the best point it has seen)."""
+    """r(c) with the best trial remembered (least_squares does not return the best point it has seen), and its
+    analytic Jacobian (`jacobian`), which reuses the design of the last trial when it is at the same constants."""
 
-    def __init__(self, program, evaluator, targets):
+    def __init__(self, program, evaluator, targets, analytic=False):
         self.program, self.evaluator, self.targets = program, evaluator, targets
         self.penalty = np.full(targets.n_rows, np.sqrt(PENALTY / targets.n_rows))
         self.best = None
         self.evaluations = 0
+        self.derivative = _derivatives(program) if analytic else None
+        self._last = None  # (constants, design, solution, residual) of the last finite trial
 
     def __call__(self, constants):
         self.evaluations += 1
         try:
             basis = self.evaluator.basis(self.program, constants)
-            linear, reference, residual = self.targets.solve(basis)
+            linear, reference, residual, design, solution = self.targets.solve_design(basis)
         except Rejected:  # a trial that is not finite, or overflows the linear solve: refused, the fit goes on
             return self.penalty
         loss = float(residual @ residual)
         if not np.isfinite(loss):
             return self.penalty
+        if self.derivative is not None:
+            self._last = (np.array(constants, dtype=float), design, solution, residual)
         if self.best is None or loss < self.best.loss:
             self.best = Fit(np.array(constants, dtype=float), linear, reference, loss, self.evaluations)
         return residual
 
+    def jacobian(self, constants, *_):
+        """∂r/∂c at `constants` (a point where r was finite: least_squares asks only at accepted steps); by forward
+        differences where the analytic derivatives are not finite."""
+        constants = np.asarray(constants, dtype=float)
+        if self._last is None or not np.array_equal(self._last[0], constants):
+            self(constants)
+        if self._last is None or not np.array_equal(self._last[0], constants):
+            return np.zeros((self.targets.n_rows, constants.size))  # not finite here: a zero gradient ends the fit
+        _, design, solution, residual = self._last
+        self.evaluations += 1
+        try:
+            rows = self.targets.term_rows(basis_derivatives(self.derivative, self.evaluator, constants))
+            jacobian = projected_jacobian(design, solution, residual, rows, self.derivative.pairs, constants.size)
+        except Rejected:
+            jacobian = None
+        if jacobian is None or not np.isfinite(jacobian).all():
+            jacobian = self._difference_jacobian(constants, residual)
+        return jacobian
+
+    def _difference_jacobian(self, constants, residual):
+        """Forward differences with scipy's default steps (what least_squares would take)."""
+        columns = []
+        for j in range(constants.size):
+            step = DIFFERENCE_STEP * max(1.0, abs(constants[j]))
+            moved = constants.copy()
+            moved[j] += step
+            columns.append((self(moved) - residual) / (moved[j] - constants[j]))
+        self._last = None  # the cached design is no longer the last trial's
+        return np.column_stack(columns)
+
+
+def _derivatives(program):
+    """The DerivativeProgram of a program's formula, or None when sympy's derivatives cannot be evaluated (e.g. the
+    DiracDelta of a derivative of sign): the fit then takes finite differences."""
+    try:
+        derivative = DerivativeProgram(program.formula)
+    except Rejected:
+        return None
+    return derivative if derivative.program is not None else None
+
 
 def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT_MAX_EVALUATIONS,
-                  tolerance=1e-10) -> Fit:
+                  tolerance=1e-10, options: FitOptions = FitOptions()) -> Fit:
     """Fit `program`'s constants from `start`; raise Rejected when no trial gives a finite potential.
-    `tolerance` is the relative change of loss and constants at which Levenberg–Marquardt stops."""
-    projected = _Projected(program, evaluator, targets)
+    `tolerance` is the relative change of loss and constants at which Levenberg–Marquardt stops. `evaluations` of
+    the result counts the passes over the data, an analytic Jacobian's pass included."""
     start = np.asarray(start, dtype=float)
+    projected = _Projected(program, evaluator, targets, analytic=options.jacobian == "analytic" and start.size > 0)
     # Trials of a wild candidate overflow; they score as a penalty, so numpy's warnings are only noise.
     with np.errstate(all="ignore"):
         projected(start)
         if start.size and projected.best is not None:
+            jacobian = "2-point" if projected.derivative is None else projected.jacobian
             try:
-                least_squares(projected, start, method="lm", max_nfev=max_evaluations, x_scale="jac",
+                least_squares(projected, start, jac=jacobian, method="lm", max_nfev=max_evaluations, x_scale="jac",
                               ftol=tolerance, xtol=tolerance)
             except (ValueError, np.linalg.LinAlgError):
                 pass  # a singular or non-finite step ends the fit; the best trial so far stands

@@ -61,19 +61,27 @@ class Targets:
         self.counts = dataset.element_counts
         self.n_rows = self.target.size
 
+    def term_rows(self, basis):
+        """The loss rows of each term of `basis` with unit coefficient: (n_rows, M)."""
+        n_terms = basis.energy.shape[0]
+        energy = basis.energy.T * self.energy_scale[:, None]
+        forces = basis.forces.reshape(n_terms, self.force_scale.size).T * self.force_scale[:, None]
+        stress = basis.stress[:, self.has_stress].reshape(n_terms, self.stress_scale.size).T * self.stress_scale[:, None]
+        return np.vstack([energy, forces, stress])
+
     def design(self, basis):
         """Rows of the linear problem: columns are the M terms, then the reference energy of each element."""
-        n_terms = basis.energy.shape[0]
-        n_el = self.counts.shape[1]
-        energy = np.hstack([basis.energy.T, self.counts]) * self.energy_scale[:, None]
-        forces = np.zeros((self.force_scale.size, n_terms + n_el))
-        forces[:, :n_terms] = basis.forces.reshape(n_terms, self.force_scale.size).T * self.force_scale[:, None]
-        stress = np.zeros((self.stress_scale.size, n_terms + n_el))
-        stress[:, :n_terms] = basis.stress[:, self.has_stress].reshape(n_terms, self.stress_scale.size).T * self.stress_scale[:, None]
-        return np.vstack([energy, forces, stress])
+        reference = np.zeros((self.n_rows, self.counts.shape[1]))
+        reference[: self.energy_scale.size] = self.counts * self.energy_scale[:, None]
+        return np.hstack([self.term_rows(basis), reference])
 
     def solve(self, basis):
         """(coefficients a_m, reference energies, residual rows) minimizing the loss for this basis."""
+        linear, reference, residual, _, _ = self.solve_design(basis)
+        return linear, reference, residual
+
+    def solve_design(self, basis):
+        """As `solve`, with the design and the whole solution (what the analytic Jacobian needs) as well."""
         design = self.design(basis)
         # columns scaled to unit norm so that terms of very different magnitude are solved as accurately
         with np.errstate(over="ignore"):
@@ -85,4 +93,4 @@ class Targets:
         solution = solution / norms
         residual = design @ solution - self.target
         n_terms = basis.energy.shape[0]
-        return solution[:n_terms], solution[n_terms:], residual
+        return solution[:n_terms], solution[n_terms:], residual, design, solution

@@ -15,7 +15,9 @@ becomes r**-6, so that a formula the data determines exactly is written exactly.
 
 Then the exact exponents are searched locally (symff.search.neighbourhood): each integer or fixed rational exponent
 is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)) and a neighbour that lowers the loss by 1 % replaces the
-candidate, up to three steps, followed by another round of snapping.
+candidate, up to three steps; each neighbour gets a short fit from the current constants, the form the climb ends on
+a further one from there, followed by another round of snapping. How the fits run (analytic or finite-difference
+Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.constants).
 """
 
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ import sympy as sp
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
 from ..expr.symbols import Rejected
-from ..fit.constants import PENALTY, Fit, fit_constants
+from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants
 from .neighbourhood import exponent_neighbours
 
 
@@ -84,6 +86,7 @@ class Stage:
     targets: object
     max_evaluations: int
     tolerance: float = 1e-10  # relative change at which a fit stops: a screen needs only a rough loss
+    options: FitOptions = field(default_factory=FitOptions)  # how fits run (FitOptions.before(): the procedure before)
 
 
 class Scorer:
@@ -117,7 +120,8 @@ def screen_form(formula, stage, tree, generation) -> Outcome:
     stats = ScoreStats()
     try:
         screened = fit_constants(PotentialProgram(formula), stage.evaluator, stage.targets, formula.initial,
-                                 max_evaluations=stage.max_evaluations, tolerance=stage.tolerance)
+                                 max_evaluations=stage.max_evaluations, tolerance=stage.tolerance,
+                                 options=stage.options)
         stats.screen_fits += 1
         stats.screen_evaluations += screened.evaluations
     except Rejected as exc:
@@ -148,12 +152,13 @@ class FormFitter:
     def __init__(self, stage: Stage, accept=None):
         self.evaluator, self.targets, self.max_evaluations = stage.evaluator, stage.targets, stage.max_evaluations
         self.accept = accept or (lambda formula, fit: True)  # whether snapping or climbing may move to a form
+        self.options = stage.options
         self.cache = {}  # key -> Candidate (full), the forms this fit reached
         self.stats = ScoreStats()
 
     def fit(self, formula, tree, generation, start):
         fit = fit_constants(PotentialProgram(formula), self.evaluator, self.targets, start,
-                            max_evaluations=self.max_evaluations)
+                            max_evaluations=self.max_evaluations, options=self.options)
         self.stats.fits += 1
         self.stats.evaluations += fit.evaluations
         if not fit.loss < PENALTY:
@@ -161,8 +166,25 @@ class FormFitter:
         candidate = self._simplified(Candidate(formula, fit, tree, generation))
         climbed = self._climbed(candidate)
         if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers
-            candidate = self._simplified(climbed)
+            candidate = self._simplified(self._polished(climbed))
         return candidate
+
+    def _polished(self, candidate):
+        """The climbed form fitted further from its short fit (`options.polish_evaluations`)."""
+        if not self.options.polish_evaluations:
+            return candidate
+        try:
+            fit = fit_constants(PotentialProgram(candidate.formula), self.evaluator, self.targets,
+                                candidate.fit.constants, max_evaluations=self.options.polish_evaluations,
+                                options=self.options)
+        except Rejected:
+            return candidate
+        self.stats.evaluations += fit.evaluations
+        if not fit.loss < candidate.loss:
+            return candidate
+        polished = Candidate(candidate.formula, fit, candidate.tree, candidate.generation)
+        self.cache[candidate.key] = polished
+        return polished
 
     def _simplified(self, candidate):
         for _ in range(MAX_SIMPLIFICATIONS):  # a simplification can open the way to another
@@ -191,7 +213,8 @@ class FormFitter:
                         continue  # rejected before
                     else:
                         refit = fit_constants(PotentialProgram(neighbour), self.evaluator, self.targets,
-                                              neighbour.initial, max_evaluations=CLIMB_EVALUATIONS)
+                                              neighbour.initial,
+                                              max_evaluations=self.options.climb_evaluations, options=self.options)
                         self.stats.evaluations += refit.evaluations
                 except Rejected:
                     continue
@@ -222,7 +245,7 @@ class FormFitter:
                 simpler, refit = held.formula, held.fit  # as above: the held formula goes with its fit
             else:
                 refit = fit_constants(PotentialProgram(simpler), self.evaluator, self.targets, simpler.initial,
-                                      max_evaluations=self.max_evaluations)
+                                      max_evaluations=self.max_evaluations, options=self.options)
                 self.stats.evaluations += refit.evaluations
         except Rejected:
             return candidate
@@ -258,7 +281,6 @@ class FormFitter:
 
 MAX_SIMPLIFICATIONS = 3
 MAX_CLIMB_STEPS = 3  # exponent steps one candidate may take
-CLIMB_EVALUATIONS = 10  # passes over the data a neighbour's fit may make (it starts from fitted constants)
 CLIMB_GAIN = 0.01  # relative loss a neighbour must gain to replace the candidate
 SNAP_TOLERANCE = 1e-6  # relative loss a simplified formula may give up
 SNAP_ABSOLUTE = 1e-12  # absolute loss it may give up (a loss this small is numerical noise)

@@ -1,0 +1,185 @@
+"""Fit throughput: fitted candidates per CPU-second, today's fitting procedure against the one before, in one run.
+
+    python benchmarks/throughput.py            # 200 random eam forms + 5 classical ones, ~15 min on 2 cores
+    python benchmarks/throughput.py --quick    # 30 random forms + the classical ones
+
+What one run does, exactly:
+1. Reads mlearn Cu train (262 structures) and builds the stages a default search fits on (`SearchConfig()`: all the
+   data, and the screening subset of 25 % of the structures), with the kernels and BLAS on one thread each, as in a
+   search worker (symff.search.pool).
+2. Makes the forms: random trees of grammars/eam.yaml from `random.Random(--seed)`, canonicalized, deduplicated by
+   canonical key, keeping those with nonlinear constants (a form without any is fitted by one linear solve, the
+   same in both procedures), until there are --forms of them; then the classical forms LJ, Morse, Sutton–Chen, Gupta
+   and POET's GP1, with their exponents and ranges free, from literature-like starting values.
+3. Fits each form the way the search fits a candidate that passes its screen: `screen_form` on the subset from the
+   form's initial constants, then `fit_form` on all the data from the screened constants — the full fit with the
+   snapping of constants and the climb over exact exponents (symff.search.scoring.FormFitter). Once with the
+   procedure before (`FitOptions.before()`) and once with today's (`FitOptions()`, or with the settings given by
+   --option NAME=VALUE, to measure one lever at a time), in alternating
+   order, one after the other for each form, so that the load of a shared machine falls on both alike. The work is
+   shared out over --workers processes (default 2); each form's CPU time is its process's CPU time
+   (`time.process_time`) over the two steps.
+4. Prints one line per form and, last,
+   `throughput: speedup X, passes_per_fit_before A, passes_per_fit_after B, median_loss_ratio R`
+   over the forms both procedures fit: X = (fits per CPU-second after) / (fits per CPU-second before), A and B the
+   mean passes over all the data per full fit (an analytic Jacobian's pass counts as one), R the median over forms of
+   (loss after) / (loss before) on all the data.
+
+Absolute times depend on the machine and its load; the ratio X, measured in one run with the two procedures
+interleaved, is the figure that counts.
+"""
+
+import argparse
+import dataclasses
+import multiprocessing
+import random
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mlearn" / "Cu" / "train.extxyz"
+
+# (name, form in the model-file syntax, starting values): exponents and ranges free; energy scales are linear
+CLASSICAL = [
+    ("LJ", "NS(A*(s/r)**n - B*(s/r)**m)", {"A": 1.0, "B": 1.0, "s": 2.3, "n": 12.0, "m": 6.0}),
+    ("Morse", "NS(D*(exp(-2*a*(r - r0)) - 2*exp(-a*(r - r0))))", {"D": 0.34, "a": 1.36, "r0": 2.87}),
+    ("Sutton-Chen", "NS(e*(3.61/r)**n) - c*sqrt(NS((3.61/r)**m))", {"e": 0.006, "c": 0.49, "n": 9.0, "m": 6.0}),
+    ("Gupta", "NS(A*exp(-p*(r/2.556 - 1))) - sqrt(NS(x**2*exp(-2*q*(r/2.556 - 1))))",
+     {"A": 0.086, "p": 10.96, "x": 1.224, "q": 2.278}),
+    ("GP1", "NS(r**(a - b*r) - c**r) + d/NS(e**r)", {"a": 10.21, "b": 5.47, "c": 0.21, "d": 0.97, "e": 0.33}),
+]
+
+
+def make_forms(n_forms, seed):
+    """[(name, Formula)]: `n_forms` distinct random eam forms with constants, then the classical forms."""
+    from symff.expr.build import tree_to_sympy
+    from symff.expr.canonical import canonicalize
+    from symff.expr.symbols import Rejected
+    from symff.grammar.spec import load_grammar
+    from symff.grammar.trees import TreeGrammar
+    from symff.model import parse_form
+
+    grammar = TreeGrammar(load_grammar("eam"))
+    rng = random.Random(seed)
+    forms = {}
+    while len(forms) < n_forms:
+        try:
+            formula = canonicalize(*tree_to_sympy(grammar.random_tree(rng)))
+        except Rejected:
+            continue
+        if formula.constants and formula.key not in forms:
+            forms[formula.key] = (f"random-{len(forms)}", formula)
+    classical = []
+    for name, text, values in CLASSICAL:
+        expr, symbols = parse_form(text)
+        classical.append((name, canonicalize(expr, {s: values[s.name] for s in symbols})))
+    return list(forms.values()) + classical
+
+
+_STAGES = {}
+
+
+def _init(data):
+    from threadpoolctl import threadpool_limits
+
+    from symff.data import read_dataset
+    from symff.evaluate import kernels
+    from symff.expr.program import PotentialProgram
+    from symff.model import parse_formula
+    from symff.search.config import SearchConfig
+    from symff.search.stages import StageBuilder
+
+    threadpool_limits(limits=1)  # one thread for BLAS and for the kernels, as in a search worker
+    kernels.set_threads(1)
+    builder = StageBuilder(read_dataset([data]))
+    config = SearchConfig()
+    _STAGES["full"], _STAGES["screen"] = builder.full(config), builder.screen(config)
+    formula, _ = parse_formula("NS(r**-9) + sqrt(NS(r**-6))")  # loads the compiled kernels before any timing
+    _STAGES["screen"].evaluator.basis(PotentialProgram(formula), formula.initial)
+
+
+PROCEDURES = ("before", "after")  # FitOptions.before(), FitOptions(**--option settings)
+
+
+def _fit(formula, options):
+    """(CPU seconds, passes over all the data, loss on all the data, passes over the subset) of one candidate's
+    screen and full fit, or None when the form is rejected."""
+    from symff.fit.constants import FitOptions
+    from symff.search.scoring import Candidate, fit_form, screen_form
+
+    options = FitOptions.before() if options is None else FitOptions(**options)
+    screen = dataclasses.replace(_STAGES["screen"], options=options)
+    full = dataclasses.replace(_STAGES["full"], options=options)
+    start = time.process_time()
+    screened = screen_form(formula, screen, "", 0)
+    if not isinstance(screened.result, Candidate):
+        return None
+    fitted = fit_form(formula, full, "", 0, screened.result.fit.constants)
+    seconds = time.process_time() - start
+    if not isinstance(fitted.result, Candidate):
+        return None
+    return seconds, fitted.stats.evaluations, fitted.result.loss, screened.stats.screen_evaluations
+
+
+def fit_both(task):
+    """Both procedures on one form, in an order that alternates from form to form."""
+    index, name, formula, settings = task
+    order = PROCEDURES if index % 2 == 0 else PROCEDURES[::-1]
+    results = {procedure: _fit(formula, None if procedure == "before" else settings) for procedure in order}
+    return index, name, str(formula), results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--forms", type=int, default=200, help="random eam forms (the classical ones come on top)")
+    parser.add_argument("--quick", action="store_true", help="30 random forms")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a FitOptions setting of the procedure after, e.g. climb_evaluations=3 (to measure one "
+                             "lever at a time)")
+    args = parser.parse_args()
+    settings = {}
+    for setting in args.option:
+        name, _, value = setting.partition("=")
+        settings[name] = value if name == "jacobian" else int(value)
+    if not Path(args.data).is_file():  # a worker that cannot start would be restarted forever
+        raise SystemExit(f"{args.data}: no such file (give the data with --data)")
+    n_forms = 30 if args.quick else args.forms
+    forms = make_forms(n_forms, args.seed)
+    tasks = [(k, name, formula, settings) for k, (name, formula) in enumerate(forms)]
+    rows = []
+    wall = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(args.workers, initializer=_init, initargs=(args.data,)) as pool:
+        for index, name, text, results in pool.imap_unordered(fit_both, tasks):
+            before, after = results["before"], results["after"]
+            if before is None or after is None:
+                print(f"{name}: rejected by {'both' if before is None and after is None else 'one'} procedure(s) "
+                      f"(before {'ok' if before else 'rejected'}, after {'ok' if after else 'rejected'}): {text}",
+                      flush=True)
+                continue
+            rows.append((name, before, after))
+            print(f"{name}: before {before[0]:.2f} s {before[1]} passes loss {before[2]:.6g} | after {after[0]:.2f} s "
+                  f"{after[1]} passes loss {after[2]:.6g} | ratio {after[2] / before[2]:.9f} | {text}", flush=True)
+    cpu = {p: sum(r[1 + k][0] for r in rows) for k, p in enumerate(PROCEDURES)}
+    passes = {p: np.mean([r[1 + k][1] for r in rows]) for k, p in enumerate(PROCEDURES)}
+    screen = {p: np.mean([r[1 + k][3] for r in rows]) for k, p in enumerate(PROCEDURES)}
+    ratios = [r[2][2] / r[1][2] for r in rows]
+    for name, before, after in rows:
+        if name[:7] != "random-":
+            print(f"classical {name}: loss before {before[2]:.6g}, after {after[2]:.6g}")
+    print(f"{len(rows)} forms fitted by both ({len(forms) - len(rows)} rejected); CPU before {cpu['before']:.1f} s, "
+          f"after {cpu['after']:.1f} s; wall {time.perf_counter() - wall:.0f} s with {args.workers} workers; "
+          f"screen passes (subset) per fit before {screen['before']:.1f}, after {screen['after']:.1f}; "
+          f"loss ratio quartiles {np.percentile(ratios, 25):.6f} {np.percentile(ratios, 75):.6f}, "
+          f"better {sum(x < 1 for x in ratios)}, worse {sum(x > 1 for x in ratios)}")
+    speedup = cpu["before"] / cpu["after"]  # same number of fits: the ratio of fits per CPU-second
+    print(f"throughput: speedup {speedup:.2f}, passes_per_fit_before {passes['before']:.1f}, "
+          f"passes_per_fit_after {passes['after']:.1f}, median_loss_ratio {statistics.median(ratios):.9f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Analytic derivatives of a formula's basis with respect to its nonlinear constants, and the variable-projection
+Jacobian built from them.
+
+Vocabulary. The *basis* A(c) holds the energies, forces and stresses of each term T_m with unit coefficient
+(symff.evaluate.evaluator.Basis); its columns depend on the constants c through T_m itself and through the neighbour
+sums rho_k = NS(g_k). The derivative of column m with respect to c_j is again the basis column of a potential of the
+same shape, the *derivative term*
+
+    D_mj = ∂T_m/∂c_j + Σ_k ∂T_m/∂rho_k · σ_kj,     σ_kj = NS(∂g_k/∂c_j),
+
+whose neighbour sums are the rho_k and the σ_kj. So `DerivativeProgram` is a `PotentialProgram` of an extended
+formula (densities g_k and ∂g_k/∂c_j, terms D_mj, written by sympy), and the evaluator computes every ∂A/∂c_j in one
+pass over the data, with ∂g_k/∂c_j tabulated on the r grid like the densities. Interpolation is linear in the
+tabulated values and slopes, so these are the exact derivatives of the tabulated model, not an approximation of them.
+
+The loss is fitted by variable projection: r(c) = A(c) x(c) − y with x = A⁺y solved in closed form
+(symff.fit.loss.Targets). Its exact Jacobian (Golub & Pereyra 1973) is, column j,
+
+    ∂r/∂c_j = P⊥ (∂A/∂c_j) x − (A⁺)ᵀ (∂A/∂c_j)ᵀ r,        P⊥ = 1 − A A⁺,
+
+which `projected_jacobian` forms from a QR factorization of A's column-scaled rows. One derivative pass replaces the
+one pass per constant that finite differences take, and its columns carry no truncation error.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import scipy.linalg
+import sympy as sp
+
+from ..expr.program import PotentialProgram
+from ..expr.symbols import rho_symbol
+
+RANK_TOLERANCE = 1e-12  # a scaled design column whose pivot is below this share of the largest adds no direction
+
+
+class DerivativeProgram:
+    """The derivative terms D_mj of a formula, as a program the evaluator runs like a `PotentialProgram`.
+
+    `pairs` lists the (m, j) of the derivative terms in the order of the program's terms; a D_mj that is identically
+    zero (T_m does not depend on c_j) is left out. The program takes the formula's constants c; it is None when the
+    formula has none. Raises Rejected when a derivative cannot be evaluated (sympy's DiracDelta, say)."""
+
+    def __init__(self, formula):
+        constants = formula.constants
+        n_k = len(formula.densities)
+        rho = [rho_symbol(k) for k in range(n_k)]
+        densities = list(formula.densities)
+        sigma = {}  # (k, j) -> the symbol of σ_kj
+        for j, c in enumerate(constants):
+            for k, g in enumerate(formula.densities):
+                dg = sp.diff(g, c)
+                if dg != 0:
+                    sigma[(k, j)] = rho_symbol(len(densities))
+                    densities.append(dg)
+        terms, self.pairs = [], []
+        for m, term in enumerate(formula.terms):
+            for j, c in enumerate(constants):
+                derivative = sp.diff(term, c)
+                for k in range(n_k):
+                    if (k, j) in sigma and term.has(rho[k]):
+                        derivative += sp.diff(term, rho[k]) * sigma[(k, j)]
+                if derivative != 0:
+                    terms.append(derivative)
+                    self.pairs.append((m, j))
+        extended = SimpleNamespace(densities=tuple(densities), terms=tuple(terms), constants=constants)
+        self.program = PotentialProgram(extended) if terms else None
+        self.n_terms, self.n_constants = len(formula.terms), len(constants)
+
+
+def basis_derivatives(derivative: DerivativeProgram, evaluator, constants):
+    """The Basis of the derivative terms D_mj at `constants`: one pass over the data for all of them."""
+    return evaluator.basis(derivative.program, constants)
+
+
+def projected_jacobian(design, solution, residual, derivative_rows, pairs, n_constants):
+    """∂r/∂c (rows × n_constants) of the projected residual r = design·solution − target at its least-squares
+    solution; `derivative_rows` (rows × len(pairs)) are the loss rows of the derivative terms D_mj listed in `pairs`
+    (term m, constant j: the derivative of design column m; the reference-energy columns do not depend on c)."""
+    norms = np.sqrt(np.einsum("ij,ij->j", design, design))
+    norms[norms == 0] = 1.0
+    # pivoted, so that columns that are (nearly) combinations of others come last and are dropped: they span nothing
+    q, r, order = scipy.linalg.qr(design / norms, mode="economic", pivoting=True, check_finite=False)
+    diagonal = np.abs(np.diag(r))
+    rank = int(np.sum(diagonal > RANK_TOLERANCE * max(diagonal.max(initial=0.0), 1e-300)))
+    q, r = q[:, :rank], r[:rank, :rank]
+    shifted = np.zeros((design.shape[0], n_constants))  # (∂A/∂c_j) x
+    transposed = np.zeros((design.shape[1], n_constants))  # (∂A/∂c_j)ᵀ r
+    for column, (m, j) in enumerate(pairs):
+        shifted[:, j] += derivative_rows[:, column] * solution[m]
+        transposed[m, j] = derivative_rows[:, column] @ residual
+    jacobian = shifted - q @ (q.T @ shifted)
+    # (A⁺)ᵀ w = Q R⁻ᵀ (w / norms)[order] with A diag(1/norms)[:, order] = Q R
+    scaled = (transposed / norms[:, None])[order[:rank]]
+    jacobian -= q @ scipy.linalg.solve_triangular(r, scaled, trans="T", check_finite=False)
+    return jacobian

@@ -1,0 +1,130 @@
+"""The analytic Jacobian of the projected residual (symff.fit.jacobian) against finite differences of the residual
+itself, and the fitting options that choose between it and the procedure before (symff.fit.constants.FitOptions)."""
+
+import numpy as np
+import pytest
+from ase.calculators.singlepoint import SinglePointCalculator
+from helpers import random_cell
+
+from symff.data import Dataset
+from symff.evaluate.evaluator import Evaluator
+from symff.expr.program import PotentialProgram
+from symff.expr.symbols import Rejected
+from symff.fit.constants import FitOptions, _Projected, fit_constants
+from symff.fit.jacobian import DerivativeProgram
+from symff.fit.loss import Targets
+from symff.model import Model
+from symff.neighbours import build_neighbours
+from symff.rediscover import SC_A, SC_C, SC_EPSILON, sutton_chen_form
+from symff.search.scoring import Candidate, FormFitter, Stage
+from symff.synthetic.generate import make_sutton_chen_dataset
+
+# each with nonlinear constants in pair functions, in embeddings and in a power of a neighbour sum
+FORMS = [
+    "NS(r**(10.2 - 5.4*r) - 0.21**r) + 0.97/NS(0.33**r)",  # POET's GP1
+    "NS(r**-9.3) - NS(1.2*r**-6.1)**0.5",  # Sutton–Chen with free exponents
+    "NS(0.4**r)**0.7 + NS((r - 0.8)**-3) * NS(exp(-1.3*r))",  # a product of neighbour sums, a shifted pair term
+]
+
+
+def formula(text):
+    return Model.from_expression(text, ("Cu",), {"Cu": 0.0}).formula
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Random cells with random labels (and stresses): the residual is then far from zero, as in a real fit."""
+    rng = np.random.default_rng(3)
+    structures = []
+    for n in (3, 4, 5, 6):
+        atoms = random_cell(rng, n, volume_per_atom=11.0)
+        atoms.calc = SinglePointCalculator(atoms, energy=rng.normal(-3.5 * n, 1.0), forces=rng.normal(0, 0.5, (n, 3)),
+                                           stress=rng.normal(0, 0.01, 6))
+        structures.append(atoms)
+    return Dataset.from_atoms(structures, min_distance=None)
+
+
+def finite_difference_jacobian(projected, constants, relative_step=1e-6):
+    columns = []
+    for j in range(constants.size):
+        step = relative_step * max(1.0, abs(constants[j]))
+        up, down = constants.copy(), constants.copy()
+        up[j] += step
+        down[j] -= step
+        columns.append((projected(up) - projected(down)) / (2 * step))
+    return np.column_stack(columns)
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["table", "exact"])
+@pytest.mark.parametrize("text", FORMS)
+def test_analytic_jacobian_matches_finite_differences_of_the_residual(data, text, exact):
+    form = formula(text)
+    assert form.constants, "the test needs nonlinear constants"
+    evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0, exact=exact)
+    projected = _Projected(PotentialProgram(form), evaluator, Targets(data), analytic=True)
+    constants = form.initial * 1.02  # away from any point the form was written at
+    residual = projected(constants)
+    assert residual @ residual > 1.0  # far from a zero-residual fit: the Golub–Pereyra second term matters
+    analytic = projected.jacobian(constants)
+    numeric = finite_difference_jacobian(projected, constants)
+    for j in range(constants.size):
+        error = np.linalg.norm(analytic[:, j] - numeric[:, j]) / np.linalg.norm(numeric[:, j])
+        assert error < 1e-5, f"column {j} ({form.constants[j]}) of {form}: relative error {error:.2e}"
+
+
+def test_derivative_program_leaves_out_terms_that_ignore_a_constant():
+    form = formula("NS(r**-9.3) + sqrt(NS(0.4**r))")
+    derivative = DerivativeProgram(form)
+    # each constant sits in one term only: two derivative terms, not four
+    assert len(derivative.pairs) == 2
+    assert {m for m, _ in derivative.pairs} == {0, 1}
+    assert DerivativeProgram(formula("NS(r**-12) + NS(r**-6)")).program is None  # no constants: nothing to derive
+
+
+def test_fit_options_refuse_unknown_settings():
+    with pytest.raises(ValueError, match="jacobian"):
+        FitOptions(jacobian="central")
+    with pytest.raises(ValueError, match="climb_evaluations"):
+        FitOptions(climb_evaluations=0)
+    assert FitOptions().jacobian == "analytic"
+    assert FitOptions.before() == FitOptions(jacobian="difference", climb_evaluations=10, polish_evaluations=0)
+
+
+@pytest.fixture(scope="module")
+def sutton_chen():
+    data = Dataset.from_atoms(make_sutton_chen_dataset(2, snapshots_per_temperature=2, interval=10, equilibration=20))
+    return data, Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0)
+
+
+def test_both_jacobians_recover_sutton_chen_exponents_the_analytic_in_fewer_passes(sutton_chen):
+    data, evaluator = sutton_chen
+    form = formula("NS(r**-8.6) - sqrt(NS(r**-6.3))")  # Sutton–Chen's n = 9, m = 6 with the exponents off
+    program, targets = PotentialProgram(form), Targets(data)
+    fits = {jacobian: fit_constants(program, evaluator, targets, form.initial, options=FitOptions(jacobian=jacobian))
+            for jacobian in ("analytic", "difference")}
+    for jacobian, fit in fits.items():
+        assert fit.loss < 1e-8, jacobian
+        assert np.allclose(sorted(fit.constants), [-9, -6], atol=1e-4), (jacobian, fit.constants)
+    assert fits["analytic"].evaluations < fits["difference"].evaluations
+
+
+@pytest.mark.parametrize("options", [FitOptions(), FitOptions.before()], ids=["after", "before"])
+def test_either_procedure_climbs_to_sutton_chen(sutton_chen, options):
+    data, evaluator = sutton_chen
+    fitter = FormFitter(Stage(evaluator, Targets(data), 50, options=options))
+    start = formula("942.0*NS(r**-10) - 10.0*NS(r**-6)**(1/3)")
+    fit = fit_constants(PotentialProgram(start), evaluator, fitter.targets, start.initial, options=options)
+    climbed = fitter._climbed(Candidate(start, fit))
+    assert climbed.key == formula(sutton_chen_form(SC_EPSILON, SC_A, SC_C)).key
+    assert climbed.loss < 1e-10 and fitter.stats.climbed == 2
+
+
+def test_a_form_whose_derivatives_cannot_be_evaluated_is_fitted_by_differences(data):
+    # d/dc |r - c| = -sign(r - c) is evaluable, but its r-derivative brings sympy's DiracDelta: no analytic Jacobian
+    form = formula("NS(abs(r - 2.7)**-3)")
+    with pytest.raises(Rejected, match="DiracDelta"):
+        DerivativeProgram(form)
+    evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0)
+    fits = [fit_constants(PotentialProgram(form), evaluator, Targets(data), form.initial, options=FitOptions(jacobian=j))
+            for j in ("analytic", "difference")]
+    assert fits[0].loss == pytest.approx(fits[1].loss, rel=1e-9)
