@@ -9,29 +9,12 @@ from symff.cutoff import smooth_cutoff
 from symff.data import Dataset
 from symff.evaluate.angular import AngularEvaluator, AngularForm, AngularProgram
 from symff.neighbours import build_neighbours
+from symff.synthetic.angular_forms import FORMS
 
 from helpers import labelled, random_cell
 
 R_IN, R_OUT = 3.0, 5.0
 
-# Stillinger–Weber-like: additive three-body terms (U(n) = n), Si-like numbers, SW's radial factor exp(γσ/(r − aσ))
-# with aσ beyond r_out so that the smooth cutoff does the cutting.
-STILLINGER_WEBER = AngularForm(
-    phi="15.28*(0.6022*(2.0951/r)**4 - 1)*exp(2.0951/(r - 6.0))",
-    rho="0",
-    f="6.748*exp(2.514/(r - 6.0))",
-    g="(c + 1/3)**2",
-    embedding="n",
-)
-# MEAM-spline-like: a nonlinear embedding of a radial plus a three-body density with a non-polynomial g.
-NONLINEAR = AngularForm(
-    phi="4.0*exp(-2.0*(r - 2.35)) - 2.0*exp(-(r - 2.35))",
-    rho="exp(-1.5*(r - 2.35))",
-    f="0.8*exp(-(r - 2.35))",
-    g="0.3 + exp(-2*(c + 0.5)**2)",
-    embedding="-3.0*sqrt(n + 0.5) + 0.02*n**2",
-)
-FORMS = {"stillinger-weber": STILLINGER_WEBER, "nonlinear": NONLINEAR}
 
 
 def dataset(structures):

@@ -47,7 +47,12 @@ def _angular_densities(atom_start, atom_pairs, j, node, t, inv_step, table, pair
         max_bonds = max(max_bonds, atom_bonds[a + 1] - atom_bonds[a])
     f_value = np.empty(max_bonds)
     f_slope = np.empty(max_bonds)
-    grad = np.empty((max_bonds, 3))
+    bond_inv_r = np.empty(max_bonds)
+    # per bond q of the centre, summed over its partners m: P = Σ f_m g, Q = Σ f_m g' c, V = Σ f_m g' û_m; then
+    # ∂(Σ_{j<k} f f g)/∂D_q = û_q (f_q' P − f_q Q / r_q) + f_q V / r_q, as ∂c/∂D_q = (û_m − c û_q) / r_q
+    P = np.empty(max_bonds)
+    Q = np.empty(max_bonds)
+    V = np.empty((max_bonds, 3))
     for s in range(first, stop):
         energy = 0.0
         # pairs: φ into the energy, ρ into both atoms, f and the slopes kept per pair
@@ -79,15 +84,15 @@ def _angular_densities(atom_start, atom_pairs, j, node, t, inv_step, table, pair
                 p = bond_pair[b0 + q]
                 f_value[q] = pair_slopes[p, 2]
                 f_slope[q] = pair_slopes[p, 3]
-                grad[q, 0] = grad[q, 1] = grad[q, 2] = 0.0
-            three_body = 0.0
+                bond_inv_r[q] = inv_r[p]
+                P[q] = Q[q] = 0.0
+                V[q, 0] = V[q, 1] = V[q, 2] = 0.0
             triplet = triplet_start[a]
             for q in range(1, n_bonds):
                 bq = b0 + q
                 ux, uy, uz = bond_u[bq, 0], bond_u[bq, 1], bond_u[bq, 2]
-                fq, dfq = f_value[q], f_slope[q]
-                inv_rq = inv_r[bond_pair[bq]]
-                gx = gy = gz = 0.0
+                fq = f_value[q]
+                pq = qq = vx_q = vy_q = vz_q = 0.0
                 for m in range(q):
                     bm = b0 + m
                     vx, vy, vz = bond_u[bm, 0], bond_u[bm, 1], bond_u[bm, 2]
@@ -97,35 +102,40 @@ def _angular_densities(atom_start, atom_pairs, j, node, t, inv_step, table, pair
                         triplet += 1
                     else:
                         x = (c + 1.0) * g_inv_step
-                        k = int(x)
-                        k = min(max(k, 0), last_node)
+                        k = min(max(int(x), 0), last_node)
                         tc = x - k
                         c0, c1, c2, c3 = g_table[k, 0], g_table[k, 1], g_table[k, 2], g_table[k, 3]
                         g = c0 + tc * (c1 + tc * (c2 + tc * c3))
                         dg = (c1 + tc * (2.0 * c2 + tc * (3.0 * c3))) * g_inv_step
                     fm = f_value[m]
-                    ff = fq * fm
-                    three_body += ff * g
-                    # ∂c/∂D_q = (û_m − c û_q)/r_q, ∂c/∂D_m = (û_q − c û_m)/r_m
-                    radial_q = dfq * fm * g - ff * dg * c * inv_rq
-                    across_q = ff * dg * inv_rq
-                    gx += radial_q * ux + across_q * vx
-                    gy += radial_q * uy + across_q * vy
-                    gz += radial_q * uz + across_q * vz
-                    inv_rm = inv_r[bond_pair[bm]]
-                    radial_m = fq * f_slope[m] * g - ff * dg * c * inv_rm
-                    across_m = ff * dg * inv_rm
-                    grad[m, 0] += radial_m * vx + across_m * ux
-                    grad[m, 1] += radial_m * vy + across_m * uy
-                    grad[m, 2] += radial_m * vz + across_m * uz
-                grad[q, 0] += gx
-                grad[q, 1] += gy
-                grad[q, 2] += gz
-            density[a] += three_body
+                    fm_dg = fm * dg
+                    pq += fm * g
+                    qq += fm_dg * c
+                    vx_q += fm_dg * vx
+                    vy_q += fm_dg * vy
+                    vz_q += fm_dg * vz
+                    fq_dg = fq * dg
+                    P[m] += fq * g
+                    Q[m] += fq_dg * c
+                    V[m, 0] += fq_dg * ux
+                    V[m, 1] += fq_dg * uy
+                    V[m, 2] += fq_dg * uz
+                P[q] += pq
+                Q[q] += qq
+                V[q, 0] += vx_q
+                V[q, 1] += vy_q
+                V[q, 2] += vz_q
+            three_body = 0.0
             for q in range(n_bonds):
-                bond_grad[b0 + q, 0] = grad[q, 0]
-                bond_grad[b0 + q, 1] = grad[q, 1]
-                bond_grad[b0 + q, 2] = grad[q, 2]
+                bq = b0 + q
+                fq = f_value[q]
+                three_body += fq * P[q]
+                radial = f_slope[q] * P[q] - fq * Q[q] * bond_inv_r[q]
+                across = fq * bond_inv_r[q]
+                bond_grad[bq, 0] = radial * bond_u[bq, 0] + across * V[q, 0]
+                bond_grad[bq, 1] = radial * bond_u[bq, 1] + across * V[q, 1]
+                bond_grad[bq, 2] = radial * bond_u[bq, 2] + across * V[q, 2]
+            density[a] += 0.5 * three_body  # Σ_q f_q P_q counts every triplet from both of its bonds
 
 
 @njit(cache=True, nogil=True, fastmath=FUSED)
