@@ -138,9 +138,9 @@ def sutton_chen_handwritten(i, j, r, D, structure, atom_structure, epsilon, a, c
     return energy, forces, virials
 
 
-# --- the angular reference: Stillinger–Weber-like × f_c ---------------------------------------------------------------
-# symff.synthetic.angular_forms.STILLINGER_WEBER: φ(r) = A(B(σ/r)⁴ − 1) exp(−k(r − σ)), f(r) = f0 exp(−γ(r − σ)),
-# g(c) = (c + 1/3)², U(n) = n, ρ = 0, all radial functions × f_c(3, 5 Å).
+# --- the angular reference: Stillinger–Weber-like × f_c ------------------------------------------------------------
+# symff.synthetic.angular_forms.STILLINGER_WEBER: φ(r) = A(B(σ/r)⁴ − 1) exp(−k(r − σ)),
+# f(r) = f0 exp(−γ(r − σ)), g(c) = (c + 1/3)², U(n) = n, ρ = 0, all radial functions × f_c(3, 5 Å).
 SW = {"a": 7.0496, "b": 0.6022, "sigma": 2.0951, "k": 2.0, "f0": 3.0, "gamma": 2.4}
 
 
@@ -292,8 +292,8 @@ def angular_benchmark(path, repeat):
     e_err, f_err = relative_errors(ours.energy, ours.forces, hw_energy, hw_forces)
     hw_stress = hw_virials * np.where(np.isfinite(data.volumes), 1.0 / data.volumes, 0.0)[:, None]
     s_err = float(np.max(np.abs(ours.stress - hw_stress)) / np.max(np.abs(hw_stress)))
-    print(f"   symff table vs hand-written: energy {e_err:.1e} (max |ΔE|/|E|), forces {f_err:.1e} (max |ΔF| / max |F|),"
-          f" stress {s_err:.1e}")
+    print(f"   symff table vs hand-written: energy {e_err:.1e} (max |ΔE|/|E|), forces {f_err:.1e} "
+          f"(max |ΔF| / max |F|), stress {s_err:.1e}")
     return ratio, max(e_err, f_err, s_err)
 
 

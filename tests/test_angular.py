@@ -4,14 +4,13 @@ import numpy as np
 import pytest
 import sympy as sp
 from ase.neighborlist import neighbor_list
+from helpers import labelled, random_cell
 
 from symff.cutoff import smooth_cutoff
 from symff.data import Dataset
 from symff.evaluate.angular import AngularEvaluator, AngularForm, AngularProgram
 from symff.neighbours import build_neighbours
 from symff.synthetic.angular_forms import FORMS
-
-from helpers import labelled, random_cell
 
 R_IN, R_OUT = 3.0, 5.0
 

@@ -56,7 +56,8 @@ class AngularForm:
             expr = sp.sympify(value, locals=names) if isinstance(value, str) else sp.sympify(value)
             stray = expr.free_symbols - {allowed}
             if stray:
-                raise ValueError(f"angular form: {field} may depend on {allowed} only, not on {sorted(map(str, stray))}")
+                raise ValueError(f"angular form: {field} may depend on {allowed} only, "
+                                 f"not on {sorted(map(str, stray))}")
             object.__setattr__(self, field, expr)
 
 
