@@ -110,7 +110,7 @@ def test_stress_is_the_strain_derivative(cells, name, exact):
     np.testing.assert_allclose(stress, numeric, rtol=0, atol=1e-6 * np.abs(stress).max())
 
 
-def test_the_angular_sum_is_what_changes_with_the_angle():
+def test_three_atoms_give_g_of_their_angles():
     """Three atoms: the energy follows g(cos θ) of the central atom's triplet, nothing else depends on θ."""
     from ase import Atoms
 

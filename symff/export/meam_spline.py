@@ -53,15 +53,6 @@ class Spline:
         spline = CubicSpline(self.x, self.y, bc_type=((1, self.slope_first), (1, self.slope_last)))
         return spline(self.x, 2)
 
-    def __call__(self, x):
-        """The spline as LAMMPS evaluates it: the clamped cubic inside the knots, linear outside."""
-        x = np.asarray(x, dtype=float)
-        inside = CubicSpline(self.x, self.y, bc_type=((1, self.slope_first), (1, self.slope_last)))(
-            np.clip(x, self.x[0], self.x[-1]))
-        below = self.y[0] + self.slope_first * (x - self.x[0])
-        above = self.y[-1] + self.slope_last * (x - self.x[-1])
-        return np.where(x < self.x[0], below, np.where(x > self.x[-1], above, inside))
-
     def text(self):
         lines = ["spline3eq", str(self.x.size), f"{self.slope_first!r} {self.slope_last!r}"]
         lines += [f"{x!r} {y!r} {y2!r}" for x, y, y2 in zip(self.x.tolist(), self.y.tolist(),
