@@ -128,6 +128,26 @@ def test_three_atoms_give_g_of_their_angles():
         assert energy == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 
+def test_threads_share_the_structures_without_changing_the_result():
+    from symff.evaluate import kernels
+
+    rng = np.random.default_rng(3)
+    structures = [random_cell(rng, 6, volume_per_atom=18.0, shortest=2.0, symbol="Si") for _ in range(24)]
+    data = Dataset.concatenate([dataset(structures)] * 24)  # 0.4 M triplets: enough for 3 threads' ranges
+    evaluator = AngularEvaluator(data, build_neighbours(data, R_OUT), r_in=R_IN, r_out=R_OUT)
+    try:
+        kernels.set_threads(1)
+        serial = evaluator.predict(FORMS["nonlinear"])
+        kernels.set_threads(3)
+        assert len(evaluator._structure_ranges()) == 3
+        threaded = evaluator.predict(FORMS["nonlinear"])
+    finally:
+        kernels.set_threads(None)
+    np.testing.assert_allclose(threaded.energy, serial.energy, rtol=1e-13)
+    np.testing.assert_allclose(threaded.forces, serial.forces, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(threaded.stress, serial.stress, rtol=0, atol=1e-14)
+
+
 def test_a_form_names_its_stray_symbols():
     with pytest.raises(ValueError, match="g may depend on c only"):
         AngularForm(phi="0", rho="0", f="1", g="c*r", embedding="n")
