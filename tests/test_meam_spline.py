@@ -91,7 +91,7 @@ def _nve_energy_spread(export, timestep_fs):
     """Peak-to-peak total energy per atom (eV) over 1 ps of NVE MD of 64 atoms of diamond Si started at 300 K, and
     the final temperature."""
     lmp = lammps_run.open_lammps()
-    steps = int(round(100 / timestep_fs))
+    steps = round(100 / timestep_fs)
     try:
         lmp.commands_list([
             "units metal", "atom_style atomic", "lattice diamond 5.43", "region box block 0 2 0 2 0 2",
