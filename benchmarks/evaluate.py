@@ -2,6 +2,7 @@
 per-candidate overhead, a real search's throughput and savings, and its scaling with the data.
 
 Usage: python benchmarks/evaluate.py [DATA] [--repeat N] [--trees N] [--search-seconds S] [--skip-lammps]
+       [--angular-data DATA] [--angular-only]
 (default data: ../shared/datasets/mlearn/Cu/train.extxyz: 262 structures, 27,416 atoms; needs the `bench` extra for
 LAMMPS). The candidate is Sutton–Chen Cu (ε = 0.012382 eV, a = 3.61 Å, c = 39.432, n = 9, m = 6) times the smooth cutoff
 (3, 5 Å), built as an `eam` grammar tree and taken through symff's own path (tree → sympy → canonical form → program).
@@ -11,6 +12,13 @@ of --repeat passes each, so that a shared machine's noise hits both alike; media
 serial (set_threads(1), like the hand-written kernel) and with its default threads. LAMMPS time is the sum over
 structures of `run 0` alone (box and atom set-up excluded). The last line is what the issue asks for, with the serial
 ratio.
+
+The angular part (issue 15; `--angular-only` runs it alone) takes a Stillinger–Weber-like form with the smooth cutoff
+through symff's tabulated three-body kernel (`symff.evaluate.angular`) and through a hand-written numba kernel that
+evaluates the same analytic functions directly, one pass each over mlearn Si train (--angular-data), interleaved,
+serial, best of --repeat. The hand-written kernel is shaped like LAMMPS `pair_style sw` (its radial factors are
+evaluated in the triplet loop, as `PairSW::threebody` does); a second hand-written variant that evaluates them once
+per bond is timed too. Its line: `evaluate_angular: ratio_vs_handwritten X, max_rel_err Y`.
 """
 
 import argparse
@@ -42,6 +50,7 @@ from symff.search.config import SearchConfig
 from symff.search.engine import Search
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mlearn" / "Cu" / "train.extxyz"
+DEFAULT_ANGULAR_DATA = DEFAULT_DATA.parents[1] / "Si" / "train.extxyz"
 R_IN, R_OUT = 3.0, 5.0
 SC = {"epsilon": 0.012382, "a": 3.61, "c": 39.432, "n": 9, "m": 6}
 
@@ -127,6 +136,165 @@ def sutton_chen_handwritten(i, j, r, D, structure, atom_structure, epsilon, a, c
         virials[s, 4] += fx * D[p, 2]
         virials[s, 5] += fx * D[p, 1]
     return energy, forces, virials
+
+
+# --- the angular reference: Stillinger–Weber-like × f_c ------------------------------------------------------------
+# symff.synthetic.angular_forms.STILLINGER_WEBER: φ(r) = A(B(σ/r)⁴ − 1) exp(−k(r − σ)),
+# f(r) = f0 exp(−γ(r − σ)), g(c) = (c + 1/3)², U(n) = n, ρ = 0, all radial functions × f_c(3, 5 Å).
+SW = {"a": 7.0496, "b": 0.6022, "sigma": 2.0951, "k": 2.0, "f0": 3.0, "gamma": 2.4}
+
+
+@njit(cache=True)
+def _sw_pair(r, a, b, sigma, k, r_in, r_out):
+    fc, dfc = _cutoff(r, r_in, r_out)
+    x = (sigma / r) ** 4
+    e = math.exp(-k * (r - sigma))
+    v = a * (b * x - 1.0) * e
+    dv = a * (-4.0 * b * x / r) * e - k * v
+    return v * fc, dv * fc + v * dfc
+
+
+@njit(cache=True)
+def _sw_bond(r, f0, gamma, sigma, r_in, r_out):
+    fc, dfc = _cutoff(r, r_in, r_out)
+    v = f0 * math.exp(-gamma * (r - sigma))
+    return v * fc, -gamma * v * fc + v * dfc
+
+
+@njit(cache=True)
+def sw_handwritten(atom_start, first, j, r, D, a, b, sigma, k, f0, gamma, r_in, r_out, per_bond):
+    """SW-like energy, forces, virials on a full neighbour list (the neighbours of atom i are first[i]:first[i+1]),
+    direct evaluation. The three-body loop evaluates f(r_ij), f(r_ik) per triplet like LAMMPS pair_sw, or with
+    `per_bond` once per bond of the centre."""
+    n_structures = atom_start.size - 1
+    energy = np.zeros(n_structures)
+    forces = np.zeros((atom_start[-1], 3))
+    virials = np.zeros((n_structures, 6))
+    max_bonds = 0
+    for i in range(atom_start[-1]):
+        max_bonds = max(max_bonds, first[i + 1] - first[i])
+    fv = np.empty(max_bonds)
+    fd = np.empty(max_bonds)
+    for s in range(n_structures):
+        e_s = 0.0
+        w = np.zeros(6)
+        for i in range(atom_start[s], atom_start[s + 1]):
+            p0, p1 = first[i], first[i + 1]
+            for p in range(p0, p1):  # pairs, half of φ from each side
+                v, dv = _sw_pair(r[p], a, b, sigma, k, r_in, r_out)
+                e_s += 0.5 * v
+                scale = 0.5 * dv / r[p]
+                for x in range(3):
+                    forces[i, x] += scale * D[p, x]
+                    forces[j[p], x] -= scale * D[p, x]
+                w[0] += scale * D[p, 0] * D[p, 0]
+                w[1] += scale * D[p, 1] * D[p, 1]
+                w[2] += scale * D[p, 2] * D[p, 2]
+                w[3] += scale * D[p, 1] * D[p, 2]
+                w[4] += scale * D[p, 0] * D[p, 2]
+                w[5] += scale * D[p, 0] * D[p, 1]
+                if per_bond:
+                    fv[p - p0], fd[p - p0] = _sw_bond(r[p], f0, gamma, sigma, r_in, r_out)
+            for q in range(p0 + 1, p1):
+                rq = r[q]
+                for m in range(p0, q):
+                    rm = r[m]
+                    if per_bond:
+                        fq, dfq, fm, dfm = fv[q - p0], fd[q - p0], fv[m - p0], fd[m - p0]
+                    else:
+                        fq, dfq = _sw_bond(rq, f0, gamma, sigma, r_in, r_out)
+                        fm, dfm = _sw_bond(rm, f0, gamma, sigma, r_in, r_out)
+                    c = (D[q, 0] * D[m, 0] + D[q, 1] * D[m, 1] + D[q, 2] * D[m, 2]) / (rq * rm)
+                    g = (c + 1.0 / 3.0) ** 2
+                    dg = 2.0 * (c + 1.0 / 3.0)
+                    e_s += fq * fm * g
+                    # dE/dD_q and dE/dD_m
+                    aq = dfq * fm * g / rq - fq * fm * dg * c / (rq * rq)
+                    bq = fq * fm * dg / (rq * rm)
+                    am = fq * dfm * g / rm - fq * fm * dg * c / (rm * rm)
+                    gqx = aq * D[q, 0] + bq * D[m, 0]
+                    gqy = aq * D[q, 1] + bq * D[m, 1]
+                    gqz = aq * D[q, 2] + bq * D[m, 2]
+                    gmx = am * D[m, 0] + bq * D[q, 0]
+                    gmy = am * D[m, 1] + bq * D[q, 1]
+                    gmz = am * D[m, 2] + bq * D[q, 2]
+                    forces[i, 0] += gqx + gmx
+                    forces[i, 1] += gqy + gmy
+                    forces[i, 2] += gqz + gmz
+                    forces[j[q], 0] -= gqx
+                    forces[j[q], 1] -= gqy
+                    forces[j[q], 2] -= gqz
+                    forces[j[m], 0] -= gmx
+                    forces[j[m], 1] -= gmy
+                    forces[j[m], 2] -= gmz
+                    w[0] += gqx * D[q, 0] + gmx * D[m, 0]
+                    w[1] += gqy * D[q, 1] + gmy * D[m, 1]
+                    w[2] += gqz * D[q, 2] + gmz * D[m, 2]
+                    w[3] += gqy * D[q, 2] + gmy * D[m, 2]
+                    w[4] += gqx * D[q, 2] + gmx * D[m, 2]
+                    w[5] += gqx * D[q, 1] + gmx * D[m, 1]
+        energy[s] = e_s
+        virials[s] = w
+    return energy, forces, virials
+
+
+def full_list(data, neighbours, r_out):
+    """(first, j, r, D): the full neighbour list inside r_out, grouped by centre atom (the hand-written kernel's
+    input, made outside the timing)."""
+    keep = neighbours.r < r_out
+    i, j = neighbours.i[keep], neighbours.j[keep]
+    r, D = neighbours.r[keep], neighbours.D[keep]
+    centre = np.concatenate([i, j])
+    order = np.argsort(centre, kind="stable")
+    first = np.searchsorted(centre[order], np.arange(data.n_atoms + 1)).astype(np.int64)
+    return (first, np.ascontiguousarray(np.concatenate([j, i])[order]),
+            np.ascontiguousarray(np.concatenate([r, r])[order]), np.ascontiguousarray(np.concatenate([D, -D])[order]))
+
+
+def angular_benchmark(path, repeat):
+    """Prints the angular comparison; returns (ratio_vs_handwritten, max_rel_err)."""
+    from symff.evaluate.angular import AngularEvaluator, AngularProgram
+    from symff.synthetic.angular_forms import STILLINGER_WEBER
+
+    data = read_dataset([str(path)])
+    neighbours = build_neighbours(data, R_OUT)
+    start = time.perf_counter()
+    evaluator = AngularEvaluator(data, neighbours, r_in=R_IN, r_out=R_OUT)
+    prepare = time.perf_counter() - start
+    program = AngularProgram(STILLINGER_WEBER)
+    first, j, r, D = full_list(data, neighbours, R_OUT)
+    atom_start = np.ascontiguousarray(data.atom_start, dtype=np.int64)
+    args_hw = (atom_start, first, j, r, D, *SW.values(), R_IN, R_OUT)
+    print(f"\nangular: {data.n_structures} structures, {data.n_atoms:,} atoms, {evaluator.pairs.n_pairs:,} half pairs, "
+          f"{evaluator.bonds.n_triplets:,} triplets within {R_OUT} Å; Stillinger–Weber-like × f_c({R_IN}, {R_OUT})")
+
+    def symff_serial():
+        kernels.set_threads(1)
+        return evaluator.predict(program)
+
+    times, cpu = interleaved({"hand-written (per triplet)": lambda: sw_handwritten(*args_hw, False),
+                              "hand-written (per bond)": lambda: sw_handwritten(*args_hw, True),
+                              "symff serial": symff_serial}, repeat)
+    kernels.set_threads(None)
+    for name, t in times.items():
+        print(f"   {name:28s} {t[0] * 1e3:8.2f} ms / {statistics.median(t) * 1e3:8.2f} ms (best / median of {repeat});"
+              f" CPU {cpu[name][0] * 1e3:8.2f} ms")
+    print(f"   symff's one-off preparation of pairs and bonds: {prepare * 1e3:.1f} ms, "
+          f"{(evaluator.pairs.nbytes + evaluator.bonds.nbytes) / 1e6:.0f} MB")
+    ratio = times["symff serial"][0] / times["hand-written (per triplet)"][0]
+    ratio_bond = times["symff serial"][0] / times["hand-written (per bond)"][0]
+    print(f"   ratio_vs_handwritten {ratio:.3f} (per-triplet radial factors, as LAMMPS pair_sw), {ratio_bond:.3f} vs "
+          f"the per-bond variant; in CPU time {cpu['symff serial'][0] / cpu['hand-written (per triplet)'][0]:.3f}, "
+          f"{cpu['symff serial'][0] / cpu['hand-written (per bond)'][0]:.3f}")
+    ours = symff_serial()
+    kernels.set_threads(None)
+    hw_energy, hw_forces, hw_virials = sw_handwritten(*args_hw, False)
+    e_err, f_err = relative_errors(ours.energy, ours.forces, hw_energy, hw_forces)
+    hw_stress = hw_virials * np.where(np.isfinite(data.volumes), 1.0 / data.volumes, 0.0)[:, None]
+    s_err = float(np.max(np.abs(ours.stress - hw_stress)) / np.max(np.abs(hw_stress)))
+    print(f"   symff table vs hand-written: energy {e_err:.1e} (max |ΔE|/|E|), forces {f_err:.1e} "
+          f"(max |ΔF| / max |F|), stress {s_err:.1e}")
+    return ratio, max(e_err, f_err, s_err)
 
 
 # --- LAMMPS -------------------------------------------------------------------------------------------------------------
@@ -254,7 +422,13 @@ def main():
     parser.add_argument("--search-seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-lammps", action="store_true")
+    parser.add_argument("--angular-data", default=DEFAULT_ANGULAR_DATA)
+    parser.add_argument("--angular-only", action="store_true", help="run only the angular (three-body) comparison")
     args = parser.parse_args()
+    if args.angular_only:
+        ratio, error = angular_benchmark(args.angular_data, args.repeat)
+        print(f"\nevaluate_angular: ratio_vs_handwritten {ratio:.3f}, max_rel_err {error:.1e}")
+        return
 
     data = read_dataset([str(args.data)])
     neighbours = build_neighbours(data, R_OUT)
@@ -393,8 +567,11 @@ def main():
         del big, big_neighbours, evaluator
     kernels.set_threads(None)
 
+    angular_ratio, angular_error = angular_benchmark(args.angular_data, args.repeat)
+
     print(f"\nevaluate: ratio_vs_handwritten {ratio_hw:.3f}, ratio_vs_lammps {ratio_lammps:.4f}, "
           f"max_rel_err {max_rel_err:.1e}, overhead_ms {median_all:.2f}")
+    print(f"evaluate_angular: ratio_vs_handwritten {angular_ratio:.3f}, max_rel_err {angular_error:.1e}")
 
 
 def rho_sc(data, neighbours):

@@ -3,7 +3,8 @@
 - `form`: a model's LAMMPS form (pair-only -> pair_style lepton or table, one embedding -> eam/alloy, several
   embeddings of different densities -> hybrid/overlay of eam/alloy files, else symff only with the reason).
 - `table`, `setfl`: the file writers; `lammps`: the export directory (files, input snippet, README);
-  `lammps_run`: the exported files run in the real LAMMPS.
+  `lammps_run`: the exported files run in the real LAMMPS; `meam_spline`: `pair_style meam/spline` files of angular
+  forms (`symff.evaluate.angular`).
 - `calculator`: `SymFFCalculator`, an ASE calculator on symff's kernels for any model.
 - `readable`: the formula as text, LaTeX, sympy and a numpy function.
 """

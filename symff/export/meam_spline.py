@@ -1,0 +1,168 @@
+"""`pair_style meam/spline` files of an angular form (`symff.evaluate.angular.AngularForm`), one element.
+
+LAMMPS `meam/spline` (src/MANYBODY/pair_meam_spline.cpp) computes E = Σ_{i<j} φ(r_ij) + Σ_i [U(n_i) − U(0)] with
+n_i = Σ_j ρ(r_ij) + Σ_{j<k} f(r_ij) f(r_ik) g(cos θ_jik): symff's angular sum, with φ, ρ and f standing for symff's
+φ f_c, ρ f_c and f f_c. Each function is a clamped cubic spline (C², its end slopes given) through values at
+*uniformly spaced knots* (LAMMPS refuses others), extended *linearly* with its end slopes outside the knots. So:
+
+- φ f_c, ρ f_c and f f_c are written on knots from r_min to r_out: at r_out they and their slopes are exactly zero
+  (the smooth cutoff), so they stay zero beyond, and LAMMPS's cutoff is r_out (the largest last knot). Below r_min
+  they continue linearly: r_min must lie below the shortest distance the potential will see.
+- g is written on [−1, 1].
+- U is written on a range of densities that must cover every n_i the potential will see (beyond it U continues
+  linearly); 0 is always a knot, so the U(0) that LAMMPS subtracts per atom is exactly the form's U(0). LAMMPS energies
+  are therefore symff's minus N·U(0) (`MeamSplineExport.energy_shift` = U(0) per atom), a constant per atom that a
+  per-element reference energy absorbs.
+
+File layout (the "new" format, with the element named): a comment line; `meam/spline 1 EL`; then five blocks in the
+order φ, ρ, U, f, g, each `spline3eq`, the knot count N, the end slopes `d0 dN`, and N lines `x y y''` (LAMMPS
+recomputes y'' from the knots and ignores the third column; symff writes the clamped spline's).
+
+Accuracy. The spline interpolates the function between knots with an error O(h⁴ h''''), except around r_in and r_out,
+where f_c'' jumps and a C² spline is off by O(h² |jump|): the default knot counts below keep LAMMPS within 1e-5
+eV/atom and 1e-4 eV/Å of symff on mlearn Si and Mo (docs/angular.md has the figures per knot count). LAMMPS's cost
+per evaluation does not depend on the number of knots (uniform knots: the interval is found by one multiplication).
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from ..cutoff import smooth_cutoff
+from ..errors import ConfigError, ModelError
+from ..evaluate.angular import AngularForm, AngularProgram
+
+DEFAULT_RADIAL_KNOTS = 10000
+DEFAULT_ANGLE_KNOTS = 200
+DEFAULT_DENSITY_KNOTS = 1000
+BLOCKS = ("phi", "rho", "U", "f", "g")  # the order LAMMPS reads them
+
+
+@dataclass(frozen=True)
+class Spline:
+    """One spline block: uniform knots x, values y and the end slopes."""
+
+    x: np.ndarray
+    y: np.ndarray
+    slope_first: float
+    slope_last: float
+
+    def second_derivatives(self):
+        spline = CubicSpline(self.x, self.y, bc_type=((1, self.slope_first), (1, self.slope_last)))
+        return spline(self.x, 2)
+
+    def text(self):
+        lines = ["spline3eq", str(self.x.size), f"{self.slope_first!r} {self.slope_last!r}"]
+        lines += [f"{x!r} {y!r} {y2!r}" for x, y, y2 in zip(self.x.tolist(), self.y.tolist(),
+                                                            self.second_derivatives().tolist())]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class MeamSplineExport:
+    path: Path
+    element: str
+    energy_shift: float  # U(0): LAMMPS energies are symff's minus energy_shift per atom
+    splines: dict  # name -> Spline, names as in BLOCKS
+
+    @property
+    def pair_style(self):
+        return "pair_style meam/spline"
+
+    def commands(self):
+        """The pair_style and pair_coeff commands with the absolute file name (one atom type: the element)."""
+        return [self.pair_style, f"pair_coeff * * {Path(self.path).resolve()} {self.element}"]
+
+
+def meam_spline_splines(form: AngularForm, *, r_in, r_out, r_min, density_range, radial_knots=DEFAULT_RADIAL_KNOTS,
+                        angle_knots=DEFAULT_ANGLE_KNOTS, density_knots=DEFAULT_DENSITY_KNOTS) -> dict:
+    """The five spline blocks of `form` (see the module docstring for the ranges)."""
+    if not 0 < r_min < r_in <= r_out:
+        raise ConfigError(f"meam/spline export: need 0 < r_min < r_in <= r_out, got {r_min}, {r_in}, {r_out}")
+    for name, count in (("radial", radial_knots), ("angle", angle_knots), ("density", density_knots)):
+        if count < 4:
+            raise ConfigError(f"meam/spline export: {name} knots must be at least 4, got {count}")
+    program = AngularProgram(form)
+    splines = {}
+
+    r = np.linspace(r_min, r_out, radial_knots)
+    value, slope = program.radial(r)
+    cutoff, cutoff_slope = smooth_cutoff(r, r_in, r_out)
+    with np.errstate(all="ignore"):
+        h, dh = value * cutoff, slope * cutoff + value * cutoff_slope
+    h[:, -1] = dh[:, -1] = 0.0  # exactly zero at r_out, whatever the function does there
+    for k, name in enumerate(("phi", "rho", "f")):
+        _check_finite(name, h[k], dh[k], f"on [{r_min}, {r_out}] Å")
+        splines[name] = Spline(r, h[k], float(dh[k, 0]), 0.0)
+
+    c = np.linspace(-1.0, 1.0, angle_knots)
+    g, g_slope = program.angular(c)
+    _check_finite("g", g, g_slope, "on [-1, 1]")
+    splines["g"] = Spline(c, g, float(g_slope[0]), float(g_slope[-1]))
+
+    splines["U"] = _embedding_spline(program, density_range, density_knots)
+    return splines
+
+
+def _embedding_spline(program, density_range, knots):
+    """U on uniform knots covering `density_range` and 0, with 0 on a knot."""
+    low, high = (float(v) for v in density_range)
+    low, high = min(low, 0.0), max(high, 0.0)
+    if not (np.isfinite(low) and np.isfinite(high) and high > low):
+        raise ConfigError(f"meam/spline export: the density range must be finite and nonempty, got {density_range}")
+    step = (high - low) / (knots - 2)
+    first = np.floor(low / step) * step  # a multiple of the step: 0 falls on a knot
+    n = first + step * np.arange(knots)
+    n[np.argmin(np.abs(n))] = 0.0
+    u, u_slope = program.embedding(n)
+    _check_finite("U", u, u_slope, f"on [{n[0]:.6g}, {n[-1]:.6g}]")
+    return Spline(n, np.array(u, dtype=float), float(u_slope[0]), float(u_slope[-1]))
+
+
+def _check_finite(name, value, slope, where):
+    bad = ~(np.isfinite(value) & np.isfinite(slope))
+    if bad.any():
+        raise ModelError(f"meam/spline export: {name} is not finite {where} (first at knot {int(np.argmax(bad))})")
+
+
+def write_meam_spline(path, form: AngularForm, element, *, r_in, r_out, r_min, density_range, comment="",
+                      **knots) -> MeamSplineExport:
+    """Write `form` as a `meam/spline` file for `element`; `knots` as in `meam_spline_splines`."""
+    splines = meam_spline_splines(form, r_in=r_in, r_out=r_out, r_min=r_min, density_range=density_range, **knots)
+    energy_shift = float(program_u0(form))
+    path = Path(path)
+    header = (f"# symff angular form, f_c({r_in}, {r_out}); LAMMPS energy = symff energy - {energy_shift!r} eV per "
+              f"atom (U(0)). {comment}".strip())
+    blocks = [splines[name].text() for name in BLOCKS]
+    path.write_text("\n".join([header, f"meam/spline 1 {element}", *blocks]) + "\n")
+    return MeamSplineExport(path=path, element=element, energy_shift=energy_shift, splines=splines)
+
+
+def program_u0(form: AngularForm):
+    """U(0) of the form."""
+    return AngularProgram(form).embedding(np.zeros(1))[0][0]
+
+
+def lammps_agreement(export: MeamSplineExport, dataset, prediction):
+    """Worst (|ΔE| per atom eV, |ΔF| eV/Å, |Δσ| eV/Å³) over the structures of `dataset` between the real LAMMPS
+    running `export` and `prediction` (symff's energies, forces and stresses of the same form, no reference
+    energy), LAMMPS energies shifted back by `energy_shift` per atom."""
+    from .lammps_run import LammpsPotential
+
+    lammps = LammpsPotential(export, [export.element])
+    worst = np.zeros(3)
+    try:
+        for s in range(dataset.n_structures):
+            atoms = dataset.to_atoms(s)
+            energy, forces, stress = lammps.compute(atoms)
+            atoms_of_s = slice(dataset.atom_start[s], dataset.atom_start[s + 1])
+            worst = np.maximum(worst, [
+                abs(energy + len(atoms) * export.energy_shift - prediction.energy[s]) / len(atoms),
+                np.abs(forces - prediction.forces[atoms_of_s]).max(),
+                np.abs(stress - prediction.stress[s]).max(),
+            ])
+    finally:
+        lammps.close()
+    return worst
