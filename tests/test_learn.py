@@ -164,6 +164,19 @@ def test_selection_takes_the_largest_disagreements_at_most_per_run_from_one_run(
     assert select(frames, scores, 10, 5) == [0, 1, 2, 4, 3, 5]
 
 
+def test_selection_takes_at_most_per_start_from_the_runs_of_one_start_structure():
+    class Frame:
+        def __init__(self, run):
+            self.info = {"run": run, "start": int(run.split("@")[0])}
+
+    runs = ("0@300K", "0@900K", "0@1500K", "1@300K", "1@900K", "2@300K")
+    frames = [Frame(r) for r in runs]
+    scores = [9.0, 8.0, 7.0, 1.0, 2.0, 0.5]
+    assert select(frames, scores, 3, 1) == [0, 1, 2]  # one hot start fills the batch
+    assert select(frames, scores, 3, 1, per_start=1) == [0, 4, 5]
+    assert select(frames, scores, 4, 1, per_start=2) == [0, 1, 4, 3]
+
+
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path = make_config(tmp_path)
     settings = yaml.safe_load(path.read_text())
