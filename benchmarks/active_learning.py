@@ -106,7 +106,8 @@ def learn(folder, strategy, args, seed, start_file, md_file):
     settings = {
         "form": GP1, "start_values": GP1_START, "start": [str(start_file)], "md_start": [str(md_file)],
         "oracle": {"lammps": MISHIN}, "temperatures": TEMPERATURES, "md_steps": 200, "snapshot_every": 10,
-        "timestep_fs": 2.0, "members": 4, "batch": args.batch, "per_run": 1, "per_start": args.per_start, "rank_by": args.rank_by,
+        "timestep_fs": 2.0, "members": 4, "batch": args.batch, "per_run": 1, "per_start": args.per_start,
+        "rank_by": args.rank_by,
         "threshold": 0.0, "budget": args.budget, "iterations": args.budget // args.batch + 1, "fit_starts": 2,
         "seed": seed, "strategy": strategy,
     }
@@ -167,7 +168,7 @@ def main():
             labels = runs[0][0]
             if any(len(r[0]) != len(labels) or (r[0] != labels).any() for r in runs):
                 raise SystemExit(f"{strategy}: the seeds labelled different numbers of frames (oracle failures?)")
-            median[strategy] = (labels, np.median([r[1] for r in runs], axis=0), np.median([r[2] for r in runs], axis=0))
+            median[strategy] = (labels, *(np.median([r[column] for r in runs], axis=0) for column in (1, 2)))
             for n, force, energy in zip(*median[strategy]):
                 print(f"median {strategy:12s} labels {n:3d}: test force MAE {force:.4f} eV/Å, energy MAE {energy:.3f} "
                       f"meV/atom")

@@ -2,10 +2,11 @@
 structures.
 
 Vocabulary.
-- A *member* is a `Model` of the same form (the same canonical formula, elements and cutoff) with constants fitted on
-  one *bootstrap resample*: as many structures as the training set, drawn with replacement (a structure drawn n times
-  weighs n in the loss). Each member is fitted by the constant fitter (`symff.fit.constants.fit_constants`, the one
-  `symff fit` uses), started from the model's own constants; the resamples come from one seeded generator.
+- A *member* is a `Model` of the same form (the same canonical formula, elements and cutoff; in a committee, of one
+  of its forms) with constants fitted on one *bootstrap resample*: as many structures as the training set, drawn
+  with replacement (a structure drawn n times weighs n in the loss). Each member is fitted by the constant fitter
+  (`symff.fit.constants.fit_constants`, the one `symff fit` uses), started from the model's own constants; the
+  resamples come from one seeded generator.
 - A *committee* pools the bootstrap members of several models of different forms (the model's and, say, the
   next-best forms of a front), all of one element set and cutoff: their disagreement carries some of the model-form
   error that the refits of one form cannot show.

@@ -8,10 +8,10 @@ The *disagreement* of a frame is the committee's largest force deviation, max ov
 per-component standard deviations of the ensemble's forces, uncalibrated; DP-GEN's measure): where the members
 disagree the data do not pin the model down. Its *energy disagreement* is the members' standard deviation of the
 energy per atom (eV/atom): a whole-frame measure, less drawn than the largest force to the hottest atom of a frame.
-`rank_by` in the configuration says which one ranks the frames. *Selection* takes frames in order of decreasing disagreement, with the
-diversity rule that one MD run gives at most `per_run` frames per iteration, so that one hot run does not fill the
-batch, and (when `per_start` is set) the runs from one MD start structure at most `per_start`, so that one kind of
-structure (a surface: its frames disagree most) does not fill it either.
+`rank_by` in the configuration says which one ranks the frames. *Selection* takes frames in order of decreasing
+disagreement, with the diversity rule that one MD run gives at most `per_run` frames per iteration, so that one hot
+run does not fill the batch, and (when `per_start` is set) the runs from one MD start structure at most `per_start`,
+so that one kind of structure (a surface: its frames disagree most) does not fill it either.
 """
 
 import numpy as np
