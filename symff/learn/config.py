@@ -16,7 +16,9 @@
     members: 4                               # ensemble members (bootstrap refits)
     batch: 4                                 # labels per iteration at most
     per_run: 1                               # diversity: frames taken from one MD run per iteration at most
+    per_start: 0                             # and from the runs of one MD start structure (0: no limit)
     strategy: disagreement                   # or random: frames drawn at random (the baseline to compare with)
+    rank_by: force                           # disagreement that ranks frames: force (largest) or energy (per atom)
     threshold: 0.05                          # eV/Å: stop when the largest force disagreement in MD is below
     budget: 40                               # labels in all at most
     iterations: 10                           # iterations at most
@@ -35,6 +37,7 @@ from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 
 STRATEGIES = ("disagreement", "random")
+RANKINGS = ("force", "energy")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ class LearnConfig:
     members: int = 4
     batch: int = 4
     per_run: int = 1
+    per_start: int = 0  # 0: no limit
     strategy: str = "disagreement"
+    rank_by: str = "force"
     threshold: float = 0.05
     budget: int = 40
     iterations: int = 10
@@ -75,7 +80,9 @@ class LearnConfig:
             (self.timestep_fs > 0 and self.friction >= 0, "timestep_fs must be positive, friction non-negative"),
             (self.members >= 2, f"members must be at least 2, got {self.members}"),
             (self.batch >= 1 and self.per_run >= 1, "batch and per_run must be at least 1"),
+            (self.per_start >= 0, "per_start must be non-negative (0: no limit)"),
             (self.strategy in STRATEGIES, f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"),
+            (self.rank_by in RANKINGS, f"rank_by must be one of {', '.join(RANKINGS)}, got {self.rank_by!r}"),
             (self.threshold >= 0, "threshold must be non-negative (eV/Å)"),
             (self.budget >= 0 and self.iterations >= 1, "budget must be >= 0 and iterations >= 1"),
             (self.fit_starts >= 1, "fit_starts must be at least 1"),

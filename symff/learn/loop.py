@@ -7,7 +7,8 @@ Iteration k (folder `RUN/iter-00k/`):
    (`model.json` holds both);
 2. stop if the label budget is spent or k = `iterations` (the last model is then fitted on every label);
 3. run MD with the model and score the candidate frames by committee disagreement (`candidates.extxyz`, info
-   `disagreement` in eV/Å); stop if the largest is under `threshold` (converged);
+   `disagreement` in eV/Å and `energy_disagreement` in eV/atom); stop if the largest force disagreement is under
+   `threshold` (converged);
 4. select a batch with the diversity rule (`selected.extxyz`) and label it with the oracle: each label is written
    at once (`labelled.extxyz`, info `selection_index`); a frame the oracle raises on is logged to `failed.jsonl`
    and skipped;
@@ -135,12 +136,13 @@ def _selection(folder, config, model, md_starts, k, report):
     ensemble = Ensemble.of(model)
     rng = np.random.default_rng([config.seed, k])
     frames = md_candidates(model, md_starts, config, rng)
-    scores = disagreement(ensemble, model, frames)
-    for frame, score in zip(frames, scores):
-        frame.info["disagreement"] = float(score)
+    scores, energy_scores = disagreement(ensemble, model, frames)
+    for frame, score, energy_score in zip(frames, scores, energy_scores):
+        frame.info["disagreement"], frame.info["energy_disagreement"] = float(score), float(energy_score)
     # the random baseline ranks by a random draw instead, under the same diversity rule
-    ranking = scores if config.strategy == "disagreement" else rng.random(len(frames))
-    chosen = select(frames, ranking, config.batch, config.per_run)
+    ranking = {"force": scores, "energy": energy_scores}[config.rank_by]
+    ranking = ranking if config.strategy == "disagreement" else rng.random(len(frames))
+    chosen = select(frames, ranking, config.batch, config.per_run, config.per_start)
     selected = [frames[i] for i in chosen]
     for n, frame in enumerate(selected):
         frame.info["selection_index"] = n

@@ -84,8 +84,8 @@ class LammpsCalculator(Calculator):
             raise ConfigError(f"pair_coeff {pair_coeff!r}: expected '* * FILE ELEMENT…'")
         self.elements = tuple(words[3:])
         words[2] = lammps_potential_file(words[2])
-        self.export = SimpleNamespace(pair_style=f"pair_style {pair_style}", pair_coeff="pair_coeff " + " ".join(words),
-                                      potential=Path(words[2]))
+        commands = [f"pair_style {pair_style}", "pair_coeff " + " ".join(words)]
+        self.export = SimpleNamespace(commands=lambda: commands)  # what LammpsPotential runs
         self._runner = None
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):

@@ -6,9 +6,12 @@ young model may let atoms collapse) ends there, with the candidates it made.
 
 The *disagreement* of a frame is the committee's largest force deviation, max over atoms of |σ_F| (the norm of the
 per-component standard deviations of the ensemble's forces, uncalibrated; DP-GEN's measure): where the members
-disagree the data do not pin the model down. *Selection* takes frames in order of decreasing disagreement, with the
-diversity rule that one MD run gives at most `per_run` frames per iteration, so that one hot run does not fill the
-batch.
+disagree the data do not pin the model down. Its *energy disagreement* is the members' standard deviation of the
+energy per atom (eV/atom): a whole-frame measure, less drawn than the largest force to the hottest atom of a frame.
+`rank_by` in the configuration says which one ranks the frames. *Selection* takes frames in order of decreasing
+disagreement, with the diversity rule that one MD run gives at most `per_run` frames per iteration, so that one hot
+run does not fill the batch, and (when `per_start` is set) the runs from one MD start structure at most `per_start`,
+so that one kind of structure (a surface: its frames disagree most) does not fill it either.
 """
 
 import numpy as np
@@ -43,35 +46,38 @@ def md_candidates(model, starts, config, rng):
                 except Rejected:
                     break
                 frame = atoms.copy()
-                frame.info = {"run": run, "temperature": temperature, "step": step}
+                frame.info = {"run": run, "start": s, "temperature": temperature, "step": step}
                 candidates.append(frame)
     return candidates
 
 
 def disagreement(ensemble, model, frames):
-    """The committee's largest force deviation (eV/Å) in each frame."""
+    """(the committee's largest force deviation in eV/Å, its energy deviation in eV/atom) of each frame."""
     if not frames:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     data = Dataset.from_atoms([_unlabelled(f) for f in frames], elements=model.elements, min_distance=None)
     try:
         spread = ensemble.spread(model_evaluator(model, data, exact=False), raw=True)
     except Rejected:  # some frame is beyond where a member is finite: judge frame by frame; there it is maximal
         if len(frames) == 1:
-            return np.array([UNBOUNDED])
-        return np.concatenate([disagreement(ensemble, model, [f]) for f in frames])
+            return np.array([UNBOUNDED]), np.array([UNBOUNDED])
+        force, energy = zip(*(disagreement(ensemble, model, [f]) for f in frames))
+        return np.concatenate(force), np.concatenate(energy)
     deviation = np.linalg.norm(spread.forces, axis=1)
-    return np.minimum(np.maximum.reduceat(deviation, data.atom_start[:-1]), UNBOUNDED)
+    return (np.minimum(np.maximum.reduceat(deviation, data.atom_start[:-1]), UNBOUNDED),
+            np.minimum(spread.energy_per_atom, UNBOUNDED))
 
 
-def select(frames, scores, batch, per_run):
-    """Indices of at most `batch` frames, by decreasing score, at most `per_run` from one MD run."""
-    taken, per = [], {}
+def select(frames, scores, batch, per_run, per_start=0):
+    """Indices of at most `batch` frames, by decreasing score, at most `per_run` from one MD run and (per_start > 0)
+    at most `per_start` from the runs of one MD start structure."""
+    taken, runs, starts = [], {}, {}
     for k in np.argsort(-np.asarray(scores), kind="stable"):
-        run = frames[k].info.get("run")
-        if per.get(run, 0) >= per_run:
+        run, start = frames[k].info.get("run"), frames[k].info.get("start")
+        if runs.get(run, 0) >= per_run or (per_start and starts.get(start, 0) >= per_start):
             continue
         taken.append(int(k))
-        per[run] = per.get(run, 0) + 1
+        runs[run], starts[start] = runs.get(run, 0) + 1, starts.get(start, 0) + 1
         if len(taken) == batch:
             break
     return taken
