@@ -7,6 +7,13 @@ energy is E_i = Σ_m a_m T_m(rho_i). With the *weights* w_ik = ∂E_i/∂rho_ik,
 dE_i/dr = Σ_k w_ik h_k'(r): it pushes atom i by +dE_i/dr D/r and atom j by -dE_i/dr D/r, and adds dE_i/dr D_α D_β / r
 to the strain derivative of the energy (ASE's stress is that over the volume, Voigt order xx yy zz yz xz xy).
 
+Three-body sums. A *triplet* (i; p, q) is two directed pairs p = (i, j) and q = (i, k), p < q, of one centre i; the
+three-body sums of i are s_il = Σ_triplets F_l(r_ij) F_l(r_ik) h_l(cos θ_jik) with F_l = f_l f_c, and follow the
+radial sums in rho (rho_{K+l} = s_l). Generally a directed pair carries the gradient G = ∂E/∂D of the energy on its
+vector; it pushes atom i by +G and atom j by -G and adds G_α D_β to the strain derivative. For a radial sum
+G = dE_i/dr D/r; a triplet adds w_il ∂(F_p F_q h)/∂D_p = w_il (F'_p F_q h u_p + F_p F_q h' (u_q - c u_p)/r_p) to pair p
+(and the same with p and q swapped to pair q), u = D/r.
+
 Nothing here is fast: `directed_pairs` tries every periodic image in a box of cells around the cell, sums are
 `np.bincount`s over a full list, and every pair function is evaluated at every pair. That is the point: this module
 is the oracle the other paths are tested against (the numba kernels of symff.evaluate, the ASE calculators, the
@@ -15,6 +22,7 @@ nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readab
 `symff.report.functions.densities_at_atoms` and the energy-only answer of the validate calculator.
 
     rho, h_slope = radial_sums(model, centre, r, n_atoms)   # a directed pair list
+    s, gradient = angular_sums(model, centre, D, n_atoms)   # the three-body sums; gradient(weights) -> ∂E/∂D
     energies, weights = atom_energies_from_sums(model, rho)
     energies, rates = atom_energies(model, distances, dr_ds)  # (n_atoms, n_neighbours) distances, inf-padded
     results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
@@ -42,10 +50,49 @@ def radial_sums(model, centre, r, n_atoms):
     h = np.zeros((n_k, r.size))
     h_slope = np.zeros((n_k, r.size))
     inside = r < model.r_out
-    if inside.any():
+    if inside.any() and n_k:
         h[:, inside], h_slope[:, inside] = pair_functions(model)(r[inside])
     rho = np.array([np.bincount(centre, weights=h[k], minlength=n_atoms) for k in range(n_k)]).reshape(n_k, n_atoms)
     return rho, h_slope
+
+
+def triplets(centre, n_atoms):
+    """(centre atom, p, q) of every pair p < q of directed pairs that share their centre atom."""
+    found = [(np.full(0, 0), np.full(0, 0), np.full(0, 0))]
+    for a in range(n_atoms):
+        bonds = np.flatnonzero(centre == a)
+        p, q = np.triu_indices(bonds.size, 1)
+        found.append((np.full(p.size, a), bonds[p], bonds[q]))
+    return tuple(np.concatenate(column).astype(int) for column in zip(*found))
+
+
+def angular_sums(model, centre, D, n_atoms):
+    """The three-body sums s (L, n_atoms) over the directed pairs (centre, ·) with vectors D, and a function that turns
+    their weights w_il = ∂E_i/∂s_il (L, n_atoms) into the gradient ∂E/∂D of every directed pair (n_pairs, 3)."""
+    program, constants = model.program, model.constants
+    n_l = len(model.formula.angular)
+    centre, D = np.asarray(centre), np.asarray(D, dtype=float).reshape(-1, 3)
+    r = np.linalg.norm(D, axis=1)
+    u = D / r[:, None]
+    if n_l == 0:
+        return np.zeros((0, n_atoms)), lambda weights: np.zeros_like(D)
+    a, p, q = triplets(centre, n_atoms)
+    bond, bond_slope = multiplicative_cutoff(program.bond_functions, model.r_in, model.r_out)(r, constants)
+    cosine = np.einsum("ta,ta->t", u[p], u[q])
+    angle, angle_slope = program.angle_functions(cosine, constants)
+    s = np.array([np.bincount(a, weights=bond[l, p] * bond[l, q] * angle[l], minlength=n_atoms) for l in range(n_l)])
+
+    def gradient(weights):
+        out = np.zeros_like(D)
+        for l in range(n_l):
+            w = weights[l, a]
+            for one, other in ((p, q), (q, p)):
+                along = (w * bond_slope[l, one] * bond[l, other] * angle[l])[:, None] * u[one]
+                bend = (w * bond[l, one] * bond[l, other] * angle_slope[l] / r[one])[:, None]
+                np.add.at(out, one, along + bend * (u[other] - cosine[:, None] * u[one]))
+        return out
+
+    return s.reshape(n_l, n_atoms), gradient
 
 
 def atom_energies_from_sums(model, rho):
@@ -58,6 +105,8 @@ def atom_energies_from_sums(model, rho):
 def atom_energies(model, distances, distance_rates=None):
     """E_i for atoms given by the distances to their neighbours, (n_atoms, n_neighbours) Å padded with inf; with
     `distance_rates` (the same shape: dr_ij/ds along some path s) also dE_i/ds = Σ_j dE_i/dr_ij dr_ij/ds."""
+    if model.formula.angular:
+        raise ValueError("a model with three-body sums (NS3) needs the atoms' positions, not their distances only")
     r = np.asarray(distances, dtype=float)
     n_atoms = r.shape[0]
     centre = np.repeat(np.arange(n_atoms), r.shape[1])
@@ -105,9 +154,11 @@ def calculate(model, atoms):
     r = np.linalg.norm(D, axis=1)
     with np.errstate(all="ignore"):
         rho, h_slope = radial_sums(model, i, r, n)
-        energies, weights = atom_energies_from_sums(model, rho)
-        dE_dr = np.einsum("kp,kp->p", weights[:, i], h_slope)
-        push = (dE_dr / r)[:, None] * D  # the force on i from the pair; -push on j
+        s, angular_gradient = angular_sums(model, i, D, n)
+        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]))
+        n_k = rho.shape[0]
+        dE_dr = np.einsum("kp,kp->p", weights[:n_k, i], h_slope)
+        push = (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])  # ∂E/∂D: the force on i; -push on j
         forces = np.stack([np.bincount(i, push[:, a], n) - np.bincount(j, push[:, a], n) for a in range(3)], axis=1)
         strain_derivative = push[:, :, None] * D[:, None, :]
     voigt = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
