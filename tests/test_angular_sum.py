@@ -6,10 +6,11 @@ import re
 
 import numpy as np
 import pytest
-from helpers import random_cell
+from helpers import evaluate, random_cell
 
 from symff.errors import ModelError
 from symff.evaluate import reference
+from symff.evaluate.sums import ANGULAR, ENVIRONMENT_SUMS
 from symff.expr.symbols import NS3, C
 from symff.model import Model
 
@@ -107,3 +108,35 @@ def test_c_is_a_constant_outside_the_angular_function():
 def test_bad_three_body_sums_are_clear_errors(text, problem):
     with pytest.raises(ModelError, match=re.escape(problem)):
         Model.from_expression(text, ("Si",), {"Si": 0.0}, source="m.json")
+
+
+def test_the_three_body_sum_is_a_registered_kind():
+    assert ENVIRONMENT_SUMS["angular"] is ANGULAR and ANGULAR.head is NS3
+    assert ANGULAR.lammps_styles == ("meam/spline",)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_kernels_agree_with_the_reference(exact):
+    """The registered kernels (through the fitting evaluator, each term separately) against the numpy reference, on
+    random triclinic cells, for random angular forms."""
+    rng = np.random.default_rng(7)
+    cells = [random_cell(rng, n, symbol="Si") for n in (2, 3, 5)]
+    for model in angular_models(11, 4):
+        model.reference_energy = {"Si": 0.0}  # as the evaluator's
+        expected = [reference.calculate(model, atoms) for atoms in cells]
+        got = evaluate(cells, model.program, model.constants, model.linear, exact=exact)
+        tolerance = 1e-9 if exact else 1e-6
+        energy = np.array([e["energy"] for e in expected])
+        forces = np.concatenate([e["forces"] for e in expected])
+        stress = np.array([e["stress"] for e in expected])
+        for name, value, want in (("energy", got.energy, energy), ("forces", got.forces, forces),
+                                  ("stress", got.stress, stress)):
+            scale = max(np.abs(want).max(), 1e-3)
+            assert np.abs(value - want).max() <= tolerance * scale, (model.energy_string(6), name, value, want)
+
+
+def test_a_formula_of_three_body_sums_alone_evaluates():
+    model = Model.from_expression("0.3*NS3(exp(-r), (c + 0.3)**2)", ("Si",), {"Si": 0.0})
+    atoms = random_cell(np.random.default_rng(2), 4, symbol="Si")
+    got = evaluate([atoms], model.program, model.constants, model.linear)
+    assert np.allclose(got.forces, reference.calculate(model, atoms)["forces"], rtol=0, atol=1e-10)

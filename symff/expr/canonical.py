@@ -27,7 +27,18 @@ import sympy as sp
 
 from .functions import SYMPY as SYMPY_FUNCTIONS
 from .functions import scalar
-from .symbols import NS, NS3, C, R, Rejected, constant_symbol, is_angular_sum, is_environment_sum, is_neighbour_sum, rho_symbol
+from .symbols import (
+    NS,
+    NS3,
+    C,
+    R,
+    Rejected,
+    constant_symbol,
+    is_angular_sum,
+    is_environment_sum,
+    is_neighbour_sum,
+    rho_symbol,
+)
 
 BAD_ATOMS = (sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I)
 
