@@ -192,3 +192,27 @@ def test_lammps_meam_spline_runs_the_model_as_the_reference(text, tmp_path):
             assert np.abs(stress - expected["stress"]).max() < 1e-5
     finally:
         lammps.close()
+
+
+def test_sanity_clusters_and_fcc_of_angular_models_are_the_reference():
+    """The sanity checks' distance-and-angle evaluation (symff.sanity.ClusterEnergy) against the numpy reference on
+    the same finite clusters and on fcc, energies and the analytic derivative along the scaling."""
+    from ase import Atoms
+    from ase.build import bulk
+
+    from symff.sanity import CLUSTERS, ClusterEnergy
+
+    for model in angular_models(21, 3):
+        model.reference_energy = {"Si": 0.0}  # the sanity checks' energies leave it out
+        energy = ClusterEnergy(model)
+        for name, unit in CLUSTERS.items():
+            d = np.linalg.norm(unit[:, None] - unit[None], axis=-1)
+            scales = np.array([2.3, 2.3 + 1e-6, 2.3 - 1e-6])
+            e, slope = energy.cluster(unit, scales)
+            expected = [reference.calculate(model, Atoms("Si" * len(unit), positions=unit / d[d > 0].min() * s))
+                        ["energy"] for s in scales]
+            assert np.allclose(e, expected, rtol=1e-10, atol=1e-10), name
+            numeric = (expected[1] - expected[2]) / 2e-6
+            assert abs(slope[0] - numeric) <= 1e-5 * max(abs(numeric), 1.0), (name, slope[0], numeric)
+        fcc = reference.calculate(model, bulk("Si", "fcc", a=2.6 * 2**0.5))["energy"]
+        assert energy.fcc(np.array([2.6]))[0] == pytest.approx(fcc, rel=1e-10, abs=1e-10)

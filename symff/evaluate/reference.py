@@ -25,6 +25,7 @@ nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readab
     s, gradient = angular_sums(model, centre, D, n_atoms)   # the three-body sums; gradient(weights) -> ∂E/∂D
     energies, weights = atom_energies_from_sums(model, rho)
     energies, rates = atom_energies(model, distances, dr_ds)  # (n_atoms, n_neighbours) distances, inf-padded
+    energies, rates = atom_energies_with_angles(model, distances, cosines, dr_ds)  # three-body sums too
     results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
 """
 
@@ -106,7 +107,8 @@ def atom_energies(model, distances, distance_rates=None):
     """E_i for atoms given by the distances to their neighbours, (n_atoms, n_neighbours) Å padded with inf; with
     `distance_rates` (the same shape: dr_ij/ds along some path s) also dE_i/ds = Σ_j dE_i/dr_ij dr_ij/ds."""
     if model.formula.angular:
-        raise ValueError("a model with three-body sums (NS3) needs the atoms' positions, not their distances only")
+        raise ValueError("a model with three-body sums (NS3) needs the angles between the neighbours too "
+                         "(atom_energies_with_angles)")
     r = np.asarray(distances, dtype=float)
     n_atoms = r.shape[0]
     centre = np.repeat(np.arange(n_atoms), r.shape[1])
@@ -118,6 +120,38 @@ def atom_energies(model, distances, distance_rates=None):
         rates = np.where(np.isfinite(distance_rates), distance_rates, 0.0).ravel()
         pair_rates = np.einsum("kp,kp->p", weights[:, centre], h_slope) * rates
     return energies, np.bincount(centre, weights=pair_rates, minlength=n_atoms)
+
+
+def atom_energies_with_angles(model, distances, cosines, distance_rates=None):
+    """`atom_energies` for atoms given by the distances to their neighbours, (n_atoms, n_neighbours) padded with inf,
+    and the cosines of the angles between them, (n_atoms or 1, n_neighbours, n_neighbours): what three-body sums
+    need.
+    With `distance_rates` also dE_i/ds along a path s that keeps the angles (a uniform scaling)."""
+    r = np.asarray(distances, dtype=float)
+    n_atoms, n_l = r.shape[0], len(model.formula.angular)
+    centre = np.repeat(np.arange(n_atoms), r.shape[1])
+    apart = 1.0 - np.eye(r.shape[1])  # a neighbour makes no triplet with itself
+    with np.errstate(all="ignore"):
+        rho, h_slope = radial_sums(model, centre, r.ravel(), n_atoms)
+        bond, bond_slope = multiplicative_cutoff(model.program.bond_functions, model.r_in, model.r_out)(
+            r.ravel(), model.constants)
+        bond, bond_slope = bond.reshape(n_l, *r.shape), bond_slope.reshape(n_l, *r.shape)
+        cosines = np.clip(np.nan_to_num(np.asarray(cosines, dtype=float)), -1.0, 1.0)
+        angle = model.program.angle_functions(cosines.ravel(), model.constants)[0].reshape(n_l, *cosines.shape) * apart
+        # Σ_{j<k} F_j F_k h_jk = ½ Fᵀ H F; along s its rate is (H F)·F' dr/ds. One set of cosines may serve all atoms.
+        if cosines.shape[0] == 1:
+            bond_angle = np.einsum("lpq,laq->lap", angle[:, 0], bond)
+        else:
+            bond_angle = np.einsum("lapq,laq->lap", angle, bond)
+        s = 0.5 * np.einsum("lap,lap->la", bond, bond_angle)
+        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]))
+        if distance_rates is None:
+            return energies, None
+        rates = np.where(np.isfinite(distance_rates), distance_rates, 0.0)
+        n_k = rho.shape[0]
+        pair_rates = np.einsum("kp,kp->p", weights[:n_k, centre], h_slope) * rates.ravel()
+        three_body_rates = np.einsum("la,lap,lap,ap->a", weights[n_k:], bond_slope, bond_angle, rates)
+    return energies, np.bincount(centre, weights=pair_rates, minlength=n_atoms) + three_body_rates
 
 
 def directed_pairs(atoms, r_out):

@@ -11,7 +11,14 @@
 import sympy as sp
 
 R = sp.Symbol("r", positive=True)
-C = sp.Symbol("c", real=True)
+
+
+class _Cosine(sp.Symbol):
+    """The symbol c = cos θ_jik: of a class of its own, so that a fitted constant named c (a symbol of the same name
+    and assumptions) is never taken for it."""
+
+
+C = _Cosine("c", real=True)
 NS = sp.Function("NS")
 NS3 = sp.Function("NS3")
 # The sympy head of each kind of environment sum (symff.evaluate.sums), by kind name.
