@@ -216,3 +216,49 @@ def test_sanity_clusters_and_fcc_of_angular_models_are_the_reference():
             assert abs(slope[0] - numeric) <= 1e-5 * max(abs(numeric), 1.0), (name, slope[0], numeric)
         fcc = reference.calculate(model, bulk("Si", "fcc", a=2.6 * 2**0.5))["energy"]
         assert energy.fcc(np.array([2.6]))[0] == pytest.approx(fcc, rel=1e-10, abs=1e-10)
+
+
+def test_a_stillinger_weber_like_form_is_fitted_exactly():
+    """The constant fitter on a form with a three-body sum (its coefficient solved in closed form, the constants
+    inside f and g by the fit's differences): data from known values give them back."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from symff.fit.given_form import fit_form
+
+    true = Model.from_expression("NS(7.0*r**-4*exp(-2.0*r)) - NS(0.5*exp(-1.0*r)) + 0.6*NS3(exp(-1.2*r), "
+                                 "(c + 0.3333)**2)", ("Si",), {"Si": 0.0})
+    rng = np.random.default_rng(0)
+    cells = []
+    for _ in range(8):
+        atoms = random_cell(rng, 4, symbol="Si", shortest=2.0)
+        labels = reference.calculate(true, atoms)
+        atoms.calc = SinglePointCalculator(atoms, energy=labels["energy"], forces=labels["forces"],
+                                           stress=labels["stress"])
+        cells.append(atoms)
+    result = fit_form("NS(A*r**-4*exp(-p*r)) + NS(B*exp(-q*r)) + D*NS3(exp(-k*r), (c + b)**2)",
+                      Dataset.from_atoms(cells, min_distance=None), starts=4, seed=0,
+                      start_values={"p": 1.5, "q": 1.5, "k": 1.0, "b": 0.5})
+    expected = {"A": 7.0, "B": -0.5, "D": 0.6, "b": 0.3333, "k": 1.2, "p": 2.0, "q": 1.0}
+    assert result.parameters == pytest.approx(expected, rel=1e-8)
+    assert result.model.errors["train"]["force_mae"] < 1e-8
+
+
+def test_stillinger_weber_rediscovery_data_and_check():
+    """The data of `symff rediscover stillinger-weber` are the known form's reference labels, and the check finds the
+    known form in a front that holds it and not when a constant is 2 % off."""
+    from symff.rediscover import REDISCOVERIES
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+    from symff.synthetic.generate import make_stillinger_weber_dataset
+
+    structures = make_stillinger_weber_dataset(0, temperatures=(600,), snapshots_per_temperature=2, interval=5,
+                                               equilibration=10, repeat=1)
+    known = Model.from_expression(STILLINGER_WEBER_ENERGY, ("Si",), {"Si": 0.0})
+    for atoms in structures:
+        expected = reference.calculate(known, atoms)
+        assert atoms.get_potential_energy() == pytest.approx(expected["energy"], rel=1e-9)
+        assert np.abs(atoms.get_forces() - expected["forces"]).max() < 1e-8
+    check = REDISCOVERIES["stillinger-weber"].check
+    radial = Model.from_expression("NS(r**-6)", ("Si",), {"Si": 0.0})
+    assert check([radial, known]).recovered and check([radial, known]).index == 1
+    known.constants = known.constants * 1.02
+    assert not check([known]).recovered
