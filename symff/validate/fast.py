@@ -6,7 +6,8 @@ minimisations), computed by other means:
 
 - *lattice energies*: in fcc, bcc and hcp, strained or not, every atom has the same surroundings, so the energy per
   atom is the site energy E_i of one atom, whose neighbour vectors are lattice translations (and, in hcp, the second
-  basis atom) scaled by the lattice constant; the neighbour vectors are generated once and scaled per call;
+  basis atom) scaled by the lattice constant; the neighbour vectors are generated once and scaled per call; the
+  cubic lattice constants are the bounded 1-D minimisation of E(a) of `properties`, polished by Newton steps;
 - *stress* (for the elastic constants): (1/Ω) ∂E_i/∂ε by central differences of the site energy in a strain DELTA,
   so C11, C12, C44 follow from the same ± STRAIN differences of the stress as `symff validate`;
 - *unrelaxed defects*: the vacancy supercell and the surface slabs at a0 hold atoms whose neighbour distances are
@@ -28,6 +29,7 @@ from .properties import (J_PER_M2, LOW_INDEX_FACETS, STRAIN, facet_of, relaxed_e
 
 DELTA = 1e-5  # strain of the central differences that give the stress
 STATIC = ("a0", "a0_bcc", "E_coh", "C11", "C12", "C44", "B", "dE_bcc_fcc", "dE_hcp_fcc")
+NEWTON_STEPS, NEWTON_STEP = 2, 1e-4  # polish of a lattice constant (Å)
 REACH_MARGIN = 0.8  # neighbour lists reach r_out at lattice constants down to this fraction of the first a0
 
 
@@ -77,9 +79,21 @@ class FastProperties:
     def lattice_constant(self, structure="fcc", guess=3.6):
         """(a, energy per atom) at the energy minimum: the bounded search of `properties.lattice_constant`."""
         scale = guess if structure == "fcc" else guess * (0.5 ** (1 / 3))
-        result = minimize_scalar(lambda a: self.lattice_energy(structure, a), bounds=(0.8 * scale, 1.25 * scale),
-                                 method="bounded", options={"xatol": 1e-6})
-        return float(result.x), float(result.fun)
+        energy = lambda a: self.lattice_energy(structure, a)  # noqa: E731
+        result = minimize_scalar(energy, bounds=(0.8 * scale, 1.25 * scale), method="bounded",
+                                 options={"xatol": 1e-6})
+        a = float(result.x)
+        # Newton steps on central differences: a0 then varies smoothly with the constants (a fit differentiates it)
+        for _ in range(NEWTON_STEPS):
+            e_minus, e0, e_plus = energy(a - NEWTON_STEP), energy(a), energy(a + NEWTON_STEP)
+            curvature = (e_plus - 2 * e0 + e_minus) / NEWTON_STEP**2
+            if not (np.isfinite(curvature) and curvature > 0):
+                break
+            step = (e_plus - e_minus) / (2 * NEWTON_STEP) / curvature
+            if not abs(step) < 1e-3 * a:
+                break
+            a -= step
+        return a, energy(a)
 
     def hcp_minimum(self, a_fcc):
         """(a, c/a, energy per atom) of hcp: the Nelder–Mead search of `properties.hcp_minimum`."""
