@@ -8,7 +8,8 @@ Vocabulary:
 
 Scheme (a global optimiser around symff's own least-squares fit):
 1. the data-only fit of `fit_form` gives the starting constants;
-2. optuna (TPE sampler, seeded, two objectives) proposes λ and a log-scale perturbation of the nonlinear constants;
+2. optuna (TPE sampler, seeded, two objectives) proposes λ and a log-scale perturbation of the nonlinear constants
+   (the first trials: λ = FIRST_TRADE_OFFS, unperturbed);
 3. the local fit — trust-region least squares on all constants (nonlinear and term coefficients; the reference
    energies stay in closed form) — minimises data loss + λ · property loss, with the properties evaluated by
    `symff.validate.fast` (static properties and unrelaxed defects; relaxed defect energies enter as the unrelaxed
@@ -45,6 +46,7 @@ from .loss import LossWeights, Targets
 
 DEFAULT_TIME_BUDGET = 600.0  # s
 LAMBDA_RANGE = (1.0, 1e4)  # trade-off λ proposed log-uniformly
+FIRST_TRADE_OFFS = (100.0, 1000.0)  # the first trials, from the data-only constants
 PERTURBATION = 0.1  # decades: the largest log-scale perturbation of a nonlinear constant
 LOCAL_EVALUATIONS = 60  # passes over the data allowed to one local fit
 FAILED = MISSING_DEVIATION
@@ -122,9 +124,9 @@ class _LocalObjective:
         fast = self._fast
         fast.model = self.model(constants, linear)
         fast.energy.model = fast.model
+        names = [t.name for t in self.targets]
         with np.errstate(all="ignore"):
-            values = fast.static(guess=self.a0_guess)
-            names = [t.name for t in self.targets]
+            values = fast.static(guess=self.a0_guess, names=names)
             values |= {k: v + self.offsets.get(k, 0.0) for k, v in
                        fast.defects(names, values["a0"], values["_e_fcc"]).items()}
         return values
@@ -190,10 +192,10 @@ def fit_form_with_properties(text, train, target_set, *, test=None, seed=0, time
     data_targets = Targets(train, weights or LossWeights())
     template = base.model
     fast = FastProperties(template, element)
-    start_static = fast.static()
+    names = [t.name for t in target_set.for_element(element)]
+    start_static = fast.static(names=names)
     if not np.isfinite(start_static["a0"]):
         raise ModelError(f"{source}: the data-only fit of {text!r} has no fcc minimum to start the property fit from")
-    names = [t.name for t in target_set.for_element(element)]
     calculator = SymFFCalculator(template)
     offsets = _relaxation_offsets(fast, calculator, element, names, start_static)
     objective = _LocalObjective(evaluator, data_targets, target_set, element, template, start_static["a0"], offsets)
@@ -243,7 +245,8 @@ def fit_form_with_properties(text, train, target_set, *, test=None, seed=0, time
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True)
     study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
-    study.enqueue_trial({"trade_off": 100.0, **{f"log_scale_{k}": 0.0 for k in range(len(formula.constants))}})
+    for trade_off in FIRST_TRADE_OFFS:
+        study.enqueue_trial({"trade_off": trade_off, **{f"log_scale_{k}": 0.0 for k in range(len(formula.constants))}})
     remaining = max(1.0, time_budget - (time.monotonic() - began))
     study.optimize(run_trial, n_trials=trials, timeout=remaining, catch=(Rejected,))
     front = front_of(done)

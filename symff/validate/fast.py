@@ -20,12 +20,13 @@ tier of a property objective.
 import numpy as np
 from ase.build import bulk
 from ase.neighborlist import neighbor_list
+from ase.optimize import BFGS
 from ase.units import GPa
 from scipy.optimize import minimize, minimize_scalar
 
 from ..expr.symbols import Rejected
 from ..sanity import ClusterEnergy
-from .properties import (J_PER_M2, LOW_INDEX_FACETS, STRAIN, facet_of, relaxed_energy, surface_slab)
+from .properties import FMAX, J_PER_M2, LOW_INDEX_FACETS, MAX_STEPS, STRAIN, facet_of, surface_slab
 
 DELTA = 1e-5  # strain of the central differences that give the stress
 STATIC = ("a0", "a0_bcc", "E_coh", "C11", "C12", "C44", "B", "dE_bcc_fcc", "dE_hcp_fcc")
@@ -132,16 +133,20 @@ class FastProperties:
         d_shear = (self.stress(a0, shear, (3,)) - self.stress(a0, -shear, (3,))) / (2 * STRAIN)
         return d_normal[0] / GPa, d_normal[1] / GPa, d_shear[0] / GPa
 
-    def static(self, guess=3.6):
-        """{name: value} of the static properties (STATIC) and the fcc energy per atom as `_e_fcc`."""
+    def static(self, guess=3.6, names=STATIC):
+        """{name: value} of the static properties among `names` (a0 and C11, C12, C44 always) and the fcc energy per
+        atom as `_e_fcc`; bcc and hcp are minimised only when asked for."""
         a0, e_fcc = self.lattice_constant("fcc", guess)
         c11, c12, c44 = self.elastic_constants(a0)
-        a0_bcc, e_bcc = self.lattice_constant("bcc", a0)
-        *_, e_hcp = self.hcp_minimum(a0)
-        lone = self.site_energy(np.zeros((0, 3)))
-        return {"a0": a0, "a0_bcc": a0_bcc, "E_coh": lone - e_fcc, "C11": c11, "C12": c12, "C44": c44,
-                "B": (c11 + 2 * c12) / 3, "dE_bcc_fcc": 1000 * (e_bcc - e_fcc), "dE_hcp_fcc": 1000 * (e_hcp - e_fcc),
-                "_e_fcc": e_fcc}
+        values = {"a0": a0, "C11": c11, "C12": c12, "C44": c44, "B": (c11 + 2 * c12) / 3, "_e_fcc": e_fcc}
+        if "E_coh" in names:
+            values["E_coh"] = self.site_energy(np.zeros((0, 3))) - e_fcc
+        if {"a0_bcc", "dE_bcc_fcc"} & set(names):
+            a0_bcc, e_bcc = self.lattice_constant("bcc", a0)
+            values |= {"a0_bcc": a0_bcc, "dE_bcc_fcc": 1000 * (e_bcc - e_fcc)}
+        if "dE_hcp_fcc" in names:
+            values["dE_hcp_fcc"] = 1000 * (self.hcp_minimum(a0)[2] - e_fcc)
+        return values
 
     # --- defects ------------------------------------------------------------------------------------------------
     def defect_structure(self, name, a0):
@@ -179,9 +184,10 @@ class FastProperties:
         return {name: self.unrelaxed_defect(name, a0, e_fcc) for name in names if is_defect(name)}
 
 
-def relaxed_defects(calculator, symbol, names, a0, e_fcc, vacancy_repeat=3):
+def relaxed_defects(calculator, symbol, names, a0, e_fcc, vacancy_repeat=3, steps=MAX_STEPS):
     """{name: relaxed value} of the defect properties among `names`, by BFGS on `calculator` (as `properties`).
-    A relaxation that raises Rejected or ends non-finite gives NaN for that property."""
+    A structure that does not relax (no convergence to FMAX in `steps`), or whose evaluation fails or ends
+    non-finite, gives NaN for that property: the candidate fails that target, nothing is raised."""
     helper = FastProperties.__new__(FastProperties)
     helper.symbol, helper.vacancy_repeat = symbol, vacancy_repeat
     values = {}
@@ -190,10 +196,12 @@ def relaxed_defects(calculator, symbol, names, a0, e_fcc, vacancy_repeat=3):
             continue
         atoms, area = helper.defect_structure(name, a0)
         n = len(atoms)
+        atoms.calc = calculator
         try:
             with np.errstate(all="ignore"):
-                energy = relaxed_energy(atoms, calculator)
-        except (Rejected, ArithmeticError, ValueError):
+                converged = BFGS(atoms, logfile=None).run(fmax=FMAX, steps=steps)
+                energy = float(atoms.get_potential_energy()) if converged else np.nan
+        except (Rejected, ArithmeticError, ValueError, np.linalg.LinAlgError):
             energy = np.nan
         values[name] = energy - n * e_fcc if area is None else (energy - n * e_fcc) / (2 * area) / J_PER_M2
     return values
