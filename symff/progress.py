@@ -61,6 +61,8 @@ def generation_summary(report, config=None, previous=None):
         "fits": report.fits,
         "evaluations": report.evaluations,
         "rejected": dict(report.rejected),
+        # forms the sanity tier turned away (symff.search.batch): they never enter the front
+        "insane": sum(n for kind, n in report.rejected.items() if kind.startswith("sanity_")),
         "best_loss": _finite(report.best_loss),
         "front": [[int(c), _finite(loss)] for c, loss in report.front],
     }
@@ -136,7 +138,8 @@ def progress_line(summary):
     front = " ".join(f"{c}:{loss:.3g}" for c, loss in brief_front(summary["front"]) if loss is not None)
     return (f"gen {_of(summary)}  {_duration(summary['elapsed_s'])} eta {_duration(summary['eta_s'])}  "
             f"{summary['candidates_per_s']:.1f} cand/s  cache {100 * summary['cache_hit_rate']:.0f}%  "
-            f"fits {summary['fits']}  best {_loss(summary['best_loss'])}  front {front}")
+            f"fits {summary['fits']}  insane {summary.get('insane', 0)}  best {_loss(summary['best_loss'])}  "
+            f"front {front}")
 
 
 def progress_panel(summary):
@@ -147,7 +150,8 @@ def progress_panel(summary):
         ("ETA ", "bold"), _duration(summary["eta_s"]), "   ",
         (f"{summary['candidates_per_s']:.1f}", "cyan"), " candidates/s   ",
         ("cache hits ", "bold"), f"{100 * summary['cache_hit_rate']:.0f}%   ",
-        ("fits ", "bold"), str(summary["fits"]),
+        ("fits ", "bold"), str(summary["fits"]), "   ",
+        ("insane ", "bold"), str(summary.get("insane", 0)),
     )
     table = Table(title="front", title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("complexity", justify="right")

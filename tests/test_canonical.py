@@ -26,12 +26,18 @@ SAME_FORMS = [
     # powers of a fractional power combine (its base is >= 0 wherever it is real): found by a Sutton–Chen search
     ("NS(A*r**-9) + B*sqrt(NS(r**-6))", "NS(A*r**-9) + B*(NS(r**-6)**(3/2))**(1/3)"),
     ("A*NS(r**-6)**C", "A*(NS(r**-6)**(1/2))**C"),
+    # an even power of a difference is one form whichever way round the difference is written: both were on an LJ front
+    ("A*NS((r - C)**10)", "A*NS((C - r)**10)"),
+    ("A*NS((r - C)**-2)", "A*NS((C - r)**-2)"),
+    ("A*NS((B*r - r**2)**4)", "A*NS((r**2 - B*r)**4)"),
+    ("A*NS(r**-6)*(NS(r) - C)**2", "A*NS(r**-6)*(C - NS(r))**2"),
 ]
 DIFFERENT_FORMS = [
     ("NS(A*r**-12 + B*r**-6)", "NS(A*r**-12 + B*r**-7)"),
     ("NS(A*r**-9) + B*sqrt(NS(r**-6))", "NS(A*r**-9) + B*NS(r**-6)**(1/3)"),
     ("A*NS(r**-6)", "A*NS(r**-6)**2"),
     ("A*NS(r**-6)", "A*(NS(r**-6)**2)**(1/2)"),  # |x| is not x: an integer power inside does not combine
+    ("A*NS((r - C)**(1/2))", "A*NS((C - r)**(1/2))"),  # only an even integer power forgets the sign
 ]
 
 
@@ -104,3 +110,16 @@ def test_programs_agree_with_sympy(name):
                 np.testing.assert_allclose(slopes[m, k], np.broadcast_to(slope, rho.shape[1:]), rtol=1e-10,
                                            atol=1e-300)
         checked += 1
+
+
+def test_a_sign_normalized_power_is_the_same_function():
+    """(r - c)**10 and (c - r)**10 canonicalize to one form whose values, at the same c, are those of both."""
+    r = np.linspace(2.0, 5.0, 7)
+    values = []
+    for text in ("0.5*NS((r - 2.7)**10)", "0.5*NS((2.7 - r)**10)"):
+        formula, _ = parse_formula(text, numbers_are_constants=True)
+        density = sp.lambdify(R, formula.densities[0].xreplace(dict(zip(formula.constants, formula.initial))))
+        values.append((formula.key, formula.linear_initial[0] * density(r)))
+    assert values[0][0] == values[1][0]
+    assert np.allclose(values[0][1], values[1][1], rtol=1e-12)
+    assert np.allclose(values[0][1], 0.5 * (r - 2.7) ** 10, rtol=1e-12)

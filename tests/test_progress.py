@@ -12,7 +12,8 @@ from symff.search.engine import GenerationReport
 
 def report(generation, elapsed, trees):
     return GenerationReport(generation=generation, elapsed=elapsed, trees=trees, cache_hits=trees // 4, fits=3,
-                            evaluations=10, rejected={"complex": 1}, front=[(3, 10.0), (5, 1.0), (9, float("inf"))],
+                            evaluations=10, rejected={"complex": 1, "sanity_dimer_wall": 2, "sanity_clusters": 1},
+                            front=[(3, 10.0), (5, 1.0), (9, float("inf"))],
                             best_loss=1.0)
 
 
@@ -35,6 +36,7 @@ def test_summary_rates_and_json():
     summary = generation_summary(report(2, 4.0, 60), config, previous=report(1, 2.0, 40))
     assert summary["candidates_per_s"] == 10.0 and summary["cache_hit_rate"] == 0.25
     assert summary["eta_s"] == 4.0 and summary["front"][-1] == [9, None]
+    assert summary["insane"] == 3  # the forms the sanity tier turned away, of all the rejected
     json.dumps(summary, allow_nan=False)
 
 
@@ -46,6 +48,7 @@ def test_progress_writes_a_line_per_generation_and_the_log(tmp_path):
             progress(report(g, 1.0 + g, 20 * (g + 1)))
     lines = stream.getvalue().splitlines()
     assert len(lines) == 3 and lines[-1].startswith("gen 2/2") and "cand/s" in lines[-1] and "cache 25%" in lines[-1]
+    assert "insane 3" in lines[-1]
     assert [h["generation"] for h in read_history(log)] == [0, 1, 2]
 
 

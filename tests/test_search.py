@@ -1,6 +1,7 @@
 """The search: a CI-sized Lennard-Jones rediscovery, reproducibility, the archive, and settings checks."""
 
 import itertools
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -8,9 +9,9 @@ import pytest
 from symff.data import Dataset
 from symff.errors import ConfigError
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA, lennard_jones_recovery
-from symff.search.archive import ParetoArchive
+from symff.search.archive import FRONT_GAIN, ParetoArchive
 from symff.search.config import SearchConfig
-from symff.search.engine import run_search
+from symff.search.engine import Individual, Search, run_search
 from symff.search.results import front_models
 from symff.synthetic.generate import make_lj_dataset
 
@@ -54,7 +55,6 @@ def test_time_limit_stops_the_search(lj_data):
 
 
 def test_interrupt_ends_the_search_with_the_front_so_far(lj_data, monkeypatch):
-    from symff.search.engine import Search
 
     score = Search._score
 
@@ -97,7 +97,6 @@ def test_a_cached_simplification_keeps_its_own_formula_and_fit(lj_data):
 
     from symff.fit.constants import Fit
     from symff.model import parse_formula
-    from symff.search.engine import Search
     from symff.search.scoring import Candidate, FormFitter
 
     search = Search(small_config(seed=1), lj_data)
@@ -115,3 +114,50 @@ def test_a_cached_simplification_keeps_its_own_formula_and_fit(lj_data):
     snapped = scorer._snapped(Candidate(general, fit))
     assert len(snapped.formula.constants) == len(snapped.fit.constants)
     assert snapped is lj_candidate or snapped.formula.key == lj.key
+
+
+def test_a_front_member_beats_every_simpler_one_by_more_than_numerical_noise():
+    def cand(complexity, loss):
+        return SimpleNamespace(complexity=complexity, loss=loss, full=True)
+
+    archive = ParetoArchive()
+    # 7 and 9: copies of 5 better by 1e-6 and by 0.9 x FRONT_GAIN (noise); 11 by 2 x FRONT_GAIN; 13 by a 1e-13 loss
+    archive.update([cand(5, 2.0), cand(7, 2.0 * (1 - 1e-6)), cand(9, 2.0 * (1 - 0.9 * FRONT_GAIN)),
+                    cand(11, 2.0 * (1 - 2 * FRONT_GAIN)), cand(13, 1e-2)])
+    assert [c.complexity for c in archive.front()] == [5, 11, 13]
+    exact = ParetoArchive()  # an exact fit of synthetic data at the interpolation floor: what follows it is noise
+    exact.update([cand(6, 5e-9), cand(8, 1.02e-10), cand(12, 1.0e-10), cand(16, 9.8e-11)])
+    assert [c.complexity for c in exact.front()] == [6, 8]
+
+
+def test_the_sanity_tier_rejects_a_form_without_a_lone_atom_energy_before_it_is_fitted_on_all_the_data(lj_data):
+    """POET's GP1 has 1/NS(c**r): infinite for a lone atom. With the tier it is screened, checked and rejected (no
+    fit on all the data); without it, it is fitted and scored."""
+    from symff.search.start_forms import CLASSICAL, seed_trees
+
+    config = small_config(seed=1, grammar="eam", generations=0)
+    gp1 = seed_trees([CLASSICAL[-1]], Search(config, lj_data).grammar)
+    for sanity in (True, False):
+        search = Search(replace(config, sanity=sanity), lj_data)
+        [candidate] = search._score([Individual(gp1[0])], 0)
+        stats = search.scorer.stats
+        if sanity:
+            assert candidate is None and stats.rejected == {"sanity_isolated_atom": 1}
+            assert stats.screen_fits == 1 and stats.fits == 0
+        else:
+            assert candidate is not None and candidate.full and stats.fits == 1 and not stats.rejected
+
+
+def test_snapping_and_climbing_move_only_to_forms_the_fit_accepts(lj_data):
+    """On exact LJ data a fit of NS(r**-11), NS(r**-6) climbs to r**-12; a fit that accepts no other form (as the
+    sanity tier accepts no insane one) keeps the form it was asked for."""
+    from symff.model import parse_formula
+    from symff.search.scoring import fit_form
+    from symff.search.stages import StageBuilder
+
+    formula, _ = parse_formula("A*NS(r**-11) + B*NS(r**-6)")
+    stage = StageBuilder(lj_data).full(small_config(seed=1))
+    free = fit_form(formula, stage, "", 0, formula.initial).result
+    kept = fit_form(formula, stage, "", 0, formula.initial, accept=lambda form, fit: False).result
+    assert free.key == parse_formula("A*NS(r**-12) + B*NS(r**-6)")[0].key and free.loss < 1e-8
+    assert kept.key == formula.key and kept.loss > 1e3 * free.loss

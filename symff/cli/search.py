@@ -30,6 +30,12 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--energy-weight", type=float, default=1.0)
     parser.add_argument("--force-weight", type=float, default=1.0)
     parser.add_argument("--stress-weight", type=float, default=0.1)
+    parser.add_argument("--start-forms", metavar="classical|PATH",
+                        help="start the population with these forms, constants free: `classical` (Lennard-Jones, "
+                             "Morse, Sutton-Chen, Gupta, GP1) or model files (a model JSON, a directory of them, or a "
+                             "run directory); forms the grammar cannot express are skipped with a warning")
+    parser.add_argument("--no-sanity", dest="sanity", action="store_false",
+                        help="let candidates that fail the physical-sanity checks into the front")
     parser.add_argument("--out", default="run", metavar="RUN", help="the run directory to write (default ./run)")
     parser.add_argument("--force", action="store_true", help="write into an existing, non-empty run directory")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
@@ -43,6 +49,8 @@ def config_from(args, **overrides):
                   "generations": args.generations, "time_limit": args.time_limit, "seed": args.seed,
                   "energy_weight": args.energy_weight, "force_weight": args.force_weight, "stress_weight": args.stress_weight}
     values["lammps_exportable"] = getattr(args, "lammps_exportable", False)
+    values["start_forms"] = getattr(args, "start_forms", None)
+    values["sanity"] = getattr(args, "sanity", True)
     return SearchConfig(**(values | overrides))
 
 

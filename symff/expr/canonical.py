@@ -9,7 +9,8 @@ solved in closed form when fitting) and the constants c enter nonlinearly. The r
 
 1. folds constants: a subexpression free of r and NS becomes one constant; constant factors of a product merge into
    one; terms of a sum that differ only by a constant factor merge; powers of one base merge; a constant factor of a
-   sum is distributed (with a fresh constant per term, so that every constant occurs once);
+   sum is distributed (with a fresh constant per term, so that every constant occurs once); a sum raised to an even
+   integer power takes, of itself and its negation, the one with the smaller structure key (sign-normalized);
 2. linearizes neighbour sums, NS(Σ_t c_t g_t) = Σ_t c_t NS(g_t);
 3. drops constant terms of E_i (the per-element reference energy holds them) and gives every term its own a_m.
 
@@ -217,6 +218,8 @@ class _Folder:
                 # (k x)**e = k**e x**e for k > 0: the constant moves out, where it can become a linear coefficient
                 scale = self.value(coefficient) ** self.value(exponent)
                 return self.fold_mul([self.constant(scale), self.fold_pow(rest, exponent)])
+        if exponent.is_Integer and exponent % 2 == 0 and base.is_Add:
+            base = self.sign_normalized(base)
         out = base**exponent
         if out.has(*BAD_ATOMS):
             raise Rejected("division_by_zero", f"({base})**({exponent})")
@@ -228,6 +231,13 @@ class _Folder:
             # sympy merged nested powers, (r**5)**c -> r**(5 c): the new exponent is one constant again
             return out.base ** self.fold(out.exp)
         return out
+
+    def sign_normalized(self, base):
+        """Of the sum `base` and its negation, the one with the smaller structure key: (x - y)**n = (y - x)**n for an
+        even n, so (r - c)**10 and (c - r)**10 get one form. A tie (c0 r + c1 and its negation) is one form anyway."""
+        negated = self.fold_add([-term for term in base.args])
+        constants = set(self.values)
+        return min((base, negated), key=lambda e: structure_key(e, constants))
 
     def fold_exponential(self, base, exponent):
         """c**(k x) -> (c**k)**x and exp(k x) -> (e**k)**x when c or k is a fitted constant: one constant base,

@@ -2,11 +2,18 @@
 
     forms:   every tree -> its canonical form; rejected, already held in its search's cache, a repeat, or new
                                                                                               (jobs, parallel)
-    fit:     every new form with constants is first fitted on its search's screening subset, and then on all the
-             data (snapped and climbed: symff.search.scoring.FormFitter) only if it could enter the front: if its
-             screened loss is at most screen_slack x the archive's lowest loss at most as complex, as the generation
-             began; a new form without constants (or with screening off) is fitted on all the data   (jobs, parallel)
+    fit:     every new form with constants is first fitted on its search's screening subset, then checked for
+             physical sanity at the screened constants (symff.sanity: a repulsive wall, a lone atom, clusters; about
+             5 ms), and then fitted on all the data (snapped and climbed: symff.search.scoring.FormFitter) only if
+             it is sane and could enter the front: if its screened loss is at most screen_slack x the archive's lowest
+             loss at most as complex, as the generation began; a new form without constants (or with screening off)
+             is fitted on all the data. Snapping and climbing move only to sane forms, and every form fitted on
+             all the data is checked again at its final constants (and so are the forms reached on the way)
+                                                                                                      (jobs, parallel)
     merge:   the outcomes enter each search's cache, in the order of its trees
+
+A form that fails a sanity check is rejected (kind `sanity_<check>`, counted like every rejection), so it never enters
+the archive and selection treats it as no potential at all: the front holds only sane forms.
 
 A search's first generation has no archive to compare with, so there the screens run first, as one batch, and a
 screened form is fitted on all the data if its screened loss is at most screen_slack x the lowest screened loss at
@@ -26,6 +33,8 @@ import numpy as np
 from ..expr.build import tree_to_sympy
 from ..expr.canonical import canonicalize
 from ..expr.symbols import Rejected
+from ..model import Model
+from ..sanity import first_failure
 from .scoring import Candidate, Outcome, fit_form, screen_form
 
 
@@ -33,7 +42,8 @@ from .scoring import Candidate, Outcome, fit_form, screen_form
 class Job:
     """One fit, to run where the data is. `kind`: "screen" (on the subset), "full" (on all the data, from `start` or
     the form's initial constants) or "screened" (a screen, then a full fit if the screened loss is at most `limit`).
-    `config`: the search's settings, which pick the stages (None for a scorer with stages of its own)."""
+    `config`: the search's settings, which pick the stages (None for a scorer with stages of its own); `sanity`:
+    whether the sanity tier runs."""
 
     kind: str
     config: object
@@ -42,6 +52,7 @@ class Job:
     generation: int
     start: np.ndarray | None = None
     limit: float = math.inf
+    sanity: bool = True
 
     @property
     def weight(self):
@@ -82,18 +93,51 @@ def run_job(stages, job):
     cpu = time.thread_time()
     if job.kind == "forms":
         return Outcome(canonical_forms(job.sources), seconds=time.thread_time() - cpu)
+    full = None if job.kind == "screen" else stages.full(job.config)
+    accept = sanity_test(full.evaluator) if job.sanity and full is not None else None
     if job.kind == "full":
         start = job.formula.initial if job.start is None else job.start
-        outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation, start)
+        outcome = fit_form(job.formula, full, job.tree, job.generation, start, accept)
     else:
-        outcome = screen_form(job.formula, stages.screen(job.config), job.tree, job.generation)
+        screen = stages.screen(job.config)
+        outcome = screen_form(job.formula, screen, job.tree, job.generation)
+        if job.sanity:
+            outcome = sane_outcome(outcome, screen.evaluator)
         passed = isinstance(outcome.result, Candidate) and outcome.result.loss <= job.limit
         if job.kind == "screened" and passed:
             screened = outcome
-            outcome = fit_form(job.formula, stages.full(job.config), job.tree, job.generation,
-                               screened.result.fit.constants)
+            outcome = fit_form(job.formula, full, job.tree, job.generation, screened.result.fit.constants, accept)
             outcome.stats.add(screened.stats)
+    if job.sanity and outcome.stats.fits:  # fitted on all the data: checked at the final constants
+        outcome = sane_outcome(outcome, full.evaluator)
     outcome.seconds = time.thread_time() - cpu
+    return outcome
+
+
+def failed_check(formula, fit, evaluator):
+    """The first sanity check (symff.sanity) the form fails at these constants, with the cutoff of `evaluator`, or
+    None."""
+    return first_failure(Model(formula, fit.constants, fit.linear, ("X",), {}, r_in=evaluator.r_in,
+                               r_out=evaluator.r_out))
+
+
+def sanity_test(evaluator):
+    """accept(formula, fit) for a full fit: snapping and climbing move only to sane forms, so that a climb from
+    NS(ρ)**(1/2) to NS(ρ)**(1/3), which gains 1 % of loss but makes the force diverge where ρ vanishes at the
+    cutoff, is not taken (seen on mlearn Cu: it turned the Gupta start form insane)."""
+    return lambda formula, fit: failed_check(formula, fit, evaluator) is None
+
+
+def sane_outcome(outcome, evaluator):
+    """The outcome with its candidate replaced by the kind of its rejection (`sanity_<check>`) where it fails a
+    physical-sanity check at its constants (the sanity tier). The forms a full fit reached on the way (`extras`)
+    need no check: snapping and climbing move only to sane forms (`sanity_test`)."""
+    candidate = outcome.result
+    if isinstance(candidate, Candidate):
+        failed = failed_check(candidate.formula, candidate.fit, evaluator)
+        if failed is not None:
+            outcome.result = f"sanity_{failed}"
+            outcome.stats.reject(outcome.result)
     return outcome
 
 
@@ -120,6 +164,7 @@ class Plan:
     def __init__(self, scorer, individuals, generation, *, config, screens, limit, two_phase=False):
         self.scorer, self.generation, self.config, self.limit = scorer, generation, config, limit
         self.screens, self.two_phase = screens, two_phase
+        self.sanity = getattr(config, "sanity", True)  # a scorer with stages of its own (config None) checks too
         self.keys = []  # per tree: its form's key, or None (rejected before any fit)
         self.new = {}  # key -> (formula, tree as text) of the forms this generation meets first, in order
         self.outcomes = {}  # key -> the Outcomes of its jobs, in order
@@ -159,7 +204,8 @@ class Plan:
                                           if isinstance(outcomes[0].result, Candidate) and not outcomes[0].result.full}
         jobs = []
         for key, (formula, tree) in self.new.items():
-            job = {"config": self.config, "formula": formula, "tree": tree, "generation": self.generation}
+            job = {"config": self.config, "formula": formula, "tree": tree, "generation": self.generation,
+                   "sanity": self.sanity}
             if phase == 0:
                 if not (self.screens and formula.constants):
                     jobs.append((key, Job("full", **job)))

@@ -37,8 +37,15 @@ class SearchConfig:
     migration_interval: int = 5
     migration_size: int = 2
     topology: str = "ring"  # ring: island i sends to i + 1; all: every island sends to every other
+    # formulas the first population starts with, [[name, energy], ...] (symff.search.start_forms); given as
+    # "classical" or a path to model files, they are read here, once, so that config.json holds the formulas
+    start_forms: list = field(default_factory=list)
+    sanity: bool = True  # a candidate that fails the physical-sanity checks never enters the front (symff.sanity)
 
     def __post_init__(self):
+        from .start_forms import resolve_start_forms
+
+        self.start_forms = resolve_start_forms(self.start_forms)
         checks = [
             (self.r_in > 0 and self.r_out > self.r_in, f"the cutoff needs 0 < r_in < r_out, got {self.r_in}, {self.r_out}"),
             (self.population >= 4, f"--population must be at least 4, got {self.population}"),

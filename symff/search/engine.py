@@ -1,7 +1,8 @@
 """The search: strongly typed genetic programming with NSGA-II selection on (loss, complexity).
 
-    population <- random trees (ramped half-and-half)
-    score every tree (canonical form -> cache -> fit constants)
+    population <- the start forms' trees, if any, then random trees (ramped half-and-half)
+    score every tree (canonical form -> cache -> screen on a subset -> physical sanity -> fit constants on all the
+        data: symff.search.batch); a tree that is no sane potential is rejected
     repeat for each generation:
         offspring <- crossover / mutation of parents chosen by binary tournament on (Pareto rank, crowding)
         score the offspring
@@ -30,6 +31,7 @@ from .config import SearchConfig
 from .pool import InProcess
 from .scoring import Scorer
 from .stages import StageBuilder
+from .start_forms import seed_trees
 
 REJECTED = (math.log10(PENALTY) + 1.0, 1e9)
 
@@ -183,10 +185,13 @@ class Search:
     # A generation in three parts, so that an island search can score the newcomers of all its islands together:
     # first_population / newcomers, then scoring (a candidate or None per individual), then settle.
     def first_population(self, elapsed=0.0):
+        """The first population: the trees of the start forms (config.start_forms), then random trees."""
         self.started = time.perf_counter() - elapsed
         self.generation = 0
         self.population = []
-        return [Individual(self.grammar.random_tree(self.rng)) for _ in range(self.config.population)]
+        seeds = seed_trees(self.config.start_forms, self.grammar, limit=self.config.population)
+        return [Individual(tree) for tree in seeds] + [Individual(self.grammar.random_tree(self.rng))
+                                                       for _ in range(self.config.population - len(seeds))]
 
     def newcomers(self, immigrants=()):
         """The individuals a generation adds: `immigrants` (trees from other islands), then the offspring."""

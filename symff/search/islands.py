@@ -49,8 +49,11 @@ def island_seed(seed, index):
 
 
 def island_config(config, index):
+    """Island `index`'s settings: its share of the population, its seed and its share of the start forms (dealt
+    round the islands in turn: migration spreads the good ones)."""
     share, extra = divmod(config.population, config.islands)
-    return replace(config, population=share + (index < extra), seed=island_seed(config.seed, index), islands=1)
+    return replace(config, population=share + (index < extra), seed=island_seed(config.seed, index), islands=1,
+                   start_forms=config.start_forms[index::config.islands])
 
 
 class Island:

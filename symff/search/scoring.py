@@ -131,9 +131,10 @@ def screen_form(formula, stage, tree, generation) -> Outcome:
     return Outcome(Candidate(formula, screened, tree, generation, full=False), stats=stats)
 
 
-def fit_form(formula, stage, tree, generation, start) -> Outcome:
-    """The fit of a form on all the data from `start`, then snapped and climbed (a `FormFitter`)."""
-    fitter = FormFitter(stage)
+def fit_form(formula, stage, tree, generation, start, accept=None) -> Outcome:
+    """The fit of a form on all the data from `start`, then snapped and climbed (a `FormFitter`) to forms that
+    `accept(formula, fit)` (default: any)."""
+    fitter = FormFitter(stage, accept)
     try:
         candidate = fitter.fit(formula, tree, generation, start)
     except Rejected as exc:
@@ -149,8 +150,9 @@ class FormFitter:
     result does not depend on what else was scored before or beside it: that is what lets a generation's fits run in
     any order, on any worker, with the same front."""
 
-    def __init__(self, stage: Stage):
+    def __init__(self, stage: Stage, accept=None):
         self.evaluator, self.targets, self.max_evaluations = stage.evaluator, stage.targets, stage.max_evaluations
+        self.accept = accept or (lambda formula, fit: True)  # whether snapping or climbing may move to a form
         self.cache = {}  # key -> Candidate (full), the forms this fit reached
         self.stats = ScoreStats()
 
@@ -198,7 +200,7 @@ class FormFitter:
                         self.stats.evaluations += refit.evaluations
                 except Rejected:
                     continue
-                if refit.loss < best.loss * (1 - CLIMB_GAIN):
+                if refit.loss < best.loss * (1 - CLIMB_GAIN) and self.accept(neighbour, refit):
                     best = Candidate(neighbour, refit, candidate.tree, candidate.generation)
             if best is candidate:
                 return candidate
@@ -229,7 +231,7 @@ class FormFitter:
                 self.stats.evaluations += refit.evaluations
         except Rejected:
             return candidate
-        if refit.loss > fit.loss * (1 + SNAP_TOLERANCE) + SNAP_ABSOLUTE:
+        if refit.loss > fit.loss * (1 + SNAP_TOLERANCE) + SNAP_ABSOLUTE or not self.accept(simpler, refit):
             return candidate
         self.stats.snapped += 1
         snapped = Candidate(simpler, refit, candidate.tree, candidate.generation)
