@@ -1,5 +1,7 @@
 """`symff.validate.fast`: properties from the model's program agree with the ASE path of `symff validate`."""
 
+import math
+
 import pytest
 from ase.build import bulk
 
@@ -69,3 +71,13 @@ def test_relaxed_defects_match_validate_and_lie_below_unrelaxed(model, fast):
     unrelaxed = properties.defects(["E_vac", "gamma_111"], a0, static["_e_fcc"])
     for name in relaxed:
         assert relaxed[name] <= unrelaxed[name] + 1e-9
+
+
+def test_a_structure_that_does_not_relax_fails_that_property_only(model, fast):
+    _, static = fast
+    calculator = _ModelCalculator(model)
+    e_fcc = energy_of(bulk("Cu", "fcc", a=static["a0"]), calculator)
+    # one BFGS step cannot bring the vacancy's neighbours to FMAX: no converged relaxation, so NaN, nothing raised
+    values = relaxed_defects(calculator, "Cu", ["E_vac"], static["a0"], e_fcc, steps=1)
+    assert math.isnan(values["E_vac"])
+    assert not math.isnan(relaxed_defects(calculator, "Cu", ["E_vac"], static["a0"], e_fcc)["E_vac"])

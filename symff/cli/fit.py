@@ -79,7 +79,7 @@ def run(args):
         fitted = fit_form_with_properties(args.formula, train, target_set, test=test, seed=args.seed,
                                           time_budget=args.time_budget, trials=args.trials, r_in=args.r_in,
                                           r_out=args.r_out, weights=weights, starts=args.starts, start_values=starts,
-                                          source="FORMULA")
+                                          source="FORMULA", progress=lambda line: print(line, flush=True))
         _print_front(fitted)
         model = fitted.model
         model.metadata |= {"command": command_line(), "data": {"train": list(args.data),
