@@ -79,6 +79,10 @@ class TargetSet:
             raise TargetsError(f"{self.source}: property targets need one-element data for now, "
                                f"{data_source} holds {', '.join(elements)}")
 
+    def rows(self):
+        """[[element, name, value, tolerance, weight], ...]: plain data for a run's settings."""
+        return [[t.element, t.name, t.value, t.tolerance, t.weight] for t in self.targets]
+
     def deviations(self, element, predicted):
         """{name: deviation} for the targets of `element`, given {name: predicted value}."""
         return {t.name: t.deviation(predicted.get(t.name)) for t in self.for_element(element)}
@@ -102,6 +106,11 @@ class TargetSet:
                          "value": float(value) if value is not None else None, "target": t.value,
                          "tolerance": t.tolerance, "weight": t.weight, "deviation": d, "met": bool(abs(d) <= 1)})
         return rows
+
+
+def targets_from_rows(rows, source="targets") -> TargetSet:
+    """A TargetSet from `TargetSet.rows()` (what a run's config.json holds)."""
+    return TargetSet(source, "", tuple(Target(str(e), str(n), float(v), float(t), float(w)) for e, n, v, t, w in rows))
 
 
 def known_property(name):

@@ -39,14 +39,18 @@ def is_defect(name):
     return name == "E_vac" or facet_of(name) is not None
 
 
+_LATTICES, _REDUCED = {}, {}
+
+
 class FastProperties:
     """The properties of one model and element; `static()`, then `defects(names, a0, e_fcc)` (unrelaxed)."""
 
     def __init__(self, model, symbol, vacancy_repeat=3):
         self.model, self.symbol, self.vacancy_repeat = model, symbol, vacancy_repeat
         self.energy = ClusterEnergy(model)
-        self._lattices = {}  # (structure, c/a) -> neighbour vectors at a = 1
-        self._reduced = {}  # defect name -> (atoms at a = 1, padded reduced distances, reach)
+        # geometry depends on the element and r_out only: shared by every model (a search evaluates thousands)
+        self._lattices = _LATTICES.setdefault((symbol, model.r_out), {})  # (structure, c/a) -> vectors at a = 1
+        self._reduced = _REDUCED.setdefault((symbol, model.r_out, vacancy_repeat), {})  # defect -> reduced list
 
     # --- lattices -----------------------------------------------------------------------------------------------
     def site_energy(self, vectors):
