@@ -48,7 +48,8 @@ def test_properties_pull_the_fit_away_from_the_data(lj_data, lj_truth):
     stiff = 1.10 * lj_truth["C11"]
     targets = _targets({"C11": stiff, "E_vac": lj_truth["E_vac"]}, {"C11": "5%", "E_vac": "5%"})
     fitted = fit_form_with_properties(FORM, lj_data, targets, seed=0, trials=2, time_budget=300, r_in=3.0,
-                                      r_out=5.0, start_values={"A": 1e5, "n": 12.0, "B": 100.0}, progress=lambda _: None)
+                                      r_out=5.0, start_values={"A": 1e5, "n": 12.0, "B": 100.0},
+                                      progress=lambda _: None)
     data_only = fitted.model.metadata["properties"]["data_only"]
     assert fitted.chosen.met
     calculator = _ModelCalculator(fitted.model)

@@ -110,8 +110,8 @@ def run(args):
 
 def _print_errors(model):
     for part, errors in model.errors.items():
-        print(f"{part:5s}  energy MAE {errors['energy_mae_mev']:.4g} meV/atom  force MAE {errors['force_mae']:.4g} eV/Å"
-              f"  ({errors['n_structures']} structures)")
+        print(f"{part:5s}  energy MAE {errors['energy_mae_mev']:.4g} meV/atom  "
+              f"force MAE {errors['force_mae']:.4g} eV/Å  ({errors['n_structures']} structures)")
     sanity = model.metadata["sanity"]
     print("sanity: " + ("passed" if sanity["sane"] else "FAILED " + ", ".join(sanity["flags"])))
 
@@ -119,7 +119,8 @@ def _print_errors(model):
 def _print_front(fitted):
     print(f"trade-off front ({len(fitted.trials)} trials; {fitted.counts['relaxed']} evaluated on every tier, "
           f"{fitted.counts['static'] - fitted.counts['relaxed']} stopped after the static tier):")
-    print(f"  {'trial':>5} {'λ':>8} {'data loss':>10} {'prop loss':>10} {'worst dev':>9} {'E MAE':>7} {'F MAE':>7}  met")
+    print(f"  {'trial':>5} {'λ':>8} {'data loss':>10} {'prop loss':>10} {'worst dev':>9} {'E MAE':>7} "
+          f"{'F MAE':>7}  met")
     for t in fitted.front:
         mark = " <- written" if t is fitted.chosen else ""
         print(f"  {t.number:5d} {t.trade_off:8.3g} {t.data_loss:10.4g} {t.property_loss:10.4g} {t.worst:9.3g} "

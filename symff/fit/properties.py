@@ -40,7 +40,7 @@ from ..fit.metrics import error_metrics
 from ..model import Model
 from ..neighbours import build_neighbours
 from ..targets import MISSING_DEVIATION
-from ..validate.fast import STATIC, FastProperties, is_defect, relaxed_defects
+from ..validate.fast import FastProperties, is_defect, relaxed_defects
 from .given_form import fit_form
 from .loss import LossWeights, Targets
 

@@ -174,7 +174,10 @@ class Plan:
         self.sanity = getattr(config, "sanity", True)  # a scorer with stages of its own (config None) checks too
         # the archive's lowest loss at most as complex: `limit` without the screen's slack
         slack = getattr(config, "screen_slack", 1.0)
-        self.front_limit = lambda complexity: limit(complexity, math.inf) / slack
+        if getattr(config, "hierarchical", True):
+            self.front_limit = lambda complexity: limit(complexity, math.inf) / slack
+        else:
+            self.front_limit = lambda complexity: math.inf
         self.keys = []  # per tree: its form's key, or None (rejected before any fit)
         self.new = {}  # key -> (formula, tree as text) of the forms this generation meets first, in order
         self.outcomes = {}  # key -> the Outcomes of its jobs, in order

@@ -47,6 +47,9 @@ class SearchConfig:
     # (symff.search.properties)
     properties: list = field(default_factory=list)
     property_weight: float = 10.0
+    # False: every candidate goes through every property tier, whether it can reach the front or not (with
+    # screen_fraction 0: no tier stops a candidate), the baseline of benchmarks/hierarchical.py
+    hierarchical: bool = True
 
     def __post_init__(self):
         from .start_forms import resolve_start_forms

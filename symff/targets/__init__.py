@@ -11,8 +11,8 @@ A *targets file* (YAML, schema in docs/file-formats.md) lists for each element t
         dE_bcc_fcc: {value: 36.04, tolerance: 10, weight: 2}        # absolute, in the property's unit
         gamma_111: {value: 82.32, unit: meV/Å², tolerance: 10%}     # converted to symff's unit (J/m²)
 
-A property's *deviation* is (predicted − value)/tolerance: within tolerance when |deviation| ≤ 1. The *property loss*
-of a set of predictions is the weighted mean of the squared deviations (1 when every property sits at its tolerance);
+A property's *deviation* is (predicted − value)/tolerance: within tolerance when |deviation| ≤ 1. The *property
+loss* of a set of predictions is the weighted mean of the squared deviations (1 when every property sits at its tolerance);
 a prediction that is missing or not finite counts as a deviation of MISSING_DEVIATION.
 
 Shipped files (package data, `shipped_targets(name)`): `Cu-PBE.yaml`, the POET paper's 0 K DFT table.
