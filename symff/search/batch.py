@@ -117,6 +117,10 @@ def run_job(stages, job):
         outcome = sane_outcome(outcome, full.evaluator)
     if outcome.stats.fits and getattr(job.config, "properties", None):  # the property tiers, after all the others
         outcome = property_outcome(outcome, job.config, job.front_limit)
+        # the forms reached on the way enter the cache too: scored the same way (counted in the same stats)
+        extras = [(key, property_outcome(Outcome(c, stats=outcome.stats), job.config, job.front_limit).result)
+                  for key, c in outcome.extras]
+        outcome.extras = [(key, c) for key, c in extras if isinstance(c, Candidate)]
     outcome.seconds = time.thread_time() - cpu
     return outcome
 
