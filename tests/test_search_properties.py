@@ -91,3 +91,13 @@ def test_property_settings_are_checked():
     with pytest.raises(ConfigError, match="one element"):
         config(properties=TARGETS + [["Ni", "C11", 250.0, 10.0, 1.0]])
     assert replace(config(), properties=[]).properties == []
+
+
+def test_the_report_front_table_shows_property_columns_only_with_targets():
+    from symff.report.html import _front_table
+
+    member = {"index": 0, "complexity": 5, "loss": 3.0, "errors": {"train": {"energy_mae_mev": 1.0}},
+              "formula": "NS(r**-12)"}
+    assert "property loss" not in _front_table([member])
+    table = _front_table([member | {"properties": {"property_loss": 0.25, "worst_deviation": 0.8}}])
+    assert "property loss" in table and "<td class='num'>0.25</td>" in table and "<td class='num'>0.8</td>" in table
