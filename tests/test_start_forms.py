@@ -55,6 +55,18 @@ def test_every_classical_form_is_a_tree_of_the_eam_grammar(exportable):
         assert tree_key(tree) == written_key(energy), name  # the same form, constants free
 
 
+@pytest.mark.parametrize(("energy", "embeddings"), [
+    ("NS(r**-12) - 2*NS(0.5**r)**0.5 + 0.3*NS(r**-6)**2", 2),  # two densities: a sum of two embedding terms
+    ("NS(r**-12) - NS(0.5**r)**0.5 + 0.2*NS(0.5**r)**2", 2),  # two functions of one density: a term each
+])
+def test_sums_of_embeddings_become_exportable_trees_of_the_same_form(energy, embeddings):
+    grammar = TreeGrammar(load_grammar("eam"), exportable=True)
+    [tree] = seed_trees([("sum of embeddings", energy)], grammar)
+    assert grammar.fits(tree)
+    assert tree_key(tree) == written_key(energy)
+    assert sum(node.name == "eam_embed" for node in tree) == embeddings
+
+
 @pytest.mark.parametrize("energy", [
     "0.3*NS(r**(-6) + 0.5) - 0.1*NS(r**(-12))",  # a neighbour count NS(1) is a term of its own
     "-133.702*NS(r**(-6.0)) + 21837.8*NS((r**2.0 - 8.21094e-6)/r**12)",  # as a search writes: fitted exponents

@@ -12,8 +12,8 @@ them. The rules follow symff.expr.build backwards, one sympy node at a time:
 
 Numeric factors of the per-atom energy's terms, and of the terms of a neighbour sum that is itself such a term, are
 left out: every term of the canonical form gets a coefficient of its own, solved in closed form when fitting, so they
-carry nothing. In an *exportable* grammar (root eam(T, F, g)) the terms that are linear in neighbour sums go to T and
-the rest must be one embedding F of one density NS(g).
+carry nothing. In an *exportable* grammar (root eam(T, E)) the terms that are linear in neighbour sums go to T and
+every other term must be a function of one density NS(g), and becomes an embedding term of its own.
 
 A formula the grammar cannot express raises `Unexpressible` with the reason (an operator the grammar lacks, a tree
 over its size or depth limit, ...).
@@ -25,11 +25,11 @@ from fractions import Fraction
 import sympy as sp
 from deap import gp
 
-from ..grammar.operators import Atom, Base, Const, Embedded, FixedExponent, IntExponent, Pair, Potential
+from ..grammar.operators import Atom, Base, Const, Embedded, Embedding, FixedExponent, IntExponent, Pair, Potential
 from .symbols import NS, R, is_neighbour_sum
 
-LEVEL_NAMES = {Pair: "pair", Atom: "atom", Embedded: "embedding"}
-RHO = sp.Symbol("_embedded_rho", real=True)  # stands for the one density NS(g) of an exportable tree's embedding
+LEVEL_NAMES = {Pair: "pair", Atom: "atom", Embedded: "embedding", Embedding: "embedding terms"}
+RHO = sp.Symbol("_embedded_rho", real=True)  # stands for the density NS(g) of an exportable tree's embedding term
 
 
 class Unexpressible(Exception):
@@ -181,31 +181,34 @@ class _Builder:
             raise Unexpressible(f"the grammar cannot raise {LEVEL_NAMES[ret]} expressions to the power {exponent}")
         return [prim, *inner, gp.Terminal(float(exponent), False, Const)]
 
-    # --- exportable trees: eam(T, F, g) -------------------------------------------------------------------------
+    # --- exportable trees: eam(T, E), E a sum of embed(F, g) -----------------------------------------------------
     def exportable(self, expr):
-        linear, nonlinear = [], []
+        linear, terms = [], []
         for term in sp.Add.make_args(expr):
             rest = term.as_coeff_Mul()[1]
-            if is_neighbour_sum(rest):  # NS(g1 + g2) = NS(g1) + NS(g2): a pair term may serve as the embedding
+            if is_neighbour_sum(rest):  # NS(g1 + g2) = NS(g1) + NS(g2): a pair term may serve as an embedding
                 linear.extend(NS(part.as_coeff_Mul()[1]) for part in sp.Add.make_args(rest.args[0]))
-            else:
-                nonlinear.append(rest)
-        densities = {ns for term in nonlinear for ns in term.atoms(sp.core.function.AppliedUndef)
-                     if is_neighbour_sum(ns)}
-        if len(densities) > 1 or len(nonlinear) > 1:
-            raise Unexpressible("an exportable tree holds one embedding of one density, this formula "
-                                f"has {len(nonlinear)} nonlinear terms of {len(densities)} densities")
-        if nonlinear:
+                continue
+            densities = {ns for ns in rest.atoms(sp.core.function.AppliedUndef) if is_neighbour_sum(ns)}
+            if len(densities) != 1:
+                raise Unexpressible(f"an exportable tree holds functions of one density each, the term {rest} "
+                                    f"depends on {len(densities)}")
             [density] = densities
-            embedding = self.build(nonlinear[0].xreplace({density: RHO}), Embedded)
-            g = density.args[0]
-        elif len(linear) > 1:  # a pair potential: one of its terms serves as the embedding F(rho) = rho
-            embedding, g = [gp.Terminal("rho", True, Embedded)], linear.pop().args[0]
-        else:
-            embedding, g = self.constant(0.0, Embedded), R  # a constant embedding, dropped from the canonical form
+            # an embedding term of its own, also where another term has the same density: the embedding level has
+            # no add (a sum of embeddings is linear), and the canonical form merges terms of one density anyway
+            terms.append((rest.xreplace({density: RHO}), density.args[0]))
+        if not terms and len(linear) > 1:  # a pair potential: one of its terms serves as the embedding F(rho) = rho
+            terms = [(RHO, linear.pop().args[0])]
+        elif not terms:
+            terms = [(sp.Integer(0), R)]  # a constant embedding, dropped from the canonical form
+        embed, add = self.primitive("embed", Embedding), self.primitive("add", Embedding, required=False)
+        embeddings = []
+        for k, (embedding, g) in enumerate(terms):
+            nodes = [embed, *self.build(embedding, Embedded), *self.build(g, Pair)]
+            embeddings = nodes if k == 0 else [add, *embeddings, *nodes]
         root = self.primitive("eam", Potential)
-        terms = self.sum_of_terms(sp.Add(*linear), Atom) if linear else self.constant(0.0, Atom)
-        return [root, *terms, *embedding, *self.build(g, Pair)]
+        pair_terms = self.sum_of_terms(sp.Add(*linear), Atom) if linear else self.constant(0.0, Atom)
+        return [root, *pair_terms, *embeddings]
 
 
 def _negative(term):
