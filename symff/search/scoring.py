@@ -38,6 +38,7 @@ class Candidate:
     tree: str = ""  # the first tree that produced it, as text
     generation: int = 0
     full: bool = True  # fitted on all the data (False: screened on the subset only)
+    properties: dict | None = None  # the property tier's values and losses (symff.search.properties)
 
     @property
     def key(self):
@@ -65,6 +66,8 @@ class ScoreStats:
 
     snapped: int = 0  # candidates whose constants were replaced by exact numbers
     climbed: int = 0  # candidates replaced by a neighbour with an exact exponent one step away
+    property_static: int = 0  # candidates whose static properties were computed (symff.search.properties)
+    property_defects: int = 0  # ... and whose defect energies too (the ones that could still reach the front)
 
     def reject(self, kind):
         self.rejected[kind] = self.rejected.get(kind, 0) + 1

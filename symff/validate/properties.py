@@ -2,19 +2,20 @@
 
 Every property is a number with a unit; `material_properties(calculator, symbol)` returns them all as an ordered dict
 {name: value}. Conventions:
-- `a0` (Å): the fcc lattice constant minimising the energy; `E_coh` (eV/atom): the energy of the lone atom minus the
-  fcc energy per atom at a0 (positive when fcc is bound).
+- `a0` (Å): the fcc lattice constant minimising the energy; `a0_bcc` (Å) the same for bcc; `E_coh` (eV/atom): the
+  energy of the lone atom minus the fcc energy per atom at a0 (positive when fcc is bound).
 - `C11`, `C12`, `C44`, `B` (GPa): from the stress of the 4-atom cubic cell under ± small strains at a0 (central
   differences; fcc needs no internal relaxation: every atom is a centre of inversion); B = (C11 + 2 C12)/3.
 - `E_vac` (eV): relaxed vacancy formation energy at fixed volume, E(N-1) - (N-1)/N E(N) in a cubic supercell.
-- `gamma_100`, `gamma_110`, `gamma_111` (J/m²): relaxed surface energies of slabs at a0, (E_slab - N E_fcc)/(2A).
+- `gamma_100`, `gamma_110`, `gamma_111` (J/m²): relaxed surface energies of slabs at a0, (E_slab - N E_fcc)/(2A);
+  any other facet `gamma_hkl` (one digit per index, e.g. `gamma_211`) is computed on request (`facets`).
 - `dE_bcc_fcc`, `dE_hcp_fcc` (meV/atom): energy differences, each structure at its own optimised lattice constants
   (hcp: a and c/a).
 """
 
 import numpy as np
 from ase import Atoms
-from ase.build import bulk, fcc100, fcc110, fcc111
+from ase.build import bulk, fcc100, fcc110, fcc111, surface
 from ase.optimize import BFGS
 from ase.units import GPa, J, m
 from scipy.optimize import minimize, minimize_scalar
@@ -23,9 +24,22 @@ STRAIN = 0.005
 FMAX = 0.005  # eV/Å, force tolerance of the relaxations
 MAX_STEPS = 300
 J_PER_M2 = J / m**2  # eV/Å² per J/m²
-UNITS = {"a0": "Å", "E_coh": "eV", "C11": "GPa", "C12": "GPa", "C44": "GPa", "B": "GPa", "E_vac": "eV",
+UNITS = {"a0": "Å", "a0_bcc": "Å", "E_coh": "eV", "C11": "GPa", "C12": "GPa", "C44": "GPa", "B": "GPa", "E_vac": "eV",
          "gamma_100": "J/m²", "gamma_110": "J/m²", "gamma_111": "J/m²", "dE_bcc_fcc": "meV/atom",
          "dE_hcp_fcc": "meV/atom"}
+LOW_INDEX_FACETS = ("100", "110", "111")
+SLAB_THICKNESS = 14.0  # Å: the least thickness of a slab of a facet other than the low-index ones
+
+
+def facet_of(name):
+    """The Miller indices 'hkl' of a surface energy's name `gamma_hkl`, or None when `name` is not one."""
+    facet = name.removeprefix("gamma_")
+    return facet if name.startswith("gamma_") and len(facet) == 3 and facet.isdigit() and facet != "000" else None
+
+
+def unit_of(name):
+    """The unit of property `name` ('' for an unknown name)."""
+    return "J/m²" if facet_of(name) else UNITS.get(name, "")
 
 
 def energy_of(atoms, calculator):
@@ -89,10 +103,24 @@ def vacancy_energy(calculator, symbol, a0, e_fcc, repeat=3):
     return relaxed_energy(defect, calculator) - (n - 1) * e_fcc
 
 
-def surface_energy(calculator, symbol, a0, e_fcc, facet, layers=8, vacuum=8.0):
-    build = {"100": fcc100, "110": fcc110, "111": fcc111}[facet]
-    slab = build(symbol, size=(1, 1, layers), a=a0, vacuum=vacuum, periodic=True)
+def surface_slab(symbol, a0, facet, layers=8, vacuum=8.0):
+    """The periodic slab of fcc `symbol` for the facet 'hkl' (vacuum along z) and its area A per face (Å²): the
+    low-index facets as `layers` atomic layers, the others as enough periods of ase.build.surface to be
+    SLAB_THICKNESS thick."""
+    if facet in LOW_INDEX_FACETS:
+        build = {"100": fcc100, "110": fcc110, "111": fcc111}[facet]
+        slab = build(symbol, size=(1, 1, layers), a=a0, vacuum=vacuum, periodic=True)
+    else:
+        indices = tuple(int(c) for c in facet)
+        one = surface(bulk(symbol, "fcc", a=a0, cubic=True), indices, 1, periodic=True)
+        periods = int(np.ceil(SLAB_THICKNESS / one.cell[2, 2]))
+        slab = surface(bulk(symbol, "fcc", a=a0, cubic=True), indices, periods, vacuum=vacuum, periodic=True)
     area = np.linalg.norm(np.cross(slab.cell[0], slab.cell[1]))
+    return slab, float(area)
+
+
+def surface_energy(calculator, symbol, a0, e_fcc, facet):
+    slab, area = surface_slab(symbol, a0, facet)
     return (relaxed_energy(slab, calculator) - len(slab) * e_fcc) / (2 * area) / J_PER_M2
 
 
@@ -101,19 +129,19 @@ def isolated_atom_energy(calculator, symbol, box=20.0):
     return energy_of(Atoms(symbol, cell=[box, box, box], pbc=True), calculator)
 
 
-def material_properties(calculator, symbol="Cu", guess=3.6, vacancy_repeat=3):
-    """All properties of the module docstring, {name: value} in the units of `UNITS`."""
+def material_properties(calculator, symbol="Cu", guess=3.6, vacancy_repeat=3, facets=LOW_INDEX_FACETS):
+    """All properties of the module docstring, {name: value} in the units of `UNITS` (surface energies of `facets`)."""
     a0, e_fcc = lattice_constant(calculator, symbol, "fcc", guess)
     c11, c12, c44 = elastic_constants(calculator, symbol, a0)
-    _, e_bcc = lattice_constant(calculator, symbol, "bcc", a0)
+    a0_bcc, e_bcc = lattice_constant(calculator, symbol, "bcc", a0)
     *_, e_hcp = hcp_minimum(calculator, symbol, a0)
     properties = {
-        "a0": a0,
+        "a0": a0, "a0_bcc": a0_bcc,
         "E_coh": isolated_atom_energy(calculator, symbol) - e_fcc,
         "C11": c11, "C12": c12, "C44": c44, "B": (c11 + 2 * c12) / 3,
         "E_vac": vacancy_energy(calculator, symbol, a0, e_fcc, vacancy_repeat),
     }
-    for facet in ("100", "110", "111"):
+    for facet in facets:
         properties[f"gamma_{facet}"] = surface_energy(calculator, symbol, a0, e_fcc, facet)
     properties["dE_bcc_fcc"] = 1000 * (e_bcc - e_fcc)
     properties["dE_hcp_fcc"] = 1000 * (e_hcp - e_fcc)
