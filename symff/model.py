@@ -197,6 +197,9 @@ class AlloyModel:
         """The energies in one line, "E_Nb = ...; E_Mo = ..." (for people; the model file keeps them apart)."""
         return "; ".join(f"E_{e} = {x}" for e, x in self.energy_strings(digits).items())
 
+    def latex(self, digits=4):
+        return r"; \quad ".join(rf"E_{{\mathrm{{{e}}}}} = {sp.latex(x)}" for e, x in self.expressions(digits).items())
+
     def reference_for(self, elements):
         """Reference energies in the order of `elements`; an element the model does not cover is an error."""
         return _reference_for(self, elements)

@@ -248,3 +248,29 @@ def test_data_with_elements_the_model_lacks_is_a_one_line_error(tmp_path, capsys
     assert main(["evaluate", str(path), str(DATASETS / "nbmotaw" / data)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and data in lines[0] and named in lines[0]
+
+
+@pytest.mark.parametrize("command", [["export", "--lammps", "{tmp}/out"], ["validate"], ["uncertainty", "{tmp}/d.xyz"]])
+def test_commands_that_do_not_handle_two_element_models_say_so(tmp_path, capsys, command):
+    path = write_model(tmp_path / "nbmo.json", NBMO)
+    assert main([command[0], str(path), *[a.format(tmp=tmp_path) for a in command[1:]]]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and f"symff {command[0]} does not handle" in lines[0]
+
+
+def test_show_prints_every_element_energy(tmp_path, capsys):
+    path = write_model(tmp_path / "nbmo.json", NBMO)
+    assert main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "E_Nb = " in out and "E_Mo = " in out and "NS(exp(-r), Mo)" in out
+    assert main(["show", str(path), "--latex"]) == 0
+    assert r"E_{\mathrm{Nb}}" in capsys.readouterr().out
+
+
+def test_a_two_element_model_is_no_start_form(tmp_path):
+    from symff.errors import ConfigError
+    from symff.search.start_forms import resolve_start_forms
+
+    path = write_model(tmp_path / "nbmo.json", NBMO)
+    with pytest.raises(ConfigError, match="one energy per element"):
+        resolve_start_forms(str(path))
