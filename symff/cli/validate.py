@@ -38,7 +38,7 @@ def calculator_for(args):
     if is_eam_file(args.model):
         symbol = args.element or "Cu"
         return eam_calculator(args.model, symbol), symbol
-    model = load_model(args.model, args.member, sys.stderr if args.json else sys.stdout)
+    model = load_model(args.model, args.member, sys.stderr if args.json else sys.stdout, command="validate")
     symbol = args.element or model.elements[0]
     return _ModelCalculator(model), symbol
 

@@ -1,7 +1,8 @@
 """The symbols every symff expression is written in.
 
 - `r`: the interatomic distance (positive).
-- `NS`: the neighbour sum, an undefined sympy function: NS(g) = Σ_j g(r_ij) f_c(r_ij).
+- `NS`: the neighbour sum, an undefined sympy function: NS(g) = Σ_j g(r_ij) f_c(r_ij); with a second argument, the
+  symbol of an element B, the species-filtered sum NS(g, B) = Σ over the neighbours j of element B of g(r_ij) f_c(r_ij).
 - `c0, c1, ...`: constants fitted nonlinearly; `a0, a1, ...`: coefficients of the additive terms of the per-atom
   energy, solved in closed form; `rho0, rho1, ...`: the neighbour sums of a formula, once it is decomposed.
 """
@@ -11,7 +12,7 @@ import sympy as sp
 R = sp.Symbol("r", positive=True)
 NS = sp.Function("NS")
 # The sympy head of each kind of environment sum (symff.evaluate.sums), by kind name.
-SUM_HEADS = {"radial": NS}
+SUM_HEADS = {"radial": NS, "species": NS}  # the species-filtered sum is NS with a channel: NS(g, B)
 
 
 class Rejected(Exception):
