@@ -26,7 +26,7 @@ def add_parser(sub):
                         "is sane, LAMMPS-runnable and of complexity <= 40)")
     p.add_argument("--element", help="the element (default: the model's only element; Cu for an EAM file)")
     p.add_argument("--vacancy-repeat", type=int, default=3, metavar="N",
-                   help="the vacancy cell is N×N×N cubic fcc cells (default 3: 108 sites)")
+                   help="the vacancy cell is N×N×N cubic cells of the ground state (default 3: 108 sites in fcc)")
     p.add_argument("--properties", metavar="TARGETS", help="a property targets file: also compute its surface facets "
                    "and print each target's deviation (value - target)/tolerance")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -15,7 +15,8 @@ A property's *deviation* is (predicted − value)/tolerance: within tolerance wh
 loss* of a set of predictions is the weighted mean of the squared deviations (1 when every property sits at its tolerance);
 a prediction that is missing or not finite counts as a deviation of MISSING_DEVIATION.
 
-Shipped files (package data, `shipped_targets(name)`): `Cu-PBE.yaml`, the POET paper's 0 K DFT table.
+Shipped files (package data, `shipped_targets(name)`): `Cu-PBE.yaml`, the POET paper's 0 K DFT table;
+`{Ni,Mo,Li,Si,Ge}-PBE.yaml`, what the mlearn DFT data's elastic strain series imply (`symff.targets.derive`).
 """
 
 from dataclasses import dataclass

@@ -4,9 +4,10 @@ neighbour-list rebuild per energy, milliseconds per model — fast enough to sit
 The properties and conventions are those of `symff.validate.properties` (same names, units, strains and
 minimisations), computed by other means:
 
-- *lattice energies*: in fcc, bcc and hcp, strained or not, every atom has the same surroundings, so the energy per
-  atom is the site energy E_i of one atom, whose neighbour vectors are lattice translations (and, in hcp, the second
-  basis atom) scaled by the lattice constant; the neighbour vectors are generated once and scaled per call; the
+- *lattice energies*: in fcc, bcc, hcp and diamond, strained or not, every atom has the same surroundings (in
+  diamond and hcp up to the inversion that swaps the two basis atoms), so the energy per atom is the site energy
+  E_i of one atom, whose neighbour vectors are lattice translations (and, in hcp and diamond, the second basis atom)
+  scaled by the lattice constant; the neighbour vectors are generated once and scaled per call; the
   cubic lattice constants are the bounded 1-D minimisation of E(a) of `properties`, polished by Newton steps;
 - *stress* (for the elastic constants): (1/Ω) ∂E_i/∂ε by central differences of the site energy in a strain DELTA,
   so C11, C12, C44 follow from the same ± STRAIN differences of the stress as `symff validate`;
@@ -26,6 +27,7 @@ from scipy.optimize import minimize, minimize_scalar
 
 from ..expr.symbols import Rejected
 from ..sanity import ClusterEnergy
+from .crystals import ATOMS_PER_CUBIC_CELL
 from .properties import FMAX, J_PER_M2, LOW_INDEX_FACETS, MAX_STEPS, STRAIN, facet_of, surface_slab
 
 DELTA = 1e-5  # strain of the central differences that give the stress
@@ -83,7 +85,7 @@ class FastProperties:
 
     def lattice_constant(self, structure="fcc", guess=3.6):
         """(a, energy per atom) at the energy minimum: the bounded search of `properties.lattice_constant`."""
-        scale = guess if structure == "fcc" else guess * (0.5 ** (1 / 3))
+        scale = guess * (ATOMS_PER_CUBIC_CELL[structure] / 4) ** (1 / 3)  # same volume per atom as fcc at `guess`
         energy = lambda a: self.lattice_energy(structure, a)  # noqa: E731
         result = minimize_scalar(energy, bounds=(0.8 * scale, 1.25 * scale), method="bounded",
                                  options={"xatol": 1e-6})
