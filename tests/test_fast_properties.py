@@ -1,17 +1,23 @@
 """`symff.validate.fast`: properties from the model's program agree with the ASE path of `symff validate`."""
 
 import math
+from importlib.resources import files
 
 import pytest
 from ase.build import bulk
 
-from importlib.resources import files
-
 from symff.model import Model
 from symff.validate.calculator import _ModelCalculator
 from symff.validate.fast import FastProperties, relaxed_defects
-from symff.validate.properties import (J_PER_M2, elastic_constants, energy_of, hcp_minimum, lattice_constant,
-                                       surface_energy, vacancy_energy)
+from symff.validate.properties import (
+    J_PER_M2,
+    elastic_constants,
+    energy_of,
+    hcp_minimum,
+    lattice_constant,
+    surface_energy,
+    vacancy_energy,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +32,7 @@ def fast(model):
 
 
 def test_static_properties_match_ase_path(model, fast):
-    properties, static = fast
+    _, static = fast
     calculator = _ModelCalculator(model)
     a0, e_fcc = lattice_constant(calculator, "Cu", "fcc")
     assert static["a0"] == pytest.approx(a0, rel=1e-6)

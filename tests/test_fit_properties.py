@@ -15,10 +15,10 @@ from symff.fit.properties import FAILED, _LocalObjective, fit_form_with_properti
 from symff.model import Model
 from symff.neighbours import build_neighbours
 from symff.synthetic.calculators import LennardJonesCutoff
+from symff.synthetic.generate import make_lj_dataset
 from symff.targets import parse_targets
 from symff.validate.calculator import _ModelCalculator
 from symff.validate.properties import elastic_constants, lattice_constant, vacancy_energy
-from symff.synthetic.generate import make_lj_dataset
 
 FORM = "NS(A*r**-n - B*r**-6)"
 

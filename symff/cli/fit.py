@@ -16,8 +16,8 @@ from ..errors import ConfigError
 from ..fit.given_form import DEFAULT_STARTS, fit_form
 from ..fit.loss import LossWeights
 from ..fit.properties import DEFAULT_TIME_BUDGET, fit_form_with_properties
-from ..targets import read_targets
 from ..sanity import sanity_report
+from ..targets import read_targets
 from .common import add_data_options, command_line, read_train_test
 
 

@@ -9,9 +9,9 @@ import sys
 
 from ..integrity import finite_json
 from ..sanity import sanity_report
+from ..targets import read_targets
 from ..validate.calculator import _ModelCalculator
 from ..validate.lammps import eam_calculator, is_eam_file
-from ..targets import read_targets
 from ..validate.properties import LOW_INDEX_FACETS, facet_of, material_properties
 from ..validate.references import references_for
 from ..validate.report import validation_rows, validation_table

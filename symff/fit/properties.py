@@ -34,8 +34,8 @@ from scipy.optimize import least_squares
 from ..errors import ModelError
 from ..evaluate.evaluator import Evaluator
 from ..evaluate.predict import fitted_reference, model_errors
-from ..expr.symbols import Rejected
 from ..export.calculator import SymFFCalculator
+from ..expr.symbols import Rejected
 from ..fit.metrics import error_metrics
 from ..model import Model
 from ..neighbours import build_neighbours

@@ -72,7 +72,7 @@ class FastProperties:
                 atoms = bulk(self.symbol, structure, a=1.0)
             scale = 2.5 if structure == "bcc" else 3.6 / np.sqrt(2) if structure == "hcp" else 3.6
             reach = self.model.r_out / (REACH_MARGIN * scale * 0.8)
-            i, j, D = neighbor_list("ijD", atoms, reach)
+            i, _, D = neighbor_list("ijD", atoms, reach)
             self._lattices[key] = D[i == 0]
         return self._lattices[key]
 
@@ -86,7 +86,7 @@ class FastProperties:
     def lattice_constant(self, structure="fcc", guess=3.6):
         """(a, energy per atom) at the energy minimum: the bounded search of `properties.lattice_constant`."""
         scale = guess * (ATOMS_PER_CUBIC_CELL[structure] / 4) ** (1 / 3)  # same volume per atom as fcc at `guess`
-        energy = lambda a: self.lattice_energy(structure, a)  # noqa: E731
+        energy = lambda a: self.lattice_energy(structure, a)
         result = minimize_scalar(energy, bounds=(0.8 * scale, 1.25 * scale), method="bounded",
                                  options={"xatol": 1e-6})
         a = float(result.x)
@@ -213,4 +213,4 @@ def relaxed_defects(calculator, symbol, names, a0, e_fcc, vacancy_repeat=3, step
     return values
 
 
-__all__ = ["FastProperties", "relaxed_defects", "is_defect", "STATIC", "LOW_INDEX_FACETS"]
+__all__ = ["LOW_INDEX_FACETS", "STATIC", "FastProperties", "is_defect", "relaxed_defects"]
