@@ -145,7 +145,7 @@ def main():
     settings = {}
     for setting in args.option:
         name, _, value = setting.partition("=")
-        settings[name] = value if name == "jacobian" else int(value)
+        settings[name] = int(value) if value.lstrip("-").isdigit() else value
     if not Path(args.data).is_file():  # a worker that cannot start would be restarted forever
         raise SystemExit(f"{args.data}: no such file (give the data with --data)")
     n_forms = 30 if args.quick else args.forms
