@@ -159,7 +159,8 @@ class FormFitter:
 
     def fit(self, formula, tree, generation, start):
         fit = fit_constants(PotentialProgram(formula), self.evaluator, self.targets, start,
-                            max_evaluations=self.max_evaluations, options=self.options)
+                            max_evaluations=self.max_evaluations, tolerance=self.options.tolerance,
+                            options=self.options)
         self.stats.fits += 1
         self.stats.evaluations += fit.evaluations
         if not fit.loss < PENALTY:
@@ -177,7 +178,7 @@ class FormFitter:
         try:
             fit = fit_constants(PotentialProgram(candidate.formula), self.evaluator, self.targets,
                                 candidate.fit.constants, max_evaluations=self.options.polish_evaluations,
-                                options=self.options)
+                                tolerance=self.options.tolerance, options=self.options)
         except Rejected:
             return candidate
         self.stats.evaluations += fit.evaluations
@@ -244,7 +245,8 @@ class FormFitter:
         for entry in fresh:
             try:
                 entry[1] = fit_constants(PotentialProgram(entry[0]), self.evaluator, self.targets, entry[0].initial,
-                                         max_evaluations=self.options.climb_evaluations, options=self.options)
+                                         max_evaluations=self.options.climb_evaluations,
+                                         tolerance=self.options.tolerance, options=self.options)
             except Rejected:
                 continue
             self.stats.evaluations += entry[1].evaluations
@@ -268,7 +270,8 @@ class FormFitter:
                 simpler, refit = held.formula, held.fit  # as above: the held formula goes with its fit
             else:
                 refit = fit_constants(PotentialProgram(simpler), self.evaluator, self.targets, simpler.initial,
-                                      max_evaluations=self.max_evaluations, options=self.options)
+                                      max_evaluations=self.max_evaluations, tolerance=self.options.tolerance,
+                            options=self.options)
                 self.stats.evaluations += refit.evaluations
         except Rejected:
             return candidate
