@@ -152,11 +152,11 @@ def main():
         curves = {"disagreement": [], "random": []}
         assessments = []
         for seed in range(args.seeds):
-            for strategy in curves:
+            for strategy, runs in curves.items():
                 summary = learn(folder, strategy, args, seed, folder / "start.extxyz", folder / "md_start.extxyz")
                 run = folder / f"{strategy}-{seed}"
-                curves[strategy].append(curve(summary, run, test))
-                for n, force, energy in zip(*curves[strategy][-1]):
+                runs.append(curve(summary, run, test))
+                for n, force, energy in zip(*runs[-1]):
                     print(f"seed {seed} {strategy:12s} labels {n:3d}: test force MAE {force:.4f} eV/Å, energy MAE "
                           f"{energy:.3f} meV/atom")
                 if strategy == "disagreement":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from ase.build import bulk
+from timing import best
 
 from symff.export import analyse_form, export_lammps
 from symff.export.calculator import SymFFCalculator
@@ -33,15 +34,6 @@ SUTTON_CHEN_CU = "NS(0.5*0.012382*3.61**9*r**-9) - 0.012382*39.432*sqrt(NS(3.61*
 
 def equilibrium_lattice(model):
     return fcc_equilibrium(analyse_form(model), 2.3, 2.8, 501) * np.sqrt(2)
-
-
-def best(function, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def lammps_step_time(export, lattice, repeat, steps=100):

@@ -11,7 +11,6 @@ Both run on this machine's CPUs at once with whatever else runs there: the ratio
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from ase import units
 from ase.build import bulk
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from ase.md.verlet import VelocityVerlet
+from timing import best
 
 from symff.export import export_lammps
 from symff.export.calculator import SymFFCalculator
@@ -35,15 +35,6 @@ def crystal(cells):
     thermalize_momenta(atoms, 300, rng=np.random.default_rng(3))
     Stationary(atoms)
     return atoms
-
-
-def best(function, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def ase_step_time(model, cells, steps, repeat):

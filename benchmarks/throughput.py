@@ -131,6 +131,16 @@ def fit_both(task):
     return index, name, str(formula), results
 
 
+def _number(text):
+    """An --option value: an int, else a float, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
@@ -145,7 +155,7 @@ def main():
     settings = {}
     for setting in args.option:
         name, _, value = setting.partition("=")
-        settings[name] = value if name == "jacobian" else int(value)
+        settings[name] = _number(value)
     if not Path(args.data).is_file():  # a worker that cannot start would be restarted forever
         raise SystemExit(f"{args.data}: no such file (give the data with --data)")
     n_forms = 30 if args.quick else args.forms

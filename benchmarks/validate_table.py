@@ -33,12 +33,13 @@ def main():
     columns = {}
     for item in args.models:
         label, _, path = item.partition("=")
-        calculator, symbol = calculator_for(argparse.Namespace(model=path, member=None, element=args.element))
+        calculator, symbol = calculator_for(argparse.Namespace(model=path, member=None, element=args.element, json=False))
         columns[label] = material_properties(calculator, symbol)
     labels = list(columns)
     print("| property | unit | " + " | ".join(labels) + " | " + " | ".join(references) + " |")
     print("|---" * (2 + len(labels) + len(references)) + "|")
-    for name, unit in UNITS.items():
+    for name in columns[labels[0]]:  # the properties of the element's ground state, in validate's order
+        unit = UNITS[name]
         values = [cell(float(columns[label][name]), dft.get(name)) for label in labels]
         refs = [cell(ref["values"][name]) if name in ref["values"] else "" for ref in references.values()]
         print(f"| {name} | {unit} | " + " | ".join(values) + " | " + " | ".join(refs) + " |")

@@ -22,6 +22,10 @@ class ModelError(SymffError):
     """A model file or formula cannot be used."""
 
 
+class TargetsError(SymffError):
+    """A property targets file cannot be used: unknown property, element not in the data, bad value or tolerance."""
+
+
 class ConfigError(SymffError):
     """An option value is invalid."""
 

@@ -1,4 +1,4 @@
-"""A fitted potential and its model file (DESIGN.md, contract `symff-model/1`).
+"""A fitted potential and its model file (DESIGN.md; the contract is docs/file-formats.md).
 
 A `Model` is a canonical `Formula` with values for all its constants, the per-element reference energies, the
 elements and the cutoff. Its model file is JSON whose `"energy"` is the per-atom energy as a string that
@@ -7,6 +7,10 @@ elements and the cutoff. Its model file is JSON whose `"energy"` is the per-atom
 cos θ_jik inside the second argument (and an ordinary name everywhere else), e.g. `"NS(r**-12) + NS3(exp(-r), (c +
 1/3)**2)"`. Reading a model file parses that string back into the same canonical form, so a model file written by
 hand works too.
+
+An `AlloyModel` (model file `symff-model/2`) has one per-atom energy per element, E_i = E_{Z_i}, whose neighbour sums
+may be filtered by the neighbour's element: NS(g, B) sums over the neighbours of element B only (a channel), NS(g)
+over all. `Model.load` and `Model.from_dict` read both versions.
 """
 
 from dataclasses import dataclass, field
@@ -21,11 +25,12 @@ from .cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
-from .expr.program import PotentialProgram
+from .expr.program import AlloyProgram, PotentialProgram
 from .expr.symbols import NS, NS3, C, R, Rejected, is_angular_sum
 from .integrity import IntegrityError, read_json_checked, write_json_checked
 
 FORMAT = "symff-model/1"
+FORMAT_ALLOY = "symff-model/2"
 # Names sympify would read as sympy objects (E = 2.718..., I = sqrt(-1), ...): in a formula they are constants.
 SYMPY_NAMES = ("E", "I", "N", "O", "Q", "S")
 
@@ -69,10 +74,7 @@ class Model:
 
     def reference_for(self, elements):
         """Reference energies in the order of `elements`; an element the model does not cover is an error."""
-        missing = [e for e in elements if e not in self.reference_energy]
-        if missing:
-            raise ModelError(f"the model covers {', '.join(self.elements)}, not {', '.join(missing)}")
-        return np.array([self.reference_energy[e] for e in elements])
+        return _reference_for(self, elements)
 
     # --- model files ----------------------------------------------------------------------------------------------
     def to_dict(self):
@@ -95,19 +97,13 @@ class Model:
 
     @classmethod
     def from_dict(cls, data, source="model"):
+        """The model of a model file's contents: a `Model` (symff-model/1) or an `AlloyModel` (symff-model/2)."""
+        if isinstance(data, dict) and data.get("format") == FORMAT_ALLOY:
+            return AlloyModel.from_dict(data, source)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ModelError(f"{source}: not a symff model file (expected \"format\": \"{FORMAT}\")")
-        for key in ("elements", "energy", "reference_energy"):
-            if key not in data:
-                raise ModelError(f"{source}: the model file has no \"{key}\"")
-        cutoff = data.get("cutoff", {})
-        try:
-            r_in = float(cutoff.get("inner", DEFAULT_INNER))
-            r_out = float(cutoff.get("outer", DEFAULT_OUTER))
-        except (TypeError, ValueError):
-            raise ModelError(f"{source}: \"cutoff\" must hold numbers \"inner\" and \"outer\"") from None
-        if not 0 < r_in < r_out:
-            raise ModelError(f"{source}: the cutoff must satisfy 0 < inner < outer, got {r_in} and {r_out}")
+            raise ModelError(f"{source}: not a symff model file (expected \"format\": \"{FORMAT}\" or "
+                             f"\"{FORMAT_ALLOY}\")")
+        r_in, r_out = _read_header(data, source)
         model = cls.from_expression(data["energy"], data["elements"], data["reference_energy"], r_in, r_out, source)
         model.errors = data.get("errors", {})
         known = {"format", "elements", "cutoff", "energy", "reference_energy", "complexity", "errors", "formula"}
@@ -140,19 +136,139 @@ class Model:
         return cls.from_dict(data, str(path))
 
 
-def parse_formula(text, source="formula", numbers_are_constants=False):
+def _read_header(data, source):
+    """(r_in, r_out) of a model file's contents, after checking the keys every version has."""
+    for key in ("elements", "energy", "reference_energy"):
+        if key not in data:
+            raise ModelError(f"{source}: the model file has no \"{key}\"")
+    cutoff = data.get("cutoff", {})
+    try:
+        r_in = float(cutoff.get("inner", DEFAULT_INNER))
+        r_out = float(cutoff.get("outer", DEFAULT_OUTER))
+    except (TypeError, ValueError, AttributeError):
+        raise ModelError(f"{source}: \"cutoff\" must hold numbers \"inner\" and \"outer\"") from None
+    if not 0 < r_in < r_out:
+        raise ModelError(f"{source}: the cutoff must satisfy 0 < inner < outer, got {r_in} and {r_out}")
+    return r_in, r_out
+
+
+def _reference_for(model, elements):
+    missing = [e for e in elements if e not in model.reference_energy]
+    if missing:
+        raise ModelError(f"the model covers {', '.join(model.elements)}, not {', '.join(missing)}")
+    return np.array([model.reference_energy[e] for e in elements])
+
+
+@dataclass(eq=False)
+class AlloyModel:
+    """A fitted potential with one per-atom energy per element (model file `symff-model/2`)."""
+
+    formulas: dict  # element -> Formula; its neighbour sums may be filtered, NS(g, B)
+    constants: np.ndarray  # the constants of every element's formula, in the order of `formulas`
+    linear: np.ndarray  # the coefficients a_m likewise
+    elements: tuple
+    reference_energy: dict  # element -> eV
+    r_in: float = DEFAULT_INNER
+    r_out: float = DEFAULT_OUTER
+    errors: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+
+    @cached_property
+    def program(self):
+        return AlloyProgram(self.formulas)
+
+    @property
+    def complexity(self):
+        return sum(f.complexity for f in self.formulas.values())
+
+    def expressions(self, digits=17):
+        """{element: its per-atom energy with numbers in place of constants}."""
+        out, c, m = {}, 0, 0
+        for element, formula in self.formulas.items():
+            n_c, n_m = len(formula.constants), len(formula.linear)
+            out[element] = formula.with_values(self.constants[c:c + n_c], self.linear[m:m + n_m])
+            if digits != 17:
+                out[element] = out[element].xreplace({f: sp.Float(f, digits) for f in out[element].atoms(sp.Float)})
+            c, m = c + n_c, m + n_m
+        return out
+
+    def energy_strings(self, digits=17):
+        return {e: str(x) for e, x in self.expressions(digits).items()}
+
+    def energy_string(self, digits=17):
+        """The energies in one line, "E_Nb = ...; E_Mo = ..." (for people; the model file keeps them apart)."""
+        return "; ".join(f"E_{e} = {x}" for e, x in self.energy_strings(digits).items())
+
+    def latex(self, digits=4):
+        return r"; \quad ".join(rf"E_{{\mathrm{{{e}}}}} = {sp.latex(x)}" for e, x in self.expressions(digits).items())
+
+    def reference_for(self, elements):
+        """Reference energies in the order of `elements`; an element the model does not cover is an error."""
+        return _reference_for(self, elements)
+
+    def to_dict(self):
+        return {
+            "format": FORMAT_ALLOY,
+            "elements": list(self.elements),
+            "cutoff": {"inner": self.r_in, "outer": self.r_out},
+            "energy": self.energy_strings(),
+            "reference_energy": {e: float(v) for e, v in self.reference_energy.items()},
+            "complexity": int(self.complexity),
+            "errors": self.errors,
+            "formula": {"text": self.energy_strings(6)},
+            "symff_version": self.metadata.get("symff_version", __version__),
+            **{k: v for k, v in self.metadata.items() if k != "symff_version"},
+        }
+
+    def save(self, path):
+        """Write the model file atomically, with a checksum that `Model.load` verifies."""
+        return write_json_checked(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data, source="model"):
+        r_in, r_out = _read_header(data, source)
+        model = cls.from_expressions(data["energy"], data["elements"], data["reference_energy"], r_in, r_out, source)
+        model.errors = data.get("errors", {})
+        known = {"format", "elements", "cutoff", "energy", "reference_energy", "complexity", "errors", "formula"}
+        model.metadata = {k: v for k, v in data.items() if k not in known}
+        return model
+
+    @classmethod
+    def from_expressions(cls, energies, elements, reference_energy, r_in=DEFAULT_INNER, r_out=DEFAULT_OUTER,
+                         source="model"):
+        """A model from {element: energy string with numbers inlined}, e.g. {"Nb": "NS(r**-6, Mo) + ...", ...}."""
+        elements = tuple(str(e) for e in elements)
+        if not isinstance(energies, dict):
+            raise ModelError(f"{source}: \"energy\" must map each element to its per-atom energy")
+        if set(energies) != set(elements):
+            raise ModelError(f"{source}: \"energy\" gives the elements {', '.join(sorted(energies)) or 'none'}, "
+                             f"\"elements\" lists {', '.join(elements)}: they must agree")
+        formulas = {e: parse_formula(energies[e], f"{source} (energy of {e})", numbers_are_constants=True,
+                                     elements=elements)[0] for e in elements}
+        if isinstance(reference_energy, dict):
+            reference = {str(k): float(v) for k, v in reference_energy.items()}
+        else:
+            reference = dict(zip(elements, map(float, reference_energy)))
+        constants = np.concatenate([f.initial for f in formulas.values()])
+        linear = np.concatenate([f.linear_initial for f in formulas.values()])
+        return cls(formulas, constants, linear, elements, reference, r_in, r_out)
+
+
+def parse_formula(text, source="formula", numbers_are_constants=False, elements=()):
     """Parse a formula in the model-file syntax into its canonical form.
 
     With `numbers_are_constants`, every float becomes a constant with that value (a model file). Otherwise free
     symbols other than r are the constants (a form to fit, e.g. "NS(A*r**-12 + B*r**-6)"), starting at 1.
+    `elements`: the elements a neighbour sum may be filtered by, NS(g, B) (none: only NS(g) is allowed).
     Returns (formula, names of the free symbols in canonical order).
     """
-    expr = _sympify_formula(text, source)
+    expr = _sympify_formula(text, source, elements)
     if numbers_are_constants:
         expr, values = floats_to_constants(expr)
     else:
         values = {}
-    free = sorted((s for s in expr.free_symbols if s not in (R, C) and s not in values), key=str)
+    channels = {ns.args[1] for ns in expr.atoms(sp.core.function.AppliedUndef) if ns.func == NS and len(ns.args) > 1}
+    free = sorted((s for s in expr.free_symbols if s not in (R, C) and s not in values and s not in channels), key=str)
     real = {s: sp.Symbol(s.name, real=True) for s in free}
     expr = expr.xreplace(real)
     values |= {real[s]: 1.0 for s in free}
@@ -173,7 +289,7 @@ def parse_form(text, source="formula"):
     return expr.xreplace(real), list(real.values())
 
 
-def _sympify_formula(text, source):
+def _sympify_formula(text, source, elements=()):
     if not isinstance(text, str) or not text.strip():
         raise ModelError(f"{source}: the energy must be a non-empty formula string")
     try:
@@ -183,16 +299,23 @@ def _sympify_formula(text, source):
         raise ModelError(f"{source}: cannot parse the formula {text!r}: {reason}") from None
     if not isinstance(expr, sp.Expr):
         raise ModelError(f"{source}: the formula {text!r} is not an expression")
-    _check_neighbour_sums(expr, text, source)
+    _check_neighbour_sums(expr, text, source, elements)
     # c is cos θ in the angular function of NS3 (and a constant's name elsewhere)
     return expr.replace(is_angular_sum, lambda call: NS3(call.args[0], call.args[1].xreplace({sp.Symbol("c"): C})))
 
 
-def _check_neighbour_sums(expr, text, source):
+def _check_neighbour_sums(expr, text, source, elements):
     for call in expr.atoms(sp.core.function.AppliedUndef):
-        if (call.func, len(call.args)) not in ((NS, 1), (NS3, 2)):
-            raise ModelError(f"{source}: unknown function {call.func} in {text!r}: only NS(g(r)) and NS3(f(r), g(c)) "
-                             "are known")
+        angular = (call.func, len(call.args)) == (NS3, 2)
+        if not angular and (call.func != NS or not 1 <= len(call.args) <= 2):
+            known = ("NS(g(r)), NS(g(r), B) and NS3(f(r), g(c)) are" if elements
+                     else "only NS(g(r)) and NS3(f(r), g(c)) are")
+            raise ModelError(f"{source}: unknown function {call.func} in {text!r}: {known} known")
+        if not angular and len(call.args) == 2 and not (call.args[1].is_Symbol and str(call.args[1]) in elements):
+            allowed = (f"one of the model's elements {', '.join(elements)}" if elements
+                       else "allowed in a symff-model/2 file only")
+            raise ModelError(f"{source}: the neighbour-sum filter {call.args[1]} in {text!r} is not an element: "
+                             f"a filter NS(g(r), B) is {allowed}")
         if any(a.has(NS, NS3) for a in call.args):
             raise ModelError(f"{source}: neighbour sums cannot be nested in {text!r}")
         if call.func == NS3 and call.args[1].has(R):

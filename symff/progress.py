@@ -65,6 +65,8 @@ def generation_summary(report, config=None, previous=None):
         "insane": sum(n for kind, n in report.rejected.items() if kind.startswith("sanity_")),
         "best_loss": _finite(report.best_loss),
         "front": [[int(c), _finite(loss)] for c, loss in report.front],
+        # candidates that reached each property tier (searches with --properties)
+        **({"tiers": dict(report.tiers)} if getattr(report, "tiers", None) else {}),
     }
 
 
@@ -138,8 +140,16 @@ def progress_line(summary):
     front = " ".join(f"{c}:{loss:.3g}" for c, loss in brief_front(summary["front"]) if loss is not None)
     return (f"gen {_of(summary)}  {_duration(summary['elapsed_s'])} eta {_duration(summary['eta_s'])}  "
             f"{summary['candidates_per_s']:.1f} cand/s  cache {100 * summary['cache_hit_rate']:.0f}%  "
-            f"fits {summary['fits']}  insane {summary.get('insane', 0)}  best {_loss(summary['best_loss'])}  "
-            f"front {front}")
+            f"fits {summary['fits']}  insane {summary.get('insane', 0)}  {_tiers(summary)}best "
+            f"{_loss(summary['best_loss'])}  front {front}")
+
+
+def _tiers(summary):
+    """'props S/D  ' (candidates that reached the static and the defect property tiers), or '' without targets."""
+    tiers = summary.get("tiers")
+    if not tiers:
+        return ""
+    return f"props {tiers.get('properties_static', 0)}/{tiers.get('properties_defects', 0)}  "
 
 
 def progress_panel(summary):

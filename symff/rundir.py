@@ -88,6 +88,8 @@ def write_front(path, models, search_summary):
             "lammps": form,
             "lammps_reason": reason,
             "model": f"models/{k}.json",
+            **({"properties": _property_summary(model.metadata["properties"])}
+               if "properties" in model.metadata else {}),
         })
     write_json_checked(path / "front.json", {"format": RUN_FORMAT, "symff_version": __version__, "members": members,
                                              "search": search_summary})
@@ -95,6 +97,11 @@ def write_front(path, models, search_summary):
     tex = [f"% symff front, {len(members)} members"]
     tex += [f"% {m['index']}: complexity {m['complexity']}\nE_i = {m['latex']}" for m in members]
     atomic_write_text(path / "front.tex", "\n".join(tex) + "\n")
+
+
+def _property_summary(properties):
+    """What front.json and `symff show` keep of a member's property tiers (the model file keeps the values)."""
+    return {k: properties.get(k) for k in ("data_loss", "property_loss", "tier", "worst_deviation", "met")}
 
 
 def read_front(path):
@@ -141,7 +148,9 @@ def load_run_model(path, index=None, *, sane_only=True):
 
 
 def front_table(members):
-    rows = [("K", "complexity", "train E MAE", "train F MAE", "test E MAE", "test F MAE", "sane", "LAMMPS", "formula")]
+    with_properties = any("properties" in m for m in members)
+    rows = [("K", "complexity", "train E MAE", "train F MAE", "test E MAE", "test F MAE", "sane", "LAMMPS",
+             *(("prop loss", "worst dev") if with_properties else ()), "formula")]
     reasons = []
     for m in members:
         train, test = m["errors"].get("train", {}), m["errors"].get("test", {})
@@ -153,13 +162,21 @@ def front_table(members):
             _fmt(train.get("energy_mae_mev")), _fmt(train.get("force_mae")),
             _fmt(test.get("energy_mae_mev")), _fmt(test.get("force_mae")),
             "yes" if is_sane(m) else "no: " + ",".join(m.get("flags", [])),
-            form, m["formula"],
+            form, *(_property_cells(m.get("properties")) if with_properties else ()), m["formula"],
         ))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
     return "\n".join([*lines, *reasons]) + ("\n(energy errors in meV/atom, force errors in eV/Å; sane: symff.sanity "
                                             "checks; LAMMPS: the pair style `symff export` writes)")
+
+
+def _property_cells(properties):
+    """(property loss, worst |deviation|) of a member; '*' marks a member scored after the static tier only."""
+    if not properties:
+        return ("-", "-")
+    mark = "" if properties.get("tier") == "defects" else "*"
+    return (_fmt(properties.get("property_loss")) + mark, _fmt(properties.get("worst_deviation")) + mark)
 
 
 def _fmt(x):

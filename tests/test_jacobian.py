@@ -86,8 +86,13 @@ def test_fit_options_refuse_unknown_settings():
         FitOptions(jacobian="central")
     with pytest.raises(ValueError, match="climb_evaluations"):
         FitOptions(climb_evaluations=0)
+    with pytest.raises(ValueError, match="climb_fits"):
+        FitOptions(climb_fits=-1)
+    with pytest.raises(ValueError, match="tolerance"):
+        FitOptions(tolerance=0.0)
     assert FitOptions().jacobian == "analytic"
-    assert FitOptions.before() == FitOptions(jacobian="difference", climb_evaluations=10, polish_evaluations=0)
+    assert FitOptions.before() == FitOptions(jacobian="difference", climb_evaluations=10, polish_evaluations=0,
+                                             climb_fits=0, tolerance=1e-10)
 
 
 @pytest.fixture(scope="module")

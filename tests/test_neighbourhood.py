@@ -1,11 +1,12 @@
 """Exponent neighbours and the fitter's hill-climb over them: a form two exact steps from Sutton–Chen climbs to it."""
 
+import pytest
 import sympy as sp
 
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.program import PotentialProgram
-from symff.fit.constants import fit_constants
+from symff.fit.constants import FitOptions, fit_constants, loss_at
 from symff.fit.loss import Targets
 from symff.model import Model
 from symff.neighbours import build_neighbours
@@ -30,12 +31,43 @@ def test_neighbours_move_one_exponent_one_step():
                for e in exponent_neighbours(formula("NS(r**-1)").energy))
 
 
-def test_scorer_climbs_to_sutton_chen():
+@pytest.fixture(scope="module")
+def sutton_chen():
     data = Dataset.from_atoms(make_sutton_chen_dataset(2, snapshots_per_temperature=2, interval=10, equilibration=20))
-    evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0)
-    fitter = FormFitter(Stage(evaluator, Targets(data), 50))
+    return Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0), Targets(data)
+
+
+def test_scorer_climbs_to_sutton_chen_probed_or_not(sutton_chen):
+    """Every neighbour fitted (climb_fits=0) or only the most promising (the default): both climb the same two steps,
+    and as the neighbours have no nonlinear constants (each fit is exact in one pass) with the same passes."""
+    evaluator, targets = sutton_chen
     start = formula("942.0*NS(r**-10) - 10.0*NS(r**-6)**(1/3)")
-    fit = fit_constants(PotentialProgram(start), evaluator, fitter.targets, start.initial)
-    climbed = fitter._climbed(Candidate(start, fit))
-    assert climbed.key == formula(sutton_chen_form(SC_EPSILON, SC_A, SC_C)).key
-    assert climbed.loss < 1e-10 and fitter.stats.climbed == 2
+    passes = {}
+    for climb_fits in (0, 1):
+        fitter = FormFitter(Stage(evaluator, targets, 50, options=FitOptions(climb_fits=climb_fits)))
+        fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+        climbed = fitter._climbed(Candidate(start, fit))
+        assert climbed.key == formula(sutton_chen_form(SC_EPSILON, SC_A, SC_C)).key
+        assert climbed.loss < 1e-10 and fitter.stats.climbed == 2
+        passes[climb_fits] = fitter.stats.evaluations
+    assert passes[1] == passes[0]
+
+
+def test_probed_climb_fits_only_the_neighbour_with_the_lowest_re_solved_loss(sutton_chen):
+    """With a free constant in the form, the one neighbour fitted is the lowest by its loss at the inherited
+    constants; with climb_fits covering all four neighbours, each is fitted as without probing."""
+    evaluator, targets = sutton_chen
+    start = formula("942.0*NS(r**-10) - 10.0*NS(r**c0)**(1/3)")
+    fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+    values = ({c: float(v) for c, v in zip(start.constants, fit.constants)}
+              | {a: float(v) for a, v in zip(start.linear, fit.linear)})
+
+    def neighbour_fits(climb_fits):
+        fitter = FormFitter(Stage(evaluator, targets, 50, options=FitOptions(climb_fits=climb_fits)))
+        return fitter._neighbour_fits(start, values), fitter.stats.evaluations
+
+    (everyone, all_passes), (fitted, probed_passes) = neighbour_fits(0), neighbour_fits(1)
+    assert len(everyone) == 4 and len(fitted) == 1 and probed_passes < all_passes
+    probes = {n.key: loss_at(PotentialProgram(n), evaluator, targets, n.initial) for n, _ in everyone}
+    assert fitted[0][0].key == min(probes, key=probes.get)
+    assert [f.loss for _, f in neighbour_fits(4)[0]] == [f.loss for _, f in everyone]

@@ -57,3 +57,18 @@ def test_quiet_progress_prints_nothing_but_still_logs(tmp_path):
     with SearchProgress(SearchConfig(), quiet=True, log_json=tmp_path / "log", console=Console(file=stream)) as p:
         p(report(0, 1.0, 20))
     assert stream.getvalue() == "" and len(read_history(tmp_path / "log")) == 1
+
+
+def test_property_tier_counts_are_in_the_line_and_the_log_only_with_targets(tmp_path):
+    from dataclasses import replace
+
+    stream = io.StringIO()
+    log = tmp_path / "log.jsonl"
+    with_tiers = replace(report(1, 2.0, 40), tiers={"properties_static": 7, "properties_defects": 2})
+    with SearchProgress(SearchConfig(generations=2), log_json=log, console=Console(file=stream)) as progress:
+        progress(report(0, 1.0, 20))
+        progress(with_tiers)
+    lines = stream.getvalue().splitlines()
+    assert "props" not in lines[0] and "props 7/2" in lines[1]
+    history = read_history(log)
+    assert "tiers" not in history[0] and history[1]["tiers"] == {"properties_static": 7, "properties_defects": 2}

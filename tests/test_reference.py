@@ -125,8 +125,10 @@ def test_export_form_rebuilds_the_reference_energies():
 def test_the_radial_sum_is_a_registered_kind():
     assert ENVIRONMENT_SUMS["radial"] is RADIAL and RADIAL.head is NS
     kinds = {op.sum_kind for op in OPERATORS.values() if op.sum_kind}
-    assert kinds == set(ENVIRONMENT_SUMS)
-    styles = {style for kind in ENVIRONMENT_SUMS.values() for style in kind.lammps_styles}
+    # every grammar operator's sum is a registered kind; the species-filtered sum has no operator yet (the grammar
+    # for several elements is a later step): model files and programs write it
+    assert kinds <= set(ENVIRONMENT_SUMS) and set(ENVIRONMENT_SUMS) - kinds <= {"species"}
+    styles = {style for kind in kinds for style in ENVIRONMENT_SUMS[kind].lammps_styles}
     assert styles == set(LAMMPS_FORMS) - {SYMFF_ONLY}
 
 

@@ -125,3 +125,21 @@ def test_lone_atom_of_inverse_density_has_infinite_energy_not_an_error():
     sqrt_model = Model.from_expression("NS(r**-9) - sqrt(NS(r**-6))", ["Cu"], {"Cu": -1.5})
     atoms.calc = _ModelCalculator(sqrt_model)
     assert atoms.get_potential_energy() == pytest.approx(-1.5)
+
+
+def test_cli_validate_with_targets_computes_their_facets(tmp_path, capsys):
+    path = lj_model().save(tmp_path / "lj.json")
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("format: symff-targets/1\nelements:\n  Cu:\n    C11: {value: 100, tolerance: 10%}\n"
+                       "    gamma_211: {value: 80, unit: meV/Å², tolerance: 10%}\n")
+    assert main(["validate", str(path), "--json", "--vacancy-repeat", "2", "--properties", str(targets)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = {row["property"]: row for row in out["targets"]}
+    assert set(rows) == {"C11", "gamma_211"}
+    # a stepped facet costs more than the close-packed one, less than twice as much
+    assert out["properties"]["gamma_111"] < out["properties"]["gamma_211"] < 2 * out["properties"]["gamma_111"]
+    assert rows["C11"]["deviation"] == pytest.approx((out["properties"]["C11"] - 100) / 10)
+    assert rows["C11"]["met"] == (abs(rows["C11"]["deviation"]) <= 1)
+    targets.write_text("format: symff-targets/1\nelements:\n  Ni:\n    C11: {value: 100, tolerance: 10%}\n")
+    assert main(["validate", str(path), "--properties", str(targets)]) != 0
+    assert f"{targets}: elements.Ni: no Ni in the model" in capsys.readouterr().err

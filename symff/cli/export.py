@@ -30,7 +30,7 @@ def add_parser(sub):
 
 
 def run(args):
-    model = load_model(args.model, args.member)
+    model = load_model(args.model, args.member, command="export")
     export = export_lammps(model, args.lammps, r_lo=args.r_min, points=args.points, rho_max=args.rho_max,
                            style=args.style)
     exact = " (exact expression, no table)" if export.style == "lepton" else ""

@@ -1,16 +1,23 @@
-"""`symff fit FORMULA DATA… [--test DATA…] [--out MODEL.json] [--starts N] [--seed N] [--start NAME=VALUE]`: fit
-the constants of a given form and write a model file.
+"""`symff fit FORMULA DATA… [--test DATA…] [--out MODEL.json] [--starts N] [--seed N] [--start NAME=VALUE]
+[--properties TARGETS [--time-budget S] [--trials N]]`: fit the constants of a given form and write a model file.
 
 FORMULA is in the model-file syntax; its free symbols (every name but r) are fitted and its numbers stay fixed, e.g.
 Sutton–Chen with a fixed a = 3.61 Å:  'eps*(NS(0.5*(3.61/r)**n) - c*sqrt(NS((3.61/r)**m)))'.
 Several starts (the first at --start values, default 1) precede the local Levenberg–Marquardt fit; the reference
-energies are fitted on the training data, and the errors on train and test go into the model file."""
+energies are fitted on the training data, and the errors on train and test go into the model file.
+
+With --properties TARGETS (a targets file, e.g. symff/targets/Cu-PBE.yaml) the constants are fitted to the data and
+the material properties together: optuna proposes the trade-off and starting constants, symff's least-squares fit
+polishes them, and the trade-off between data loss and property loss is printed as a small front (also in the model
+file under "properties"); see docs/fit-and-sanity.md."""
 
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from ..fit.given_form import DEFAULT_STARTS, fit_form
 from ..fit.loss import LossWeights
+from ..fit.properties import DEFAULT_TIME_BUDGET, fit_form_with_properties
 from ..sanity import sanity_report
+from ..targets import read_targets
 from .common import add_data_options, command_line, read_train_test
 
 
@@ -32,6 +39,11 @@ def add_parser(sub):
     p.add_argument("--energy-weight", type=float, default=1.0)
     p.add_argument("--force-weight", type=float, default=1.0)
     p.add_argument("--stress-weight", type=float, default=0.1)
+    p.add_argument("--properties", metavar="TARGETS", help="a property targets file: fit data and properties together")
+    p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, metavar="S",
+                   help=f"with --properties: seconds for the whole fit (default {DEFAULT_TIME_BUDGET:.0f})")
+    p.add_argument("--trials", type=int, metavar="N", help="with --properties: at most N trials (default: until the "
+                   "time budget)")
     p.set_defaults(run=run)
 
 
@@ -55,8 +67,29 @@ def run(args):
         weights = LossWeights(args.energy_weight, args.force_weight, args.stress_weight)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if args.trials is not None and args.trials < 1:
+        raise ConfigError(f"--trials must be at least 1, got {args.trials}")
+    if not args.time_budget > 0:
+        raise ConfigError(f"--time-budget must be positive, got {args.time_budget}")
     starts = start_values(args.start)
+    target_set = read_targets(args.properties) if args.properties else None
     train, test = read_train_test(args)
+    if target_set is not None:
+        target_set.check_elements(train.elements, ", ".join(args.data))
+        fitted = fit_form_with_properties(args.formula, train, target_set, test=test, seed=args.seed,
+                                          time_budget=args.time_budget, trials=args.trials, r_in=args.r_in,
+                                          r_out=args.r_out, weights=weights, starts=args.starts, start_values=starts,
+                                          source="FORMULA", progress=lambda line: print(line, flush=True))
+        _print_front(fitted)
+        model = fitted.model
+        model.metadata |= {"command": command_line(), "data": {"train": list(args.data),
+                                                               "test": list(args.test or [])},
+                           "sanity": sanity_report(model)}
+        model.save(args.out)
+        print(model.energy_string(6))
+        _print_errors(model)
+        print(f"written to {args.out}")
+        return
     result = fit_form(args.formula, train, test=test, starts=args.starts, seed=args.seed, start_values=starts,
                       r_in=args.r_in, r_out=args.r_out, weights=weights, source="FORMULA")
     model = result.model
@@ -71,9 +104,30 @@ def run(args):
         print("canonical constants: " + ", ".join(f"{k} = {v:.8g}" for k, v in result.canonical.items())
               + ("" if result.determined else
                  "  (a term coefficient the formula fixes was fitted too: no values of its symbols give this fit)"))
+    _print_errors(model)
+    print(f"written to {args.out}")
+
+
+def _print_errors(model):
     for part, errors in model.errors.items():
-        print(f"{part:5s}  energy MAE {errors['energy_mae_mev']:.4g} meV/atom  force MAE {errors['force_mae']:.4g} eV/Å"
-              f"  ({errors['n_structures']} structures)")
+        print(f"{part:5s}  energy MAE {errors['energy_mae_mev']:.4g} meV/atom  "
+              f"force MAE {errors['force_mae']:.4g} eV/Å  ({errors['n_structures']} structures)")
     sanity = model.metadata["sanity"]
     print("sanity: " + ("passed" if sanity["sane"] else "FAILED " + ", ".join(sanity["flags"])))
-    print(f"written to {args.out}")
+
+
+def _print_front(fitted):
+    print(f"trade-off front ({len(fitted.trials)} trials; {fitted.counts['relaxed']} evaluated on every tier, "
+          f"{fitted.counts['static'] - fitted.counts['relaxed']} stopped after the static tier):")
+    print(f"  {'trial':>5} {'λ':>8} {'data loss':>10} {'prop loss':>10} {'worst dev':>9} {'E MAE':>7} "
+          f"{'F MAE':>7}  met")
+    for t in fitted.front:
+        mark = " <- written" if t is fitted.chosen else ""
+        print(f"  {t.number:5d} {t.trade_off:8.3g} {t.data_loss:10.4g} {t.property_loss:10.4g} {t.worst:9.3g} "
+              f"{t.energy_mae_mev:7.3g} {t.force_mae:7.3g}  {'yes' if t.met else 'no '}{mark}")
+    print("properties of the written model (deviation = (value - target)/tolerance):")
+    element = fitted.model.metadata["properties"]["element"]
+    for row in fitted.model.metadata["properties"]["table"]:
+        value = f"{row['value']:10.4g}" if row["value"] is not None else f"{'-':>10}"
+        print(f"  {element} {row['property']:11s} {value} {row['target']:10.4g} ±{row['tolerance']:<8.3g} "
+              f"{row['unit']:9s} {row['deviation']:+7.2f}{'' if row['met'] else '  outside'}")

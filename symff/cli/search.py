@@ -37,6 +37,11 @@ def add_search_options(parser, population=200, generations=100):
                              "run directory); forms the grammar cannot express are skipped with a warning")
     parser.add_argument("--no-sanity", dest="sanity", action="store_false",
                         help="let candidates that fail the physical-sanity checks into the front")
+    parser.add_argument("--properties", metavar="TARGETS",
+                        help="a property targets file: material properties become the last tiers of each candidate's "
+                             "score (loss = data loss + --property-weight x property loss)")
+    parser.add_argument("--property-weight", type=float, default=10.0, metavar="W",
+                        help="weight of the property loss in a candidate's loss (default 10)")
     parser.add_argument("--out", default="run", metavar="RUN", help="the run directory to write (default ./run)")
     parser.add_argument("--force", action="store_true", help="write into an existing, non-empty run directory")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
@@ -52,6 +57,8 @@ def config_from(args, **overrides):
     values["lammps_exportable"] = getattr(args, "lammps_exportable", False)
     values["start_forms"] = getattr(args, "start_forms", None)
     values["sanity"] = getattr(args, "sanity", True)
+    values["properties"] = getattr(args, "properties", None) or []
+    values["property_weight"] = getattr(args, "property_weight", 10.0)
     return SearchConfig(**(values | overrides))
 
 
@@ -96,6 +103,10 @@ def run(args):
     config = config_from(args, islands=islands, migration_interval=args.migration_interval,
                          migration_size=args.migration_size, topology=args.topology)
     train, test = read_train_test(args)
+    if config.properties:
+        from ..targets import read_targets
+
+        read_targets(args.properties).check_elements(train.elements, ", ".join(args.data))
     data = {"train": list(args.data), "test": list(args.test or []), "split_key": args.split_key,
             "test_fraction": args.test_fraction, "index": args.frames,
             "train_structures": train.n_structures, "test_structures": test.n_structures if test else 0}

@@ -1,7 +1,9 @@
 """Evaluation of a candidate on a data set: per-structure energies, per-atom forces and stresses.
 
 An `Evaluator` holds one data set with its half neighbour list and radial grid, the neighbour data and tabulation of
-the radial environment sum (symff.evaluate.sums), whose kernels it runs. `basis(program, constants)` returns
+the radial environment sum (symff.evaluate.sums), and runs the kernels of the kind a program names
+(`program.sum_kind`: the radial sum, or the species-filtered sum of an `AlloyProgram`, whose terms it evaluates by the
+element of each atom). `basis(program, constants)` returns
 the predictions of every term T_m of a formula separately (energies, forces and stresses are linear in the
 coefficients a_m), which is what the closed-form solve for the a_m needs; `predict` combines them.
 
@@ -17,10 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cutoff import cutoff_product, smooth_cutoff
+from ..errors import ModelError
 from ..expr.symbols import Rejected
 from .grid import DEFAULT_POINTS
 from .kernels import threads
-from .sums import ANGULAR, RADIAL
+from .species import channel_indices
+from .sums import ANGULAR, ENVIRONMENT_SUMS, RADIAL
 
 EMPTY_TABLE = np.zeros((0, 0, 4))
 EMPTY_PAIRS = np.zeros((0, 0, 2))
@@ -112,12 +116,31 @@ class Evaluator:
             raise Rejected("non_finite", "a pair function is not finite between the shortest pair and r_out")
         return table, EMPTY_PAIRS
 
+    def _kind(self, program):
+        """The environment-sum kind of `program` and the extra arguments its kernels read (none for the radial sum;
+        the atoms' elements and the densities' channels for the species-filtered sum)."""
+        kind = ENVIRONMENT_SUMS[program.sum_kind]
+        if kind is RADIAL:
+            return kind, ()
+        return kind, (self.dataset.species, channel_indices(program.channels, self.dataset.elements))
+
+    def _terms(self, program, rho, constants):
+        """T_m (M, n_atoms) and ∂T_m/∂rho_k (M, K, n_atoms); a per-element program by the element of each atom."""
+        if program.sum_kind == RADIAL.name:
+            return program.terms(rho, constants)
+        missing = [e for e in self.dataset.elements if e not in program.elements]
+        if missing:
+            raise ModelError(f"the model covers {', '.join(program.elements)}, not {', '.join(missing)}")
+        element = np.array([program.elements.index(e) for e in self.dataset.elements], dtype=np.int64)
+        return program.terms(rho, constants, element[self.dataset.species])
+
     def neighbour_sums(self, program, constants):
         """rho (K, n_atoms) and the slopes h_k' (n_pairs, K) of the pair functions at every pair."""
         if program.n_densities == 0:  # three-body sums only
             return np.zeros((0, self.pairs.n_atoms)), np.zeros((self.pairs.n_pairs, 0))
         table, values = self._pair_functions(program, constants)
-        return RADIAL.sums(self.pairs, table, values, program.n_densities, self._structure_ranges())
+        kind, extra = self._kind(program)
+        return kind.sums(self.pairs, table, values, program.n_densities, self._structure_ranges(), *extra)
 
     def three_body_sums(self, program, constants):
         """s (L, n_atoms) of the formula's three-body sums and the slopes their force pass reads."""
@@ -153,7 +176,7 @@ class Evaluator:
         if program.n_angular:
             three_body, three_body_slopes = self.three_body_sums(program, constants)
             rho = np.concatenate([rho, three_body])
-        terms, slopes = program.terms(rho, constants)
+        terms, slopes = self._terms(program, rho, constants)
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
         dependencies = program.dependencies
@@ -163,8 +186,9 @@ class Evaluator:
             slopes = np.tensordot(linear, slopes, axes=1)[None]
             dependencies = sorted({(0, k) for _, k in dependencies})
         energy = np.add.reduceat(terms, self.dataset.atom_start[:-1], axis=1) if terms.size else terms
-        forces, virials = RADIAL.forces_and_virials(self.pairs, pair_slopes, [(m, k) for m, k in dependencies if k < n_k],
-                                                    slopes[:, :n_k], self._structure_ranges())
+        kind, extra = self._kind(program)
+        forces, virials = kind.forces_and_virials(self.pairs, pair_slopes, [(m, k) for m, k in dependencies if k < n_k],
+                                                  slopes[:, :n_k], self._structure_ranges(), *extra)
         if program.n_angular:
             angular = [(m, k - n_k) for m, k in dependencies if k >= n_k]
             more_forces, more_virials = ANGULAR.forces_and_virials(self._triplets, three_body_slopes, angular,

@@ -14,6 +14,10 @@ vector; it pushes atom i by +G and atom j by -G and adds G_α D_β to the strain
 G = dE_i/dr D/r; a triplet adds w_il ∂(F_p F_q h)/∂D_p = w_il (F'_p F_q h u_p + F_p F_q h' (u_q - c u_p)/r_p) to pair p
 (and the same with p and q swapped to pair q), u = D/r.
 
+With several elements (an `AlloyModel`) a sum may be filtered by the neighbour's element, NS(g, B): its *channel
+mask* says, per density k and directed pair (i, j), whether j counts (is of element B); rho_ik sums the masked h_k,
+dE_i/dr = Σ_k w_ik mask_kj h_k'(r), and E_i is the energy of the element of atom i.
+
 Nothing here is fast: `directed_pairs` tries every periodic image in a box of cells around the cell, sums are
 `np.bincount`s over a full list, and every pair function is evaluated at every pair. That is the point: this module
 is the oracle the other paths are tested against (the numba kernels of symff.evaluate, the ASE calculators, the
@@ -35,6 +39,7 @@ import math
 import numpy as np
 
 from ..cutoff import multiplicative_cutoff
+from ..errors import ModelError
 
 
 def pair_functions(model):
@@ -43,18 +48,19 @@ def pair_functions(model):
     return lambda r: cut(np.asarray(r, dtype=float), model.constants)
 
 
-def radial_sums(model, centre, r, n_atoms):
+def radial_sums(model, centre, r, n_atoms, mask=None):
     """rho (K, n_atoms) = Σ over the directed pairs (centre, ·) at distances r of h_k(r), and h_k'(r) (K, n_pairs).
-    Pairs at r_out or beyond add nothing."""
+    Pairs at r_out or beyond add nothing; with a channel `mask` (K, n_pairs) only the pairs it marks add."""
     centre, r = np.asarray(centre), np.asarray(r, dtype=float)
-    n_k = len(model.formula.densities)
+    n_k = model.program.n_densities
     h = np.zeros((n_k, r.size))
     h_slope = np.zeros((n_k, r.size))
     inside = r < model.r_out
     if inside.any() and n_k:
         h[:, inside], h_slope[:, inside] = pair_functions(model)(r[inside])
-    rho = np.array([np.bincount(centre, weights=h[k], minlength=n_atoms) for k in range(n_k)]).reshape(n_k, n_atoms)
-    return rho, h_slope
+    counted = h if mask is None else np.where(mask, h, 0.0)
+    rho = np.array([np.bincount(centre, weights=counted[k], minlength=n_atoms) for k in range(n_k)])
+    return rho.reshape(n_k, n_atoms), h_slope
 
 
 def triplets(centre, n_atoms):
@@ -71,7 +77,7 @@ def angular_sums(model, centre, D, n_atoms):
     """The three-body sums s (L, n_atoms) over the directed pairs (centre, ·) with vectors D, and a function that turns
     their weights w_il = ∂E_i/∂s_il (L, n_atoms) into the gradient ∂E/∂D of every directed pair (n_pairs, 3)."""
     program, constants = model.program, model.constants
-    n_l = len(model.formula.angular)
+    n_l = program.n_angular
     centre, D = np.asarray(centre), np.asarray(D, dtype=float).reshape(-1, 3)
     r = np.linalg.norm(D, axis=1)
     u = D / r[:, None]
@@ -96,9 +102,26 @@ def angular_sums(model, centre, D, n_atoms):
     return s.reshape(n_l, n_atoms), gradient
 
 
-def atom_energies_from_sums(model, rho):
-    """E_i = Σ_m a_m T_m(rho_i) (n_atoms,) and the weights w_ik = ∂E_i/∂rho_ik (K, n_atoms)."""
-    terms, slopes = model.program.terms(rho, model.constants)
+def channel_mask(model, neighbour_symbols):
+    """(K, n_pairs): whether density k counts a neighbour of element `neighbour_symbols[p]` (always, for a model
+    without channels)."""
+    channels = getattr(model.program, "channels", (None,) * model.program.n_densities)
+    symbols = np.asarray(neighbour_symbols)
+    return np.array([np.ones(symbols.size, bool) if c is None else symbols == c for c in channels],
+                    dtype=bool).reshape(len(channels), symbols.size)
+
+
+def atom_energies_from_sums(model, rho, symbols=None):
+    """E_i = Σ_m a_m T_m(rho_i) (n_atoms,) and the weights w_ik = ∂E_i/∂rho_ik (K, n_atoms); a model with one energy
+    per element needs the atoms' chemical `symbols`."""
+    if model.program.sum_kind == "radial":
+        terms, slopes = model.program.terms(rho, model.constants)
+    else:
+        missing = sorted(set(symbols) - set(model.program.elements))
+        if missing:
+            raise ModelError(f"the model covers {', '.join(model.elements)}, not {', '.join(missing)}")
+        element = np.array([model.program.elements.index(s) for s in symbols], dtype=np.int64)
+        terms, slopes = model.program.terms(rho, model.constants, element)
     linear = np.asarray(model.linear, dtype=float)
     return linear @ terms, np.einsum("m,mka->ka", linear, slopes)
 
@@ -186,12 +209,14 @@ def calculate(model, atoms):
     n = len(atoms)
     i, j, D = directed_pairs(atoms, model.r_out)
     r = np.linalg.norm(D, axis=1)
+    symbols = np.array(atoms.get_chemical_symbols())
+    mask = channel_mask(model, symbols[j])
     with np.errstate(all="ignore"):
-        rho, h_slope = radial_sums(model, i, r, n)
+        rho, h_slope = radial_sums(model, i, r, n, mask)
         s, angular_gradient = angular_sums(model, i, D, n)
-        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]))
+        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]), symbols)
         n_k = rho.shape[0]
-        dE_dr = np.einsum("kp,kp->p", weights[:n_k, i], h_slope)
+        dE_dr = np.einsum("kp,kp->p", weights[:n_k, i] * mask, h_slope)
         push = (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])  # ∂E/∂D: the force on i; -push on j
         forces = np.stack([np.bincount(i, push[:, a], n) - np.bincount(j, push[:, a], n) for a in range(3)], axis=1)
         strain_derivative = push[:, :, None] * D[:, None, :]
@@ -200,7 +225,7 @@ def calculate(model, atoms):
     if all(atoms.pbc):
         total = strain_derivative.sum(axis=0)
         stress = np.array([total[a, b] for a, b in voigt]) / atoms.get_volume()
-    symbols = atoms.get_chemical_symbols()
+    symbols = symbols.tolist()
     reference = model.reference_for(sorted(set(symbols)))
     by_element = dict(zip(sorted(set(symbols)), reference))
     energies = energies + np.array([by_element[s] for s in symbols])

@@ -1,9 +1,10 @@
 """Environment sums: the registry of the kinds of per-atom sums over neighbours that a potential is built from.
 
 An *environment sum* of atom i is a sum over its neighbourhood of functions that a candidate evolves; its *kind* says
-over what it runs and how it is evaluated. The radial sum NS(g) = Σ_j g(r_ij) f_c(r_ij) is the first kind; sums
-filtered by the neighbour's element and the angular (three-body) sum of meam/spline are meant to be further entries
-of `ENVIRONMENT_SUMS`, without branches elsewhere.
+over what it runs and how it is evaluated. The radial sum NS(g) = Σ_j g(r_ij) f_c(r_ij) is the first kind, the sum
+filtered by the neighbour's element, NS(g, B), the second; the angular (three-body) sum of meam/spline is meant to be
+a further entry of `ENVIRONMENT_SUMS`, without branches elsewhere. A program names the kind that evaluates it
+(`program.sum_kind`).
 
 Contract of a kind (an `EnvironmentSum`):
 
@@ -45,6 +46,7 @@ from .angular import AngularGrid, Triplets, three_body_forces_and_virials, three
 from .grid import RadialGrid
 from .kernels import forces_and_virials, neighbour_sums
 from .pairs import GridPairs
+from .species import species_forces_and_virials, species_sums
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,21 @@ RADIAL = EnvironmentSum(
     lammps_styles=("lepton", "table", "eam/alloy", "hybrid/overlay"),
 )
 
+# NS(g, B): the radial sum over the neighbours of element B only (symff.evaluate.species). Its kernels take two more
+# arguments than the radial ones, `species` (n_atoms,) and `channel` (K,); its programs (symff.expr.program.
+# AlloyProgram) give E_i per element of atom i. eam/alloy holds it where each density's channel is the neighbour's
+# element alone; eam/fs where it depends on both elements (symff.export.alloy; hybrid/overlay not written yet).
+SPECIES = EnvironmentSum(
+    name="species",
+    head=SUM_HEADS["species"],
+    neighbour_data=GridPairs,
+    tabulation=RadialGrid,
+    sums=species_sums,
+    forces_and_virials=species_forces_and_virials,
+    reference=reference,
+    lammps_styles=("eam/alloy", "eam/fs"),
+)
+
 ANGULAR = EnvironmentSum(
     name="angular",
     head=SUM_HEADS["angular"],
@@ -81,4 +98,4 @@ ANGULAR = EnvironmentSum(
     lammps_styles=("meam/spline",),
 )
 
-ENVIRONMENT_SUMS = {kind.name: kind for kind in (RADIAL, ANGULAR)}
+ENVIRONMENT_SUMS = {kind.name: kind for kind in (RADIAL, SPECIES, ANGULAR)}

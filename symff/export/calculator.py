@@ -24,7 +24,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ..data import Dataset
 from ..evaluate.evaluator import Evaluator
 from ..evaluate.skin import DEFAULT_SKIN, SkinList
-from ..model import Model
+from ..model import AlloyModel, Model
 from ..neighbours import Neighbours
 
 
@@ -33,13 +33,14 @@ class SymFFCalculator(Calculator):
                               "energy_per_atom_std", "forces_std")
 
     def __init__(self, model, *, exact=False, skin=DEFAULT_SKIN, ensemble=None, **kwargs):
-        """`model`: a `Model` or the path of a model file. `skin` (Å): the neighbour-list skin (0 rebuilds the list
+        """`model`: a `Model`, an `AlloyModel` or the path of a model file. `skin` (Å): the neighbour-list skin (0 rebuilds the list
         at every call). `ensemble`: None uses the model file's ensemble if it has one; False uses none; an integer K
         uses the first K members of the model file's; or an `Ensemble`."""
         super().__init__(**kwargs)
         from ..uncertainty import Ensemble  # uncertainty builds on the fitter, which the calculator need not load
 
-        self.model = model if isinstance(model, Model) else Model.load(model)
+        is_model = isinstance(model, (Model, AlloyModel))
+        self.model = model if is_model else Model.load(model)
         self.exact = exact
         self.skin = float(skin)
         self.ensemble = Ensemble.for_calculator(self.model, ensemble)

@@ -56,6 +56,7 @@ class Formula:
     linear_initial: np.ndarray = field(repr=False)  # values of the a_m where the source gave them, else 1
     key: str = ""
     complexity: int = 0
+    channels: tuple = ()  # per density: the neighbour element its sum is filtered by (NS(g, B)), or None (all)
     angular: tuple = ()  # (f_l(r; c), h_l(cos θ; c)): the three-body sums rho_K .. rho_{K+L-1}
 
     @property
@@ -166,7 +167,7 @@ class _Folder:
             # one neighbour sum that occurs twice (F(NS(g)) with NS(g) in two factors) folds once: one density
             folded = self._folded_sums.get(e)
             if folded is None:
-                folded = self._folded_sums[e] = NS(self.fold(e.args[0]))
+                folded = self._folded_sums[e] = NS(self.fold(e.args[0]), *e.args[1:])  # the channel stays
             return folded
         if is_angular_sum(e):
             folded = self._folded_sums.get(e)
@@ -288,7 +289,7 @@ class _Folder:
             parts = []
             for term in sp.Add.make_args(e.args[0]):
                 coefficient, rest = self.split(term)
-                parts.append(coefficient * NS(rest))
+                parts.append(coefficient * NS(rest, *e.args[1:]))
             self._linear_sums[e] = self.fold_add(parts)
             return self._linear_sums[e]
         if is_angular_sum(e):
@@ -367,6 +368,7 @@ def _name_canonically(terms, values):
     return Formula(
         energy=energy,
         densities=tuple(ns.args[0] for ns in neighbour_sums),
+        channels=tuple(str(ns.args[1]) if len(ns.args) > 1 else None for ns in neighbour_sums),
         terms=tuple(t.xreplace(rho) for t in renamed),
         linear=linear,
         constants=tuple(names[old] for old in seen),

@@ -120,6 +120,8 @@ def radial_functions(densities):
 class PotentialProgram:
     """Densities g_k(r), g_k'(r) and terms T_m(rho), ∂T_m/∂rho_k of one formula, as numeric programs."""
 
+    sum_kind = "radial"  # the environment-sum kind (symff.evaluate.sums) whose kernels evaluate it
+
     def __init__(self, formula: Formula):
         self.formula = formula
         self.n_densities = len(formula.densities)
@@ -167,4 +169,48 @@ class PotentialProgram:
         slopes = np.zeros((m, self.n_sums, rho.shape[1]))
         for (term, k), derivative in zip(self.dependencies, out[m:]):
             slopes[term, k] = derivative
+        return values, slopes
+
+
+class AlloyProgram:
+    """Per-element energies, E_i = E_{Z_i}: one `PotentialProgram` per element of `formulas` ({element: Formula}),
+    their densities side by side (density k of the whole is filtered by `channels[k]`, an element or None: the
+    environment-sum kind "species"), their terms side by side, their constants and coefficients concatenated in the
+    order of the elements. Terms of element A are evaluated at the atoms of element A and are zero at the others."""
+
+    sum_kind = "species"
+
+    n_angular = 0  # three-body sums in alloy forms are a later step
+
+    def __init__(self, formulas):
+        self.elements = tuple(formulas)
+        self.programs = [PotentialProgram(f) for f in formulas.values()]
+        self.channels = tuple(c for f in formulas.values() for c in (f.channels or (None,) * len(f.densities)))
+        self._densities, self._terms, self._constants = [], [], []
+        k = m = c = 0
+        self.dependencies = []
+        for program in self.programs:
+            self._densities.append(slice(k, k + program.n_densities))
+            self._terms.append(slice(m, m + program.n_terms))
+            self._constants.append(slice(c, c + len(program.formula.constants)))
+            self.dependencies += [(m + a, k + b) for a, b in program.dependencies]
+            k, m, c = k + program.n_densities, m + program.n_terms, c + len(program.formula.constants)
+        self.n_densities, self.n_terms = k, m
+
+    def densities(self, r, constants):
+        """(g, g') of every element's densities, (K, len(r)) each."""
+        parts = [p.densities(r, constants[c]) for p, c in zip(self.programs, self._constants)]
+        return np.concatenate([g for g, _ in parts]), np.concatenate([s for _, s in parts])
+
+    def terms(self, rho, constants, atom_element):
+        """T (M, n_atoms) and ∂T/∂rho (M, K, n_atoms); `atom_element` (n_atoms,) indexes `elements`."""
+        n_atoms = rho.shape[1]
+        values = np.zeros((self.n_terms, n_atoms))
+        slopes = np.zeros((self.n_terms, self.n_densities, n_atoms))
+        for e, (program, k, m, c) in enumerate(zip(self.programs, self._densities, self._terms, self._constants)):
+            atoms = np.flatnonzero(atom_element == e)
+            if atoms.size:
+                t, s = program.terms(rho[k][:, atoms], constants[c])
+                values[m, atoms] = t
+                slopes[m, k, atoms] = s
         return values, slopes

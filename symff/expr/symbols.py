@@ -1,7 +1,8 @@
 """The symbols every symff expression is written in.
 
 - `r`: the interatomic distance (positive).
-- `NS`: the neighbour sum, an undefined sympy function: NS(g) = Σ_j g(r_ij) f_c(r_ij).
+- `NS`: the neighbour sum, an undefined sympy function: NS(g) = Σ_j g(r_ij) f_c(r_ij); with a second argument, the
+  symbol of an element B, the species-filtered sum NS(g, B) = Σ over the neighbours j of element B of g(r_ij) f_c(r_ij).
 - `NS3`: the three-body (angular) sum, NS3(f, g) = Σ_{j<k} f(r_ij) f_c(r_ij) f(r_ik) f_c(r_ik) g(cos θ_jik): f is a
   function of `r`, g a function of `c` = cos θ_jik, the angle at atom i between its neighbours j and k.
 - `c0, c1, ...`: constants fitted nonlinearly; `a0, a1, ...`: coefficients of the additive terms of the per-atom
@@ -22,7 +23,8 @@ C = _Cosine("c", real=True)
 NS = sp.Function("NS")
 NS3 = sp.Function("NS3")
 # The sympy head of each kind of environment sum (symff.evaluate.sums), by kind name.
-SUM_HEADS = {"radial": NS, "angular": NS3}
+# the species-filtered sum is NS with a channel: NS(g, B)
+SUM_HEADS = {"radial": NS, "species": NS, "angular": NS3}
 
 
 class Rejected(Exception):

@@ -30,24 +30,32 @@ class FitOptions:
     """How a candidate is fitted. `jacobian`: "analytic" (symff.fit.jacobian) or "difference" (forward differences).
     `climb_evaluations`: the evaluations of a neighbour's short fit in the climb over exact exponents
     (symff.search.scoring.FormFitter); `polish_evaluations`: those of a further fit of the form the climb ends on,
-    from its short fit (0: none, it keeps its short fit). The defaults are the choice measured best in
+    from its short fit (0: none, it keeps its short fit). `climb_fits`: how many neighbours of a climb step get the
+    short fit, the lowest by their loss at the inherited constants with the coefficients re-solved (`loss_at`, one
+    pass each); 0: every neighbour, unprobed. `tolerance`: the relative change of loss and constants at which a fit
+    on all the data stops (`FormFitter`'s fits; a screen's is its Stage's). The defaults are the choice measured best in
     docs/performance.md; `FitOptions.before()` is the procedure before the analytic Jacobian, kept for comparison."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10
     polish_evaluations: int = 0
+    climb_fits: int = 1
+    tolerance: float = 1e-10
 
     def __post_init__(self):
         if self.jacobian not in JACOBIANS:
             raise ValueError(f"jacobian must be one of {', '.join(JACOBIANS)}, got {self.jacobian!r}")
-        if self.climb_evaluations < 1 or self.polish_evaluations < 0:
-            raise ValueError("climb_evaluations must be at least 1 and polish_evaluations at least 0, got "
-                             f"{self.climb_evaluations} and {self.polish_evaluations}")
+        if not 0 < self.tolerance < 1:
+            raise ValueError(f"tolerance must be between 0 and 1, got {self.tolerance}")
+        if self.climb_evaluations < 1 or self.polish_evaluations < 0 or self.climb_fits < 0:
+            raise ValueError("climb_evaluations must be at least 1, polish_evaluations and climb_fits at least 0, got "
+                             f"{self.climb_evaluations}, {self.polish_evaluations} and {self.climb_fits}")
 
     @classmethod
     def before(cls):
-        """The procedure of the search before these options existed: finite differences, 10-evaluation climbs."""
-        return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0)
+        """The procedure of the search before these options existed: finite differences, every climb neighbour
+        fitted for 10 evaluations, fits on all the data stopped at a relative change of 1e-10."""
+        return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0, climb_fits=0)
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,15 @@ def _derivatives(program):
     except Rejected:
         return None
     return derivative if derivative.program is not None else None
+
+
+def loss_at(program, evaluator, targets, constants):
+    """The loss at fixed nonlinear `constants`, the coefficients and reference energies solved in closed form (one
+    pass over the data); PENALTY where the potential is not finite there."""
+    projected = _Projected(program, evaluator, targets)
+    with np.errstate(all="ignore"):
+        projected(np.asarray(constants, dtype=float))
+    return PENALTY if projected.best is None else projected.best.loss
 
 
 def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT_MAX_EVALUATIONS,

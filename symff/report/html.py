@@ -39,15 +39,21 @@ def report_html(title, config, front, figures, notes=()):
 
 def _front_table(members):
     e = html.escape
-    head = ("K", "complexity", "loss", "train E MAE", "train F MAE", "test E MAE", "test F MAE", "formula")
+    with_properties = any("properties" in m for m in members)  # a search with --properties (symff.search.properties)
+    head = ("K", "complexity", "loss", "train E MAE", "train F MAE", "test E MAE", "test F MAE",
+            *(("property loss", "worst deviation") if with_properties else ()), "formula")
     rows = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for m in members:
         train, test = m["errors"].get("train", {}), m["errors"].get("test", {})
+        properties = m.get("properties") or {}
         cells = (m["index"], m["complexity"], m.get("loss"), train.get("energy_mae_mev"), train.get("force_mae"),
-                 test.get("energy_mae_mev"), test.get("force_mae"))
+                 test.get("energy_mae_mev"), test.get("force_mae"),
+                 *((properties.get("property_loss"), properties.get("worst_deviation")) if with_properties else ()))
         rows.append("<tr>" + "".join(f"<td class='num'>{_number(c)}</td>" for c in cells)
                     + f"<td><code>{e(m['formula'])}</code></td></tr>")
-    rows.append("</table><p class='note'>Energy errors in meV/atom, force errors in eV/Å.</p>")
+    note = " Property loss and deviations: symff.targets (loss = data loss + weight × property loss)." \
+        if with_properties else ""
+    rows.append(f"</table><p class='note'>Energy errors in meV/atom, force errors in eV/Å.{note}</p>")
     return "\n".join(rows)
 
 

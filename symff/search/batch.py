@@ -12,6 +12,9 @@
                                                                                                       (jobs, parallel)
     merge:   the outcomes enter each search's cache, in the order of its trees
 
+With property targets (`--properties`), a form fitted on all the data and sane then goes through the property tiers
+(static, then defect energies; symff.search.properties), which stop where it can no longer reach the front.
+
 A form that fails a sanity check is rejected (kind `sanity_<check>`, counted like every rejection), so it never enters
 the archive and selection treats it as no potential at all: the front holds only sane forms.
 
@@ -35,6 +38,7 @@ from ..expr.canonical import canonicalize
 from ..expr.symbols import Rejected
 from ..model import Model
 from ..sanity import first_failure
+from .properties import property_outcome
 from .scoring import Candidate, Outcome, fit_form, screen_form
 
 
@@ -53,6 +57,7 @@ class Job:
     start: np.ndarray | None = None
     limit: float = math.inf
     sanity: bool = True
+    front_limit: float = math.inf  # the loss a candidate must reach to enter the front (the property tiers' stop)
 
     @property
     def weight(self):
@@ -110,6 +115,12 @@ def run_job(stages, job):
             outcome.stats.add(screened.stats)
     if job.sanity and outcome.stats.fits:  # fitted on all the data: checked at the final constants
         outcome = sane_outcome(outcome, full.evaluator)
+    if outcome.stats.fits and getattr(job.config, "properties", None):  # the property tiers, after all the others
+        outcome = property_outcome(outcome, job.config, job.front_limit)
+        # the forms reached on the way enter the cache too: scored the same way (counted in the same stats)
+        extras = [(key, property_outcome(Outcome(c, stats=outcome.stats), job.config, job.front_limit).result)
+                  for key, c in outcome.extras]
+        outcome.extras = [(key, c) for key, c in extras if isinstance(c, Candidate)]
     outcome.seconds = time.thread_time() - cpu
     return outcome
 
@@ -165,6 +176,12 @@ class Plan:
         self.scorer, self.generation, self.config, self.limit = scorer, generation, config, limit
         self.screens, self.two_phase = screens, two_phase
         self.sanity = getattr(config, "sanity", True)  # a scorer with stages of its own (config None) checks too
+        # the archive's lowest loss at most as complex: `limit` without the screen's slack
+        slack = getattr(config, "screen_slack", 1.0)
+        if getattr(config, "hierarchical", True):
+            self.front_limit = lambda complexity: limit(complexity, math.inf) / slack
+        else:
+            self.front_limit = lambda complexity: math.inf
         self.keys = []  # per tree: its form's key, or None (rejected before any fit)
         self.new = {}  # key -> (formula, tree as text) of the forms this generation meets first, in order
         self.outcomes = {}  # key -> the Outcomes of its jobs, in order
@@ -205,7 +222,7 @@ class Plan:
         jobs = []
         for key, (formula, tree) in self.new.items():
             job = {"config": self.config, "formula": formula, "tree": tree, "generation": self.generation,
-                   "sanity": self.sanity}
+                   "sanity": self.sanity, "front_limit": self.front_limit(formula.complexity)}
             if phase == 0:
                 if not (self.screens and formula.constants):
                     jobs.append((key, Job("full", **job)))

@@ -1,6 +1,7 @@
 """Settings of a search, validated once, written into the run directory."""
 
 from dataclasses import asdict, dataclass, field
+from os import PathLike
 
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
@@ -41,11 +42,23 @@ class SearchConfig:
     # "classical" or a path to model files, they are read here, once, so that config.json holds the formulas
     start_forms: list = field(default_factory=list)
     sanity: bool = True  # a candidate that fails the physical-sanity checks never enters the front (symff.sanity)
+    # property targets (symff.targets) as [[element, name, value, tolerance, weight], ...], given as the path of a
+    # targets file and read here, once; a candidate's loss is its data loss + property_weight x its property loss
+    # (symff.search.properties)
+    properties: list = field(default_factory=list)
+    property_weight: float = 10.0
+    # False: every candidate goes through every property tier, whether it can reach the front or not (with
+    # screen_fraction 0: no tier stops a candidate), the baseline of benchmarks/hierarchical.py
+    hierarchical: bool = True
 
     def __post_init__(self):
         from .start_forms import resolve_start_forms
 
         self.start_forms = resolve_start_forms(self.start_forms)
+        if isinstance(self.properties, (str, PathLike)):
+            from ..targets import read_targets
+
+            self.properties = read_targets(self.properties).rows()
         checks = [
             (self.r_in > 0 and self.r_out > self.r_in, f"the cutoff needs 0 < r_in < r_out, got {self.r_in}, {self.r_out}"),
             (self.population >= 4, f"--population must be at least 4, got {self.population}"),
@@ -62,6 +75,8 @@ class SearchConfig:
              f"--islands must be between 1 and population/4, got {self.islands}"),
             (self.migration_interval >= 1 and self.migration_size >= 0,
              "--migration-interval must be at least 1 and --migration-size at least 0"),
+            (self.property_weight > 0, f"--property-weight must be positive, got {self.property_weight}"),
+            (len({row[0] for row in self.properties}) <= 1, "property targets for one element only"),
             (self.topology in TOPOLOGIES, f"--topology must be one of {', '.join(TOPOLOGIES)}, got {self.topology}"),
             (set(self.variation) <= set(DEFAULT_VARIATION),
              f"unknown variation operators {sorted(set(self.variation) - set(DEFAULT_VARIATION))}"),

@@ -58,6 +58,7 @@ class GenerationReport:
     rejected: dict
     front: list  # [(complexity, loss)]
     best_loss: float
+    tiers: dict = field(default_factory=dict)  # property tiers: candidates that reached each (symff.search.properties)
 
 
 @dataclass
@@ -235,6 +236,8 @@ class Search:
             rejected=dict(s.rejected),
             front=[(c.complexity, c.loss) for c in front],
             best_loss=self.archive.best_loss(),
+            tiers={"properties_static": s.property_static, "properties_defects": s.property_defects}
+            if self.config.properties else {},
         )
         self.history.append(report)
         if self.progress:

@@ -228,7 +228,9 @@ class IslandSearch:
             generation=generation, elapsed=self._elapsed(),
             trees=sum(x.trees for x in lasts), cache_hits=sum(x.cache_hits for x in lasts),
             fits=sum(x.fits for x in lasts), evaluations=sum(x.evaluations for x in lasts), rejected=rejected,
-            front=[(c.complexity, c.loss) for c in archive.front()], best_loss=archive.best_loss())
+            front=[(c.complexity, c.loss) for c in archive.front()], best_loss=archive.best_loss(),
+            tiers={name: sum(getattr(x, "tiers", {}).get(name, 0) for x in lasts) for name in lasts[0].tiers}
+            if getattr(lasts[0], "tiers", None) else {})
         self.records, self.generation, self.history = records, generation, self.history + [report]
         self._checkpoint(records)
         if self.progress:

@@ -26,5 +26,7 @@ def front_models(result, train, test=None, *, train_neighbours=None, test_neighb
         if test is not None and test.n_structures:
             model.errors["test"] = model_errors(model, test, neighbours=test_neighbours)
         model.metadata["sanity"] = sanity_report(model)
+        if candidate.properties is not None:  # the property tiers of a search with targets (symff.search.properties)
+            model.metadata["properties"] = candidate.properties
         models.append(model)
     return models

@@ -15,8 +15,9 @@ becomes r**-6, so that a formula the data determines exactly is written exactly.
 
 Then the exact exponents are searched locally (symff.search.neighbourhood): each integer or fixed rational exponent
 is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)) and a neighbour that lowers the loss by 1 % replaces the
-candidate, up to three steps; each neighbour gets a short fit from the current constants, the form the climb ends on
-a further one from there, followed by another round of snapping. How the fits run (analytic or finite-difference
+candidate, up to three steps. Each step first scores the neighbours with nonlinear constants by one linear re-solve
+at the current constants (one pass each) and gives a short fit from there only to the best (`FitOptions.climb_fits`);
+the form the climb ends on gets another round of snapping. How the fits run (analytic or finite-difference
 Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.constants).
 """
 
@@ -27,7 +28,7 @@ import sympy as sp
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
 from ..expr.symbols import Rejected
-from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants
+from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
 from .neighbourhood import exponent_neighbours
 
 
@@ -38,6 +39,7 @@ class Candidate:
     tree: str = ""  # the first tree that produced it, as text
     generation: int = 0
     full: bool = True  # fitted on all the data (False: screened on the subset only)
+    properties: dict | None = None  # the property tier's values and losses (symff.search.properties)
 
     @property
     def key(self):
@@ -65,6 +67,8 @@ class ScoreStats:
 
     snapped: int = 0  # candidates whose constants were replaced by exact numbers
     climbed: int = 0  # candidates replaced by a neighbour with an exact exponent one step away
+    property_static: int = 0  # candidates whose static properties were computed (symff.search.properties)
+    property_defects: int = 0  # ... and whose defect energies too (the ones that could still reach the front)
 
     def reject(self, kind):
         self.rejected[kind] = self.rejected.get(kind, 0) + 1
@@ -158,7 +162,8 @@ class FormFitter:
 
     def fit(self, formula, tree, generation, start):
         fit = fit_constants(PotentialProgram(formula), self.evaluator, self.targets, start,
-                            max_evaluations=self.max_evaluations, options=self.options)
+                            max_evaluations=self.max_evaluations, tolerance=self.options.tolerance,
+                            options=self.options)
         self.stats.fits += 1
         self.stats.evaluations += fit.evaluations
         if not fit.loss < PENALTY:
@@ -176,7 +181,7 @@ class FormFitter:
         try:
             fit = fit_constants(PotentialProgram(candidate.formula), self.evaluator, self.targets,
                                 candidate.fit.constants, max_evaluations=self.options.polish_evaluations,
-                                options=self.options)
+                                tolerance=self.options.tolerance, options=self.options)
         except Rejected:
             return candidate
         self.stats.evaluations += fit.evaluations
@@ -196,28 +201,13 @@ class FormFitter:
 
     def _climbed(self, candidate):
         """Hill-climb over exact exponents (symff.search.neighbourhood): move to the best neighbour form while it
-        lowers the loss by at least CLIMB_GAIN; each neighbour gets a short fit from the current constants."""
+        lowers the loss by at least CLIMB_GAIN; the neighbours tried get a short fit from the current constants."""
         for _ in range(MAX_CLIMB_STEPS):
             formula, fit = candidate.formula, candidate.fit
             values = ({c: float(v) for c, v in zip(formula.constants, fit.constants)}
                       | {a: float(v) for a, v in zip(formula.linear, fit.linear)})
             best = candidate
-            for energy in exponent_neighbours(formula.energy):
-                try:
-                    neighbour = canonicalize(energy, values)
-                    held = self.cache.get(neighbour.key)
-                    if isinstance(held, Candidate) and held.full:
-                        # the cache maps a key to its simplified candidate: take its formula with its fit
-                        neighbour, refit = held.formula, held.fit
-                    elif isinstance(held, str):
-                        continue  # rejected before
-                    else:
-                        refit = fit_constants(PotentialProgram(neighbour), self.evaluator, self.targets,
-                                              neighbour.initial,
-                                              max_evaluations=self.options.climb_evaluations, options=self.options)
-                        self.stats.evaluations += refit.evaluations
-                except Rejected:
-                    continue
+            for neighbour, refit in self._neighbour_fits(formula, values):
                 if refit.loss < best.loss * (1 - CLIMB_GAIN) and self.accept(neighbour, refit):
                     best = Candidate(neighbour, refit, candidate.tree, candidate.generation)
             if best is candidate:
@@ -226,6 +216,44 @@ class FormFitter:
             self.cache.setdefault(best.key, best)
             candidate = best
         return candidate
+
+    def _neighbour_fits(self, formula, values):
+        """(neighbour formula, fit) of the exponent neighbours of `formula` at the constants `values`, in the order
+        of `exponent_neighbours`: those held in `cache` with their fit; each of the others with a short fit from
+        `values` — or, with `options.climb_fits`, only that many of those with nonlinear constants: the lowest by
+        their loss at `values` with the coefficients re-solved (ties: the first)."""
+        entries = []  # [neighbour, fit or None (to be fitted)]
+        for energy in exponent_neighbours(formula.energy):
+            try:
+                neighbour = canonicalize(energy, values)
+            except Rejected:
+                continue
+            held = self.cache.get(neighbour.key)
+            if isinstance(held, Candidate) and held.full:
+                # the cache maps a key to its simplified candidate: take its formula with its fit
+                entries.append([held.formula, held.fit])
+            elif not isinstance(held, str):  # a str: rejected before
+                entries.append([neighbour, None])
+        fresh = [entry for entry in entries if entry[1] is None]
+        # a neighbour without nonlinear constants is fitted exactly in the one pass a probe would take: always fitted
+        probed = [entry for entry in fresh if entry[0].constants]
+        if self.options.climb_fits and len(probed) > self.options.climb_fits:
+            probes = []
+            for neighbour, _ in probed:
+                probes.append(loss_at(PotentialProgram(neighbour), self.evaluator, self.targets, neighbour.initial))
+                self.stats.evaluations += 1
+            left_out = sorted(range(len(probed)), key=lambda k: probes[k])[self.options.climb_fits:]
+            left_out = {id(probed[k]) for k in left_out}
+            fresh = [entry for entry in fresh if id(entry) not in left_out]
+        for entry in fresh:
+            try:
+                entry[1] = fit_constants(PotentialProgram(entry[0]), self.evaluator, self.targets, entry[0].initial,
+                                         max_evaluations=self.options.climb_evaluations,
+                                         tolerance=self.options.tolerance, options=self.options)
+            except Rejected:
+                continue
+            self.stats.evaluations += entry[1].evaluations
+        return [(neighbour, fit) for neighbour, fit in entries if fit is not None]
 
     def _snapped(self, candidate):
         """Try the candidate with near-simple constants made exact and useless terms dropped; keep it if the refit
@@ -245,7 +273,8 @@ class FormFitter:
                 simpler, refit = held.formula, held.fit  # as above: the held formula goes with its fit
             else:
                 refit = fit_constants(PotentialProgram(simpler), self.evaluator, self.targets, simpler.initial,
-                                      max_evaluations=self.max_evaluations, options=self.options)
+                                      max_evaluations=self.max_evaluations, tolerance=self.options.tolerance,
+                            options=self.options)
                 self.stats.evaluations += refit.evaluations
         except Rejected:
             return candidate

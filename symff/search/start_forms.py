@@ -64,6 +64,9 @@ def _model_file_forms(path):
             model = Model.load(file)
         except ModelError as exc:
             raise ConfigError(f"start forms: {exc}") from None
+        if not isinstance(model, Model):
+            raise ConfigError(f"start forms: {file}: a model with one energy per element cannot start a search of "
+                              f"one energy for every atom")
         forms.append((str(file), model.energy_string()))
     return forms
 

@@ -1,31 +1,53 @@
 """Material properties of a potential, computed with ASE from any calculator.
 
 Every property is a number with a unit; `material_properties(calculator, symbol)` returns them all as an ordered dict
-{name: value}. Conventions:
-- `a0` (Å): the fcc lattice constant minimising the energy; `E_coh` (eV/atom): the energy of the lone atom minus the
-  fcc energy per atom at a0 (positive when fcc is bound).
-- `C11`, `C12`, `C44`, `B` (GPa): from the stress of the 4-atom cubic cell under ± small strains at a0 (central
-  differences; fcc needs no internal relaxation: every atom is a centre of inversion); B = (C11 + 2 C12)/3.
+{name: value}, computed on the element's *ground state* (`symff.validate.crystals`: fcc for Cu and Ni and any element
+not in its table, bcc for Mo and Li, diamond for Si and Ge). Conventions:
+- `a0` (Å): the ground state's lattice constant minimising the energy; `a0_bcc` (Å) the same for bcc, when bcc is the
+  ground state or one of its other phases; `E_coh` (eV/atom): the energy of the lone atom minus the ground state's
+  energy per atom at a0 (positive when it is bound).
+- `C11`, `C12`, `C44`, `B` (GPa): from the stress of the cubic cell under ± small strains at a0 (central
+  differences; fcc and bcc need no internal relaxation: every atom is a centre of inversion; in diamond the atoms
+  are relaxed in each strained cell, and `C44_0` is the clamped-ion C44 without that relaxation); B = (C11 + 2 C12)/3.
 - `E_vac` (eV): relaxed vacancy formation energy at fixed volume, E(N-1) - (N-1)/N E(N) in a cubic supercell.
-- `gamma_100`, `gamma_110`, `gamma_111` (J/m²): relaxed surface energies of slabs at a0, (E_slab - N E_fcc)/(2A).
-- `dE_bcc_fcc`, `dE_hcp_fcc` (meV/atom): energy differences, each structure at its own optimised lattice constants
-  (hcp: a and c/a).
+- `gamma_100`, `gamma_110`, `gamma_111` (J/m²): relaxed surface energies of slabs at a0, (E_slab - N E_0)/(2A);
+  any other facet `gamma_hkl` (one digit per index, e.g. `gamma_211`) is computed on request (`facets`).
+- `dE_<phase>_<ground state>` (meV/atom): energy differences to the ground state's other phases (fcc: `dE_bcc_fcc`,
+  `dE_hcp_fcc`; bcc: `dE_fcc_bcc`, `dE_hcp_bcc`; diamond: `dE_fcc_diamond`, `dE_bcc_diamond`, `dE_hcp_diamond`), each
+  structure at its own optimised lattice constants (hcp: a and c/a).
 """
 
 import numpy as np
 from ase import Atoms
-from ase.build import bulk, fcc100, fcc110, fcc111
+from ase.build import bulk, fcc100, fcc110, fcc111, surface
 from ase.optimize import BFGS
 from ase.units import GPa, J, m
 from scipy.optimize import minimize, minimize_scalar
+
+from .crystals import ATOMS_PER_CUBIC_CELL, OTHER_PHASES, fcc_equivalent_guess, ground_state, phase_differences
 
 STRAIN = 0.005
 FMAX = 0.005  # eV/Å, force tolerance of the relaxations
 MAX_STEPS = 300
 J_PER_M2 = J / m**2  # eV/Å² per J/m²
-UNITS = {"a0": "Å", "E_coh": "eV", "C11": "GPa", "C12": "GPa", "C44": "GPa", "B": "GPa", "E_vac": "eV",
+UNITS = {"a0": "Å", "a0_bcc": "Å", "E_coh": "eV", "C11": "GPa", "C12": "GPa", "C44": "GPa", "B": "GPa", "E_vac": "eV",
          "gamma_100": "J/m²", "gamma_110": "J/m²", "gamma_111": "J/m²", "dE_bcc_fcc": "meV/atom",
-         "dE_hcp_fcc": "meV/atom"}
+         "dE_hcp_fcc": "meV/atom", "C44_0": "GPa"}
+UNITS |= {name: "meV/atom" for structure in OTHER_PHASES for name in phase_differences(structure)}
+RELAX_FMAX = 1e-4  # eV/Å: internal relaxation of a strained diamond cell, tight enough for stress differences
+LOW_INDEX_FACETS = ("100", "110", "111")
+SLAB_THICKNESS = 14.0  # Å: the least thickness of a slab of a facet other than the low-index ones
+
+
+def facet_of(name):
+    """The Miller indices 'hkl' of a surface energy's name `gamma_hkl`, or None when `name` is not one."""
+    facet = name.removeprefix("gamma_")
+    return facet if name.startswith("gamma_") and len(facet) == 3 and facet.isdigit() and facet != "000" else None
+
+
+def unit_of(name):
+    """The unit of property `name` ('' for an unknown name)."""
+    return "J/m²" if facet_of(name) else UNITS.get(name, "")
 
 
 def energy_of(atoms, calculator):
@@ -42,11 +64,12 @@ def relaxed_energy(atoms, calculator, fmax=FMAX, steps=MAX_STEPS):
 
 
 def lattice_constant(calculator, symbol, structure="fcc", guess=3.6):
-    """(a, energy per atom) of the cubic `structure` ('fcc' or 'bcc') at its energy minimum."""
+    """(a, energy per atom) of the cubic `structure` ('fcc', 'bcc' or 'diamond') at its energy minimum; `guess` is
+    the lattice constant of fcc at the expected volume per atom."""
     def energy(a):
-        return energy_of(bulk(symbol, structure, a=a), calculator)
+        return energy_of(bulk(symbol, structure, a=a), calculator) / (2 if structure == "diamond" else 1)
 
-    scale = guess if structure == "fcc" else guess * (0.5 ** (1 / 3))  # same volume per atom
+    scale = guess if structure == "fcc" else guess * (ATOMS_PER_CUBIC_CELL[structure] / 4) ** (1 / 3)
     result = minimize_scalar(energy, bounds=(0.8 * scale, 1.25 * scale), method="bounded", options={"xatol": 1e-6})
     return float(result.x), float(result.fun)
 
@@ -62,14 +85,17 @@ def hcp_minimum(calculator, symbol, a_fcc):
     return float(result.x[0]), float(result.x[1]), float(result.fun)
 
 
-def elastic_constants(calculator, symbol, a0):
-    """(C11, C12, C44) in GPa from stress-strain central differences on the cubic cell."""
-    cell = bulk(symbol, "fcc", a=a0, cubic=True)
+def elastic_constants(calculator, symbol, a0, structure="fcc", relax=False):
+    """(C11, C12, C44) in GPa from stress-strain central differences on the cubic cell of `structure`; with `relax`
+    the atoms are relaxed in each strained cell (the internal relaxation of diamond under shear)."""
+    cell = bulk(symbol, structure, a=a0, cubic=True)
 
     def stress(strain):
         atoms = cell.copy()
         atoms.set_cell(cell.cell[:] @ (np.eye(3) + strain), scale_atoms=True)
         atoms.calc = calculator
+        if relax:
+            BFGS(atoms, logfile=None).run(fmax=RELAX_FMAX, steps=MAX_STEPS)
         return atoms.get_stress(voigt=True)  # ASE: (1/V) dE/dε, Voigt xx yy zz yz xz xy
 
     normal = np.zeros((3, 3))
@@ -81,18 +107,32 @@ def elastic_constants(calculator, symbol, a0):
     return d_normal[0] / GPa, d_normal[1] / GPa, d_shear[3] / GPa
 
 
-def vacancy_energy(calculator, symbol, a0, e_fcc, repeat=3):
-    perfect = bulk(symbol, "fcc", a=a0, cubic=True).repeat(repeat)
+def vacancy_energy(calculator, symbol, a0, e_fcc, repeat=3, structure="fcc"):
+    perfect = bulk(symbol, structure, a=a0, cubic=True).repeat(repeat)
     n = len(perfect)
     defect = perfect.copy()
     del defect[0]
     return relaxed_energy(defect, calculator) - (n - 1) * e_fcc
 
 
-def surface_energy(calculator, symbol, a0, e_fcc, facet, layers=8, vacuum=8.0):
-    build = {"100": fcc100, "110": fcc110, "111": fcc111}[facet]
-    slab = build(symbol, size=(1, 1, layers), a=a0, vacuum=vacuum, periodic=True)
+def surface_slab(symbol, a0, facet, layers=8, vacuum=8.0, structure="fcc"):
+    """The periodic slab of `symbol` in `structure` for the facet 'hkl' (vacuum along z) and its area A per face
+    (Å²): the low-index facets of fcc as `layers` atomic layers, the others (and every facet of bcc and diamond) as
+    enough periods of ase.build.surface to be SLAB_THICKNESS thick."""
+    if structure == "fcc" and facet in LOW_INDEX_FACETS:
+        build = {"100": fcc100, "110": fcc110, "111": fcc111}[facet]
+        slab = build(symbol, size=(1, 1, layers), a=a0, vacuum=vacuum, periodic=True)
+    else:
+        indices = tuple(int(c) for c in facet)
+        one = surface(bulk(symbol, structure, a=a0, cubic=True), indices, 1, periodic=True)
+        periods = int(np.ceil(SLAB_THICKNESS / one.cell[2, 2]))
+        slab = surface(bulk(symbol, structure, a=a0, cubic=True), indices, periods, vacuum=vacuum, periodic=True)
     area = np.linalg.norm(np.cross(slab.cell[0], slab.cell[1]))
+    return slab, float(area)
+
+
+def surface_energy(calculator, symbol, a0, e_fcc, facet, structure="fcc"):
+    slab, area = surface_slab(symbol, a0, facet, structure=structure)
     return (relaxed_energy(slab, calculator) - len(slab) * e_fcc) / (2 * area) / J_PER_M2
 
 
@@ -101,20 +141,29 @@ def isolated_atom_energy(calculator, symbol, box=20.0):
     return energy_of(Atoms(symbol, cell=[box, box, box], pbc=True), calculator)
 
 
-def material_properties(calculator, symbol="Cu", guess=3.6, vacancy_repeat=3):
-    """All properties of the module docstring, {name: value} in the units of `UNITS`."""
-    a0, e_fcc = lattice_constant(calculator, symbol, "fcc", guess)
-    c11, c12, c44 = elastic_constants(calculator, symbol, a0)
-    _, e_bcc = lattice_constant(calculator, symbol, "bcc", a0)
-    *_, e_hcp = hcp_minimum(calculator, symbol, a0)
-    properties = {
-        "a0": a0,
-        "E_coh": isolated_atom_energy(calculator, symbol) - e_fcc,
-        "C11": c11, "C12": c12, "C44": c44, "B": (c11 + 2 * c12) / 3,
-        "E_vac": vacancy_energy(calculator, symbol, a0, e_fcc, vacancy_repeat),
-    }
-    for facet in ("100", "110", "111"):
-        properties[f"gamma_{facet}"] = surface_energy(calculator, symbol, a0, e_fcc, facet)
-    properties["dE_bcc_fcc"] = 1000 * (e_bcc - e_fcc)
-    properties["dE_hcp_fcc"] = 1000 * (e_hcp - e_fcc)
+def material_properties(calculator, symbol="Cu", guess=None, vacancy_repeat=3, facets=LOW_INDEX_FACETS):
+    """All properties of the module docstring, {name: value} in the units of `UNITS` (surface energies of `facets`),
+    on the ground state of `symbol`; `guess`: the fcc-equivalent lattice constant where the search starts (default:
+    from the element's typical ground-state lattice constant)."""
+    structure = ground_state(symbol)
+    guess = fcc_equivalent_guess(symbol) if guess is None else guess
+    a0, e0 = lattice_constant(calculator, symbol, structure, guess)
+    guess = a0 * (4 / ATOMS_PER_CUBIC_CELL[structure]) ** (1 / 3)  # the other phases start at the ground's volume
+    lattices, energies = {structure: a0}, {structure: e0}
+    for phase in OTHER_PHASES[structure]:
+        if phase != "hcp":
+            lattices[phase], energies[phase] = lattice_constant(calculator, symbol, phase, guess)
+    if "hcp" in OTHER_PHASES[structure]:
+        *_, energies["hcp"] = hcp_minimum(calculator, symbol, lattices["fcc"])
+    c11, c12, c44 = elastic_constants(calculator, symbol, a0, structure, relax=structure == "diamond")
+    properties = {"a0": a0, **({"a0_bcc": lattices["bcc"]} if "bcc" in lattices else {}),
+                  "E_coh": isolated_atom_energy(calculator, symbol) - e0,
+                  "C11": c11, "C12": c12, "C44": c44, "B": (c11 + 2 * c12) / 3}
+    if structure == "diamond":
+        properties["C44_0"] = elastic_constants(calculator, symbol, a0, structure)[2]
+    properties["E_vac"] = vacancy_energy(calculator, symbol, a0, e0, vacancy_repeat, structure)
+    for facet in facets:
+        properties[f"gamma_{facet}"] = surface_energy(calculator, symbol, a0, e0, facet, structure)
+    for phase, name in zip(OTHER_PHASES[structure], phase_differences(structure)):
+        properties[name] = 1000 * (energies[phase] - e0)
     return properties

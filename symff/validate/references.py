@@ -17,5 +17,15 @@ REFERENCES = {
 
 
 def references_for(symbol):
-    """{label: {"source", "values"}} for `symbol`; empty where none are known."""
-    return REFERENCES.get(symbol, {})
+    """{label: {"source", "values"}} for `symbol`: the table above, else the DFT values of the element's shipped
+    targets file (`symff/targets/<symbol>-PBE.yaml`, e.g. those derived from the mlearn data); empty where neither
+    exists."""
+    if symbol in REFERENCES:
+        return REFERENCES[symbol]
+    from ..targets import read_targets, shipped_targets  # targets builds on validate.properties: imported on use
+
+    path = shipped_targets(f"{symbol}-PBE.yaml")
+    if not path.exists():
+        return {}
+    targets = read_targets(path)
+    return {"DFT": {"source": targets.reference, "values": {t.name: t.value for t in targets.for_element(symbol)}}}

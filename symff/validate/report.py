@@ -1,6 +1,6 @@
 """The validation table: computed properties beside reference values with relative errors."""
 
-from .properties import UNITS
+from .properties import unit_of
 
 
 def relative_error(value, reference):
@@ -11,7 +11,7 @@ def validation_rows(properties, references):
     """[{"property", "unit", "value", label: reference, label + "_err": relative error, ...}] per property."""
     rows = []
     for name, value in properties.items():
-        row = {"property": name, "unit": UNITS.get(name, ""), "value": float(value)}
+        row = {"property": name, "unit": unit_of(name), "value": float(value)}
         for label, ref in references.items():
             if name in ref["values"]:
                 row[label] = ref["values"][name]

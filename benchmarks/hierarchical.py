@@ -1,0 +1,69 @@
+"""Hierarchical (HOGA) against exhaustive scoring: the same search, same seed and time, with the property tiers.
+
+    python benchmarks/hierarchical.py /work/shared/datasets/mlearn/Cu/train.extxyz \
+        --test /work/shared/datasets/mlearn/Cu/test.extxyz --properties symff/targets/Cu-PBE.yaml --time-limit 600
+
+Two runs of `symff search --properties` in this process (one worker), side by side:
+- *hierarchical*: the default; a candidate is screened on a subset, checked for sanity, fitted on all the data, then
+  scored by the property tiers, stopping at the first tier where it cannot reach the front;
+- *exhaustive*: every tier for every candidate (no screening subset, `hierarchical=False`: every property tier).
+Printed: candidates scored, full fits, candidates that reached each property tier, and each front (complexity,
+loss = data loss + weight × property loss, test energy and force MAE, worst property deviation).
+"""
+
+import argparse
+import time
+
+from symff.data.read import read_dataset
+from symff.search import pool
+from symff.search.config import SearchConfig
+from symff.search.engine import run_search
+from symff.search.results import front_models
+
+
+def run(label, config, train, test):
+    started = time.perf_counter()
+    result = run_search(config, train)
+    elapsed = time.perf_counter() - started
+    models = front_models(result, train, test)
+    tiers = result.history[-1].tiers if result.history else {}
+    summary = {"label": label, "elapsed": elapsed, "generations": result.generations,
+               "candidates": result.stats["trees"], "fits": result.stats["fits"], **tiers,
+               "front": [(m.complexity, m.metadata["loss"], m.errors.get("test", m.errors["train"])["energy_mae_mev"],
+                          m.errors.get("test", m.errors["train"])["force_mae"],
+                          m.metadata.get("properties", {}).get("worst_deviation")) for m in models]}
+    return summary
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data")
+    parser.add_argument("--test")
+    parser.add_argument("--properties", required=True, metavar="TARGETS")
+    parser.add_argument("--time-limit", type=float, default=600.0)
+    parser.add_argument("--population", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    pool.single_thread()
+    train = read_dataset(args.data)
+    test = read_dataset(args.test) if args.test else None
+    base = SearchConfig(grammar="eam", population=args.population, generations=10_000, time_limit=args.time_limit,
+                        seed=args.seed, properties=args.properties)
+    runs = [run("hierarchical", base, train, test),
+            run("exhaustive", SearchConfig(**(base.to_dict() | {"screen_fraction": 0.0, "hierarchical": False})),
+                train, test)]
+    keys = ("elapsed", "generations", "candidates", "fits", "properties_static", "properties_defects")
+    print(f"{'':22s}" + "".join(f"{r['label']:>16s}" for r in runs))
+    for key in keys:
+        print(f"{key:22s}" + "".join(f"{r.get(key, 0):16.6g}" for r in runs))
+    ratio = runs[0]["candidates"] / max(runs[1]["candidates"], 1)
+    print(f"candidates scored, hierarchical / exhaustive: {ratio:.2f}")
+    for r in runs:
+        print(f"\n{r['label']} front (complexity, loss, test E MAE meV/atom, test F MAE eV/Å, worst |deviation|):")
+        for complexity, loss, e, f, worst in r["front"]:
+            worst = worst if worst is not None else float("nan")
+            print(f"  {complexity:4d} {loss:12.5g} {e:8.3f} {f:8.4f} {worst:8.3g}")
+
+
+if __name__ == "__main__":
+    main()

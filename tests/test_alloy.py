@@ -1,0 +1,276 @@
+"""Species-filtered neighbour sums NS(g, B) and per-element energies (model file symff-model/2): forces are minus the
+energy gradient and stresses the strain derivative, through the numba kernels (symff.evaluate.species) and the numpy
+reference, for random two- and three-element forms on random triclinic cells smaller than twice the cutoff; the
+kernels agree with the reference; a model without channels agrees with its single-element form."""
+
+import json
+import random
+
+import ase.io
+import numpy as np
+import pytest
+import sympy as sp
+from ase import Atoms
+from helpers import DATASETS, evaluate, needs_data, random_cell
+from test_physics import H, assert_relative
+
+from symff.cli import main
+from symff.errors import ModelError
+from symff.evaluate import reference
+from symff.evaluate.sums import ENVIRONMENT_SUMS
+from symff.export.calculator import SymFFCalculator
+from symff.expr.build import tree_to_sympy
+from symff.expr.canonical import canonicalize
+from symff.expr.symbols import NS, Rejected
+from symff.grammar.spec import load_grammar
+from symff.grammar.trees import TreeGrammar
+from symff.model import AlloyModel, Model
+
+ALLOYS = [("Nb", "Mo"), ("Nb", "Mo", "Ta")]
+
+
+def random_energy(tree_grammar, rng, np_rng, channels):
+    """A random per-atom energy string of the eam grammar whose neighbour sums are filtered by random `channels`."""
+    while True:
+        try:
+            formula = canonicalize(*tree_to_sympy(tree_grammar.random_tree(rng)))
+        except Rejected:
+            continue
+        if formula.complexity < 8:
+            continue
+        expr = formula.with_values(formula.initial, np_rng.uniform(-1, 1, len(formula.terms)))
+        filtered = {ns: NS(ns.args[0], *([] if c is None else [sp.Symbol(c)]))
+                    for ns in sorted(expr.atoms(sp.core.function.AppliedUndef), key=str)
+                    for c in [rng.choice(channels)]}
+        return str(expr.xreplace(filtered))
+
+
+def random_alloy_models(elements, seed, count):
+    """`count` random models with one energy per element, finite with moderate forces on a probe cell."""
+    tree_grammar = TreeGrammar(load_grammar("eam"))
+    rng, np_rng = random.Random(seed), np.random.default_rng(seed)
+    probe = mixed_cell(np_rng, 4, elements)
+    models = []
+    while len(models) < count:
+        energies = {e: random_energy(tree_grammar, rng, np_rng, [*elements, None]) for e in elements}
+        try:
+            model = AlloyModel.from_expressions(energies, elements, {e: -0.1 * k for k, e in enumerate(elements)})
+        except ModelError:  # a form the parser refuses after its numbers were inlined: draw again
+            continue
+        with np.errstate(all="ignore"):
+            forces = reference.calculate(model, probe)["forces"]
+        if np.isfinite(forces).all() and np.abs(forces).max() < 1e4 and any(model.program.channels):
+            models.append(model)
+    return models
+
+
+def mixed_cell(rng, n_atoms, elements):
+    atoms = random_cell(rng, n_atoms)
+    atoms.set_chemical_symbols([elements[k % len(elements)] for k in rng.permutation(n_atoms)])
+    return atoms
+
+
+@pytest.fixture(scope="module", params=ALLOYS, ids=["-".join(e) for e in ALLOYS])
+def alloy(request):
+    return request.param, random_alloy_models(request.param, seed=5, count=3)
+
+
+def calculate(atoms, model, path):
+    if path == "reference":
+        results = reference.calculate(model, atoms)
+        return results["energy"], results["forces"], results["stress"]
+    prediction = evaluate([atoms], model.program, model.constants, model.linear)
+    reference_energy = sum(model.reference_energy[s] for s in atoms.get_chemical_symbols())
+    return prediction.energy[0] + reference_energy, prediction.forces, prediction.stress[0]
+
+
+def numerical_forces(atoms, model, path):
+    forces = np.zeros((len(atoms), 3))
+    for a in range(len(atoms)):
+        for k in range(3):
+            shifted = []
+            for sign in (1, -1):
+                moved = atoms.copy()
+                moved.positions[a, k] += sign * H
+                shifted.append(calculate(moved, model, path)[0])
+            forces[a, k] = -(shifted[0] - shifted[1]) / (2 * H)
+    return forces
+
+
+def numerical_stress(atoms, model, path):
+    voigt = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+    stress = np.zeros(6)
+    for v, (k, l) in enumerate(voigt):
+        shifted = []
+        for sign in (1, -1):
+            strain = np.eye(3)
+            strain[k, l] += sign * H / (1 if k == l else 2)
+            strain[l, k] += 0 if k == l else sign * H / 2
+            strained = atoms.copy()
+            strained.set_cell(atoms.cell @ strain, scale_atoms=True)
+            shifted.append(calculate(strained, model, path)[0])
+        stress[v] = (shifted[0] - shifted[1]) / (2 * H) / atoms.get_volume()
+    return stress
+
+
+@pytest.mark.parametrize("path", ["kernels", "reference"])
+def test_forces_and_stress_are_energy_derivatives(alloy, path):
+    elements, models = alloy
+    rng = np.random.default_rng(len(elements))
+    for model in models:
+        atoms = mixed_cell(rng, 4, elements)
+        assert min(atoms.cell.lengths()) < 2 * model.r_out  # images of an atom are inside the cutoff
+        _, forces, stress = calculate(atoms, model, path)
+        assert_relative(forces, numerical_forces(atoms, model, path))
+        assert_relative(stress, numerical_stress(atoms, model, path))
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_kernels_and_calculator_agree_with_the_reference(alloy, exact):
+    elements, models = alloy
+    rng = np.random.default_rng(7)
+    for model in models:
+        cells = [mixed_cell(rng, n, elements) for n in (3, 5)]
+        prediction = evaluate(cells, model.program, model.constants, model.linear, exact=exact)
+        tolerance = 1e-9 if exact else 1e-5
+        for s, atoms in enumerate(cells):
+            expected = reference.calculate(model, atoms)
+            start = sum(len(c) for c in cells[:s])
+            assert_relative(prediction.forces[start:start + len(atoms)], expected["forces"], tolerance)
+            assert_relative(prediction.stress[s], expected["stress"], tolerance)
+            atoms.calc = SymFFCalculator(model, exact=exact, skin=0.0, ensemble=False)
+            assert_relative(atoms.get_potential_energies(), expected["energies"], tolerance)
+            assert_relative(atoms.get_forces(), expected["forces"], tolerance)
+            assert_relative(atoms.get_stress(), expected["stress"], tolerance)
+
+
+def test_unfiltered_sums_are_the_radial_sum():
+    """One element, no channels: the species kernels and the radial kernels give the same numbers."""
+    text = "NS(r**-6*2.0) - 0.7*NS(exp(-1.3*r))**0.5"
+    radial = Model.from_expression(text, ("Nb",), {"Nb": 0.0})
+    species = AlloyModel.from_expressions({"Nb": text}, ("Nb",), {"Nb": 0.0})
+    assert radial.program.sum_kind == "radial" and species.program.sum_kind == "species"
+    atoms = mixed_cell(np.random.default_rng(2), 4, ("Nb",))
+    for exact in (True, False):
+        one = evaluate([atoms], radial.program, radial.constants, radial.linear, exact=exact)
+        two = evaluate([atoms], species.program, species.constants, species.linear, exact=exact)
+        np.testing.assert_allclose(two.forces, one.forces, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(two.energy, one.energy, rtol=1e-12)
+        np.testing.assert_allclose(two.stress, one.stress, rtol=1e-12, atol=1e-14)
+
+
+def test_a_channel_counts_only_its_element():
+    """A pair potential between unlike atoms only, NS(φ, Mo) in E_Nb and NS(φ, Nb) in E_Mo: like pairs add nothing."""
+    model = AlloyModel.from_expressions({"Nb": "NS(exp(-r), Mo)", "Mo": "NS(exp(-r), Nb)"}, ("Nb", "Mo"),
+                                        {"Nb": 0.0, "Mo": 0.0})
+    for symbols, expected in (("NbNb", 0.0), ("NbMo", 2 * np.exp(-2.5)), ("MoMo", 0.0)):
+        atoms = Atoms(symbols, positions=[[0, 0, 0], [2.5, 0, 0]])
+        atoms.calc = SymFFCalculator(model, exact=True, skin=0.0, ensemble=False)
+        assert atoms.get_potential_energy() == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        assert reference.calculate(model, atoms)["energy"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_the_species_sum_is_a_registered_kind():
+    kind = ENVIRONMENT_SUMS["species"]
+    assert kind.head is NS and {"eam/alloy", "eam/fs"} <= set(kind.lammps_styles)
+
+
+# --- model files symff-model/2 ------------------------------------------------------------------------------------
+NBMO = {
+    "format": "symff-model/2",
+    "elements": ["Nb", "Mo"],
+    "cutoff": {"inner": 3.0, "outer": 5.0},
+    "energy": {"Nb": "NS(0.5*exp(-r), Mo) + NS(0.3*exp(-r), Nb) - 2.0*NS(exp(-1.2*r))**0.5",
+               "Mo": "NS(0.5*exp(-r), Nb) + NS(0.4*exp(-r), Mo) - 1.5*NS(exp(-1.1*r), Mo)**0.5"},
+    "reference_energy": {"Nb": -10.1, "Mo": -10.9},
+}
+
+
+def write_model(path, contents):
+    path.write_text(json.dumps(contents))
+    return path
+
+
+def test_a_two_element_model_file_round_trips(tmp_path):
+    model = Model.from_dict(NBMO, "nbmo.json")
+    assert isinstance(model, AlloyModel) and model.program.channels.count(None) == 1
+    model.save(tmp_path / "saved.json")
+    again = Model.load(tmp_path / "saved.json")
+    assert again.to_dict()["format"] == "symff-model/2" and again.energy_strings() == model.energy_strings()
+    atoms = mixed_cell(np.random.default_rng(1), 4, ("Nb", "Mo"))
+    atoms.calc = SymFFCalculator(tmp_path / "saved.json", exact=True, skin=0.0, ensemble=False)
+    expected = reference.calculate(model, atoms)
+    assert atoms.get_potential_energy() == pytest.approx(expected["energy"], rel=1e-12)
+    assert_relative(atoms.get_forces(), expected["forces"], 1e-10)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"format": "symff-model/1", "energy": "NS(exp(-r), Mo)"}, "allowed in a symff-model/2 file only"),
+    ({"energy": {"Nb": "NS(exp(-r), W)", "Mo": "NS(exp(-r))"}}, "filter W"),
+    ({"energy": {"Nb": "NS(exp(-r))"}}, "\"energy\" gives the elements Nb"),
+    ({"energy": {"Nb": "NS(exp(-r), Mo, Nb)", "Mo": "NS(exp(-r))"}}, "unknown function NS"),
+])
+def test_bad_two_element_model_files_are_one_line_errors(tmp_path, change, message):
+    path = write_model(tmp_path / "bad.json", NBMO | change)
+    with pytest.raises(ModelError) as error:
+        Model.load(path)
+    text = str(error.value)
+    assert "\n" not in text and str(path) in text and message in text
+
+
+@needs_data
+def test_evaluate_a_two_element_model_on_nbmo_data(tmp_path, capsys):
+    """`symff evaluate` of a two-element model file gives the errors the numpy reference gives on the same frames."""
+    data = DATASETS / "nbmotaw" / "NbMo_Test.extxyz"
+    path = write_model(tmp_path / "nbmo.json", NBMO)
+    assert main(["evaluate", str(path), str(data), "--json"]) == 0
+    errors = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    model = Model.load(path)
+    energy_errors, force_errors = [], []
+    for atoms in ase.io.read(data, ":"):
+        expected = reference.calculate(model, atoms)
+        energy_errors.append(abs(expected["energy"] - atoms.get_potential_energy()) / len(atoms))
+        force_errors.append(np.abs(expected["forces"] - atoms.get_forces()).ravel())
+    assert errors["n_atoms"] == sum(len(f) for f in force_errors) // 3
+    assert errors["energy_mae_mev"] == pytest.approx(1e3 * np.mean(energy_errors), rel=1e-9)
+    assert errors["force_mae"] == pytest.approx(np.mean(np.concatenate(force_errors)), rel=1e-9)
+
+
+@needs_data
+@pytest.mark.parametrize("elements, data, named", [
+    (["Nb"], "NbMo_Test.extxyz", "element Mo"),  # a data file with an element the model lacks
+    (["Nb", "Mo"], "W_Test.extxyz", "element W"),  # a model applied to data of other elements
+])
+def test_data_with_elements_the_model_lacks_is_a_one_line_error(tmp_path, capsys, elements, data, named):
+    energies = {e: NBMO["energy"][e].replace(", Mo)", ", Nb)") for e in elements}
+    contents = NBMO | {"elements": elements, "energy": energies}
+    path = write_model(tmp_path / "model.json", contents)
+    assert main(["evaluate", str(path), str(DATASETS / "nbmotaw" / data)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and data in lines[0] and named in lines[0]
+
+
+@pytest.mark.parametrize("command", [["export", "--lammps", "{tmp}/out"], ["validate"], ["uncertainty", "{tmp}/d.xyz"]])
+def test_commands_that_do_not_handle_two_element_models_say_so(tmp_path, capsys, command):
+    path = write_model(tmp_path / "nbmo.json", NBMO)
+    assert main([command[0], str(path), *[a.format(tmp=tmp_path) for a in command[1:]]]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and f"symff {command[0]} does not handle" in lines[0]
+
+
+def test_show_prints_every_element_energy(tmp_path, capsys):
+    path = write_model(tmp_path / "nbmo.json", NBMO)
+    assert main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "E_Nb = " in out and "E_Mo = " in out and "NS(exp(-r), Mo)" in out
+    assert main(["show", str(path), "--latex"]) == 0
+    assert r"E_{\mathrm{Nb}}" in capsys.readouterr().out
+
+
+def test_a_two_element_model_is_no_start_form(tmp_path):
+    from symff.errors import ConfigError
+    from symff.search.start_forms import resolve_start_forms
+
+    path = write_model(tmp_path / "nbmo.json", NBMO)
+    with pytest.raises(ConfigError, match="one energy per element"):
+        resolve_start_forms(str(path))

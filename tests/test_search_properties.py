@@ -1,0 +1,103 @@
+"""`symff search --properties`: material properties as the last tiers of a candidate's score (HOGA rule)."""
+
+from dataclasses import replace
+
+import pytest
+
+from symff.data import Dataset
+from symff.rundir import front_table
+from symff.search.config import SearchConfig
+from symff.search.engine import Individual, Search, run_search
+from symff.search.properties import FAILED_KIND, property_outcome
+from symff.search.results import front_models
+from symff.search.scoring import Outcome, ScoreStats
+from symff.search.start_forms import CLASSICAL, seed_trees
+from symff.synthetic.generate import make_lj_dataset
+from symff.targets import parse_targets
+
+TARGETS = parse_targets({"format": "symff-targets/1", "elements": {"Cu": {
+    "C11": {"value": 400.0, "tolerance": "10%"}, "dE_bcc_fcc": {"value": 10.0, "tolerance": 5},
+    "E_vac": {"value": 2.7, "tolerance": "10%"}, "gamma_111": {"value": 1.0, "tolerance": "10%"}}}}).rows()
+
+
+@pytest.fixture(scope="module")
+def lj_data():
+    return Dataset.from_atoms(make_lj_dataset(seed=3))
+
+
+def config(**kw):
+    return SearchConfig(**({"grammar": "eam", "population": 20, "generations": 0, "seed": 1,
+                            "properties": TARGETS, "property_weight": 10.0} | kw))
+
+
+def _score(data, form, **kw):
+    search = Search(config(**kw), data)
+    trees = seed_trees([form], search.grammar)
+    [candidate] = search._score([Individual(trees[0])], 0)
+    return search, candidate
+
+
+def test_a_candidate_is_scored_by_data_and_properties(lj_data):
+    search, candidate = _score(lj_data, CLASSICAL[0])
+    record = candidate.properties
+    assert record["tier"] == "defects"  # the archive is empty: nothing to stop it
+    assert candidate.loss == pytest.approx(record["data_loss"] + 10.0 * record["property_loss"])
+    assert set(record["values"]) >= {"C11", "dE_bcc_fcc", "E_vac", "gamma_111", "a0"}
+    assert search.scorer.stats.property_static == 1 and search.scorer.stats.property_defects == 1
+    # the data-only score of the same form is its data loss
+    _, plain = _score(lj_data, CLASSICAL[0], properties=[])
+    assert plain.properties is None and plain.loss == pytest.approx(record["data_loss"])
+
+
+def test_a_candidate_that_cannot_reach_the_front_stops_after_the_static_tier(lj_data):
+    _, plain = _score(lj_data, CLASSICAL[0], properties=[])
+    settings = config()
+    full = property_outcome(Outcome(plain, stats=ScoreStats()), settings).result.properties
+    stopped = property_outcome(Outcome(plain, stats=ScoreStats()), settings, front_limit=plain.loss)
+    record = stopped.result.properties
+    assert record["tier"] == "static" and stopped.stats.property_static == 1 and stopped.stats.property_defects == 0
+    assert "E_vac" not in record["values"] and not record["met"]
+    # scored there with the static part of its property loss: a lower bound of the whole
+    assert 0 < record["property_loss"] < full["property_loss"]
+    assert stopped.result.loss == pytest.approx(plain.loss + 10.0 * record["property_loss"])
+
+
+def test_a_failed_property_evaluation_rejects_that_candidate_only(lj_data):
+    # GP1's 1/NS(0.33**r) is infinite for a lone atom: its cohesive energy cannot be computed
+    rows = TARGETS + [["Cu", "E_coh", 3.5, 0.35, 1.0]]
+    search = Search(config(properties=rows, sanity=False), lj_data)
+    trees = seed_trees([CLASSICAL[0], CLASSICAL[-1]], search.grammar)
+    lj, gp1 = search._score([Individual(t) for t in trees], 0)
+    assert gp1 is None and search.scorer.stats.rejected.get(FAILED_KIND) == 1
+    assert lj is not None and lj.properties["tier"] == "defects"
+
+
+def test_a_search_with_targets_reports_tiers_and_properties(lj_data):
+    result = run_search(config(generations=2, population=16), lj_data)
+    tiers = result.history[-1].tiers
+    assert tiers["properties_static"] >= tiers["properties_defects"] > 0
+    models = front_models(result, lj_data)
+    assert all("properties" in m.metadata for m in models)
+    members = [{"index": k, "complexity": m.complexity, "errors": m.errors, "formula": m.energy_string(6),
+                "properties": m.metadata["properties"]} for k, m in enumerate(models)]
+    assert "prop loss" in front_table(members).splitlines()[0]
+
+
+def test_property_settings_are_checked():
+    from symff.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="property-weight"):
+        config(property_weight=0)
+    with pytest.raises(ConfigError, match="one element"):
+        config(properties=TARGETS + [["Ni", "C11", 250.0, 10.0, 1.0]])
+    assert replace(config(), properties=[]).properties == []
+
+
+def test_the_report_front_table_shows_property_columns_only_with_targets():
+    from symff.report.html import _front_table
+
+    member = {"index": 0, "complexity": 5, "loss": 3.0, "errors": {"train": {"energy_mae_mev": 1.0}},
+              "formula": "NS(r**-12)"}
+    assert "property loss" not in _front_table([member])
+    table = _front_table([member | {"properties": {"property_loss": 0.25, "worst_deviation": 0.8}}])
+    assert "property loss" in table and "<td class='num'>0.25</td>" in table and "<td class='num'>0.8</td>" in table
