@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from symff.rediscover import REDISCOVERIES
+
 
 def run_seed(potential, seed, workdir, extra):
     out = Path(workdir) / f"{potential}-{seed}"
@@ -32,7 +34,7 @@ def run_seed(potential, seed, workdir, extra):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("potential", choices=["lj", "sutton-chen"])
+    parser.add_argument("potential", choices=sorted(REDISCOVERIES))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=1)
     args, extra = parser.parse_known_args()

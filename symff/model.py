@@ -3,8 +3,10 @@
 A `Model` is a canonical `Formula` with values for all its constants, the per-element reference energies, the
 elements and the cutoff. Its model file is JSON whose `"energy"` is the per-atom energy as a string that
 `sympy.sympify` parses, with the symbol `r`, the function `NS` and every number inlined, e.g.
-`"0.3*NS(r**(-12)) - 0.6*NS(r**(-6))"`. Reading a model file parses that string back into the same canonical form,
-so a model file written by hand works too.
+`"0.3*NS(r**(-12)) - 0.6*NS(r**(-6))"`. A three-body (angular) sum is written `NS3(f(r), g(c))`, where `c` is
+cos θ_jik inside the second argument (and an ordinary name everywhere else), e.g. `"NS(r**-12) + NS3(exp(-r), (c +
+1/3)**2)"`. Reading a model file parses that string back into the same canonical form, so a model file written by
+hand works too.
 
 An `AlloyModel` (model file `symff-model/2`) has one per-atom energy per element, E_i = E_{Z_i}, whose neighbour sums
 may be filtered by the neighbour's element: NS(g, B) sums over the neighbours of element B only (a channel), NS(g)
@@ -24,7 +26,7 @@ from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
 from .expr.program import AlloyProgram, PotentialProgram
-from .expr.symbols import NS, R, Rejected
+from .expr.symbols import NS, NS3, C, R, Rejected, is_angular_sum
 from .integrity import IntegrityError, read_json_checked, write_json_checked
 
 FORMAT = "symff-model/1"
@@ -265,8 +267,8 @@ def parse_formula(text, source="formula", numbers_are_constants=False, elements=
         expr, values = floats_to_constants(expr)
     else:
         values = {}
-    channels = {ns.args[1] for ns in expr.atoms(sp.core.function.AppliedUndef) if len(ns.args) > 1}
-    free = sorted((s for s in expr.free_symbols if s != R and s not in values and s not in channels), key=str)
+    channels = {ns.args[1] for ns in expr.atoms(sp.core.function.AppliedUndef) if ns.func == NS and len(ns.args) > 1}
+    free = sorted((s for s in expr.free_symbols if s not in (R, C) and s not in values and s not in channels), key=str)
     real = {s: sp.Symbol(s.name, real=True) for s in free}
     expr = expr.xreplace(real)
     values |= {real[s]: 1.0 for s in free}
@@ -283,7 +285,7 @@ def parse_form(text, source="formula"):
     Numbers stay numbers; `canonicalize(expr, {symbol: value})` gives the canonical form at any values of the symbols.
     """
     expr = _sympify_formula(text, source)
-    real = {s: sp.Symbol(s.name, real=True) for s in sorted(expr.free_symbols - {R}, key=str)}
+    real = {s: sp.Symbol(s.name, real=True) for s in sorted(expr.free_symbols - {R, C}, key=str)}
     return expr.xreplace(real), list(real.values())
 
 
@@ -291,28 +293,35 @@ def _sympify_formula(text, source, elements=()):
     if not isinstance(text, str) or not text.strip():
         raise ModelError(f"{source}: the energy must be a non-empty formula string")
     try:
-        expr = sp.sympify(text, locals={"NS": NS, "r": R, **{n: sp.Symbol(n) for n in SYMPY_NAMES}})
+        expr = sp.sympify(text, locals={"NS": NS, "NS3": NS3, "r": R, **{n: sp.Symbol(n) for n in SYMPY_NAMES}})
     except (sp.SympifyError, SyntaxError, TypeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__  # sympy's last line
         raise ModelError(f"{source}: cannot parse the formula {text!r}: {reason}") from None
     if not isinstance(expr, sp.Expr):
         raise ModelError(f"{source}: the formula {text!r} is not an expression")
     _check_neighbour_sums(expr, text, source, elements)
-    return expr
+    # c is cos θ in the angular function of NS3 (and a constant's name elsewhere)
+    return expr.replace(is_angular_sum, lambda call: NS3(call.args[0], call.args[1].xreplace({sp.Symbol("c"): C})))
 
 
 def _check_neighbour_sums(expr, text, source, elements):
     for call in expr.atoms(sp.core.function.AppliedUndef):
-        if call.func != NS or not 1 <= len(call.args) <= 2:
-            known = "NS(g(r)) and NS(g(r), B) are" if elements else "only NS(g(r)) is"
+        angular = (call.func, len(call.args)) == (NS3, 2)
+        if not angular and (call.func != NS or not 1 <= len(call.args) <= 2):
+            known = ("NS(g(r)), NS(g(r), B) and NS3(f(r), g(c)) are" if elements
+                     else "only NS(g(r)) and NS3(f(r), g(c)) are")
             raise ModelError(f"{source}: unknown function {call.func} in {text!r}: {known} known")
-        if len(call.args) == 2 and not (call.args[1].is_Symbol and str(call.args[1]) in elements):
+        if not angular and len(call.args) == 2 and not (call.args[1].is_Symbol and str(call.args[1]) in elements):
             allowed = (f"one of the model's elements {', '.join(elements)}" if elements
                        else "allowed in a symff-model/2 file only")
             raise ModelError(f"{source}: the neighbour-sum filter {call.args[1]} in {text!r} is not an element: "
                              f"a filter NS(g(r), B) is {allowed}")
-        if call.args[0].has(NS):
+        if any(a.has(NS, NS3) for a in call.args):
             raise ModelError(f"{source}: neighbour sums cannot be nested in {text!r}")
+        if call.func == NS3 and call.args[1].has(R):
+            raise ModelError(f"{source}: the angular function of NS3 depends on c = cos θ only, not on r, in {text!r}")
+        if call.func == NS3 and call.args[0].has(sp.Symbol("c")):
+            raise ModelError(f"{source}: the bond function of NS3 depends on r only, not on c, in {text!r}")
     if R in _outside_neighbour_sums(expr):
         raise ModelError(f"{source}: r appears outside a neighbour sum in {text!r}: write pair terms as NS(g(r))")
     functions = {type(f) for f in expr.atoms(sp.Function) if not isinstance(f, sp.core.function.AppliedUndef)}

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .model import Model
-from .synthetic.generate import make_lj_dataset, make_sutton_chen_dataset
+from .synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+from .synthetic.generate import make_lj_dataset, make_stillinger_weber_dataset, make_sutton_chen_dataset
 
 
 @dataclass
@@ -78,6 +79,18 @@ def sutton_chen_recovery(models, epsilon, a, c, n=9, m=6, tolerance=0.01) -> Rec
     return _recovery(models, sutton_chen_form(epsilon, a, c, n, m), truth, read_off, tolerance)
 
 
+def canonical_recovery(models, true_form, tolerance=0.01) -> Recovery:
+    """Whether a front member has the canonical form of `true_form` (a model-file energy) with every canonical
+    constant c_i and coefficient a_m within `tolerance` of the truth (the Stillinger–Weber-like form: the bases of
+    its exponentials, the shift of its g(c) = (c + 1/3)², and its three coefficients)."""
+    def values(model):
+        names = [*map(str, model.formula.constants), *map(str, model.formula.linear)]
+        return dict(zip(names, [*model.constants, *model.linear]))
+
+    truth = values(Model.from_expression(true_form, ("X",), {"X": 0.0}))
+    return _recovery(models, true_form, truth, values, tolerance)
+
+
 def _aligned_linear(model, true_form):
     """The model's term coefficients in the order of the true form's terms (same canonical form assumed)."""
     true = Model.from_expression(true_form, ("X",), {"X": 0.0}).formula
@@ -126,5 +139,13 @@ REDISCOVERIES = {
         search_settings={"grammar": "eam", "population": 80, "generations": 100, "target_loss": 1e-8,
                          "time_limit": 480},
         check=lambda models: sutton_chen_recovery(models, SC_EPSILON, SC_A, SC_C),
+    ),
+    "stillinger-weber": Rediscovery(
+        description="a Stillinger–Weber-like Si form (SW's two-body numbers, g = (c + 1/3)², exponential decays) × "
+                    "f_c(3, 5)",
+        make_data=make_stillinger_weber_dataset,
+        search_settings={"grammar": "angular", "population": 80, "generations": 100, "target_loss": 1e-8,
+                         "time_limit": 480},
+        check=lambda models: canonical_recovery(models, STILLINGER_WEBER_ENERGY),
     ),
 }

@@ -22,7 +22,7 @@ that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its fits
 
 import numpy as np
 
-from .evaluate.reference import atom_energies
+from .evaluate.reference import atom_energies, atom_energies_with_angles
 from .expr.symbols import Rejected
 
 R_WALL = 1.0  # Å: the wall must hold down to this distance
@@ -77,15 +77,21 @@ class ClusterEnergy:
 
     E_i = Σ_m a_m T_m(ρ_i), ρ_ik = Σ_j g_k(r_ij) f_c(r_ij) by the numpy reference (symff.evaluate.reference); a
     structure is a set of atoms each with its own list of neighbour distances, so both finite clusters and the one
-    atom of a lattice (its neighbour shells) fit.
+    atom of a lattice (its neighbour shells) fit. A model with three-body sums also gets the cosines of the angles
+    between each atom's neighbours, which a uniform scaling keeps.
     """
 
     def __init__(self, model):
         self.model = model
         self._shells = None  # (fcc shell distances at unit nearest distance, the smallest nearest distance they serve)
 
-    def atom_energies(self, r, dr_ds=None):
-        """r: (n_atoms, n_neighbours) distances (np.inf pads). Returns E_i (n_atoms,) and, with dr_ds, dE_i/ds."""
+    def atom_energies(self, r, dr_ds=None, cosines=None):
+        """r: (n_atoms, n_neighbours) distances (np.inf pads). Returns E_i (n_atoms,) and, with dr_ds, dE_i/ds;
+        `cosines` (n_atoms or 1, n_neighbours, n_neighbours) for a model with three-body sums."""
+        if self.model.formula.angular:
+            if cosines is None:  # a lone atom: no neighbours, no angles
+                cosines = np.zeros((1, *np.shape(r)[1:], np.shape(r)[1]))
+            return atom_energies_with_angles(self.model, r, cosines, dr_ds)
         return atom_energies(self.model, r, dr_ds)
 
     def cluster(self, unit_positions, scales):
@@ -96,7 +102,13 @@ class ClusterEnergy:
         scales = np.asarray(scales, dtype=float)
         n = len(unit_positions)
         r = (scales[:, None, None] * d[None]).reshape(-1, n)
-        e, de = self.atom_energies(r, np.broadcast_to(d[None], (scales.size, n, n)).reshape(-1, n))
+        cosines = None
+        if self.model.formula.angular:
+            with np.errstate(all="ignore"):
+                difference = unit_positions[None, :] - unit_positions[:, None]
+                u = np.nan_to_num(difference / np.linalg.norm(difference, axis=-1)[:, :, None])
+            cosines = np.broadcast_to(np.einsum("ijx,ikx->ijk", u, u)[None], (scales.size, n, n, n)).reshape(-1, n, n)
+        e, de = self.atom_energies(r, np.broadcast_to(d[None], (scales.size, n, n)).reshape(-1, n), cosines)
         return e.reshape(scales.size, n).sum(axis=1), de.reshape(scales.size, n).sum(axis=1)
 
     def fcc(self, nearest):
@@ -104,19 +116,22 @@ class ClusterEnergy:
         nearest = np.asarray(nearest, dtype=float)
         if self._shells is None or nearest.min() < self._shells[1]:
             reach = self.model.r_out / min(nearest.min(), FCC_SCAN * COMPRESSION ** (1 / 3))
-            self._shells = (_fcc_shells(reach * 1.0001), nearest.min())
+            points = _fcc_points(reach * 1.0001)
+            unit = points / np.linalg.norm(points, axis=1)[:, None]
+            self._shells = (np.linalg.norm(points, axis=1), nearest.min(), (unit @ unit.T)[None])
         r = nearest[:, None] * self._shells[0][None]
-        return self.atom_energies(r)[0]
+        return self.atom_energies(r, cosines=self._shells[2] if self.model.formula.angular else None)[0]
 
 
-def _fcc_shells(reach):
-    """Distances of the fcc lattice points (nearest-neighbour distance 1) within `reach`, origin excluded."""
+def _fcc_points(reach):
+    """The fcc lattice points (nearest-neighbour distance 1) within `reach`, origin excluded, nearest first."""
     n = int(np.ceil(reach * np.sqrt(2))) + 1
     grid = np.arange(-n, n + 1)
     points = np.array(np.meshgrid(grid, grid, grid, indexing="ij")).reshape(3, -1).T
     points = points[points.sum(axis=1) % 2 == 0] / np.sqrt(2)  # fcc: integer coordinates with an even sum
     d = np.linalg.norm(points, axis=1)
-    return np.sort(d[(d > 0) & (d <= reach)])
+    keep = (d > 0) & (d <= reach)
+    return points[keep][np.argsort(d[keep], kind="stable")]
 
 
 def _rises_inward(r, energy):

@@ -14,14 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import random_cell
 
 from symff.errors import ModelError
+from symff.evaluate import reference
 from symff.export.form import lammps_form
 from symff.expr.build import RULES, tree_to_sympy
 from symff.expr.canonical import canonicalize
 from symff.expr.functions import NUMPY, WRITTEN, scalar
 from symff.expr.program import PotentialProgram
-from symff.expr.symbols import NS, R, rho_symbol
+from symff.expr.symbols import NS, NS3, C, R, rho_symbol
 from symff.expr.to_tree import formula_to_tree
 from symff.grammar.operators import FUNCTIONS, OPERATORS, operator_table
 from symff.grammar.spec import load_grammar
@@ -58,6 +60,11 @@ CASES = {
     ("atom", "abs"): ("Abs(NS(r**-6) - 1.0)", "eam/alloy", ()),
     ("atom", "sign"): ("sign(NS(r**-6) - 1.0)*NS(r**-6)", "eam/alloy", ()),
     ("atom", "ns"): ("NS(r**-6)", "lepton", ()),
+    ("atom", "ns3"): ("NS(r**-6) + NS3(0.5**r, c)", "meam/spline", ()),
+    ("angle", "add"): ("NS(r**-6) + NS3(0.5**r, c**2 + 0.5)", "meam/spline", ()),
+    ("angle", "sub"): ("NS(r**-6) + NS3(0.5**r, (c - 0.5)**3)", "meam/spline", ()),
+    ("angle", "mul"): ("NS(r**-6) + NS3(0.5**r, (c - 0.5)*(c + 0.3))", "meam/spline", ()),
+    ("angle", "pow_int"): ("sqrt(NS(r**-6) + NS3(0.5**r, c**3))", "meam/spline", ()),
 }
 
 
@@ -68,8 +75,9 @@ def test_every_primitive_has_a_case():
 def _grammar_with_everything(without):
     base = load_grammar("eam")
     ops = {level: {name: 1.0 for lvl, name in OPERATORS if lvl == level and name not in without}
-           for level in ("pair", "atom")}
+           for level in ("pair", "atom", "angle")}
     return TreeGrammar(dataclasses.replace(base, pair_operators=ops["pair"], atom_operators=ops["atom"],
+                                           angle_operators=ops["angle"], angle_terminals={"c": 1.0, "const": 1.0},
                                            max_size=60, max_depth=12))
 
 
@@ -78,7 +86,7 @@ def test_primitive_walks_grammar_sympy_program_model_file_form(key, tmp_path):
     level, name = key
     text, form, without = CASES[key]
     grammar = _grammar_with_everything(without)
-    tree = formula_to_tree(sp.sympify(text, locals={"NS": NS, "r": R}), grammar)
+    tree = formula_to_tree(sp.sympify(text, locals={"NS": NS, "NS3": NS3, "r": R, "c": C}), grammar)
     assert f"{level}_{name}" in [node.name for node in tree], f"{text} did not use {level} {name}: {tree}"
 
     expr, values = tree_to_sympy(tree)
@@ -92,9 +100,9 @@ def test_primitive_walks_grammar_sympy_program_model_file_form(key, tmp_path):
         np.testing.assert_allclose(g[k], np.broadcast_to(exact, r.shape), rtol=1e-12)
         slope = sp.lambdify(R, sp.diff(density, R).xreplace(numbers), MODULES)(r)
         np.testing.assert_allclose(g_slope[k], np.broadcast_to(slope, r.shape), rtol=1e-10, atol=1e-14)
-    rho = np.linspace(0.2, 2.3, 5)[None] + 0.1 * np.arange(program.n_densities)[:, None]
+    rho = np.linspace(0.2, 2.3, 5)[None] + 0.1 * np.arange(program.n_sums)[:, None]
     terms, _ = program.terms(rho, formula.initial)
-    symbols = [rho_symbol(k) for k in range(program.n_densities)]
+    symbols = [rho_symbol(k) for k in range(program.n_sums)]
     for m, term in enumerate(formula.terms):
         exact = sp.lambdify(symbols, term.xreplace(numbers), MODULES)(*rho)
         np.testing.assert_allclose(terms[m], np.broadcast_to(exact, rho.shape[1:]), rtol=1e-12)
@@ -102,8 +110,13 @@ def test_primitive_walks_grammar_sympy_program_model_file_form(key, tmp_path):
     model = Model(formula, formula.initial.copy(), formula.linear_initial.copy(), ("Cu",), {"Cu": 0.0})
     path = model.save(tmp_path / "model.json") or tmp_path / "model.json"
     loaded = Model.load(path)
-    distances = np.array([[2.1, 2.5, 3.7, 4.6, np.inf], [1.9, 2.2, 2.9, 4.2, 4.8]])
-    np.testing.assert_allclose(loaded.numpy_function()(distances), model.numpy_function()(distances), rtol=1e-12)
+    if formula.angular:  # three-body sums need positions: the reference energies of a cell
+        cell = random_cell(np.random.default_rng(0), 3)
+        np.testing.assert_allclose(reference.calculate(loaded, cell)["energies"],
+                                   reference.calculate(model, cell)["energies"], rtol=1e-12)
+    else:
+        distances = np.array([[2.1, 2.5, 3.7, 4.6, np.inf], [1.9, 2.2, 2.9, 4.2, 4.8]])
+        np.testing.assert_allclose(loaded.numpy_function()(distances), model.numpy_function()(distances), rtol=1e-12)
     assert lammps_form(loaded)[0] == form
 
 

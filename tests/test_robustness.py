@@ -166,7 +166,7 @@ BAD_OPTIONS = {
     "cutoff": (["--cutoff", "2"], "the cutoff needs 0 < r_in < r_out, got 3.0, 2.0"),
     "weight": (["--force-weight", "-1"], "--force-weight must be non-negative"),
     "grammar": (["--grammar", "no-such-grammar"],
-                "no-such-grammar: no such grammar file, and not a shipped grammar (shipped: eam, pair)"),
+                "no-such-grammar: no such grammar file, and not a shipped grammar (shipped: angular, eam, pair)"),
 }
 
 

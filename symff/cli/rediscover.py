@@ -1,4 +1,4 @@
-"""`symff rediscover {lj,sutton-chen} [--seed N] [--out RUN]`: make data with a known potential, search, and check that the
+"""`symff rediscover {lj,stillinger-weber,sutton-chen} [--seed N] [--out RUN]`: make data with a known potential, search, and check that the
 known formula comes back. The last line printed is `recovered: yes` or `recovered: no`."""
 
 import time

@@ -27,14 +27,12 @@ import sympy as sp
 
 from ..cutoff import smooth_cutoff
 from ..expr.program import _REAL_R, Program, radial_functions
-from ..expr.symbols import R, Rejected
+from ..expr.symbols import C, R, Rejected
 from . import angular_kernels
-from .evaluator import Prediction
 from .grid import DEFAULT_POINTS, RadialGrid
 from .kernels import _run, structure_ranges, threads
 from .pairs import GridPairs
 
-C = sp.Symbol("c", real=True)  # cos θ_jik
 N = sp.Symbol("n", real=True)  # the density n_i of an atom
 DEFAULT_ANGLE_POINTS = 2048
 
@@ -101,6 +99,11 @@ class AngularGrid:
     @property
     def inv_step(self):
         return (self.c.size - 1) / 2.0
+
+    @staticmethod
+    def inv_step_of(table):
+        """1 / step of the c grid of a table (n_nodes − 1, 4) on [−1, 1] (any value for an empty table)."""
+        return max(table.shape[0], 1) / 2.0
 
     def tabulate(self, g, g_slope):
         """Cubic Hermite coefficients (n_nodes − 1, 4) of g on each interval, in t = (c − c_n) / step."""
@@ -225,8 +228,10 @@ class AngularEvaluator:
         """n_i of every atom (the range that U's spline in a `meam/spline` export must cover)."""
         return self._first_pass(_program(program))[1]
 
-    def predict(self, program) -> Prediction:
-        """Energies (no reference energy), forces and stresses of an `AngularForm` or `AngularProgram`."""
+    def predict(self, program):
+        """Energies (no reference energy), forces and stresses of an `AngularForm` or `AngularProgram` (a
+        `Prediction`)."""
+        from .evaluator import Prediction  # the evaluator registers this module's sum kind: imported when used
         program = _program(program)
         pairs, bonds, data = self.pairs, self.bonds, self.dataset
         pair_energy, density, pair_slopes, bond_grad = self._first_pass(program)
@@ -246,3 +251,91 @@ class AngularEvaluator:
 
 def _program(form_or_program):
     return AngularProgram(form_or_program) if isinstance(form_or_program, AngularForm) else form_or_program
+
+
+# --- the three-body sum as a registered environment-sum kind (symff.evaluate.sums) --------------------------------
+@dataclass(frozen=True, eq=False)
+class Triplets:
+    """The neighbour data of the three-body sum NS3: the half list's `GridPairs` and their `Bonds` (the kernels
+    enumerate the triplets), with the cosine of every triplet for the exact path, computed when first asked for."""
+
+    pairs: GridPairs
+    bonds: Bonds
+
+    @classmethod
+    def inside(cls, neighbours, atom_start, r_out, tabulation):
+        return cls.of(GridPairs.inside(neighbours, atom_start, r_out, tabulation))
+
+    @classmethod
+    def of(cls, pairs: GridPairs):
+        return cls(pairs, Bonds.of(pairs))
+
+    @property
+    def cosines(self):
+        if "_cosines" not in self.__dict__:
+            cosines = np.empty(self.bonds.n_triplets)
+            angular_kernels._triplet_cosines(self.bonds.atom_bonds, self.bonds.u, self.bonds.triplet_start, cosines)
+            self.__dict__["_cosines"] = cosines
+        return self.__dict__["_cosines"]
+
+
+def three_body_sums(triplets: Triplets, table, pair_values, angle_tables, triplet_values, n_l, ranges):
+    """(s, slopes): the three-body sums s (L, n_atoms), s[l, i] = Σ_{j<k} F_l(r_ij) F_l(r_ik) h_l(cos θ_jik) with
+    F_l = f_l f_c, and per sum l the (pair slopes, bond gradients ∂s_l/∂D) that the force pass reads.
+
+    F_l comes as a radial table (n_nodes − 1, L, 4) or exact pair values (L, n_pairs, 2), h_l as a c table
+    (L, n_nodes − 1, 4) or exact triplet values (L, n_triplets, 2); the empty one of each is not used. Each sum is
+    one pass of the meam/spline kernel with φ = ρ = 0 and U(n) = n."""
+    pairs = triplets.pairs
+    s = np.zeros((n_l, pairs.n_atoms))
+    slopes = []
+    for l in range(n_l):
+        one_table = np.zeros((table.shape[0], 3, 4))
+        one_values = np.zeros((3, pair_values.shape[1], 2))
+        if table.shape[0]:
+            one_table[:, angular_kernels.F] = table[:, l]
+        else:
+            one_values[angular_kernels.F] = pair_values[l]
+        g_table = angle_tables[l] if angle_tables.shape[0] else np.zeros((0, 4))
+        g_values = np.ascontiguousarray(triplet_values[l]) if triplet_values.shape[0] else np.zeros((0, 2))
+        slopes.append(_three_body_pass(triplets, one_table, one_values, g_table, g_values, s[l], ranges))
+    return s, slopes
+
+
+def _three_body_pass(triplets, table, pair_values, g_table, g_values, density, ranges):
+    """One sum's first kernel pass into `density`: its (pair slopes, bond gradients)."""
+    pairs, bonds = triplets.pairs, triplets.bonds
+    pair_slopes = np.empty((pairs.n_pairs, 4))
+    bond_grad = np.empty((bonds.n_bonds, 3))
+    unused = np.zeros(pairs.atom_start.size - 1)
+    _run(lambda a, b: angular_kernels._angular_densities(
+        pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.node, pairs.t, pairs.inv_step, table, pair_values,
+        bonds.atom_bonds, bonds.pair, bonds.u, pairs.inv_r, g_table, AngularGrid.inv_step_of(g_table), g_values,
+        bonds.triplet_start, a, b, unused, density, pair_slopes, bond_grad), ranges)
+    return pair_slopes, bond_grad
+
+
+def three_body_forces_and_virials(triplets: Triplets, slopes, dependencies, dE_dsum, ranges):
+    """Forces (M, n_atoms, 3) and strain derivatives (M, n_structures, 6) of M energies E^m = Σ_i T_m(s_i), given the
+    slopes of `three_body_sums` and dE_dsum (M, L, n_atoms) = ∂T_m/∂s_l, nonzero only for (m, l) in `dependencies`."""
+    pairs = triplets.pairs
+    n_m = dE_dsum.shape[0]
+    forces = np.zeros((n_m, pairs.n_atoms, 3))
+    virials = np.zeros((n_m, pairs.atom_start.size - 1, 6))
+    for m, l in dependencies:
+        one_forces, one_virials = _three_body_forces(triplets, *slopes[l], dE_dsum[m, l], ranges)
+        forces[m] += one_forces
+        virials[m] += one_virials
+    return forces, virials
+
+
+def _three_body_forces(triplets, pair_slopes, bond_grad, weight, ranges):
+    """Forces and virials of Σ_i w_i s_i for one sum s with weights w (n_atoms,)."""
+    pairs, bonds = triplets.pairs, triplets.bonds
+    weight = np.ascontiguousarray(weight, dtype=float)
+    forces = np.zeros((pairs.n_atoms, 3))
+    virials = np.zeros((pairs.atom_start.size - 1, 6))
+    _run(lambda a, b: angular_kernels._angular_forces(
+        pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.D, pairs.inv_r, pair_slopes, bonds.atom_bonds,
+        bonds.pair, bonds.atom, bonds.sign, bond_grad, weight, a, b, forces, virials), ranges)
+    return forces, virials

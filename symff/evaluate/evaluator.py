@@ -7,8 +7,10 @@ element of each atom). `basis(program, constants)` returns
 the predictions of every term T_m of a formula separately (energies, forces and stresses are linear in the
 coefficients a_m), which is what the closed-form solve for the a_m needs; `predict` combines them.
 
-`exact=True` evaluates every pair function at every pair distance instead of interpolating a table: slower, used for
-the errors reported on a final front and in tests.
+A formula with three-body sums (NS3) also runs the kernels of the angular kind; its triplets are built from the same
+pairs the first time such a formula comes. `exact=True` evaluates every pair function at every pair distance (and
+every angular function at every triplet's cosine) instead of interpolating a table: slower, used for the errors
+reported on a final front and in tests.
 """
 
 import copy
@@ -22,7 +24,7 @@ from ..expr.symbols import Rejected
 from .grid import DEFAULT_POINTS
 from .kernels import threads
 from .species import channel_indices
-from .sums import ENVIRONMENT_SUMS, RADIAL
+from .sums import ANGULAR, ENVIRONMENT_SUMS, RADIAL
 
 EMPTY_TABLE = np.zeros((0, 0, 4))
 EMPTY_PAIRS = np.zeros((0, 0, 2))
@@ -75,6 +77,7 @@ class Evaluator:
 
     def _use_pairs(self, pairs):
         self.pairs = pairs
+        self._triplets = None  # built from the pairs when a formula with three-body sums first comes
         if self.exact:
             self._cutoff, self._cutoff_slope = smooth_cutoff(pairs.r, self.r_in, self.r_out)
         self._ranges = {}  # thread count -> structure ranges
@@ -133,9 +136,32 @@ class Evaluator:
 
     def neighbour_sums(self, program, constants):
         """rho (K, n_atoms) and the slopes h_k' (n_pairs, K) of the pair functions at every pair."""
+        if program.n_densities == 0:  # three-body sums only
+            return np.zeros((0, self.pairs.n_atoms)), np.zeros((self.pairs.n_pairs, 0))
         table, values = self._pair_functions(program, constants)
         kind, extra = self._kind(program)
         return kind.sums(self.pairs, table, values, program.n_densities, self._structure_ranges(), *extra)
+
+    def three_body_sums(self, program, constants):
+        """s (L, n_atoms) of the formula's three-body sums and the slopes their force pass reads."""
+        if self._triplets is None:
+            self._triplets = ANGULAR.neighbour_data.of(self.pairs)
+            self._angle_grid = ANGULAR.tabulation.uniform()
+        n_l, triplets = program.n_angular, self._triplets
+        if self.exact:
+            f, f_slope = program.bond_functions(self.pairs.r, constants)
+            pair_values = np.empty((n_l, self.pairs.n_pairs, 2))
+            pair_values[..., 0], pair_values[..., 1] = cutoff_product(f, f_slope, self._cutoff, self._cutoff_slope)
+            h, h_slope = program.angle_functions(triplets.cosines, constants)
+            parts = (EMPTY_TABLE, pair_values, np.zeros((0, 0, 4)), np.stack([h, h_slope], axis=-1))
+        else:
+            table = self.grid.tabulate(*program.bond_functions(self.grid.r, constants))
+            h, h_slope = program.angle_functions(self._angle_grid.c, constants)
+            angle_tables = np.stack([self._angle_grid.tabulate(h[l], h_slope[l]) for l in range(n_l)])
+            parts = (table, EMPTY_PAIRS, angle_tables, np.zeros((0, 0, 2)))
+        if not all(np.isfinite(part).all() for part in parts):
+            raise Rejected("non_finite", "a function of a three-body sum is not finite on its grid or data")
+        return ANGULAR.sums(triplets, *parts, n_l, self._structure_ranges())
 
     def basis(self, program, constants) -> Basis:
         """Predictions of each term T_m separately (what the closed-form solve for the a_m needs)."""
@@ -146,6 +172,10 @@ class Evaluator:
         for the forces instead of M)."""
         constants = np.asarray(constants, dtype=float)
         rho, pair_slopes = self.neighbour_sums(program, constants)
+        n_k = program.n_densities
+        if program.n_angular:
+            three_body, three_body_slopes = self.three_body_sums(program, constants)
+            rho = np.concatenate([rho, three_body])
         terms, slopes = self._terms(program, rho, constants)
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
@@ -157,8 +187,13 @@ class Evaluator:
             dependencies = sorted({(0, k) for _, k in dependencies})
         energy = np.add.reduceat(terms, self.dataset.atom_start[:-1], axis=1) if terms.size else terms
         kind, extra = self._kind(program)
-        forces, virials = kind.forces_and_virials(self.pairs, pair_slopes, dependencies, slopes,
-                                                  self._structure_ranges(), *extra)
+        forces, virials = kind.forces_and_virials(self.pairs, pair_slopes, [(m, k) for m, k in dependencies if k < n_k],
+                                                  slopes[:, :n_k], self._structure_ranges(), *extra)
+        if program.n_angular:
+            angular = [(m, k - n_k) for m, k in dependencies if k >= n_k]
+            more_forces, more_virials = ANGULAR.forces_and_virials(self._triplets, three_body_slopes, angular,
+                                                                   slopes[:, n_k:], self._structure_ranges())
+            forces, virials = forces + more_forces, virials + more_virials
         stress = virials * self._inv_volume[None, :, None]
         if not (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(stress).all()):
             raise Rejected("non_finite", "energies, forces or stresses are not finite")

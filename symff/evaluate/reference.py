@@ -7,6 +7,13 @@ energy is E_i = Σ_m a_m T_m(rho_i). With the *weights* w_ik = ∂E_i/∂rho_ik,
 dE_i/dr = Σ_k w_ik h_k'(r): it pushes atom i by +dE_i/dr D/r and atom j by -dE_i/dr D/r, and adds dE_i/dr D_α D_β / r
 to the strain derivative of the energy (ASE's stress is that over the volume, Voigt order xx yy zz yz xz xy).
 
+Three-body sums. A *triplet* (i; p, q) is two directed pairs p = (i, j) and q = (i, k), p < q, of one centre i; the
+three-body sums of i are s_il = Σ_triplets F_l(r_ij) F_l(r_ik) h_l(cos θ_jik) with F_l = f_l f_c, and follow the
+radial sums in rho (rho_{K+l} = s_l). Generally a directed pair carries the gradient G = ∂E/∂D of the energy on its
+vector; it pushes atom i by +G and atom j by -G and adds G_α D_β to the strain derivative. For a radial sum
+G = dE_i/dr D/r; a triplet adds w_il ∂(F_p F_q h)/∂D_p = w_il (F'_p F_q h u_p + F_p F_q h' (u_q - c u_p)/r_p) to pair p
+(and the same with p and q swapped to pair q), u = D/r.
+
 With several elements (an `AlloyModel`) a sum may be filtered by the neighbour's element, NS(g, B): its *channel
 mask* says, per density k and directed pair (i, j), whether j counts (is of element B); rho_ik sums the masked h_k,
 dE_i/dr = Σ_k w_ik mask_kj h_k'(r), and E_i is the energy of the element of atom i.
@@ -19,8 +26,10 @@ nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readab
 `symff.report.functions.densities_at_atoms` and the energy-only answer of the validate calculator.
 
     rho, h_slope = radial_sums(model, centre, r, n_atoms)   # a directed pair list
+    s, gradient = angular_sums(model, centre, D, n_atoms)   # the three-body sums; gradient(weights) -> ∂E/∂D
     energies, weights = atom_energies_from_sums(model, rho)
     energies, rates = atom_energies(model, distances, dr_ds)  # (n_atoms, n_neighbours) distances, inf-padded
+    energies, rates = atom_energies_with_angles(model, distances, cosines, dr_ds)  # three-body sums too
     results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
 """
 
@@ -47,11 +56,50 @@ def radial_sums(model, centre, r, n_atoms, mask=None):
     h = np.zeros((n_k, r.size))
     h_slope = np.zeros((n_k, r.size))
     inside = r < model.r_out
-    if inside.any():
+    if inside.any() and n_k:
         h[:, inside], h_slope[:, inside] = pair_functions(model)(r[inside])
     counted = h if mask is None else np.where(mask, h, 0.0)
     rho = np.array([np.bincount(centre, weights=counted[k], minlength=n_atoms) for k in range(n_k)])
     return rho.reshape(n_k, n_atoms), h_slope
+
+
+def triplets(centre, n_atoms):
+    """(centre atom, p, q) of every pair p < q of directed pairs that share their centre atom."""
+    found = [(np.full(0, 0), np.full(0, 0), np.full(0, 0))]
+    for a in range(n_atoms):
+        bonds = np.flatnonzero(centre == a)
+        p, q = np.triu_indices(bonds.size, 1)
+        found.append((np.full(p.size, a), bonds[p], bonds[q]))
+    return tuple(np.concatenate(column).astype(int) for column in zip(*found))
+
+
+def angular_sums(model, centre, D, n_atoms):
+    """The three-body sums s (L, n_atoms) over the directed pairs (centre, ·) with vectors D, and a function that turns
+    their weights w_il = ∂E_i/∂s_il (L, n_atoms) into the gradient ∂E/∂D of every directed pair (n_pairs, 3)."""
+    program, constants = model.program, model.constants
+    n_l = program.n_angular
+    centre, D = np.asarray(centre), np.asarray(D, dtype=float).reshape(-1, 3)
+    r = np.linalg.norm(D, axis=1)
+    u = D / r[:, None]
+    if n_l == 0:
+        return np.zeros((0, n_atoms)), lambda weights: np.zeros_like(D)
+    a, p, q = triplets(centre, n_atoms)
+    bond, bond_slope = multiplicative_cutoff(program.bond_functions, model.r_in, model.r_out)(r, constants)
+    cosine = np.einsum("ta,ta->t", u[p], u[q])
+    angle, angle_slope = program.angle_functions(cosine, constants)
+    s = np.array([np.bincount(a, weights=bond[l, p] * bond[l, q] * angle[l], minlength=n_atoms) for l in range(n_l)])
+
+    def gradient(weights):
+        out = np.zeros_like(D)
+        for l in range(n_l):
+            w = weights[l, a]
+            for one, other in ((p, q), (q, p)):
+                along = (w * bond_slope[l, one] * bond[l, other] * angle[l])[:, None] * u[one]
+                bend = (w * bond[l, one] * bond[l, other] * angle_slope[l] / r[one])[:, None]
+                np.add.at(out, one, along + bend * (u[other] - cosine[:, None] * u[one]))
+        return out
+
+    return s.reshape(n_l, n_atoms), gradient
 
 
 def channel_mask(model, neighbour_symbols):
@@ -81,6 +129,9 @@ def atom_energies_from_sums(model, rho, symbols=None):
 def atom_energies(model, distances, distance_rates=None):
     """E_i for atoms given by the distances to their neighbours, (n_atoms, n_neighbours) Å padded with inf; with
     `distance_rates` (the same shape: dr_ij/ds along some path s) also dE_i/ds = Σ_j dE_i/dr_ij dr_ij/ds."""
+    if model.formula.angular:
+        raise ValueError("a model with three-body sums (NS3) needs the angles between the neighbours too "
+                         "(atom_energies_with_angles)")
     r = np.asarray(distances, dtype=float)
     n_atoms = r.shape[0]
     centre = np.repeat(np.arange(n_atoms), r.shape[1])
@@ -92,6 +143,38 @@ def atom_energies(model, distances, distance_rates=None):
         rates = np.where(np.isfinite(distance_rates), distance_rates, 0.0).ravel()
         pair_rates = np.einsum("kp,kp->p", weights[:, centre], h_slope) * rates
     return energies, np.bincount(centre, weights=pair_rates, minlength=n_atoms)
+
+
+def atom_energies_with_angles(model, distances, cosines, distance_rates=None):
+    """`atom_energies` for atoms given by the distances to their neighbours, (n_atoms, n_neighbours) padded with inf,
+    and the cosines of the angles between them, (n_atoms or 1, n_neighbours, n_neighbours): what three-body sums
+    need.
+    With `distance_rates` also dE_i/ds along a path s that keeps the angles (a uniform scaling)."""
+    r = np.asarray(distances, dtype=float)
+    n_atoms, n_l = r.shape[0], len(model.formula.angular)
+    centre = np.repeat(np.arange(n_atoms), r.shape[1])
+    apart = 1.0 - np.eye(r.shape[1])  # a neighbour makes no triplet with itself
+    with np.errstate(all="ignore"):
+        rho, h_slope = radial_sums(model, centre, r.ravel(), n_atoms)
+        bond, bond_slope = multiplicative_cutoff(model.program.bond_functions, model.r_in, model.r_out)(
+            r.ravel(), model.constants)
+        bond, bond_slope = bond.reshape(n_l, *r.shape), bond_slope.reshape(n_l, *r.shape)
+        cosines = np.clip(np.nan_to_num(np.asarray(cosines, dtype=float)), -1.0, 1.0)
+        angle = model.program.angle_functions(cosines.ravel(), model.constants)[0].reshape(n_l, *cosines.shape) * apart
+        # Σ_{j<k} F_j F_k h_jk = ½ Fᵀ H F; along s its rate is (H F)·F' dr/ds. One set of cosines may serve all atoms.
+        if cosines.shape[0] == 1:
+            bond_angle = np.einsum("lpq,laq->lap", angle[:, 0], bond)
+        else:
+            bond_angle = np.einsum("lapq,laq->lap", angle, bond)
+        s = 0.5 * np.einsum("lap,lap->la", bond, bond_angle)
+        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]))
+        if distance_rates is None:
+            return energies, None
+        rates = np.where(np.isfinite(distance_rates), distance_rates, 0.0)
+        n_k = rho.shape[0]
+        pair_rates = np.einsum("kp,kp->p", weights[:n_k, centre], h_slope) * rates.ravel()
+        three_body_rates = np.einsum("la,lap,lap,ap->a", weights[n_k:], bond_slope, bond_angle, rates)
+    return energies, np.bincount(centre, weights=pair_rates, minlength=n_atoms) + three_body_rates
 
 
 def directed_pairs(atoms, r_out):
@@ -130,9 +213,11 @@ def calculate(model, atoms):
     mask = channel_mask(model, symbols[j])
     with np.errstate(all="ignore"):
         rho, h_slope = radial_sums(model, i, r, n, mask)
-        energies, weights = atom_energies_from_sums(model, rho, symbols)
-        dE_dr = np.einsum("kp,kp->p", weights[:, i] * mask, h_slope)
-        push = (dE_dr / r)[:, None] * D  # the force on i from the pair; -push on j
+        s, angular_gradient = angular_sums(model, i, D, n)
+        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]), symbols)
+        n_k = rho.shape[0]
+        dE_dr = np.einsum("kp,kp->p", weights[:n_k, i] * mask, h_slope)
+        push = (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])  # ∂E/∂D: the force on i; -push on j
         forces = np.stack([np.bincount(i, push[:, a], n) - np.bincount(j, push[:, a], n) for a in range(3)], axis=1)
         strain_derivative = push[:, :, None] * D[:, None, :]
     voigt = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]

@@ -26,15 +26,23 @@ Contract of a kind (an `EnvironmentSum`):
 - `lammps_styles`: the LAMMPS forms (symff.export.form.LAMMPS_FORMS) that can hold it; a kind with none runs in
   symff and its ASE calculator only.
 
-A new kind (say the angular sum Σ_{j<k} f(r_ij) f(r_ik) g(cos θ_jik)) thus brings: its head in SUM_HEADS, its grammar
-operator (with argument types of its own), an entry here with its triplet data, tables, kernels and reference, and
-its LAMMPS styles (`meam/spline`).
+A new kind thus brings: its head in SUM_HEADS, its grammar operator (with argument types of its own), an entry here
+with its neighbour data, tables, kernels and reference, and its LAMMPS styles.
+
+The three-body (angular) sum NS3(f, h) = Σ_{j<k} f(r_ij) f_c(r_ij) f(r_ik) f_c(r_ik) h(cos θ_jik) is the second kind,
+`ANGULAR`: its neighbour data are `Triplets` (the same half list's `GridPairs` and their bonds; the kernels enumerate
+the triplets, so there is no second neighbour search), f is tabulated on the radial grid and h on an `AngularGrid`
+(cubic Hermite tables on c ∈ [−1, 1]); `sums(data, table, pair_values, angle_tables, triplet_values, n_functions,
+ranges)` takes both tables (or exact values), and the backward pass takes the slopes per sum. The sums of a formula
+are ordered radial first, then three-body (rho_K .. rho_{K+L-1}). Its LAMMPS style is `meam/spline` (E_i =
+NS(φ/2) + U(NS(ρ) + NS3(f, h)), U(n) = n included: `symff.export.meam_spline.angular_form_of`).
 """
 
 from dataclasses import dataclass
 
 from ..expr.symbols import SUM_HEADS
 from . import reference
+from .angular import AngularGrid, Triplets, three_body_forces_and_virials, three_body_sums
 from .grid import RadialGrid
 from .kernels import forces_and_virials, neighbour_sums
 from .pairs import GridPairs
@@ -79,4 +87,15 @@ SPECIES = EnvironmentSum(
     lammps_styles=("eam/alloy", "eam/fs"),
 )
 
-ENVIRONMENT_SUMS = {kind.name: kind for kind in (RADIAL, SPECIES)}
+ANGULAR = EnvironmentSum(
+    name="angular",
+    head=SUM_HEADS["angular"],
+    neighbour_data=Triplets,
+    tabulation=AngularGrid,
+    sums=three_body_sums,
+    forces_and_virials=three_body_forces_and_virials,
+    reference=reference.angular_sums,
+    lammps_styles=("meam/spline",),
+)
+
+ENVIRONMENT_SUMS = {kind.name: kind for kind in (RADIAL, SPECIES, ANGULAR)}

@@ -39,6 +39,7 @@ LAMMPS_FORMS = {
     "table": "pair_style table: the pair energy tabulated (spline in r²)",
     "eam/alloy": "pair_style eam/alloy: pair energy, density and embedding tabulated in one setfl file",
     "hybrid/overlay": "pair_style hybrid/overlay: one eam/alloy setfl file per embedding density, summed",
+    "meam/spline": "pair_style meam/spline: φ, ρ, U, f and g of one three-body sum tabulated (symff.export.meam_spline)",
     SYMFF_ONLY: "runs in symff and its ASE calculator only",
 }
 EXPORTABLE = (
@@ -120,6 +121,14 @@ def _radial(r, expr):
 
 def lammps_form(model):
     """(LAMMPS form, reason): one of `LAMMPS_FORMS`, and for `symff only` why ("" otherwise)."""
+    if model.formula.angular:
+        from .meam_spline import angular_form_of  # which imports this module
+
+        try:
+            angular_form_of(model)
+            return "meam/spline", ""
+        except NotExportable as refused:
+            return SYMFF_ONLY, refused.reason
     try:
         return analyse_form(model).style, ""
     except NotExportable as refused:
@@ -130,6 +139,10 @@ def analyse_form(model) -> ExportForm:
     """Split `model` into a pair part and embeddings of one density each; a form LAMMPS cannot hold raises
     `NotExportable`."""
     formula = model.formula
+    if formula.angular:
+        raise NotExportable(f"cannot export {model.energy_string(6)} as a radial form: it has three-body sums (NS3), "
+                            "which LAMMPS runs as pair_style meam/spline (symff.export.meam_spline)",
+                            "three-body sums: meam/spline")
     numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, model.constants)}
     rho = [rho_symbol(k) for k in range(len(formula.densities))]
     densities = [g.xreplace(numbers) for g in formula.densities]

@@ -1,5 +1,10 @@
 """`pair_style meam/spline` files of an angular form (`symff.evaluate.angular.AngularForm`), one element.
 
+A model whose formula has three-body sums NS3 (symff.evaluate.sums, the angular kind) has the meam/spline form when
+E_i = Σ_k a_k NS(g_k) + U(n_i) with n_i = Σ_k w_k NS(g_k) + Σ_l v_l NS3(f, h_l) (one bond function f shared by all
+three-body sums; U a function of that one combination), or E_i = Σ_k a_k NS(g_k) + Σ_l v_l NS3(f, h_l) (U(n) = n):
+`angular_form_of(model)` reads its φ = 2 Σ a_k g_k, ρ = Σ w_k g_k, f, g = Σ v_l h_l and U, or raises `NotExportable`.
+
 LAMMPS `meam/spline` (src/MANYBODY/pair_meam_spline.cpp) computes E = Σ_{i<j} φ(r_ij) + Σ_i [U(n_i) − U(0)] with
 n_i = Σ_j ρ(r_ij) + Σ_{j<k} f(r_ij) f(r_ik) g(cos θ_jik): symff's angular sum, with φ, ρ and f standing for symff's
 φ f_c, ρ f_c and f f_c. Each function is a clamped cubic spline (C², its end slopes given) through values at
@@ -28,11 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import sympy as sp
 from scipy.interpolate import CubicSpline
 
 from ..cutoff import smooth_cutoff
 from ..errors import ConfigError, ModelError
-from ..evaluate.angular import AngularForm, AngularProgram
+from ..evaluate.angular import AngularForm, AngularProgram, N
+from ..expr.symbols import rho_symbol
+from .form import NotExportable, _common_combination
 
 DEFAULT_RADIAL_KNOTS = 10000
 DEFAULT_ANGLE_KNOTS = 200
@@ -138,6 +146,49 @@ def write_meam_spline(path, form: AngularForm, element, *, r_in, r_out, r_min, d
     blocks = [splines[name].text() for name in BLOCKS]
     path.write_text("\n".join([header, f"meam/spline 1 {element}", *blocks]) + "\n")
     return MeamSplineExport(path=path, element=element, energy_shift=energy_shift, splines=splines)
+
+
+def angular_form_of(model) -> AngularForm:
+    """The meam/spline form (φ, ρ, f, g, U) of a model with three-body sums, numbers in place of constants; a model
+    of another shape raises `NotExportable` (see the module docstring)."""
+    formula = model.formula
+    numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, model.constants)}
+    linear = {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, model.linear)}
+    n_k, n_l = len(formula.densities), len(formula.angular)
+    rho = [rho_symbol(k) for k in range(n_k + n_l)]
+    densities = [g.xreplace(numbers) for g in formula.densities]
+    bonds = {f.xreplace(numbers) for f, _ in formula.angular}
+    angles = [h.xreplace(numbers) for _, h in formula.angular]
+
+    def refuse(why):
+        return NotExportable(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {why}; meam/spline holds "
+                             "E_i = Σ a NS(φ) + U(Σ w NS(ρ) + Σ v NS3(f, g)) with one f", why)
+
+    if len(bonds) > 1:
+        raise refuse("its three-body sums have different bond functions f")
+    pair, angle, embedded = sp.Integer(0), sp.Integer(0), sp.Integer(0)
+    for a, term in zip(formula.linear, formula.terms):
+        if term in rho[:n_k]:
+            pair += 2 * linear[a] * densities[rho.index(term)]
+        elif term in rho[n_k:]:
+            angle += linear[a] * angles[rho.index(term) - n_k]
+        else:
+            embedded += linear[a] * term
+    if embedded == 0:  # U(n) = n
+        return AngularForm(pair, sp.Integer(0), next(iter(bonds), sp.Integer(0)), angle, N)
+    if angle != 0:
+        raise refuse("a three-body sum enters linearly beside a nonlinear embedding")
+    used = [k for k in range(n_k + n_l) if embedded.has(rho[k])]
+    numbers |= linear
+    weights = _common_combination(embedded, used, rho, numbers) if used else {}
+    if weights is None:
+        raise refuse("its embedding depends on several sums jointly, not through one density")
+    lead = used[0] if used else 0
+    embedding = embedded.xreplace(numbers).xreplace({rho[k]: (N if k == lead else 0) for k in used})
+    density = sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items() if k < n_k))
+    three_body = sp.Add(*(sp.Float(w, 17) * angles[k - n_k] for k, w in weights.items() if k >= n_k))
+    bond = next(iter(bonds)) if three_body != 0 else sp.Integer(0)
+    return AngularForm(pair, density, bond, three_body, embedding)
 
 
 def program_u0(form: AngularForm):

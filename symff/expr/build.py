@@ -8,7 +8,7 @@ import sympy as sp
 
 from ..grammar.operators import EAM_OPERATORS, EAM_ROOT, OPERATORS
 from ..grammar.trees import leaf_kind
-from .symbols import NS, SUM_HEADS, R, constant_symbol
+from .symbols import NS, SUM_HEADS, C, R, constant_symbol
 
 # The leaf `rho` of an exportable tree: the density of the embedding term it is in, replaced by that term's NS(g).
 EMBEDDED_RHO = sp.Symbol("_rho", real=True)
@@ -51,6 +51,8 @@ def _leaf(node, values):
     kind = leaf_kind(node)
     if kind == "r":
         return R
+    if kind == "c":
+        return C
     if kind == "rho":
         return EMBEDDED_RHO
     if kind == "int":

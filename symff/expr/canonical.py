@@ -2,7 +2,7 @@
 
 Every candidate is rewritten as
 
-    E_i = Σ_m a_m T_m(rho_0, ..., rho_{K-1}; c),    rho_k = NS(g_k(r; c))
+    E_i = Σ_m a_m T_m(rho_0, ..., rho_{K+L-1}; c),    rho_k = NS(g_k(r; c)),    rho_{K+l} = NS3(f_l(r; c), h_l(cos θ; c))
 
 where the *terms* T_m are distinct, the *densities* g_k are distinct, the coefficients a_m enter linearly (they are
 solved in closed form when fitting) and the constants c enter nonlinearly. The rewriting:
@@ -11,7 +11,8 @@ solved in closed form when fitting) and the constants c enter nonlinearly. The r
    one; terms of a sum that differ only by a constant factor merge; powers of one base merge; a constant factor of a
    sum is distributed (with a fresh constant per term, so that every constant occurs once); a sum raised to an even
    integer power takes, of itself and its negation, the one with the smaller structure key (sign-normalized);
-2. linearizes neighbour sums, NS(Σ_t c_t g_t) = Σ_t c_t NS(g_t);
+2. linearizes neighbour sums, NS(Σ_t c_t g_t) = Σ_t c_t NS(g_t), and three-body sums in their angular function,
+   NS3(k f, Σ_t c_t h_t) = Σ_t k² c_t NS3(f, h_t);
 3. drops constant terms of E_i (the per-element reference energy holds them) and gives every term its own a_m.
 
 Two trees that differ only in their constants, or in how sums and coefficients are arranged, get the same `key`:
@@ -26,7 +27,18 @@ import sympy as sp
 
 from .functions import SYMPY as SYMPY_FUNCTIONS
 from .functions import scalar
-from .symbols import NS, R, Rejected, constant_symbol, is_neighbour_sum, rho_symbol
+from .symbols import (
+    NS,
+    NS3,
+    C,
+    R,
+    Rejected,
+    constant_symbol,
+    is_angular_sum,
+    is_environment_sum,
+    is_neighbour_sum,
+    rho_symbol,
+)
 
 BAD_ATOMS = (sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I)
 
@@ -35,8 +47,8 @@ BAD_ATOMS = (sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I)
 class Formula:
     """A candidate in canonical form, with starting values for its constants."""
 
-    energy: sp.Expr  # Σ a_m T_m with NS(g_k) calls: the per-atom energy
-    densities: tuple  # g_k(r; c)
+    energy: sp.Expr  # Σ a_m T_m with NS(g_k) and NS3(f_l, h_l) calls: the per-atom energy
+    densities: tuple  # g_k(r; c): the radial sums rho_0 .. rho_{K-1}
     terms: tuple  # T_m(rho_k; c)
     linear: tuple  # a_m symbols, one per term
     constants: tuple  # c_i symbols, in canonical order
@@ -45,6 +57,12 @@ class Formula:
     key: str = ""
     complexity: int = 0
     channels: tuple = ()  # per density: the neighbour element its sum is filtered by (NS(g, B)), or None (all)
+    angular: tuple = ()  # (f_l(r; c), h_l(cos θ; c)): the three-body sums rho_K .. rho_{K+L-1}
+
+    @property
+    def n_sums(self):
+        """K + L: the number of environment sums, radial then angular (the rows of rho)."""
+        return len(self.densities) + len(self.angular)
 
     def __str__(self):
         return str(self.energy)
@@ -85,7 +103,7 @@ class _Folder:
     def has_variable(self, e):
         hit = self._has_variable.get(e)
         if hit is None:
-            hit = e == R or is_neighbour_sum(e) or any(self.has_variable(a) for a in e.args)
+            hit = e == R or e == C or is_environment_sum(e) or any(self.has_variable(a) for a in e.args)
             self._has_variable[e] = hit
         return hit
 
@@ -139,7 +157,7 @@ class _Folder:
 
     # --- folding ----------------------------------------------------------------------------------------------
     def fold(self, e):
-        if e == R or e.is_Number or e in self.values:
+        if e == R or e == C or e.is_Number or e in self.values:
             if e in BAD_ATOMS:
                 raise Rejected("division_by_zero", "a constant is infinite or undefined")
             return e
@@ -150,6 +168,15 @@ class _Folder:
             folded = self._folded_sums.get(e)
             if folded is None:
                 folded = self._folded_sums[e] = NS(self.fold(e.args[0]), *e.args[1:])  # the channel stays
+            return folded
+        if is_angular_sum(e):
+            folded = self._folded_sums.get(e)
+            if folded is None:
+                folded = self._folded_sums[e] = NS3(*(self.fold(a) for a in e.args))
+                for power in folded.args[1].atoms(sp.Pow):
+                    if power.base.has(C) and not (power.exp.is_Integer and power.exp > 0):
+                        # c = cos θ passes through 0 and is negative: only polynomials of c are finite and real
+                        raise Rejected("singular", f"the angular function has {power}")
             return folded
         return self.rebuild(e, [self.fold(a) for a in e.args])
 
@@ -265,7 +292,18 @@ class _Folder:
                 parts.append(coefficient * NS(rest, *e.args[1:]))
             self._linear_sums[e] = self.fold_add(parts)
             return self._linear_sums[e]
-        if not e.args or not e.has(NS):
+        if is_angular_sum(e):
+            if e in self._linear_sums:
+                return self._linear_sums[e]
+            bond, angle = e.args
+            scale, bond = self.split(bond)  # f enters twice: NS3(k f, h) = k² NS3(f, h)
+            parts = []
+            for term in sp.Add.make_args(angle):
+                coefficient, rest = self.split(term)
+                parts.append(scale**2 * coefficient * NS3(bond, rest))
+            self._linear_sums[e] = self.fold_add(parts)
+            return self._linear_sums[e]
+        if not e.args or not e.has(NS, NS3):
             return e
         return self.rebuild(e, [self.linearize(a) for a in e.args])
 
@@ -315,14 +353,16 @@ def _name_canonically(terms, values):
     linear = tuple(sp.Symbol(f"a{m}", real=True) for m in range(len(ordered_terms)))
     renamed = [t.xreplace(names) for t in ordered_terms]
 
-    neighbour_sums = []
+    neighbour_sums, angular_sums = [], []
     for term in renamed:
         for ns in sorted(term.atoms(sp.core.function.AppliedUndef), key=str):
-            if is_neighbour_sum(ns) and ns not in neighbour_sums:
-                neighbour_sums.append(ns)
+            for kind, found in ((is_neighbour_sum, neighbour_sums), (is_angular_sum, angular_sums)):
+                if kind(ns) and ns not in found:
+                    found.append(ns)
     new_constants = set(names.values())
     neighbour_sums.sort(key=lambda ns: structure_key(ns, new_constants))
-    rho = {ns: rho_symbol(k) for k, ns in enumerate(neighbour_sums)}
+    angular_sums.sort(key=lambda ns: structure_key(ns, new_constants))
+    rho = {ns: rho_symbol(k) for k, ns in enumerate([*neighbour_sums, *angular_sums])}
     energy = sp.Add(*(a * t for a, t in zip(linear, renamed)))
     key_constants = new_constants | set(linear)
     return Formula(
@@ -336,6 +376,7 @@ def _name_canonically(terms, values):
         linear_initial=np.array([terms[t] if terms[t] != 0 else 1.0 for t in ordered_terms], dtype=float),
         key=structure_key(energy, key_constants),
         complexity=sum(1 for _ in sp.preorder_traversal(energy)),
+        angular=tuple(tuple(ns.args) for ns in angular_sums),
     )
 
 

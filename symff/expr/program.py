@@ -5,8 +5,9 @@ every atom for its terms. Building a `Program` costs well under a millisecond: s
 every distinct subexpression becomes one numpy operation (common subexpressions are computed once), and running it is
 a short loop of numpy calls. Non-finite results are left as NaN/inf for the caller to reject.
 
-`PotentialProgram` bundles what the evaluator needs for one `Formula`: each density g_k and its derivative on r, and
-each term T_m with its derivatives ∂T_m/∂rho_k.
+`PotentialProgram` bundles what the evaluator needs for one `Formula`: each density g_k and its derivative on r, each
+three-body sum's bond function f_l(r) and angular function h_l(c) with their derivatives, and each term T_m with its
+derivatives ∂T_m/∂rho_k (k over the radial sums, then the three-body sums).
 """
 
 import operator
@@ -17,7 +18,7 @@ import sympy as sp
 
 from .canonical import Formula
 from .functions import NUMPY
-from .symbols import R, Rejected, rho_symbol
+from .symbols import C, R, Rejected, rho_symbol
 
 
 def _sum(*xs):
@@ -124,10 +125,16 @@ class PotentialProgram:
     def __init__(self, formula: Formula):
         self.formula = formula
         self.n_densities = len(formula.densities)
+        self.n_angular = len(getattr(formula, "angular", ()))  # formula-like objects (fit.jacobian) may have none
+        self.n_sums = self.n_densities + self.n_angular
         self.n_terms = len(formula.terms)
         params = formula.constants
         self._density = Program(radial_functions(formula.densities), [_REAL_R], params)
-        rho = [rho_symbol(k) for k in range(self.n_densities)]
+        if self.n_angular:
+            self._bond = Program(radial_functions([f for f, _ in formula.angular]), [_REAL_R], params)
+            angle = [h for _, h in formula.angular]
+            self._angle = Program([*angle, *(sp.diff(h, C) for h in angle)], [C], params)
+        rho = [rho_symbol(k) for k in range(self.n_sums)]
         self.dependencies = []  # (m, k) for every nonzero ∂T_m/∂rho_k
         derivatives = []
         for m, term in enumerate(formula.terms):
@@ -143,12 +150,23 @@ class PotentialProgram:
         k = self.n_densities
         return np.array(out[:k]), np.array(out[k:])
 
+    def bond_functions(self, r, constants):
+        """(f, f') of the three-body sums as arrays of shape (L, len(r))."""
+        out = self._bond([r], constants)
+        return np.array(out[: self.n_angular]), np.array(out[self.n_angular :])
+
+    def angle_functions(self, c, constants):
+        """(h, h') of the three-body sums at cosines c, as arrays of shape (L, len(c))."""
+        out = self._angle([c], constants)
+        return np.array(out[: self.n_angular]), np.array(out[self.n_angular :])
+
     def terms(self, rho, constants):
-        """rho: (K, n_atoms). Returns T (M, n_atoms) and ∂T/∂rho (M, K, n_atoms), zero where T_m ignores rho_k."""
+        """rho: (K + L, n_atoms). Returns T (M, n_atoms) and ∂T/∂rho (M, K + L, n_atoms), zero where T_m ignores
+        rho_k."""
         out = self._terms(list(rho), constants)
         m = self.n_terms
         values = np.array(out[:m])
-        slopes = np.zeros((m, self.n_densities, rho.shape[1]))
+        slopes = np.zeros((m, self.n_sums, rho.shape[1]))
         for (term, k), derivative in zip(self.dependencies, out[m:]):
             slopes[term, k] = derivative
         return values, slopes
@@ -161,6 +179,8 @@ class AlloyProgram:
     order of the elements. Terms of element A are evaluated at the atoms of element A and are zero at the others."""
 
     sum_kind = "species"
+
+    n_angular = 0  # three-body sums in alloy forms are a later step
 
     def __init__(self, formulas):
         self.elements = tuple(formulas)

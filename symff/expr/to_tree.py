@@ -9,6 +9,7 @@ them. The rules follow symff.expr.build backwards, one sympy node at a time:
   otherwise `pow_const` with the exponent as a fitted constant; x**(expression in r) becomes `pow`, c**x and
   exp(k x) become `exp_const` with a fitted base;
 - a function of the table of primitives (log(x), ...) becomes its operator;
+- a three-body sum NS3(f, g) becomes `ns3` with f a pair and g an angle expression (c the angle level's leaf);
 - a number becomes a constant leaf of its level.
 
 Numeric factors of the per-atom energy's terms, and of the terms of a neighbour sum that is itself such a term, are
@@ -26,11 +27,22 @@ from fractions import Fraction
 import sympy as sp
 from deap import gp
 
-from ..grammar.operators import Atom, Base, Const, Embedded, Embedding, FixedExponent, IntExponent, Pair, Potential
+from ..grammar.operators import (
+    Angle,
+    Atom,
+    Base,
+    Const,
+    Embedded,
+    Embedding,
+    FixedExponent,
+    IntExponent,
+    Pair,
+    Potential,
+)
 from .functions import SYMPY as SYMPY_FUNCTIONS
-from .symbols import NS, R, is_neighbour_sum
+from .symbols import NS, NS3, C, R, is_angular_sum, is_neighbour_sum
 
-LEVEL_NAMES = {Pair: "pair", Atom: "atom", Embedded: "embedding", Embedding: "embedding terms"}
+LEVEL_NAMES = {Pair: "pair", Atom: "atom", Angle: "angle", Embedded: "embedding", Embedding: "embedding terms"}
 RHO = sp.Symbol("_embedded_rho", real=True)  # stands for the density NS(g) of an exportable tree's embedding term
 
 
@@ -72,7 +84,7 @@ class _Builder:
     def terminals(self, ret):
         if ret is Embedded:
             return self.tg.embedded_terminals
-        return self.grammar.terminals("pair" if ret is Pair else "atom")
+        return self.grammar.terminals({Pair: "pair", Angle: "angle"}.get(ret, "atom"))
 
     def constant(self, value, ret):
         value = float(value)
@@ -86,8 +98,8 @@ class _Builder:
     def sum_of_terms(self, expr, ret):
         """A sum whose terms' numeric coefficients are dropped (each canonical term gets its own)."""
         terms = [term.as_coeff_Mul()[1] for term in sp.Add.make_args(expr)]
-        if ret is not Pair:  # a constant per atom belongs to the reference energy (NS(1) counts neighbours: kept)
-            terms = [t for t in terms if t.has(R) or t.has(NS) or t.has(RHO)]
+        if ret not in (Pair, Angle):  # a constant per atom belongs to the reference energy (NS(1): kept)
+            terms = [t for t in terms if t.has(R) or t.has(NS) or t.has(NS3) or t.has(RHO)]
         if not terms:
             raise Unexpressible("it does not depend on the positions")
         nodes = self.linear_term(terms[0], ret)
@@ -99,6 +111,8 @@ class _Builder:
     def linear_term(self, term, ret):
         if ret is not Pair and is_neighbour_sum(term):
             return [self.primitive("ns", ret), *self.sum_of_terms(term.args[0], Pair)]
+        if ret is not Pair and is_angular_sum(term):
+            return [self.primitive("ns3", ret), *self.build(term.args[0], Pair), *self.sum_of_terms(term.args[1], Angle)]
         return self.build(term, ret)
 
     # --- any expression -----------------------------------------------------------------------------------------
@@ -109,8 +123,14 @@ class _Builder:
             return [gp.Terminal("r", True, Pair)]
         if e == RHO:
             return [gp.Terminal("rho", True, Embedded)]
-        if e.is_Number or not e.free_symbols and not e.has(NS):
+        if e == C and ret is Angle:
+            return [gp.Terminal("c", True, Angle)]
+        if e.is_Number or not e.free_symbols and not e.has(NS, NS3):
             return self.constant(e.evalf(), ret)
+        if is_angular_sum(e):
+            if ret in (Pair, Angle):
+                raise Unexpressible("a three-body sum inside a neighbour sum")
+            return [self.primitive("ns3", ret), *self.build(e.args[0], Pair), *self.build(e.args[1], Angle)]
         if is_neighbour_sum(e):
             if ret is Pair:
                 raise Unexpressible("a neighbour sum inside a neighbour sum")
@@ -161,13 +181,13 @@ class _Builder:
         return self.power(sp.Float(math.exp(float(scale))), y, ret)
 
     def power(self, base, exponent, ret):
-        if not base.has(R, NS, RHO):  # c**x with a fitted base
+        if not base.has(R, NS, NS3, RHO, C):  # c**x with a fitted base
             prim = self.primitive("exp_const", ret)
             value = float(base)
             if not value > 0:
                 raise Unexpressible(f"the base {value:g} of an exponential is not positive")
             return [prim, gp.Terminal(value, False, Base), *self.build(exponent, ret)]
-        if exponent.has(R, NS, RHO):
+        if exponent.has(R, NS, NS3, RHO, C):
             return [self.primitive("pow", ret), *self.build(base, ret), *self.build(exponent, ret)]
         inner = self.build(base, ret)
         if exponent.is_Rational:

@@ -29,7 +29,7 @@ import scipy.linalg
 import sympy as sp
 
 from ..expr.program import PotentialProgram
-from ..expr.symbols import rho_symbol
+from ..expr.symbols import Rejected, rho_symbol
 
 RANK_TOLERANCE = 1e-12  # a scaled design column whose pivot is below this share of the largest adds no direction
 
@@ -42,6 +42,8 @@ class DerivativeProgram:
     formula has none. Raises Rejected when a derivative cannot be evaluated (sympy's DiracDelta, say)."""
 
     def __init__(self, formula):
+        if formula.angular:  # ∂NS3(f, h)/∂c through f is no NS3 of one bond function: the fit takes differences
+            raise Rejected("unsupported", "derivatives of three-body sums")
         constants = formula.constants
         n_k = len(formula.densities)
         rho = [rho_symbol(k) for k in range(n_k)]

@@ -1,7 +1,9 @@
 """The table of primitives: every operator a grammar file may name, with its typed signature and how it is built.
 
 A potential has two levels. *Pair* expressions are functions of the distance r; *Atom* expressions are per-atom scalars
-built from neighbour sums NS(g) = Σ_j g(r_ij) f_c(r_ij). Operators take and return these types, plus three kinds of
+built from neighbour sums NS(g) = Σ_j g(r_ij) f_c(r_ij) and three-body sums NS3(f, g) = Σ_{j<k} f(r_ij) f_c(r_ij)
+f(r_ik) f_c(r_ik) g(cos θ_jik), whose angular function g is an *Angle* expression: a polynomial in c = cos θ_jik
+(the third level, `angle`, of a grammar file that uses `ns3`). Operators take and return these types, plus three kinds of
 leaf that only appear as arguments: fitted constants (`Const`), bases of c**x (`Base`, a constant in (0, 1) at the
 start), integer exponents (`IntExponent`) and fixed rational exponents (`FixedExponent`).
 
@@ -34,6 +36,10 @@ class Atom:
     """A per-atom scalar: a function of neighbour sums."""
 
 
+class Angle:
+    """A function of c = cos θ_jik: the angular function of a three-body sum."""
+
+
 class Const:
     """A fitted constant that is an argument of an operator (an exponent of pow_const)."""
 
@@ -62,7 +68,7 @@ class Potential:
     """The root of an exportable tree: pair terms plus embedding terms, E_i = T + Σ_k F_k(NS(g_k))."""
 
 
-LEVELS = {"pair": Pair, "atom": Atom}
+LEVELS = {"pair": Pair, "atom": Atom, "angle": Angle}
 
 # Atom operators that keep a sum of neighbour sums linear: in an exportable tree they are the only Atom operators,
 # every other one acts on the embedded density (type Embedded) instead.
@@ -142,11 +148,16 @@ OPERATORS = {
                  "Finnis–Sinclair / Sutton–Chen)", rule=lambda x, q: x**q),
         *_functions("atom", Atom),
         Operator("ns", "atom", (Pair,), Atom, "NS(g)", "the neighbour sum Σ_j g(r_ij) f_c(r_ij)", sum_kind="radial"),
+        Operator("ns3", "atom", (Pair, Angle), Atom, "NS3(f, g)", "the three-body sum Σ_{j<k} f(r_ij) f_c(r_ij) "
+                 "f(r_ik) f_c(r_ik) g(cos θ_jik), g an angle expression", sum_kind="angular"),
+        # polynomials of c: no division or fitted power (c ranges over [-1, 1], through 0)
+        *(op for op in _arithmetic("angle", Angle) if op.name in ("add", "sub", "mul", "pow_int")),
     ]
 }
 
-# Leaves a grammar may list under `terminals`: `r` (pair level only) and `const` (a fitted constant of that level).
-TERMINALS = {"pair": ("r", "const"), "atom": ("const",)}
+# Leaves a grammar may list under `terminals`: `r` (pair level only), `c` (angle level only) and `const` (a fitted
+# constant of that level).
+TERMINALS = {"pair": ("r", "const"), "atom": ("const",), "angle": ("c", "const")}
 
 # The operators of an exportable tree (the form LAMMPS runs as hybrid/overlay of eam/alloy files):
 # eam(T, E) = T + E at the root, E a sum (add) of embedding terms embed(F, g) = F(rho -> NS(g)).

@@ -27,7 +27,8 @@ from .operators import OPERATORS, TERMINALS
 DEFAULT_INTEGER_EXPONENTS = (-12, 12)
 DEFAULT_FIXED_EXPONENTS = ("1/2", "-1/2", "-1", "2")
 DEFAULT_CONSTANTS = (-2.0, 2.0)
-TOP_LEVEL_KEYS = ("name", "description", "limits", "pair", "atom", "integer_exponents", "fixed_exponents", "constants")
+TOP_LEVEL_KEYS = ("name", "description", "limits", "pair", "atom", "angle", "integer_exponents", "fixed_exponents",
+                  "constants")
 LIMIT_KEYS = ("max_size", "max_depth", "init_depth")
 
 
@@ -48,12 +49,14 @@ class Grammar:
     init_depth: tuple = (2, 5)
     description: str = ""
     source: str = field(default="", compare=False)
+    angle_operators: dict = field(default_factory=dict)  # the angular functions of three-body sums (ns3)
+    angle_terminals: dict = field(default_factory=dict)  # "c" / "const" -> weight
 
     def operators(self, level):
-        return self.pair_operators if level == "pair" else self.atom_operators
+        return {"pair": self.pair_operators, "atom": self.atom_operators, "angle": self.angle_operators}[level]
 
     def terminals(self, level):
-        return self.pair_terminals if level == "pair" else self.atom_terminals
+        return {"pair": self.pair_terminals, "atom": self.atom_terminals, "angle": self.angle_terminals}[level]
 
 
 def builtin_grammars():
@@ -148,8 +151,10 @@ def _parse(root, source):
         if required not in top:
             read.fail(root, f"missing '{required}'")
 
-    levels = {}
-    for level in ("pair", "atom"):
+    levels = {"angle": ({}, {}, root)}
+    for level in ("pair", "atom", "angle"):
+        if level not in top:
+            continue
         section = read.mapping(top[level], level, ("operators", "terminals"))
         known_ops = [name for lvl, name in OPERATORS if lvl == level]
         operators = read.weights(section["operators"], f"{level}.operators", known_ops) if "operators" in section else {}
@@ -159,6 +164,9 @@ def _parse(root, source):
         read.fail(levels["atom"][2], "atom.operators must include 'ns': without a neighbour sum no energy depends on r")
     if "r" not in levels["pair"][1]:
         read.fail(levels["pair"][2], "pair.terminals must include 'r': without it no pair function depends on r")
+    if "ns3" in levels["atom"][0] and "c" not in levels["angle"][1]:
+        read.fail(levels["atom"][2], "atom.operators has 'ns3': the grammar needs an 'angle' section whose terminals "
+                  "include 'c' (cos θ)")
 
     limits = read.mapping(top["limits"], "limits", LIMIT_KEYS) if "limits" in top else {}
     max_size = read.scalar(limits["max_size"], "limits.max_size", int) if "max_size" in limits else 40
@@ -203,6 +211,8 @@ def _parse(root, source):
         pair_terminals=levels["pair"][1],
         atom_operators=levels["atom"][0],
         atom_terminals=levels["atom"][1],
+        angle_operators=levels["angle"][0],
+        angle_terminals=levels["angle"][1],
         integer_exponents=integers,
         fixed_exponents=fixed,
         constants=constants,

