@@ -70,7 +70,7 @@ def test_interrupt_ends_the_search_with_the_front_so_far(lj_data, monkeypatch):
 
 def test_archive_keeps_the_best_per_complexity_and_only_full_fits():
     def cand(complexity, loss, full=True):
-        return SimpleNamespace(complexity=complexity, loss=loss, full=full)
+        return SimpleNamespace(complexity=complexity, loss=loss, full=full, formula=SimpleNamespace(constants=()))
 
     archive = ParetoArchive()
     archive.update([cand(5, 1.0), cand(5, 0.5), cand(7, 0.7), cand(9, 0.1), cand(3, 0.01, full=False), None])
@@ -118,7 +118,7 @@ def test_a_cached_simplification_keeps_its_own_formula_and_fit(lj_data):
 
 def test_a_front_member_beats_every_simpler_one_by_more_than_numerical_noise():
     def cand(complexity, loss):
-        return SimpleNamespace(complexity=complexity, loss=loss, full=True)
+        return SimpleNamespace(complexity=complexity, loss=loss, full=True, formula=SimpleNamespace(constants=()))
 
     archive = ParetoArchive()
     # 7 and 9: copies of 5 better by 1e-6 and by 0.9 x FRONT_GAIN (noise); 11 by 2 x FRONT_GAIN; 13 by a 1e-13 loss
@@ -128,6 +128,23 @@ def test_a_front_member_beats_every_simpler_one_by_more_than_numerical_noise():
     exact = ParetoArchive()  # an exact fit of synthetic data at the interpolation floor: what follows it is noise
     exact.update([cand(6, 5e-9), cand(8, 1.02e-10), cand(12, 1.0e-10), cand(16, 9.8e-11)])
     assert [c.complexity for c in exact.front()] == [6, 8]
+
+
+def test_at_one_complexity_a_form_with_fewer_fitted_constants_keeps_its_place_within_numerical_noise():
+    def cand(loss, constants):
+        return SimpleNamespace(complexity=13, loss=loss, full=True, formula=SimpleNamespace(constants=constants))
+
+    # LJ rediscovery, seed 3: a0 NS(r**-12) + a1 NS(r**c0) at c0 = -6.0000001 against the exact a0 NS(r**-12) +
+    # a1 NS(r**-6), as complex (13 nodes) and higher by 3e-16: the exact form must hold the place, in either order
+    fitted, exact = cand(3.742508e-14, ("c0",)), cand(3.773857e-14, ())
+    for order in ([fitted, exact], [exact, fitted]):
+        archive = ParetoArchive()
+        archive.update(order)
+        assert archive.front() == [exact]
+    clearly_better = cand(1e-3, ("c0",))  # more constants that pay for themselves take the place
+    archive = ParetoArchive()
+    archive.update([cand(2e-3, ()), clearly_better])
+    assert archive.front() == [clearly_better]
 
 
 def test_the_sanity_tier_rejects_a_form_without_a_lone_atom_energy_before_it_is_fitted_on_all_the_data(lj_data):
