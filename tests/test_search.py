@@ -5,6 +5,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
+import sympy as sp
 
 from symff.data import Dataset
 from symff.errors import ConfigError
@@ -13,6 +14,7 @@ from symff.search.archive import FRONT_GAIN, ParetoArchive
 from symff.search.config import SearchConfig
 from symff.search.engine import Individual, Search, run_search
 from symff.search.results import front_models
+from symff.search.scoring import simple_number
 from symff.synthetic.generate import make_lj_dataset
 
 
@@ -128,6 +130,13 @@ def test_a_front_member_beats_every_simpler_one_by_more_than_numerical_noise():
     exact = ParetoArchive()  # an exact fit of synthetic data at the interpolation floor: what follows it is noise
     exact.update([cand(6, 5e-9), cand(8, 1.02e-10), cand(12, 1.0e-10), cand(16, 9.8e-11)])
     assert [c.complexity for c in exact.front()] == [6, 8]
+
+
+def test_only_small_integers_and_halves_are_simple_numbers():
+    assert simple_number(-6.0000001) == -6 and simple_number(0.4999) == sp.Rational(1, 2)
+    assert simple_number(64.00001) == 64
+    assert simple_number(65.0) is None and simple_number(3.2e8) is None  # large: no exact exponent of that size
+    assert simple_number(2.3) is None
 
 
 def test_at_one_complexity_a_form_with_fewer_fitted_constants_keeps_its_place_within_numerical_noise():

@@ -314,11 +314,17 @@ CLIMB_GAIN = 0.01  # relative loss a neighbour must gain to replace the candidat
 SNAP_TOLERANCE = 1e-6  # relative loss a simplified formula may give up
 SNAP_ABSOLUTE = 1e-12  # absolute loss it may give up (a loss this small is numerical noise)
 SNAP_DISTANCE = 1e-3  # how close to a simple number a constant must be to be tried
+SNAP_LARGEST = 64  # the largest magnitude a simple number has
 
 
 def simple_number(value):
-    """The integer or half within SNAP_DISTANCE of `value` (as an exact sympy number), or None."""
+    """The integer or half within SNAP_DISTANCE of `value` (as an exact sympy number), or None. Numbers beyond
+    SNAP_LARGEST are not simple: any large fitted constant is within SNAP_DISTANCE (relative) of an integer, and made
+    exact as an exponent it lets sympy build a polynomial of that degree to learn a sign (the Sutton–Chen rediscovery,
+    seed 4, ran out of 24 GB in such a query during a snap; with this bound it recovers the form)."""
     nearest = round(value * 2) / 2
+    if abs(nearest) > SNAP_LARGEST:
+        return None
     if abs(value - nearest) <= SNAP_DISTANCE * max(1.0, abs(value)):
         return sp.Rational(round(nearest * 2), 2)
     return None
