@@ -26,7 +26,7 @@ class ParetoArchive:
             if c is None or not c.full:
                 continue
             held = self.best.get(c.complexity)
-            if held is None or preferred(c, held):
+            if held is None or c.loss < held.loss:
                 self.best[c.complexity] = c
 
     def front(self):
@@ -44,19 +44,6 @@ class ParetoArchive:
 
     def best_loss(self):
         return min((c.loss for c in self.best.values()), default=float("inf"))
-
-
-def preferred(candidate, held):
-    """Whether `candidate` takes the place of `held`, of the same complexity: the lower loss, except that a form with
-    more fitted constants must beat one with fewer by more than numerical noise, and one with fewer keeps its place
-    unless clearly beaten. r**c0 fitted to c0 = -6.0000001 is as complex as r**-6 and lower by 3e-16 on exact
-    Lennard-Jones data: without this the exact form lost its place to its unsnapped copy."""
-    more = len(candidate.formula.constants) - len(held.formula.constants)
-    if more > 0:
-        return beats(candidate.loss, held.loss)
-    if more < 0:
-        return not beats(held.loss, candidate.loss)
-    return candidate.loss < held.loss
 
 
 def beats(loss, simpler_loss):
