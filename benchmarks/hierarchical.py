@@ -63,6 +63,17 @@ def main():
         for complexity, loss, e, f, worst in r["front"]:
             worst = worst if worst is not None else float("nan")
             print(f"  {complexity:4d} {loss:12.5g} {e:8.3f} {f:8.4f} {worst:8.3g}")
+    hierarchical, exhaustive = (r["front"] for r in runs)
+    print(f"\nhierarchical: candidates {ratio:.2f}x the exhaustive run's; its front equal or better (every exhaustive "
+          f"member matched or beaten at equal or lower complexity): {'yes' if covers(hierarchical, exhaustive) else 'no'}"
+          f"; the exhaustive front equal or better: {'yes' if covers(exhaustive, hierarchical) else 'no'}")
+
+
+def covers(front, other):
+    """Whether `front` weakly dominates `other`: each member of `other` has one in `front` at most as complex with
+    at most its loss."""
+    return all(any(c <= complexity and loss <= other_loss for c, loss, *_ in front)
+               for complexity, other_loss, *_ in other)
 
 
 if __name__ == "__main__":

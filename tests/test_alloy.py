@@ -250,7 +250,7 @@ def test_data_with_elements_the_model_lacks_is_a_one_line_error(tmp_path, capsys
     assert len(lines) == 1 and data in lines[0] and named in lines[0]
 
 
-@pytest.mark.parametrize("command", [["export", "--lammps", "{tmp}/out"], ["validate"], ["uncertainty", "{tmp}/d.xyz"]])
+@pytest.mark.parametrize("command", [["validate"], ["uncertainty", "{tmp}/d.xyz"]])
 def test_commands_that_do_not_handle_two_element_models_say_so(tmp_path, capsys, command):
     path = write_model(tmp_path / "nbmo.json", NBMO)
     assert main([command[0], str(path), *[a.format(tmp=tmp_path) for a in command[1:]]]) == 2

@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 from helpers import DATASETS, needs_data
 
+from symff.cli import main
 from symff.errors import ModelError
 from symff.evaluate import reference
+from symff.export import export_lammps
 from symff.export.alloy import export_alloy_setfl
-from symff.model import AlloyModel
+from symff.model import AlloyModel, Model
 
 lammps_run = pytest.importorskip("symff.export.lammps_run")
 try:
@@ -66,3 +68,40 @@ def test_an_eam_fs_form_asked_as_eam_alloy_is_refused(tmp_path):
         export_alloy_setfl(model, tmp_path, rho_max=5.0, style="eam/alloy", source="fs.json")
     message = str(error.value)
     assert "\n" not in message and "fs.json" in message and "eam/fs" in message and "Nb, Mo" in message
+
+
+@needs_data
+def test_the_command_line_exports_a_model_with_one_energy_per_element(tmp_path, capsys):
+    alloy, fs = tmp_path / "alloy.json", tmp_path / "fs.json"
+    AlloyModel.from_expressions(ALLOY, ELEMENTS, REFERENCE).save(alloy)
+    AlloyModel.from_expressions(FS, ELEMENTS, REFERENCE).save(fs)
+    assert main(["export", str(alloy), "--lammps", str(tmp_path / "a"), "--rho-max", "5"]) == 0
+    assert "LAMMPS form: eam/alloy" in capsys.readouterr().out
+    assert (tmp_path / "a" / "in.symff").read_text().splitlines()[-2:] == ["pair_style eam/alloy",
+                                                                          "pair_coeff * * symff.eam.alloy Nb Mo"]
+    assert "eam/alloy" in (tmp_path / "a" / "README.md").read_text()
+    assert main(["export", str(fs), "--lammps", str(tmp_path / "f"), "--rho-max", "5"]) == 0
+    assert "LAMMPS form: eam/fs" in capsys.readouterr().out
+    # what the command wrote runs in LAMMPS as symff computes (the export it made, as the API returns it)
+    model = Model.load(fs)
+    export = export_lammps(model, tmp_path / "f", rho_max=5.0)
+    runner = lammps_run.LammpsPotential(export, ELEMENTS)
+    try:
+        for atoms in structures()[:3]:
+            energy, forces, _ = runner.compute(atoms)
+            expected = reference.calculate(model, atoms)
+            assert abs(energy - expected["energy"]) / len(atoms) < 1e-6
+            assert np.abs(forces - expected["forces"]).max() < 1e-5
+    finally:
+        runner.close()
+    for argv, named in [
+        (["export", str(alloy), "--lammps", str(tmp_path / "x")], "--rho-max"),
+        (["export", str(fs), "--lammps", str(tmp_path / "x"), "--rho-max", "5", "--style", "eam/alloy"],
+         f"{fs}: cannot export as eam/alloy"),
+        (["export", str(alloy), "--lammps", str(tmp_path / "x"), "--rho-max", "5", "--style", "table"], "eam/alloy"),
+        (["export", str(alloy), "--lammps", str(tmp_path / "x"), "--rho-max", "5", "--density-range", "0", "1"],
+         "meam/spline"),
+    ]:
+        assert main(argv) == 2, argv
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and named in lines[0], (argv, lines)

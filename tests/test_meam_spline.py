@@ -121,3 +121,50 @@ def test_nve_md_of_an_exported_angular_form_conserves_energy(tmp_path):
     assert temperature > 50  # the atoms move
     assert spread < 1e-4, spread
     assert 3.0 < spread / spread_half < 5.0, (spread, spread_half)
+
+
+@needs_data
+@pytest.mark.parametrize("energy", [
+    ("NS(2.0*exp(-2.0*(r - 2.35)) - exp(-(r - 2.35))) - 3.0*sqrt(NS(exp(-1.5*(r - 2.35))) "
+     "+ NS3(0.8*exp(-(r - 2.35)), 0.3 + exp(-2*(c + 0.5)**2)) + 0.5)"),  # NONLINEAR as a model file writes it
+    "SW",
+])
+def test_the_command_line_exports_an_angular_model_as_meam_spline(tmp_path, capsys, energy):
+    import ase.io
+
+    from symff.cli import main
+    from symff.evaluate import reference
+    from symff.export import export_lammps
+    from symff.model import Model
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+
+    model = Model.from_expression(STILLINGER_WEBER_ENERGY if energy == "SW" else energy, ("Si",), {"Si": -4.5})
+    path = tmp_path / "si.json"
+    model.save(path)
+    assert main(["export", str(path), "--lammps", str(tmp_path / "lmp"), "--r-min", str(R_MIN)]) == 0
+    out = capsys.readouterr().out
+    assert "LAMMPS form: meam/spline" in out and "U(0)" in out
+    assert (tmp_path / "lmp" / "in.symff").read_text().splitlines()[-2:] == ["pair_style meam/spline",
+                                                                            "pair_coeff * * Si.meam.spline Si"]
+    # the default density range (the element's crystals) covers the mlearn Si test structures here
+    export = export_lammps(model, tmp_path / "lmp", r_lo=R_MIN)
+    frames = ase.io.read(DATASETS / "mlearn" / "Si" / "test.extxyz", ":")
+    runner = lammps_run.LammpsPotential(export, ["Si"])
+    try:
+        for s in CI_FRAMES:
+            atoms = frames[s]
+            energy_lammps, forces, _ = runner.compute(atoms)
+            expected = reference.calculate(model, atoms)
+            symbols = atoms.get_chemical_symbols()
+            assert abs(export.symff_energy(energy_lammps, symbols, model.reference_energy) - expected["energy"]) \
+                / len(atoms) < 1e-5
+            assert np.abs(forces - expected["forces"]).max() < 1e-4
+    finally:
+        runner.close()
+    low, high = export.density_range
+    assert low <= 0 < high
+    for argv, named in [(["--style", "table"], "three-body"), (["--r-min", "3.5"], "--r-min"),
+                        (["--density-range", "1", "1"], "--density-range needs finite LOW < HIGH")]:
+        assert main(["export", str(path), "--lammps", str(tmp_path / "x"), *argv]) == 2, argv
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and named in lines[0], (argv, lines)

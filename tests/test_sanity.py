@@ -45,6 +45,23 @@ def test_a_kink_is_not_smooth():
     assert "clusters" in report["flags"]
 
 
+def test_a_steep_smooth_energy_is_continuous_where_its_last_pair_leaves():
+    """The Stillinger–Weber-like form: its icosahedron, scaled until the farthest pair leaves the cutoff, is steep
+    there (~-370 eV/Å, from the nearest pairs deep in the wall), but smooth: sane."""
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+
+    sw = Model.from_expression(STILLINGER_WEBER_ENERGY, ("Si",), {"Si": 0.0})
+    report = sanity_report(sw)
+    assert report["checks"]["clusters"]["passed"], report
+
+
+def test_a_force_that_diverges_where_the_density_vanishes_is_flagged():
+    # the dimer's density vanishes like (r_out - r)**2 where its pair leaves: its cube root has an infinite slope
+    report = sanity_report(model("NS(r**-6)**(1/3) + NS(r**-12)"))
+    assert "clusters" in report["flags"]
+    assert "where its last pair leaves the cutoff" in report["checks"]["clusters"]["detail"]
+
+
 @pytest.mark.parametrize("make, calculator", [
     (lambda: model(sutton_chen_form(SC_EPSILON, SC_A, SC_C)), SuttonChenCutoff()),
     (lambda: model(lennard_jones_form(LJ_EPSILON, LJ_SIGMA)), LennardJonesCutoff(epsilon=LJ_EPSILON, sigma=LJ_SIGMA)),

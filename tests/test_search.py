@@ -10,7 +10,7 @@ import sympy as sp
 from symff.data import Dataset
 from symff.errors import ConfigError
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA, lennard_jones_recovery
-from symff.search.archive import FRONT_GAIN, ParetoArchive
+from symff.search.archive import FRONT_GAIN, FRONT_NOISE, ParetoArchive
 from symff.search.config import SearchConfig
 from symff.search.engine import Individual, Search, run_search
 from symff.search.results import front_models
@@ -72,7 +72,8 @@ def test_interrupt_ends_the_search_with_the_front_so_far(lj_data, monkeypatch):
 
 def test_archive_keeps_the_best_per_complexity_and_only_full_fits():
     def cand(complexity, loss, full=True):
-        return SimpleNamespace(complexity=complexity, loss=loss, full=full)
+        return SimpleNamespace(complexity=complexity, loss=loss, full=full, formula=SimpleNamespace(constants=()),
+                               key=f"{complexity}:{loss}")
 
     archive = ParetoArchive()
     archive.update([cand(5, 1.0), cand(5, 0.5), cand(7, 0.7), cand(9, 0.1), cand(3, 0.01, full=False), None])
@@ -120,7 +121,8 @@ def test_a_cached_simplification_keeps_its_own_formula_and_fit(lj_data):
 
 def test_a_front_member_beats_every_simpler_one_by_more_than_numerical_noise():
     def cand(complexity, loss):
-        return SimpleNamespace(complexity=complexity, loss=loss, full=True)
+        return SimpleNamespace(complexity=complexity, loss=loss, full=True, formula=SimpleNamespace(constants=()),
+                               key=f"{complexity}:{loss}")
 
     archive = ParetoArchive()
     # 7 and 9: copies of 5 better by 1e-6 and by 0.9 x FRONT_GAIN (noise); 11 by 2 x FRONT_GAIN; 13 by a 1e-13 loss
@@ -130,6 +132,36 @@ def test_a_front_member_beats_every_simpler_one_by_more_than_numerical_noise():
     exact = ParetoArchive()  # an exact fit of synthetic data at the interpolation floor: what follows it is noise
     exact.update([cand(6, 5e-9), cand(8, 1.02e-10), cand(12, 1.0e-10), cand(16, 9.8e-11)])
     assert [c.complexity for c in exact.front()] == [6, 8]
+
+
+def test_at_one_complexity_fewer_fitted_constants_win_within_numerical_noise_in_any_order():
+    import itertools
+
+    def cand(loss, constants, key):
+        return SimpleNamespace(complexity=13, loss=loss, full=True, formula=SimpleNamespace(constants=constants),
+                               key=key)
+
+    # LJ rediscovery, seed 3: a0 NS(r**-12) + a1 NS(r**c0) at c0 = -6.0000001 against the exact a0 NS(r**-12) +
+    # a1 NS(r**-6), as complex (13 nodes) and higher by 3e-16: the exact form holds the place
+    fitted, exact = cand(3.742508e-14, ("c0",), "fitted"), cand(3.773857e-14, (), "exact")
+    # near-equal candidates with a chain of small differences (a ≈ b ≈ c, a !≈ c: a pairwise rule depends on the order)
+    chain = [cand(FRONT_NOISE * (0.7 + 0.6 * k), ("c0",) * (2 - k), f"chain{k}") for k in range(3)]
+    for candidates in ([fitted, exact], chain, chain + [fitted, exact]):
+        fronts = set()
+        for order in itertools.permutations(candidates):
+            archive = ParetoArchive()
+            for c in order:  # one at a time: as generations and resumed searches deliver them
+                archive.update([c])
+            fronts.add(archive.best[13].key)
+        assert len(fronts) == 1, fronts
+    archive = ParetoArchive()
+    archive.update([fitted, exact])
+    assert archive.front() == [exact]
+    archive.update([cand(2e-3, ("c0", "c1"), "far")])
+    assert archive.front() == [exact]
+    archive = ParetoArchive()
+    archive.update([cand(2e-3, (), "a"), cand(1e-3, ("c0",), "b")])
+    assert archive.best[13].key == "b"  # more constants that pay for themselves take the place
 
 
 def test_only_small_integers_and_halves_are_simple_numbers():

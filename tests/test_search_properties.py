@@ -13,7 +13,7 @@ from symff.search.results import front_models
 from symff.search.scoring import Outcome, ScoreStats
 from symff.search.start_forms import CLASSICAL, seed_trees
 from symff.synthetic.generate import make_lj_dataset
-from symff.targets import parse_targets
+from symff.targets import parse_targets, targets_from_rows
 
 TARGETS = parse_targets({"format": "symff-targets/1", "elements": {"Cu": {
     "C11": {"value": 400.0, "tolerance": "10%"}, "dE_bcc_fcc": {"value": 10.0, "tolerance": 5},
@@ -47,6 +47,25 @@ def test_a_candidate_is_scored_by_data_and_properties(lj_data):
     # the data-only score of the same form is its data loss
     _, plain = _score(lj_data, CLASSICAL[0], properties=[])
     assert plain.properties is None and plain.loss == pytest.approx(record["data_loss"])
+
+
+def test_the_tolerance_objective_counts_only_deviations_beyond_the_tolerance(lj_data):
+    _, plain = _score(lj_data, CLASSICAL[0], properties=[])
+    weighted = property_outcome(Outcome(plain, stats=ScoreStats()), config()).result.properties
+    record = property_outcome(Outcome(plain, stats=ScoreStats()), config(property_objective="tolerance")).result.properties
+    assert record["values"] == weighted["values"]
+    targets = targets_from_rows(TARGETS)
+    d = [t.deviation(record["values"][t.name]) for t in targets.targets]
+    assert weighted["property_loss"] == pytest.approx(sum(x * x for x in d) / len(d))
+    assert record["property_loss"] == pytest.approx(sum(max(abs(x) - 1, 0) ** 2 for x in d) / len(d))
+    # targets set at the candidate's own values: nothing to pay under `tolerance`, a little under `weighted`
+    own = [[e, name, record["values"][name] * 1.05, abs(record["values"][name]) * 0.1, w]
+           for e, name, _, _, w in TARGETS]
+    inside = property_outcome(Outcome(plain, stats=ScoreStats()), config(properties=own, property_objective="tolerance"))
+    assert inside.result.properties["property_loss"] == 0 and inside.result.properties["met"]
+    assert inside.result.loss == pytest.approx(plain.loss)
+    assert property_outcome(Outcome(plain, stats=ScoreStats()), config(properties=own)).result.properties[
+        "property_loss"] == pytest.approx(0.25)
 
 
 def test_a_candidate_that_cannot_reach_the_front_stops_after_the_static_tier(lj_data):
@@ -88,6 +107,8 @@ def test_property_settings_are_checked():
 
     with pytest.raises(ConfigError, match="property-weight"):
         config(property_weight=0)
+    with pytest.raises(ConfigError, match="property-objective"):
+        config(property_objective="cubic")
     with pytest.raises(ConfigError, match="one element"):
         config(properties=TARGETS + [["Ni", "C11", 250.0, 10.0, 1.0]])
     assert replace(config(), properties=[]).properties == []
@@ -101,3 +122,30 @@ def test_the_report_front_table_shows_property_columns_only_with_targets():
     assert "property loss" not in _front_table([member])
     table = _front_table([member | {"properties": {"property_loss": 0.25, "worst_deviation": 0.8}}])
     assert "property loss" in table and "<td class='num'>0.25</td>" in table and "<td class='num'>0.8</td>" in table
+
+
+def test_the_command_line_searches_with_targets_and_either_objective(tmp_path, capsys):
+    import json
+
+    import ase.io
+    import yaml
+
+    from symff.cli import main
+
+    data, targets = tmp_path / "lj.extxyz", tmp_path / "targets.yaml"
+    ase.io.write(data, make_lj_dataset(seed=3)[:24])
+    targets.write_text(yaml.safe_dump({"format": "symff-targets/1", "source": "test", "elements": {"Cu": {
+        "C11": {"value": 400.0, "tolerance": "10%"}, "E_vac": {"value": 2.7, "tolerance": "10%"}}}}))
+    out = tmp_path / "run"
+    assert main(["search", str(data), "--grammar", "eam", "--population", "8", "--generations", "1", "--seed", "1",
+                 "--properties", str(targets), "--property-objective", "tolerance", "--out", str(out),
+                 "--quiet", "--no-report"]) == 0
+    settings = json.loads((out / "config.json").read_text())["search"]
+    assert settings["property_objective"] == "tolerance" and [row[1] for row in settings["properties"]] == ["C11",
+                                                                                                          "E_vac"]
+    members = json.loads((out / "front.json").read_text())["members"]
+    assert members and all({"property_loss", "worst_deviation", "met"} <= set(m["properties"]) for m in members)
+    with pytest.raises(SystemExit) as refused:
+        main(["search", str(data), "--properties", str(targets), "--property-objective", "cubic",
+              "--out", str(tmp_path / "bad")])
+    assert refused.value.code == 2 and "--property-objective" in capsys.readouterr().err

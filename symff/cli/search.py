@@ -12,6 +12,7 @@ from ..progress import SearchProgress
 from ..rundir import front_table, read_config, read_front
 from ..search.config import TOPOLOGIES, SearchConfig
 from ..search.state import SearchState
+from ..targets import PROPERTY_OBJECTIVES
 from ..workflow import search_to_run
 from .common import add_data_options, command_line, read_train_test
 
@@ -42,6 +43,9 @@ def add_search_options(parser, population=200, generations=100):
                              "score (loss = data loss + --property-weight x property loss)")
     parser.add_argument("--property-weight", type=float, default=10.0, metavar="W",
                         help="weight of the property loss in a candidate's loss (default 10)")
+    parser.add_argument("--property-objective", choices=sorted(PROPERTY_OBJECTIVES), default="weighted",
+                        help="how a deviation from a target counts: weighted (squared, in tolerances; the default) or "
+                             "tolerance (only the part beyond the tolerance)")
     parser.add_argument("--out", default="run", metavar="RUN", help="the run directory to write (default ./run)")
     parser.add_argument("--force", action="store_true", help="write into an existing, non-empty run directory")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
@@ -59,6 +63,7 @@ def config_from(args, **overrides):
     values["sanity"] = getattr(args, "sanity", True)
     values["properties"] = getattr(args, "properties", None) or []
     values["property_weight"] = getattr(args, "property_weight", 10.0)
+    values["property_objective"] = getattr(args, "property_objective", "weighted")
     return SearchConfig(**(values | overrides))
 
 

@@ -38,6 +38,7 @@ LAMMPS_FORMS = {
     "lepton": "pair_style lepton: the exact pair expression, cutoff function included (no table)",
     "table": "pair_style table: the pair energy tabulated (spline in r²)",
     "eam/alloy": "pair_style eam/alloy: pair energy, density and embedding tabulated in one setfl file",
+    "eam/fs": "pair_style eam/fs: as eam/alloy, with the density depending on both elements of a pair (alloys)",
     "hybrid/overlay": "pair_style hybrid/overlay: one eam/alloy setfl file per embedding density, summed",
     "meam/spline": "pair_style meam/spline: φ, ρ, U, f and g of one three-body sum tabulated (symff.export.meam_spline)",
     SYMFF_ONLY: "runs in symff and its ASE calculator only",

@@ -11,11 +11,13 @@ DIR gets
 - `README.md`: the formula, the LAMMPS form and how the files were made.
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import __version__
 from ..errors import ConfigError, ModelError
+from ..model import AlloyModel
 from . import setfl, table
 from .form import LAMMPS_FORMS, analyse_form, lepton_expression
 
@@ -29,11 +31,20 @@ class LammpsExport:
     pair_style: str
     pair_coeff: tuple  # pair_coeff lines, file names relative to DIR
     rho_max: tuple = ()  # the density grid's top, per setfl file
+    density_range: tuple = ()  # meam/spline: the densities U's knots cover
+    energy_shift: float = 0.0  # meam/spline: U(0), which LAMMPS subtracts per atom
 
     @property
     def includes_reference(self):
         """Whether LAMMPS energies include the per-element reference energies (setfl files add them to F)."""
-        return self.style in ("eam/alloy", "hybrid/overlay")
+        return self.style in ("eam/alloy", "eam/fs", "hybrid/overlay")
+
+    def symff_energy(self, lammps_energy, symbols, reference_energy):
+        """symff's total energy of a structure from the LAMMPS energy of this export (`symbols`: its atoms')."""
+        shift = len(symbols) * self.energy_shift
+        if not self.includes_reference:
+            shift += sum(reference_energy[s] for s in symbols)
+        return lammps_energy + shift
 
     def commands(self):
         """The pair_style and pair_coeff commands with absolute file names (to run from any directory)."""
@@ -45,15 +56,29 @@ class LammpsExport:
         return [self.pair_style, *coeffs]
 
 
-def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, style=None) -> LammpsExport:
+def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, style=None,
+                  density_range=None, source=None) -> LammpsExport:
     """Write the LAMMPS files of `model` into `directory` (created) in its LAMMPS form, or in `style` ("table" or
-    "lepton", for pair forms); a form LAMMPS cannot hold raises ModelError."""
+    "lepton", for pair forms); a form LAMMPS cannot hold raises ModelError. `density_range` (low, high): the
+    densities U's knots cover in a meam/spline file (default: `meam_spline.default_density_range`). `source`: where
+    the model comes from, for messages (its file)."""
     if not 0 < r_lo < model.r_out:
         raise ConfigError(f"--r-min must lie between 0 and the cutoff {model.r_out} Å, got {r_lo}")
     if points is not None and points < 100:
         raise ConfigError(f"--points must be at least 100, got {points}")
     if rho_max is not None and not rho_max > 0:
         raise ConfigError(f"--rho-max must be positive, got {rho_max}")
+    if density_range is not None and not (len(density_range) == 2 and all(map(math.isfinite, density_range))
+                                          and density_range[0] < density_range[1]):
+        raise ConfigError(f"--density-range needs finite LOW < HIGH, got {' '.join(map(str, density_range))}")
+    if isinstance(model, AlloyModel):
+        return _write_alloy(model, Path(directory), r_lo, points, rho_max, style, density_range, source)
+    if model.formula.angular:
+        if style is not None and style != "meam/spline":
+            raise ConfigError(f"--style {style}: a form with three-body sums is exported as meam/spline")
+        return _write_meam_spline(model, Path(directory), r_lo, points, density_range)
+    if density_range is not None:
+        raise ConfigError("--density-range is for meam/spline exports (forms with three-body sums) only")
     form = analyse_form(model)
     if style is not None and style != form.style and not (form.kind == "pair" and style in ("lepton", "table")):
         raise ConfigError(f"--style {style}: this form is exported as {form.style} (lepton or table: pair forms only)")
@@ -64,10 +89,63 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
         raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS: {exc}") from None
 
 
-def _write(model, form, style, directory, r_lo, points, rho_max):
+def _clear(directory):
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in [*directory.glob("*.eam.alloy"), directory / "symff.table"]:
+    for stale in [*directory.glob("*.eam.alloy"), *directory.glob("*.meam.spline"), *directory.glob("symff.eam.*"),
+                  directory / "symff.table"]:
         stale.unlink(missing_ok=True)  # a file of an earlier export would be taken for this one's
+
+
+def _write_alloy(model, directory, r_lo, points, rho_max, style, density_range, source):
+    from . import alloy
+
+    if style not in (None, "eam/alloy", "eam/fs"):
+        raise ConfigError(f"--style {style}: a model with one energy per element is exported as eam/alloy or eam/fs")
+    if density_range is not None:
+        raise ConfigError("--density-range is for meam/spline exports (forms with three-body sums) only")
+    if rho_max is None:
+        raise ConfigError("a model with one energy per element needs --rho-max (the top of the setfl density grid; "
+                          "above it LAMMPS extrapolates F linearly)")
+    _clear(directory)
+    export = alloy.export_alloy_setfl(model, directory, rho_max=rho_max, style=style, r_lo=r_lo,
+                                      points=points or alloy.DEFAULT_POINTS, source=source or model.energy_string(6))
+    export = replace(export, readme=directory / "README.md")
+    _write_texts(model, export, f"density grid up to rho = {rho_max:.6g}")
+    return export
+
+
+def _write_meam_spline(model, directory, r_min, points, density_range):
+    from . import meam_spline
+
+    if len(model.elements) != 1:
+        raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: one element only, the model "
+                         f"has {', '.join(model.elements)}")
+    form = meam_spline.angular_form_of(model)  # NotExportable (a ModelError) with the reason
+    [element] = model.elements
+    if density_range is None:
+        density_range = meam_spline.default_density_range(form, element, r_in=model.r_in, r_out=model.r_out)
+    if not r_min < model.r_in:
+        raise ConfigError(f"--r-min must lie below the cutoff's inner radius {model.r_in} Å for meam/spline, got {r_min}")
+    _clear(directory)
+    path = directory / f"{element}.meam.spline"
+    knots = {"radial_knots": points} if points else {}
+    try:
+        written = meam_spline.write_meam_spline(path, form, element, r_in=model.r_in, r_out=model.r_out, r_min=r_min,
+                                                density_range=density_range,
+                                                comment=f"symff {__version__}: E_i = {model.energy_string(10)}",
+                                                **knots)
+    except ValueError as exc:
+        raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {exc}") from None
+    export = LammpsExport("meam/spline", (path,), directory / "in.symff", directory / "README.md",
+                          written.pair_style, (f"pair_coeff * * {path.name} {element}",),
+                          density_range=tuple(float(v) for v in density_range), energy_shift=written.energy_shift)
+    _write_texts(model, export, f"φ, ρ, f on {len(written.splines['phi'].x)} uniform knots from {r_min} to "
+                                f"{model.r_out} Å, U on [{density_range[0]:.6g}, {density_range[1]:.6g}]")
+    return export
+
+
+def _write(model, form, style, directory, r_lo, points, rho_max):
+    _clear(directory)
     formula = model.energy_string(10)
     comment = f"symff {__version__}: E_i = {formula}"
     elements = " ".join(model.elements)
@@ -99,24 +177,33 @@ def _write(model, form, style, directory, r_lo, points, rho_max):
         pair_style = ("pair_style hybrid/overlay" + " eam/alloy" * len(files)) if several else "pair_style eam/alloy"
     export = LammpsExport(style, tuple(files), directory / "in.symff", directory / "README.md", pair_style,
                           tuple(coeffs), tuple(bounds))
+    grid = f"density grid up to rho = {', '.join(f'{b:.6g}' for b in bounds)}" if bounds else ""
+    _write_texts(model, export, grid, f"in LAMMPS terms: `{form.text()}`")
+    return export
+
+
+def _write_texts(model, export, grid, *notes):
+    """DIR/in.symff and DIR/README.md of `export`."""
+    formula = model.energy_string(10)
+    elements = " ".join(model.elements)
     reference = ", ".join(f"{e} {v:.10g} eV" for e, v in model.reference_energy.items())
-    energy_note = (
-        "LAMMPS energies include the per-element reference energies (added to the first file's F)."
-        if export.includes_reference else
-        f"LAMMPS energies exclude the per-element reference energies ({reference}): add them for symff's totals."
-    )
+    if export.includes_reference:
+        energy_note = "LAMMPS energies include the per-element reference energies (added to the first file's F)."
+    else:
+        energy_note = f"LAMMPS energies exclude the per-element reference energies ({reference})"
+        if export.energy_shift:
+            energy_note += f" and U(0) = {export.energy_shift:.10g} eV per atom, which meam/spline subtracts"
+        energy_note += ": add them for symff's totals."
     export.input.write_text(
-        f"# symff model, elements (atom types in order): {elements}; units metal; LAMMPS form: {style}\n"
-        f"# E_i = {formula}\n{pair_style}\n" + "\n".join(coeffs) + "\n"
+        f"# symff model, elements (atom types in order): {elements}; units metal; LAMMPS form: {export.style}\n"
+        f"# E_i = {formula}\n{export.pair_style}\n" + "\n".join(export.pair_coeff) + "\n"
     )
-    names = ", ".join(f"`{f.name}`" for f in files) or "none (the expression is in `in.symff`)"
+    names = ", ".join(f"`{f.name}`" for f in export.files) or "none (the expression is in `in.symff`)"
     export.readme.write_text(
         f"# symff LAMMPS export\n\nE_i = `{formula}` (cutoff f_c from {model.r_in} to {model.r_out} Å, "
         f"elements {', '.join(model.elements)}).\n\n"
-        f"- LAMMPS form: **{style}** — {LAMMPS_FORMS[style]}.\n"
+        f"- LAMMPS form: **{export.style}** — {LAMMPS_FORMS[export.style]}.\n"
         f"- files: {names}; include `in.symff` after defining the box (units metal); file names in `pair_coeff` are "
         f"relative to where LAMMPS runs.\n"
-        f"- in LAMMPS terms: `{form.text()}`.\n- {energy_note}\n"
-        + (f"- density grid up to rho = {', '.join(f'{b:.6g}' for b in bounds)}.\n" if bounds else "")
+        + "".join(f"- {note}.\n" for note in notes) + f"- {energy_note}\n" + (f"- {grid}.\n" if grid else "")
     )
-    return export

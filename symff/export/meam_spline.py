@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import sympy as sp
+from ase.build import bulk
 from scipy.interpolate import CubicSpline
 
 from ..cutoff import smooth_cutoff
@@ -46,6 +47,8 @@ DEFAULT_RADIAL_KNOTS = 10000
 DEFAULT_ANGLE_KNOTS = 200
 DEFAULT_DENSITY_KNOTS = 1000
 BLOCKS = ("phi", "rho", "U", "f", "g")  # the order LAMMPS reads them
+# crystals whose densities give U's default range: lattice constant per nearest-neighbour distance
+CRYSTALS = {"fcc": 2**0.5, "bcc": 2 / 3**0.5, "sc": 1.0, "diamond": 4 / 3**0.5}
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,51 @@ def angular_form_of(model) -> AngularForm:
 def program_u0(form: AngularForm):
     """U(0) of the form."""
     return AngularProgram(form).embedding(np.zeros(1))[0][0]
+
+
+def default_density_range(form: AngularForm, element, *, r_in, r_out, compression=0.85, margin=0.2, points=48):
+    """U's knot range when none is given: the densities n_i of `element`'s fcc, bcc, simple cubic and diamond
+    crystals (CRYSTALS) from `compression` × each one's equilibrium nearest-neighbour distance (the minimum of an
+    energy scan from 0.4 r_in to r_out; 0.85 r_in where it has none) out to r_out, where n is 0, widened by `margin`
+    of the span above (and below, where some n is negative). Beyond its knots LAMMPS continues U linearly: an MD run
+    that compresses the crystal further than this should give the range (`--density-range`) from its own
+    structures."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from ..data import Dataset
+    from ..evaluate.angular import AngularEvaluator
+    from ..neighbours import build_neighbours
+
+    nearest = np.linspace(0.4 * r_in, r_out, points)
+    crystals = []
+    for lattice, a_per_nearest in CRYSTALS.items():
+        for d in nearest:
+            atoms = bulk(element, lattice, a=a_per_nearest * d)
+            atoms.calc = SinglePointCalculator(atoms, energy=0.0, forces=np.zeros((len(atoms), 3)))
+            crystals.append(atoms)
+    data = Dataset.from_atoms(crystals, elements=(element,), min_distance=None)
+    evaluator = AngularEvaluator(data, build_neighbours(data, r_out), r_in=r_in, r_out=r_out)
+    with np.errstate(all="ignore"):
+        energy = evaluator.predict(form).energy / np.diff(data.atom_start)
+        density = evaluator.densities(form)
+    low, high = 0.0, 0.0
+    for k in range(len(CRYSTALS)):
+        scan = slice(k * points, (k + 1) * points)
+        e = np.where(np.isfinite(energy[scan]), energy[scan], np.inf)
+        best = int(np.argmin(e))
+        equilibrium = nearest[best] if 0 < best < points - 1 else 0.85 * r_in
+        atoms = slice(data.atom_start[k * points], data.atom_start[(k + 1) * points])
+        per_atom = np.repeat(nearest, np.diff(data.atom_start[k * points:(k + 1) * points + 1]))
+        n = density[atoms][per_atom >= compression * equilibrium]
+        n = n[np.isfinite(n)]
+        if n.size:
+            low, high = min(low, n.min()), max(high, n.max())
+    span = high - low
+    if not span > 0:
+        raise ModelError(f"meam/spline export: the densities of {element}'s crystals do not vary; give the range "
+                         "(--density-range)")
+    # widened at the low end only below 0: n = 0 (a lone atom) is reached exactly, and U may not exist below it
+    return (low - margin * span if low < 0 else low), high + margin * span
 
 
 def lammps_agreement(export: MeamSplineExport, dataset, prediction):

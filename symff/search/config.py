@@ -6,6 +6,7 @@ from os import PathLike
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from ..evaluate.grid import DEFAULT_POINTS
+from ..targets import PROPERTY_OBJECTIVES
 
 TOPOLOGIES = ("ring", "all")
 DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1}
@@ -47,6 +48,10 @@ class SearchConfig:
     # (symff.search.properties)
     properties: list = field(default_factory=list)
     property_weight: float = 10.0
+    # how deviations from the targets count (symff.targets.PROPERTY_OBJECTIVES): "weighted", every
+    # deviation in tolerances squared; "tolerance", only the part beyond the tolerance (a candidate within every
+    # tolerance pays nothing: the tier with tolerances, soft so that the search can climb towards it)
+    property_objective: str = "weighted"
     # False: every candidate goes through every property tier, whether it can reach the front or not (with
     # screen_fraction 0: no tier stops a candidate), the baseline of benchmarks/hierarchical.py
     hierarchical: bool = True
@@ -77,6 +82,8 @@ class SearchConfig:
              "--migration-interval must be at least 1 and --migration-size at least 0"),
             (self.property_weight > 0, f"--property-weight must be positive, got {self.property_weight}"),
             (len({row[0] for row in self.properties}) <= 1, "property targets for one element only"),
+            (self.property_objective in PROPERTY_OBJECTIVES,
+             f"--property-objective must be one of {', '.join(PROPERTY_OBJECTIVES)}, got {self.property_objective}"),
             (self.topology in TOPOLOGIES, f"--topology must be one of {', '.join(TOPOLOGIES)}, got {self.topology}"),
             (set(self.variation) <= set(DEFAULT_VARIATION),
              f"unknown variation operators {sorted(set(self.variation) - set(DEFAULT_VARIATION))}"),

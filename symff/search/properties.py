@@ -3,7 +3,11 @@
 After a candidate is fitted on all the data and passes the sanity tier, its properties are computed from its
 program (symff.validate.fast) in two tiers by cost, and its loss becomes
 
-    loss = data loss + property_weight × property loss          (property loss: symff.targets)
+    loss = data loss + property_weight × property loss
+
+property loss = Σ w·p(d) / Σ w over the targets, d = (value − target)/tolerance, p = d² (`weighted`, the default) or
+the square of the part of |d| beyond 1 (`tolerance`: a candidate within every tolerance pays nothing);
+`config.property_objective`, symff.targets.PROPERTY_OBJECTIVES.
 
 - tier `static`: lattice constants, elastic constants, cohesive energy, phase differences (~0.1 s);
 - tier `defects`: vacancy and surface energies, unrelaxed (a few ms once the geometry is cached; relaxed values are
@@ -24,7 +28,7 @@ import numpy as np
 
 from ..expr.symbols import Rejected
 from ..model import Model
-from ..targets import targets_from_rows
+from ..targets import PROPERTY_OBJECTIVES, targets_from_rows
 from ..validate.fast import FastProperties, is_defect
 from .scoring import Candidate
 
@@ -58,13 +62,14 @@ def property_outcome(outcome, config, front_limit=math.inf):
     try:
         with np.errstate(all="ignore"):
             values = fast.static(names=[t.name for t in chosen])
-            bound = _partial_loss(static, values, total)
+            penalty = PROPERTY_OBJECTIVES[config.property_objective]
+            bound = _partial_loss(static, values, total, penalty)
             tier = "static"
             loss = bound
             if candidate.loss + config.property_weight * bound <= front_limit and defects:
                 outcome.stats.property_defects += 1
                 values |= fast.defects([t.name for t in defects], values["a0"], values["_e_fcc"])
-                loss = bound + _partial_loss(defects, values, total)
+                loss = bound + _partial_loss(defects, values, total, penalty)
                 tier = "defects"
     except (Rejected, ArithmeticError, ValueError, np.linalg.LinAlgError):
         loss = math.nan
@@ -81,12 +86,12 @@ def property_outcome(outcome, config, front_limit=math.inf):
     return outcome
 
 
-def _partial_loss(targets, values, total):
-    """Σ w d² / W over `targets`, NaN where a value is missing or not finite."""
+def _partial_loss(targets, values, total, penalty):
+    """Σ w penalty(d) / W over `targets`, NaN where a value is missing or not finite."""
     loss = 0.0
     for t in targets:
         value = values.get(t.name)
         if value is None or not np.isfinite(value):
             return math.nan
-        loss += t.weight * ((value - t.value) / t.tolerance) ** 2
+        loss += t.weight * penalty((value - t.value) / t.tolerance)
     return loss / total

@@ -39,6 +39,11 @@ CONVERSIONS = {
     "GPa": {"Mbar": 100.0},
 }
 ENTRY_KEYS = {"value", "tolerance", "weight", "unit"}
+# how a deviation d (in tolerances) counts in a search's property loss (`symff search --property-objective`)
+PROPERTY_OBJECTIVES = {
+    "weighted": lambda d: d * d,  # every deviation pulls towards the target
+    "tolerance": lambda d: max(abs(d) - 1.0, 0.0) ** 2,  # only the part beyond the tolerance counts
+}
 
 
 @dataclass(frozen=True)
