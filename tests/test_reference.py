@@ -128,7 +128,8 @@ def test_the_radial_sum_is_a_registered_kind():
     # every grammar operator's sum is a registered kind; the species-filtered sum has no operator yet (the grammar
     # for several elements is a later step): model files and programs write it
     assert kinds <= set(ENVIRONMENT_SUMS) and set(ENVIRONMENT_SUMS) - kinds <= {"species"}
-    styles = {style for kind in kinds for style in ENVIRONMENT_SUMS[kind].lammps_styles}
+    # every LAMMPS form holds some registered kind, and each kind's forms are LAMMPS forms
+    styles = {style for kind in ENVIRONMENT_SUMS.values() for style in kind.lammps_styles}
     assert styles == set(LAMMPS_FORMS) - {SYMFF_ONLY}
 
 
