@@ -109,7 +109,7 @@ def learn(folder, strategy, args, seed, start_file, md_file):
         "timestep_fs": 2.0, "members": 4, "batch": args.batch, "per_run": 1, "per_start": args.per_start,
         "rank_by": args.rank_by,
         "threshold": 0.0, "budget": args.budget, "iterations": args.budget // args.batch + 1, "fit_starts": 2,
-        "seed": seed, "strategy": strategy,
+        "seed": seed, "strategy": strategy, "md_engine": "ase",  # the engine of the figures in docs/active-learning.md
     }
     config_path = folder / f"{strategy}-{seed}.yaml"
     config_path.write_text(yaml.safe_dump(settings))

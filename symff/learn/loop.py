@@ -6,7 +6,7 @@ Iteration k (folder `RUN/iter-00k/`):
    `symff.fit.given_form.fit_form`, and make its ensemble: bootstrap refits, calibrated on that data
    (`model.json` holds both);
 2. stop if the label budget is spent or k = `iterations` (the last model is then fitted on every label);
-3. run MD with the model and score the candidate frames by committee disagreement (`candidates.extxyz`, info
+3. run MD with the model (symff.learn.md: LAMMPS where the model exports, ASE otherwise) and score the candidate frames by committee disagreement (`candidates.extxyz`, info
    `disagreement` in eV/Å and `energy_disagreement` in eV/atom); stop if the largest force disagreement is under
    `threshold` (converged);
 4. select a batch with the diversity rule (`selected.extxyz`) and label it with the oracle: each label is written
@@ -37,8 +37,9 @@ from ..errors import ConfigError
 from ..fit.given_form import fit_form
 from ..model import Model
 from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate
+from .md import md_candidates
 from .oracle import label, make_oracle
-from .select import disagreement, md_candidates, select
+from .select import disagreement, select
 
 CONFIG_FILE = "config.json"
 

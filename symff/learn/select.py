@@ -1,8 +1,5 @@
-"""Candidates and their choice: MD with the current model, then the frames of largest committee disagreement.
-
-An *MD run* is Langevin dynamics (ASE) from one MD start structure at one temperature, with the current model through
-`SymFFCalculator`; every `snapshot_every` steps its frame is a *candidate*. A run whose model stops being finite (a
-young model may let atoms collapse) ends there, with the candidates it made.
+"""The choice among candidates (the frames of MD with the current model, symff.learn.md): the frames of largest
+committee disagreement.
 
 The *disagreement* of a frame is the committee's largest force deviation, max over atoms of |σ_F| (the norm of the
 per-component standard deviations of the ensemble's forces, uncalibrated; DP-GEN's measure): where the members
@@ -15,40 +12,13 @@ so that one kind of structure (a surface: its frames disagree most) does not fil
 """
 
 import numpy as np
-from ase import units
 from ase.calculators.singlepoint import SinglePointCalculator
-from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from ..data import Dataset
 from ..evaluate.predict import model_evaluator
-from ..export.calculator import SymFFCalculator
 from ..expr.symbols import Rejected
 
 UNBOUNDED = 1e6  # eV/Å: the disagreement of a frame where some member is not finite
-
-
-def md_candidates(model, starts, config, rng):
-    """Candidate frames (ASE atoms with info run, temperature, step) from one MD run per start and temperature."""
-    candidates = []
-    for s, start in enumerate(starts):
-        for temperature in config.temperatures:
-            run = f"{s}@{temperature:g}K"
-            atoms = start.copy()
-            atoms.calc = SymFFCalculator(model, ensemble=False)
-            thermalize_momenta(atoms, temperature, rng=rng)
-            Stationary(atoms)
-            md = Langevin(atoms, config.timestep_fs * units.fs, temperature_K=temperature,
-                          friction=config.friction / units.fs, fixcm=False, rng=rng)
-            for step in range(config.snapshot_every, config.md_steps + 1, config.snapshot_every):
-                try:
-                    md.run(config.snapshot_every)
-                except Rejected:
-                    break
-                frame = atoms.copy()
-                frame.info = {"run": run, "start": s, "temperature": temperature, "step": step}
-                candidates.append(frame)
-    return candidates
 
 
 def disagreement(ensemble, model, frames):
