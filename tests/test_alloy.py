@@ -250,7 +250,7 @@ def test_data_with_elements_the_model_lacks_is_a_one_line_error(tmp_path, capsys
     assert len(lines) == 1 and data in lines[0] and named in lines[0]
 
 
-@pytest.mark.parametrize("command", [["validate"], ["uncertainty", "{tmp}/d.xyz"]])
+@pytest.mark.parametrize("command", [["uncertainty", "{tmp}/d.xyz"]])
 def test_commands_that_do_not_handle_two_element_models_say_so(tmp_path, capsys, command):
     path = write_model(tmp_path / "nbmo.json", NBMO)
     assert main([command[0], str(path), *[a.format(tmp=tmp_path) for a in command[1:]]]) == 2
@@ -274,3 +274,71 @@ def test_a_two_element_model_is_no_start_form(tmp_path):
     path = write_model(tmp_path / "nbmo.json", NBMO)
     with pytest.raises(ConfigError, match="one energy per element"):
         resolve_start_forms(str(path))
+
+
+# Sutton-Chen's Cu form for both elements, blind to the neighbour's element: Nb and Mo are one material
+SAME = "NS(0.5*0.012382*3.61**9*r**-9) - 0.012382*39.432*sqrt(NS(3.61**6*r**-6))"
+
+
+def test_the_b2_formation_energy_is_zero_for_identical_elements_and_negative_for_a_bonding_pair():
+    from symff.validate.alloys import alloy_properties
+    from symff.validate.calculator import _ModelCalculator
+    from symff.validate.crystals import fcc_equivalent_guess, ground_state
+    from symff.validate.properties import lattice_constant
+
+    def formation(energies):
+        model = AlloyModel.from_expressions(energies, ("Nb", "Mo"), {"Nb": -10.1, "Mo": -10.9})
+        calculator = _ModelCalculator(model)
+        ground = {x: lattice_constant(calculator, x, ground_state(x), fcc_equivalent_guess(x)) for x in ("Nb", "Mo")}
+        values = alloy_properties(calculator, ("Nb", "Mo"), {x: e for x, (_, e) in ground.items()})
+        return values, ground
+
+    # B2 of one material is its bcc crystal, the elements' ground state here: no formation energy
+    values, ground = formation({"Nb": SAME, "Mo": SAME})
+    assert abs(values["E_f_B2_NbMo"]) < 1e-6
+    assert values["a0_B2_NbMo"] == pytest.approx(ground["Nb"][0], abs=1e-4)
+    # an attraction between unlike neighbours only: B2, all of whose nearest neighbours are unlike, is bound
+    bond = " - 0.05*NS(exp(-2*(r - 2.5)), {other})"
+    values, _ = formation({"Nb": SAME + bond.format(other="Mo"), "Mo": SAME + bond.format(other="Nb")})
+    assert values["E_f_B2_NbMo"] < -10
+
+
+@needs_data
+def test_validate_gives_formation_energies_against_dft(tmp_path, capsys):
+    import ase.io
+
+    from symff.validate.crystals import fcc_equivalent_guess, ground_state
+    from symff.validate.properties import lattice_constant
+
+    path = write_model(tmp_path / "nbmo.json", NBMO)
+    files = [DATASETS / "nbmotaw" / f for f in ("NbMo_Test.extxyz", "Nb_Elastic.extxyz", "Mo_Elastic.extxyz")]
+    assert main(["validate", str(path), "--element", "Nb", "--vacancy-repeat", "2", "--json",
+                 "--data", *map(str, files)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["elements"]) == {"Nb"} and "C11" in out["elements"]["Nb"]["properties"]
+    assert set(out["alloy"]) == {"a0_B2_NbMo", "E_f_B2_NbMo"}
+    [row] = out["formation"]  # the elastic series hold one element: only NbMo_Test is a mixed file
+    assert row["structures"] == 40 and row["file"].endswith("NbMo_Test.extxyz")
+    # the same from the numpy reference evaluator and the files' labels
+    model = Model.load(path)
+    from symff.validate.calculator import _ModelCalculator
+
+    calculator = _ModelCalculator(model)
+    e_model = {x: lattice_constant(calculator, x, ground_state(x), fcc_equivalent_guess(x))[1] for x in ("Nb", "Mo")}
+    e_dft = {x: min(a.get_potential_energy() / len(a) for a in ase.io.read(f, ":"))
+             for x, f in zip(("Nb", "Mo"), files[1:])}
+    errors = []
+    for atoms in ase.io.read(files[0], ":"):
+        n, symbols = len(atoms), atoms.get_chemical_symbols()
+        mine = reference.calculate(model, atoms)["energy"] / n - sum(e_model[x] for x in symbols) / n
+        dft = atoms.get_potential_energy() / n - sum(e_dft[x] for x in symbols) / n
+        errors.append(1000 * abs(mine - dft))
+    assert row["mae"] == pytest.approx(np.mean(errors), rel=1e-6)
+    # without the pure elements DFT's formation energies cannot be had; --data is for several elements only
+    assert main(["validate", str(path), "--element", "Nb", "--data", str(files[0])]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "NbMo_Test.extxyz" in lines[0] and "no structure of pure Mo, Nb" in lines[0]
+    one = tmp_path / "cu.json"
+    Model.from_expression(SAME, ("Cu",), {"Cu": 0.0}).save(one)
+    assert main(["validate", str(one), "--data", str(files[0])]) == 2
+    assert "--data" in capsys.readouterr().err

