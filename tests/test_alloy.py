@@ -307,6 +307,7 @@ def test_the_b2_formation_energy_is_zero_for_identical_elements_and_negative_for
 def test_validate_gives_formation_energies_against_dft(tmp_path, capsys):
     import ase.io
 
+    from symff.validate.calculator import _ModelCalculator
     from symff.validate.crystals import fcc_equivalent_guess, ground_state
     from symff.validate.properties import lattice_constant
 
@@ -321,8 +322,6 @@ def test_validate_gives_formation_energies_against_dft(tmp_path, capsys):
     assert row["structures"] == 40 and row["file"].endswith("NbMo_Test.extxyz")
     # the same from the numpy reference evaluator and the files' labels
     model = Model.load(path)
-    from symff.validate.calculator import _ModelCalculator
-
     calculator = _ModelCalculator(model)
     e_model = {x: lattice_constant(calculator, x, ground_state(x), fcc_equivalent_guess(x))[1] for x in ("Nb", "Mo")}
     e_dft = {x: min(a.get_potential_energy() / len(a) for a in ase.io.read(f, ":"))
