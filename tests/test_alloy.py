@@ -333,6 +333,10 @@ def test_validate_gives_formation_energies_against_dft(tmp_path, capsys):
         dft = atoms.get_potential_energy() / n - sum(e_dft[x] for x in symbols) / n
         errors.append(1000 * abs(mine - dft))
     assert row["mae"] == pytest.approx(np.mean(errors), rel=1e-6)
+    # the same as text
+    assert main(["validate", str(path), "--element", "Mo", "--vacancy-repeat", "2", "--data", *map(str, files)]) == 0
+    text = capsys.readouterr().out
+    assert "Mo (bcc):" in text and "NbMo     a0" in text and f"{row['mae']:8.2f}" in text
     # without the pure elements DFT's formation energies cannot be had; --data is for several elements only
     assert main(["validate", str(path), "--element", "Nb", "--data", str(files[0])]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
