@@ -71,14 +71,15 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
     if density_range is not None and not (len(density_range) == 2 and all(map(math.isfinite, density_range))
                                           and density_range[0] < density_range[1]):
         raise ConfigError(f"--density-range needs finite LOW < HIGH, got {' '.join(map(str, density_range))}")
+    angular = not isinstance(model, AlloyModel) and bool(model.formula.angular)
+    if density_range is not None and not angular:
+        raise ConfigError("--density-range is for meam/spline exports (forms with three-body sums) only")
     if isinstance(model, AlloyModel):
-        return _write_alloy(model, Path(directory), r_lo, points, rho_max, style, density_range, source)
-    if model.formula.angular:
+        return _write_alloy(model, Path(directory), r_lo, points, rho_max, style, source)
+    if angular:
         if style is not None and style != "meam/spline":
             raise ConfigError(f"--style {style}: a form with three-body sums is exported as meam/spline")
         return _write_meam_spline(model, Path(directory), r_lo, points, density_range)
-    if density_range is not None:
-        raise ConfigError("--density-range is for meam/spline exports (forms with three-body sums) only")
     form = analyse_form(model)
     if style is not None and style != form.style and not (form.kind == "pair" and style in ("lepton", "table")):
         raise ConfigError(f"--style {style}: this form is exported as {form.style} (lepton or table: pair forms only)")
@@ -96,13 +97,11 @@ def _clear(directory):
         stale.unlink(missing_ok=True)  # a file of an earlier export would be taken for this one's
 
 
-def _write_alloy(model, directory, r_lo, points, rho_max, style, density_range, source):
+def _write_alloy(model, directory, r_lo, points, rho_max, style, source):
     from . import alloy
 
     if style not in (None, "eam/alloy", "eam/fs"):
         raise ConfigError(f"--style {style}: a model with one energy per element is exported as eam/alloy or eam/fs")
-    if density_range is not None:
-        raise ConfigError("--density-range is for meam/spline exports (forms with three-body sums) only")
     if rho_max is None:
         raise ConfigError("a model with one energy per element needs --rho-max (the top of the setfl density grid; "
                           "above it LAMMPS extrapolates F linearly)")
