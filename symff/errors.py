@@ -37,3 +37,8 @@ class SymffWarning(UserWarning):
 
 class DuplicateStructureWarning(SymffWarning):
     """A data set holds the same structure more than once."""
+
+
+class UnconstrainedPairWarning(SymffWarning):
+    """Training data of several elements hold no pair of two of them within the cutoff: the functions of that pair
+    type are fitted to nothing."""

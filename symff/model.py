@@ -26,7 +26,8 @@ from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
 from .expr.program import AlloyProgram, PotentialProgram
-from .expr.symbols import NS, NS3, C, R, Rejected, is_angular_sum
+from .expr.species import species_formulas
+from .expr.symbols import NS, NS3, C, R, Rejected, is_angular_sum, is_neighbour_sum
 from .integrity import IntegrityError, read_json_checked, write_json_checked
 
 FORMAT = "symff-model/1"
@@ -181,15 +182,21 @@ class AlloyModel:
     def complexity(self):
         return sum(f.complexity for f in self.formulas.values())
 
-    def expressions(self, digits=17):
-        """{element: its per-atom energy with numbers in place of constants}."""
-        out, c, m = {}, 0, 0
+    def parts(self):
+        """(element, its Formula, its constants, its coefficients) for each element, in order."""
+        c = m = 0
         for element, formula in self.formulas.items():
             n_c, n_m = len(formula.constants), len(formula.linear)
-            out[element] = formula.with_values(self.constants[c:c + n_c], self.linear[m:m + n_m])
+            yield element, formula, self.constants[c:c + n_c], self.linear[m:m + n_m]
+            c, m = c + n_c, m + n_m
+
+    def expressions(self, digits=17):
+        """{element: its per-atom energy with numbers in place of constants}."""
+        out = {}
+        for element, formula, constants, linear in self.parts():
+            out[element] = formula.with_values(constants, linear)
             if digits != 17:
                 out[element] = out[element].xreplace({f: sp.Float(f, digits) for f in out[element].atoms(sp.Float)})
-            c, m = c + n_c, m + n_m
         return out
 
     def energy_strings(self, digits=17):
@@ -224,6 +231,17 @@ class AlloyModel:
         """Write the model file atomically, with a checksum that `Model.load` verifies."""
         return write_json_checked(path, self.to_dict())
 
+    def element_model(self, element):
+        """The model of pure `element` (symff-model/1): its energy with the sums over its own element unfiltered and
+        those over the others dropped, as they are empty in a structure of `element` alone. Raises Rejected where
+        nothing is left that depends on the positions."""
+        expression = self.expressions()[element].replace(
+            lambda e: is_neighbour_sum(e) and len(e.args) == 2,
+            lambda e: NS(e.args[0]) if str(e.args[1]) == element else sp.Integer(0))
+        formula = canonicalize(*floats_to_constants(expression))
+        return Model(formula, formula.initial.copy(), formula.linear_initial.copy(), (element,),
+                     {element: self.reference_energy.get(element, 0.0)}, self.r_in, self.r_out)
+
     @classmethod
     def from_dict(cls, data, source="model"):
         r_in, r_out = _read_header(data, source)
@@ -252,6 +270,17 @@ class AlloyModel:
         constants = np.concatenate([f.initial for f in formulas.values()])
         linear = np.concatenate([f.linear_initial for f in formulas.values()])
         return cls(formulas, constants, linear, elements, reference, r_in, r_out)
+
+
+def form_model(formula, constants, linear, elements, **fields):
+    """The model of a fitted form of a search or fit: a `Model` for one element; for several, the `AlloyModel` of
+    its species expansion (symff.expr.species), whose constants `constants` and `linear` are, with the form's own
+    complexity in `metadata["form_complexity"]` (the search's complexity axis; the model's is its formulas' sum)."""
+    if len(elements) > 1:
+        model = AlloyModel(species_formulas(formula, elements), constants, linear, tuple(elements), {}, **fields)
+        model.metadata = {**model.metadata, "form_complexity": int(formula.complexity)}
+        return model
+    return Model(formula, constants, linear, tuple(elements), {}, **fields)
 
 
 def parse_formula(text, source="formula", numbers_are_constants=False, elements=()):

@@ -77,7 +77,8 @@ def write_front(path, models, search_summary):
         form, reason = lammps_form(model)
         members.append({
             "index": k,
-            "complexity": model.complexity,
+            # the search's complexity axis: a model of several elements is ranked by its element-blind form's
+            "complexity": model.metadata.get("form_complexity", model.complexity),
             "loss": model.metadata.get("loss"),
             "energy": model.energy_string(),
             "formula": model.energy_string(6),

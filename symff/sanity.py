@@ -39,21 +39,51 @@ CHECKS = ("dimer_wall", "fcc_wall", "isolated_atom", "clusters")
 
 
 def sanity_report(model) -> dict:
-    """Run every check on `model` (a symff Model): {"sane", "flags", "checks"}; JSON-serializable."""
-    energy = ClusterEnergy(model)
-    checks = {name: _run(name, energy) for name in CHECKS}
-    checks = {name: {"passed": passed, "detail": detail} for name, (passed, detail) in checks.items()}
+    """Run every check on `model` (a Model, or an AlloyModel: each element alone): {"sane", "flags", "checks"};
+    JSON-serializable."""
+    energies = _cluster_energies(model)
+    checks = {}
+    for name in CHECKS:
+        results = [(element, _run(name, energy)) for element, energy in energies]
+        details = [detail if element is None else f"{element}: {detail}" for element, (_, detail) in results]
+        checks[name] = {"passed": all(passed for _, (passed, _) in results), "detail": "; ".join(details)}
     flags = [name for name in CHECKS if not checks[name]["passed"]]
     return {"sane": not flags, "flags": flags, "checks": checks}
 
 
 def first_failure(model):
     """The name of the first check `model` fails, cheapest first (None: sane); the search's sanity tier."""
-    energy = ClusterEnergy(model)
+    energies = _cluster_energies(model)
     for name in CHEAPEST_FIRST:
-        if not _run(name, energy)[0]:
+        if not all(_run(name, energy)[0] for _, energy in energies):
             return name
     return None
+
+
+def _cluster_energies(model):
+    """[(element or None, ClusterEnergy)]: the model's, or for a model of several elements each element's alone
+    (AlloyModel.element_model): the checks build structures of one element. Mixed dimers and clusters are not
+    checked yet. An element whose energy alone does not depend on the positions gets the energy of a constant,
+    which fails the wall checks, as it should: nothing keeps two such atoms apart."""
+    if not hasattr(model, "element_model"):
+        return [(None, ClusterEnergy(model))]
+    out = []
+    for element in model.elements:
+        try:
+            out.append((element, ClusterEnergy(model.element_model(element))))
+        except Rejected as exc:
+            out.append((element, _PositionFree(f"alone, its energy does not depend on the positions ({exc})")))
+    return out
+
+
+class _PositionFree:
+    """The energy of an element that alone does not depend on the positions: every check fails with `reason`."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def __getattr__(self, name):
+        raise Rejected("constant", self.reason)
 
 
 def _run(name, energy):

@@ -36,7 +36,7 @@ from .evaluate.predict import model_evaluator
 from .expr.symbols import Rejected
 from .fit.constants import fit_constants
 from .fit.loss import LossWeights, Targets
-from .model import Model
+from .model import AlloyModel, Model
 from .neighbours import build_neighbours
 
 DEFAULT_MEMBERS = 8
@@ -88,8 +88,8 @@ class Ensemble:
         return {
             **self.info,
             "calibration": {k: float(v) for k, v in self.calibration.items()},
-            "members": [{"energy": m.energy_string(), "reference_energy": dict(m.reference_energy)}
-                        for m in self.members],
+            "members": [{"energy": m.to_dict()["energy"], "reference_energy": dict(m.reference_energy)}
+                        for m in self.members],  # "energy" as in the model file: one string, or one per element
         }
 
     def attach(self, model):
@@ -110,8 +110,9 @@ class Ensemble:
             where = f"{source}: ensemble member {k}"
             if not isinstance(member, dict) or "energy" not in member or "reference_energy" not in member:
                 raise ModelError(f"{where}: needs \"energy\" and \"reference_energy\"")
-            members.append(Model.from_expression(member["energy"], model.elements, member["reference_energy"],
-                                                 model.r_in, model.r_out, where))
+            read = AlloyModel.from_expressions if isinstance(member["energy"], dict) else Model.from_expression
+            members.append(read(member["energy"], model.elements, member["reference_energy"], model.r_in, model.r_out,
+                                where))
         calibration = {"energy": 1.0, "force": 1.0} | dict(data.get("calibration", {}))
         for name, value in calibration.items():
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
@@ -164,9 +165,10 @@ def bootstrap_ensemble(model, train, members=DEFAULT_MEMBERS, *, seed=0, weights
         except Rejected as exc:
             raise ModelError(f"a bootstrap refit of {model.energy_string(6)} is not finite: {exc}") from None
         reference = dict(zip(train.elements, map(float, fit.reference)))
-        fitted.append(Model(model.formula, fit.constants, fit.linear, model.elements,
-                            {e: reference.get(e, model.reference_energy.get(e, 0.0)) for e in model.elements},
-                            model.r_in, model.r_out))
+        # the same kind of model (one element or several) with the refitted numbers
+        fitted.append(replace(model, constants=fit.constants, linear=fit.linear, errors={}, metadata={},
+                              reference_energy={e: reference.get(e, model.reference_energy.get(e, 0.0))
+                                                for e in model.elements}))
     info = {"method": "bootstrap", "seed": int(seed), "train_structures": int(train.n_structures)}
     return Ensemble(fitted, info=info)
 

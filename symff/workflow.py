@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from .data.read import warn_unseen_pairs
 from .grammar.spec import load_grammar
 from .memory import check_memory
 from .neighbours import build_neighbours
@@ -29,6 +30,8 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
         write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})
     out = Path(out)
     train_neighbours = build_neighbours(train, config.r_out)
+    warn_unseen_pairs(train, train_neighbours, config.r_out, ", ".join(map(str, (data or {}).get("train", ())))
+                      or "the training data")
     executor = make_pool(train, train_neighbours, workers=workers, scheduler=scheduler)
     result = IslandSearch(config, train, neighbours=train_neighbours, executor=executor, run=out, progress=progress,
                           state=resume).run()

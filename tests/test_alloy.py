@@ -25,6 +25,7 @@ from symff.expr.symbols import NS, Rejected
 from symff.grammar.spec import load_grammar
 from symff.grammar.trees import TreeGrammar
 from symff.model import AlloyModel, Model
+from symff.sanity import sanity_report
 
 ALLOYS = [("Nb", "Mo"), ("Nb", "Mo", "Ta")]
 
@@ -250,14 +251,6 @@ def test_data_with_elements_the_model_lacks_is_a_one_line_error(tmp_path, capsys
     assert len(lines) == 1 and data in lines[0] and named in lines[0]
 
 
-@pytest.mark.parametrize("command", [["uncertainty", "{tmp}/d.xyz"]])
-def test_commands_that_do_not_handle_two_element_models_say_so(tmp_path, capsys, command):
-    path = write_model(tmp_path / "nbmo.json", NBMO)
-    assert main([command[0], str(path), *[a.format(tmp=tmp_path) for a in command[1:]]]) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and str(path) in lines[0] and f"symff {command[0]} does not handle" in lines[0]
-
-
 def test_show_prints_every_element_energy(tmp_path, capsys):
     path = write_model(tmp_path / "nbmo.json", NBMO)
     assert main(["show", str(path)]) == 0
@@ -318,6 +311,10 @@ def test_validate_gives_formation_energies_against_dft(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert set(out["elements"]) == {"Nb"} and "C11" in out["elements"]["Nb"]["properties"]
     assert set(out["alloy"]) == {"a0_B2_NbMo", "E_f_B2_NbMo"}
+    # the sanity checks, each element alone (symff.sanity), as for any model of several elements
+    assert set(out["sanity"]["checks"]) == {"dimer_wall", "fcc_wall", "isolated_atom", "clusters"}
+    assert out["sanity"] == sanity_report(Model.load(path))
+    assert "Nb: " in out["sanity"]["checks"]["dimer_wall"]["detail"]
     [row] = out["formation"]  # the elastic series hold one element: only NbMo_Test is a mixed file
     assert row["structures"] == 40 and row["file"].endswith("NbMo_Test.extxyz")
     # the same from the numpy reference evaluator and the files' labels
@@ -337,6 +334,7 @@ def test_validate_gives_formation_energies_against_dft(tmp_path, capsys):
     assert main(["validate", str(path), "--element", "Mo", "--vacancy-repeat", "2", "--data", *map(str, files)]) == 0
     text = capsys.readouterr().out
     assert "Mo (bcc):" in text and "NbMo     a0" in text and f"{row['mae']:8.2f}" in text
+    assert "physical sanity: " in text and "  dimer_wall" in text
     # without the pure elements DFT's formation energies cannot be had; --data is for several elements only
     assert main(["validate", str(path), "--element", "Nb", "--data", str(files[0])]) == 2
     lines = capsys.readouterr().err.strip().splitlines()

@@ -11,7 +11,7 @@ from symff.cli import main
 from symff.errors import ModelError
 from symff.evaluate import reference
 from symff.export import export_lammps
-from symff.export.alloy import export_alloy_setfl
+from symff.export.alloy import analyse_alloy_form, density_bound, export_alloy_setfl
 from symff.model import AlloyModel, Model
 
 lammps_run = pytest.importorskip("symff.export.lammps_run")
@@ -94,8 +94,17 @@ def test_the_command_line_exports_a_model_with_one_energy_per_element(tmp_path, 
             assert np.abs(forces - expected["forces"]).max() < 1e-5
     finally:
         runner.close()
+    # without --rho-max: the grid's top from each element's compressed crystal, above every density of the data
+    assert main(["export", str(alloy), "--lammps", str(tmp_path / "d")]) == 0
+    capsys.readouterr()
+    export = export_lammps(Model.load(alloy), tmp_path / "d2")
+    form = analyse_alloy_form(Model.load(alloy))
+    assert export.rho_max[0] == pytest.approx(density_bound(form))
+    for atoms in structures():
+        i, j, D = reference.directed_pairs(atoms, form.r_out)
+        densities = form.atom_densities(i, j, np.linalg.norm(D, axis=1), atoms.get_chemical_symbols()) / 2
+        assert densities.max() < export.rho_max[0]
     for argv, named in [
-        (["export", str(alloy), "--lammps", str(tmp_path / "x")], "--rho-max"),
         (["export", str(fs), "--lammps", str(tmp_path / "x"), "--rho-max", "5", "--style", "eam/alloy"],
          f"{fs}: cannot export as eam/alloy"),
         (["export", str(alloy), "--lammps", str(tmp_path / "x"), "--rho-max", "5", "--style", "table"], "eam/alloy"),

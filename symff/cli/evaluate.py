@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 from ..data import read_dataset
-from ..errors import ModelError
 from ..evaluate.predict import fitted_reference, model_errors
-from ..model import FORMAT_ALLOY, AlloyModel, Model
+from ..model import Model
 from ..rundir import DEFAULT_RULE, default_member, load_run_model
 from .common import add_frames_option
 
@@ -29,16 +28,10 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def load_model(path, member, out=None, command=None):
-    """A model file, or member `member` of a run directory; the default member is announced on `out` (stdout).
-    With `command` (its name), a model with one energy per element (symff-model/2), which that command does not
-    handle yet, is a one-line error."""
+def load_model(path, member, out=None):
+    """A model file, or member `member` of a run directory; the default member is announced on `out` (stdout)."""
     if not Path(path).is_dir():
-        model = Model.load(path)
-        if command is not None and isinstance(model, AlloyModel):
-            raise ModelError(f"{path}: symff {command} does not handle models with one energy per element "
-                             f"({FORMAT_ALLOY}) yet; symff evaluate and the ASE calculator do")
-        return model
+        return Model.load(path)
     if member is None:
         member = default_member(path)
         print(f"{path}: front member {member}, {DEFAULT_RULE} (choose another with --index K)", file=out or sys.stdout)

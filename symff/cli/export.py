@@ -2,7 +2,7 @@
 tightest otherwise: `pair_style lepton` (the exact expression) for pair-only forms, `eam/alloy` for one embedding,
 `hybrid/overlay` of one eam/alloy file per embedding for several (`--style table` tabulates a pair form instead),
 `meam/spline` for a form with a three-body sum, and one `eam/alloy` (or `eam/fs`) file for a model with one energy
-per element (it needs `--rho-max`).
+per element.
 Writes DIR/in.symff (the pair_style and pair_coeff lines) and DIR/README.md. MODEL is a model file, or a run directory
 with `--index K` (without it: the default member, see `symff.rundir.default_member`). A form LAMMPS cannot hold is
 refused with the reason."""
@@ -29,7 +29,8 @@ def add_parser(sub):
                    help="grid points per table (default 20000 for a pair table, 50001 for setfl)")
     p.add_argument("--rho-max", type=float, metavar="RHO",
                    help="largest density of the setfl grids (default: a bound per density from a compressed fcc "
-                        "crystal; required for a model with one energy per element)")
+                        "crystal; for a model with one energy per element, from each element's compressed "
+                        "ground-state crystal)")
     p.add_argument("--density-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
                    help="meam/spline: the densities U's knots cover (default: those of the element's fcc, bcc, sc and "
                         "diamond crystals from 0.85 of their equilibrium nearest-neighbour distance to the cutoff, "

@@ -62,7 +62,7 @@ def ensemble_for(model, args):
 
 
 def run(args):
-    model = load_model(args.model, args.member, command="uncertainty")
+    model = load_model(args.model, args.member)
     ensemble = ensemble_for(model, args)
     if args.write:
         ensemble.attach(model).save(args.write)

@@ -84,9 +84,13 @@ def run(args):
             print(f"  {row['property']:11s} {row['value']:10.4g} {row['target']:10.4g} ±{row['tolerance']:<8.3g} "
                   f"{row['unit']:9s} {row['deviation']:+7.2f}{'' if row['met'] else '  outside'}")
     if sanity is not None:
-        print(f"\nphysical sanity: {'passed' if sanity['sane'] else 'FAILED: ' + ', '.join(sanity['flags'])}")
-        for name, check in sanity["checks"].items():
-            print(f"  {name:24s} {'ok  ' if check['passed'] else 'FAIL'}  {check['detail']}")
+        print_sanity(sanity)
+
+
+def print_sanity(sanity):
+    print(f"\nphysical sanity: {'passed' if sanity['sane'] else 'FAILED: ' + ', '.join(sanity['flags'])}")
+    for name, check in sanity["checks"].items():
+        print(f"  {name:24s} {'ok  ' if check['passed'] else 'FAIL'}  {check['detail']}")
 
 
 def run_alloy(args, model):
@@ -105,11 +109,12 @@ def run_alloy(args, model):
     per_element = {x: material_properties(calculator, x, vacancy_repeat=args.vacancy_repeat) for x in elements}
     alloy = alloy_properties(calculator, model.elements, e_ground)
     formation = data_formation_energies(calculator, args.data, e_ground) if args.data else []
+    sanity = sanity_report(model)  # each element alone (symff.sanity)
     if args.json:
         print(json.dumps(finite_json({
             "elements": {x: {"properties": {k: float(v) for k, v in p.items()},
                              "rows": validation_rows(p, references_for(x))} for x, p in per_element.items()},
-            "alloy": alloy, "formation": formation})))
+            "alloy": alloy, "formation": formation, "sanity": sanity})))
         return
     for x, properties in per_element.items():
         print(f"{x} ({ground_state(x)}):")
@@ -127,5 +132,5 @@ def run_alloy(args, model):
         for row in formation:
             print(f"  {row['file'][-40:]:40s} {row['structures']:10d} {row['model_mean']:11.2f} {row['dft_mean']:9.2f} "
                   f"{row['mae']:8.2f}")
-    print("\nphysical sanity: not checked for models of several elements yet")
+    print_sanity(sanity)
 

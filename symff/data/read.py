@@ -13,10 +13,11 @@ import warnings
 from pathlib import Path
 
 import ase.io
+import numpy as np
 from ase.io.formats import string2index
 
 from symff.data.dataset import DEFAULT_MIN_DISTANCE, Dataset, _where
-from symff.errors import DataError, DuplicateStructureWarning
+from symff.errors import DataError, DuplicateStructureWarning, UnconstrainedPairWarning
 
 
 def read_dataset(
@@ -74,6 +75,30 @@ def warn_duplicates(dataset: Dataset):
         DuplicateStructureWarning,
         stacklevel=3,
     )
+
+
+def unseen_pairs(dataset: Dataset, neighbours, r_out) -> list[tuple[str, str]]:
+    """The pairs of elements (A, B), A before B in `dataset.elements`, of which no two atoms are closer than `r_out`
+    in any structure (`neighbours`: its half neighbour list)."""
+    inside = neighbours.r < r_out
+    a, b = dataset.species[neighbours.i[inside]], dataset.species[neighbours.j[inside]]
+    n = len(dataset.elements)
+    seen = np.zeros((n, n), dtype=bool)
+    seen[np.minimum(a, b), np.maximum(a, b)] = True
+    return [(dataset.elements[x], dataset.elements[y]) for x in range(n) for y in range(x, n) if not seen[x, y]]
+
+
+def warn_unseen_pairs(dataset: Dataset, neighbours, r_out, source="the training data"):
+    """One UnconstrainedPairWarning naming every pair of elements of data of several elements that no structure
+    holds within the cutoff: a potential fitted to it is unconstrained there."""
+    if len(dataset.elements) < 2:
+        return
+    missing = unseen_pairs(dataset, neighbours, r_out)
+    if missing:
+        names = ", ".join(f"{a}-{b}" for a, b in missing)
+        warnings.warn(f"{source}: no {names} pair closer than {r_out:g} Å in any structure: the potential's "
+                      f"{names} functions are fitted to nothing there; add structures that hold such pairs",
+                      UnconstrainedPairWarning, stacklevel=2)
 
 
 def _read_frames(path: str, index) -> list:

@@ -62,6 +62,18 @@ class AlloyForm:
     def has_embedding(self, a):
         return self.embeddings[a] != 0
 
+    def atom_densities(self, i, j, r, names):
+        """The density ρ at every atom of a half pair list (i, j, r) whose atoms are of the elements `names`: each
+        pair adds ρ_{A←B}(r) at its A atom and ρ_{B←A}(r) at its B atom."""
+        names = np.asarray(names)
+        rho = np.zeros(len(names))
+        for a in self.elements:
+            for b in self.elements:
+                for centre, other in ((i, j), (j, i)):
+                    hit = (names[centre] == a) & (names[other] == b)
+                    np.add.at(rho, centre[hit], self.density(a, b, r[hit]))
+        return rho
+
     def needs_fs(self, r):
         """Whether some ρ_{A←B} depends on A (over the elements with an embedding): the form needs eam/fs."""
         embedded = [a for a in self.elements if self.has_embedding(a)]
@@ -79,12 +91,9 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
     pair_exprs = {(a, b): sp.Integer(0) for a in elements for b in elements}
     density_exprs = dict(pair_exprs)
     embeddings = {}
-    c = m = 0
-    for a, formula in model.formulas.items():
-        n_c, n_m = len(formula.constants), len(formula.linear)
-        numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, model.constants[c:c + n_c])}
-        linear = {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, model.linear[m:m + n_m])}
-        c, m = c + n_c, m + n_m
+    for a, formula, constants, coefficients in model.parts():
+        numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, constants)}
+        linear = {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, coefficients)}
         rho = [rho_symbol(k) for k in range(len(formula.densities))]
         densities = [g.xreplace(numbers) for g in formula.densities]
         channels = formula.channels or (None,) * len(rho)
@@ -125,12 +134,39 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
     return AlloyForm(elements, pair_exprs, density_exprs, embeddings, model.r_in, model.r_out)
 
 
-def export_alloy_setfl(model, directory, *, rho_max, style=None, r_lo=DEFAULT_INNER, points=DEFAULT_POINTS,
+def density_bound(form, compression=0.85, margin=1.5, source="model"):
+    """A density no MD near equilibrium reaches (the default top of the setfl density grid): `margin` × the largest
+    density at an atom of element A in A's ground-state crystal (symff.validate.crystals, at its typical lattice
+    constant) compressed to `compression` × its distances, with every neighbour of element B, over all A and B: the
+    densest surroundings an A atom meets near equilibrium, whatever its neighbours' elements. Elements without an
+    embedding read no density."""
+    from ase.build import bulk
+    from ase.neighborlist import neighbor_list
+
+    from ..validate.crystals import DEFAULT, GROUND_STATES
+
+    embedded = [a for a in form.elements if form.has_embedding(a)]
+    if not embedded:
+        return 1.0  # pair terms only: F = 0 on any grid
+    top = 0.0
+    for a in embedded:
+        structure, lattice = GROUND_STATES.get(a, DEFAULT)
+        centre, distances = neighbor_list("id", bulk(a, structure, a=lattice, cubic=True), form.r_out / compression)
+        r = compression * distances[centre == 0]
+        top = max(top, *(float(form.density(a, b, r).sum()) for b in form.elements))
+    if not (np.isfinite(top) and top > 0):
+        raise ModelError(f"{source}: cannot bound the densities from the elements' crystals: give --rho-max")
+    return margin * top
+
+
+def export_alloy_setfl(model, directory, *, rho_max=None, style=None, r_lo=DEFAULT_INNER, points=DEFAULT_POINTS,
                        source="model") -> LammpsExport:
     """Write `model` (an `AlloyModel`) as one setfl file in `directory`: `eam/alloy` where its densities depend on
     the neighbour's element only, else `eam/fs`; `style="eam/alloy"` for a form that needs eam/fs is an error.
-    `rho_max`: the top of the density grid (above it LAMMPS extrapolates F linearly)."""
+    `rho_max`: the top of the density grid (above it LAMMPS extrapolates F linearly; None: `density_bound`)."""
     form = analyse_alloy_form(model, source)
+    if rho_max is None:
+        rho_max = density_bound(form, source=source)
     cutoff = form.r_out
     dr, drho = cutoff / (points - 1), rho_max / (points - 1)
     r, rho = np.arange(points) * dr, np.arange(points) * drho

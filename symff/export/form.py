@@ -32,6 +32,7 @@ from ..errors import ModelError
 from ..expr.program import Program
 from ..expr.symbols import NS, R, rho_symbol
 from ..grammar.operators import FUNCTIONS
+from ..model import AlloyModel
 
 SYMFF_ONLY = "symff only"
 LAMMPS_FORMS = {
@@ -122,6 +123,16 @@ def _radial(r, expr):
 
 def lammps_form(model):
     """(LAMMPS form, reason): one of `LAMMPS_FORMS`, and for `symff only` why ("" otherwise)."""
+    if isinstance(model, AlloyModel):  # one setfl file, or nothing
+        from .alloy import analyse_alloy_form  # which imports this module
+        from .setfl import DEFAULT_INNER, DEFAULT_POINTS
+
+        try:
+            form = analyse_alloy_form(model)
+        except ModelError as refused:
+            return SYMFF_ONLY, str(refused).split(": ", 1)[-1]
+        r = np.maximum(np.linspace(0.0, form.r_out, DEFAULT_POINTS), DEFAULT_INNER)  # the grid export writes
+        return ("eam/fs" if form.needs_fs(r) else "eam/alloy"), ""
     if model.formula.angular:
         from .meam_spline import angular_form_of  # which imports this module
 

@@ -102,14 +102,11 @@ def _write_alloy(model, directory, r_lo, points, rho_max, style, source):
 
     if style not in (None, "eam/alloy", "eam/fs"):
         raise ConfigError(f"--style {style}: a model with one energy per element is exported as eam/alloy or eam/fs")
-    if rho_max is None:
-        raise ConfigError("a model with one energy per element needs --rho-max (the top of the setfl density grid; "
-                          "above it LAMMPS extrapolates F linearly)")
     _clear(directory)
     export = alloy.export_alloy_setfl(model, directory, rho_max=rho_max, style=style, r_lo=r_lo,
                                       points=points or alloy.DEFAULT_POINTS, source=source or model.energy_string(6))
     export = replace(export, readme=directory / "README.md")
-    _write_texts(model, export, f"density grid up to rho = {rho_max:.6g}")
+    _write_texts(model, export, f"density grid up to rho = {export.rho_max[0]:.6g}")
     return export
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
+from ..expr.program import AlloyProgram
 from ..expr.symbols import Rejected
-from .jacobian import DerivativeProgram, basis_derivatives, projected_jacobian
+from .jacobian import AlloyDerivativeProgram, DerivativeProgram, basis_derivatives, projected_jacobian
 
 PENALTY = 1e12  # loss of a trial whose potential is not finite
 DEFAULT_MAX_EVALUATIONS = 200
@@ -130,7 +131,10 @@ def _derivatives(program):
     """The DerivativeProgram of a program's formula, or None when sympy's derivatives cannot be evaluated (e.g. the
     DiracDelta of a derivative of sign): the fit then takes finite differences."""
     try:
-        derivative = DerivativeProgram(program.formula)
+        if isinstance(program, AlloyProgram):
+            derivative = AlloyDerivativeProgram(program)
+        else:
+            derivative = DerivativeProgram(program.formula)
     except Rejected:
         return None
     return derivative if derivative.program is not None else None

@@ -29,9 +29,10 @@ from ..errors import ModelError
 from ..evaluate.evaluator import Evaluator
 from ..evaluate.predict import fitted_reference, model_errors
 from ..expr.canonical import canonicalize
-from ..expr.program import PotentialProgram
+from ..expr.program import AlloyProgram, PotentialProgram
+from ..expr.species import species_formulas, species_start
 from ..expr.symbols import Rejected
-from ..model import Model, parse_form
+from ..model import AlloyModel, Model, form_model, parse_form
 from ..neighbours import build_neighbours
 from .constants import PENALTY, fit_constants
 from .loss import LossWeights, Targets
@@ -45,7 +46,7 @@ READ_BACK_TOLERANCE = 1e-6  # relative mismatch at which symbols count as reprod
 class FormFit:
     """The result of `fit_form`: the fitted model and what the fit learned about the user's symbols."""
 
-    model: Model
+    model: Model | AlloyModel
     parameters: dict  # user symbol -> value (empty when they cannot be read back)
     determined: bool  # the data fix every symbol (False: only combinations of them)
     canonical: dict  # canonical constant (c_i, a_m) -> value
@@ -69,7 +70,7 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
                          f"(its symbols: {', '.join(names) or 'none'})")
     start_user = np.array([float((start_values or {}).get(n, 1.0)) for n in names])
     formula = _canonical(expr, symbols, start_user, text, source)
-    program = PotentialProgram(formula)
+    program, initial, positive = _fitted_as(formula, train.elements, text, source)
 
     neighbours = train_neighbours if train_neighbours is not None else build_neighbours(train, r_out)
     # The global stage runs on tabulated pair functions (fast); the best start is polished by exact evaluation.
@@ -77,8 +78,7 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
     targets = Targets(train, weights or LossWeights())
     rng = np.random.default_rng(seed)
     fits = []
-    positive = np.array([bool(c.is_positive) for c in formula.constants], dtype=bool)
-    for start in _starts(formula.initial, positive, starts, rng):
+    for start in _starts(initial, positive, starts, rng):
         try:
             fits.append(fit_constants(program, tabulated, targets, start, max_evaluations=max_evaluations))
         except Rejected:
@@ -93,17 +93,37 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
     except Rejected:
         pass  # the tabulated fit stands
 
-    model = Model(formula, best.constants, best.linear, train.elements, {}, r_in, r_out,
-                  metadata={"form": text, "loss": best.loss})
+    model = form_model(formula, best.constants, best.linear, train.elements, r_in=r_in, r_out=r_out,
+                       metadata={"form": text, "loss": best.loss})
     model.reference_energy = fitted_reference(model, train, neighbours=neighbours)
     model.errors = {"train": model_errors(model, train, neighbours=neighbours)}
     if test is not None and test.n_structures:
         model.errors["test"] = model_errors(model, test)
-    canonical = {str(s): float(v) for s, v in zip(formula.constants + formula.linear,
-                                                  np.concatenate([best.constants, best.linear]))}
-    parameters, determined = _read_back(expr, symbols, formula.key, start_user, best)
+    if isinstance(model, AlloyModel):  # one value per element and channel: no values of the user's symbols
+        canonical = {f"{element}.{s}": float(v) for element, part, constants, linear in model.parts()
+                     for s, v in zip(part.constants + part.linear, np.concatenate([constants, linear]))}
+        parameters, determined = {}, False
+    else:
+        canonical = {str(s): float(v) for s, v in zip(formula.constants + formula.linear,
+                                                      np.concatenate([best.constants, best.linear]))}
+        parameters, determined = _read_back(expr, symbols, formula.key, start_user, best)
     model.metadata |= {"parameters": parameters, "parameters_determined": determined, "canonical_constants": canonical}
     return FormFit(model, parameters, determined, canonical, best.loss, [f.loss for f in fits])
+
+
+def _fitted_as(formula, elements, text, source):
+    """(program, starting constants, which constants are positive) the form is fitted as: itself for one element,
+    its species expansion (symff.expr.species) for several."""
+    if len(elements) < 2:
+        return (PotentialProgram(formula), formula.initial,
+                np.array([bool(c.is_positive) for c in formula.constants], dtype=bool))
+    try:
+        formulas = species_formulas(formula, elements)
+    except Rejected as exc:
+        raise ModelError(f"{source}: the formula {text!r} cannot be fitted to data of {', '.join(elements)} ({exc})"
+                         ) from None
+    positive = np.array([bool(c.is_positive) for f in formulas.values() for c in f.constants], dtype=bool)
+    return AlloyProgram(formulas), species_start(formulas), positive
 
 
 def _canonical(expr, symbols, values, text, source):

@@ -28,14 +28,15 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
-from ..expr.program import PotentialProgram
+from ..expr.program import AlloyProgram, PotentialProgram
 from ..expr.symbols import Rejected, rho_symbol
 
 RANK_TOLERANCE = 1e-12  # a scaled design column whose pivot is below this share of the largest adds no direction
 
 
 class DerivativeProgram:
-    """The derivative terms D_mj of a formula, as a program the evaluator runs like a `PotentialProgram`.
+    """The derivative terms D_mj of a formula, as a program the evaluator runs like a `PotentialProgram` (its
+    `extended` formula: the densities g_k and ∂g_k/∂c_j, with their channels, and the terms D_mj).
 
     `pairs` lists the (m, j) of the derivative terms in the order of the program's terms; a D_mj that is identically
     zero (T_m does not depend on c_j) is left out. The program takes the formula's constants c; it is None when the
@@ -48,6 +49,7 @@ class DerivativeProgram:
         n_k = len(formula.densities)
         rho = [rho_symbol(k) for k in range(n_k)]
         densities = list(formula.densities)
+        channels = list(getattr(formula, "channels", ()) or (None,) * n_k)  # σ_kj sums over the channel of rho_k
         sigma = {}  # (k, j) -> the symbol of σ_kj
         for j, c in enumerate(constants):
             for k, g in enumerate(formula.densities):
@@ -55,6 +57,7 @@ class DerivativeProgram:
                 if dg != 0:
                     sigma[(k, j)] = rho_symbol(len(densities))
                     densities.append(dg)
+                    channels.append(channels[k])
         terms, self.pairs = [], []
         for m, term in enumerate(formula.terms):
             for j, c in enumerate(constants):
@@ -65,9 +68,30 @@ class DerivativeProgram:
                 if derivative != 0:
                     terms.append(derivative)
                     self.pairs.append((m, j))
-        extended = SimpleNamespace(densities=tuple(densities), terms=tuple(terms), constants=constants)
-        self.program = PotentialProgram(extended) if terms else None
+        self.extended = SimpleNamespace(densities=tuple(densities), terms=tuple(terms), constants=constants,
+                                        channels=tuple(channels))
+        self.program = PotentialProgram(self.extended) if terms else None
         self.n_terms, self.n_constants = len(formula.terms), len(constants)
+
+
+class AlloyDerivativeProgram:
+    """The derivative terms of an `AlloyProgram`: each element's `DerivativeProgram` side by side, as one
+    `AlloyProgram` (an element's terms depend only on its own constants, so the derivatives are block diagonal);
+    `pairs` as for one formula, in the numbering of the whole. `program` is None when no element has constants."""
+
+    def __init__(self, program: AlloyProgram):
+        parts = [DerivativeProgram(p.formula) for p in program.programs]
+        self.pairs, m, j = [], 0, 0
+        for part in parts:
+            self.pairs += [(m + a, j + b) for a, b in part.pairs]
+            m, j = m + part.n_terms, j + part.n_constants
+        self.n_terms, self.n_constants = m, j
+        if any(part.program is None for part in parts):
+            # an element without derivative terms has no program to stand beside the others: the fit takes
+            # differences (an expanded form has the same constants in every element, so this is a hand-written model)
+            self.program = None
+        else:
+            self.program = AlloyProgram(dict(zip(program.elements, (part.extended for part in parts))))
 
 
 def basis_derivatives(derivative: DerivativeProgram, evaluator, constants):

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from ..evaluate.predict import predict
+from ..model import AlloyModel
 from ..neighbours import build_neighbours
 from ..progress import HISTORY_FILE, read_history
 from ..rundir import load_run_model, read_front
@@ -26,7 +27,7 @@ from .calibration import calibration_figure
 from .config_types import config_type_figure
 from .convergence import convergence_figure
 from .figures import png_bytes
-from .functions import functions_figure
+from .functions import alloy_functions_figure, functions_figure
 from .html import report_html
 from .pareto import pareto_figure
 from .parity import parity_figure
@@ -59,8 +60,14 @@ def write_report(run, *, train=None, test=None, index=None, train_neighbours=Non
         which = f"front member {index} (complexity {model.complexity}): {members[index]['formula']}"
         figures.append(("Parity", parity_figure(predictions), f"Model against reference for {which}."))
         figures.append(("Errors by config_type", config_type_figure(predictions), f"For {which}."))
-        functions = functions_figure(model, train_neighbours, train.n_atoms)
-        figures.append(("Functions", functions, f"Pair, density and embedding functions of {which}."))
+        if isinstance(model, AlloyModel):
+            functions = alloy_functions_figure(model, train_neighbours, train.species, train.elements)
+        else:
+            functions = functions_figure(model, train_neighbours, train.n_atoms)
+        if functions is None:
+            notes.append(f"The functions of {which} are not drawn: it is no eam/alloy or eam/fs form.")
+        else:
+            figures.append(("Functions", functions, f"Pair, density and embedding functions of {which}."))
         if ensemble and "test" in predictions:
             figures.append(_calibration(model, train, test, train_neighbours, ensemble, seed, which))
         elif ensemble:

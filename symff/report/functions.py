@@ -4,13 +4,16 @@ In canonical form E_i = Σ_m a_m T_m(ρ_i0..ρ_iK), ρ_ik = Σ_j g_k(r_ij) f_c(r
 T_m = ρ_k is a pair term: together they give the pair potential φ(r) = 2 Σ a_m g_k(r) (each pair is counted from both
 atoms). Every other term that depends on one density is part of that density's embedding F_k(ρ) = Σ a_m T_m(ρ).
 Terms mixing densities are not EAM; they are listed but not drawn. The plots show the functions times the cutoff f_c,
-over the distances and densities met in the training data.
+over the distances and densities met in the training data. A model of several elements is drawn in its setfl form
+(symff.export.alloy): pair functions per pair type, densities per centre and neighbour element, embeddings per
+element.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ModelError
 from ..evaluate.reference import pair_functions, radial_sums
 from ..expr.symbols import rho_symbol
 from .figures import new_figure
@@ -80,6 +83,44 @@ def functions_figure(model, neighbours, n_atoms):
         axes[1].set_ylim(*_view(h[sorted(parts.embedding)]))
         axes[2].set(xlabel="ρ (shaded: range in the training data)", ylabel="F(ρ) (eV)", title="embedding functions")
         for ax in axes[1:]:
+            ax.legend(fontsize=8)
+    return figure
+
+
+def alloy_functions_figure(model, neighbours, species, elements):
+    """φ_AB(r), ρ_{A←B}(r) and F_A(ρ) of an `AlloyModel` in its setfl form (symff.export.alloy), or None where it has
+    none (it embeds several densities). `species` (n_atoms,) indexes `elements`, the data's."""
+    from ..export.alloy import analyse_alloy_form
+
+    try:
+        form = analyse_alloy_form(model)
+    except ModelError:
+        return None
+    r_low = max(0.8 * float(neighbours.r.min()), 0.5) if neighbours.n_pairs else 1.0
+    r = np.linspace(r_low, model.r_out, 400)
+    figure, axes = new_figure(4.2 * 3, 4, ncols=3)
+    pairs = [(a, b) for k, a in enumerate(form.elements) for b in form.elements[k:]]
+    phi = np.array([form.pair(a, b, r) for a, b in pairs])
+    for (a, b), values in zip(pairs, phi):
+        axes[0].plot(r, values, label=f"{a}-{b}")
+    axes[0].axhline(0, color="0.7", lw=0.8)
+    axes[0].set_ylim(*_view(phi))
+    axes[0].set(xlabel="r (Å)", ylabel="φ(r) f_c(r) (eV)", title="pair functions")
+    inside = neighbours.r < model.r_out
+    names = np.array(elements)[species]
+    rho = form.atom_densities(neighbours.i[inside], neighbours.j[inside], neighbours.r[inside], names)
+    for k, a in enumerate(form.elements):
+        for b in form.elements:
+            axes[1].plot(r, form.density(a, b, r), label=f"{a}←{b}")
+        if form.has_embedding(a) and np.any(names == a):
+            low, high = float(rho[names == a].min()), float(rho[names == a].max())
+            grid = np.linspace(low - 0.1 * (high - low), high + 0.1 * (high - low), 400)
+            axes[2].plot(grid, form.embedding(a, grid), label=f"F_{a}(ρ)")
+            axes[2].axvspan(low, high, color=f"C{k}", alpha=0.1)
+    axes[1].set(xlabel="r (Å)", ylabel="ρ_{A←B}(r) f_c(r)", title="density functions")
+    axes[2].set(xlabel="ρ (shaded: range in the training data)", ylabel="F(ρ) (eV)", title="embedding functions")
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     return figure
 

@@ -36,7 +36,7 @@ import numpy as np
 from ..expr.build import tree_to_sympy
 from ..expr.canonical import canonicalize
 from ..expr.symbols import Rejected
-from ..model import Model
+from ..model import form_model
 from ..sanity import first_failure
 from .properties import property_outcome
 from .scoring import Candidate, Outcome, fit_form, screen_form
@@ -99,22 +99,21 @@ def run_job(stages, job):
     if job.kind == "forms":
         return Outcome(canonical_forms(job.sources), seconds=time.thread_time() - cpu)
     full = None if job.kind == "screen" else stages.full(job.config)
-    accept = sanity_test(full.evaluator) if job.sanity and full is not None else None
+    accept = sanity_test(full) if job.sanity and full is not None else None
     if job.kind == "full":
-        start = job.formula.initial if job.start is None else job.start
-        outcome = fit_form(job.formula, full, job.tree, job.generation, start, accept)
+        outcome = fit_form(job.formula, full, job.tree, job.generation, job.start, accept)
     else:
         screen = stages.screen(job.config)
         outcome = screen_form(job.formula, screen, job.tree, job.generation)
         if job.sanity:
-            outcome = sane_outcome(outcome, screen.evaluator)
+            outcome = sane_outcome(outcome, screen)
         passed = isinstance(outcome.result, Candidate) and outcome.result.loss <= job.limit
         if job.kind == "screened" and passed:
             screened = outcome
             outcome = fit_form(job.formula, full, job.tree, job.generation, screened.result.fit.constants, accept)
             outcome.stats.add(screened.stats)
     if job.sanity and outcome.stats.fits:  # fitted on all the data: checked at the final constants
-        outcome = sane_outcome(outcome, full.evaluator)
+        outcome = sane_outcome(outcome, full)
     if outcome.stats.fits and getattr(job.config, "properties", None):  # the property tiers, after all the others
         outcome = property_outcome(outcome, job.config, job.front_limit)
         # the forms reached on the way enter the cache too: scored the same way (counted in the same stats)
@@ -125,27 +124,28 @@ def run_job(stages, job):
     return outcome
 
 
-def failed_check(formula, fit, evaluator):
-    """The first sanity check (symff.sanity) the form fails at these constants, with the cutoff of `evaluator`, or
-    None."""
-    return first_failure(Model(formula, fit.constants, fit.linear, ("X",), {}, r_in=evaluator.r_in,
-                               r_out=evaluator.r_out))
+def failed_check(formula, fit, stage):
+    """The first sanity check (symff.sanity) the form fails at these constants, with the cutoff of `stage`'s
+    evaluator and expanded over its elements (several: each element alone), or None."""
+    evaluator = stage.evaluator
+    return first_failure(form_model(formula, fit.constants, fit.linear, stage.species or ("X",), r_in=evaluator.r_in,
+                                    r_out=evaluator.r_out))
 
 
-def sanity_test(evaluator):
+def sanity_test(stage):
     """accept(formula, fit) for a full fit: snapping and climbing move only to sane forms, so that a climb from
     NS(ρ)**(1/2) to NS(ρ)**(1/3), which gains 1 % of loss but makes the force diverge where ρ vanishes at the
     cutoff, is not taken (seen on mlearn Cu: it turned the Gupta start form insane)."""
-    return lambda formula, fit: failed_check(formula, fit, evaluator) is None
+    return lambda formula, fit: failed_check(formula, fit, stage) is None
 
 
-def sane_outcome(outcome, evaluator):
+def sane_outcome(outcome, stage):
     """The outcome with its candidate replaced by the kind of its rejection (`sanity_<check>`) where it fails a
     physical-sanity check at its constants (the sanity tier). The forms a full fit reached on the way (`extras`)
     need no check: snapping and climbing move only to sane forms (`sanity_test`)."""
     candidate = outcome.result
     if isinstance(candidate, Candidate):
-        failed = failed_check(candidate.formula, candidate.fit, evaluator)
+        failed = failed_check(candidate.formula, candidate.fit, stage)
         if failed is not None:
             outcome.result = f"sanity_{failed}"
             outcome.stats.reject(outcome.result)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..expr.canonical import Formula, canonicalize
-from ..expr.program import PotentialProgram
+from ..expr.program import AlloyProgram, PotentialProgram
+from ..expr.species import species_formulas, species_start
 from ..expr.symbols import Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
 from .neighbourhood import exponent_neighbours
@@ -91,6 +92,15 @@ class Stage:
     max_evaluations: int
     tolerance: float = 1e-10  # relative change at which a fit stops: a screen needs only a rough loss
     options: FitOptions = field(default_factory=FitOptions)  # how fits run (FitOptions.before(): the procedure before)
+    species: tuple = ()  # the elements a form is expanded over (symff.expr.species); empty: one element
+
+    def program(self, formula):
+        """(program, starting constants) of `formula` on this stage: the form itself for one element, its species
+        expansion for several."""
+        if not self.species:
+            return PotentialProgram(formula), formula.initial
+        formulas = species_formulas(formula, self.species)
+        return AlloyProgram(formulas), species_start(formulas)
 
 
 class Scorer:
@@ -123,7 +133,8 @@ def screen_form(formula, stage, tree, generation) -> Outcome:
     """The screening fit of a new form on the subset, from its initial constants."""
     stats = ScoreStats()
     try:
-        screened = fit_constants(PotentialProgram(formula), stage.evaluator, stage.targets, formula.initial,
+        program, start = stage.program(formula)
+        screened = fit_constants(program, stage.evaluator, stage.targets, start,
                                  max_evaluations=stage.max_evaluations, tolerance=stage.tolerance,
                                  options=stage.options)
         stats.screen_fits += 1
@@ -134,9 +145,9 @@ def screen_form(formula, stage, tree, generation) -> Outcome:
     return Outcome(Candidate(formula, screened, tree, generation, full=False), stats=stats)
 
 
-def fit_form(formula, stage, tree, generation, start, accept=None) -> Outcome:
-    """The fit of a form on all the data from `start`, then snapped and climbed (a `FormFitter`) to forms that
-    `accept(formula, fit)` (default: any)."""
+def fit_form(formula, stage, tree, generation, start=None, accept=None) -> Outcome:
+    """The fit of a form on all the data from `start` (None: its initial constants), then snapped and climbed (a
+    `FormFitter`) to forms that `accept(formula, fit)` (default: any)."""
     fitter = FormFitter(stage, accept)
     try:
         candidate = fitter.fit(formula, tree, generation, start)
@@ -154,20 +165,26 @@ class FormFitter:
     any order, on any worker, with the same front."""
 
     def __init__(self, stage: Stage, accept=None):
+        self.stage = stage
         self.evaluator, self.targets, self.max_evaluations = stage.evaluator, stage.targets, stage.max_evaluations
         self.accept = accept or (lambda formula, fit: True)  # whether snapping or climbing may move to a form
         self.options = stage.options
         self.cache = {}  # key -> Candidate (full), the forms this fit reached
         self.stats = ScoreStats()
 
-    def fit(self, formula, tree, generation, start):
-        fit = fit_constants(PotentialProgram(formula), self.evaluator, self.targets, start,
+    def fit(self, formula, tree, generation, start=None):
+        program, initial = self.stage.program(formula)
+        fit = fit_constants(program, self.evaluator, self.targets, initial if start is None else start,
                             max_evaluations=self.max_evaluations, tolerance=self.options.tolerance,
                             options=self.options)
         self.stats.fits += 1
         self.stats.evaluations += fit.evaluations
         if not fit.loss < PENALTY:
             raise Rejected("non_finite")
+        if self.stage.species:
+            # snapping and the exponent climb read the form's own constants off the fit; an expanded form's fit
+            # has one value per channel and element instead, so its form is kept as fitted
+            return Candidate(formula, fit, tree, generation)
         candidate = self._simplified(Candidate(formula, fit, tree, generation))
         climbed = self._climbed(candidate)
         if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers

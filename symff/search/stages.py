@@ -38,7 +38,8 @@ class StageBuilder:
         if key not in self._built:
             if self.neighbours is None or self.neighbours.cutoff < config.r_out:
                 self.neighbours = build_neighbours(self.train, config.r_out)
-            self._built[key] = self._stage(self.train, self.neighbours, config, config.max_evaluations)
+            self._built[key] = self._stage(self.train, self.neighbours, config, config.max_evaluations,
+                                           species=self.species)
         return self._built[key]
 
     def screen(self, config) -> Stage | None:
@@ -51,16 +52,22 @@ class StageBuilder:
             else:
                 sub = self.train.subset(subset)
                 self._built[key] = self._stage(sub, build_neighbours(sub, config.r_out), config,
-                                               config.screen_evaluations, SCREEN_TOLERANCE)
+                                               config.screen_evaluations, SCREEN_TOLERANCE, species=self.species)
         return self._built[key]
 
     def subset(self, config):
         """The structures of the screening subset (None: no screening), without building its stage."""
         return screening_subset(self.train, config.screen_fraction, config.seed)
 
+    @property
+    def species(self):
+        """The elements forms are expanded over (symff.expr.species): the training data's, on the screening subset
+        too (it may lack one), so that screened constants start the full fit; none for one element."""
+        return self.train.elements if len(self.train.elements) > 1 else ()
+
     @staticmethod
-    def _stage(data, neighbours, config, max_evaluations, tolerance=None):
+    def _stage(data, neighbours, config, max_evaluations, tolerance=None, species=()):
         evaluator = Evaluator(data, neighbours, r_in=config.r_in, r_out=config.r_out, grid_points=config.grid_points)
         weights = LossWeights(config.energy_weight, config.force_weight, config.stress_weight)
         extra = {} if tolerance is None else {"tolerance": tolerance}
-        return Stage(evaluator, Targets(data, weights), max_evaluations, **extra)
+        return Stage(evaluator, Targets(data, weights), max_evaluations, species=species, **extra)

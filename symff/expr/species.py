@@ -1,0 +1,67 @@
+"""Shared forms with per-channel constants: how one evolved form becomes a potential of several elements.
+
+A search on data of several elements evolves element-blind forms, as for one element, and fits each one as the
+*species expansion* of its canonical form: the per-atom energy of element A is the form with every neighbour sum
+split by the neighbour's element B (a *channel*),
+
+    NS(g(r; c)) -> Σ_B NS(g(r; c_B), B),
+
+where the constants of g get their own values per pair of centre and neighbour element (c becomes c_B in E_A, a
+different constant in E_B), and the constants outside the neighbour sums (the embedding's) get their own values per
+element. Canonical folding then gives every channel of a linear (pair) term its own coefficient; such a term of the
+pair type A–B is written in the energy of one of the two elements only (its copy in the other would add nothing the
+linear solve could tell apart). So the form stays one formula and the search space is the one-element search space,
+while the fit has the freedom of an `eam/fs` potential of that shape. Each element's energy is an ordinary canonical
+formula with species-filtered sums (an `AlloyModel`, model file symff-model/2).
+"""
+
+import numpy as np
+import sympy as sp
+
+from .canonical import canonicalize
+from .symbols import NS, Rejected, constant_symbol, rho_symbol
+
+
+def species_formulas(formula, elements) -> dict:
+    """{element: canonical Formula of its per-atom energy} of `formula` (element blind) expanded over `elements`,
+    every constant starting at the value the blind form has (`formula.initial`, its coefficients at
+    `formula.linear_initial`). Raises Rejected for a form with three-body sums (not expanded by species yet)."""
+    if formula.angular:
+        raise Rejected("unsupported", "three-body sums in a form for several elements")
+    values = dict(zip(formula.constants, map(float, formula.initial)))
+    values |= dict(zip(formula.linear, map(float, formula.linear_initial)))
+    return {element: _expanded(formula, values, elements, k) for k, element in enumerate(elements)}
+
+
+def species_start(formulas) -> np.ndarray:
+    """The starting constants of an expanded form: each element's, in the order of `formulas`."""
+    return np.concatenate([f.initial for f in formulas.values()]) if formulas else np.zeros(0)
+
+
+def _expanded(formula, values, elements, index):
+    """The canonical form of the energy of `elements[index]`: each term of `formula` with its neighbour sums split
+    into channels. A pair term a NS(φ) (linear in one sum) of the pair type A–B is written once, in the energy of
+    the earlier of A and B in `elements`: a copy in both would be two equal columns of the linear solve, whose
+    coefficients only their sum fixes."""
+    own = dict(values)
+
+    def channels(k, neighbours):
+        g = formula.densities[k]
+        parts = []
+        for neighbour in neighbours:
+            renamed = {c: _channel_constant(c, neighbour) for c in sorted(g.free_symbols & values.keys(), key=str)}
+            own.update({copy: values[c] for c, copy in renamed.items()})
+            parts.append(NS(g.xreplace(renamed), sp.Symbol(neighbour)))
+        return sp.Add(*parts)
+
+    terms = []
+    for linear, term in zip(formula.linear, formula.terms):
+        neighbours = elements[index:] if term.is_Symbol else elements  # a pair term is rho_k itself
+        sums = {rho_symbol(k): channels(k, neighbours) for k in range(len(formula.densities))
+                if term.has(rho_symbol(k))}
+        terms.append(linear * term.xreplace(sums))
+    return canonicalize(sp.Add(*terms), own)
+
+
+def _channel_constant(constant, neighbour):
+    return constant_symbol(f"{constant.name}_{neighbour}", positive=bool(constant.is_positive))

