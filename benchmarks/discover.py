@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 MAX_COMPLEXITY = 40  # symff.rundir.DEFAULT_MAX_COMPLEXITY: the default member's bound
@@ -199,10 +200,9 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
     from symff.export.lammps_run import LammpsPotential
     from symff.model import Model
 
-    runnable = [r for r in rows if r["sane"] and r["lammps"] != "symff only"]
-    if not runnable:
+    best = best_runnable(rows)
+    if best is None:
         return f"nbmo: no sane, LAMMPS-runnable member, {seconds:.0f} s"
-    best = runnable[-1]
     model = Model.load(best["model"])
     _, test_files, _ = case_data("nbmo")
     print(f"best LAMMPS-runnable member: {best['name']} ({best['lammps']}, complexity {best['complexity']}): "
@@ -246,6 +246,11 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
             f"complexity {best['complexity']}, {seconds:.0f} s, targets {'met' if met else 'missed'}")
 
 
+def best_runnable(rows):
+    """The most accurate (last) sane, LAMMPS-runnable member's row, or None."""
+    return next((r for r in reversed(rows) if r["sane"] and r["lammps"] != "symff only"), None)
+
+
 def lammps_step_seconds(runner, pair_commands, *, repeat, steps, cells=10, lattice=3.23, seed=7):
     """Seconds per atom-step of `fix nve` in LAMMPS with `pair_commands` on a bcc Nb-Mo solid solution of
     2·cells³ atoms (half each, at random), loaded through `runner` (a LammpsPotential)."""
@@ -257,19 +262,11 @@ def lammps_step_seconds(runner, pair_commands, *, repeat, steps, cells=10, latti
     rng = np.random.default_rng(seed)
     atoms.set_chemical_symbols(rng.permutation(["Nb", "Mo"] * (len(atoms) // 2)))
     atoms.rattle(0.05, seed=seed)
-    runner.export = _Commands(pair_commands)
+    runner.export = SimpleNamespace(commands=lambda: list(pair_commands))
     runner.setup(atoms)
     runner.lmp.commands_list(["velocity all create 300 4 mom yes rot yes", "fix nve all nve", "timestep 0.001",
                               "thermo 100000", "run 0"])
     return best(lambda: runner.lmp.command(f"run {steps} pre no post no"), repeat) / steps / len(atoms)
-
-
-class _Commands:
-    def __init__(self, commands):
-        self._commands = list(commands)
-
-    def commands(self):
-        return self._commands
 
 
 def main():
@@ -297,7 +294,7 @@ def main():
     if args.case == "nbmo":
         print(table(rows, references))
         last = alloy_report(rows, run, seconds)
-        best = next((r for r in reversed(rows) if r["sane"] and r["lammps"] != "symff only"), None)
+        best = best_runnable(rows)
         if args.ship and best is not None:
             print(f"shipped: {ship(best, run, args.case, args.ship)}")
         print(last)

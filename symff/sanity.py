@@ -24,6 +24,7 @@ import numpy as np
 
 from .evaluate.reference import atom_energies, atom_energies_with_angles
 from .expr.symbols import Rejected
+from .model import AlloyModel
 
 R_WALL = 1.0  # Å: the wall must hold down to this distance
 FCC_SCAN = 1.5  # Å: the shortest nearest-neighbour distance of fcc searched for its equilibrium
@@ -65,7 +66,7 @@ def _cluster_energies(model):
     (AlloyModel.element_model): the checks build structures of one element. Mixed dimers and clusters are not
     checked yet. An element whose energy alone does not depend on the positions gets the energy of a constant,
     which fails the wall checks, as it should: nothing keeps two such atoms apart."""
-    if not hasattr(model, "element_model"):
+    if not isinstance(model, AlloyModel):
         return [(None, ClusterEnergy(model))]
     out = []
     for element in model.elements:

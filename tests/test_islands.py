@@ -163,9 +163,9 @@ def test_migration_follows_the_topology():
     assert everyone == [["t4.0", "t6.0"], ["t1.0", "t6.0"], ["t1.0", "t4.0"]]
 
 
-# The runs a test compares share one Python hash seed: symff's fronts still depend on it (found 2026-11-30: with
-# the same --seed, `PYTHONHASHSEED=1` and `=5` give different degenerate members at complexity 36 in the exportable
-# search below), which is not what these tests are about (a resumed run must end where the uninterrupted one does).
+# The runs a test compares share one Python hash seed, which is not what these tests are about (a resumed run must
+# end where the uninterrupted one does): fronts were seen to depend on it (2026-11-30, with `PYTHONHASHSEED=1` and
+# `=5`), which was not reproduced on a later commit (69fc566: hash seeds 1, 3 and 5 gave identical fronts).
 SAME_HASH = os.environ | {"PYTHONHASHSEED": "0"}
 
 

@@ -134,6 +134,18 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
     return AlloyForm(elements, pair_exprs, density_exprs, embeddings, model.r_in, model.r_out)
 
 
+def setfl_grid(cutoff, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
+    """(r, held): the setfl file's r grid, k·dr up to the cutoff, and the distances its functions are evaluated at
+    (held at r_lo below it)."""
+    r = np.arange(points) * (cutoff / (points - 1))
+    return r, np.maximum(r, r_lo)
+
+
+def setfl_style(form, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
+    """"eam/fs" where some density depends on the element of the atom too (on the file's grid), else "eam/alloy"."""
+    return "eam/fs" if form.needs_fs(setfl_grid(form.r_out, points, r_lo)[1]) else "eam/alloy"
+
+
 def density_bound(form, compression=0.85, margin=1.5, source="model"):
     """A density no MD near equilibrium reaches (the default top of the setfl density grid): `margin` × the largest
     density at an atom of element A in A's ground-state crystal (symff.validate.crystals, at its typical lattice
@@ -169,9 +181,8 @@ def export_alloy_setfl(model, directory, *, rho_max=None, style=None, r_lo=DEFAU
         rho_max = density_bound(form, source=source)
     cutoff = form.r_out
     dr, drho = cutoff / (points - 1), rho_max / (points - 1)
-    r, rho = np.arange(points) * dr, np.arange(points) * drho
-    held = np.maximum(r, r_lo)
-    fs = form.needs_fs(held)
+    (r, held), rho = setfl_grid(cutoff, points, r_lo), np.arange(points) * drho
+    fs = setfl_style(form, points, r_lo) == "eam/fs"
     if style == "eam/alloy" and fs:
         pairs = [f"{a}-{b}" for b in form.elements for a in form.elements]
         raise ModelError(f"{source}: cannot export as eam/alloy: the density a neighbour adds depends on the element "

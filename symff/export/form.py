@@ -124,15 +124,12 @@ def _radial(r, expr):
 def lammps_form(model):
     """(LAMMPS form, reason): one of `LAMMPS_FORMS`, and for `symff only` why ("" otherwise)."""
     if isinstance(model, AlloyModel):  # one setfl file, or nothing
-        from .alloy import analyse_alloy_form  # which imports this module
-        from .setfl import DEFAULT_INNER, DEFAULT_POINTS
+        from .alloy import analyse_alloy_form, setfl_style  # which imports this module
 
         try:
-            form = analyse_alloy_form(model)
+            return setfl_style(analyse_alloy_form(model)), ""
         except ModelError as refused:
             return SYMFF_ONLY, str(refused).split(": ", 1)[-1]
-        r = np.maximum(np.linspace(0.0, form.r_out, DEFAULT_POINTS), DEFAULT_INNER)  # the grid export writes
-        return ("eam/fs" if form.needs_fs(r) else "eam/alloy"), ""
     if model.formula.angular:
         from .meam_spline import angular_form_of  # which imports this module
 

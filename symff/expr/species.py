@@ -19,6 +19,7 @@ import numpy as np
 import sympy as sp
 
 from .canonical import canonicalize
+from .program import AlloyProgram, PotentialProgram
 from .symbols import NS, Rejected, constant_symbol, rho_symbol
 
 
@@ -31,6 +32,17 @@ def species_formulas(formula, elements) -> dict:
     values = dict(zip(formula.constants, map(float, formula.initial)))
     values |= dict(zip(formula.linear, map(float, formula.linear_initial)))
     return {element: _expanded(formula, values, elements, k) for k, element in enumerate(elements)}
+
+
+def fitted_form(formula, elements=()):
+    """(program, constants, starting values) that `formula` is fitted as on data of `elements`: the form itself for
+    one element (or none given), its species expansion for several (an AlloyProgram; the constants of every
+    element's formula in order)."""
+    if len(elements) < 2:
+        return PotentialProgram(formula), formula.constants, formula.initial
+    formulas = species_formulas(formula, elements)
+    constants = tuple(c for f in formulas.values() for c in f.constants)
+    return AlloyProgram(formulas), constants, species_start(formulas)
 
 
 def species_start(formulas) -> np.ndarray:

@@ -29,8 +29,7 @@ from ..errors import ModelError
 from ..evaluate.evaluator import Evaluator
 from ..evaluate.predict import fitted_reference, model_errors
 from ..expr.canonical import canonicalize
-from ..expr.program import AlloyProgram, PotentialProgram
-from ..expr.species import species_formulas, species_start
+from ..expr.species import fitted_form
 from ..expr.symbols import Rejected
 from ..model import AlloyModel, Model, form_model, parse_form
 from ..neighbours import build_neighbours
@@ -70,7 +69,12 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
                          f"(its symbols: {', '.join(names) or 'none'})")
     start_user = np.array([float((start_values or {}).get(n, 1.0)) for n in names])
     formula = _canonical(expr, symbols, start_user, text, source)
-    program, initial, positive = _fitted_as(formula, train.elements, text, source)
+    try:
+        program, constants, initial = fitted_form(formula, train.elements)
+    except Rejected as exc:  # a form the species expansion does not take (three-body sums)
+        raise ModelError(f"{source}: the formula {text!r} cannot be fitted to data of {', '.join(train.elements)} "
+                         f"({exc})") from None
+    positive = np.array([bool(c.is_positive) for c in constants], dtype=bool)
 
     neighbours = train_neighbours if train_neighbours is not None else build_neighbours(train, r_out)
     # The global stage runs on tabulated pair functions (fast); the best start is polished by exact evaluation.
@@ -109,21 +113,6 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
         parameters, determined = _read_back(expr, symbols, formula.key, start_user, best)
     model.metadata |= {"parameters": parameters, "parameters_determined": determined, "canonical_constants": canonical}
     return FormFit(model, parameters, determined, canonical, best.loss, [f.loss for f in fits])
-
-
-def _fitted_as(formula, elements, text, source):
-    """(program, starting constants, which constants are positive) the form is fitted as: itself for one element,
-    its species expansion (symff.expr.species) for several."""
-    if len(elements) < 2:
-        return (PotentialProgram(formula), formula.initial,
-                np.array([bool(c.is_positive) for c in formula.constants], dtype=bool))
-    try:
-        formulas = species_formulas(formula, elements)
-    except Rejected as exc:
-        raise ModelError(f"{source}: the formula {text!r} cannot be fitted to data of {', '.join(elements)} ({exc})"
-                         ) from None
-    positive = np.array([bool(c.is_positive) for f in formulas.values() for c in f.constants], dtype=bool)
-    return AlloyProgram(formulas), species_start(formulas), positive
 
 
 def _canonical(expr, symbols, values, text, source):

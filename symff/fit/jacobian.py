@@ -49,7 +49,7 @@ class DerivativeProgram:
         n_k = len(formula.densities)
         rho = [rho_symbol(k) for k in range(n_k)]
         densities = list(formula.densities)
-        channels = list(getattr(formula, "channels", ()) or (None,) * n_k)  # σ_kj sums over the channel of rho_k
+        channels = list(formula.channels or (None,) * n_k)  # σ_kj sums over the channel of rho_k
         sigma = {}  # (k, j) -> the symbol of σ_kj
         for j, c in enumerate(constants):
             for k, g in enumerate(formula.densities):

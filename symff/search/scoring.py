@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..expr.canonical import Formula, canonicalize
-from ..expr.program import AlloyProgram, PotentialProgram
-from ..expr.species import species_formulas, species_start
+from ..expr.program import PotentialProgram
+from ..expr.species import fitted_form
 from ..expr.symbols import Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
 from .neighbourhood import exponent_neighbours
@@ -97,10 +97,8 @@ class Stage:
     def program(self, formula):
         """(program, starting constants) of `formula` on this stage: the form itself for one element, its species
         expansion for several."""
-        if not self.species:
-            return PotentialProgram(formula), formula.initial
-        formulas = species_formulas(formula, self.species)
-        return AlloyProgram(formulas), species_start(formulas)
+        program, _, start = fitted_form(formula, self.species)
+        return program, start
 
 
 class Scorer:
