@@ -14,8 +14,9 @@ What one run does, exactly:
 3. Fits each form the way the search fits a candidate that passes its screen: `screen_form` on the subset from the
    form's initial constants, then `fit_form` on all the data from the screened constants — the full fit with the
    snapping of constants and the climb over exact exponents (symff.search.scoring.FormFitter). Once with the
-   procedure before (`FitOptions.before()`) and once with today's (`FitOptions()`, or with the settings given by
-   --option NAME=VALUE, to measure one lever at a time), in alternating
+   procedure before (`FitOptions.before()`, or with the settings given by --before-option NAME=VALUE) and once with
+   today's (`FitOptions()`, or with the settings given by --option NAME=VALUE, to measure one lever at a time;
+   e.g. `--before-option solver=minpack` compares today's Levenberg–Marquardt with scipy's), in alternating
    order, one after the other for each form, so that the load of a shared machine falls on both alike. The work is
    shared out over --workers processes (default 2); each form's CPU time is its process's CPU time
    (`time.process_time`) over the two steps.
@@ -100,7 +101,8 @@ def _init(data):
     _STAGES["screen"].evaluator.basis(PotentialProgram(formula), formula.initial)
 
 
-PROCEDURES = ("before", "after")  # FitOptions.before(), FitOptions(**--option settings)
+PROCEDURES = ("before", "after")  # FitOptions.before() or FitOptions(**--before-option settings), and
+# FitOptions(**--option settings)
 
 
 def _fit(formula, options):
@@ -127,7 +129,7 @@ def fit_both(task):
     """Both procedures on one form, in an order that alternates from form to form."""
     index, name, formula, settings = task
     order = PROCEDURES if index % 2 == 0 else PROCEDURES[::-1]
-    results = {procedure: _fit(formula, None if procedure == "before" else settings) for procedure in order}
+    results = {procedure: _fit(formula, settings[procedure]) for procedure in order}
     return index, name, str(formula), results
 
 
@@ -141,6 +143,15 @@ def _number(text):
     return text
 
 
+def _settings(options):
+    """FitOptions settings from NAME=VALUE texts."""
+    settings = {}
+    for setting in options:
+        name, _, value = setting.partition("=")
+        settings[name] = _number(value)
+    return settings
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
@@ -151,11 +162,12 @@ def main():
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="a FitOptions setting of the procedure after, e.g. climb_evaluations=3 (to measure one "
                              "lever at a time)")
+    parser.add_argument("--before-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a FitOptions setting of the procedure before, in place of FitOptions.before(), e.g. "
+                             "solver=minpack")
     args = parser.parse_args()
-    settings = {}
-    for setting in args.option:
-        name, _, value = setting.partition("=")
-        settings[name] = _number(value)
+    settings = {"before": _settings(args.before_option) if args.before_option else None,
+                "after": _settings(args.option)}
     if not Path(args.data).is_file():  # a worker that cannot start would be restarted forever
         raise SystemExit(f"{args.data}: no such file (give the data with --data)")
     n_forms = 30 if args.quick else args.forms

@@ -163,15 +163,11 @@ def test_migration_follows_the_topology():
     assert everyone == [["t4.0", "t6.0"], ["t1.0", "t6.0"], ["t1.0", "t4.0"]]
 
 
-# The runs a test compares share one Python hash seed, which is not what these tests are about (a resumed run must
-# end where the uninterrupted one does): fronts were seen to depend on it (2026-11-30, with `PYTHONHASHSEED=1` and
-# `=5`), which was not reproduced on a later commit (69fc566: hash seeds 1, 3 and 5 gave identical fronts).
-SAME_HASH = os.environ | {"PYTHONHASHSEED": "0"}
-
-
 def symff(*args, **kw):
+    """`symff ARGS` in a process of its own, with a hash seed of its own: a front must not depend on either (it did
+    while fits ran on scipy's MINPACK, whose steps depended on the process's memory: symff.fit.levenberg)."""
     return subprocess.Popen([sys.executable, "-c", "import sys; from symff.cli import main; sys.exit(main())", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=SAME_HASH, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
 
 
 def finished(process, code=0):

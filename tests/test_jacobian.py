@@ -90,9 +90,11 @@ def test_fit_options_refuse_unknown_settings():
         FitOptions(climb_fits=-1)
     with pytest.raises(ValueError, match="tolerance"):
         FitOptions(tolerance=0.0)
+    with pytest.raises(ValueError, match="solver"):
+        FitOptions(solver="trf")
     assert FitOptions().jacobian == "analytic"
     assert FitOptions.before() == FitOptions(jacobian="difference", climb_evaluations=10, polish_evaluations=0,
-                                             climb_fits=0, tolerance=1e-10)
+                                             climb_fits=0, tolerance=1e-10, solver="minpack")
 
 
 @pytest.fixture(scope="module")

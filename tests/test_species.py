@@ -4,6 +4,8 @@ sanity of each element alone, and a search on data of two elements whose front m
 read back, show, evaluate and export."""
 
 import json
+import os
+import signal
 from dataclasses import replace
 
 import ase.io
@@ -11,6 +13,7 @@ import numpy as np
 import pytest
 from ase.calculators.singlepoint import SinglePointCalculator
 from helpers import DATASETS, needs_data, random_cell
+from test_islands import finished, symff, wait_for_checkpoint
 from test_jacobian import finite_difference_jacobian
 
 from symff.cli import main
@@ -257,3 +260,35 @@ def test_the_uncertainty_command_takes_a_model_of_two_elements(mixed, tmp_path, 
     assert written["format"] == "symff-model/2"
     assert all(set(member["energy"]) == set(ELEMENTS) for member in written["ensemble"]["members"])
     assert main(["uncertainty", str(tmp_path / "e.json"), str(frames)]) == 0
+
+
+ALLOY_MODES = {
+    "exportable": ["--grammar", "eam", "--lammps-exportable"],
+    "islands": ["--islands", "2", "--migration-interval", "1"],
+    "angular": ["--grammar", "angular"],  # forms with three-body sums are rejected on several elements
+}
+
+
+@needs_data
+@pytest.mark.parametrize("mode", list(ALLOY_MODES))
+def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
+    """Each mode on Nb, Mo and Nb-Mo structures, killed after its first generation and resumed: a front of
+    symff-model/2 members (none with a three-body sum)."""
+    train = tmp_path / "train.extxyz"
+    ase.io.write(train, [*ase.io.read(NBMO / "Nb_Elastic.extxyz", ":6"), *ase.io.read(NBMO / "Mo_Elastic.extxyz", ":6"),
+                         *ase.io.read(NBMO / "NbMo_SS.extxyz", ":6")])
+    run = tmp_path / "run"
+    process = symff("search", str(train), *ALLOY_MODES[mode], "--population", "32", "--generations", "3", "--seed",
+                    "3", "--workers", "1", "--quiet", "--no-report", "--out", str(run))
+    wait_for_checkpoint(run, process)  # killed (kill -9) after its first generation, then resumed
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    finished(symff("search", "--resume", str(run), "--quiet", "--no-report"))
+    members = json.loads((run / "front.json").read_text())["members"]
+    assert members and json.loads((run / "front.json").read_text())["search"]["generations"] == 3
+    for member in members:
+        model = Model.load(run / member["model"])
+        assert isinstance(model, AlloyModel) and model.elements == ELEMENTS
+        assert not any(f.angular for f in model.formulas.values())
+        if mode == "exportable":
+            assert member["lammps"] in ("eam/alloy", "eam/fs", "symff only")

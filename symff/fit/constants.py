@@ -9,6 +9,9 @@ The Jacobian of r(c) is analytic by default (symff.fit.jacobian: one pass over t
 to rounding); `FitOptions(jacobian="difference")` takes scipy's forward differences (one pass per constant), the
 procedure before, kept so that the two can be compared (benchmarks/throughput.py). A form whose derivatives sympy
 cannot turn into a program (a DiracDelta), or a point where they are not finite, falls back to forward differences.
+
+Levenberg–Marquardt itself is symff.fit.levenberg (MINPACK's method in numpy, reproducible to the bit);
+`FitOptions(solver="minpack")` runs scipy's MINPACK instead, as the procedure before did.
 """
 
 from dataclasses import dataclass
@@ -19,11 +22,12 @@ from scipy.optimize import least_squares
 from ..expr.program import AlloyProgram
 from ..expr.symbols import Rejected
 from .jacobian import AlloyDerivativeProgram, DerivativeProgram, basis_derivatives, projected_jacobian
+from .levenberg import forward_differences, levenberg_marquardt
 
 PENALTY = 1e12  # loss of a trial whose potential is not finite
 DEFAULT_MAX_EVALUATIONS = 200
 JACOBIANS = ("analytic", "difference")
-DIFFERENCE_STEP = np.finfo(float).eps ** 0.5  # relative step of a forward difference (scipy's default)
+SOLVERS = ("levenberg", "minpack")  # symff.fit.levenberg, or scipy's least_squares(method="lm")
 
 
 @dataclass(frozen=True)
@@ -34,18 +38,23 @@ class FitOptions:
     from its short fit (0: none, it keeps its short fit). `climb_fits`: how many neighbours of a climb step get the
     short fit, the lowest by their loss at the inherited constants with the coefficients re-solved (`loss_at`, one
     pass each); 0: every neighbour, unprobed. `tolerance`: the relative change of loss and constants at which a fit
-    on all the data stops (`FormFitter`'s fits; a screen's is its Stage's). The defaults are the choice measured best in
-    docs/performance.md; `FitOptions.before()` is the procedure before the analytic Jacobian, kept for comparison."""
+    on all the data stops (`FormFitter`'s fits; a screen's is its Stage's). `solver`: "levenberg"
+    (symff.fit.levenberg, reproducible to the bit) or "minpack" (scipy's, whose steps can depend on the process's
+    memory: see symff.fit.levenberg). The defaults are the choice measured best in docs/performance.md;
+    `FitOptions.before()` is the procedure before the analytic Jacobian, kept for comparison."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10
     polish_evaluations: int = 0
     climb_fits: int = 1
     tolerance: float = 1e-10
+    solver: str = "levenberg"
 
     def __post_init__(self):
         if self.jacobian not in JACOBIANS:
             raise ValueError(f"jacobian must be one of {', '.join(JACOBIANS)}, got {self.jacobian!r}")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         if not 0 < self.tolerance < 1:
             raise ValueError(f"tolerance must be between 0 and 1, got {self.tolerance}")
         if self.climb_evaluations < 1 or self.polish_evaluations < 0 or self.climb_fits < 0:
@@ -55,8 +64,8 @@ class FitOptions:
     @classmethod
     def before(cls):
         """The procedure of the search before these options existed: finite differences, every climb neighbour
-        fitted for 10 evaluations, fits on all the data stopped at a relative change of 1e-10."""
-        return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0, climb_fits=0)
+        fitted for 10 evaluations, fits on all the data stopped at a relative change of 1e-10, scipy's MINPACK."""
+        return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0, climb_fits=0, solver="minpack")
 
 
 @dataclass(frozen=True)
@@ -117,14 +126,9 @@ class _Projected:
 
     def _difference_jacobian(self, constants, residual):
         """Forward differences with scipy's default steps (what least_squares would take)."""
-        columns = []
-        for j in range(constants.size):
-            step = DIFFERENCE_STEP * max(1.0, abs(constants[j]))
-            moved = constants.copy()
-            moved[j] += step
-            columns.append((self(moved) - residual) / (moved[j] - constants[j]))
+        jacobian = forward_differences(self, constants, residual)
         self._last = None  # the cached design is no longer the last trial's
-        return np.column_stack(columns)
+        return jacobian
 
 
 def _derivatives(program):
@@ -160,10 +164,15 @@ def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT
     with np.errstate(all="ignore"):
         projected(start)
         if start.size and projected.best is not None:
-            jacobian = "2-point" if projected.derivative is None else projected.jacobian
             try:
-                least_squares(projected, start, jac=jacobian, method="lm", max_nfev=max_evaluations, x_scale="jac",
-                              ftol=tolerance, xtol=tolerance)
+                if options.solver == "minpack":
+                    jacobian = "2-point" if projected.derivative is None else projected.jacobian
+                    least_squares(projected, start, jac=jacobian, method="lm", max_nfev=max_evaluations,
+                                  x_scale="jac", ftol=tolerance, xtol=tolerance)
+                else:
+                    jacobian = None if projected.derivative is None else projected.jacobian
+                    levenberg_marquardt(projected, jacobian, start, max_evaluations=max_evaluations,
+                                        ftol=tolerance, xtol=tolerance)
             except (ValueError, np.linalg.LinAlgError):
                 pass  # a singular or non-finite step ends the fit; the best trial so far stands
     if projected.best is None:
