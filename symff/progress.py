@@ -145,11 +145,13 @@ def progress_line(summary):
 
 
 def _tiers(summary):
-    """'props S/D  ' (candidates that reached the static and the defect property tiers), or '' without targets."""
+    """'props S/D/R  ' (candidates that reached the static, the defect and the relaxed property tiers), or ''
+    without targets."""
     tiers = summary.get("tiers")
     if not tiers:
         return ""
-    return f"props {tiers.get('properties_static', 0)}/{tiers.get('properties_defects', 0)}  "
+    return (f"props {tiers.get('properties_static', 0)}/{tiers.get('properties_defects', 0)}/"
+            f"{tiers.get('properties_relaxed', 0)}  ")
 
 
 def progress_panel(summary):

@@ -40,10 +40,11 @@ def _score(data, form, **kw):
 def test_a_candidate_is_scored_by_data_and_properties(lj_data):
     search, candidate = _score(lj_data, CLASSICAL[0])
     record = candidate.properties
-    assert record["tier"] == "defects"  # the archive is empty: nothing to stop it
+    assert record["tier"] == "relaxed"  # the archive is empty: nothing to stop it
     assert candidate.loss == pytest.approx(record["data_loss"] + 10.0 * record["property_loss"])
     assert set(record["values"]) >= {"C11", "dE_bcc_fcc", "E_vac", "gamma_111", "a0"}
-    assert search.scorer.stats.property_static == 1 and search.scorer.stats.property_defects == 1
+    stats = search.scorer.stats
+    assert stats.property_static == stats.property_defects == stats.property_relaxed == 1
     # the data-only score of the same form is its data loss
     _, plain = _score(lj_data, CLASSICAL[0], properties=[])
     assert plain.properties is None and plain.loss == pytest.approx(record["data_loss"])
@@ -81,6 +82,24 @@ def test_a_candidate_that_cannot_reach_the_front_stops_after_the_static_tier(lj_
     assert stopped.result.loss == pytest.approx(plain.loss + 10.0 * record["property_loss"])
 
 
+def test_only_a_candidate_that_could_still_reach_the_front_is_relaxed(lj_data):
+    _, plain = _score(lj_data, CLASSICAL[0], properties=[])
+    settings = config()
+    relaxed = property_outcome(Outcome(plain, stats=ScoreStats()), settings).result.properties
+    bound = property_outcome(Outcome(plain, stats=ScoreStats()), settings,
+                             front_limit=plain.loss).result.properties["property_loss"]
+    # the static bound is within this limit; with the unrelaxed defect energies the loss is not
+    stopped = property_outcome(Outcome(plain, stats=ScoreStats()), settings, front_limit=plain.loss + 10.0 * bound)
+    record = stopped.result.properties
+    assert record["tier"] == "defects" and not record["met"]
+    assert stopped.stats.property_defects == 1 and stopped.stats.property_relaxed == 0
+    # relaxation only lowers the energy: the relaxed vacancy and surface energies lie below the unrelaxed ones
+    assert relaxed["values"]["E_vac"] < record["values"]["E_vac"]
+    assert relaxed["values"]["gamma_111"] <= record["values"]["gamma_111"] + 1e-9
+    assert {k: v for k, v in relaxed["values"].items() if k not in ("E_vac", "gamma_111")} == \
+        {k: v for k, v in record["values"].items() if k not in ("E_vac", "gamma_111")}
+
+
 def test_a_failed_property_evaluation_rejects_that_candidate_only(lj_data):
     # GP1's 1/NS(0.33**r) is infinite for a lone atom: its cohesive energy cannot be computed
     rows = TARGETS + [["Cu", "E_coh", 3.5, 0.35, 1.0]]
@@ -88,13 +107,13 @@ def test_a_failed_property_evaluation_rejects_that_candidate_only(lj_data):
     trees = seed_trees([CLASSICAL[0], CLASSICAL[-1]], search.grammar)
     lj, gp1 = search._score([Individual(t) for t in trees], 0)
     assert gp1 is None and search.scorer.stats.rejected.get(FAILED_KIND) == 1
-    assert lj is not None and lj.properties["tier"] == "defects"
+    assert lj is not None and lj.properties["tier"] == "relaxed"
 
 
 def test_a_search_with_targets_reports_tiers_and_properties(lj_data):
     result = run_search(config(generations=2, population=16), lj_data)
     tiers = result.history[-1].tiers
-    assert tiers["properties_static"] >= tiers["properties_defects"] > 0
+    assert tiers["properties_static"] >= tiers["properties_defects"] >= tiers["properties_relaxed"] > 0
     models = front_models(result, lj_data)
     assert all("properties" in m.metadata for m in models)
     members = [{"index": k, "complexity": m.complexity, "errors": m.errors, "formula": m.energy_string(6),

@@ -236,7 +236,8 @@ class Search:
             rejected=dict(s.rejected),
             front=[(c.complexity, c.loss) for c in front],
             best_loss=self.archive.best_loss(),
-            tiers={"properties_static": s.property_static, "properties_defects": s.property_defects}
+            tiers={"properties_static": s.property_static, "properties_defects": s.property_defects,
+                   "properties_relaxed": s.property_relaxed}
             if self.config.properties else {},
         )
         self.history.append(report)

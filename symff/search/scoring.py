@@ -70,6 +70,7 @@ class ScoreStats:
     climbed: int = 0  # candidates replaced by a neighbour with an exact exponent one step away
     property_static: int = 0  # candidates whose static properties were computed (symff.search.properties)
     property_defects: int = 0  # ... and whose defect energies too (the ones that could still reach the front)
+    property_relaxed: int = 0  # ... and whose relaxed defect energies too (those that still could)
 
     def reject(self, kind):
         self.rejected[kind] = self.rejected.get(kind, 0) + 1
