@@ -52,7 +52,8 @@ def main():
     runs = [run("hierarchical", base, train, test),
             run("exhaustive", SearchConfig(**(base.to_dict() | {"screen_fraction": 0.0, "hierarchical": False})),
                 train, test)]
-    keys = ("elapsed", "generations", "candidates", "fits", "properties_static", "properties_defects")
+    keys = ("elapsed", "generations", "candidates", "fits", "properties_static", "properties_defects",
+            "properties_relaxed")
     print(f"{'':22s}" + "".join(f"{r['label']:>16s}" for r in runs))
     for key in keys:
         print(f"{key:22s}" + "".join(f"{r.get(key, 0):16.6g}" for r in runs))

@@ -168,15 +168,17 @@ def front_table(members):
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
+    legend = "; prop loss *: before the relaxed property tier" if with_properties else ""
     return "\n".join([*lines, *reasons]) + ("\n(energy errors in meV/atom, force errors in eV/Å; sane: symff.sanity "
-                                            "checks; LAMMPS: the pair style `symff export` writes)")
+                                            f"checks; LAMMPS: the pair style `symff export` writes{legend})")
 
 
 def _property_cells(properties):
-    """(property loss, worst |deviation|) of a member; '*' marks a member scored after the static tier only."""
+    """(property loss, worst |deviation|) of a member; '*' marks a member scored before the last tier (after the
+    static tier only, or with unrelaxed defect energies: symff.search.properties)."""
     if not properties:
         return ("-", "-")
-    mark = "" if properties.get("tier") == "defects" else "*"
+    mark = "" if properties.get("tier") == "relaxed" else "*"
     return (_fmt(properties.get("property_loss")) + mark, _fmt(properties.get("worst_deviation")) + mark)
 
 

@@ -118,7 +118,13 @@ def test_a_search_with_targets_reports_tiers_and_properties(lj_data):
     assert all("properties" in m.metadata for m in models)
     members = [{"index": k, "complexity": m.complexity, "errors": m.errors, "formula": m.energy_string(6),
                 "properties": m.metadata["properties"]} for k, m in enumerate(models)]
-    assert "prop loss" in front_table(members).splitlines()[0]
+    table = front_table(members).splitlines()
+    assert "prop loss" in table[0] and "before the relaxed property tier" in table[-1]
+    # a member through every tier unmarked, one stopped before the relaxed tier marked
+    marked = ["1.2*" in line for line in front_table([{**members[0], "properties": {
+        "property_loss": 0.5, "worst_deviation": 1.2, "tier": tier}} for tier in ("relaxed", "defects", "static")])
+        .splitlines()[2:5]]
+    assert marked == [False, True, True]
 
 
 def test_property_settings_are_checked():
