@@ -229,8 +229,7 @@ def fit_form_with_properties(text, train, target_set, *, test=None, seed=0, time
             raise optuna.TrialPruned()
         counts["relaxed"] += 1
         model = objective.model(constants, linear)
-        relaxed = relaxed_defects(SymFFCalculator(model), element, names, values["a0"],
-                                  lattice_energy(model, element, values["a0"]))
+        relaxed = relaxed_defects(SymFFCalculator(model), element, names, values["a0"])
         unrelaxed = {n: values[n] - objective.offsets.get(n, 0.0) for n in relaxed}
         objective.offsets = {n: relaxed[n] - unrelaxed[n] for n in relaxed if np.isfinite(relaxed[n] - unrelaxed[n])}
         values = {k: v for k, v in values.items() if not k.startswith("_")} | relaxed
@@ -273,19 +272,9 @@ def fit_form_with_properties(text, train, target_set, *, test=None, seed=0, time
 
 
 def _relaxation_offsets(fast, calculator, element, names, static):
-    relaxed = relaxed_defects(calculator, element, names, static["a0"],
-                              lattice_energy(calculator.model, element, static["a0"]))
+    relaxed = relaxed_defects(calculator, element, names, static["a0"])
     unrelaxed = fast.defects(names, static["a0"], static["_e_fcc"])
     return {n: relaxed[n] - unrelaxed[n] for n in relaxed if np.isfinite(relaxed[n] - unrelaxed[n])}
-
-
-def lattice_energy(model, element, a0):
-    """The fcc energy per atom with the reference energy, as the relaxed slabs count it."""
-    from ase.build import bulk
-
-    atoms = bulk(element, "fcc", a=a0)
-    atoms.calc = SymFFCalculator(model)
-    return float(atoms.get_potential_energy())
 
 
 def _train_errors(record, evaluator, template, train):

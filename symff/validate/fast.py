@@ -190,16 +190,21 @@ class FastProperties:
         return {name: self.unrelaxed_defect(name, a0, e_fcc) for name in names if is_defect(name)}
 
 
-def relaxed_defects(calculator, symbol, names, a0, e_fcc, vacancy_repeat=3, steps=MAX_STEPS):
-    """{name: relaxed value} of the defect properties among `names`, by BFGS on `calculator` (as `properties`).
+def relaxed_defects(calculator, symbol, names, a0, vacancy_repeat=3, steps=MAX_STEPS):
+    """{name: relaxed value} of the defect properties among `names`, by BFGS on `calculator` (as `properties`),
+    against the fcc energy per atom at `a0` on the same calculator (so its reference energy cancels).
     A structure that does not relax (no convergence to FMAX in `steps`), or whose evaluation fails or ends
     non-finite, gives NaN for that property: the candidate fails that target, nothing is raised."""
     helper = FastProperties.__new__(FastProperties)
     helper.symbol, helper.vacancy_repeat = symbol, vacancy_repeat
+    names = [name for name in names if is_defect(name)]
+    if not names:
+        return {}
+    crystal = bulk(symbol, "fcc", a=a0)
+    crystal.calc = calculator
+    e_fcc = float(crystal.get_potential_energy())
     values = {}
     for name in names:
-        if not is_defect(name):
-            continue
         atoms, area = helper.defect_structure(name, a0)
         n = len(atoms)
         atoms.calc = calculator
