@@ -47,10 +47,11 @@ def random_energy(tree_grammar, rng, np_rng, channels):
 
 
 def random_alloy_models(elements, seed, count):
-    """`count` random models with one energy per element, finite with moderate forces on a probe cell."""
+    """`count` random models with one energy per element, finite with moderate energies and forces on three probe
+    cells (a finite difference of an energy of 1e71 eV, which a term r**110 gives, measures nothing)."""
     tree_grammar = TreeGrammar(load_grammar("eam"))
     rng, np_rng = random.Random(seed), np.random.default_rng(seed)
-    probe = mixed_cell(np_rng, 4, elements)
+    probes = [mixed_cell(np_rng, 4, elements) for _ in range(3)]
     models = []
     while len(models) < count:
         energies = {e: random_energy(tree_grammar, rng, np_rng, [*elements, None]) for e in elements}
@@ -59,8 +60,10 @@ def random_alloy_models(elements, seed, count):
         except ModelError:  # a form the parser refuses after its numbers were inlined: draw again
             continue
         with np.errstate(all="ignore"):
-            forces = reference.calculate(model, probe)["forces"]
-        if np.isfinite(forces).all() and np.abs(forces).max() < 1e4 and any(model.program.channels):
+            results = [reference.calculate(model, probe) for probe in probes]
+        moderate = all(abs(r["energy"]) < 1e4 and np.isfinite(r["forces"]).all() and np.abs(r["forces"]).max() < 1e4
+                       for r in results)
+        if moderate and any(model.program.channels):
             models.append(model)
     return models
 

@@ -26,6 +26,10 @@ SAME_FORMS = [
     # powers of a fractional power combine (its base is >= 0 wherever it is real): found by a Sutton–Chen search
     ("NS(A*r**-9) + B*sqrt(NS(r**-6))", "NS(A*r**-9) + B*(NS(r**-6)**(3/2))**(1/3)"),
     ("A*NS(r**-6)**C", "A*(NS(r**-6)**(1/2))**C"),
+    # so do any powers of a positive base, and |x| is x there: found by a Sutton–Chen rediscovery (seed 10)
+    ("A*NS(r**-6)**C", "A*(NS(r**-6)**B)**C"),
+    ("A*NS(B**r)**C", "A*(NS(B**r)**D)**C"),
+    ("A*NS(r**-6)", "A*(NS(r**-6)**2)**(1/2)"),
     # an even power of a difference is one form whichever way round the difference is written: both were on an LJ front
     ("A*NS((r - C)**10)", "A*NS((C - r)**10)"),
     ("A*NS((r - C)**-2)", "A*NS((C - r)**-2)"),
@@ -36,7 +40,8 @@ DIFFERENT_FORMS = [
     ("NS(A*r**-12 + B*r**-6)", "NS(A*r**-12 + B*r**-7)"),
     ("NS(A*r**-9) + B*sqrt(NS(r**-6))", "NS(A*r**-9) + B*NS(r**-6)**(1/3)"),
     ("A*NS(r**-6)", "A*NS(r**-6)**2"),
-    ("A*NS(r**-6)", "A*(NS(r**-6)**2)**(1/2)"),  # |x| is not x: an integer power inside does not combine
+    ("A*(NS(r) - B)", "A*((NS(r) - B)**2)**(1/2)"),  # |x| is not x where x can be negative
+    ("A*NS(r - B)**C", "A*(NS(r - B)**D)**C"),
     ("A*NS((r - C)**(1/2))", "A*NS((C - r)**(1/2))"),  # only an even integer power forgets the sign
 ]
 
@@ -51,6 +56,19 @@ def test_equal_potentials_have_one_canonical_form(a, b):
 @pytest.mark.parametrize("a, b", DIFFERENT_FORMS)
 def test_different_potentials_have_different_forms(a, b):
     assert parse_formula(a)[0].key != parse_formula(b)[0].key
+
+
+def test_a_negative_factor_under_a_power_fixes_the_exponent():
+    """(k x)**e with k < 0 < x is real only at an integer e, so that integer is the exponent; at any other e the
+    candidate is complex and rejected, not left to fail in the fit."""
+    k, e = sp.symbols("k e", real=True)
+    x = sp.Function("NS")(R**-9)
+    integer = canonicalize(x + (k * sp.Function("NS")(R**-6)) ** e, {k: -2.0, e: 1.0})
+    assert integer.key == parse_formula("NS(r**-9) + A*NS(r**-6)")[0].key
+    with pytest.raises(Rejected, match="negative base"):
+        canonicalize(x + (k * sp.Function("NS")(R**-6)) ** e, {k: -2.0, e: 0.5})
+    positive = canonicalize(x + (k * sp.Function("NS")(R**-6)) ** e, {k: 2.0, e: 0.5})
+    assert positive.key == parse_formula("NS(r**-9) + A*NS(r**-6)**B")[0].key
 
 
 def test_linear_coefficients_are_split_off_and_constants_kept():

@@ -61,7 +61,7 @@ def test_unrelaxed_defects_match_ase_energies(model, fast, name):
     expected = energy_of(atoms, calculator) - len(atoms) * e_fcc
     if area is not None:
         expected /= 2 * area * J_PER_M2
-    got = properties.defects([name], static["a0"], static["_e_fcc"])[name]
+    got = properties.defects([name], static["a0"], static["_e_ground"])[name]
     assert got == pytest.approx(expected, rel=1e-8)
     assert got > 0
 
@@ -74,7 +74,7 @@ def test_relaxed_defects_match_validate_and_lie_below_unrelaxed(model, fast):
     assert set(relaxed) == {"E_vac", "gamma_111"}
     assert relaxed["E_vac"] == pytest.approx(vacancy_energy(calculator, "Cu", a0, e_fcc), rel=1e-10)
     assert relaxed["gamma_111"] == pytest.approx(surface_energy(calculator, "Cu", a0, e_fcc, "111"), rel=1e-10)
-    unrelaxed = properties.defects(["E_vac", "gamma_111"], a0, static["_e_fcc"])
+    unrelaxed = properties.defects(["E_vac", "gamma_111"], a0, static["_e_ground"])
     for name in relaxed:
         assert relaxed[name] <= unrelaxed[name] + 1e-9
 

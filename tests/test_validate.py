@@ -143,3 +143,29 @@ def test_cli_validate_with_targets_computes_their_facets(tmp_path, capsys):
     targets.write_text("format: symff-targets/1\nelements:\n  Ni:\n    C11: {value: 100, tolerance: 10%}\n")
     assert main(["validate", str(path), "--properties", str(targets)]) != 0
     assert f"{targets}: elements.Ni: no Ni in the model" in capsys.readouterr().err
+
+
+NEAREST = {"fcc": 1 / np.sqrt(2), "bcc": np.sqrt(3) / 2, "diamond": np.sqrt(3) / 4}  # nearest distance / a
+
+
+@pytest.mark.parametrize("symbol, structure, facets", [
+    ("Cu", "fcc", ["210", "211", "221", "310", "311", "320", "321", "322", "331", "332"]),  # Cu-PBE's higher facets
+    ("Mo", "bcc", ["100", "110", "111", "211"]),
+    ("Si", "diamond", ["100", "110", "111"]),
+])
+def test_surface_slabs_are_the_crystal_cut_at_every_lattice_constant(symbol, structure, facets):
+    """No two atoms of a slab closer than in the crystal, and one slab per thickness, whatever a0: ase's surface()
+    built at a0 itself put one atom a period away at some a0 (Cu (320): 55 of 400 lattice constants in 3.5–3.7 Å)."""
+    from symff.validate.properties import SLAB_THICKNESS, surface_slab
+
+    rng = np.random.default_rng(1)
+    typical = {"fcc": 3.6, "bcc": 3.17, "diamond": 5.47}[structure]
+    for facet in facets:
+        for a0 in typical * rng.uniform(0.97, 1.03, 40):
+            slab, area = surface_slab(symbol, a0, facet, structure=structure)
+            distances = slab.get_all_distances(mic=True)
+            np.fill_diagonal(distances, np.inf)
+            assert distances.min() == pytest.approx(NEAREST[structure] * a0, rel=1e-9), (facet, a0)
+            heights = slab.positions[:, 2]
+            assert heights.max() - heights.min() >= SLAB_THICKNESS - a0, (facet, a0)
+            assert area > 0

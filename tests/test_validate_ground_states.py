@@ -9,8 +9,8 @@ from symff.model import Model
 from symff.synthetic.calculators import SuttonChenCutoff
 from symff.validate.calculator import _ModelCalculator
 from symff.validate.crystals import GROUND_STATES, ground_state, phase_differences
-from symff.validate.fast import FastProperties
-from symff.validate.properties import UNITS, energy_of, lattice_constant, material_properties
+from symff.validate.fast import FastProperties, relaxed_defects
+from symff.validate.properties import J_PER_M2, UNITS, energy_of, lattice_constant, material_properties
 
 
 def bulk_modulus_from_energy(calculator, symbol, structure, a0, h=2e-3):
@@ -95,3 +95,76 @@ def test_references_of_the_other_mlearn_elements_come_from_their_targets_files()
     assert "Zuo et al. 2020" in references_for("Si")["DFT"]["source"]
     assert references_for("Cu")["expt"]["values"]["E_vac"] == 1.27  # Cu keeps its own table
     assert references_for("Xx") == {}
+
+
+# Tight-binding (Cleri–Rosato-like) Mo: a pair term and a square-root embedding, bcc at a0 3.23 Å with C11 > C12 and
+# E_coh 4.95 eV; many-body, so C12 and C44 differ
+MANY_BODY_MO = "NS(0.2*exp(-10.0*(r/2.725 - 1))) - sqrt(NS(4.0*exp(-4.0*(r/2.725 - 1))))"
+
+
+@pytest.fixture(scope="module")
+def mo_model():
+    return Model.from_expression(MANY_BODY_MO, ["Mo"], {"Mo": 0.0})
+
+
+@pytest.fixture(scope="module")
+def mo_validated(mo_model):
+    return material_properties(_ModelCalculator(mo_model), "Mo", vacancy_repeat=2, facets=("110",))
+
+
+def test_fast_bcc_properties_agree_with_validate(mo_model, mo_validated):
+    """What `fit/search --properties` compute for a bcc element: the numbers `symff validate` gives, on bcc."""
+    expected = mo_validated
+    fast = FastProperties(mo_model, "Mo", vacancy_repeat=2)
+    static = fast.static(names=["a0_bcc", "C11", "C12", "C44", "E_coh", "dE_fcc_bcc", "dE_hcp_bcc"])
+    assert static["a0"] == static["a0_bcc"] == pytest.approx(expected["a0"], rel=1e-6)
+    assert [static[k] for k in ("C11", "C12", "C44", "B")] == pytest.approx(
+        [expected[k] for k in ("C11", "C12", "C44", "B")], rel=1e-5)
+    assert abs(static["C12"] - static["C44"]) > 10  # no Cauchy relation: the bcc strains of a many-body form
+    assert static["E_coh"] == pytest.approx(expected["E_coh"], rel=1e-8)
+    for name in ("dE_fcc_bcc", "dE_hcp_bcc"):
+        assert static[name] == pytest.approx(expected[name], abs=1e-4)
+    assert "dE_bcc_fcc" not in static
+    relaxed = relaxed_defects(_ModelCalculator(mo_model), "Mo", ["E_vac", "gamma_110"], static["a0"], vacancy_repeat=2)
+    assert relaxed == pytest.approx({k: expected[k] for k in relaxed}, rel=1e-6)  # from a0s 5e-9 apart
+    unrelaxed = fast.defects(["E_vac", "gamma_110"], static["a0"], static["_e_ground"])
+    calculator = _ModelCalculator(mo_model)
+    e_bcc = energy_of(bulk("Mo", "bcc", a=static["a0"]), calculator)
+    for name, value in unrelaxed.items():
+        atoms, area = fast.defect_structure(name, static["a0"])
+        direct = energy_of(atoms, calculator) - len(atoms) * e_bcc
+        assert value == pytest.approx(direct if area is None else direct / (2 * area) / J_PER_M2, rel=1e-8)
+        assert relaxed[name] <= value + 1e-9
+    assert len(fast.defect_structure("E_vac", static["a0"])[0]) == 2 * 2**3 - 1  # the bcc cubic cell, 2x2x2
+
+
+@pytest.fixture(scope="module")
+def stillinger_weber():
+    """The Stillinger–Weber-like Si form (three-body sums, stable diamond) and what `symff validate` gives for it."""
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+
+    model = Model.from_expression(STILLINGER_WEBER_ENERGY, ["Si"], {"Si": 0.0})
+    return model, material_properties(_ModelCalculator(model), "Si", vacancy_repeat=1, facets=("100",))
+
+
+def test_fast_diamond_properties_agree_with_validate(stillinger_weber):
+    """Diamond's C44 needs the sublattice shift under shear: the fast evaluator minimises it per strained cell,
+    `symff validate` relaxes every atom of the strained cubic cell with BFGS. Three-body sums see the angles."""
+    model, p = stillinger_weber
+    fast = FastProperties(model, "Si", vacancy_repeat=1)
+    static = fast.static(names=["C44_0", "E_coh", "dE_fcc_diamond", "dE_bcc_diamond", "dE_hcp_diamond"])
+    assert static["a0"] == pytest.approx(p["a0"], rel=1e-6)
+    assert [static[k] for k in ("C11", "C12", "C44_0", "E_coh")] == pytest.approx(
+        [p[k] for k in ("C11", "C12", "C44_0", "E_coh")], rel=1e-5)
+    assert static["C44"] == pytest.approx(p["C44"], rel=1e-4)
+    assert 1.0 < static["C44"] < static["C44_0"] - 1.0  # stable, and softer once the sublattices may shift
+    for name in ("dE_fcc_diamond", "dE_bcc_diamond", "dE_hcp_diamond"):
+        assert static[name] == pytest.approx(p[name], abs=1e-4)
+    assert static["dE_fcc_diamond"] > 0  # the three-body term makes the open structure the ground state
+    calculator = _ModelCalculator(model)
+    e_diamond = energy_of(bulk("Si", "diamond", a=static["a0"]), calculator) / 2
+    for name, value in fast.defects(["E_vac", "gamma_100"], static["a0"], static["_e_ground"]).items():
+        atoms, area = fast.defect_structure(name, static["a0"])
+        direct = energy_of(atoms, calculator) - len(atoms) * e_diamond
+        assert value == pytest.approx(direct if area is None else direct / (2 * area) / J_PER_M2, rel=1e-8)
+        assert p[name] <= value + 1e-9  # validate's relaxed value lies below

@@ -10,7 +10,10 @@ solved in closed form when fitting) and the constants c enter nonlinearly. The r
 1. folds constants: a subexpression free of r and NS becomes one constant; constant factors of a product merge into
    one; terms of a sum that differ only by a constant factor merge; powers of one base merge; a constant factor of a
    sum is distributed (with a fresh constant per term, so that every constant occurs once); a sum raised to an even
-   integer power takes, of itself and its negation, the one with the smaller structure key (sign-normalized);
+   integer power takes, of itself and its negation, the one with the smaller structure key (sign-normalized); a
+   power of a power, (x**a)**b, is x**(a b) where x**a is fractional or x is positive (`is_positive`); a positive
+   constant factor under a power moves out, (k x)**e = k**e x**e, and a negative one under a power of a positive x
+   fixes the exponent at its integer value (the only ones at which it is real);
 2. linearizes neighbour sums, NS(Σ_t c_t g_t) = Σ_t c_t NS(g_t), and three-body sums in their angular function,
    NS3(k f, Σ_t c_t h_t) = Σ_t k² c_t NS3(f, h_t);
 3. drops constant terms of E_i (the per-element reference energy holds them) and gives every term its own a_m.
@@ -106,6 +109,21 @@ class _Folder:
             hit = e == R or e == C or is_environment_sum(e) or any(self.has_variable(a) for a in e.args)
             self._has_variable[e] = hit
         return hit
+
+    def is_positive(self, e):
+        """Whether `e` is > 0 wherever it is real, whatever its constants' values (a neighbour sum of such a function
+        is >= 0: zero for an atom without neighbours, where the powers below agree too)."""
+        if e == R or isinstance(e, sp.exp):
+            return True
+        if e.is_Number or e in self.values:
+            return bool(e.is_positive)  # a constant made positive by construction (an exponential's base) says so
+        if is_neighbour_sum(e):
+            return self.is_positive(e.args[0])
+        if e.is_Pow:  # c**r is real only for c > 0, r being any distance
+            return self.is_positive(e.base) or (not self.has_variable(e.base) and self.has_variable(e.exp))
+        if e.is_Mul or e.is_Add:
+            return all(self.is_positive(a) for a in e.args)
+        return False
 
     def split(self, term):
         """(constant factor, rest) of a product."""
@@ -234,9 +252,12 @@ class _Folder:
         return coefficient * sp.Mul(*factors)
 
     def fold_pow(self, base, exponent):
-        if base.is_Pow and base.exp.is_Rational and not base.exp.is_Integer and not self.has_variable(exponent):
-            # (x**a)**b = x**(a b) for a fractional a: x**a is real (and evaluated) only where x >= 0, and there the
-            # powers combine, so (NS(r**-6)**(3/2))**(1/3) is the square root it is
+        if base.is_Pow and not self.has_variable(exponent) and (
+                (base.exp.is_Rational and not base.exp.is_Integer)
+                or (not self.has_variable(base.exp) and self.is_positive(base.base))):
+            # (x**a)**b = x**(a b) where x >= 0: for a fractional a, x**a is real (and evaluated) only there, so
+            # (NS(r**-6)**(3/2))**(1/3) is the square root it is; for x > 0 always, and one constant replaces two
+            # of which the data fix only the product
             return self.fold_pow(base.base, self.fold(base.exp * exponent))
         if base.is_Mul and not exponent.is_Integer and not self.has_variable(exponent):
             coefficient, rest = self.split(base)
@@ -244,6 +265,12 @@ class _Folder:
                 # (k x)**e = k**e x**e for k > 0: the constant moves out, where it can become a linear coefficient
                 scale = self.value(coefficient) ** self.value(exponent)
                 return self.fold_mul([self.constant(scale), self.fold_pow(rest, exponent)])
+            if coefficient != 1 and self.value(coefficient) < 0 and self.is_positive(rest):
+                # (k x)**e for k < 0 < x is real only at an integer e, from which no fit can move it: that integer
+                power = self.value(exponent)
+                if power != round(power):
+                    raise Rejected("complex", f"({base})**{power:g} of a negative base")
+                return self.fold_pow(base, sp.Integer(round(power)))
         if exponent.is_Integer and exponent % 2 == 0 and base.is_Add:
             base = self.sign_normalized(base)
         out = base**exponent

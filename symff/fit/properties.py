@@ -120,7 +120,8 @@ class _LocalObjective:
         return model
 
     def fast_properties(self, constants, linear):
-        """{name: value} of static properties and unrelaxed defects (+ offsets) and the fcc energy `_e_fcc`."""
+        """{name: value} of static properties and unrelaxed defects (+ offsets) and the ground state's energy
+        `_e_ground`."""
         fast = self._fast
         fast.model = self.model(constants, linear)
         fast.energy.model = fast.model
@@ -128,7 +129,7 @@ class _LocalObjective:
         with np.errstate(all="ignore"):
             values = fast.static(guess=self.a0_guess, names=names)
             values |= {k: v + self.offsets.get(k, 0.0) for k, v in
-                       fast.defects(names, values["a0"], values["_e_fcc"]).items()}
+                       fast.defects(names, values["a0"], values["_e_ground"]).items()}
         return values
 
     def deviations(self, values):
@@ -195,7 +196,8 @@ def fit_form_with_properties(text, train, target_set, *, test=None, seed=0, time
     names = [t.name for t in target_set.for_element(element)]
     start_static = fast.static(names=names)
     if not np.isfinite(start_static["a0"]):
-        raise ModelError(f"{source}: the data-only fit of {text!r} has no fcc minimum to start the property fit from")
+        raise ModelError(f"{source}: the data-only fit of {text!r} has no minimum of {element}'s ground state to start "
+                         "the property fit from")
     calculator = SymFFCalculator(template)
     offsets = _relaxation_offsets(fast, calculator, element, names, start_static)
     objective = _LocalObjective(evaluator, data_targets, target_set, element, template, start_static["a0"], offsets)
@@ -273,7 +275,7 @@ def fit_form_with_properties(text, train, target_set, *, test=None, seed=0, time
 
 def _relaxation_offsets(fast, calculator, element, names, static):
     relaxed = relaxed_defects(calculator, element, names, static["a0"])
-    unrelaxed = fast.defects(names, static["a0"], static["_e_fcc"])
+    unrelaxed = fast.defects(names, static["a0"], static["_e_ground"])
     return {n: relaxed[n] - unrelaxed[n] for n in relaxed if np.isfinite(relaxed[n] - unrelaxed[n])}
 
 

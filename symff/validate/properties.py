@@ -107,12 +107,12 @@ def elastic_constants(calculator, symbol, a0, structure="fcc", relax=False):
     return d_normal[0] / GPa, d_normal[1] / GPa, d_shear[3] / GPa
 
 
-def vacancy_energy(calculator, symbol, a0, e_fcc, repeat=3, structure="fcc"):
+def vacancy_energy(calculator, symbol, a0, e_ground, repeat=3, structure="fcc"):
     perfect = bulk(symbol, structure, a=a0, cubic=True).repeat(repeat)
     n = len(perfect)
     defect = perfect.copy()
     del defect[0]
-    return relaxed_energy(defect, calculator) - (n - 1) * e_fcc
+    return relaxed_energy(defect, calculator) - (n - 1) * e_ground
 
 
 def surface_slab(symbol, a0, facet, layers=8, vacuum=8.0, structure="fcc"):
@@ -124,16 +124,22 @@ def surface_slab(symbol, a0, facet, layers=8, vacuum=8.0, structure="fcc"):
         slab = build(symbol, size=(1, 1, layers), a=a0, vacuum=vacuum, periodic=True)
     else:
         indices = tuple(int(c) for c in facet)
-        one = surface(bulk(symbol, structure, a=a0, cubic=True), indices, 1, periodic=True)
-        periods = int(np.ceil(SLAB_THICKNESS / one.cell[2, 2]))
-        slab = surface(bulk(symbol, structure, a=a0, cubic=True), indices, periods, vacuum=vacuum, periodic=True)
+        cell = bulk(symbol, structure, a=a0, cubic=True)
+        periods = int(np.ceil(SLAB_THICKNESS / surface(cell, indices, 1, periodic=True).cell[2, 2]))
+        slab = surface(cell, indices, periods, periodic=True)  # bulk-like along z: the vacuum comes after the wrap
+        # ase's surface(vacuum=...) centres the atoms as its rounding left them, and at some a0 that put an atom of
+        # the bottom layer a period higher, 1.02 Å from another (Cu (331) at a0 = 3.6353877 Å, where 2e-7 Å more is
+        # right; Cu (320) at 38 of 200 lattice constants in 3.5–3.7 Å). Wrapped first, an atom on the cell's
+        # boundary belongs to the bottom layer, at every a0.
+        slab.wrap(eps=1e-6)
+        slab.center(vacuum=vacuum, axis=2)
     area = np.linalg.norm(np.cross(slab.cell[0], slab.cell[1]))
     return slab, float(area)
 
 
-def surface_energy(calculator, symbol, a0, e_fcc, facet, structure="fcc"):
+def surface_energy(calculator, symbol, a0, e_ground, facet, structure="fcc"):
     slab, area = surface_slab(symbol, a0, facet, structure=structure)
-    return (relaxed_energy(slab, calculator) - len(slab) * e_fcc) / (2 * area) / J_PER_M2
+    return (relaxed_energy(slab, calculator) - len(slab) * e_ground) / (2 * area) / J_PER_M2
 
 
 def isolated_atom_energy(calculator, symbol, box=20.0):
