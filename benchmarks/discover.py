@@ -222,12 +222,7 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
         runner = LammpsPotential(export, model.elements)
         print(f"{'test file':<10} {'E MAE':>8} {'F MAE':>8}   {'SNAP E':>7} {'SNAP F':>7}   {'E ≤ 2x':>7} {'F ≤ 1.5x':>8}")
         for path in test_files:
-            de, df = [], []
-            for atoms in ase.io.read(path, ":"):
-                energy, forces, _ = runner.compute(atoms)
-                de.append(abs(energy - atoms.get_potential_energy()) / len(atoms))
-                df.append(np.abs(forces - atoms.get_forces()).ravel())
-            e, f = 1e3 * float(np.mean(de)), float(np.mean(np.concatenate(df)))
+            e, f = runner.mean_errors(ase.io.read(path, ":"))
             snap_e, snap_f = SNAP[path.stem]
             lines.append(f"{path.stem} {e:.2f}/{f:.4f}")
             figures.append((e <= 2 * snap_e, f <= 1.5 * snap_f))

@@ -253,6 +253,29 @@ def test_lammps_agrees_with_symff_on_all_of_mlearn_cu_test(exports, name, calcul
     assert worst[0] < 1e-6 and worst[1] < 1e-5 and worst[2] < 1e-5, worst
 
 
+@needs_data
+@pytest.mark.parametrize("name", ["lennard-jones", "two-band"])
+def test_lammps_errors_on_labelled_structures_are_symffs(exports, name, tmp_path):
+    """`mean_errors` (what the benchmarks report as LAMMPS's test errors) against symff's error metrics on the same
+    DFT-labelled structures: the export that holds no reference energy gets it as the offset."""
+    from ase.io import write
+
+    from symff.evaluate.predict import model_errors
+
+    model, export = exports[name]
+    structures = [read(CU_TEST, s) for s in CI_FRAMES]
+    write(tmp_path / "subset.extxyz", structures)
+    expected = model_errors(model, read_dataset([tmp_path / "subset.extxyz"], elements=model.elements))
+    runner = lammps_run.LammpsPotential(export, model.elements)
+    try:
+        energy, force = runner.mean_errors(structures, 0.0 if export.includes_reference else REFERENCE["Cu"])
+    finally:
+        runner.close()
+    assert energy == pytest.approx(expected["energy_mae_mev"], abs=1e-3)  # meV/atom: LAMMPS within 1e-6 eV/atom
+    assert force == pytest.approx(expected["force_mae"], abs=1e-5)
+    assert energy > 1 and force > 0.01  # real errors, not a structure compared with itself
+
+
 def test_nve_md_conserves_energy_short(exports):
     model, export = exports["sutton-chen"]
     form = analyse_form(model)

@@ -83,6 +83,16 @@ class LammpsPotential:
         voigt = np.array([stress[0, 0], stress[1, 1], stress[2, 2], stress[1, 2], stress[0, 2], stress[0, 1]])
         return float(energy), forces, voigt
 
+    def mean_errors(self, structures, energy_offset=0.0):
+        """(energy MAE meV/atom, force MAE eV/Å) on labelled ASE `structures`; `energy_offset` (eV/atom) is added to
+        LAMMPS's energy: the model's reference energy where the export does not hold it."""
+        energies, forces = [], []
+        for atoms in structures:
+            energy, predicted, _ = self.compute(atoms)
+            energies.append(abs(energy + energy_offset * len(atoms) - atoms.get_potential_energy()) / len(atoms))
+            forces.append(np.abs(predicted - atoms.get_forces()).ravel())
+        return 1e3 * float(np.mean(energies)), float(np.mean(np.concatenate(forces)))
+
     def close(self):
         self.lmp.close()
 
