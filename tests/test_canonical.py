@@ -69,6 +69,12 @@ def test_a_negative_factor_under_a_power_fixes_the_exponent():
         canonicalize(x + (k * sp.Function("NS")(R**-6)) ** e, {k: -2.0, e: 0.5})
     positive = canonicalize(x + (k * sp.Function("NS")(R**-6)) ** e, {k: 2.0, e: 0.5})
     assert positive.key == parse_formula("NS(r**-9) + A*NS(r**-6)**B")[0].key
+    # a factor that starts at 0 (a search's (r - r)**c) is moved out as well: Sutton–Chen seed 10 found the true
+    # potential as a0 (c0 NS(r**c1))**c2 + … from c0 = 0, and with c0 inside no snap could reach the true form
+    zero = canonicalize(x + (k * sp.Function("NS")(R**-6)) ** e, {k: 0.0, e: 0.5})
+    assert zero.key == positive.key
+    with pytest.raises(Rejected, match="zero factor"):
+        canonicalize(x + (k * sp.Function("NS")(R**-6)) ** e, {k: 0.0, e: -0.5})
 
 
 def test_linear_coefficients_are_split_off_and_constants_kept():

@@ -11,8 +11,8 @@ solved in closed form when fitting) and the constants c enter nonlinearly. The r
    one; terms of a sum that differ only by a constant factor merge; powers of one base merge; a constant factor of a
    sum is distributed (with a fresh constant per term, so that every constant occurs once); a sum raised to an even
    integer power takes, of itself and its negation, the one with the smaller structure key (sign-normalized); a
-   power of a power, (x**a)**b, is x**(a b) where x**a is fractional or x is positive (`is_positive`); a positive
-   constant factor under a power moves out, (k x)**e = k**e x**e, and a negative one under a power of a positive x
+   power of a power, (x**a)**b, is x**(a b) where x**a is fractional or x is positive (`is_positive`); a constant
+   factor k >= 0 under a power moves out, (k x)**e = k**e x**e, and a negative one under a power of a positive x
    fixes the exponent at its integer value (the only ones at which it is real);
 2. linearizes neighbour sums, NS(Σ_t c_t g_t) = Σ_t c_t NS(g_t), and three-body sums in their angular function,
    NS3(k f, Σ_t c_t h_t) = Σ_t k² c_t NS3(f, h_t);
@@ -261,8 +261,11 @@ class _Folder:
             return self.fold_pow(base.base, self.fold(base.exp * exponent))
         if base.is_Mul and not exponent.is_Integer and not self.has_variable(exponent):
             coefficient, rest = self.split(base)
-            if coefficient != 1 and self.value(coefficient) > 0:
-                # (k x)**e = k**e x**e for k > 0: the constant moves out, where it can become a linear coefficient
+            if coefficient != 1 and self.value(coefficient) >= 0:
+                # (k x)**e = k**e x**e for k >= 0: the constant moves out, where it can become a linear coefficient
+                # (k = 0, e.g. from (r - r)**c: a fit moves k off 0, and then the form is x**e's)
+                if self.value(coefficient) == 0 and not self.value(exponent) > 0:
+                    raise Rejected("division_by_zero", f"({base})**{self.value(exponent):g} with a zero factor")
                 scale = self.value(coefficient) ** self.value(exponent)
                 return self.fold_mul([self.constant(scale), self.fold_pow(rest, exponent)])
             if coefficient != 1 and self.value(coefficient) < 0 and self.is_positive(rest):
