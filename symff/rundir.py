@@ -102,7 +102,7 @@ def write_front(path, models, search_summary):
 
 def _property_summary(properties):
     """What front.json and `symff show` keep of a member's property tiers (the model file keeps the values)."""
-    return {k: properties.get(k) for k in ("data_loss", "property_loss", "tier", "worst_deviation", "met")}
+    return {k: properties.get(k) for k in ("data_loss", "property_loss", "tier", "final", "worst_deviation", "met")}
 
 
 def read_front(path):
@@ -168,17 +168,18 @@ def front_table(members):
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
-    legend = "; prop loss *: before the relaxed property tier" if with_properties else ""
+    legend = "; prop loss *: before the last property tier" if with_properties else ""
     return "\n".join([*lines, *reasons]) + ("\n(energy errors in meV/atom, force errors in eV/Å; sane: symff.sanity "
                                             f"checks; LAMMPS: the pair style `symff export` writes{legend})")
 
 
 def _property_cells(properties):
-    """(property loss, worst |deviation|) of a member; '*' marks a member scored before the last tier (after the
-    static tier only, or with unrelaxed defect energies: symff.search.properties)."""
+    """(property loss, worst |deviation|) of a member; '*' marks a member scored before the last tier its targets
+    have (after the static tier only, or with unrelaxed defect energies: symff.search.properties; a run from before
+    `final` was recorded: every tier short of relaxed)."""
     if not properties:
         return ("-", "-")
-    mark = "" if properties.get("tier") == "relaxed" else "*"
+    mark = "" if properties.get("final", properties.get("tier") == "relaxed") else "*"
     return (_fmt(properties.get("property_loss")) + mark, _fmt(properties.get("worst_deviation")) + mark)
 
 

@@ -91,8 +91,9 @@ def property_outcome(outcome, config, front_limit=math.inf):
         return outcome
     values = {k: float(v) for k, v in values.items() if not k.startswith("_")}
     worst = max((abs(t.deviation(values.get(t.name))) for t in chosen if t.name in values), default=0.0)
-    record = {"data_loss": candidate.loss, "property_loss": loss, "tier": tier, "worst_deviation": worst,
-              "met": tier == ("relaxed" if defects else "static") and worst <= 1, "values": values}
+    final = tier == ("relaxed" if defects else "static")  # through every tier these targets have
+    record = {"data_loss": candidate.loss, "property_loss": loss, "tier": tier, "final": final,
+              "worst_deviation": worst, "met": final and worst <= 1, "values": values}
     fit = replace(candidate.fit, loss=candidate.loss + config.property_weight * loss)
     outcome.result = replace(candidate, fit=fit, properties=record)
     return outcome
