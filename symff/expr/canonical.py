@@ -261,14 +261,15 @@ class _Folder:
             return self.fold_pow(base.base, self.fold(base.exp * exponent))
         if base.is_Mul and not exponent.is_Integer and not self.has_variable(exponent):
             coefficient, rest = self.split(base)
-            if coefficient != 1 and self.value(coefficient) >= 0:
+            k = self.value(coefficient) if coefficient != 1 else None
+            if k is not None and k >= 0:
                 # (k x)**e = k**e x**e for k >= 0: the constant moves out, where it can become a linear coefficient
                 # (k = 0, e.g. from (r - r)**c: a fit moves k off 0, and then the form is x**e's)
-                if self.value(coefficient) == 0 and not self.value(exponent) > 0:
-                    raise Rejected("division_by_zero", f"({base})**{self.value(exponent):g} with a zero factor")
-                scale = self.value(coefficient) ** self.value(exponent)
-                return self.fold_mul([self.constant(scale), self.fold_pow(rest, exponent)])
-            if coefficient != 1 and self.value(coefficient) < 0 and self.is_positive(rest):
+                power = self.value(exponent)
+                if k == 0 and not power > 0:
+                    raise Rejected("division_by_zero", f"({base})**{power:g} with a zero factor")
+                return self.fold_mul([self.constant(k**power), self.fold_pow(rest, exponent)])
+            if k is not None and k < 0 and self.is_positive(rest):
                 # (k x)**e for k < 0 < x is real only at an integer e, from which no fit can move it: that integer
                 power = self.value(exponent)
                 if power != round(power):

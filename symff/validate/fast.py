@@ -33,7 +33,7 @@ from scipy.optimize import minimize, minimize_scalar
 from ..expr.symbols import Rejected
 from ..sanity import ClusterEnergy
 from .crystals import ATOMS_PER_CUBIC_CELL, OTHER_PHASES, fcc_equivalent_guess, ground_state, phase_differences
-from .properties import FMAX, J_PER_M2, LOW_INDEX_FACETS, MAX_STEPS, STRAIN, facet_of, surface_slab
+from .properties import FMAX, J_PER_M2, LOW_INDEX_FACETS, MAX_STEPS, STRAIN, defect_structure, facet_of
 
 DELTA = 1e-5  # strain of the central differences that give the stress
 STATIC = ("a0", "a0_bcc", "E_coh", "C11", "C12", "C44", "B", "C44_0",
@@ -217,11 +217,7 @@ class FastProperties:
     # --- defects ------------------------------------------------------------------------------------------------
     def defect_structure(self, name, a0):
         """(atoms, area or None) of defect `name` at lattice constant a0: the structures of `properties`."""
-        if name == "E_vac":
-            atoms = bulk(self.symbol, self.structure, a=a0, cubic=True).repeat(self.vacancy_repeat)
-            del atoms[0]
-            return atoms, None
-        return surface_slab(self.symbol, a0, facet_of(name), structure=self.structure)
+        return defect_structure(self.symbol, name, a0, self.structure, self.vacancy_repeat)
 
     def _reduced_distances(self, name, a0):
         """(atoms, distances at a = 1 padded with inf, reach, area, cosines or None): each atom's neighbours in defect
@@ -266,17 +262,16 @@ def relaxed_defects(calculator, symbol, names, a0, vacancy_repeat=3, steps=MAX_S
     against the ground state's energy per atom at `a0` on the same calculator (so its reference energy cancels).
     A structure that does not relax (no convergence to FMAX in `steps`), or whose evaluation fails or ends
     non-finite, gives NaN for that property: the candidate fails that target, nothing is raised."""
-    helper = FastProperties.__new__(FastProperties)
-    helper.symbol, helper.vacancy_repeat, helper.structure = symbol, vacancy_repeat, ground_state(symbol)
+    structure = ground_state(symbol)
     names = [name for name in names if is_defect(name)]
     if not names:
         return {}
-    crystal = bulk(symbol, helper.structure, a=a0)
+    crystal = bulk(symbol, structure, a=a0)
     crystal.calc = calculator
     e_ground = float(crystal.get_potential_energy()) / len(crystal)
     values = {}
     for name in names:
-        atoms, area = helper.defect_structure(name, a0)
+        atoms, area = defect_structure(symbol, name, a0, structure, vacancy_repeat)
         n = len(atoms)
         atoms.calc = calculator
         try:

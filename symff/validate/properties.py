@@ -107,12 +107,16 @@ def elastic_constants(calculator, symbol, a0, structure="fcc", relax=False):
     return d_normal[0] / GPa, d_normal[1] / GPa, d_shear[3] / GPa
 
 
+def vacancy_cell(symbol, a0, repeat=3, structure="fcc"):
+    """repeat³ cubic cells of `structure` at a0 with the first atom removed."""
+    atoms = bulk(symbol, structure, a=a0, cubic=True).repeat(repeat)
+    del atoms[0]
+    return atoms
+
+
 def vacancy_energy(calculator, symbol, a0, e_ground, repeat=3, structure="fcc"):
-    perfect = bulk(symbol, structure, a=a0, cubic=True).repeat(repeat)
-    n = len(perfect)
-    defect = perfect.copy()
-    del defect[0]
-    return relaxed_energy(defect, calculator) - (n - 1) * e_ground
+    defect = vacancy_cell(symbol, a0, repeat, structure)
+    return relaxed_energy(defect, calculator) - len(defect) * e_ground
 
 
 def surface_slab(symbol, a0, facet, layers=8, vacuum=8.0, structure="fcc"):
@@ -135,6 +139,13 @@ def surface_slab(symbol, a0, facet, layers=8, vacuum=8.0, structure="fcc"):
         slab.center(vacuum=vacuum, axis=2)
     area = np.linalg.norm(np.cross(slab.cell[0], slab.cell[1]))
     return slab, float(area)
+
+
+def defect_structure(symbol, name, a0, structure="fcc", vacancy_repeat=3):
+    """(atoms, area per face or None), unrelaxed, of the defect property `name` (E_vac or gamma_hkl) at a0."""
+    if name == "E_vac":
+        return vacancy_cell(symbol, a0, vacancy_repeat, structure), None
+    return surface_slab(symbol, a0, facet_of(name), structure=structure)
 
 
 def surface_energy(calculator, symbol, a0, e_ground, facet, structure="fcc"):
