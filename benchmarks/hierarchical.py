@@ -7,7 +7,8 @@ Two runs of `symff search --properties` in this process (one worker), side by si
 - *hierarchical*: the default; a candidate is screened on a subset, checked for sanity, fitted on all the data, then
   scored by the property tiers, stopping at the first tier where it cannot reach the front;
 - *exhaustive*: every tier for every candidate (no screening subset, `hierarchical=False`: every property tier).
-Printed: candidates scored, full fits, candidates that reached each property tier, and each front (complexity,
+Printed: candidates scored, full fits, forms the screen kept from a full fit, candidates that reached each property
+tier, and each front (complexity,
 loss = data loss + weight × property loss, test energy and force MAE, worst property deviation).
 """
 
@@ -28,7 +29,8 @@ def run(label, config, train, test):
     models = front_models(result, train, test)
     tiers = result.history[-1].tiers if result.history else {}
     summary = {"label": label, "elapsed": elapsed, "generations": result.generations,
-               "candidates": result.stats["trees"], "fits": result.stats["fits"], **tiers,
+               "candidates": result.stats["trees"], "fits": result.stats["fits"],
+               "screened_out": result.stats["screened_out"], **tiers,
                "front": [(m.complexity, m.metadata["loss"], m.errors.get("test", m.errors["train"])["energy_mae_mev"],
                           m.errors.get("test", m.errors["train"])["force_mae"],
                           m.metadata.get("properties", {}).get("worst_deviation")) for m in models]}
@@ -52,7 +54,7 @@ def main():
     runs = [run("hierarchical", base, train, test),
             run("exhaustive", SearchConfig(**(base.to_dict() | {"screen_fraction": 0.0, "hierarchical": False})),
                 train, test)]
-    keys = ("elapsed", "generations", "candidates", "fits", "properties_static", "properties_defects",
+    keys = ("elapsed", "generations", "candidates", "fits", "screened_out", "properties_static", "properties_defects",
             "properties_relaxed")
     print(f"{'':22s}" + "".join(f"{r['label']:>16s}" for r in runs))
     for key in keys:

@@ -8,9 +8,9 @@ from symff.data import Dataset
 from symff.rundir import front_table
 from symff.search.config import SearchConfig
 from symff.search.engine import Individual, Search, run_search
-from symff.search.properties import FAILED_KIND, property_outcome
+from symff.search.properties import FAILED_KIND, property_outcome, screened_estimate
 from symff.search.results import front_models
-from symff.search.scoring import Outcome, ScoreStats
+from symff.search.scoring import Candidate, Outcome, ScoreStats
 from symff.search.start_forms import CLASSICAL, seed_trees
 from symff.synthetic.generate import make_lj_dataset
 from symff.targets import parse_targets, targets_from_rows
@@ -98,6 +98,60 @@ def test_only_a_candidate_that_could_still_reach_the_front_is_relaxed(lj_data):
     assert relaxed["values"]["gamma_111"] <= record["values"]["gamma_111"] + 1e-9
     assert {k: v for k, v in relaxed["values"].items() if k not in ("E_vac", "gamma_111")} == \
         {k: v for k, v in record["values"].items() if k not in ("E_vac", "gamma_111")}
+
+
+def test_the_screen_estimates_the_loss_with_the_static_properties(lj_data):
+    # a screened candidate (fitted on the subset) is compared with the archive, whose losses hold property losses:
+    # its loss gains property_weight x the static property loss at its screened constants
+    _, plain = _score(lj_data, CLASSICAL[0], properties=[])
+    settings = config()
+    bound = property_outcome(Outcome(plain, stats=ScoreStats()), settings,
+                             front_limit=plain.loss).result.properties["property_loss"]
+    screened = replace(plain, full=False)
+    estimated = screened_estimate(Outcome(screened), settings).result
+    assert bound > 0 and estimated.loss == pytest.approx(plain.loss + 10.0 * bound)
+    assert not estimated.full and estimated.properties is None
+    # a candidate fitted on all the data, or a search without targets: unchanged
+    assert screened_estimate(Outcome(plain), settings).result is plain
+    assert screened_estimate(Outcome(screened), config(properties=[])).result is screened
+    # properties that cannot be computed at the screened constants (a lone atom's infinite energy for E_coh of
+    # GP1's 1/NS term): the screen keeps the data loss, and the fit on all the data decides
+    _, gp1 = _score(lj_data, CLASSICAL[-1], properties=[], sanity=False)
+    gp1 = replace(gp1, full=False)
+    rows = TARGETS + [["Cu", "E_coh", 3.5, 0.35, 1.0]]
+    assert screened_estimate(Outcome(gp1), config(properties=rows)).result.loss == gp1.loss
+
+
+def _front(candidates):
+    """The candidates no other one beats at equal or lower complexity (loss, then complexity)."""
+    return [c for c in candidates if not any((o.loss, o.complexity) < (c.loss, c.complexity)
+                                             for o in candidates if o.complexity <= c.complexity)]
+
+
+@pytest.mark.parametrize("hierarchical", [True, False])
+def test_a_generation_relaxes_only_its_front(lj_data, hierarchical):
+    # the classical forms in one generation, the archive empty: the relaxed tier waits for all of them and relaxes
+    # only the forms on their front (round after round); the exhaustive baseline relaxes every one
+    search = Search(config(hierarchical=hierarchical, sanity=False, screen_fraction=0.0), lj_data)
+    trees = seed_trees(CLASSICAL, search.grammar)
+    scored = [c for c in search._score([Individual(t) for t in trees], 0) if c is not None]
+    tiers = [c.properties["tier"] for c in scored]
+    assert len(scored) >= 4 and set(tiers) <= {"defects", "relaxed"}
+    assert all(c.properties["tier"] == "relaxed" for c in _front(scored))
+    # the forms the fits reached on the way (climbed) are scored too, each candidate once: the one a fit ended on
+    # stands in the cache under two keys (the tree's form and its own), scored and relaxed once
+    held = {c.key: c for c in search.scorer.cache.values() if isinstance(c, Candidate)}.values()
+    stats = search.scorer.stats
+    assert stats.property_static == len(held)
+    assert stats.property_relaxed == sum(c.properties["tier"] == "relaxed" for c in held)
+    if hierarchical:
+        assert 0 < stats.property_relaxed < stats.property_defects
+        # a form off the front stays unrelaxed, scored with its unrelaxed energies, and is marked so
+        waiting = [c for c in scored if c.properties["tier"] == "defects"]
+        assert waiting and not any(c.properties["final"] for c in waiting)
+        assert all(c not in _front(scored) for c in waiting)
+    else:
+        assert stats.property_relaxed == stats.property_defects == stats.property_static
 
 
 def test_a_failed_property_evaluation_rejects_that_candidate_only(lj_data):

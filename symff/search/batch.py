@@ -6,7 +6,9 @@
              physical sanity at the screened constants (symff.sanity: a repulsive wall, a lone atom, clusters; about
              5 ms), and then fitted on all the data (snapped and climbed: symff.search.scoring.FormFitter) only if
              it is sane and could enter the front: if its screened loss is at most screen_slack x the archive's lowest
-             loss at most as complex, as the generation began; a new form without constants (or with screening off)
+             loss at most as complex, as the generation began (with property targets, the screened loss counts
+             the static property loss at the screened constants: symff.search.properties.screened_estimate, as the
+             archive's losses count theirs); a new form without constants (or with screening off)
              is fitted on all the data. Snapping and climbing move only to sane forms, and every form fitted on
              all the data is checked again at its final constants (and so are the forms reached on the way)
                                                                                                       (jobs, parallel)
@@ -14,6 +16,9 @@
 
 With property targets (`--properties`), a form fitted on all the data and sane then goes through the property tiers
 (static, then defect energies; symff.search.properties), which stop where it can no longer reach the front.
+    relax:   the costliest tier, relaxed defect energies, once every form of the generation is scored: round after
+             round, the forms on the front of the archive and of the generation (counted with their unrelaxed
+             energies) that are not relaxed yet                                                 (jobs, parallel)
 
 A form that fails a sanity check is rejected (kind `sanity_<check>`, counted like every rejection), so it never enters
 the archive and selection treats it as no potential at all: the front holds only sane forms.
@@ -38,14 +43,15 @@ from ..expr.canonical import canonicalize
 from ..expr.symbols import Rejected
 from ..model import form_model
 from ..sanity import first_failure
-from .properties import property_outcome
+from .properties import awaits_relaxation, property_outcome, relaxed_outcome, screened_estimate
 from .scoring import Candidate, Outcome, fit_form, screen_form
 
 
 @dataclass(eq=False)
 class Job:
     """One fit, to run where the data is. `kind`: "screen" (on the subset), "full" (on all the data, from `start` or
-    the form's initial constants) or "screened" (a screen, then a full fit if the screened loss is at most `limit`).
+    the form's initial constants), "screened" (a screen, then a full fit if the screened loss is at most `limit`) or
+    "relax" (the relaxed property tier of `candidate`).
     `config`: the search's settings, which pick the stages (None for a scorer with stages of its own); `sanity`:
     whether the sanity tier runs."""
 
@@ -58,6 +64,7 @@ class Job:
     limit: float = math.inf
     sanity: bool = True
     front_limit: float = math.inf  # the loss a candidate must reach to enter the front (the property tiers' stop)
+    candidate: object = None  # the Candidate a "relax" job relaxes
 
     @property
     def weight(self):
@@ -98,6 +105,10 @@ def run_job(stages, job):
     cpu = time.thread_time()
     if job.kind == "forms":
         return Outcome(canonical_forms(job.sources), seconds=time.thread_time() - cpu)
+    if job.kind == "relax":
+        outcome = relaxed_outcome(job.candidate, job.config)
+        outcome.seconds = time.thread_time() - cpu
+        return outcome
     full = None if job.kind == "screen" else stages.full(job.config)
     accept = sanity_test(full) if job.sanity and full is not None else None
     if job.kind == "full":
@@ -107,6 +118,8 @@ def run_job(stages, job):
         outcome = screen_form(job.formula, screen, job.tree, job.generation)
         if job.sanity:
             outcome = sane_outcome(outcome, screen)
+        if getattr(job.config, "properties", None):
+            outcome = screened_estimate(outcome, job.config)
         passed = isinstance(outcome.result, Candidate) and outcome.result.loss <= job.limit
         if job.kind == "screened" and passed:
             screened = outcome
@@ -115,9 +128,14 @@ def run_job(stages, job):
     if job.sanity and outcome.stats.fits:  # fitted on all the data: checked at the final constants
         outcome = sane_outcome(outcome, full)
     if outcome.stats.fits and getattr(job.config, "properties", None):  # the property tiers, after all the others
-        outcome = property_outcome(outcome, job.config, job.front_limit)
-        # the forms reached on the way enter the cache too: scored the same way (counted in the same stats)
-        extras = [(key, property_outcome(Outcome(c, stats=outcome.stats), job.config, job.front_limit).result)
+        # a hierarchical search relaxes once the whole generation is scored (Plan.relax_jobs)
+        relax = not getattr(job.config, "hierarchical", True)
+        fitted = outcome.result
+        outcome = property_outcome(outcome, job.config, job.front_limit, relax)
+        # the forms reached on the way enter the cache too, scored the same way (counted in the same stats); the one
+        # the fit ended on is the result itself, scored once
+        extras = [(key, outcome.result if c is fitted else
+                   property_outcome(Outcome(c, stats=outcome.stats), job.config, job.front_limit, relax).result)
                   for key, c in outcome.extras]
         outcome.extras = [(key, c) for key, c in extras if isinstance(c, Candidate)]
     outcome.seconds = time.thread_time() - cpu
@@ -185,6 +203,8 @@ class Plan:
         self.keys = []  # per tree: its form's key, or None (rejected before any fit)
         self.new = {}  # key -> (formula, tree as text) of the forms this generation meets first, in order
         self.outcomes = {}  # key -> the Outcomes of its jobs, in order
+        self.relaxed = {}  # a candidate's key -> its relaxed tier's result (a Candidate, or the kind of rejection)
+        self.relax_outcomes = []
         self.trees = [str(tree) for tree in individuals]
         self.sources = []  # per tree: (sympy expression, values) to canonicalize, or the kind of its rejection
         for tree in individuals:
@@ -236,22 +256,52 @@ class Plan:
                     jobs.append((key, Job("full", **job, start=screened[key].fit.constants)))
         return jobs
 
+    def entering(self):
+        """key -> what enters the cache: each new form's result (in the order the forms were met), then the forms
+        fits reached on the way that the cache does not hold, with the relaxed tier's results in their place. One
+        candidate can stand under two keys: the form a tree gave, and the form its fit climbed to."""
+        last = {key: self.outcomes[key][-1] for key in self.new if self.outcomes.get(key)}
+        entries = {key: outcome.result for key, outcome in last.items()}
+        for outcome in last.values():
+            for key, candidate in outcome.extras:
+                if key not in self.scorer.cache:
+                    entries.setdefault(key, candidate)
+        return {key: self.relaxed.get(c.key, c) if isinstance(c, Candidate) else c for key, c in entries.items()}
+
+    def relax_jobs(self):
+        """The next round of the relaxed tier, as (key, Job): each candidate that awaits it and is on the front of
+        the archive (`front_limit`) and of the forms this generation fitted on all the data, every one counted with
+        its loss as it stands (unrelaxed where it awaits). A round can move a relaxed candidate off that front and
+        let another on: rounds follow until none awaits on it."""
+        candidates = {}  # key -> the candidate of that form (the lowest loss, where two fits reached it)
+        for c in self.entering().values():
+            if isinstance(c, Candidate) and c.full and (c.key not in candidates or c.loss < candidates[c.key].loss):
+                candidates[c.key] = c
+        order = [(c.loss, c.complexity, key) for key, c in candidates.items()]
+        jobs = []
+        for key, c in candidates.items():
+            if awaits_relaxation(c) and c.loss <= self.front_limit(c.complexity) and not any(
+                    rank < (c.loss, c.complexity, key) for rank in order if rank[1] <= c.complexity):
+                jobs.append((key, Job("relax", self.config, c.formula, c.tree, self.generation, candidate=c)))
+        return jobs
+
+    def take_relaxed(self, key, outcome):
+        self.relax_outcomes.append(outcome)
+        self.relaxed[key] = outcome.result
+
     def merge(self):
-        """Enter the outcomes into the cache (in the order the forms were met; the forms fits reached on the way
-        after all of them) and return each tree's candidate (None: rejected)."""
+        """Enter the outcomes into the cache (`entering`) and return each tree's candidate (None: rejected)."""
         scorer = self.scorer
         for key in self.new:
             outcomes = self.outcomes.get(key, [])
             for outcome in outcomes:
                 scorer.stats.add(outcome.stats)
-            if outcomes:
-                result = outcomes[-1].result
-                if isinstance(result, Candidate) and not result.full:
-                    scorer.stats.screened_out += 1
-                scorer.cache.setdefault(key, result)
-        for outcomes in self.outcomes.values():
-            for key, candidate in outcomes[-1].extras:
-                scorer.cache.setdefault(key, candidate)
+            if outcomes and isinstance(outcomes[-1].result, Candidate) and not outcomes[-1].result.full:
+                scorer.stats.screened_out += 1
+        for outcome in self.relax_outcomes:
+            scorer.stats.add(outcome.stats)
+        for key, result in self.entering().items():
+            scorer.cache.setdefault(key, result)
         held = [scorer.cache.get(key) if key is not None else None for key in self.keys]
         return [c if isinstance(c, Candidate) else None for c in held]
 
@@ -268,6 +318,9 @@ def score_plans(plans, run):
         outcomes = run([job for _, _, job in keyed]) if keyed else []
         for (plan, key, _), outcome in zip(keyed, outcomes):
             plan.outcomes.setdefault(key, []).append(outcome)
+    while keyed := [(plan, key, job) for plan in plans for key, job in plan.relax_jobs()]:
+        for (plan, key, _), outcome in zip(keyed, run([job for _, _, job in keyed])):
+            plan.take_relaxed(key, outcome)
     return [plan.merge() for plan in plans]
 
 
