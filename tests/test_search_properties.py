@@ -231,3 +231,13 @@ def test_the_command_line_searches_with_targets_and_either_objective(tmp_path, c
         main(["search", str(data), "--properties", str(targets), "--property-objective", "cubic",
               "--out", str(tmp_path / "bad")])
     assert refused.value.code == 2 and "--property-objective" in capsys.readouterr().err
+
+
+def test_islands_relax_each_front_and_give_the_same_front_twice(lj_data):
+    # islands score their generations together (one batch of relax rounds over all their plans): each island's
+    # front is relaxed, and the run is the same whatever order the jobs ran in
+    settings = config(generations=2, population=16, islands=2, migration_interval=1, migration_size=1)
+    first, second = run_search(settings, lj_data), run_search(settings, lj_data)
+    assert first.history[-1].tiers["properties_relaxed"] > 0
+    assert all(c.properties["tier"] == "relaxed" for c in first.front)
+    assert [(c.key, c.loss) for c in first.front] == [(c.key, c.loss) for c in second.front]
