@@ -12,7 +12,9 @@ classical forms (--refit: Sutton–Chen and POET's GP1, constants fitted on the 
 values), then the published reference numbers of DESIGN.md. The *best* member is the run's default member, the model
 a user gets from `symff evaluate/export RUN` (symff.rundir.default_member): the most accurate member that is sane,
 LAMMPS-runnable and of complexity ≤ 40.
-The last line is `CASE: best E_MAE X meV/atom, F_MAE Y eV/A, complexity C, T s` (T: search wall time).
+The best member is exported (its tightest LAMMPS form) and run through the real LAMMPS on the test structures; the
+last line is `CASE: best E_MAE X meV/atom, F_MAE Y eV/A (LAMMPS FORM), complexity C, T s` with those errors (T: search
+wall time).
 """
 
 import argparse
@@ -155,6 +157,22 @@ def ship(row, run, case, name):
     return model.save(path)
 
 
+def lammps_test_errors(row, case):
+    """(energy MAE meV/atom, force MAE eV/Å) of the member of `row` on the case's test structures through the real
+    LAMMPS (the test set of a split case: its `split` = test structures)."""
+    import ase.io
+
+    from symff.export.lammps_run import lammps_errors
+    from symff.model import Model
+
+    train_files, test_files, split = case_data(case)
+    if split:
+        structures = [a for a in ase.io.read(train_files[0], ":") if str(a.info.get("split")) == "test"]
+    else:
+        structures = [a for path in test_files for a in ase.io.read(path, ":")]
+    return lammps_errors(Model.load(row["model"]), structures)
+
+
 def best_row(rows, run):
     """The row of the run's default member (symff.rundir.default_member), or None if it has none."""
     from symff.errors import ModelError
@@ -222,7 +240,7 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
         runner = LammpsPotential(export, model.elements)
         print(f"{'test file':<10} {'E MAE':>8} {'F MAE':>8}   {'SNAP E':>7} {'SNAP F':>7}   {'E ≤ 2x':>7} {'F ≤ 1.5x':>8}")
         for path in test_files:
-            e, f = runner.mean_errors(ase.io.read(path, ":"))
+            e, f = runner.mean_errors(ase.io.read(path, ":"), model.reference_energy)
             snap_e, snap_f = SNAP[path.stem]
             lines.append(f"{path.stem} {e:.2f}/{f:.4f}")
             figures.append((e <= 2 * snap_e, f <= 1.5 * snap_f))
@@ -307,10 +325,12 @@ def main():
         print(f"{args.case}: no sane, LAMMPS-runnable member of complexity <= {MAX_COMPLEXITY}, {seconds:.0f} s")
         return
     test = best["errors"]["test"]
-    print(f"best: {best['name']} ({best['model']})")
+    print(f"best: {best['name']} ({best['model']}): {best['formula']}")
+    print(f"best in symff: E_MAE {test['energy_mae_mev']:.2f} meV/atom, F_MAE {test['force_mae']:.4f} eV/A on test")
+    energy, force = lammps_test_errors(best, args.case)
     if args.ship:
         print(f"shipped: {ship(best, run, args.case, args.ship)}")
-    print(f"{args.case}: best E_MAE {test['energy_mae_mev']:.2f} meV/atom, F_MAE {test['force_mae']:.3f} eV/A, "
+    print(f"{args.case}: best E_MAE {energy:.2f} meV/atom, F_MAE {force:.4f} eV/A (LAMMPS {best['lammps']}), "
           f"complexity {best['complexity']}, {seconds:.0f} s")
 
 

@@ -21,7 +21,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,24 +39,10 @@ def run_search(args):
     subprocess.run(command, check=True)
 
 
-def lammps_test_errors(model, structures):
-    """(energy MAE meV/atom, force MAE eV/Å) of `model` on `structures` through the real LAMMPS."""
-    from symff.export import export_lammps
-    from symff.export.lammps_run import LammpsPotential
-
-    with tempfile.TemporaryDirectory() as folder:
-        export = export_lammps(model, Path(folder) / "lmp")
-        runner = LammpsPotential(export, model.elements)
-        offset = 0.0 if export.includes_reference else model.reference_energy[model.elements[0]]
-        try:
-            return runner.mean_errors(structures, offset)
-        finally:
-            runner.close()
-
-
 def check(run):
     from ase.io import read
 
+    from symff.export.lammps_run import lammps_errors
     from symff.rundir import load_run_model, read_front
 
     members = read_front(run)["members"]
@@ -76,7 +61,7 @@ def check(run):
         report = json.loads(validated.stdout)
         outside = [f"{r['property']} {r['value']:.4g} (target {r['target']:.4g}, {r['deviation']:+.2f} tolerances)"
                    for r in report["targets"] if not r["met"]]
-        energy, force = lammps_test_errors(load_run_model(run, m["index"], sane_only=False), structures)
+        energy, force = lammps_errors(load_run_model(run, m["index"], sane_only=False), structures)
         beats = energy < MISHIN_TEST[0] and force < MISHIN_TEST[1]
         if beats and not outside:
             accepted.append((energy, m["index"]))

@@ -257,7 +257,7 @@ def test_lammps_agrees_with_symff_on_all_of_mlearn_cu_test(exports, name, calcul
 @pytest.mark.parametrize("name", ["lennard-jones", "two-band"])
 def test_lammps_errors_on_labelled_structures_are_symffs(exports, name, tmp_path):
     """`mean_errors` (what the benchmarks report as LAMMPS's test errors) against symff's error metrics on the same
-    DFT-labelled structures: the export that holds no reference energy gets it as the offset."""
+    DFT-labelled structures: the export that holds no reference energy gets it added."""
     from ase.io import write
 
     from symff.evaluate.predict import model_errors
@@ -268,7 +268,7 @@ def test_lammps_errors_on_labelled_structures_are_symffs(exports, name, tmp_path
     expected = model_errors(model, read_dataset([tmp_path / "subset.extxyz"], elements=model.elements))
     runner = lammps_run.LammpsPotential(export, model.elements)
     try:
-        energy, force = runner.mean_errors(structures, 0.0 if export.includes_reference else REFERENCE["Cu"])
+        energy, force = runner.mean_errors(structures, model.reference_energy)
     finally:
         runner.close()
     assert energy == pytest.approx(expected["energy_mae_mev"], abs=1e-3)  # meV/atom: LAMMPS within 1e-6 eV/atom

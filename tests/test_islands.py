@@ -49,18 +49,42 @@ def train_file(lj_structures, tmp_path_factory):
     return path
 
 
-MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-exportable"]}
+# Property targets for the LJ data (labelled Cu): a static, a defect and a relaxed-surface tier.
+TARGETS = """format: symff-targets/1
+elements:
+  Cu:
+    C11: {value: 400.0, tolerance: 10%}
+    dE_bcc_fcc: {value: 10.0, tolerance: 5}
+    E_vac: {value: 2.7, tolerance: 10%}
+    gamma_111: {value: 1.0, tolerance: 10%}
+"""
+MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-exportable"],
+         "properties": [*SEARCH, "--grammar", "eam", "--properties", "{targets}"]}
 
 
 @pytest.fixture(scope="module")
-def whole_runs(train_file, tmp_path_factory):
+def targets_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("targets") / "Cu-test.yaml"
+    path.write_text(TARGETS)
+    return path
+
+
+@pytest.fixture(scope="module")
+def mode_arguments(targets_file):
+    """The search options of a mode, the targets file's path filled in."""
+    return lambda mode: [argument.format(targets=targets_file) for argument in MODES[mode]]
+
+
+@pytest.fixture(scope="module")
+def whole_runs(train_file, mode_arguments, tmp_path_factory):
     """The uninterrupted search of each mode, two islands in one process (made when first asked for)."""
     runs = {}
 
     def whole(mode):
         if mode not in runs:
             runs[mode] = tmp_path_factory.mktemp("runs") / f"whole-{mode}"
-            finished(symff("search", str(train_file), *MODES[mode], "--workers", "1", "--out", str(runs[mode])))
+            finished(symff("search", str(train_file), *mode_arguments(mode), "--workers", "1", "--out",
+                           str(runs[mode])))
         return runs[mode]
 
     return whole
@@ -187,10 +211,11 @@ def wait_for_checkpoint(run, process, generation=1, timeout=120):
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_runs, mode, tmp_path):
-    """Killed after its first generation, before the migration after generation 2, which the resumed run makes."""
+def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_runs, mode_arguments, mode, tmp_path):
+    """Killed after its first generation, before the migration after generation 2, which the resumed run makes (with
+    property targets too, whose relaxed tier runs at the end of each generation)."""
     run = tmp_path / "killed"
-    process = symff("search", str(train_file), *MODES[mode], "--workers", "1", "--out", str(run))
+    process = symff("search", str(train_file), *mode_arguments(mode), "--workers", "1", "--out", str(run))
     wait_for_checkpoint(run, process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()

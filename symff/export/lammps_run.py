@@ -83,18 +83,34 @@ class LammpsPotential:
         voigt = np.array([stress[0, 0], stress[1, 1], stress[2, 2], stress[1, 2], stress[0, 2], stress[0, 1]])
         return float(energy), forces, voigt
 
-    def mean_errors(self, structures, energy_offset=0.0):
-        """(energy MAE meV/atom, force MAE eV/Å) on labelled ASE `structures`; `energy_offset` (eV/atom) is added to
-        LAMMPS's energy: the model's reference energy where the export does not hold it."""
+    def mean_errors(self, structures, reference_energy):
+        """(energy MAE meV/atom, force MAE eV/Å) on labelled ASE `structures`; `reference_energy` (element → eV, the
+        model's) is added to LAMMPS's energy where the export does not hold it (`LammpsExport.symff_energy`)."""
         energies, forces = [], []
         for atoms in structures:
             energy, predicted, _ = self.compute(atoms)
-            energies.append(abs(energy + energy_offset * len(atoms) - atoms.get_potential_energy()) / len(atoms))
+            energy = self.export.symff_energy(energy, atoms.get_chemical_symbols(), reference_energy)
+            energies.append(abs(energy - atoms.get_potential_energy()) / len(atoms))
             forces.append(np.abs(predicted - atoms.get_forces()).ravel())
         return 1e3 * float(np.mean(energies)), float(np.mean(np.concatenate(forces)))
 
     def close(self):
         self.lmp.close()
+
+
+def lammps_errors(model, structures):
+    """(energy MAE meV/atom, force MAE eV/Å) of a symff `model` on labelled ASE `structures` through the real LAMMPS:
+    the model exported (`export_lammps`, its tightest form) to a temporary directory and run there."""
+    import tempfile
+
+    from . import export_lammps
+
+    with tempfile.TemporaryDirectory() as folder:
+        runner = LammpsPotential(export_lammps(model, Path(folder) / "lammps"), model.elements)
+        try:
+            return runner.mean_errors(structures, model.reference_energy)
+        finally:
+            runner.close()
 
 
 def nve_energy_drift(export, element, *, lattice, repeat=5, temperature=300.0, timestep_fs=1.0, steps=10000,

@@ -10,8 +10,10 @@ to rounding); `FitOptions(jacobian="difference")` takes scipy's forward differen
 procedure before, kept so that the two can be compared (benchmarks/throughput.py). A form whose derivatives sympy
 cannot turn into a program (a DiracDelta), or a point where they are not finite, falls back to forward differences.
 
-Levenberg–Marquardt itself is symff.fit.levenberg (MINPACK's method in numpy, reproducible to the bit);
-`FitOptions(solver="minpack")` runs scipy's MINPACK instead, as the procedure before did.
+Levenberg–Marquardt itself is symff.fit.levenberg (MINPACK's method in numpy, reproducible to the bit), by default
+with NL2SOL's secant estimate of the second-order term (`solver="secant"`): the projected residual of a potential
+stays large at its minimum, where Gauss–Newton converges only linearly. `FitOptions(solver="levenberg")` is the
+plain method, `FitOptions(solver="minpack")` scipy's MINPACK, as the procedure before did.
 """
 
 from dataclasses import dataclass
@@ -27,7 +29,8 @@ from .levenberg import forward_differences, levenberg_marquardt
 PENALTY = 1e12  # loss of a trial whose potential is not finite
 DEFAULT_MAX_EVALUATIONS = 200
 JACOBIANS = ("analytic", "difference")
-SOLVERS = ("levenberg", "minpack")  # symff.fit.levenberg, or scipy's least_squares(method="lm")
+# symff.fit.levenberg (plain, or with NL2SOL's secant term), or scipy's least_squares(method="lm")
+SOLVERS = ("levenberg", "secant", "minpack")
 
 
 @dataclass(frozen=True)
@@ -39,16 +42,18 @@ class FitOptions:
     short fit, the lowest by their loss at the inherited constants with the coefficients re-solved (`loss_at`, one
     pass each); 0: every neighbour, unprobed. `tolerance`: the relative change of loss and constants at which a fit
     on all the data stops (`FormFitter`'s fits; a screen's is its Stage's). `solver`: "levenberg"
-    (symff.fit.levenberg, reproducible to the bit) or "minpack" (scipy's, whose steps can depend on the process's
-    memory: see symff.fit.levenberg). The defaults are the choice measured best in docs/performance.md;
-    `FitOptions.before()` is the procedure before the analytic Jacobian, kept for comparison."""
+    (symff.fit.levenberg, reproducible to the bit), "secant" (the same with NL2SOL's secant estimate of the
+    second-order term) or "minpack" (scipy's, whose steps can depend on the process's memory: see
+    symff.fit.levenberg). The defaults are the choice measured best in docs/performance.md;
+    `FitOptions.before()` is the procedure before the analytic Jacobian, kept for comparison, and
+    `FitOptions.gauss_newton()` the default before the secant term."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10
     polish_evaluations: int = 0
     climb_fits: int = 1
-    tolerance: float = 1e-10
-    solver: str = "levenberg"
+    tolerance: float = 1e-6  # with the secant term, 1e-6 ends where 1e-10 did (docs/performance.md)
+    solver: str = "secant"
 
     def __post_init__(self):
         if self.jacobian not in JACOBIANS:
@@ -65,7 +70,13 @@ class FitOptions:
     def before(cls):
         """The procedure of the search before these options existed: finite differences, every climb neighbour
         fitted for 10 evaluations, fits on all the data stopped at a relative change of 1e-10, scipy's MINPACK."""
-        return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0, climb_fits=0, solver="minpack")
+        return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0, climb_fits=0, solver="minpack",
+                   tolerance=1e-10)
+
+    @classmethod
+    def gauss_newton(cls):
+        """The default before the secant term (2026-11-30): plain Levenberg–Marquardt, fits stopped at 1e-10."""
+        return cls(solver="levenberg", tolerance=1e-10)
 
 
 @dataclass(frozen=True)
@@ -172,7 +183,7 @@ def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT
                 else:
                     jacobian = None if projected.derivative is None else projected.jacobian
                     levenberg_marquardt(projected, jacobian, start, max_evaluations=max_evaluations,
-                                        ftol=tolerance, xtol=tolerance)
+                                        ftol=tolerance, xtol=tolerance, secant=options.solver == "secant")
             except (ValueError, np.linalg.LinAlgError):
                 pass  # a singular or non-finite step ends the fit; the best trial so far stands
     if projected.best is None:

@@ -13,6 +13,12 @@ first steps identical).
 The step of each trial solves min ||J p + f|| subject to ||D p|| <= Δ to MINPACK's accuracy (||D p|| within 10 % of Δ,
 at most 10 Newton steps on the secular equation), from the singular value decomposition of J D⁻¹ instead of MINPACK's
 pivoted QR; D holds the largest column norms of the Jacobians met so far (least_squares' x_scale="jac").
+
+`secant=True` adds NL2SOL's idea (Dennis, Gay & Welsch 1981) for large-residual problems, where the Gauss–Newton
+model JᵀJ misses the curvature Σ fᵢ ∇²fᵢ and the iteration converges only linearly: a secant estimate S of that
+term, updated after every accepted step from the change of the Jacobian (the Dennis–Gay–Welsch update, sized down
+where it overshoots), and each step taken with the model — Gauss–Newton or augmented by S — that predicted the last
+step's reduction better.
 """
 
 import numpy as np
@@ -35,18 +41,20 @@ def forward_differences(fun, x, f):
     return np.column_stack(columns)
 
 
-def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADIENT_TOLERANCE):
+def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADIENT_TOLERANCE, secant=False):
     """Minimize ||fun(x)||² from x0; `jac(x)` is ∂fun/∂x at a point fun was last called at (None: forward differences,
     whose calls of `fun` count as evaluations, as in MINPACK's `lmdif`). Stops once `max_evaluations` calls of `fun`
     are made or a MINPACK test holds (relative reduction of the sum of squares below
-    `ftol`, step bound below `xtol` of ||D x||, cosine of residual and Jacobian columns below `gtol`). Returns the last
-    accepted x; a caller that needs the best trial keeps it itself."""
+    `ftol`, step bound below `xtol` of ||D x||, cosine of residual and Jacobian columns below `gtol`). `secant`: add
+    the secant estimate of the second-order term (the module's docstring). Returns the last accepted x; a caller that
+    needs the best trial keeps it itself."""
     x = np.array(x0, dtype=float)
     f = fun(x)
     evaluations, fnorm = 1, float(np.linalg.norm(f))
     scale = delta = xnorm = None
     par = 0.0
     first = True  # before the first accepted step
+    curvature = SecantCurvature(x.size) if secant else None
     while evaluations < max_evaluations:
         if jac is None:
             if evaluations + x.size >= max_evaluations:
@@ -63,12 +71,21 @@ def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADI
         else:
             scale = np.maximum(scale, norms)
         gradient = jacobian.T @ f
+        if curvature is not None:
+            curvature.update(jacobian, f, gradient)
         if fnorm == 0 or np.max(np.abs(gradient[norms > 0]) / (fnorm * norms[norms > 0]), initial=0.0) <= gtol:
             return x
         u, s, vt = np.linalg.svd(jacobian / scale, full_matrices=False)
         uf = u.T @ f
+        augmented = curvature is not None and curvature.augmented
+        if augmented:  # the model JᵀJ + S in the scaled variables, by its eigenvectors
+            eigenvalues, vectors = np.linalg.eigh((vt.T * s * s) @ vt + curvature.matrix / np.outer(scale, scale))
+            basis, components = vectors.T, vectors.T @ (gradient / scale)
         while True:
-            scaled_step, par = trust_region_step(s, vt, uf, delta, par)
+            if augmented:
+                scaled_step, par = model_trust_region_step(eigenvalues, components, basis, delta, par)
+            else:
+                scaled_step, par = trust_region_step(s, vt, uf, delta, par)
             step = scaled_step / scale
             pnorm = float(np.linalg.norm(scaled_step))
             if first:
@@ -78,10 +95,15 @@ def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADI
             evaluations += 1
             fnorm1 = float(np.linalg.norm(f_trial))
             actual = 1.0 - (fnorm1 / fnorm) ** 2 if 0.1 * fnorm1 < fnorm else -1.0
-            linear = float(np.linalg.norm(jacobian @ step)) / fnorm
-            damping = np.sqrt(par) * pnorm / fnorm
-            predicted = linear ** 2 + damping ** 2 / 0.5
-            directional = -(linear ** 2 + damping ** 2)
+            if augmented:  # the model's reduction of ||f||², relative, and its slope along the step
+                directional = float(gradient @ step) / fnorm ** 2
+                predicted = -(2 * directional + float(np.linalg.norm(jacobian @ step)) ** 2 / fnorm ** 2
+                              + float(step @ curvature.matrix @ step) / fnorm ** 2)
+            else:
+                linear = float(np.linalg.norm(jacobian @ step)) / fnorm
+                damping = np.sqrt(par) * pnorm / fnorm
+                predicted = linear ** 2 + damping ** 2 / 0.5
+                directional = -(linear ** 2 + damping ** 2)
             ratio = actual / predicted if predicted != 0 else 0.0
             if ratio <= 0.25:
                 shrink = 0.5 if actual >= 0 else 0.5 * directional / (directional + 0.5 * actual)
@@ -94,6 +116,8 @@ def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADI
                 par *= 0.5
             accepted = ratio >= 1e-4
             if accepted:
+                if curvature is not None:
+                    curvature.step_taken(step, jacobian, gradient, actual * fnorm ** 2)
                 x, f, fnorm, first = trial, f_trial, fnorm1, False
                 xnorm = float(np.linalg.norm(scale * x))
             converged = abs(actual) <= ftol and predicted <= ftol and 0.5 * ratio <= 1
@@ -104,6 +128,76 @@ def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADI
             if accepted:
                 break
     return x
+
+
+class SecantCurvature:
+    """NL2SOL's secant estimate S of Σ fᵢ ∇²fᵢ (the curvature the Gauss–Newton model misses) and its choice of model.
+
+    After an accepted step s from x (Jacobian J, residual f) to x⁺ (J⁺, f⁺), with y = J⁺ᵀf⁺ − Jᵀf and
+    y# = (J⁺ − J)ᵀ f⁺ (what S s should be): S is first sized by min(1, |sᵀy#| / |sᵀSs|) and then updated by
+    Dennis–Gay–Welsch, S += (w yᵀ + y wᵀ)/(yᵀs) − (wᵀs) y yᵀ/(yᵀs)², w = y# − S s (skipped where yᵀs ≤ 0). The next
+    step uses the augmented model JᵀJ + S when it predicted the reduction of ||f||² of the step just taken more
+    closely than Gauss–Newton did."""
+
+    def __init__(self, size):
+        self.matrix = np.zeros((size, size))
+        self.augmented = False
+        self._pending = None  # (step, J, Jᵀf, actual reduction of ||f||²) of the last accepted step
+
+    def step_taken(self, step, jacobian, gradient, reduction):
+        self._pending = step, jacobian, gradient, reduction
+
+    def update(self, jacobian, f, gradient):
+        """Take the Jacobian `jacobian`, residual `f` and gradient Jᵀf at the point the last accepted step reached."""
+        if self._pending is None:
+            return
+        step, old_jacobian, old_gradient, reduction = self._pending
+        self._pending = None
+        # the reduction each model predicted for that step, against what it gained
+        linear = old_jacobian @ step
+        gauss_newton = -(2 * float(old_gradient @ step) + float(linear @ linear))
+        augmented = gauss_newton - float(step @ self.matrix @ step)
+        self.augmented = abs(augmented - reduction) < abs(gauss_newton - reduction)
+        y = gradient - old_gradient
+        wanted = (jacobian - old_jacobian).T @ f
+        ys = float(y @ step)
+        if not (ys > 0 and np.isfinite(wanted).all()):
+            return
+        sss = float(step @ self.matrix @ step)
+        if sss != 0:
+            self.matrix *= min(1.0, abs(float(step @ wanted)) / abs(sss))
+        w = wanted - self.matrix @ step
+        self.matrix += (np.outer(w, y) + np.outer(y, w)) / ys - float(w @ step) * np.outer(y, y) / ys ** 2
+
+
+def model_trust_region_step(eigenvalues, components, basis, delta, par):
+    """(q, α): the scaled step minimizing gᵀq + ½ qᵀHq with ||q|| <= delta (to SECULAR_ACCURACY), for a symmetric
+    H = basisᵀ diag(eigenvalues) basis that may be indefinite, `components` = basis g; (H + α I) q = −g, α above
+    −min(eigenvalues)."""
+    lowest = float(eigenvalues.min())
+    if lowest > 0:
+        newton = components / eigenvalues
+        if float(np.linalg.norm(newton)) <= (1 + SECULAR_ACCURACY) * delta:
+            return -(basis.T @ newton), 0.0
+    floor = max(0.0, -lowest)  # H + α I is positive definite above it
+    lower = floor * (1 + 1e-12) + np.finfo(float).tiny
+    upper = max(lower, floor + float(np.linalg.norm(components)) / delta)
+    alpha = min(max(par, lower), upper)
+    for _ in range(SECULAR_STEPS):
+        coefficients = components / (eigenvalues + alpha)
+        norm = float(np.linalg.norm(coefficients))
+        miss = norm - delta
+        if abs(miss) <= SECULAR_ACCURACY * delta or norm == 0:
+            break
+        if miss > 0:
+            lower = alpha
+        else:
+            upper = alpha
+        slope = -float(np.sum(coefficients ** 2 / (eigenvalues + alpha))) / norm
+        newton_alpha = alpha - miss / slope * (norm / delta)
+        alpha = newton_alpha if lower < newton_alpha < upper else 0.5 * (lower + upper)
+    coefficients = components / (eigenvalues + alpha)
+    return -(basis.T @ coefficients), alpha
 
 
 def trust_region_step(s, vt, uf, delta, par):
