@@ -90,7 +90,9 @@ class Fit:
 
 class _Projected:
     """r(c) with the best trial remembered (least_squares does not return the best point it has seen), and its
-    analytic Jacobian (`jacobian`), which reuses the design of the last trial when it is at the same constants."""
+    analytic Jacobian (`jacobian`), which reuses the design of the last trial when it is at the same constants. A call
+    at the constants of the call before returns that call's residual without a pass: the solvers' first call repeats
+    the fit's own check of its start."""
 
     def __init__(self, program, evaluator, targets, analytic=False):
         self.program, self.evaluator, self.targets = program, evaluator, targets
@@ -99,8 +101,15 @@ class _Projected:
         self.evaluations = 0
         self.derivative = _derivatives(program) if analytic else None
         self._last = None  # (constants, design, solution, residual) of the last finite trial
+        self._previous = None  # (constants, residual) of the last call
 
     def __call__(self, constants):
+        constants = np.array(constants, dtype=float)
+        if self._previous is None or not np.array_equal(self._previous[0], constants):
+            self._previous = constants, self._residual(constants)
+        return self._previous[1].copy()  # a copy: a solver may write into what it is given
+
+    def _residual(self, constants):
         self.evaluations += 1
         try:
             basis = self.evaluator.basis(self.program, constants)
@@ -111,9 +120,9 @@ class _Projected:
         if not np.isfinite(loss):
             return self.penalty
         if self.derivative is not None:
-            self._last = (np.array(constants, dtype=float), design, solution, residual)
+            self._last = (constants, design, solution, residual)
         if self.best is None or loss < self.best.loss:
-            self.best = Fit(np.array(constants, dtype=float), linear, reference, loss, self.evaluations)
+            self.best = Fit(constants, linear, reference, loss, self.evaluations)
         return residual
 
     def jacobian(self, constants, *_):
