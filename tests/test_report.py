@@ -65,6 +65,18 @@ def test_eam_functions_are_split_into_pair_density_and_embedding():
     assert len(figure.axes) == 3
 
 
+def test_a_form_with_a_three_body_sum_draws_its_radial_functions():
+    """The embedding grid holds a row per environment sum (it had one per radial density: an IndexError ended
+    `symff rediscover stillinger-weber` in its report); the three-body term is not drawn as a pair or embedding."""
+    model = Model.from_expression("NS(3000.0*r**-9) - 2.0*NS(exp(-1.5*r))**0.5 + 0.6*NS3(exp(-1.2*r), (c + 1/3)**2)",
+                                  ("Cu",), {"Cu": 0.0})
+    parts = eam_parts(model.formula)
+    assert len(parts.pair) == 1 and len(parts.embedding) == 1 and len(parts.mixed) == 1
+    train = Dataset.from_atoms(make_lj_dataset(seed=0)[:4])
+    figure = functions_figure(model, build_neighbours(train, model.r_out), train.n_atoms)
+    assert len(figure.axes) == 3
+
+
 def test_symff_report_adds_the_calibration_plot_on_request(run_dir, capsys):
     assert main(["report", str(run_dir), "--ensemble", "1"]) == 2
     assert "--ensemble must be at least 2" in capsys.readouterr().err

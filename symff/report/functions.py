@@ -23,17 +23,19 @@ from .figures import new_figure
 class EamParts:
     pair: list  # [(a_m, k)]: T_m = ρ_k
     embedding: dict  # k -> [m]: nonlinear terms of ρ_k alone
-    mixed: list  # [m]: terms of several densities
+    mixed: list  # [m]: terms of several densities, or of a three-body sum
 
 
 def eam_parts(formula):
-    rho = [rho_symbol(k) for k in range(len(formula.densities))]
+    # every environment sum: the radial densities, then the three-body sums (whose terms are not drawn)
+    radial = len(formula.densities)
+    rho = [rho_symbol(k) for k in range(radial + len(getattr(formula, "angular", ())))]
     parts = EamParts([], {}, [])
     for m, term in enumerate(formula.terms):
         used = [k for k, symbol in enumerate(rho) if term.has(symbol)]
-        if len(used) == 1 and term == rho[used[0]]:
+        if len(used) == 1 and used[0] < radial and term == rho[used[0]]:
             parts.pair.append((m, used[0]))
-        elif len(used) == 1:
+        elif len(used) == 1 and used[0] < radial:
             parts.embedding.setdefault(used[0], []).append(m)
         else:
             parts.mixed.append(m)
@@ -53,7 +55,6 @@ def functions_figure(model, neighbours, n_atoms):
     program, c = model.program, model.constants
     r_low = max(0.8 * float(neighbours.r.min()), 0.5) if neighbours.n_pairs else 1.0
     r = np.linspace(r_low, model.r_out, 400)
-    g, _ = program.densities(r, c)
     h, _ = pair_functions(model)(r)  # g f_c
     panels = 1 + (len(parts.embedding) > 0) * 2
     figure, axes = new_figure(4.2 * panels, 4, ncols=panels)
@@ -73,7 +74,7 @@ def functions_figure(model, neighbours, n_atoms):
         for k, terms in sorted(parts.embedding.items()):
             axes[1].plot(r, h[k], label=f"g{k}")
             low, high = float(rho[k].min()), float(rho[k].max())
-            grid = np.zeros((len(g), 400))
+            grid = np.zeros((program.n_sums, 400))  # the other sums at 0: F_k(ρ_k) alone
             grid[k] = np.linspace(low - 0.1 * (high - low), high + 0.1 * (high - low), 400)
             values, _ = program.terms(grid, c)
             embedding = sum(model.linear[m] * values[m] for m in terms)
