@@ -274,6 +274,8 @@ def test_lammps_errors_on_labelled_structures_are_symffs(exports, name, tmp_path
     assert energy == pytest.approx(expected["energy_mae_mev"], abs=1e-3)  # meV/atom: LAMMPS within 1e-6 eV/atom
     assert force == pytest.approx(expected["force_mae"], abs=1e-5)
     assert energy > 1 and force > 0.01  # real errors, not a structure compared with itself
+    # the one-call form the benchmarks use exports the model itself, its tightest form
+    assert lammps_run.lammps_errors(model, structures) == pytest.approx((energy, force), abs=1e-6)
 
 
 def test_nve_md_conserves_energy_short(exports):
