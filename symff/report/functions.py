@@ -29,7 +29,7 @@ class EamParts:
 def eam_parts(formula):
     # every environment sum: the radial densities, then the three-body sums (whose terms are not drawn)
     radial = len(formula.densities)
-    rho = [rho_symbol(k) for k in range(radial + len(getattr(formula, "angular", ())))]
+    rho = [rho_symbol(k) for k in range(formula.n_sums)]
     parts = EamParts([], {}, [])
     for m, term in enumerate(formula.terms):
         used = [k for k, symbol in enumerate(rho) if term.has(symbol)]
