@@ -23,8 +23,8 @@ What one run does, exactly:
 4. Prints one line per form and, last,
    `throughput: speedup X, passes_per_fit_before A, passes_per_fit_after B, median_loss_ratio R`
    over the forms both procedures fit: X = (fits per CPU-second after) / (fits per CPU-second before), A and B the
-   mean passes over all the data per full fit (an analytic Jacobian's pass counts as one), R the median over forms of
-   (loss after) / (loss before) on all the data.
+   mean passes over all the data per full fit (a joint pass of terms and derivative terms counts as one), R the
+   median over forms of (loss after) / (loss before) on all the data.
 
 Absolute times depend on the machine and its load; the ratio X, measured in one run with the two procedures
 interleaved, is the figure that counts.

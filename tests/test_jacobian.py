@@ -1,6 +1,9 @@
 """The analytic Jacobian of the projected residual (symff.fit.jacobian) against finite differences of the residual
 itself, and the fitting options that choose between it and the procedure before (symff.fit.constants.FitOptions)."""
 
+from collections import OrderedDict
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -10,8 +13,9 @@ from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.program import PotentialProgram
 from symff.expr.symbols import Rejected
-from symff.fit.constants import FitOptions, _Projected, fit_constants
-from symff.fit.jacobian import DerivativeProgram
+from symff.fit import constants
+from symff.fit.constants import FitOptions, _derivatives, _Projected, fit_constants
+from symff.fit.jacobian import DerivativeProgram, joint_basis
 from symff.fit.loss import Targets
 from symff.model import Model
 from symff.neighbours import build_neighbours
@@ -152,7 +156,61 @@ def test_a_form_whose_derivatives_cannot_be_evaluated_is_fitted_by_differences(d
         raise Rejected("non_finite", "a derivative sympy cannot turn into a program")
 
     monkeypatch.setattr("symff.fit.constants.DerivativeProgram", unevaluable)
+    monkeypatch.setattr("symff.fit.constants._DERIVATIVE_CACHE", OrderedDict())  # the analytic fit's is kept
     fallback = fit_constants(program, evaluator, targets, form.initial, options=FitOptions(jacobian="analytic"))
     difference = fit_constants(program, evaluator, targets, form.initial, options=FitOptions(jacobian="difference"))
     assert fallback.loss == difference.loss and fallback.evaluations == difference.evaluations  # the same procedure
     assert fallback.loss == pytest.approx(analytic.loss, rel=1e-6)
+
+
+def assert_same_basis(basis, expected, label):
+    for name in ("energy", "forces", "stress", "atom_terms"):
+        got, want = getattr(basis, name), getattr(expected, name)
+        assert got.shape == want.shape, (label, name)
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(want).max())), (label, name)
+
+
+@pytest.mark.parametrize("text", FORMS)
+def test_one_joint_pass_gives_the_terms_and_their_derivative_terms(data, text):
+    """The fit's trials take the terms T_m and the derivative terms D_mj from one pass: each part as its own pass
+    would give it."""
+    form = formula(text)
+    evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0)
+    derivative = DerivativeProgram(form)
+    constants = form.initial * 1.02
+    own, derivatives = joint_basis(derivative, evaluator, constants)
+    assert_same_basis(own, evaluator.basis(PotentialProgram(form), constants), "terms")
+    alone = SimpleNamespace(densities=derivative.extended.densities, constants=form.constants,
+                            terms=derivative.extended.terms[len(form.terms):], channels=derivative.extended.channels)
+    assert_same_basis(derivatives, evaluator.basis(PotentialProgram(alone), constants), "derivative terms")
+    assert derivatives.energy.shape[0] == len(derivative.pairs)
+
+
+def test_a_trial_whose_derivative_terms_are_not_finite_is_fitted_by_differences(data, monkeypatch):
+    """Where the joint pass is not finite the terms alone may be: that trial takes a second pass, the basis alone,
+    and the Jacobian there is taken by differences; the fit ends where the procedure with differences ends."""
+    form = formula("NS(r**-8.6) - sqrt(NS(r**-6.3))")
+    evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0)
+    program, targets = PotentialProgram(form), Targets(data)
+    attempts = []
+
+    def not_finite(*args):
+        attempts.append(args)
+        raise Rejected("non_finite", "a derivative term is not finite")
+
+    monkeypatch.setattr(constants, "joint_basis", not_finite)
+    fallback = fit_constants(program, evaluator, targets, form.initial, options=FitOptions(jacobian="analytic"))
+    difference = fit_constants(program, evaluator, targets, form.initial, options=FitOptions(jacobian="difference"))
+    assert attempts and fallback.evaluations == 2 * len(attempts)  # every trial: the joint pass, then the basis
+    assert fallback.loss == pytest.approx(difference.loss, rel=1e-6)
+
+
+def test_a_form_s_derivative_program_is_built_once(monkeypatch):
+    monkeypatch.setattr(constants, "_DERIVATIVE_CACHE", OrderedDict())
+    monkeypatch.setattr(constants, "DERIVATIVE_CACHE_SIZE", 2)
+    first = _derivatives(PotentialProgram(formula(FORMS[0])))
+    assert _derivatives(PotentialProgram(formula(FORMS[0]))) is first  # the same form, parsed again
+    assert _derivatives(PotentialProgram(formula(FORMS[1]))) is not first
+    _derivatives(PotentialProgram(formula(FORMS[2])))  # a third form: the least recent is dropped
+    assert len(constants._DERIVATIVE_CACHE) == 2
+    assert _derivatives(PotentialProgram(formula(FORMS[0]))) is not first

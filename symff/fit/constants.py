@@ -5,8 +5,9 @@ For every trial of the nonlinear constants c the coefficients a_m and reference 
 projection). A trial that makes the potential non-finite returns a large constant residual, so the step is refused
 instead of the fit failing.
 
-The Jacobian of r(c) is analytic by default (symff.fit.jacobian: one pass over the data for all the constants, exact
-to rounding); `FitOptions(jacobian="difference")` takes scipy's forward differences (one pass per constant), the
+The Jacobian of r(c) is analytic by default (symff.fit.jacobian: exact to rounding, from the derivative terms that
+every trial's pass evaluates beside the terms themselves, so it costs no pass of its own);
+`FitOptions(jacobian="difference")` takes scipy's forward differences (one pass per constant), the
 procedure before, kept so that the two can be compared (benchmarks/throughput.py). A form whose derivatives sympy
 cannot turn into a program (a DiracDelta), or a point where they are not finite, falls back to forward differences.
 
@@ -16,6 +17,8 @@ stays large at its minimum, where Gauss–Newton converges only linearly. `FitOp
 plain method, `FitOptions(solver="minpack")` scipy's MINPACK, as the procedure before did.
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +26,13 @@ from scipy.optimize import least_squares
 
 from ..expr.program import AlloyProgram
 from ..expr.symbols import Rejected
-from .jacobian import AlloyDerivativeProgram, DerivativeProgram, basis_derivatives, projected_jacobian
+from .jacobian import AlloyDerivativeProgram, DerivativeProgram, joint_basis, projected_jacobian
 from .levenberg import forward_differences, levenberg_marquardt
 
 PENALTY = 1e12  # loss of a trial whose potential is not finite
+DERIVATIVE_CACHE_SIZE = 256  # DerivativePrograms kept per process (`_derivatives`)
+_DERIVATIVE_CACHE = OrderedDict()
+_DERIVATIVE_LOCK = threading.Lock()
 DEFAULT_MAX_EVALUATIONS = 200
 JACOBIANS = ("analytic", "difference")
 # symff.fit.levenberg (plain, or with NL2SOL's secant term), or scipy's least_squares(method="lm")
@@ -90,9 +96,10 @@ class Fit:
 
 class _Projected:
     """r(c) with the best trial remembered (least_squares does not return the best point it has seen), and its
-    analytic Jacobian (`jacobian`), which reuses the design of the last trial when it is at the same constants. A call
-    at the constants of the call before returns that call's residual without a pass: the solvers' first call repeats
-    the fit's own check of its start."""
+    analytic Jacobian (`jacobian`), which reuses the design and the derivative terms of the last trial when it is at
+    the same constants (an analytic fit's trials evaluate both in one pass, `joint_basis`). A call at the constants of
+    the call before returns that call's residual without a pass: the solvers' first call repeats the fit's own check
+    of its start."""
 
     def __init__(self, program, evaluator, targets, analytic=False):
         self.program, self.evaluator, self.targets = program, evaluator, targets
@@ -100,7 +107,8 @@ class _Projected:
         self.best = None
         self.evaluations = 0
         self.derivative = _derivatives(program) if analytic else None
-        self._last = None  # (constants, design, solution, residual) of the last finite trial
+        # (constants, design, solution, residual, derivative basis or None where not finite) of the last finite trial
+        self._last = None
         self._previous = None  # (constants, residual) of the last call
 
     def __call__(self, constants):
@@ -110,9 +118,8 @@ class _Projected:
         return self._previous[1].copy()  # a copy: a solver may write into what it is given
 
     def _residual(self, constants):
-        self.evaluations += 1
         try:
-            basis = self.evaluator.basis(self.program, constants)
+            basis, derivatives = self._bases(constants)
             linear, reference, residual, design, solution = self.targets.solve_design(basis)
         except Rejected:  # a trial that is not finite, or overflows the linear solve: refused, the fit goes on
             return self.penalty
@@ -120,10 +127,21 @@ class _Projected:
         if not np.isfinite(loss):
             return self.penalty
         if self.derivative is not None:
-            self._last = (constants, design, solution, residual)
+            self._last = (constants, design, solution, residual, derivatives)
         if self.best is None or loss < self.best.loss:
             self.best = Fit(constants, linear, reference, loss, self.evaluations)
         return residual
+
+    def _bases(self, constants):
+        """(basis, basis of the derivative terms or None): one joint pass when the fit is analytic; the basis alone
+        (a second pass) where the derivative terms are not finite but the terms may be."""
+        self.evaluations += 1
+        if self.derivative is not None:
+            try:
+                return joint_basis(self.derivative, self.evaluator, constants)
+            except Rejected:
+                self.evaluations += 1
+        return self.evaluator.basis(self.program, constants), None
 
     def jacobian(self, constants, *_):
         """∂r/∂c at `constants` (a point where r was finite: least_squares asks only at accepted steps); by forward
@@ -133,13 +151,11 @@ class _Projected:
             self(constants)
         if self._last is None or not np.array_equal(self._last[0], constants):
             return np.zeros((self.targets.n_rows, constants.size))  # not finite here: a zero gradient ends the fit
-        _, design, solution, residual = self._last
-        self.evaluations += 1
-        try:
-            rows = self.targets.term_rows(basis_derivatives(self.derivative, self.evaluator, constants))
+        _, design, solution, residual, derivatives = self._last
+        jacobian = None
+        if derivatives is not None:
+            rows = self.targets.term_rows(derivatives)
             jacobian = projected_jacobian(design, solution, residual, rows, self.derivative.pairs, constants.size)
-        except Rejected:
-            jacobian = None
         if jacobian is None or not np.isfinite(jacobian).all():
             jacobian = self._difference_jacobian(constants, residual)
         return jacobian
@@ -151,17 +167,36 @@ class _Projected:
         return jacobian
 
 
+def _formula_key(formula):
+    """What a DerivativeProgram is built from: formulas equal in these have the same one."""
+    return formula.densities, formula.terms, formula.constants, formula.channels, formula.angular
+
+
 def _derivatives(program):
     """The DerivativeProgram of a program's formula, or None when sympy's derivatives cannot be evaluated (e.g. the
-    DiracDelta of a derivative of sign): the fit then takes finite differences."""
+    DiracDelta of a derivative of sign): the fit then takes finite differences. Kept for the last
+    DERIVATIVE_CACHE_SIZE formulas of the process: a form's screen, its fit on all the data and its snapped and
+    climbed refits ask for the same one, and building it (sympy's derivatives) costs as much as several passes."""
+    if isinstance(program, AlloyProgram):
+        key = (program.elements, tuple(_formula_key(p.formula) for p in program.programs))
+    else:
+        key = _formula_key(program.formula)
+    with _DERIVATIVE_LOCK:  # fits may run in threads (a Dask worker's)
+        if key in _DERIVATIVE_CACHE:
+            _DERIVATIVE_CACHE.move_to_end(key)
+            return _DERIVATIVE_CACHE[key]
     try:
-        if isinstance(program, AlloyProgram):
-            derivative = AlloyDerivativeProgram(program)
-        else:
-            derivative = DerivativeProgram(program.formula)
+        derivative = AlloyDerivativeProgram(program) if isinstance(program, AlloyProgram) else \
+            DerivativeProgram(program.formula)
     except Rejected:
-        return None
-    return derivative if derivative.program is not None else None
+        derivative = None
+    if derivative is not None and derivative.program is None:
+        derivative = None
+    with _DERIVATIVE_LOCK:
+        _DERIVATIVE_CACHE[key] = derivative
+        while len(_DERIVATIVE_CACHE) > DERIVATIVE_CACHE_SIZE:
+            _DERIVATIVE_CACHE.popitem(last=False)
+    return derivative
 
 
 def loss_at(program, evaluator, targets, constants):
@@ -177,7 +212,8 @@ def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT
                   tolerance=1e-10, options: FitOptions = FitOptions()) -> Fit:
     """Fit `program`'s constants from `start`; raise Rejected when no trial gives a finite potential.
     `tolerance` is the relative change of loss and constants at which Levenberg–Marquardt stops. `evaluations` of
-    the result counts the passes over the data, an analytic Jacobian's pass included."""
+    the result counts the passes over the data (an analytic fit's joint pass of terms and derivative terms counts as
+    one, and its Jacobians then take none)."""
     start = np.asarray(start, dtype=float)
     projected = _Projected(program, evaluator, targets, analytic=options.jacobian == "analytic" and start.size > 0)
     # Trials of a wild candidate overflow; they score as a penalty, so numpy's warnings are only noise.

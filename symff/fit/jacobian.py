@@ -9,17 +9,20 @@ same shape, the *derivative term*
     D_mj = ∂T_m/∂c_j + Σ_k ∂T_m/∂rho_k · σ_kj,     σ_kj = NS(∂g_k/∂c_j),
 
 whose neighbour sums are the rho_k and the σ_kj. So `DerivativeProgram` is a `PotentialProgram` of an extended
-formula (densities g_k and ∂g_k/∂c_j, terms D_mj, written by sympy), and the evaluator computes every ∂A/∂c_j in one
-pass over the data, with ∂g_k/∂c_j tabulated on the r grid like the densities. Interpolation is linear in the
-tabulated values and slopes, so these are the exact derivatives of the tabulated model, not an approximation of them.
+formula (densities g_k and ∂g_k/∂c_j, the terms T_m themselves and the D_mj, written by sympy), and the evaluator
+computes A and every ∂A/∂c_j in one pass over the data, with ∂g_k/∂c_j tabulated on the r grid like the densities.
+The fit runs that *joint* pass at every trial (symff.fit.constants): the neighbour sums of the g_k, the terms' setup
+and the pass itself are shared, which costs less than a pass for A and another for ∂A/∂c at each accepted step, even
+with the trials that are refused. Interpolation is linear in the tabulated values and slopes, so these are the exact
+derivatives of the tabulated model, not an approximation of them.
 
 The loss is fitted by variable projection: r(c) = A(c) x(c) − y with x = A⁺y solved in closed form
 (symff.fit.loss.Targets). Its exact Jacobian (Golub & Pereyra 1973) is, column j,
 
     ∂r/∂c_j = P⊥ (∂A/∂c_j) x − (A⁺)ᵀ (∂A/∂c_j)ᵀ r,        P⊥ = 1 − A A⁺,
 
-which `projected_jacobian` forms from a QR factorization of A's column-scaled rows. One derivative pass replaces the
-one pass per constant that finite differences take, and its columns carry no truncation error.
+which `projected_jacobian` forms from a QR factorization of A's column-scaled rows. The joint pass replaces the one
+pass per constant that finite differences take, and its columns carry no truncation error.
 """
 
 from types import SimpleNamespace
@@ -35,12 +38,14 @@ RANK_TOLERANCE = 1e-12  # a scaled design column whose pivot is below this share
 
 
 class DerivativeProgram:
-    """The derivative terms D_mj of a formula, as a program the evaluator runs like a `PotentialProgram` (its
-    `extended` formula: the densities g_k and ∂g_k/∂c_j, with their channels, and the terms D_mj).
+    """The terms T_m of a formula and their derivative terms D_mj, as one program the evaluator runs like a
+    `PotentialProgram` (its `extended` formula: the densities g_k and ∂g_k/∂c_j, with their channels, and the terms
+    T_m, then the D_mj).
 
-    `pairs` lists the (m, j) of the derivative terms in the order of the program's terms; a D_mj that is identically
-    zero (T_m does not depend on c_j) is left out. The program takes the formula's constants c; it is None when the
-    formula has none. Raises Rejected when a derivative cannot be evaluated (sympy's DiracDelta, say)."""
+    `own` are the program's terms that are the formula's T_m, in order; `columns` those that are the derivative terms,
+    whose (m, j) `pairs` lists; a D_mj that is identically zero (T_m does not depend on c_j) is left out. The program
+    takes the formula's constants c; it is None when no D_mj is left (the formula has no constants). Raises Rejected
+    when a derivative cannot be evaluated (sympy's DiracDelta, say)."""
 
     def __init__(self, formula):
         if formula.angular:  # ∂NS3(f, h)/∂c through f is no NS3 of one bond function: the fit takes differences
@@ -68,10 +73,11 @@ class DerivativeProgram:
                 if derivative != 0:
                     terms.append(derivative)
                     self.pairs.append((m, j))
-        self.extended = SimpleNamespace(densities=tuple(densities), terms=tuple(terms), constants=constants,
-                                        channels=tuple(channels))
-        self.program = PotentialProgram(self.extended) if terms else None
         self.n_terms, self.n_constants = len(formula.terms), len(constants)
+        self.own, self.columns = list(range(self.n_terms)), [self.n_terms + c for c in range(len(terms))]
+        self.extended = SimpleNamespace(densities=tuple(densities), terms=(*formula.terms, *terms),
+                                        constants=constants, channels=tuple(channels))
+        self.program = PotentialProgram(self.extended) if terms else None
 
 
 class AlloyDerivativeProgram:
@@ -81,10 +87,12 @@ class AlloyDerivativeProgram:
 
     def __init__(self, program: AlloyProgram):
         parts = [DerivativeProgram(p.formula) for p in program.programs]
-        self.pairs, m, j = [], 0, 0
+        self.pairs, self.own, self.columns, m, j, column = [], [], [], 0, 0, 0
         for part in parts:
             self.pairs += [(m + a, j + b) for a, b in part.pairs]
-            m, j = m + part.n_terms, j + part.n_constants
+            self.own += [column + c for c in part.own]
+            self.columns += [column + c for c in part.columns]
+            m, j, column = m + part.n_terms, j + part.n_constants, column + len(part.extended.terms)
         self.n_terms, self.n_constants = m, j
         if any(part.program is None for part in parts):
             # an element without derivative terms has no program to stand beside the others: the fit takes
@@ -94,9 +102,10 @@ class AlloyDerivativeProgram:
             self.program = AlloyProgram(dict(zip(program.elements, (part.extended for part in parts))))
 
 
-def basis_derivatives(derivative: DerivativeProgram, evaluator, constants):
-    """The Basis of the derivative terms D_mj at `constants`: one pass over the data for all of them."""
-    return evaluator.basis(derivative.program, constants)
+def joint_basis(derivative: DerivativeProgram, evaluator, constants):
+    """(basis of the terms T_m, basis of the derivative terms D_mj) at `constants`: one pass over the data."""
+    joint = evaluator.basis(derivative.program, constants)
+    return joint.select(derivative.own), joint.select(derivative.columns)
 
 
 def projected_jacobian(design, solution, residual, derivative_rows, pairs, n_constants):
