@@ -179,18 +179,18 @@ def _derivatives(program):
     climbed refits ask for the same one, and building it (sympy's derivatives) costs as much as several passes."""
     if isinstance(program, AlloyProgram):
         key = (program.elements, tuple(_formula_key(p.formula) for p in program.programs))
+        build = lambda: AlloyDerivativeProgram(program)
     else:
         key = _formula_key(program.formula)
+        build = lambda: DerivativeProgram(program.formula)
     with _DERIVATIVE_LOCK:  # fits may run in threads (a Dask worker's)
         if key in _DERIVATIVE_CACHE:
             _DERIVATIVE_CACHE.move_to_end(key)
             return _DERIVATIVE_CACHE[key]
     try:
-        derivative = AlloyDerivativeProgram(program) if isinstance(program, AlloyProgram) else \
-            DerivativeProgram(program.formula)
+        derivative = build()
+        derivative = derivative if derivative.program is not None else None
     except Rejected:
-        derivative = None
-    if derivative is not None and derivative.program is None:
         derivative = None
     with _DERIVATIVE_LOCK:
         _DERIVATIVE_CACHE[key] = derivative
