@@ -10,7 +10,7 @@ SHIPPED = sorted(p.name for p in files("symff.potentials").iterdir() if p.name.e
 
 
 def test_potentials_are_shipped():
-    assert {"Cu-mlearn-1.json", "Cu-POET-1.json", "Ni-mlearn-1.json", "Mo-mlearn-1.json"} <= set(SHIPPED)
+    assert {"Cu-mlearn-1.json", "Cu-mlearn-3.json", "Cu-POET-1.json", "Ni-mlearn-1.json", "Mo-mlearn-1.json"} <= set(SHIPPED)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
