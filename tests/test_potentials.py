@@ -10,7 +10,8 @@ SHIPPED = sorted(p.name for p in files("symff.potentials").iterdir() if p.name.e
 
 
 def test_potentials_are_shipped():
-    assert {"Cu-mlearn-1.json", "Cu-mlearn-3.json", "Cu-POET-1.json", "Ni-mlearn-1.json", "Mo-mlearn-1.json"} <= set(SHIPPED)
+    expected = {"Cu-mlearn-1.json", "Cu-mlearn-3.json", "Cu-POET-1.json", "Ni-mlearn-1.json", "Mo-mlearn-1.json"}
+    assert expected <= set(SHIPPED)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
