@@ -10,9 +10,7 @@ import argparse
 import math
 import sys
 
-from symff.cli.evaluate import load_model
-from symff.cli.validate import calculator_for
-from symff.validate.lammps import is_eam_file
+from symff.cli.validate import calculator_for, model_at
 from symff.validate.properties import UNITS, material_properties
 from symff.validate.references import references_for
 
@@ -36,9 +34,8 @@ def main():
     columns = {}
     for item in args.models:
         label, _, path = item.partition("=")
-        options = argparse.Namespace(model=path, member=None, element=args.element, json=False)
-        model = None if is_eam_file(path) else load_model(path, None, sys.stdout)  # as `symff validate` loads it
-        calculator, symbol = calculator_for(options, model)
+        model = model_at(path, None, sys.stderr)  # stdout holds only the table
+        calculator, symbol = calculator_for(argparse.Namespace(model=path, element=args.element), model)
         columns[label] = material_properties(calculator, symbol)
     labels = list(columns)
     print("| property | unit | " + " | ".join(labels) + " | " + " | ".join(references) + " |")

@@ -52,9 +52,14 @@ def calculator_for(args, model):
     return _ModelCalculator(model), symbol
 
 
+def model_at(path, member, stream):
+    """The model that `symff validate PATH` validates (a model file, or a run directory's member `member`, naming it
+    on `stream`), or None for an EAM file, which runs through LAMMPS."""
+    return None if is_eam_file(path) else load_model(path, member, stream)
+
+
 def run(args):
-    model = None if is_eam_file(args.model) else load_model(args.model, args.member,
-                                                             sys.stderr if args.json else sys.stdout)
+    model = model_at(args.model, args.member, sys.stderr if args.json else sys.stdout)
     if isinstance(model, AlloyModel):
         return run_alloy(args, model)
     if args.data:
