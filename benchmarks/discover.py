@@ -34,7 +34,10 @@ REFERENCES = {
                   "Sutton-Chen x f_c": (26.25, 0.106)},
     "cu-poet": {"Mishin EAM": (8.56, 0.075), "Foiles EAM": (5.21, 0.057), "POET GP1 (published)": (4.18, 0.072),
                 "Sutton-Chen x f_c": (30.31, 0.115)},
-    "ni-mlearn": {},
+    # Ni: the DESIGN.md table, and issue 13's bar: POET's GP1 form refitted on Ni train (symff fit from the published
+    # constants, 4 starts, seed 1)
+    "ni-mlearn": {"Mishin ADP": (7.01, 0.139), "Foiles EAM": (34.0, 0.166),
+                  "POET GP1 (Ni refit, issue 13)": (3.24, 0.0532)},
     "mo-mlearn": {},
     "nbmo": {},  # per test file: SNAP below
 }

@@ -1,16 +1,22 @@
-"""The shipped potentials: each model file loads and carries its provenance and its train and test errors."""
+"""The shipped potentials: each model file loads and carries its provenance and its train and test errors; the
+discovered ones of issue 13 are sane and the real LAMMPS gives, with their export, the test errors they record."""
 
 from importlib.resources import files
 
+import ase.io
 import pytest
+from helpers import DATASETS, needs_data
 
 from symff.model import Model
+from symff.sanity import sanity_report
 
 SHIPPED = sorted(p.name for p in files("symff.potentials").iterdir() if p.name.endswith(".json"))
+# The default members of the one-hour searches of issue 13 (docs/discovery.md): element and LAMMPS form
+DISCOVERED = {"Cu-mlearn-3.json": ("Cu", "eam/alloy"), "Ni-mlearn-2.json": ("Ni", "eam/alloy")}
 
 
 def test_potentials_are_shipped():
-    expected = {"Cu-mlearn-1.json", "Cu-mlearn-3.json", "Cu-POET-1.json", "Ni-mlearn-1.json", "Mo-mlearn-1.json"}
+    expected = {"Cu-mlearn-1.json", "Cu-POET-1.json", "Ni-mlearn-1.json", "Mo-mlearn-1.json", *DISCOVERED}
     assert expected <= set(SHIPPED)
 
 
@@ -21,3 +27,20 @@ def test_model_file_has_provenance_and_errors(name):
     assert provenance["train"] and provenance["command"] and "symff_version" in model.metadata
     assert {"train", "test"} <= set(model.errors)
     assert model.errors["test"]["energy_mae_mev"] > 0 and model.errors["test"]["force_mae"] > 0
+
+
+@needs_data
+@pytest.mark.parametrize("name", sorted(DISCOVERED))
+def test_discovered_potential_is_sane_and_lammps_gives_its_recorded_test_errors(name, tmp_path):
+    lammps_run = pytest.importorskip("symff.export.lammps_run")
+    from symff.export import export_lammps
+
+    element, style = DISCOVERED[name]
+    model = Model.load(files("symff.potentials") / name)
+    assert sanity_report(model)["sane"]
+    assert export_lammps(model, tmp_path).style == style
+    structures = ase.io.read(DATASETS / "mlearn" / element / "test.extxyz", ":")
+    energy, force = lammps_run.lammps_errors(model, structures)
+    recorded = model.errors["test"]
+    assert energy == pytest.approx(recorded["energy_mae_mev"], abs=1e-3)  # meV/atom
+    assert force == pytest.approx(recorded["force_mae"], abs=1e-5)
