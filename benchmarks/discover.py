@@ -3,15 +3,15 @@
     python benchmarks/discover.py cu-mlearn [--time-limit 3600] [--seed 1] [--out RUN] [--refit]
     python benchmarks/discover.py cu-mlearn --from-run RUN     # report an existing run without searching again
 
-Cases: cu-mlearn, ni-mlearn, mo-mlearn (../shared/datasets/mlearn/{El}/train → test), cu-poet (Cu-POET.extxyz,
-split by info['split']) and nbmo (../shared/datasets/nbmotaw: Nb_AIMD, Nb_Elastic, Nb_Surface, the same for Mo, and
-NbMo_SS → Nb_Test, Mo_Test, NbMo_Test; see `alloy_report` for what it prints). The search runs as `symff search` in a fresh process; errors follow DESIGN.md (reference
-energy fitted on train, test errors per atom and per force component). The table lists every front member, with its
-LAMMPS form (front.json's `lammps`: lepton, table, eam/alloy, hybrid/overlay or symff only) and sanity, then refitted
-classical forms (--refit: Sutton–Chen and POET's GP1, constants fitted on the same training data from their published
-values), then the published reference numbers of DESIGN.md. The *best* member is the run's default member, the model
-a user gets from `symff evaluate/export RUN` (symff.rundir.default_member): the most accurate member that is sane,
-LAMMPS-runnable and of complexity ≤ 40.
+Cases: cu-mlearn, ni-mlearn, mo-mlearn (../shared/datasets/mlearn/{El}/train → test), cu-poet (Cu-POET.extxyz, split
+by info['split']) and nbmo (../shared/datasets/nbmotaw: Nb_AIMD, Nb_Elastic, Nb_Surface, the same for Mo, and NbMo_SS
+→ Nb_Test, Mo_Test, NbMo_Test; see `alloy_report` for what it prints). The search runs as `symff search` in a fresh
+process; errors follow DESIGN.md (reference energy fitted on train, test errors per atom and per force component). The
+table lists every front member, with its LAMMPS form (front.json's `lammps`: lepton, table, eam/alloy, hybrid/overlay
+or symff only) and sanity, then refitted classical forms (--refit: Sutton–Chen and POET's GP1, constants fitted on the
+same training data from their published values), then the published reference numbers of DESIGN.md (for Ni also issue
+13's GP1 refit). The *best* member is the run's default member, the model a user gets from `symff evaluate/export RUN`
+(symff.rundir.default_member): the most accurate member that is sane, LAMMPS-runnable and of complexity ≤ 40.
 The best member is exported (its tightest LAMMPS form) and run through the real LAMMPS on the test structures; the
 last line is `CASE: best E_MAE X meV/atom, F_MAE Y eV/A (LAMMPS FORM), complexity C, T s` with those errors (T: search
 wall time).
@@ -35,9 +35,9 @@ REFERENCES = {
     "cu-poet": {"Mishin EAM": (8.56, 0.075), "Foiles EAM": (5.21, 0.057), "POET GP1 (published)": (4.18, 0.072),
                 "Sutton-Chen x f_c": (30.31, 0.115)},
     # Ni: the DESIGN.md table, and issue 13's bar: POET's GP1 form refitted on Ni train (symff fit from the published
-    # constants, 4 starts, seed 1)
+    # constants, 4 starts, seed 1; docs/discovery.md); a name that ends in [...] says its own source
     "ni-mlearn": {"Mishin ADP": (7.01, 0.139), "Foiles EAM": (34.0, 0.166),
-                  "POET GP1 (Ni refit, issue 13)": (3.24, 0.0532)},
+                  "GP1 Ni refit [issue 13]": (3.24, 0.0532)},
     "mo-mlearn": {},
     "nbmo": {},  # per test file: SNAP below
 }
@@ -200,7 +200,8 @@ def table(rows, references):
                      f"{test.get('energy_mae_mev', float('nan')):8.3f} {test.get('force_mae', float('nan')):8.4f}  "
                      f"{r['formula']}")
     for name, (e, f) in references.items():
-        lines.append(f"{name + ' [DESIGN.md]':<24} {'':>3} {'':>14} {'':>4} {'':>8} {'':>8} {e:8.3f} {f:8.4f}")
+        label = name if name.endswith("]") else f"{name} [DESIGN.md]"
+        lines.append(f"{label:<24} {'':>3} {'':>14} {'':>4} {'':>8} {'':>8} {e:8.3f} {f:8.4f}")
     lines.append("(MAE: energy meV/atom, force eV/Å per component; test reference energy fitted on train)")
     return "\n".join(lines)
 
