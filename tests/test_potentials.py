@@ -38,9 +38,14 @@ def test_discovered_potential_is_sane_and_lammps_gives_its_recorded_test_errors(
     element, style = DISCOVERED[name]
     model = Model.load(files("symff.potentials") / name)
     assert sanity_report(model)["sane"]
-    assert export_lammps(model, tmp_path).style == style
+    export = export_lammps(model, tmp_path)
+    assert export.style == style
     structures = ase.io.read(DATASETS / "mlearn" / element / "test.extxyz", ":")
-    energy, force = lammps_run.lammps_errors(model, structures)
+    runner = lammps_run.LammpsPotential(export, model.elements)
+    try:
+        energy, force = runner.mean_errors(structures, model.reference_energy)
+    finally:
+        runner.close()
     recorded = model.errors["test"]
     assert energy == pytest.approx(recorded["energy_mae_mev"], abs=1e-3)  # meV/atom
     assert force == pytest.approx(recorded["force_mae"], abs=1e-5)
