@@ -38,11 +38,13 @@ FORMS = {
     "two-band": "NS(0.0855*exp(-10.96*(r/2.556 - 1))) - sqrt(NS(1.224**2*exp(-2*2.278*(r/2.556 - 1))))"
                 " - 0.4*sqrt(NS(exp(-1.5*(r - 2.556))))",
     "gp1-two-embeddings": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r) + 0.002*NS(r**-6*2.5**6)**2",
+    # a product of two sums, as the angular grammar's searches on mlearn Mo find them: squares of three densities
+    "gp1-product": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r) - 0.02*(NS(r**-6*2.5**6) - 3)*NS(-0.5**r)",
 }
 # The LAMMPS form each is exported in: lepton for a pair form by default, a table when asked for.
 STYLES = {"lennard-jones": "lepton", "lennard-jones-table": "table", "sutton-chen": "eam/alloy",
           "cleri-rosato": "eam/alloy", "poet-gp1": "eam/alloy", "two-band": "hybrid/overlay",
-          "gp1-two-embeddings": "hybrid/overlay"}
+          "gp1-two-embeddings": "hybrid/overlay", "gp1-product": "hybrid/overlay"}
 REFERENCE = {"Cu": -0.25}
 # A subset of mlearn Cu test for every run: each config type (Elastic, AIMD-NVT, Vacancy, Surface) is there.
 CI_FRAMES = (0, 5, 13, 20, 27, 29, 30)
@@ -76,6 +78,27 @@ def test_embeddings_of_one_density_are_merged_and_of_several_kept_apart():
     np.testing.assert_allclose(analyse_form(merged).embedding(rho)[0], -np.sqrt(rho) + 1.3 * rho**2, rtol=1e-12)
     apart = analyse_form(Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) + NS(exp(-r))**2", ["Cu"], REFERENCE))
     assert apart.kind == "hybrid" and len(apart.embeddings) == 2
+
+
+def test_a_product_of_two_sums_is_a_sum_of_squares_of_non_negative_densities():
+    """c·A·B = (c s_a s_b / 2)[(s_a A + s_b B)² − A² − B²]: the split form's per-atom energies, summed here from its
+    pieces over ASE's neighbour list, are the model's; every density is non-negative."""
+    model = model_of("gp1-product")
+    form = analyse_form(model)
+    assert form.kind == "hybrid" and len(form.embeddings) == 4  # GP1's c/rho and the three squares
+    r = np.linspace(1.0, model.r_out, 500)
+    assert all((form.density(r, k)[0] >= 0).all() for k in range(4))
+    atoms = bulk("Cu", "fcc", a=3.62).repeat(3)
+    atoms.rattle(0.1, seed=2)
+    i, d = neighbor_list("id", atoms, model.r_out)
+    energy = np.bincount(i, form.pair(d)[0] / 2, len(atoms))
+    for k in range(4):
+        energy += form.embedding(np.bincount(i, form.density(d, k)[0], len(atoms)), k)[0]
+    expected = predict(model, _dataset([atoms]), reference=np.zeros(1)).atom_energy
+    np.testing.assert_allclose(energy, expected, rtol=1e-10)
+    changes_sign = Model.from_expression("NS(r**-9) + NS((r - 2.5)*exp(-r))*NS(exp(-r))", ["Cu"], REFERENCE)
+    style, reason = lammps_form(changes_sign)
+    assert style == "symff only" and "jointly" in reason and "non-negative densities" in reason
 
 
 def test_a_product_of_densities_is_symff_only_with_the_reason():

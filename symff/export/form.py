@@ -14,8 +14,13 @@ the term is F(rho) = T(rho_k0 = rho, other rho_k = 0). Embedding terms of the sa
 - one embedding: `eam/alloy` (one setfl file: φ, f and F tabulated);
 - several embeddings of different densities, E_i = NS(φ) + Σ_k F_k(NS(ρ_k)): `hybrid/overlay` of one eam/alloy file
   per embedding (φ in the first, zero in the others; LAMMPS sums the sub-styles' energies and forces);
-- a term that depends on several densities jointly (a product or quotient of neighbour sums, F(NS(ρ1)·NS(ρ2))):
-  `symff only`, refused by `analyse_form` with a `NotExportable` error whose `reason` says which term.
+- a product of two neighbour sums (a term of degree 2 in them, c·NS(g_j)·NS(g_k) + ...) is a sum of embeddings too:
+  c·A·B = (c s_j s_k / 2)·[(s_j A + s_k B)² − A² − B²], with s = ±1 the sign of g_j and g_k, so that each of the
+  three densities s_j g_j + s_k g_k, s_j g_j, s_k g_k is non-negative (a setfl density grid starts at 0); an
+  embedding that comes out linear, F(rho) = α rho, is a pair term;
+- any other term that depends on several densities jointly (a quotient, F(NS(ρ1)·NS(ρ2)), a product of sums whose
+  functions change sign): `symff only`, refused by `analyse_form` with a `NotExportable` error whose `reason` says
+  which term.
 
 `ExportForm` evaluates φ, each f_k and F_k with their derivatives as numpy arrays (symff's own numeric programs, no
 exec); `lammps_form(model)` gives a model's LAMMPS form and, for `symff only`, the reason.
@@ -35,6 +40,7 @@ from ..grammar.operators import FUNCTIONS
 from ..model import AlloyModel
 
 SYMFF_ONLY = "symff only"
+DENSITY = sp.Dummy("density")  # the argument of an embedding while a form is split
 LAMMPS_FORMS = {
     "lepton": "pair_style lepton: the exact pair expression, cutoff function included (no table)",
     "table": "pair_style table: the pair energy tabulated (spline in r²)",
@@ -46,7 +52,8 @@ LAMMPS_FORMS = {
 }
 EXPORTABLE = (
     "LAMMPS holds pair terms and sums of embeddings of one density each, E_i = Σ a NS(φ) + Σ_k F_k(NS(ρ_k)) "
-    "(pair_style lepton or table, eam/alloy, hybrid/overlay of eam/alloy files)"
+    "(pair_style lepton or table, eam/alloy, hybrid/overlay of eam/alloy files), products of two neighbour sums "
+    "of fixed-sign functions among them"
 )
 # The functions of pair_style lepton (Lepton's parser) that symff's expressions can contain: from the table of
 # primitives (a function without a lepton name makes a pair form a pair_style table).
@@ -160,7 +167,7 @@ def analyse_form(model) -> ExportForm:
     first = {}
     alias = {rho[k]: rho[first.setdefault(g, k)] for k, g in enumerate(densities)}
     numbers |= {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, model.linear)}
-    pair, groups = sp.Integer(0), {}  # density key -> (weights {k: w_k}, [a_m T_m])
+    pair, groups = sp.Integer(0), {}  # density key -> (weights {k: w_k}, [a_m F_m(DENSITY)])
     for a, term in zip(formula.linear, formula.terms):
         term = term.xreplace(alias)
         if term in rho:
@@ -171,35 +178,84 @@ def analyse_form(model) -> ExportForm:
             groups.setdefault(key, (weights, []))[1].append(a * part)
     constant = groups.pop((), (None, []))[1]  # terms without a density join the first embedding
     embeddings = []
-    for n, (weights, parts) in enumerate(groups.values()):
-        lead = min(weights)
-        function = sp.Add(*parts, *(constant if n == 0 else ())).xreplace(numbers)
-        function = function.xreplace({rho[k]: (rho_symbol(0) if k == lead else 0) for k in weights})
+    for weights, parts in groups.values():
+        function = sp.Add(*parts).xreplace(numbers)
         density = sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items()))
-        embeddings.append(Embedding(density, function))
+        slope = sp.diff(function, DENSITY)
+        if not slope.free_symbols and function.xreplace({DENSITY: 0}) == 0:  # F = α rho: a pair term
+            pair += slope * density
+            continue
+        embeddings.append(Embedding(density, function.xreplace({DENSITY: rho_symbol(0)})))
+    if constant and embeddings:
+        first = embeddings[0]
+        embeddings[0] = Embedding(first.density_expr,
+                                  first.function_expr + sp.Add(*constant).xreplace(numbers))
     if constant and not embeddings:
         embeddings.append(Embedding(sp.Integer(0), sp.Add(*constant).xreplace(numbers)))
     return ExportForm(pair, tuple(embeddings), model.r_in, model.r_out)
 
 
 def _one_density_parts(term, rho, numbers, model, densities):
-    """[(weights, part)]: `term` as a sum of parts, each a function of one density Σ_k w_k rho_k (the term itself
-    if it is one, else the arguments of a sum); raises NotExportable for a part of several densities jointly."""
+    """[(weights, F)]: `term` as a sum of functions F(DENSITY) of one density DENSITY = Σ_k w_k rho_k each (the term
+    itself if it is one, else the arguments of a sum, or the squares of a product of two sums); raises NotExportable
+    for a part of several densities jointly."""
     used = [k for k, s in enumerate(rho) if term.has(s)]
-    if len(used) <= 1:
-        return [({k: 1.0 for k in used}, term)]
-    weights = _common_combination(term, used, rho, numbers)
-    if weights is not None:
-        return [(weights, term)]
+    weights = {k: 1.0 for k in used} if len(used) <= 1 else _common_combination(term, used, rho, numbers)
+    if weights is not None:  # a function of Σ w_k rho_k with w = 1 for the first: F(x) = T(rho_first = x, others 0)
+        return [(weights, term.xreplace({rho[k]: (DENSITY if k == used[0] else 0) for k in used}))]
     if term.is_Add:
         return [found for arg in term.args for found in _one_density_parts(arg, rho, numbers, model, densities)]
+    squares = _squares_of_product(term, used, rho, densities, model.r_out)
+    if squares is not None:
+        return squares
     sums = ", ".join(str(NS(densities[k])) for k in used)
     shown = sp.sstr(term.xreplace(numbers).evalf(4).xreplace({rho[k]: NS(densities[k]).evalf(4) for k in used}))
-    reason = f"the term {shown} depends on {len(used)} neighbour sums jointly (a product, not a sum of embeddings)"
+    reason = (f"the term {shown} depends on {len(used)} neighbour sums jointly (not a sum of embeddings of "
+              "non-negative densities)")
     raise NotExportable(
         f"cannot export {model.energy_string(6)} to LAMMPS: its term {shown} depends on {len(used)} neighbour sums "
         f"({sums}) jointly, not through one density; {EXPORTABLE}: make every term a bare neighbour sum or a "
         f"function of one neighbour sum (symff search --lammps-exportable searches only such forms)", reason)
+
+
+def _squares_of_product(term, used, rho, densities, r_out):
+    """[(weights, F)] for a term of degree 2 in the neighbour sums (a product of two, times numbers, plus lower
+    terms): each product c·rho_j·rho_k as (c s_j s_k / 2)·[(s_j rho_j + s_k rho_k)² − rho_j² − rho_k²] with s the
+    sign of g_j and g_k, every density non-negative; None if the term is no such polynomial or a g changes sign."""
+    symbols = [rho[k] for k in used]
+    try:
+        poly = sp.Poly(sp.expand(term), *symbols)
+    except sp.PolynomialError:
+        return None
+    if poly.total_degree() != 2:
+        return None
+    signs = {k: _sign(densities[k], r_out) for k in used}
+    if None in signs.values():
+        return None
+    parts = []
+    for powers, c in poly.terms():
+        present = [k for k, p in zip(used, powers) for _ in range(p)]
+        if len(present) < 2:  # a constant or c·rho_k
+            parts.append(({k: 1.0 for k in present}, c * DENSITY if present else c))
+        elif present[0] == present[1]:  # c·rho_k² = c·(s_k rho_k)²
+            parts.append(({present[0]: signs[present[0]]}, c * DENSITY**2))
+        else:
+            j, k = present
+            half = c * signs[j] * signs[k] / 2
+            parts += [({j: signs[j], k: signs[k]}, half * DENSITY**2), ({j: signs[j]}, -half * DENSITY**2),
+                      ({k: signs[k]}, -half * DENSITY**2)]
+    return parts
+
+
+def _sign(g, r_out):
+    """+1.0 or -1.0: the sign of the pair function g(r) on [0.5 Å, r_out] (zeros allowed); None if it changes sign
+    or is not finite there."""
+    values = np.broadcast_to(_radial(np.linspace(0.5, r_out, 2001), g)[0], (2001,))
+    if not np.isfinite(values).all():
+        return None
+    if (values >= 0).all():
+        return 1.0
+    return -1.0 if (values <= 0).all() else None
 
 
 def _common_combination(term, used, rho, numbers):
