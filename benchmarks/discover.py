@@ -2,6 +2,7 @@
 
     python benchmarks/discover.py cu-mlearn [--time-limit 3600] [--seed 1] [--out RUN] [--refit]
     python benchmarks/discover.py cu-mlearn --from-run RUN     # report an existing run without searching again
+                                                               # (its LAMMPS forms re-marked by this version)
 
 Cases: cu-mlearn, ni-mlearn, mo-mlearn, si-mlearn, ge-mlearn (../shared/datasets/mlearn/{El}/train → test), cu-poet
 (Cu-POET.extxyz, split by info['split']) and nbmo (../shared/datasets/nbmotaw: Nb_AIMD, Nb_Elastic, Nb_Surface, the
@@ -365,15 +366,19 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--grammar", help="the search's grammar (default: GRAMMARS of the case, else eam)")
     parser.add_argument("--out", type=Path, help="the run directory (default: runs/discover-CASE-SEED)")
-    parser.add_argument("--from-run", type=Path, metavar="RUN", help="report this run instead of searching")
+    parser.add_argument("--from-run", type=Path, metavar="RUN", help="report this run instead of searching (its members re-marked with this version's LAMMPS forms)")
     parser.add_argument("--refit", action="store_true", help="also refit Sutton-Chen and GP1 on the training data")
     parser.add_argument("--refit-json", type=Path, metavar="FILE",
                         help="with --refit: read the refitted rows from FILE if it exists, else write them there")
     parser.add_argument("--ship", metavar="NAME", help="write the best member to symff/potentials/NAME.json")
     args, extra = parser.parse_known_args()
     if args.from_run:
+        from symff.rundir import mark_lammps_forms
+
         run = args.from_run
         seconds = json.loads((run / "front.json").read_text())["search"]["elapsed_s"]
+        for index, old, new in mark_lammps_forms(run):  # this version's exporter decides what LAMMPS runs
+            print(f"front {index}: LAMMPS form {old} -> {new} (this version's exporter)")
     else:
         run = args.out or Path("runs") / f"discover-{args.case}-{args.seed}"
         seconds = run_search(args.case, run, args, extra)

@@ -109,6 +109,23 @@ def read_front(path):
     return _read_run_file(path, "front.json", ModelError)
 
 
+def mark_lammps_forms(run):
+    """Re-mark every member of the run's front.json (and front.txt) with the LAMMPS form that this version's exporter
+    gives its model file (the exporter grows: a form once `symff only` may run in LAMMPS now); nothing else changes.
+    Returns the members whose mark changed, as (index, old form, new form)."""
+    path = Path(run)
+    front = read_front(path)
+    changed = []
+    for m in front["members"]:
+        form, reason = lammps_form(Model.load(path / m["model"]))
+        if (m.get("lammps"), m.get("lammps_reason", "")) != (form, reason):
+            changed.append((m["index"], m.get("lammps"), form))
+        m["lammps"], m["lammps_reason"] = form, reason
+    write_json_checked(path / "front.json", front)
+    atomic_write_text(path / "front.txt", front_table(front["members"]) + "\n")
+    return changed
+
+
 def member_lammps_form(run, member):
     """(LAMMPS form, reason) of a front.json member; decided from its model file for fronts written before
     front.json recorded it."""

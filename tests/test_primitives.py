@@ -50,7 +50,7 @@ CASES = {
     ("pair", "sign"): ("NS(sign(r - 3.5)*r**-6)", "table", ()),
     ("atom", "add"): ("NS(r**-6) + NS(r**-6)**0.5", "eam/alloy", ()),
     ("atom", "sub"): ("(NS(r**-6) - 1.0)**2", "eam/alloy", ()),
-    ("atom", "mul"): ("NS(r**-6)*NS(0.5**r)", "symff only", ()),
+    ("atom", "mul"): ("NS(r**-6)*NS(0.5**r)", "hybrid/overlay", ()),  # squares of three densities
     ("atom", "div"): ("NS(r**-6)**(-3/7)", "eam/alloy", ()),
     ("atom", "pow_const"): ("NS(r**-6)**1.37", "eam/alloy", ()),
     ("atom", "pow_int"): ("NS(r**-6)**3", "eam/alloy", ()),

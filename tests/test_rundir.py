@@ -7,8 +7,9 @@ import pytest
 
 from symff.cli import main
 from symff.errors import ModelError
+from symff.integrity import write_json_checked
 from symff.model import Model
-from symff.rundir import default_member, load_run_model, write_front
+from symff.rundir import default_member, load_run_model, mark_lammps_forms, write_front
 
 FORMS = {  # expression -> its LAMMPS form
     "NS(2*0.4093*(2.338**12*r**-12 - 2.338**6*r**-6))": "lepton",
@@ -59,6 +60,18 @@ def test_front_json_of_before_the_marking_is_classified_from_its_model_files(tmp
     front = json.loads((tmp_path / "front.json").read_text())
     members = [{k: v for k, v in m.items() if not k.startswith("lammps")} for m in front["members"]]
     assert default_member(tmp_path, members) == 2
+
+
+def test_marks_of_an_older_exporter_are_renewed_from_the_model_files(tmp_path):
+    write_front(tmp_path, models([True] * 4), {})
+    front = json.loads((tmp_path / "front.json").read_text())
+    front["members"][1]["lammps"], front["members"][1]["lammps_reason"] = "symff only", "an older exporter's reason"
+    write_json_checked(tmp_path / "front.json", front)
+    assert default_member(tmp_path) == 2 and "older exporter" in (tmp_path / "front.json").read_text()
+    assert mark_lammps_forms(tmp_path) == [(1, "symff only", "eam/alloy")]
+    renewed = json.loads((tmp_path / "front.json").read_text())["members"]
+    assert [m["lammps"] for m in renewed] == list(FORMS.values()) and renewed[1]["lammps_reason"] == ""
+    assert "older exporter" not in (tmp_path / "front.txt").read_text() and mark_lammps_forms(tmp_path) == []
 
 
 def test_cli_says_which_member_it_took(tmp_path, capsys):

@@ -26,7 +26,7 @@ from ase.data import atomic_masses, atomic_numbers
 from ..cutoff import multiplicative_cutoff
 from ..errors import ModelError
 from ..expr.symbols import rho_symbol
-from .form import _one_density_parts, _radial
+from .form import DENSITY, _one_density_parts, _radial
 from .lammps import LammpsExport
 from .setfl import DEFAULT_INNER, DEFAULT_POINTS, _block, _fill_nonfinite, _number
 
@@ -124,9 +124,7 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
             embeddings[a] = sp.Add(*constant).xreplace(numbers) if constant else sp.Integer(0)
             continue
         weights, pieces = next(iter(groups.values()))
-        lead = min(weights)
-        embeddings[a] = sp.Add(*pieces, *constant).xreplace(numbers).xreplace(
-            {rho[k]: (rho_symbol(0) if k == lead else 0) for k in weights})
+        embeddings[a] = sp.Add(*pieces, *constant).xreplace(numbers).xreplace({DENSITY: rho_symbol(0)})
         for k, w in weights.items():
             for b in elements:
                 if channels[k] in (None, b):
