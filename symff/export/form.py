@@ -18,9 +18,13 @@ the term is F(rho) = T(rho_k0 = rho, other rho_k = 0). Embedding terms of the sa
   c·A·B = (c s_j s_k / 2)·[(s_j A + s_k B)² − A² − B²], with s = ±1 the sign of g_j and g_k, so that each of the
   three densities s_j g_j + s_k g_k, s_j g_j, s_k g_k is non-negative (a setfl density grid starts at 0); an
   embedding that comes out linear, F(rho) = α rho, is a pair term;
+- three-body sums NS3(f, g) (rho_K, ... after the radial sums) are densities too, but of `pair_style meam/spline`,
+  whose U takes densities of any sign: an embedding of Σ w NS(ρ) + Σ v NS3(f, g) with one bond function f is one
+  meam/spline file (`symff.export.meam_spline`), alone when it is the only embedding (`meam/spline`), else one piece
+  of a `hybrid/overlay` (φ = 0 in it); the three-body sums that enter linearly make one piece per f with U(n) = n;
 - any other term that depends on several densities jointly (a quotient, F(NS(ρ1)·NS(ρ2)), a product of sums whose
-  functions change sign): `symff only`, refused by `analyse_form` with a `NotExportable` error whose `reason` says
-  which term.
+  functions change sign, an embedding of three-body sums of different f): `symff only`, refused by `analyse_form`
+  with a `NotExportable` error whose `reason` says which term.
 
 `ExportForm` evaluates φ, each f_k and F_k with their derivatives as numpy arrays (symff's own numeric programs, no
 exec); `lammps_form(model)` gives a model's LAMMPS form and, for `symff only`, the reason.
@@ -34,8 +38,9 @@ from sympy.printing.str import StrPrinter
 
 from ..cutoff import multiplicative_cutoff
 from ..errors import ModelError
+from ..evaluate.angular import AngularForm, N
 from ..expr.program import Program
-from ..expr.symbols import NS, R, rho_symbol
+from ..expr.symbols import NS, NS3, R, rho_symbol
 from ..grammar.operators import FUNCTIONS
 from ..model import AlloyModel
 
@@ -46,14 +51,15 @@ LAMMPS_FORMS = {
     "table": "pair_style table: the pair energy tabulated (spline in r²)",
     "eam/alloy": "pair_style eam/alloy: pair energy, density and embedding tabulated in one setfl file",
     "eam/fs": "pair_style eam/fs: as eam/alloy, with the density depending on both elements of a pair (alloys)",
-    "hybrid/overlay": "pair_style hybrid/overlay: one eam/alloy setfl file per embedding density, summed",
+    "hybrid/overlay": "pair_style hybrid/overlay: one eam/alloy setfl file per embedding density, one meam/spline "
+                      "file per embedding with three-body sums, summed",
     "meam/spline": "pair_style meam/spline: φ, ρ, U, f and g of one three-body sum tabulated (symff.export.meam_spline)",
     SYMFF_ONLY: "runs in symff and its ASE calculator only",
 }
 EXPORTABLE = (
     "LAMMPS holds pair terms and sums of embeddings of one density each, E_i = Σ a NS(φ) + Σ_k F_k(NS(ρ_k)) "
-    "(pair_style lepton or table, eam/alloy, hybrid/overlay of eam/alloy files), products of two neighbour sums "
-    "of fixed-sign functions among them"
+    "(pair_style lepton or table, eam/alloy, hybrid/overlay of eam/alloy and meam/spline files; a density may hold "
+    "three-body sums NS3(f, g) of one f), products of two neighbour sums of fixed-sign functions among them"
 )
 # The functions of pair_style lepton (Lepton's parser) that symff's expressions can contain: from the table of
 # primitives (a function without a lepton name makes a pair form a pair_style table).
@@ -85,10 +91,13 @@ class ExportForm:
     embeddings: tuple  # of Embedding, one per density
     r_in: float
     r_out: float
+    three_body: tuple = ()  # of AngularForm with φ = 0: the embeddings with three-body sums, one meam/spline each
 
     @property
     def kind(self):
-        """"pair", "eam" (one embedding) or "hybrid" (several)."""
+        """"pair", "eam" (one embedding), "meam" (one three-body piece) or "hybrid" (several pieces)."""
+        if self.three_body:
+            return "meam" if len(self.three_body) == 1 and not self.embeddings else "hybrid"
         return {0: "pair", 1: "eam"}.get(len(self.embeddings), "hybrid")
 
     @property
@@ -96,7 +105,7 @@ class ExportForm:
         """The LAMMPS form symff exports by default: the exact one for pair forms, else the one that holds it."""
         if self.kind == "pair":
             return "lepton" if lepton_expression(self) is not None else "table"
-        return "eam/alloy" if self.kind == "eam" else "hybrid/overlay"
+        return {"eam": "eam/alloy", "meam": "meam/spline"}.get(self.kind, "hybrid/overlay")
 
     def pair(self, r):
         """(φ, φ') with φ(r) = 2 g(r) f_c(r): the energy of one pair, counted once."""
@@ -119,6 +128,9 @@ class ExportForm:
         for k, e in enumerate(self.embeddings):
             function = e.function_expr.xreplace({rho_symbol(0): sp.Symbol("rho")})
             parts.append(f"f{k}(r) = ({e.density_expr})*fc(r); F{k}(rho) = {function}")
+        for k, piece in enumerate(self.three_body):
+            parts.append(f"U{k}(n) = {piece.embedding}, n = NS(({piece.rho})*fc(r)) + NS3(({piece.f})*fc(r), "
+                         f"{piece.g})")
         return "; ".join(parts)
 
 
@@ -141,10 +153,10 @@ def lammps_form(model):
         from .meam_spline import angular_form_of  # which imports this module
 
         try:
-            angular_form_of(model)
+            angular_form_of(model)  # one meam/spline file
             return "meam/spline", ""
-        except NotExportable as refused:
-            return SYMFF_ONLY, refused.reason
+        except NotExportable:
+            pass  # several pieces, perhaps
     try:
         return analyse_form(model).style, ""
     except NotExportable as refused:
@@ -152,16 +164,16 @@ def lammps_form(model):
 
 
 def analyse_form(model) -> ExportForm:
-    """Split `model` into a pair part and embeddings of one density each; a form LAMMPS cannot hold raises
+    """Split `model` into a pair part, embeddings of one radial density each and three-body pieces (an embedding U of
+    one density Σ w NS(ρ) + Σ v NS3(f, g) with one bond function f); a form LAMMPS cannot hold raises
     `NotExportable`."""
     formula = model.formula
-    if formula.angular:
-        raise NotExportable(f"cannot export {model.energy_string(6)} as a radial form: it has three-body sums (NS3), "
-                            "which LAMMPS runs as pair_style meam/spline (symff.export.meam_spline)",
-                            "three-body sums: meam/spline")
     numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, model.constants)}
-    rho = [rho_symbol(k) for k in range(len(formula.densities))]
+    n_radial = len(formula.densities)
+    rho = [rho_symbol(k) for k in range(n_radial + len(formula.angular))]
     densities = [g.xreplace(numbers) for g in formula.densities]
+    bonds = [f.xreplace(numbers) for f, _ in formula.angular]
+    angles = [h.xreplace(numbers) for _, h in formula.angular]
     # With numbers in place of constants two densities can coincide (a canonical form may fold one pair function
     # into two constants of equal value): they are one density.
     first = {}
@@ -170,29 +182,45 @@ def analyse_form(model) -> ExportForm:
     pair, groups = sp.Integer(0), {}  # density key -> (weights {k: w_k}, [a_m F_m(DENSITY)])
     for a, term in zip(formula.linear, formula.terms):
         term = term.xreplace(alias)
-        if term in rho:
+        if term in rho[:n_radial]:
             pair += numbers[a] * densities[rho.index(term)]
             continue
         for weights, part in _one_density_parts(term, rho, numbers, model, densities):
             key = tuple((k, float(f"{w:.12g}")) for k, w in sorted(weights.items()))
             groups.setdefault(key, (weights, []))[1].append(a * part)
-    constant = groups.pop((), (None, []))[1]  # terms without a density join the first embedding
-    embeddings = []
+    constant = sp.Add(*groups.pop((), (None, []))[1]).xreplace(numbers)  # joins the first embedding
+    embeddings, three_body, linear_three_body = [], [], {}  # bond f -> Σ v g of three-body sums entering linearly
     for weights, parts in groups.values():
         function = sp.Add(*parts).xreplace(numbers)
-        density = sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items()))
+        density = sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items() if k < n_radial))
         slope = sp.diff(function, DENSITY)
-        if not slope.free_symbols and function.xreplace({DENSITY: 0}) == 0:  # F = α rho: a pair term
+        linear = not slope.free_symbols and function.xreplace({DENSITY: 0}) == 0  # F = α rho
+        angular = {k: w for k, w in weights.items() if k >= n_radial}
+        if linear:
             pair += slope * density
+        if not angular:
+            if not linear:
+                embeddings.append(Embedding(density, function.xreplace({DENSITY: rho_symbol(0)})))
             continue
-        embeddings.append(Embedding(density, function.xreplace({DENSITY: rho_symbol(0)})))
-    if constant and embeddings:
-        first = embeddings[0]
-        embeddings[0] = Embedding(first.density_expr,
-                                  first.function_expr + sp.Add(*constant).xreplace(numbers))
-    if constant and not embeddings:
-        embeddings.append(Embedding(sp.Integer(0), sp.Add(*constant).xreplace(numbers)))
-    return ExportForm(pair, tuple(embeddings), model.r_in, model.r_out)
+        bond = {bonds[k - n_radial] for k in angular}
+        if len(bond) > 1:
+            why = "an embedding of three-body sums of different bond functions f"
+            raise NotExportable(f"cannot export {model.energy_string(6)} to LAMMPS: {why}; {EXPORTABLE}", why)
+        [bond] = bond
+        three = sp.Add(*(sp.Float(w, 17) * angles[k - n_radial] for k, w in angular.items()))
+        if linear:
+            linear_three_body[bond] = linear_three_body.get(bond, 0) + slope * three
+        else:
+            three_body.append(AngularForm(0, density, bond, three, function.xreplace({DENSITY: N})))
+    three_body += [AngularForm(0, 0, bond, g, N) for bond, g in linear_three_body.items()]
+    if embeddings:
+        embeddings[0] = Embedding(embeddings[0].density_expr, embeddings[0].function_expr + constant)
+    elif three_body:  # a constant in U: LAMMPS subtracts U(0), the export's energy shift gives it back
+        piece = three_body[0]
+        three_body[0] = AngularForm(0, piece.rho, piece.f, piece.g, piece.embedding + constant)
+    elif constant != 0:
+        embeddings.append(Embedding(sp.Integer(0), constant))
+    return ExportForm(pair, tuple(embeddings), model.r_in, model.r_out, tuple(three_body))
 
 
 def _one_density_parts(term, rho, numbers, model, densities):
@@ -208,8 +236,9 @@ def _one_density_parts(term, rho, numbers, model, densities):
     squares = _squares_of_product(term, used, rho, densities, model.r_out)
     if squares is not None:
         return squares
-    sums = ", ".join(str(NS(densities[k])) for k in used)
-    shown = sp.sstr(term.xreplace(numbers).evalf(4).xreplace({rho[k]: NS(densities[k]).evalf(4) for k in used}))
+    written = {k: _sum_expression(k, densities, model.formula, numbers) for k in used}
+    sums = ", ".join(map(str, written.values()))
+    shown = sp.sstr(term.xreplace(numbers).evalf(4).xreplace({rho[k]: written[k].evalf(4) for k in used}))
     reason = (f"the term {shown} depends on {len(used)} neighbour sums jointly (not a sum of embeddings of "
               "non-negative densities)")
     raise NotExportable(
@@ -218,10 +247,19 @@ def _one_density_parts(term, rho, numbers, model, densities):
         f"function of one neighbour sum (symff search --lammps-exportable searches only such forms)", reason)
 
 
+def _sum_expression(k, densities, formula, numbers):
+    """Neighbour sum k as a formula writes it: NS(g) for the radial ones, NS3(f, h) after them."""
+    if k < len(densities):
+        return NS(densities[k])
+    f, h = formula.angular[k - len(densities)]
+    return NS3(f.xreplace(numbers), h.xreplace(numbers))
+
+
 def _squares_of_product(term, used, rho, densities, r_out):
     """[(weights, F)] for a term of degree 2 in the neighbour sums (a product of two, times numbers, plus lower
     terms): each product c·rho_j·rho_k as (c s_j s_k / 2)·[(s_j rho_j + s_k rho_k)² − rho_j² − rho_k²] with s the
-    sign of g_j and g_k, every density non-negative; None if the term is no such polynomial or a g changes sign."""
+    sign of g_j and g_k, every radial density non-negative (a three-body sum's s is 1: meam/spline's U takes any
+    density); None if the term is no such polynomial or a radial g changes sign."""
     symbols = [rho[k] for k in used]
     try:
         poly = sp.Poly(sp.expand(term), *symbols)
@@ -229,7 +267,7 @@ def _squares_of_product(term, used, rho, densities, r_out):
         return None
     if poly.total_degree() != 2:
         return None
-    signs = {k: _sign(densities[k], r_out) for k in used}
+    signs = {k: _sign(densities[k], r_out) if k < len(densities) else 1.0 for k in used}
     if None in signs.values():
         return None
     parts = []

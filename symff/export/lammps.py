@@ -19,7 +19,7 @@ from .. import __version__
 from ..errors import ConfigError, ModelError
 from ..model import AlloyModel
 from . import setfl, table
-from .form import LAMMPS_FORMS, analyse_form, lepton_expression
+from .form import LAMMPS_FORMS, NotExportable, analyse_form, lepton_expression
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class LammpsExport:
 
     @property
     def includes_reference(self):
-        """Whether LAMMPS energies include the per-element reference energies (setfl files add them to F)."""
-        return self.style in ("eam/alloy", "eam/fs", "hybrid/overlay")
+        """Whether LAMMPS energies include the per-element reference energies (a setfl file adds them to F)."""
+        return any(path.name.endswith((".eam.alloy", ".eam.fs")) for path in self.files)
 
     def symff_energy(self, lammps_energy, symbols, reference_energy):
         """symff's total energy of a structure from the LAMMPS energy of this export (`symbols`: its atoms')."""
@@ -77,15 +77,22 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
     if isinstance(model, AlloyModel):
         return _write_alloy(model, Path(directory), r_lo, points, rho_max, style, source)
     if angular:
-        if style is not None and style != "meam/spline":
-            raise ConfigError(f"--style {style}: a form with three-body sums is exported as meam/spline")
-        return _write_meam_spline(model, Path(directory), r_lo, points, density_range)
+        from .meam_spline import angular_form_of
+
+        try:
+            single = angular_form_of(model)
+        except NotExportable:
+            single = None  # several pieces (hybrid/overlay), or none
+        if single is not None:
+            if style is not None and style != "meam/spline":
+                raise ConfigError(f"--style {style}: a form with three-body sums is exported as meam/spline")
+            return _write_meam_spline(model, single, Path(directory), r_lo, points, density_range)
     form = analyse_form(model)
     if style is not None and style != form.style and not (form.kind == "pair" and style in ("lepton", "table")):
         raise ConfigError(f"--style {style}: this form is exported as {form.style} (lepton or table: pair forms only)")
     style = style or form.style
     try:
-        return _write(model, form, style, Path(directory), r_lo, points, rho_max)
+        return _write(model, form, style, Path(directory), r_lo, points, rho_max, density_range)
     except ValueError as exc:  # a function that is not finite on the grid, or an unbounded density
         raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS: {exc}") from None
 
@@ -110,42 +117,51 @@ def _write_alloy(model, directory, r_lo, points, rho_max, style, source):
     return export
 
 
-def _write_meam_spline(model, directory, r_min, points, density_range):
-    from . import meam_spline
-
-    if len(model.elements) != 1:
-        raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: one element only, the model "
-                         f"has {', '.join(model.elements)}")
-    form = meam_spline.angular_form_of(model)  # NotExportable (a ModelError) with the reason
-    [element] = model.elements
-    if density_range is None:
-        density_range = meam_spline.default_density_range(form, element, r_in=model.r_in, r_out=model.r_out)
-    if not r_min < model.r_in:
-        raise ConfigError(f"--r-min must lie below the cutoff's inner radius {model.r_in} Å for meam/spline, got {r_min}")
+def _write_meam_spline(model, form, directory, r_min, points, density_range):
     _clear(directory)
-    path = directory / f"{element}.meam.spline"
-    knots = {"radial_knots": points} if points else {}
-    try:
-        written = meam_spline.write_meam_spline(path, form, element, r_in=model.r_in, r_out=model.r_out, r_min=r_min,
-                                                density_range=density_range,
-                                                comment=f"symff {__version__}: E_i = {model.energy_string(10)}",
-                                                **knots)
-    except ValueError as exc:
-        raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {exc}") from None
-    export = LammpsExport("meam/spline", (path,), directory / "in.symff", directory / "README.md",
-                          written.pair_style, (f"pair_coeff * * {path.name} {element}",),
-                          density_range=tuple(float(v) for v in density_range), energy_shift=written.energy_shift)
+    written, density_range = _meam_spline_file(model, form, directory / f"{model.elements[0]}.meam.spline", r_min,
+                                               points, density_range)
+    export = LammpsExport("meam/spline", (written.path,), directory / "in.symff", directory / "README.md",
+                          written.pair_style, (f"pair_coeff * * {written.path.name} {written.element}",),
+                          density_range=density_range, energy_shift=written.energy_shift)
     _write_texts(model, export, f"φ, ρ, f on {len(written.splines['phi'].x)} uniform knots from {r_min} to "
                                 f"{model.r_out} Å, U on [{density_range[0]:.6g}, {density_range[1]:.6g}]")
     return export
 
 
-def _write(model, form, style, directory, r_lo, points, rho_max):
+def _meam_spline_file(model, form, path, r_min, points, density_range, piece=None):
+    """(MeamSplineExport, density range) of the angular form `form` of `model` written to `path`; `piece` (m, count):
+    it is the m-th of `count` three-body pieces of a hybrid/overlay. `density_range` None: the element's crystals'
+    (meam_spline.default_density_range, at the equilibria of the whole model)."""
+    from . import meam_spline
+
+    if len(model.elements) != 1:
+        raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: one element only, the model "
+                         f"has {', '.join(model.elements)}")
+    [element] = model.elements
+    if not r_min < model.r_in:
+        raise ConfigError(f"--r-min must lie below the cutoff's inner radius {model.r_in} Å for meam/spline, got {r_min}")
+    if density_range is None:  # a piece of a hybrid/overlay takes the crystals' equilibria from the whole model
+        density_range = meam_spline.default_density_range(form, element, r_in=model.r_in, r_out=model.r_out,
+                                                          model=model if piece else None)
+    knots = {"radial_knots": points} if points else {}
+    try:
+        written = meam_spline.write_meam_spline(path, form, element, r_in=model.r_in, r_out=model.r_out, r_min=r_min,
+                                                density_range=density_range,
+                                                comment=f"symff {__version__}: E_i = {model.energy_string(10)}"
+                                                        + (" (three-body piece {} of {})".format(*piece) if piece else ""),
+                                                **knots)
+    except ValueError as exc:
+        raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {exc}") from None
+    return written, tuple(float(v) for v in density_range)
+
+
+def _write(model, form, style, directory, r_lo, points, rho_max, density_range=None):
     _clear(directory)
     formula = model.energy_string(10)
     comment = f"symff {__version__}: E_i = {formula}"
     elements = " ".join(model.elements)
-    files, bounds = [], []
+    files, bounds, shift = [], [], 0.0  # shift: Σ U(0) of the meam/spline files, which LAMMPS subtracts per atom
     if style == "lepton":
         expression = lepton_expression(form)
         if expression is None:
@@ -157,24 +173,43 @@ def _write(model, form, style, directory, r_lo, points, rho_max):
         pair_style, coeff = table.write_pair_table(form, files[0], r_lo=r_lo, points=points or table.DEFAULT_POINTS,
                                                    comment=comment)
         coeffs = [coeff]
-    else:
+    else:  # eam/alloy, meam/spline, or hybrid/overlay of eam/alloy files (φ in the first) and meam/spline files
         several = len(form.embeddings) > 1
-        coeffs = []
+        pieces, notes = [], []  # pieces: (sub-style, file)
         for k in range(len(form.embeddings)):
-            name = f"{''.join(model.elements)}.{k + 1}.eam.alloy" if several else f"{''.join(model.elements)}.eam.alloy"
-            files.append(directory / name)
+            path = directory / (f"{''.join(model.elements)}.{k + 1}.eam.alloy" if several
+                                else f"{''.join(model.elements)}.eam.alloy")
             part = f"{comment} (embedding {k + 1} of {len(form.embeddings)})" if several else comment
-            _, coeff, bound = setfl.write_setfl(
-                form, files[-1], model.elements, model.reference_energy, embedding=k, with_pair=k == 0, r_lo=r_lo,
+            _, _, bound = setfl.write_setfl(
+                form, path, model.elements, model.reference_energy, embedding=k, with_pair=k == 0, r_lo=r_lo,
                 rho_max=rho_max, points=points or setfl.DEFAULT_POINTS, comment=part,
             )
             bounds.append(bound)
-            coeffs.append(f"pair_coeff * * eam/alloy {k + 1} {name} {elements}" if several else coeff)
-        pair_style = ("pair_style hybrid/overlay" + " eam/alloy" * len(files)) if several else "pair_style eam/alloy"
+            pieces.append(("eam/alloy", path))
+        for m, piece in enumerate(form.three_body):
+            if m == 0 and not form.embeddings:  # no setfl file: φ goes with the first three-body piece
+                piece = replace(piece, phi=2 * form.pair_expr)
+            written, covered = _meam_spline_file(
+                model, piece, directory / f"{model.elements[0]}.{m + 1}.meam.spline", r_lo, points, density_range,
+                (m + 1, len(form.three_body)))
+            shift += written.energy_shift
+            pieces.append(("meam/spline", written.path))
+            notes.append(f"meam/spline file {m + 1}: U on [{covered[0]:.6g}, {covered[1]:.6g}], U(0) = "
+                         f"{written.energy_shift:.10g} eV")
+        files = [path for _, path in pieces]
+        substyles = [substyle for substyle, _ in pieces]
+        if len(pieces) == 1:
+            pair_style, coeffs = f"pair_style {substyles[0]}", [f"pair_coeff * * {files[0].name} {elements}"]
+        else:  # a sub-style used more than once is numbered in pair_coeff (LAMMPS pair_style hybrid)
+            pair_style, coeffs, seen = f"pair_style hybrid/overlay {' '.join(substyles)}", [], {}
+            for substyle, path in pieces:
+                seen[substyle] = seen.get(substyle, 0) + 1
+                number = f" {seen[substyle]}" if substyles.count(substyle) > 1 else ""
+                coeffs.append(f"pair_coeff * * {substyle}{number} {path.name} {elements}")
     export = LammpsExport(style, tuple(files), directory / "in.symff", directory / "README.md", pair_style,
-                          tuple(coeffs), tuple(bounds))
+                          tuple(coeffs), tuple(bounds), energy_shift=shift)
     grid = f"density grid up to rho = {', '.join(f'{b:.6g}' for b in bounds)}" if bounds else ""
-    _write_texts(model, export, grid, f"in LAMMPS terms: `{form.text()}`")
+    _write_texts(model, export, grid, f"in LAMMPS terms: `{form.text()}`", *notes)
     return export
 
 

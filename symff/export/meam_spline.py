@@ -199,13 +199,14 @@ def program_u0(form: AngularForm):
     return AngularProgram(form).embedding(np.zeros(1))[0][0]
 
 
-def default_density_range(form: AngularForm, element, *, r_in, r_out, compression=0.85, margin=0.2, points=48):
+def default_density_range(form: AngularForm, element, *, r_in, r_out, model=None, compression=0.85, margin=0.2,
+                          points=48):
     """U's knot range when none is given: the densities n_i of `element`'s fcc, bcc, simple cubic and diamond
     crystals (CRYSTALS) from `compression` × each one's equilibrium nearest-neighbour distance (the minimum of an
     energy scan from 0.4 r_in to r_out; 0.85 r_in where it has none) out to r_out, where n is 0, widened by `margin`
-    of the span above (and below, where some n is negative). Beyond its knots LAMMPS continues U linearly: an MD run
-    that compresses the crystal further than this should give the range (`--density-range`) from its own
-    structures."""
+    of the span above (and below, where some n is negative). The energy scanned is the form's, or `model`'s when the
+    form is one piece of it (a hybrid/overlay export). Beyond its knots LAMMPS continues U linearly: an MD run that
+    compresses the crystal further than this should give the range (`--density-range`) from its own structures."""
     from ase.calculators.singlepoint import SinglePointCalculator
 
     from ..data import Dataset
@@ -222,7 +223,12 @@ def default_density_range(form: AngularForm, element, *, r_in, r_out, compressio
     data = Dataset.from_atoms(crystals, elements=(element,), min_distance=None)
     evaluator = AngularEvaluator(data, build_neighbours(data, r_out), r_in=r_in, r_out=r_out)
     with np.errstate(all="ignore"):
-        energy = evaluator.predict(form).energy / np.diff(data.atom_start)
+        if model is None:
+            energy = evaluator.predict(form).energy / np.diff(data.atom_start)
+        else:
+            from ..evaluate.predict import predict
+
+            energy = predict(model, data, reference=np.zeros(1)).energy / np.diff(data.atom_start)
         density = evaluator.densities(form)
     low, high = 0.0, 0.0
     for k in range(len(CRYSTALS)):
