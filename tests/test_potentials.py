@@ -14,7 +14,7 @@ SHIPPED = sorted(p.name for p in files("symff.potentials").iterdir() if p.name.e
 # The default members of the one-hour searches of issues 13 and 15 (docs/discovery.md, docs/angular.md): element and
 # LAMMPS form (Mo's product of two sums runs as squares of three densities)
 DISCOVERED = {"Cu-mlearn-3.json": ("Cu", "eam/alloy"), "Ni-mlearn-2.json": ("Ni", "eam/alloy"),
-              "Mo-mlearn-2.json": ("Mo", "hybrid/overlay")}
+              "Mo-mlearn-2.json": ("Mo", "hybrid/overlay"), "Si-mlearn-2.json": ("Si", "meam/spline")}
 
 
 def test_potentials_are_shipped():

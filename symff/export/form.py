@@ -122,6 +122,14 @@ class ExportForm:
         value, slope = Program([expr, sp.diff(expr, symbol)], [symbol], [])([np.asarray(rho, dtype=float)], [])
         return np.array(value, dtype=float), np.array(slope, dtype=float)
 
+    def angular_pieces(self):
+        """The whole form as AngularForms whose per-atom embedding energies U(n_i) sum to its own per-atom energy: the
+        pair part (n_i = Σ_j g f_c, U(n) = n), each radial embedding, each three-body piece."""
+        pair = AngularForm(0, self.pair_expr, 0, 0, N)
+        radial = [AngularForm(0, e.density_expr, 0, 0, e.function_expr.xreplace({rho_symbol(0): N}))
+                  for e in self.embeddings]
+        return [pair, *radial, *self.three_body]
+
     def text(self):
         """The form in LAMMPS terms, one line."""
         parts = [f"phi(r) = 2*({self.pair_expr})*fc(r)"]

@@ -129,10 +129,11 @@ def _write_meam_spline(model, form, directory, r_min, points, density_range):
     return export
 
 
-def _meam_spline_file(model, form, path, r_min, points, density_range, piece=None):
+def _meam_spline_file(model, form, path, r_min, points, density_range, piece=None, whole=None):
     """(MeamSplineExport, density range) of the angular form `form` of `model` written to `path`; `piece` (m, count):
-    it is the m-th of `count` three-body pieces of a hybrid/overlay. `density_range` None: the element's crystals'
-    (meam_spline.default_density_range, at the equilibria of the whole model)."""
+    it is the m-th of `count` three-body pieces of a hybrid/overlay, whose energy is that of the AngularForms `whole`
+    together. `density_range` None: the element's crystals' (meam_spline.default_density_range, at the equilibria of
+    the whole model)."""
     from . import meam_spline
 
     if len(model.elements) != 1:
@@ -143,7 +144,7 @@ def _meam_spline_file(model, form, path, r_min, points, density_range, piece=Non
         raise ConfigError(f"--r-min must lie below the cutoff's inner radius {model.r_in} Å for meam/spline, got {r_min}")
     if density_range is None:  # a piece of a hybrid/overlay takes the crystals' equilibria from the whole model
         density_range = meam_spline.default_density_range(form, element, r_in=model.r_in, r_out=model.r_out,
-                                                          model=model if piece else None)
+                                                          whole=whole)
     knots = {"radial_knots": points} if points else {}
     try:
         written = meam_spline.write_meam_spline(path, form, element, r_in=model.r_in, r_out=model.r_out, r_min=r_min,
@@ -161,7 +162,8 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
     formula = model.energy_string(10)
     comment = f"symff {__version__}: E_i = {formula}"
     elements = " ".join(model.elements)
-    files, bounds, shift = [], [], 0.0  # shift: Σ U(0) of the meam/spline files, which LAMMPS subtracts per atom
+    files, bounds, notes = [], [], []
+    shift = 0.0  # Σ U(0) of the meam/spline files, which LAMMPS subtracts per atom
     if style == "lepton":
         expression = lepton_expression(form)
         if expression is None:
@@ -175,7 +177,7 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
         coeffs = [coeff]
     else:  # eam/alloy, meam/spline, or hybrid/overlay of eam/alloy files (φ in the first) and meam/spline files
         several = len(form.embeddings) > 1
-        pieces, notes = [], []  # pieces: (sub-style, file)
+        pieces = []  # (sub-style, file)
         for k in range(len(form.embeddings)):
             path = directory / (f"{''.join(model.elements)}.{k + 1}.eam.alloy" if several
                                 else f"{''.join(model.elements)}.eam.alloy")
@@ -191,7 +193,7 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
                 piece = replace(piece, phi=2 * form.pair_expr)
             written, covered = _meam_spline_file(
                 model, piece, directory / f"{model.elements[0]}.{m + 1}.meam.spline", r_lo, points, density_range,
-                (m + 1, len(form.three_body)))
+                (m + 1, len(form.three_body)), form.angular_pieces())
             shift += written.energy_shift
             pieces.append(("meam/spline", written.path))
             notes.append(f"meam/spline file {m + 1}: U on [{covered[0]:.6g}, {covered[1]:.6g}], U(0) = "

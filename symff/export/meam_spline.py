@@ -199,14 +199,15 @@ def program_u0(form: AngularForm):
     return AngularProgram(form).embedding(np.zeros(1))[0][0]
 
 
-def default_density_range(form: AngularForm, element, *, r_in, r_out, model=None, compression=0.85, margin=0.2,
+def default_density_range(form: AngularForm, element, *, r_in, r_out, whole=None, compression=0.85, margin=0.2,
                           points=48):
     """U's knot range when none is given: the densities n_i of `element`'s fcc, bcc, simple cubic and diamond
     crystals (CRYSTALS) from `compression` × each one's equilibrium nearest-neighbour distance (the minimum of an
     energy scan from 0.4 r_in to r_out; 0.85 r_in where it has none) out to r_out, where n is 0, widened by `margin`
-    of the span above (and below, where some n is negative). The energy scanned is the form's, or `model`'s when the
-    form is one piece of it (a hybrid/overlay export). Beyond its knots LAMMPS continues U linearly: an MD run that
-    compresses the crystal further than this should give the range (`--density-range`) from its own structures."""
+    of the span above (and below, where some n is negative). The energy scanned is the form's, or, when the form is
+    one piece of a hybrid/overlay export, the sum of the AngularForms `whole` (every piece). Beyond its knots LAMMPS
+    continues U linearly: an MD run that compresses the crystal further than this should give the range
+    (`--density-range`) from its own structures."""
     from ase.calculators.singlepoint import SinglePointCalculator
 
     from ..data import Dataset
@@ -223,12 +224,11 @@ def default_density_range(form: AngularForm, element, *, r_in, r_out, model=None
     data = Dataset.from_atoms(crystals, elements=(element,), min_distance=None)
     evaluator = AngularEvaluator(data, build_neighbours(data, r_out), r_in=r_in, r_out=r_out)
     with np.errstate(all="ignore"):
-        if model is None:
+        if whole is None:
             energy = evaluator.predict(form).energy / np.diff(data.atom_start)
-        else:
-            from ..evaluate.predict import predict
-
-            energy = predict(model, data, reference=np.zeros(1)).energy / np.diff(data.atom_start)
+        else:  # Σ U(n) over the pieces, from their densities (no forces: a U' that is infinite somewhere is no matter)
+            per_atom = sum(AngularProgram(piece).embedding(evaluator.densities(piece))[0] for piece in whole)
+            energy = np.add.reduceat(per_atom, data.atom_start[:-1]) / np.diff(data.atom_start)
         density = evaluator.densities(form)
     low, high = 0.0, 0.0
     for k in range(len(CRYSTALS)):
