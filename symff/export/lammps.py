@@ -146,11 +146,11 @@ def _meam_spline_file(model, form, path, r_min, points, density_range, piece=Non
         density_range = meam_spline.default_density_range(form, element, r_in=model.r_in, r_out=model.r_out,
                                                           whole=whole)
     knots = {"radial_knots": points} if points else {}
+    which = f" (three-body piece {piece[0]} of {piece[1]})" if piece else ""
     try:
         written = meam_spline.write_meam_spline(path, form, element, r_in=model.r_in, r_out=model.r_out, r_min=r_min,
                                                 density_range=density_range,
-                                                comment=f"symff {__version__}: E_i = {model.energy_string(10)}"
-                                                        + (" (three-body piece {} of {})".format(*piece) if piece else ""),
+                                                comment=f"symff {__version__}: E_i = {model.energy_string(10)}{which}",
                                                 **knots)
     except ValueError as exc:
         raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {exc}") from None
