@@ -35,7 +35,8 @@ the triplets, so there is no second neighbour search), f is tabulated on the rad
 (cubic Hermite tables on c ∈ [−1, 1]); `sums(data, table, pair_values, angle_tables, triplet_values, n_functions,
 ranges)` takes both tables (or exact values), and the backward pass takes the slopes per sum. The sums of a formula
 are ordered radial first, then three-body (rho_K .. rho_{K+L-1}). Its LAMMPS style is `meam/spline` (E_i =
-NS(φ/2) + U(NS(ρ) + NS3(f, h)), U(n) = n included: `symff.export.meam_spline.angular_form_of`).
+NS(φ/2) + U(NS(ρ) + NS3(f, h)), U(n) = n included: `symff.export.meam_spline.angular_form_of`), `hybrid/overlay` for
+several such pieces.
 """
 
 from dataclasses import dataclass

@@ -157,14 +157,6 @@ def lammps_form(model):
             return setfl_style(analyse_alloy_form(model)), ""
         except ModelError as refused:
             return SYMFF_ONLY, str(refused).split(": ", 1)[-1]
-    if model.formula.angular:
-        from .meam_spline import angular_form_of  # which imports this module
-
-        try:
-            angular_form_of(model)  # one meam/spline file
-            return "meam/spline", ""
-        except NotExportable:
-            pass  # several pieces, perhaps
     try:
         return analyse_form(model).style, ""
     except NotExportable as refused:

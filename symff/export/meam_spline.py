@@ -29,19 +29,17 @@ eV/atom and 1e-4 eV/Å of symff on mlearn Si and Mo (docs/angular.md has the fig
 per evaluation does not depend on the number of knots (uniform knots: the interval is found by one multiplication).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import sympy as sp
 from ase.build import bulk
 from scipy.interpolate import CubicSpline
 
 from ..cutoff import smooth_cutoff
 from ..errors import ConfigError, ModelError
-from ..evaluate.angular import AngularForm, AngularProgram, N
-from ..expr.symbols import rho_symbol
-from .form import NotExportable, _common_combination
+from ..evaluate.angular import AngularForm, AngularProgram
+from .form import NotExportable, analyse_form
 
 DEFAULT_RADIAL_KNOTS = 10000
 DEFAULT_ANGLE_KNOTS = 200
@@ -152,46 +150,15 @@ def write_meam_spline(path, form: AngularForm, element, *, r_in, r_out, r_min, d
 
 
 def angular_form_of(model) -> AngularForm:
-    """The meam/spline form (φ, ρ, f, g, U) of a model with three-body sums, numbers in place of constants; a model
-    of another shape raises `NotExportable` (see the module docstring)."""
-    formula = model.formula
-    numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, model.constants)}
-    linear = {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, model.linear)}
-    n_k, n_l = len(formula.densities), len(formula.angular)
-    rho = [rho_symbol(k) for k in range(n_k + n_l)]
-    densities = [g.xreplace(numbers) for g in formula.densities]
-    bonds = {f.xreplace(numbers) for f, _ in formula.angular}
-    angles = [h.xreplace(numbers) for _, h in formula.angular]
-
-    def refuse(why):
-        return NotExportable(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {why}; meam/spline holds "
-                             "E_i = Σ a NS(φ) + U(Σ w NS(ρ) + Σ v NS3(f, g)) with one f", why)
-
-    if len(bonds) > 1:
-        raise refuse("its three-body sums have different bond functions f")
-    pair, angle, embedded = sp.Integer(0), sp.Integer(0), sp.Integer(0)
-    for a, term in zip(formula.linear, formula.terms):
-        if term in rho[:n_k]:
-            pair += 2 * linear[a] * densities[rho.index(term)]
-        elif term in rho[n_k:]:
-            angle += linear[a] * angles[rho.index(term) - n_k]
-        else:
-            embedded += linear[a] * term
-    if embedded == 0:  # U(n) = n
-        return AngularForm(pair, sp.Integer(0), next(iter(bonds), sp.Integer(0)), angle, N)
-    if angle != 0:
-        raise refuse("a three-body sum enters linearly beside a nonlinear embedding")
-    used = [k for k in range(n_k + n_l) if embedded.has(rho[k])]
-    numbers |= linear
-    weights = _common_combination(embedded, used, rho, numbers) if used else {}
-    if weights is None:
-        raise refuse("its embedding depends on several sums jointly, not through one density")
-    lead = used[0] if used else 0
-    embedding = embedded.xreplace(numbers).xreplace({rho[k]: (N if k == lead else 0) for k in used})
-    density = sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items() if k < n_k))
-    three_body = sp.Add(*(sp.Float(w, 17) * angles[k - n_k] for k, w in weights.items() if k >= n_k))
-    bond = next(iter(bonds)) if three_body != 0 else sp.Integer(0)
-    return AngularForm(pair, density, bond, three_body, embedding)
+    """The meam/spline form (φ, ρ, f, g, U) of a model with three-body sums, numbers in place of constants: the one
+    piece of its LAMMPS split (`symff.export.form.analyse_form`) with φ in it; a model of another shape raises
+    `NotExportable` (see the module docstring)."""
+    form = analyse_form(model)
+    if form.kind != "meam":
+        why = f"it is {len(form.three_body)} three-body pieces and {len(form.embeddings)} radial embeddings"
+        raise NotExportable(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {why}; meam/spline holds "
+                            "E_i = Σ a NS(φ) + U(Σ w NS(ρ) + Σ v NS3(f, g)) with one f", why)
+    return replace(form.three_body[0], phi=2 * form.pair_expr)
 
 
 def program_u0(form: AngularForm):
