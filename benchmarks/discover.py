@@ -404,7 +404,9 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--grammar", help="the search's grammar (default: GRAMMARS of the case, else eam)")
     parser.add_argument("--out", type=Path, help="the run directory (default: runs/discover-CASE-SEED)")
-    parser.add_argument("--from-run", type=Path, metavar="RUN", help="report this run instead of searching (its members re-marked with this version's LAMMPS forms)")
+    parser.add_argument("--from-run", type=Path, metavar="RUN",
+                        help="report this run instead of searching (its members re-marked with this version's "
+                             "LAMMPS forms)")
     parser.add_argument("--refit", action="store_true", help="also refit Sutton-Chen and GP1 on the training data")
     parser.add_argument("--refit-json", type=Path, metavar="FILE",
                         help="with --refit: read the refitted rows from FILE if it exists, else write them there")

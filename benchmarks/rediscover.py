@@ -3,7 +3,9 @@
     python benchmarks/rediscover.py lj --seeds 10
 
 Each seed runs `symff rediscover` in a fresh process (so the timing includes start-up, numba's cached kernels being
-loaded, and data generation, as a user sees it). The last line is `lj: K/10 recovered, median T s`.
+loaded, the workers' start and data generation, as a user sees it), on all cores as `symff search` runs; other
+arguments go to `symff rediscover` (e.g. `--workers 1`). Each seed's line says how many generations its search ran;
+`--runs DIR` keeps the run directories. The last line is `lj: K/10 recovered, median T s`.
 """
 
 import argparse
@@ -29,7 +31,8 @@ def run_seed(potential, seed, workdir, extra):
         print(done.stdout + done.stderr, file=sys.stderr)
         raise SystemExit(f"seed {seed}: symff rediscover failed with status {done.returncode}")
     recovered = lines[-1] == "recovered: yes"
-    return recovered, seconds, lines[-2]
+    generations = lines[-3].split("; total")[0]  # "N front members after G generations (why it stopped)"
+    return recovered, seconds, f"{generations}; {lines[-2]}"
 
 
 def main():
@@ -37,10 +40,12 @@ def main():
     parser.add_argument("potential", choices=sorted(REDISCOVERIES))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--runs", type=Path, metavar="DIR", help="keep each seed's run directory in DIR")
     args, extra = parser.parse_known_args()
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     results = []
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = args.runs or scratch
         for seed in seeds:
             recovered, seconds, summary = run_seed(args.potential, seed, workdir, extra)
             results.append((recovered, seconds))

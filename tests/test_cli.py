@@ -75,12 +75,13 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         ["evaluate", str(run_dir), "--index", "99", str(data_files[1])],
         ["evaluate", str(tmp_path / "absent.json"), str(data_files[1])],
         ["search", str(data_files[0]), "--cutoff", "2", "--cutoff-inner", "3", "--out", str(tmp_path / "r2")],
+        ["rediscover", "lj", "--workers", "-1", "--out", str(tmp_path / "r3")],
     ]
     for argv in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith(f"symff {argv[0]}: error: "), err
-    assert not (tmp_path / "r1").exists()  # a refused input leaves nothing behind
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r3").exists()  # a refused input leaves nothing behind
 
 
 def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):

@@ -1,5 +1,6 @@
-"""`symff rediscover {lj,stillinger-weber,sutton-chen} [--seed N] [--out RUN]`: make data with a known potential, search, and check that the
-known formula comes back. The last line printed is `recovered: yes` or `recovered: no`."""
+"""`symff rediscover {lj,stillinger-weber,sutton-chen} [--seed N] [--out RUN] [--workers N]`: make data with a known
+potential, search, and check that the known formula comes back. The search runs as `symff search` does, on all cores
+by default (`--workers`). The last line printed is `recovered: yes` or `recovered: no`."""
 
 import time
 
@@ -8,7 +9,7 @@ from ..progress import SearchProgress
 from ..rediscover import REDISCOVERIES
 from ..workflow import search_to_run
 from .common import command_line
-from .search import add_search_options, config_from
+from .search import add_search_options, add_workers_option, config_from, workers_from
 
 
 def add_parser(sub):
@@ -16,11 +17,13 @@ def add_parser(sub):
                        description=__doc__)
     p.add_argument("potential", choices=sorted(REDISCOVERIES))
     add_search_options(p, population=0, generations=0)
+    add_workers_option(p)
     p.set_defaults(run=run, out=None, grammar=None)
 
 
 def run(args):
     case = REDISCOVERIES[args.potential]
+    workers = workers_from(args)
     start = time.perf_counter()
     print(f"making {case.description} data (seed {args.seed}) ...", flush=True)
     train = Dataset.from_atoms(case.make_data(args.seed))
@@ -34,7 +37,7 @@ def run(args):
             "train_structures": train.n_structures}
     with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
         result, models = search_to_run(config, train, None, out, command=command_line(), data=data,
-                                       force=args.force, progress=progress, report=args.report)
+                                       force=args.force, progress=progress, report=args.report, workers=workers)
     recovery = case.check(models)
     print(f"{len(models)} front members after {result.generations} generations ({result.stop_reason}); "
           f"total {time.perf_counter() - start:.1f} s; written to {out}")

@@ -79,10 +79,22 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def add_parallel_options(parser):
+def add_workers_option(parser):
     parser.add_argument("--workers", type=int, metavar="N",
                         help=f"worker processes of a local Dask cluster (default: all cores, here {os.cpu_count()}; "
                              "1: no cluster)")
+
+
+def workers_from(args):
+    """The worker processes `--workers` asks for: all cores by default."""
+    workers = args.workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    return workers
+
+
+def add_parallel_options(parser):
+    add_workers_option(parser)
     parser.add_argument("--scheduler", metavar="ADDRESS", help="join the Dask cluster of this scheduler instead")
     parser.add_argument("--islands", type=int, metavar="N",
                         help="islands the population is shared among (default: one per 50 individuals, 1 to 4; "
@@ -101,9 +113,7 @@ def run(args):
         return resume(args)
     if not args.data:
         raise ConfigError("give the training data (DATA…), or --resume RUN")
-    workers = args.workers or os.cpu_count() or 1
-    if workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    workers = workers_from(args)
     islands = args.islands or default_islands(args.population)
     config = config_from(args, islands=islands, migration_interval=args.migration_interval,
                          migration_size=args.migration_size, topology=args.topology)

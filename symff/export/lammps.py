@@ -19,7 +19,7 @@ from .. import __version__
 from ..errors import ConfigError, ModelError
 from ..model import AlloyModel
 from . import setfl, table
-from .form import LAMMPS_FORMS, NotExportable, analyse_form, lepton_expression
+from .form import LAMMPS_FORMS, analyse_form, lepton_expression
 
 
 @dataclass(frozen=True)
@@ -76,18 +76,13 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
         raise ConfigError("--density-range is for meam/spline exports (forms with three-body sums) only")
     if isinstance(model, AlloyModel):
         return _write_alloy(model, Path(directory), r_lo, points, rho_max, style, source)
-    if angular:
-        from .meam_spline import angular_form_of
-
-        try:
-            single = angular_form_of(model)
-        except NotExportable:
-            single = None  # several pieces (hybrid/overlay), or none
-        if single is not None:
-            if style is not None and style != "meam/spline":
-                raise ConfigError(f"--style {style}: a form with three-body sums is exported as meam/spline")
-            return _write_meam_spline(model, single, Path(directory), r_lo, points, density_range)
     form = analyse_form(model)
+    if form.kind == "meam":  # one meam/spline file; forms of several pieces are a hybrid/overlay (below)
+        from .meam_spline import meam_form
+
+        if style is not None and style != "meam/spline":
+            raise ConfigError(f"--style {style}: a form with three-body sums is exported as meam/spline")
+        return _write_meam_spline(model, meam_form(form), Path(directory), r_lo, points, density_range)
     if style is not None and style != form.style and not (form.kind == "pair" and style in ("lepton", "table")):
         raise ConfigError(f"--style {style}: this form is exported as {form.style} (lepton or table: pair forms only)")
     style = style or form.style

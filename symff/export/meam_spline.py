@@ -158,6 +158,12 @@ def angular_form_of(model) -> AngularForm:
         why = f"it is {len(form.three_body)} three-body pieces and {len(form.embeddings)} radial embeddings"
         raise NotExportable(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {why}; meam/spline holds "
                             "E_i = Σ a NS(φ) + U(Σ w NS(ρ) + Σ v NS3(f, g)) with one f", why)
+    return meam_form(form)
+
+
+def meam_form(form) -> AngularForm:
+    """The AngularForm of a one-piece split (`ExportForm` of kind "meam"): its three-body piece with the pair terms
+    as φ."""
     return replace(form.three_body[0], phi=2 * form.pair_expr)
 
 
