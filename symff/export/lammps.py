@@ -183,12 +183,13 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
             )
             bounds.append(bound)
             pieces.append(("eam/alloy", path))
+        whole = form.angular_pieces()  # every piece's energy, for each meam/spline file's density range
         for m, piece in enumerate(form.three_body):
             if m == 0 and not form.embeddings:  # no setfl file: φ goes with the first three-body piece
                 piece = replace(piece, phi=2 * form.pair_expr)
             written, covered = _meam_spline_file(
                 model, piece, directory / f"{model.elements[0]}.{m + 1}.meam.spline", r_lo, points, density_range,
-                (m + 1, len(form.three_body)), form.angular_pieces())
+                (m + 1, len(form.three_body)), whole)
             shift += written.energy_shift
             pieces.append(("meam/spline", written.path))
             notes.append(f"meam/spline file {m + 1}: U on [{covered[0]:.6g}, {covered[1]:.6g}], U(0) = "
