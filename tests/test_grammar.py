@@ -73,3 +73,51 @@ def test_every_tree_respects_the_limits_and_is_a_potential(name):
         assert R not in outside.free_symbols
         assert formula.energy.atoms(NS)
     assert usable > 0.5 * len(population + children)
+
+
+def test_the_angle_level_draws_its_exponents_from_its_own_range():
+    """grammars/angular.yaml gives c**n the range [2, 8] and keeps r**n in [-12, 12]: every angle exponent of the
+    trees that generation, crossover and point mutation make lies in its range, the pair exponents span theirs, and
+    the two kinds of exponent never trade places."""
+    from symff.grammar.operators import AngleExponent, IntExponent
+    from symff.grammar.text import tree_from_text, tree_to_text
+
+    grammar = load_grammar("angular")
+    assert grammar.integer_exponents_at("angle") == (2, 3, 4, 5, 6, 7, 8)
+    assert grammar.integer_exponents_at("pair") == grammar.integer_exponents == tuple(
+        n for n in range(-12, 13) if n not in (0, 1))
+    trees = TreeGrammar(grammar)
+    rng = random.Random(5)
+    population = [trees.random_tree(rng) for _ in range(200)]
+    children = []
+    for _ in range(300):
+        a, b = rng.sample(population, 2)
+        children += trees.crossover(rng, a, b)
+        children += [trees.mutate_point(rng, a), trees.mutate_point(rng, b), trees.mutate_subtree(rng, a)]
+    angle, pair = set(), set()
+    for tree in population + children:
+        back = tree_from_text(tree_to_text(tree), trees)
+        assert tree_to_text(back) == tree_to_text(tree) and [n.ret for n in back] == [n.ret for n in tree]
+        for node in tree:
+            if node.arity == 0 and node.ret is AngleExponent:
+                angle.add(node.value)
+            elif node.arity == 0 and node.ret is IntExponent:
+                pair.add(node.value)
+    assert angle == set(range(2, 9))
+    assert min(pair) < 0 and max(pair) > 8
+
+
+def test_a_power_of_c_outside_the_angle_range_is_not_a_tree_of_the_grammar():
+    """Start forms and migrants go through symff.expr.to_tree: (c + k)**2 is a tree of the angular grammar, a pole
+    c**-2 in an angular function is not (the grammar has no division at the angle level either)."""
+    import sympy as sp
+
+    from symff.expr.symbols import NS3, C
+    from symff.expr.to_tree import Unexpressible, formula_to_tree
+
+    grammar = TreeGrammar(load_grammar("angular"))
+    good = NS(R**-6) + NS3(sp.Float(0.5) ** R, (C + sp.Rational(1, 3)) ** 2)
+    tree = formula_to_tree(good, grammar)
+    assert any(node.arity == 0 and node.value == 2 for node in tree)
+    with pytest.raises(Unexpressible):
+        formula_to_tree(NS(R**-6) + NS3(sp.Float(0.5) ** R, C**-2), grammar)

@@ -6,12 +6,19 @@ import sympy as sp
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.program import PotentialProgram
+from symff.expr.symbols import NS3
 from symff.fit.constants import FitOptions, fit_constants, loss_at
 from symff.fit.loss import Targets
 from symff.model import Model
 from symff.neighbours import build_neighbours
 from symff.rediscover import SC_A, SC_C, SC_EPSILON, sutton_chen_form
-from symff.search.neighbourhood import exponent_neighbours
+from symff.search.neighbourhood import (
+    SHIFT,
+    SHIFT_STARTS,
+    angular_shift_neighbours,
+    exponent_neighbours,
+    form_neighbours,
+)
 from symff.search.scoring import Candidate, FormFitter, Stage
 from symff.synthetic.generate import make_sutton_chen_dataset
 
@@ -29,6 +36,47 @@ def test_neighbours_move_one_exponent_one_step():
     assert list(exponent_neighbours(formula("NS(2.0**r)").energy)) == []
     assert all(sp.Integer(0) not in {p.exp for p in sp.preorder_traversal(e) if p.is_Pow}
                for e in exponent_neighbours(formula("NS(r**-1)").energy))
+
+
+def test_a_power_of_c_in_an_angular_function_has_shifted_neighbours():
+    """c**n (n >= 2) in a three-body sum's g becomes (c + k)**n, k a new constant from either side of 0; c alone is
+    not shifted."""
+    from symff.expr.symbols import C
+
+    energy = formula("NS(r**-6) + NS3(0.5**r, c**2) + NS3(r**-2, c**3 + c)").energy
+    shifted = list(angular_shift_neighbours(energy))
+    assert len(shifted) == 2
+    # (the canonical form splits c**3 + c into two three-body sums)
+    assert {g.args[1] for e in shifted for g in e.atoms(NS3) if g.has(SHIFT)} == {(C + SHIFT)**2, (C + SHIFT)**3}
+    assert list(angular_shift_neighbours(formula("NS(r**-6) + NS3(0.5**r, c)").energy)) == []
+    neighbours = list(form_neighbours(energy))
+    assert [starts for _, starts in neighbours if starts] == [{SHIFT: k} for k in SHIFT_STARTS] * 2
+    assert len(neighbours) == len(list(exponent_neighbours(energy))) + 4
+    assert all(not e.has(SHIFT) or e.has(C + SHIFT) for e, _ in neighbours)
+
+
+def test_scorer_climbs_from_a_power_of_c_to_the_stillinger_weber_angular_function():
+    """On the data of `symff rediscover stillinger-weber`, the true form with c**2 in place of (c + 1/3)**2 (its
+    constants fitted) climbs to the true form in one step: the shifted neighbour."""
+    from symff.rediscover import REDISCOVERIES
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+    from symff.synthetic.generate import make_stillinger_weber_dataset
+
+    structures = make_stillinger_weber_dataset(0, temperatures=(600, 2500), snapshots_per_temperature=2, interval=5,
+                                               equilibration=10, repeat=1)
+    data = Dataset.from_atoms(structures)
+    evaluator, targets = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0), Targets(data)
+    unshifted = STILLINGER_WEBER_ENERGY.replace(f"(c + {1 / 3!r})**2", "c**2")
+    assert unshifted != STILLINGER_WEBER_ENERGY
+    start = formula(unshifted)
+    fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+    fitter = FormFitter(Stage(evaluator, targets, 50))
+    climbed = fitter._climbed(Candidate(start, fit))
+    assert fitter.stats.climbed >= 1 and climbed.loss < 1e-6 * fit.loss
+    model = Model.from_expression(STILLINGER_WEBER_ENERGY, ("Si",), {"Si": 0.0})
+    assert climbed.key == model.formula.key
+    found = Model(climbed.formula, climbed.fit.constants, climbed.fit.linear, ("Si",), {"Si": 0.0})
+    assert REDISCOVERIES["stillinger-weber"].check([found]).recovered
 
 
 @pytest.fixture(scope="module")

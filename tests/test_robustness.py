@@ -332,6 +332,14 @@ BAD_GRAMMARS = {
                                 "4: fixed_exponents must be rationals like \"1/2\", got ['1/0']"),
     "empty exponent range": (GRAMMAR_BASE + "integer_exponents: [3, -3]\n",
                              "4: integer_exponents is an inclusive range [low, high] with low < high"),
+    "exponent range of only 0 and 1": (GRAMMAR_BASE + "integer_exponents: [0, 1]\n",
+                                       "4: integer_exponents holds no integer but 0 and 1"),
+    "angle exponent range reversed": (GRAMMAR_BASE.replace("ns]", "ns, ns3]")
+                                      + "angle:\n  terminals: [c]\n  integer_exponents: [8, 2]\n",
+                                      "6: angle.integer_exponents is an inclusive range [low, high] with low < high"),
+    "exponent range on a level without its own": (
+        "name: x\natom: {operators: [ns]}\npair:\n  operators: [add]\n  integer_exponents: [2, 8]\n",
+        "5: unknown key 'integer_exponents' in pair (expected one of: operators, terminals)"),
 }
 
 

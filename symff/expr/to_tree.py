@@ -35,7 +35,6 @@ from ..grammar.operators import (
     Embedded,
     Embedding,
     FixedExponent,
-    IntExponent,
     Pair,
     Potential,
 )
@@ -192,9 +191,9 @@ class _Builder:
         inner = self.build(base, ret)
         if exponent.is_Rational:
             q = Fraction(int(exponent.p), int(exponent.q))
-            lo, hi = self.grammar.integer_exponents[0], self.grammar.integer_exponents[-1]
-            if q.denominator == 1 and lo <= q <= hi and (prim := self.primitive("pow_int", ret, required=False)):
-                return [prim, *inner, gp.Terminal(int(q), False, IntExponent)]
+            prim = self.primitive("pow_int", ret, required=False)
+            if prim and q.denominator == 1 and q in self.grammar.integer_exponents_at(prim.args[1].level):
+                return [prim, *inner, gp.Terminal(int(q), False, prim.args[1])]
             if q in self.grammar.fixed_exponents and (prim := self.primitive("pow_fixed", ret, required=False)):
                 return [prim, *inner, gp.Terminal(q, False, FixedExponent)]
             if q < 0 and (div := self.primitive("div", ret, required=False)) and "const" in self.terminals(ret):

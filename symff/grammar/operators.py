@@ -5,7 +5,7 @@ built from neighbour sums NS(g) = Σ_j g(r_ij) f_c(r_ij) and three-body sums NS3
 f(r_ik) f_c(r_ik) g(cos θ_jik), whose angular function g is an *Angle* expression: a polynomial in c = cos θ_jik
 (the third level, `angle`, of a grammar file that uses `ns3`). Operators take and return these types, plus three kinds of
 leaf that only appear as arguments: fitted constants (`Const`), bases of c**x (`Base`, a constant in (0, 1) at the
-start), integer exponents (`IntExponent`) and fixed rational exponents (`FixedExponent`).
+start), integer exponents (`IntExponent`; `AngleExponent` at the angle level) and fixed rational exponents (`FixedExponent`).
 
 The table is the single source of truth; everything else is derived from it:
 
@@ -49,7 +49,18 @@ class Base:
 
 
 class IntExponent:
-    """An integer exponent, evolved rather than fitted (so that r**-12 stays exactly r**-12)."""
+    """An integer exponent, evolved rather than fitted (so that r**-12 stays exactly r**-12), from the grammar's
+    `integer_exponents`."""
+
+    level = None  # the grammar section whose own `integer_exponents` it takes (None: the grammar's range)
+
+
+class AngleExponent(IntExponent):
+    """An integer exponent of an angular function, c**n: from the angle section's own `integer_exponents` where the
+    grammar gives one. c = cos θ runs over [-1, 1] through 0, so it wants other exponents than r does (no poles, and
+    the low powers of a polynomial), and a type of its own keeps crossover from trading it with r's exponents."""
+
+    level = "angle"
 
 
 class FixedExponent:
@@ -118,15 +129,15 @@ class Operator:
     sum_kind: str = ""
 
 
-def _arithmetic(level, t):
+def _arithmetic(level, t, exponent=IntExponent, exponent_notes="n evolved from `integer_exponents`, so `r**-12` "
+                "stays exact"):
     return [
         Operator("add", level, (t, t), t, "x + y", rule=lambda x, y: x + y),
         Operator("sub", level, (t, t), t, "x - y", rule=lambda x, y: x - y),
         Operator("mul", level, (t, t), t, "x·y", rule=lambda x, y: x * y),
         Operator("div", level, (t, t), t, "x / y", rule=lambda x, y: x / y),
         Operator("pow_const", level, (t, Const), t, "x**c", "c fitted", rule=lambda x, c: x**c),
-        Operator("pow_int", level, (t, IntExponent), t, "x**n", "n evolved from `integer_exponents`, so `r**-12` "
-                 "stays exact", rule=lambda x, n: x**n),
+        Operator("pow_int", level, (t, exponent), t, "x**n", exponent_notes, rule=lambda x, n: x**n),
     ]
 
 
@@ -151,7 +162,9 @@ OPERATORS = {
         Operator("ns3", "atom", (Pair, Angle), Atom, "NS3(f, g)", "the three-body sum Σ_{j<k} f(r_ij) f_c(r_ij) "
                  "f(r_ik) f_c(r_ik) g(cos θ_jik), g an angle expression", sum_kind="angular"),
         # polynomials of c: no division or fitted power (c ranges over [-1, 1], through 0)
-        *(op for op in _arithmetic("angle", Angle) if op.name in ("add", "sub", "mul", "pow_int")),
+        *(op for op in _arithmetic("angle", Angle, AngleExponent, "n evolved from the angle section's "
+                                   "`integer_exponents` (else the grammar's)")
+          if op.name in ("add", "sub", "mul", "pow_int")),
     ]
 }
 

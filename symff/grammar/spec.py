@@ -6,6 +6,7 @@ A grammar file is YAML (reference: docs/grammar.md). Its sections:
     limits: {max_size: 40, max_depth: 8, init_depth: [2, 5]}
     pair: {operators: {add: 1, pow_int: 2, ...}, terminals: {r: 2, const: 1}}
     atom: {operators: {add: 2, ns: 3, pow_fixed: 1, ...}, terminals: {const: 0.2}}
+    angle: {operators: [add, mul, pow_int], terminals: {c: 2, const: 1}, integer_exponents: [2, 8]}
     integer_exponents: [-12, 12]
     fixed_exponents: ["1/2", "-1"]
     constants: [-2.0, 2.0]
@@ -30,6 +31,9 @@ DEFAULT_CONSTANTS = (-2.0, 2.0)
 TOP_LEVEL_KEYS = ("name", "description", "limits", "pair", "atom", "angle", "integer_exponents", "fixed_exponents",
                   "constants")
 LIMIT_KEYS = ("max_size", "max_depth", "init_depth")
+# the keys of a level's section: the angle level may give its pow_int a range of its own (its AngleExponent leaves)
+LEVEL_KEYS = {"pair": ("operators", "terminals"), "atom": ("operators", "terminals"),
+              "angle": ("operators", "terminals", "integer_exponents")}
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,17 @@ class Grammar:
     source: str = field(default="", compare=False)
     angle_operators: dict = field(default_factory=dict)  # the angular functions of three-body sums (ns3)
     angle_terminals: dict = field(default_factory=dict)  # "c" / "const" -> weight
+    level_integer_exponents: dict = field(default_factory=dict)  # level -> its own integers, where its section says
 
     def operators(self, level):
         return {"pair": self.pair_operators, "atom": self.atom_operators, "angle": self.angle_operators}[level]
 
     def terminals(self, level):
         return {"pair": self.pair_terminals, "atom": self.atom_terminals, "angle": self.angle_terminals}[level]
+
+    def integer_exponents_at(self, level):
+        """The integers an exponent leaf of `level` may take (its `IntExponent` type's `level`; None: the grammar's)."""
+        return self.level_integer_exponents.get(level, self.integer_exponents)
 
 
 def builtin_grammars():
@@ -152,10 +161,13 @@ def _parse(root, source):
             read.fail(root, f"missing '{required}'")
 
     levels = {"angle": ({}, {}, root)}
+    level_integers = {}
     for level in ("pair", "atom", "angle"):
         if level not in top:
             continue
-        section = read.mapping(top[level], level, ("operators", "terminals"))
+        section = read.mapping(top[level], level, LEVEL_KEYS[level])
+        if "integer_exponents" in section:
+            level_integers[level] = _integer_range(read, section["integer_exponents"], f"{level}.integer_exponents")
         known_ops = [name for lvl, name in OPERATORS if lvl == level]
         operators = read.weights(section["operators"], f"{level}.operators", known_ops) if "operators" in section else {}
         terminals = read.weights(section["terminals"], f"{level}.terminals", TERMINALS[level]) if "terminals" in section else {}
@@ -180,13 +192,11 @@ def _parse(root, source):
     if max_size < 3 or max_depth < 2:
         read.fail(top["limits"], "limits.max_size must be at least 3 and limits.max_depth at least 2")
 
-    low, high = DEFAULT_INTEGER_EXPONENTS
     if "integer_exponents" in top:
-        node = top["integer_exponents"]
-        low, high = (read.scalar(v, "integer_exponents", int) for v in read.sequence(node, "integer_exponents", 2))
-        if not low < high:
-            read.fail(node, "integer_exponents is an inclusive range [low, high] with low < high")
-    integers = tuple(n for n in range(low, high + 1) if n not in (0, 1))
+        integers = _integer_range(read, top["integer_exponents"], "integer_exponents")
+    else:
+        integers = tuple(n for n in range(DEFAULT_INTEGER_EXPONENTS[0], DEFAULT_INTEGER_EXPONENTS[1] + 1)
+                         if n not in (0, 1))
 
     fixed = DEFAULT_FIXED_EXPONENTS
     if "fixed_exponents" in top:
@@ -214,6 +224,7 @@ def _parse(root, source):
         angle_operators=levels["angle"][0],
         angle_terminals=levels["angle"][1],
         integer_exponents=integers,
+        level_integer_exponents=level_integers,
         fixed_exponents=fixed,
         constants=constants,
         max_size=max_size,
@@ -222,3 +233,14 @@ def _parse(root, source):
         description=description,
         source=source,
     )
+
+
+def _integer_range(read, node, what):
+    """The integers of an inclusive range [low, high] without 0 and 1 (x**0 and x**1 are not powers)."""
+    low, high = (read.scalar(v, what, int) for v in read.sequence(node, what, 2))
+    if not low < high:
+        read.fail(node, f"{what} is an inclusive range [low, high] with low < high")
+    integers = tuple(n for n in range(low, high + 1) if n not in (0, 1))
+    if not integers:
+        read.fail(node, f"{what} holds no integer but 0 and 1")
+    return integers

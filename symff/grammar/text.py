@@ -59,7 +59,7 @@ def tree_from_text(text, grammar) -> list:
                 value = ast.literal_eval(token)
             except (ValueError, SyntaxError):
                 raise ValueError(f"unknown token {token!r} where {ret.__name__} is expected: {text!r}") from None
-            if not isinstance(value, (int, float)) or (ret is IntExponent and not isinstance(value, int)):
+            if not isinstance(value, (int, float)) or (issubclass(ret, IntExponent) and not isinstance(value, int)):
                 raise ValueError(f"bad leaf {token!r} for {ret.__name__}")
             nodes.append(gp.Terminal(value, False, ret))
     if expected:

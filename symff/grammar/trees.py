@@ -28,6 +28,7 @@ from .operators import (
     LINEAR_ATOM_OPERATORS,
     OPERATORS,
     Angle,
+    AngleExponent,
     Atom,
     Base,
     Const,
@@ -96,8 +97,8 @@ class TreeGrammar:
 
     def leaf(self, ret, rng: random.Random) -> gp.Terminal:
         g = self.grammar
-        if ret is IntExponent:
-            return gp.Terminal(rng.choice(g.integer_exponents), False, IntExponent)
+        if issubclass(ret, IntExponent):
+            return gp.Terminal(rng.choice(g.integer_exponents_at(ret.level)), False, ret)
         if ret is FixedExponent:
             return gp.Terminal(rng.choice(g.fixed_exponents), False, FixedExponent)
         if ret is Base:
@@ -119,7 +120,7 @@ class TreeGrammar:
 
     # --- generation -----------------------------------------------------------------------------------------------
     def _min_heights(self):
-        heights = {t: 0 for t in (Const, Base, IntExponent, FixedExponent)}
+        heights = {t: 0 for t in (Const, Base, IntExponent, AngleExponent, FixedExponent)}
         heights.update({t: (0 if w > 0 else math.inf) for t, w in self.leaf_weights.items()})
         changed = True
         while changed:
@@ -214,10 +215,10 @@ class TreeGrammar:
             if not same:
                 return self.mutate_subtree(rng, tree)
             child[i] = _weighted_choice(rng, same)
-        elif node.ret is IntExponent and rng.random() < 0.5:
-            allowed = self.grammar.integer_exponents
+        elif issubclass(node.ret, IntExponent) and rng.random() < 0.5:
+            allowed = self.grammar.integer_exponents_at(node.ret.level)
             step = node.value + rng.choice((-1, 1))
-            child[i] = gp.Terminal(step if step in allowed else rng.choice(allowed), False, IntExponent)
+            child[i] = gp.Terminal(step if step in allowed else rng.choice(allowed), False, node.ret)
         elif isinstance(node.value, float):
             value = node.value * math.exp(rng.gauss(0.0, 0.5)) if rng.random() < 0.7 else None
             if value is None or (node.ret is Base and not 0 < value < 1):
@@ -308,7 +309,7 @@ def _weighted_choice(rng, items):
 def leaf_kind(node) -> str:
     """What a leaf stands for: 'r', 'c' (cos θ), 'rho' (the embedded density), 'const' (fitted), 'base' (fitted,
     base of c**x), 'int' or 'fixed' (exponents)."""
-    if node.ret is IntExponent:
+    if issubclass(node.ret, IntExponent):
         return "int"
     if node.ret is FixedExponent:
         return "fixed"

@@ -14,8 +14,9 @@ if the refit loses nothing, the simpler formula replaces the candidate. That is 
 becomes r**-6, so that a formula the data determines exactly is written exactly.
 
 Then the exact exponents are searched locally (symff.search.neighbourhood): each integer or fixed rational exponent
-is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)) and a neighbour that lowers the loss by 1 % replaces the
-candidate, up to three steps. Each step first scores the neighbours with nonlinear constants by one linear re-solve
+is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)), each power c**n of an angular function is shifted to
+(c + k)**n with a new constant k, and a neighbour that lowers the loss by 1 % replaces the candidate, up to three
+steps (a shifted one fitted on first, its new constant having started from a guess). Each step first scores the neighbours with nonlinear constants by one linear re-solve
 at the current constants (one pass each) and gives a short fit from there only to the best (`FitOptions.climb_fits`);
 the form the climb ends on gets another round of snapping. How the fits run (analytic or finite-difference
 Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.constants).
@@ -30,7 +31,7 @@ from ..expr.program import PotentialProgram
 from ..expr.species import fitted_form
 from ..expr.symbols import Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
-from .neighbourhood import exponent_neighbours
+from .neighbourhood import form_neighbours
 
 
 @dataclass(eq=False)
@@ -190,13 +191,15 @@ class FormFitter:
             candidate = self._simplified(self._polished(climbed))
         return candidate
 
-    def _polished(self, candidate):
-        """The climbed form fitted further from its short fit (`options.polish_evaluations`)."""
-        if not self.options.polish_evaluations:
+    def _polished(self, candidate, evaluations=None):
+        """The climbed form fitted further from its short fit (`evaluations`, by default
+        `options.polish_evaluations`)."""
+        evaluations = self.options.polish_evaluations if evaluations is None else evaluations
+        if not evaluations:
             return candidate
         try:
             fit = fit_constants(PotentialProgram(candidate.formula), self.evaluator, self.targets,
-                                candidate.fit.constants, max_evaluations=self.options.polish_evaluations,
+                                candidate.fit.constants, max_evaluations=evaluations,
                                 tolerance=self.options.tolerance, options=self.options)
         except Rejected:
             return candidate
@@ -216,8 +219,9 @@ class FormFitter:
         return candidate
 
     def _climbed(self, candidate):
-        """Hill-climb over exact exponents (symff.search.neighbourhood): move to the best neighbour form while it
-        lowers the loss by at least CLIMB_GAIN; the neighbours tried get a short fit from the current constants."""
+        """Hill-climb over exact exponents and angular shifts (symff.search.neighbourhood): move to the best neighbour
+        form while it lowers the loss by at least CLIMB_GAIN; the neighbours tried get a short fit from the current
+        constants."""
         for _ in range(MAX_CLIMB_STEPS):
             formula, fit = candidate.formula, candidate.fit
             values = ({c: float(v) for c, v in zip(formula.constants, fit.constants)}
@@ -228,20 +232,24 @@ class FormFitter:
                     best = Candidate(neighbour, refit, candidate.tree, candidate.generation)
             if best is candidate:
                 return candidate
+            if len(best.formula.constants) > len(formula.constants):
+                # a shifted neighbour's new constant started from a guess: fitted on, the next step starts from
+                # its minimum instead of comparing short fits of neighbours of a form not yet fitted
+                best = self._polished(best, self.max_evaluations)
             self.stats.climbed += 1
             self.cache.setdefault(best.key, best)
             candidate = best
         return candidate
 
     def _neighbour_fits(self, formula, values):
-        """(neighbour formula, fit) of the exponent neighbours of `formula` at the constants `values`, in the order
-        of `exponent_neighbours`: those held in `cache` with their fit; each of the others with a short fit from
-        `values` — or, with `options.climb_fits`, only that many of those with nonlinear constants: the lowest by
+        """(neighbour formula, fit) of the neighbours of `formula` at the constants `values`, in the order of
+        `form_neighbours` (a shifted neighbour's new constant at its start value): those held in `cache` with their
+        fit; each of the others with a short fit from `values` — or, with `options.climb_fits`, only that many of those with nonlinear constants: the lowest by
         their loss at `values` with the coefficients re-solved (ties: the first)."""
         entries = []  # [neighbour, fit or None (to be fitted)]
-        for energy in exponent_neighbours(formula.energy):
+        for energy, starts in form_neighbours(formula.energy):
             try:
-                neighbour = canonicalize(energy, values)
+                neighbour = canonicalize(energy, values | starts)
             except Rejected:
                 continue
             held = self.cache.get(neighbour.key)
