@@ -78,6 +78,16 @@ def test_scorer_climbs_from_a_power_of_c_to_the_stillinger_weber_angular_functio
     found = Model(climbed.formula, climbed.fit.constants, climbed.fit.linear, ("Si",), {"Si": 0.0})
     assert REDISCOVERIES["stillinger-weber"].check([found]).recovered
 
+    # the fit to the end is held to the fitter's `accept` (the search's sanity test) like every other move: refused
+    # there, the climb goes on from the shifted neighbour's short fit, and every form it reached was accepted
+    def short_fits_only(formula, fit):
+        return fit.evaluations <= FitOptions().climb_evaluations
+
+    cautious = FormFitter(Stage(evaluator, targets, 50), accept=short_fits_only)
+    climbed = cautious._climbed(Candidate(start, fit))
+    assert cautious.stats.climbed >= 1 and climbed.fit.evaluations <= FitOptions().climb_evaluations
+    assert all(short_fits_only(held.formula, held.fit) for held in cautious.cache.values())
+
 
 @pytest.fixture(scope="module")
 def sutton_chen():

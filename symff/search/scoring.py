@@ -16,9 +16,9 @@ becomes r**-6, so that a formula the data determines exactly is written exactly.
 Then the exact exponents are searched locally (symff.search.neighbourhood): each integer or fixed rational exponent
 is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)), each power c**n of an angular function is shifted to
 (c + k)**n with a new constant k, and a neighbour that lowers the loss by 1 % replaces the candidate, up to three
-steps (a shifted one fitted on first, its new constant having started from a guess). Each step first scores the neighbours with nonlinear constants by one linear re-solve
-at the current constants (one pass each) and gives a short fit from there only to the best (`FitOptions.climb_fits`);
-the form the climb ends on gets another round of snapping. How the fits run (analytic or finite-difference
+steps (a shifted one fitted on first, its new constant having started from a guess). Each step first scores the
+neighbours with nonlinear constants by one linear re-solve at the current constants (one pass each) and gives a short
+fit from there only to the best (`FitOptions.climb_fits`); the form the climb ends on gets another round of snapping. How the fits run (analytic or finite-difference
 Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.constants).
 """
 
@@ -193,7 +193,8 @@ class FormFitter:
 
     def _polished(self, candidate, evaluations=None):
         """The climbed form fitted further from its short fit (`evaluations`, by default
-        `options.polish_evaluations`)."""
+        `options.polish_evaluations`), where that lowers the loss and keeps it sane (`accept`: other constants can
+        fail a check the short fit passed)."""
         evaluations = self.options.polish_evaluations if evaluations is None else evaluations
         if not evaluations:
             return candidate
@@ -204,7 +205,7 @@ class FormFitter:
         except Rejected:
             return candidate
         self.stats.evaluations += fit.evaluations
-        if not fit.loss < candidate.loss:
+        if not fit.loss < candidate.loss or not self.accept(candidate.formula, fit):
             return candidate
         polished = Candidate(candidate.formula, fit, candidate.tree, candidate.generation)
         self.cache[candidate.key] = polished
@@ -244,8 +245,9 @@ class FormFitter:
     def _neighbour_fits(self, formula, values):
         """(neighbour formula, fit) of the neighbours of `formula` at the constants `values`, in the order of
         `form_neighbours` (a shifted neighbour's new constant at its start value): those held in `cache` with their
-        fit; each of the others with a short fit from `values` — or, with `options.climb_fits`, only that many of those with nonlinear constants: the lowest by
-        their loss at `values` with the coefficients re-solved (ties: the first)."""
+        fit; each of the others with a short fit from `values` — or, with `options.climb_fits`, only that many of
+        those with nonlinear constants: the lowest by their loss at `values` with the coefficients re-solved (ties:
+        the first)."""
         entries = []  # [neighbour, fit or None (to be fitted)]
         for energy, starts in form_neighbours(formula.energy):
             try:
