@@ -33,10 +33,24 @@ def write_checkpoint(run, state):
     header = f"{CHECKPOINT_FORMAT} sha256:{hashlib.sha256(data).hexdigest()}\n".encode()
     run = Path(run)
     if (run / CHECKPOINT_NAME).exists():
-        # a crash right after this rename leaves only the previous checkpoint, which read_checkpoint falls back to
-        os.replace(run / CHECKPOINT_NAME, run / PREVIOUS_NAME)
+        _keep_previous(run / CHECKPOINT_NAME, run / PREVIOUS_NAME)
     atomic_write_bytes(run / CHECKPOINT_NAME, header + data)
     return len(header) + len(data)
+
+
+def _keep_previous(current, previous):
+    """Make `previous` a second name of `current` (a hard link, renamed into place), so that `current` is never
+    missing: a reader of a live run (`symff show`, a resume after a kill at any moment) always finds the newest whole
+    checkpoint, and its own replacement by atomic_write_bytes leaves `previous` on the old content. Where hard links
+    are not supported, a copy."""
+    link = previous.with_name(f".{previous.name}.link")
+    link.unlink(missing_ok=True)
+    try:
+        os.link(current, link)
+    except OSError:
+        atomic_write_bytes(previous, current.read_bytes())
+        return
+    os.replace(link, previous)
 
 
 def read_checkpoint(run):

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -145,6 +146,30 @@ def test_a_corrupted_checkpoint_is_detected_and_the_previous_one_used(tmp_path):
         read_checkpoint(tmp_path)
     with pytest.raises(ConfigError, match="no checkpoint to resume from"):
         read_checkpoint(tmp_path / "absent")
+
+
+def test_the_newest_checkpoint_is_never_missing_while_the_next_is_written(tmp_path, monkeypatch):
+    """A reader polling a live run finds checkpoint.pkl at every moment: when the new one is written the old one is
+    still in place and checkpoint.prev.pkl already holds it; afterwards the two hold generations 3 and 2."""
+    from symff import checkpoint
+
+    write_checkpoint(tmp_path, {"generation": 1})
+    write_checkpoint(tmp_path, {"generation": 2})
+    real_write = checkpoint.atomic_write_bytes
+    seen = []
+
+    def write(path, data):
+        seen.append((read_checkpoint(tmp_path)["generation"], checkpoint._load(tmp_path / PREVIOUS_NAME)["generation"]))
+        return real_write(path, data)
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", write)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to the previous checkpoint with a warning
+        write_checkpoint(tmp_path, {"generation": 3})
+    assert seen == [(2, 2)]
+    assert read_checkpoint(tmp_path)["generation"] == 3
+    assert checkpoint._load(tmp_path / PREVIOUS_NAME)["generation"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT_NAME, PREVIOUS_NAME]
 
 
 def test_one_island_is_the_plain_search(lj_data):
