@@ -60,7 +60,8 @@ elements:
     gamma_111: {value: 1.0, tolerance: 10%}
 """
 MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-exportable"],
-         "properties": [*SEARCH, "--grammar", "eam", "--properties", "{targets}"]}
+         "properties": [*SEARCH, "--grammar", "eam", "--properties", "{targets}"],
+         "angular": [*SEARCH, "--grammar", "angular"]}  # three-body sums, their climb's shifted powers of c
 
 
 @pytest.fixture(scope="module")

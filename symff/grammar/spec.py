@@ -195,8 +195,7 @@ def _parse(root, source):
     if "integer_exponents" in top:
         integers = _integer_range(read, top["integer_exponents"], "integer_exponents")
     else:
-        integers = tuple(n for n in range(DEFAULT_INTEGER_EXPONENTS[0], DEFAULT_INTEGER_EXPONENTS[1] + 1)
-                         if n not in (0, 1))
+        integers = _powers(*DEFAULT_INTEGER_EXPONENTS)
 
     fixed = DEFAULT_FIXED_EXPONENTS
     if "fixed_exponents" in top:
@@ -236,11 +235,15 @@ def _parse(root, source):
 
 
 def _integer_range(read, node, what):
-    """The integers of an inclusive range [low, high] without 0 and 1 (x**0 and x**1 are not powers)."""
+    """The integers of an inclusive range [low, high] without 0 and 1 (`_powers`)."""
     low, high = (read.scalar(v, what, int) for v in read.sequence(node, what, 2))
     if not low < high:
         read.fail(node, f"{what} is an inclusive range [low, high] with low < high")
-    integers = tuple(n for n in range(low, high + 1) if n not in (0, 1))
+    integers = _powers(low, high)
     if not integers:
         read.fail(node, f"{what} holds no integer but 0 and 1")
     return integers
+
+
+def _powers(low, high):
+    return tuple(n for n in range(low, high + 1) if n not in (0, 1))  # x**0 and x**1 are not powers
