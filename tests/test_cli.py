@@ -46,6 +46,15 @@ def test_search_writes_a_complete_run_directory(run_dir):
         assert m["errors"]["test"]["n_structures"] == 24
 
 
+def test_search_keeps_the_trees_variation_made_with_no_inherit_forms(run_dir, data_files, tmp_path):
+    out = tmp_path / "plain"
+    assert main(["search", str(data_files[0]), "--grammar", "pair", "--population", "30", "--generations", "2",
+                 "--seed", "2", "--out", str(out), "--quiet", "--no-report", "--no-inherit-forms"]) == 0
+    assert json.loads((out / "config.json").read_text())["search"]["inherit_forms"] is False
+    assert json.loads((run_dir / "config.json").read_text())["search"]["inherit_forms"] is True  # the default
+    assert json.loads((out / "front.json").read_text())["members"]
+
+
 def test_show_prints_the_front(run_dir, capsys):
     assert main(["show", str(run_dir)]) == 0
     table = capsys.readouterr().out

@@ -6,7 +6,7 @@ import sympy as sp
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.program import PotentialProgram
-from symff.expr.symbols import NS3
+from symff.expr.symbols import NS3, C
 from symff.fit.constants import FitOptions, fit_constants, loss_at
 from symff.fit.loss import Targets
 from symff.model import Model
@@ -41,8 +41,6 @@ def test_neighbours_move_one_exponent_one_step():
 def test_a_power_of_c_in_an_angular_function_has_shifted_neighbours():
     """c**n (n >= 2) in a three-body sum's g becomes (c + k)**n, k a new constant from either side of 0; c alone is
     not shifted."""
-    from symff.expr.symbols import C
-
     energy = formula("NS(r**-6) + NS3(0.5**r, c**2) + NS3(r**-2, c**3 + c)").energy
     shifted = list(angular_shift_neighbours(energy))
     assert len(shifted) == 2
@@ -55,10 +53,9 @@ def test_a_power_of_c_in_an_angular_function_has_shifted_neighbours():
     assert all(not e.has(SHIFT) or e.has(C + SHIFT) for e, _ in neighbours)
 
 
-def test_scorer_climbs_from_a_power_of_c_to_the_stillinger_weber_angular_function():
-    """On the data of `symff rediscover stillinger-weber`, the true form with c**2 in place of (c + 1/3)**2 (its
-    constants fitted) climbs to the true form in one step: the shifted neighbour."""
-    from symff.rediscover import REDISCOVERIES
+def _stillinger_weber_written_with(angular):
+    """An evaluator and targets of (a small version of) the data of `symff rediscover stillinger-weber`, and the true
+    form with its (c + 1/3)**2 written as `angular`, with its fit there from its written constants."""
     from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
     from symff.synthetic.generate import make_stillinger_weber_dataset
 
@@ -66,10 +63,19 @@ def test_scorer_climbs_from_a_power_of_c_to_the_stillinger_weber_angular_functio
                                                equilibration=10, repeat=1)
     data = Dataset.from_atoms(structures)
     evaluator, targets = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0), Targets(data)
-    unshifted = STILLINGER_WEBER_ENERGY.replace(f"(c + {1 / 3!r})**2", "c**2")
-    assert unshifted != STILLINGER_WEBER_ENERGY
-    start = formula(unshifted)
-    fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+    text = STILLINGER_WEBER_ENERGY.replace(f"(c + {1 / 3!r})**2", angular)
+    assert text != STILLINGER_WEBER_ENERGY
+    start = formula(text)
+    return evaluator, targets, start, fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+
+
+def test_scorer_climbs_from_a_power_of_c_to_the_stillinger_weber_angular_function():
+    """On the data of `symff rediscover stillinger-weber`, the true form with c**2 in place of (c + 1/3)**2 (its
+    constants fitted) climbs to the true form in one step: the shifted neighbour."""
+    from symff.rediscover import REDISCOVERIES
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+
+    evaluator, targets, start, fit = _stillinger_weber_written_with("c**2")
     fitter = FormFitter(Stage(evaluator, targets, 50))
     climbed = fitter._climbed(Candidate(start, fit))
     assert fitter.stats.climbed >= 1 and climbed.loss < 1e-6 * fit.loss
@@ -87,6 +93,34 @@ def test_scorer_climbs_from_a_power_of_c_to_the_stillinger_weber_angular_functio
     climbed = cautious._climbed(Candidate(start, fit))
     assert cautious.stats.climbed >= 1 and climbed.fit.evaluations <= FitOptions().climb_evaluations
     assert all(short_fits_only(held.formula, held.fit) for held in cautious.cache.values())
+
+
+def test_factors_of_an_angular_function_with_equal_roots_snap_to_a_square():
+    """A search writes Stillinger–Weber's (c + 1/3)² as (c + 0.333333)(c + 0.333334) as readily as the square: the
+    snap makes the two factors one square (with the sign a factor s(c + k) carries) and the rediscovery check then
+    counts the form; factors with distinct roots are left alone."""
+    from symff.rediscover import REDISCOVERIES
+    from symff.search.scoring import equal_factor_squares
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+
+    def squares(text):
+        model = Model.from_expression(text, ("Si",), {"Si": 0.0})
+        values = dict(zip(model.formula.constants, model.constants))
+        return equal_factor_squares(model.formula.energy, values), values
+
+    mapping, values = squares("NS3(0.09**r, (0.3 - c)*(c - 0.3)*c)")
+    [(product, square)] = mapping.items()
+    assert len(product.args) == 3 and any(p.is_Pow and p.exp == 2 for p in square.atoms(sp.Pow))
+    for cos in (-0.9, 0.2, 0.7):  # the same function of c (here the roots are equal), sign included
+        at = values | {C: cos}
+        assert float(square.xreplace(at)) == pytest.approx(float(product.xreplace(at)), rel=1e-12)
+    assert squares("NS3(0.09**r, (0.3 - c)*(c + 0.3)) + NS3(0.09**r, (c + 0.3)*(c + 0.31))")[0] == {}
+
+    evaluator, targets, start, fit = _stillinger_weber_written_with("(c + 0.3333333)*(c + 0.3333334)")
+    snapped = FormFitter(Stage(evaluator, targets, 50))._snapped(Candidate(start, fit))
+    assert snapped.key == formula(STILLINGER_WEBER_ENERGY).key != start.key
+    found = Model(snapped.formula, snapped.fit.constants, snapped.fit.linear, ("Si",), {"Si": 0.0})
+    assert REDISCOVERIES["stillinger-weber"].check([found]).recovered
 
 
 @pytest.fixture(scope="module")

@@ -180,7 +180,7 @@ def test_the_sanity_tier_rejects_a_form_without_a_lone_atom_energy_before_it_is_
     gp1 = seed_trees([CLASSICAL[-1]], Search(config, lj_data).grammar)
     for sanity in (True, False):
         search = Search(replace(config, sanity=sanity), lj_data)
-        [candidate] = search._score([Individual(gp1[0])], 0)
+        [candidate], _ = search._score([Individual(gp1[0])], 0)
         stats = search.scorer.stats
         if sanity:
             assert candidate is None and stats.rejected == {"sanity_isolated_atom": 1}
@@ -202,3 +202,52 @@ def test_snapping_and_climbing_move_only_to_forms_the_fit_accepts(lj_data):
     kept = fit_form(formula, stage, "", 0, formula.initial, accept=lambda form, fit: False).result
     assert free.key == parse_formula("A*NS(r**-12) + B*NS(r**-6)")[0].key and free.loss < 1e-8
     assert kept.key == formula.key and kept.loss > 1e3 * free.loss
+
+
+def test_a_tree_whose_fit_climbed_becomes_the_tree_of_the_form_it_reached(lj_data):
+    """On exact LJ data the fit of NS(r**-11), NS(r**-6) climbs to r**-12: the individual that enters the population
+    is the tree of that form, so that its offspring start where the climb ended; with `inherit_forms` off it stays
+    the tree variation made."""
+    from symff.expr.build import tree_to_sympy
+    from symff.expr.canonical import canonicalize
+    from symff.expr.to_tree import formula_to_tree
+    from symff.model import parse_form
+
+    for inherit in (True, False):
+        search = Search(small_config(seed=1, population=4, inherit_forms=inherit), lj_data)
+        search.first_population()
+        expr, _ = parse_form("NS(r**-11 + r**-6)", "test")
+        tree = formula_to_tree(expr, search.grammar)
+        newcomers = [Individual(tree)]
+        candidates, forms = search._score(newcomers, 0)
+        search.settle(newcomers, candidates, forms, 0)
+        [individual] = search.population
+        [candidate] = candidates
+        assert individual.candidate is candidate and candidate.loss < 1e-8
+        assert forms[0] == canonicalize(*tree_to_sympy(tree)).key != candidate.key  # the fit climbed
+        own = canonicalize(*tree_to_sympy(individual)).key
+        assert own == (candidate.key if inherit else forms[0])
+        assert (individual is newcomers[0]) and (str(individual) != str(tree)) == inherit
+
+
+def test_an_inherited_tree_holds_the_fitted_constants_and_an_inexpressible_form_keeps_its_tree(lj_data):
+    """The tree of the form a fit reached carries that fit's constants (its offspring's fits start from them); a
+    form the grammar cannot write exactly (here r**-16: outside the pair grammar's integer range, so it would come
+    back as a fitted power) leaves the individual as it was."""
+    import numpy as np
+
+    from symff.expr.build import tree_to_sympy
+    from symff.fit.constants import Fit
+    from symff.model import parse_formula
+    from symff.search.scoring import Candidate
+
+    search = Search(small_config(seed=1, population=4), lj_data)
+    formula, _ = parse_formula("A*NS(exp(-k*r)) + B*NS(r**-6)")
+    fit = Fit(np.array([1.2345678901]), np.array([3.0, -2.0]), np.zeros(1), 1.0, 1)
+    before = Individual(search.grammar.random_tree(search.rng))
+    inherited = search._inherited(before, Candidate(formula, fit))
+    _, values = tree_to_sympy(inherited)
+    assert inherited is not before and list(values.values()) == [1.2345678901]
+    far, _ = parse_formula("A*NS(r**-16) + B*NS(r**-6)")
+    assert search._inherited(before, Candidate(far, Fit(np.array([]), np.array([3.0, -2.0]), np.zeros(1), 1.0, 1))) \
+        is before

@@ -33,7 +33,7 @@ def config(**kw):
 def _score(data, form, **kw):
     search = Search(config(**kw), data)
     trees = seed_trees([form], search.grammar)
-    [candidate] = search._score([Individual(trees[0])], 0)
+    [candidate], _ = search._score([Individual(trees[0])], 0)
     return search, candidate
 
 
@@ -134,7 +134,7 @@ def test_a_generation_relaxes_only_its_front(lj_data, hierarchical):
     # only the forms on their front (round after round); the exhaustive baseline relaxes every one
     search = Search(config(hierarchical=hierarchical, sanity=False, screen_fraction=0.0), lj_data)
     trees = seed_trees(CLASSICAL, search.grammar)
-    scored = [c for c in search._score([Individual(t) for t in trees], 0) if c is not None]
+    scored = [c for c in search._score([Individual(t) for t in trees], 0)[0] if c is not None]
     tiers = [c.properties["tier"] for c in scored]
     assert len(scored) >= 4 and set(tiers) <= {"defects", "relaxed"}
     assert all(c.properties["tier"] == "relaxed" for c in _front(scored))
@@ -159,7 +159,7 @@ def test_a_failed_property_evaluation_rejects_that_candidate_only(lj_data):
     rows = TARGETS + [["Cu", "E_coh", 3.5, 0.35, 1.0]]
     search = Search(config(properties=rows, sanity=False), lj_data)
     trees = seed_trees([CLASSICAL[0], CLASSICAL[-1]], search.grammar)
-    lj, gp1 = search._score([Individual(t) for t in trees], 0)
+    (lj, gp1), _ = search._score([Individual(t) for t in trees], 0)
     assert gp1 is None and search.scorer.stats.rejected.get(FAILED_KIND) == 1
     assert lj is not None and lj.properties["tier"] == "relaxed"
 

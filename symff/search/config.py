@@ -33,6 +33,9 @@ class SearchConfig:
     screen_evaluations: int = 30  # passes over the subset a screening fit may make
     screen_slack: float = 2.0  # a screened candidate is fitted on all data if its loss <= slack x the best so far
     variation: dict = field(default_factory=lambda: dict(DEFAULT_VARIATION))
+    # a tree whose fit reached another form (climbed, snapped) is replaced by the tree of that form, with the fitted
+    # constants (symff.search.engine.Search._inherited); False: trees stay as variation made them
+    inherit_forms: bool = True
     # the island model (symff.search.islands): the population is shared out among islands that evolve apart and
     # exchange their best every `migration_interval` generations
     islands: int = 1

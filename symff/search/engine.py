@@ -2,10 +2,12 @@
 
     population <- the start forms' trees, if any, then random trees (ramped half-and-half)
     score every tree (canonical form -> cache -> screen on a subset -> physical sanity -> fit constants on all the
-        data: symff.search.batch); a tree that is no sane potential is rejected
+        data: symff.search.batch); a tree that is no sane potential is rejected; a tree whose fit reached another
+        form (exponents climbed, constants snapped, terms dropped) is replaced by the tree of that form, its fitted
+        constants as values (config.inherit_forms)
     repeat for each generation:
         offspring <- crossover / mutation of parents chosen by binary tournament on (Pareto rank, crowding)
-        score the offspring
+        score the offspring (and replace them likewise)
         population <- NSGA-II selection from population + offspring, one individual per canonical form
         archive <- best candidate at each complexity so far
     until the generation count, the time limit or the target loss is reached
@@ -21,6 +23,10 @@ from dataclasses import dataclass, field
 
 from deap import base, gp, tools
 
+from ..expr.build import tree_to_sympy
+from ..expr.canonical import canonicalize
+from ..expr.symbols import Rejected
+from ..expr.to_tree import Unexpressible, formula_to_tree
 from ..fit.constants import PENALTY
 from ..grammar.spec import load_grammar
 from ..grammar.trees import TreeGrammar
@@ -108,9 +114,10 @@ class Search:
                     limit=self._limit, two_phase=not self.archive.best)
 
     def _score(self, individuals, generation):
-        """The individuals' candidates (None: rejected), in order."""
-        [candidates] = score_plans([self.plan(individuals, generation)], self.pool.run)
-        return candidates
+        """The individuals' candidates (None: rejected), in order, and the canonical keys of their own trees."""
+        plan = self.plan(individuals, generation)
+        [candidates] = score_plans([plan], self.pool.run)
+        return candidates, plan.keys
 
     # --- selection --------------------------------------------------------------------------------------------
     def _survivors(self, pool, n):
@@ -176,12 +183,12 @@ class Search:
     def start(self, elapsed=0.0):
         """Generation 0: a random population, scored and selected. `elapsed`: seconds already spent (a resumed run)."""
         newcomers = self.first_population(elapsed)
-        self.settle(newcomers, self._score(newcomers, 0), 0)
+        self.settle(newcomers, *self._score(newcomers, 0), 0)
 
     def step(self, immigrants=()):
         """One generation. `immigrants` (trees from other islands) join the pool the survivors are chosen from."""
         newcomers = self.newcomers(immigrants)
-        self.settle(newcomers, self._score(newcomers, self.generation + 1), self.generation + 1)
+        self.settle(newcomers, *self._score(newcomers, self.generation + 1), self.generation + 1)
 
     # A generation in three parts, so that an island search can score the newcomers of all its islands together:
     # first_population / newcomers, then scoring (a candidate or None per individual), then settle.
@@ -198,16 +205,34 @@ class Search:
         """The individuals a generation adds: `immigrants` (trees from other islands), then the offspring."""
         return [Individual(tree) for tree in immigrants] + self._offspring(self.population)
 
-    def settle(self, newcomers, candidates, generation):
+    def settle(self, newcomers, candidates, forms, generation):
         """Take the newcomers with their candidates into the archive and select the next population; the generation
-        counts from here (a Ctrl-C while its newcomers are scored leaves the search at the one before)."""
-        for ind, candidate in zip(newcomers, candidates):
+        counts from here (a Ctrl-C while its newcomers are scored leaves the search at the one before). `forms`: the
+        canonical key of each newcomer's own tree (None: rejected before any fit); a newcomer whose fit reached
+        another form becomes the tree of that form (`_inherited`)."""
+        for k, (ind, candidate, form) in enumerate(zip(newcomers, candidates, forms)):
+            if self.config.inherit_forms and candidate is not None and candidate.key != form:
+                newcomers[k] = ind = self._inherited(ind, candidate)
             ind.candidate = candidate
             ind.fitness.values = fitness_values(ind.candidate)
             self.archive.update([ind.candidate])
         self.generation = generation
         self.population = self._survivors(self.population + newcomers, self.config.population)
         self._report(generation)
+
+    def _inherited(self, ind, candidate):
+        """The individual as the tree of the form its fit reached (exponents climbed, constants snapped, terms
+        dropped), with the fitted constants as its constants' values, so that its offspring start from there: the
+        fits' local moves then add up over generations instead of being made again from the random tree each time.
+        Where the grammar cannot write that form exactly (a tree over its limits, an integer exponent outside the
+        grammar's range, a number inside a nested sum), the individual as it was."""
+        try:
+            tree = formula_to_tree(candidate.formula.energy.xreplace(candidate.values), self.grammar)
+            if canonicalize(*tree_to_sympy(tree)).key != candidate.key:
+                return ind
+        except (Unexpressible, Rejected):
+            return ind
+        return Individual(tree)
 
     def result(self, reason="") -> SearchResult:
         return SearchResult(

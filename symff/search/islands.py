@@ -173,8 +173,9 @@ class IslandSearch:
                         return
                     newcomers = island.search.newcomers(self._trees(island, arrivals if generation == start + 1
                                                                     else []))
-                    [candidates] = score_plans([island.search.plan(newcomers, generation)], self.executor.run)
-                    self._settle(island.search, newcomers, candidates, generation)
+                    plan = island.search.plan(newcomers, generation)
+                    [candidates] = score_plans([plan], self.executor.run)
+                    self._settle(island.search, newcomers, candidates, plan.keys, generation)
                     finished.put((index, generation, island.delta()))
             except Exception as exc:  # noqa: BLE001 (handed to the driver, which raises it, unless it is stopping)
                 finished.put((index, None, exc))
@@ -204,13 +205,14 @@ class IslandSearch:
         """Score the newcomers of every island in one batch, settle each island, and return their deltas."""
         searches = [island.search for island in self.islands]
         plans = [search.plan(individuals, generation) for search, individuals in zip(searches, newcomers)]
-        for search, individuals, candidates in zip(searches, newcomers, score_plans(plans, self.executor.run)):
-            self._settle(search, individuals, candidates, generation)
+        for search, plan, individuals, candidates in zip(searches, plans, newcomers,
+                                                         score_plans(plans, self.executor.run)):
+            self._settle(search, individuals, candidates, plan.keys, generation)
         return [island.delta() for island in self.islands]
 
-    def _settle(self, search, newcomers, candidates, generation):
+    def _settle(self, search, newcomers, candidates, forms, generation):
         search.started = self.started  # the driver's clock, so that the reports agree across islands
-        search.settle(newcomers, candidates, generation)
+        search.settle(newcomers, candidates, forms, generation)
 
     def _elapsed(self):
         return time.perf_counter() - self.started

@@ -49,7 +49,7 @@ def exponent_neighbours(energy):
 def angular_shift_neighbours(energy):
     """Energies with one power c**n (n ≥ 2) in the angular function of a three-body sum made (c + SHIFT)**n."""
     seen = set()
-    for angular in energy.atoms(NS3):
+    for angular in sorted(energy.atoms(NS3), key=sp.default_sort_key):  # an order no hash seed changes
         bond, g = angular.args
         for power in sp.preorder_traversal(g):
             if not (power.is_Pow and power.base == C and power.exp.is_Integer and power.exp >= 2) or power in seen:

@@ -11,7 +11,9 @@ enough for selection to rank them, and never enter the archive.
 
 After a fit, constants that landed next to a simple number (an integer or a half) are tried as that exact number:
 if the refit loses nothing, the simpler formula replaces the candidate. That is how a fitted exponent of -6.0000001
-becomes r**-6, so that a formula the data determines exactly is written exactly.
+becomes r**-6, so that a formula the data determines exactly is written exactly. Likewise two factors of an angular
+function with near-equal roots, (c + 0.333333)(c + 0.333334), are tried as one square (`equal_factor_squares`), and
+terms the data do not need are dropped.
 
 Then the exact exponents are searched locally (symff.search.neighbourhood): each integer or fixed rational exponent
 is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)), each power c**n of an angular function is shifted to
@@ -22,6 +24,7 @@ fit from there only to the best (`FitOptions.climb_fits`); the form the climb en
 Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.constants).
 """
 
+import itertools
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -29,7 +32,7 @@ import sympy as sp
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
 from ..expr.species import fitted_form
-from ..expr.symbols import Rejected
+from ..expr.symbols import NS3, C, Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
 from .neighbourhood import form_neighbours
 
@@ -54,6 +57,12 @@ class Candidate:
     @property
     def loss(self):
         return self.fit.loss
+
+    @property
+    def values(self):
+        """{symbol: fitted value} of the form's constants and term coefficients."""
+        return ({c: float(v) for c, v in zip(self.formula.constants, self.fit.constants)}
+                | {a: float(v) for a, v in zip(self.formula.linear, self.fit.linear)})
 
 
 @dataclass
@@ -224,16 +233,13 @@ class FormFitter:
         form while it lowers the loss by at least CLIMB_GAIN; the neighbours tried get a short fit from the current
         constants."""
         for _ in range(MAX_CLIMB_STEPS):
-            formula, fit = candidate.formula, candidate.fit
-            values = ({c: float(v) for c, v in zip(formula.constants, fit.constants)}
-                      | {a: float(v) for a, v in zip(formula.linear, fit.linear)})
             best = candidate
-            for neighbour, refit in self._neighbour_fits(formula, values):
+            for neighbour, refit in self._neighbour_fits(candidate.formula, candidate.values):
                 if refit.loss < best.loss * (1 - CLIMB_GAIN) and self.accept(neighbour, refit):
                     best = Candidate(neighbour, refit, candidate.tree, candidate.generation)
             if best is candidate:
                 return candidate
-            if len(best.formula.constants) > len(formula.constants):
+            if len(best.formula.constants) > len(candidate.formula.constants):
                 # a shifted neighbour's new constant started from a guess: fitted on, the next step starts from
                 # its minimum instead of comparing short fits of neighbours of a form not yet fitted
                 best = self._polished(best, self.max_evaluations)
@@ -282,18 +288,19 @@ class FormFitter:
         return [(neighbour, fit) for neighbour, fit in entries if fit is not None]
 
     def _snapped(self, candidate):
-        """Try the candidate with near-simple constants made exact and useless terms dropped; keep it if the refit
-        loses nothing (Occam's razor, applied by the data)."""
+        """Try the candidate with near-simple constants made exact, near-equal factors of an angular function made a
+        square and useless terms dropped; keep it if the refit loses nothing (Occam's razor, applied by the data)."""
         formula, fit = candidate.formula, candidate.fit
-        exact = {c: n for c, n in ((c, simple_number(v)) for c, v in zip(formula.constants, fit.constants))
-                 if n is not None}
+        fitted = {c: float(v) for c, v in zip(formula.constants, fit.constants)}
+        exact = {c: n for c, n in ((c, simple_number(v)) for c, v in fitted.items()) if n is not None}
+        squares = equal_factor_squares(formula.energy, fitted)
         dropped = {formula.linear[m]: sp.Integer(0) for m in self._droppable_terms(formula, fit)}
-        if not exact and not dropped:
+        if not exact and not squares and not dropped:
             return candidate
-        values = {c: float(v) for c, v in zip(formula.constants, fit.constants) if c not in exact}
+        values = {c: v for c, v in fitted.items() if c not in exact}
         values |= {a: float(v) for a, v in zip(formula.linear, fit.linear) if a not in dropped}
         try:
-            simpler = canonicalize(formula.energy.xreplace(exact | dropped), values)
+            simpler = canonicalize(formula.energy.xreplace(squares).xreplace(exact | dropped), values)
             held = self.cache.get(simpler.key)
             if isinstance(held, Candidate) and held.full:
                 simpler, refit = held.formula, held.fit  # as above: the held formula goes with its fit
@@ -341,6 +348,40 @@ SNAP_TOLERANCE = 1e-6  # relative loss a simplified formula may give up
 SNAP_ABSOLUTE = 1e-12  # absolute loss it may give up (a loss this small is numerical noise)
 SNAP_DISTANCE = 1e-3  # how close to a simple number a constant must be to be tried
 SNAP_LARGEST = 64  # the largest magnitude a simple number has
+
+
+def equal_factor_squares(energy, values):
+    """{product: square} for each product in the angular function of a three-body sum that holds two factors linear
+    in c = cos θ whose roots agree within SNAP_DISTANCE at `values`: s₁(c + k₁)·s₂(c + k₂) becomes
+    (s₂/s₁)·(s₁(c + k₁))², the same function where k₁ = k₂, with one constant fewer. A search finds Stillinger–Weber's
+    (c + 1/3)² as (c + 0.333333)(c + 0.333334) as readily as the square; the canonical form keeps the two apart."""
+    squares = {}
+    for angular in sorted(energy.atoms(NS3), key=sp.default_sort_key):
+        for product in sp.preorder_traversal(angular.args[1]):
+            if not product.is_Mul or product in squares:
+                continue
+            linear = [(factor, root) for factor in product.args if (root := _root_in_c(factor, values)) is not None]
+            for (first, a), (second, b) in itertools.combinations(linear, 2):
+                if abs(a - b) <= SNAP_DISTANCE * max(1.0, abs(a)):
+                    ratio = second.diff(C) / first.diff(C)
+                    rest = [f for f in product.args if f is not first and f is not second]
+                    squares[product] = sp.Mul(*rest, ratio, sp.Pow(first, 2, evaluate=False))
+                    break
+    return squares
+
+
+def _root_in_c(factor, values):
+    """The root of `factor` as a function of c, at `values`, where it is linear in c (s c + t, s a nonzero number);
+    else None."""
+    if not factor.has(C):
+        return None
+    slope = factor.diff(C)
+    if not slope.is_number or slope == 0:
+        return None
+    try:
+        return float(-(factor - slope * C).xreplace(values) / slope)
+    except TypeError:  # a constant without a value
+        return None
 
 
 def simple_number(value):
