@@ -204,17 +204,19 @@ def test_snapping_and_climbing_move_only_to_forms_the_fit_accepts(lj_data):
     assert kept.key == formula.key and kept.loss > 1e3 * free.loss
 
 
-def test_a_tree_whose_fit_climbed_becomes_the_tree_of_the_form_it_reached(lj_data):
+@pytest.mark.parametrize("grammar, exportable", [("pair", False), ("eam", True)])
+def test_a_tree_whose_fit_climbed_becomes_the_tree_of_the_form_it_reached(lj_data, grammar, exportable):
     """On exact LJ data the fit of NS(r**-11), NS(r**-6) climbs to r**-12: the individual that enters the population
-    is the tree of that form, so that its offspring start where the climb ended; with `inherit_forms` off it stays
-    the tree variation made."""
+    is the tree of that form (of an exportable tree's grammar too), so that its offspring start where the climb
+    ended; with `inherit_forms` off it stays the tree variation made."""
     from symff.expr.build import tree_to_sympy
     from symff.expr.canonical import canonicalize
     from symff.expr.to_tree import formula_to_tree
     from symff.model import parse_form
 
     for inherit in (True, False):
-        search = Search(small_config(seed=1, population=4, inherit_forms=inherit), lj_data)
+        search = Search(small_config(seed=1, population=4, inherit_forms=inherit, grammar=grammar,
+                                     lammps_exportable=exportable), lj_data)
         search.first_population()
         expr, _ = parse_form("NS(r**-11 + r**-6)", "test")
         tree = formula_to_tree(expr, search.grammar)
