@@ -6,16 +6,20 @@ import sympy as sp
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.program import PotentialProgram
-from symff.expr.symbols import NS3, C
+from symff.expr.symbols import NS, NS3, C, R
 from symff.fit.constants import FitOptions, fit_constants, loss_at
 from symff.fit.loss import Targets
 from symff.model import Model
 from symff.neighbours import build_neighbours
 from symff.rediscover import SC_A, SC_C, SC_EPSILON, sutton_chen_form
 from symff.search.neighbourhood import (
+    DECAY,
+    DECAY_START,
+    POWER,
     SHIFT,
     SHIFT_STARTS,
     angular_shift_neighbours,
+    decay_neighbours,
     exponent_neighbours,
     form_neighbours,
 )
@@ -95,6 +99,44 @@ def test_scorer_climbs_from_a_power_of_c_to_the_stillinger_weber_angular_functio
     assert all(short_fits_only(held.formula, held.fit) for held in cautious.cache.values())
 
 
+def test_a_power_law_beside_a_decay_has_the_power_law_times_a_decay_as_neighbour():
+    """In a form with a decay kʳ, each neighbour sum of a power law (exact or free exponent, r itself included) has
+    the neighbour NS(r^p kʳ): p new where the exponent was exact, starting there, k new from DECAY_START. A form
+    without a decay has none, nor does a sum that is not a power law; `decays=False` leaves them out."""
+    energy = formula("NS(0.3**r) + NS(r**-6) + NS(r**c0) + NS(r) + NS(r**2*0.5**r) + NS3(0.1**r, c)").energy
+    found = list(decay_neighbours(energy))
+    changed = [(next(iter(e.atoms(NS) - energy.atoms(NS))), starts) for e, starts in found]
+    assert len(found) == 3
+    assert (NS(R**POWER * DECAY**R), {DECAY: DECAY_START, POWER: -6.0}) in changed
+    assert (NS(R**POWER * DECAY**R), {DECAY: DECAY_START, POWER: 1.0}) in changed
+    assert any(starts == {DECAY: DECAY_START} and s.args[0].has(DECAY) and not s.args[0].has(POWER)
+               for s, starts in changed)  # r**c0 keeps its own free exponent
+    assert list(decay_neighbours(formula("NS(r**-6) + NS(r**-12) + NS3(0.1**r, c)").energy)) == []
+    assert len([n for n in form_neighbours(energy) if DECAY in n[1]]) == 3
+    assert not [n for n in form_neighbours(energy, decays=False) if DECAY in n[1]]
+
+
+def test_scorer_climbs_from_a_sum_of_a_power_law_and_a_decay_towards_their_product():
+    """On the rediscovery data, Stillinger–Weber's pair function A r⁻⁴ e^(−2r) − B e^(−2r) approximated by
+    a NS(kʳ) + b NS(r⁻⁷), as searches find it: the exponent steps gain nothing, the decay neighbour does, and the climb
+    moves to NS(r^p kʳ) with p on its way from −7 to −4 and k from 1 to e^(−2), the loss several times lower.
+    Without decay neighbours (`FitOptions(decay_neighbours=False)`) the form stays as it is."""
+    evaluator, targets, _, _ = _stillinger_weber_written_with("(c + 0.3333333)**2")
+    start = formula("-255.6*NS(0.1424**r) + 510.96*NS(r**(-7)) + 209750.0*NS3(0.0907**r, (c + 0.3333)**2)")
+    fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+    climbed = {}
+    for decays in (True, False):
+        fitter = FormFitter(Stage(evaluator, targets, 100, options=FitOptions(decay_neighbours=decays)))
+        climbed[decays] = fitter._climbed(Candidate(start, fit))
+    assert climbed[False].key == start.key
+    product = [s.args[0] for s in climbed[True].formula.energy.atoms(NS) if s.args[0].is_Mul]
+    assert len(product) == 1 and climbed[True].loss < fit.loss / 5
+    values = dict(zip(climbed[True].formula.constants, climbed[True].fit.constants))
+    [power] = [p.exp for p in product[0].args if p.base == R]
+    [decay] = [p.base for p in product[0].args if p.exp == R]
+    assert -7 < values[power] < -4.5 and 0.135 < values[decay] < 0.9
+
+
 def test_factors_of_an_angular_function_with_equal_roots_snap_to_a_square():
     """A search writes Stillinger–Weber's (c + 1/3)² as (c + 0.333333)(c + 0.333334) as readily as the square: the
     snap makes the two factors one square (with the sign a factor s(c + k) carries) and the rediscovery check then
@@ -121,6 +163,40 @@ def test_factors_of_an_angular_function_with_equal_roots_snap_to_a_square():
     assert snapped.key == formula(STILLINGER_WEBER_ENERGY).key != start.key
     found = Model(snapped.formula, snapped.fit.constants, snapped.fit.linear, ("Si",), {"Si": 0.0})
     assert REDISCOVERIES["stillinger-weber"].check([found]).recovered
+
+
+def test_three_body_terms_that_add_up_to_a_square_merge_into_one():
+    """Stillinger–Weber's (c + 1/3)² written as c² + 2c/3 + 1/9 in three three-body sums, or as c(c + 2/3) + 1/9 in
+    two, each with a bond constant of its own (as searches write it): the snap merges them into the one term of the
+    true form, which the rediscovery check counts. Terms whose bond functions differ, or whose sum has no double
+    root, are left apart."""
+    from symff.rediscover import REDISCOVERIES
+    from symff.search.scoring import merged_square
+    from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
+
+    evaluator, targets, _, _ = _stillinger_weber_written_with("(c + 0.3333333)**2")
+    pair, bond = STILLINGER_WEBER_ENERGY.split(" + NS3(")[0], "exp(-{}*(r - 2.0951))"  # SW's f is 3.0 e^(−2.4(r − σ))
+    for written in ((f"3.0*NS3({bond.format(2.4)}, c**2) + 2.0*NS3({bond.format(2.40001)}, c) "
+                     f"+ 0.3333333*NS3({bond.format(2.39999)}, 1)"),
+                    f"3.0*NS3({bond.format(2.4)}, c*(c + 0.6666667)) + 0.3333333*NS3({bond.format(2.40001)}, 1)"):
+        start = formula(f"{pair} + {written}")
+        fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+        snapped = FormFitter(Stage(evaluator, targets, 50))._snapped(Candidate(start, fit))
+        assert snapped.key == formula(STILLINGER_WEBER_ENERGY).key != start.key
+        found = Model(snapped.formula, snapped.fit.constants, snapped.fit.linear, ("Si",), {"Si": 0.0})
+        assert REDISCOVERIES["stillinger-weber"].check([found]).recovered
+
+    def merged(text):
+        model = Model.from_expression(text, ("Si",), {"Si": 0.0})
+        values = dict(zip(model.formula.constants, model.constants)) | dict(zip(model.formula.linear, model.linear))
+        return merged_square(model.formula.energy, model.formula.linear, values)
+
+    assert merged("2.0*NS3(0.09**r, c) + 1.0*NS3(0.09**r, c**2)") is None  # c² + 2c: two roots
+    assert merged("9.0*NS3(0.09**r, c**2) + 6.0*NS3(0.08**r, c) + 1.0*NS3(0.09**r, 1)") is None  # another bond
+    energy, values = merged("9.0*NS3(0.09**r, c**2) + 6.0*NS3(0.0900001**r, c) + 1.0*NS3(0.09**r, 1)")
+    [term] = energy.atoms(NS3)
+    shift = (term.args[1].base - C)
+    assert len(sp.Add.make_args(energy)) == 1 and values[shift] == pytest.approx(1 / 3)
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,8 @@ class FitOptions:
     second-order term) or "minpack" (scipy's, whose steps can depend on the process's memory: see
     symff.fit.levenberg). The defaults are the choice measured best in docs/performance.md;
     `FitOptions.before()` is the procedure before the analytic Jacobian, kept for comparison, and
-    `FitOptions.gauss_newton()` the default before the secant term."""
+    `FitOptions.gauss_newton()` the default before the secant term. `decay_neighbours`: whether the climb also
+    tries each power law of r times a new decay (symff.search.neighbourhood.decay_neighbours)."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10
@@ -60,6 +61,7 @@ class FitOptions:
     climb_fits: int = 1
     tolerance: float = 1e-6  # with the secant term, 1e-6 ends where 1e-10 did (docs/performance.md)
     solver: str = "secant"
+    decay_neighbours: bool = True
 
     def __post_init__(self):
         if self.jacobian not in JACOBIANS:
@@ -77,12 +79,12 @@ class FitOptions:
         """The procedure of the search before these options existed: finite differences, every climb neighbour
         fitted for 10 evaluations, fits on all the data stopped at a relative change of 1e-10, scipy's MINPACK."""
         return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0, climb_fits=0, solver="minpack",
-                   tolerance=1e-10)
+                   tolerance=1e-10, decay_neighbours=False)
 
     @classmethod
     def gauss_newton(cls):
         """The default before the secant term (2026-11-30): plain Levenberg–Marquardt, fits stopped at 1e-10."""
-        return cls(solver="levenberg", tolerance=1e-10)
+        return cls(solver="levenberg", tolerance=1e-10, decay_neighbours=False)
 
 
 @dataclass(frozen=True)

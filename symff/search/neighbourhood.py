@@ -1,5 +1,5 @@
-"""Discrete neighbours of a canonical form: each exact exponent moved one step, and each power of c = cos θ in an
-angular function shifted.
+"""Discrete neighbours of a canonical form: each exact exponent moved one step, each power of c = cos θ in an
+angular function shifted, and each power law of r made a power law times a decay.
 
 Integer and fixed rational exponents are evolved, not fitted, so a search can sit next to the truth for many
 generations: a front member 942 NS(r⁻¹⁰) − 10 NS(r⁻⁶)^(1/3) is two steps from Sutton–Chen, and only point mutations
@@ -11,26 +11,41 @@ The angular functions of the classical three-body potentials are powers of a *sh
 the top of g is split off into a term of its own (NS3(f, c + k) = NS3(f, c) + k NS3(f, 1)), so the shift survives
 only under a power, which random trees seldom build; the searches find c², c⁴ instead. So each power cⁿ (n ≥ 2) of an
 angular function has two more neighbours, (c + k)ⁿ with a new fitted constant k starting on either side of 0.
+
+Classical pair functions and densities are power laws times decays, rⁿ kʳ: Stillinger–Weber's (A r⁻⁴ − B) e^(−2r),
+Voter–Chen's r⁶ e^(−βr). A search that holds a power law and a decay in separate sums fits such a product as their
+sum, a NS(kʳ) + b NS(r⁻⁷), well enough that no exponent step leads on: the product with the power's own exponent fits
+far worse (r⁻⁷ e^(−2r) is much steeper than r⁻⁴ e^(−2r)), so the climb never takes it. With the exponent set free
+the product is one smooth step away: r^p kʳ from p = n and k just below 1 is the power law itself, and the fit walks
+down the valley of p and k towards the truth (on the rediscovery data, r⁻⁷ → r^(−5.3) 0.36ʳ in one fit of 100
+evaluations, the loss 15 times lower). So in a form that holds a decay somewhere, each neighbour sum of a power law
+of r has the neighbour NS(r^p kʳ), p and k new constants; the snapping makes p exact once the fits reach it.
 """
 
 import sympy as sp
 
-from ..expr.symbols import NS3, C
+from ..expr.symbols import NS, NS3, C, R
 
 INTEGER_STEP = 1
 RATIONAL_STEP = sp.Rational(1, 6)  # 1/3 <-> 1/2 <-> 2/3, -1/2 <-> -1/3
 SHIFT_STARTS = (-0.5, 0.5)  # start values of the shift k of (c + k)**n: either side, the fit moves it
 SHIFT = sp.Symbol("shift_k", real=True)  # the new constant (canonicalization renames it)
+DECAY = sp.Symbol("decay_k", real=True)  # the base k of a new decay factor kʳ
+POWER = sp.Symbol("power_p", real=True)  # the exponent p of a power law made free beside it
+DECAY_START = 0.99  # kʳ next to 1: the product starts as the power law it replaces (its coefficient re-solved)
 
 
-def form_neighbours(energy):
-    """(energy, starts) of every neighbour of `energy`: the exponent steps and the angular shifts, `starts` the start
-    values of the new constants a neighbour has (none for an exponent step)."""
+def form_neighbours(energy, decays=True):
+    """(energy, starts) of every neighbour of `energy`: the exponent steps, the angular shifts and (`decays`) the
+    power laws times a decay, `starts` the start values of the new constants a neighbour has (none for an exponent
+    step)."""
     for neighbour in exponent_neighbours(energy):
         yield neighbour, {}
     for neighbour in angular_shift_neighbours(energy):
         for start in SHIFT_STARTS:
             yield neighbour, {SHIFT: start}
+    if decays:
+        yield from decay_neighbours(energy)
 
 
 def exponent_neighbours(energy):
@@ -57,3 +72,27 @@ def angular_shift_neighbours(energy):
             seen.add(power)
             shifted = NS3(bond, g.xreplace({power: sp.Pow(C + SHIFT, power.exp, evaluate=False)}))
             yield energy.xreplace({angular: shifted})
+
+
+def decay_neighbours(energy):
+    """(energy, starts) with one neighbour sum of a power law of r, NS(rⁿ) or NS(r^c), made NS(r^p kʳ) (p and k free,
+    starting at the power law: p = n, k = DECAY_START); only in a form that holds a decay kʳ in some sum."""
+    sums = sorted(energy.atoms(NS), key=sp.default_sort_key)  # an order no hash seed changes
+    if not any(_is_decay(f) for s in sums for f in sp.Mul.make_args(s.args[0])):
+        return
+    for pair_sum in sums:
+        [function] = pair_sum.args
+        if function == R:
+            exponent = sp.Integer(1)
+        elif function.is_Pow and function.base == R and (function.exp.is_Rational or function.exp.is_Symbol):
+            exponent = function.exp
+        else:
+            continue
+        starts = {DECAY: DECAY_START} | ({POWER: float(exponent)} if exponent.is_Rational else {})
+        power = POWER if exponent.is_Rational else exponent
+        yield energy.xreplace({pair_sum: NS(R**power * DECAY**R)}), starts
+
+
+def _is_decay(factor):
+    """Whether a factor of a neighbour-sum function is kʳ with k a fitted constant."""
+    return factor.is_Pow and factor.exp == R and factor.base.is_Symbol

@@ -27,14 +27,15 @@ Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.const
 import itertools
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy as sp
 
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
 from ..expr.species import fitted_form
-from ..expr.symbols import NS3, C, Rejected
+from ..expr.symbols import NS3, C, R, Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
-from .neighbourhood import form_neighbours
+from .neighbourhood import DECAY, form_neighbours
 
 
 @dataclass(eq=False)
@@ -250,12 +251,13 @@ class FormFitter:
 
     def _neighbour_fits(self, formula, values):
         """(neighbour formula, fit) of the neighbours of `formula` at the constants `values`, in the order of
-        `form_neighbours` (a shifted neighbour's new constant at its start value): those held in `cache` with their
-        fit; each of the others with a short fit from `values` — or, with `options.climb_fits`, only that many of
-        those with nonlinear constants: the lowest by their loss at `values` with the coefficients re-solved (ties:
-        the first)."""
-        entries = []  # [neighbour, fit or None (to be fitted)]
-        for energy, starts in form_neighbours(formula.energy):
+        `form_neighbours` (a new constant at its start value): those held in `cache` with their fit; each of the
+        others with a short fit from `values` — or, with `options.climb_fits`, only that many of those with nonlinear
+        constants: the lowest by their loss at `values` with the coefficients re-solved (ties: the first). The
+        decay neighbours (a power law times a new decay) are probed among themselves, for their own short fits: at
+        the start their probe is the current loss, which would take the exponent steps' fits."""
+        entries = []  # [neighbour, fit or None (to be fitted), a decay neighbour]
+        for energy, starts in form_neighbours(formula.energy, decays=self.options.decay_neighbours):
             try:
                 neighbour = canonicalize(energy, values | starts)
             except Rejected:
@@ -263,20 +265,17 @@ class FormFitter:
             held = self.cache.get(neighbour.key)
             if isinstance(held, Candidate) and held.full:
                 # the cache maps a key to its simplified candidate: take its formula with its fit
-                entries.append([held.formula, held.fit])
+                entries.append([held.formula, held.fit, False])
             elif not isinstance(held, str):  # a str: rejected before
-                entries.append([neighbour, None])
+                entries.append([neighbour, None, DECAY in starts])
         fresh = [entry for entry in entries if entry[1] is None]
-        # a neighbour without nonlinear constants is fitted exactly in the one pass a probe would take: always fitted
-        probed = [entry for entry in fresh if entry[0].constants]
-        if self.options.climb_fits and len(probed) > self.options.climb_fits:
-            probes = []
-            for neighbour, _ in probed:
-                probes.append(loss_at(PotentialProgram(neighbour), self.evaluator, self.targets, neighbour.initial))
-                self.stats.evaluations += 1
-            left_out = sorted(range(len(probed)), key=lambda k: probes[k])[self.options.climb_fits:]
-            left_out = {id(probed[k]) for k in left_out}
-            fresh = [entry for entry in fresh if id(entry) not in left_out]
+        if self.options.climb_fits:
+            # a neighbour without nonlinear constants is fitted exactly in the one pass a probe would take: always
+            for decay in (False, True):
+                probed = [entry for entry in fresh if entry[0].constants and entry[2] is decay]
+                if len(probed) > self.options.climb_fits:
+                    left_out = {id(probed[k]) for k in self._by_probe(probed)[self.options.climb_fits:]}
+                    fresh = [entry for entry in fresh if id(entry) not in left_out]
         for entry in fresh:
             try:
                 entry[1] = fit_constants(PotentialProgram(entry[0]), self.evaluator, self.targets, entry[0].initial,
@@ -285,22 +284,35 @@ class FormFitter:
             except Rejected:
                 continue
             self.stats.evaluations += entry[1].evaluations
-        return [(neighbour, fit) for neighbour, fit in entries if fit is not None]
+        return [(neighbour, fit) for neighbour, fit, _ in entries if fit is not None]
+
+    def _by_probe(self, entries):
+        """Positions of `entries` ordered by their loss at their start constants (one pass each; ties: the first)."""
+        probes = []
+        for neighbour, *_ in entries:
+            probes.append(loss_at(PotentialProgram(neighbour), self.evaluator, self.targets, neighbour.initial))
+            self.stats.evaluations += 1
+        return sorted(range(len(entries)), key=lambda k: probes[k])
 
     def _snapped(self, candidate):
         """Try the candidate with near-simple constants made exact, near-equal factors of an angular function made a
-        square and useless terms dropped; keep it if the refit loses nothing (Occam's razor, applied by the data)."""
+        square, three-body terms that add up to a square made one (`merged_square`; then no term is dropped in the
+        same refit) and useless terms dropped; keep it if the refit loses nothing (Occam's razor, applied by the
+        data)."""
         formula, fit = candidate.formula, candidate.fit
         fitted = {c: float(v) for c, v in zip(formula.constants, fit.constants)}
+        energy, values = formula.energy, fitted | {a: float(v) for a, v in zip(formula.linear, fit.linear)}
+        merged = merged_square(energy, formula.linear, values)
+        if merged is not None:
+            energy, values = merged
         exact = {c: n for c, n in ((c, simple_number(v)) for c, v in fitted.items()) if n is not None}
-        squares = equal_factor_squares(formula.energy, fitted)
-        dropped = {formula.linear[m]: sp.Integer(0) for m in self._droppable_terms(formula, fit)}
-        if not exact and not squares and not dropped:
+        squares = equal_factor_squares(energy, fitted)
+        dropped = {} if merged else {formula.linear[m]: sp.Integer(0) for m in self._droppable_terms(formula, fit)}
+        if not exact and not squares and not dropped and merged is None:
             return candidate
-        values = {c: v for c, v in fitted.items() if c not in exact}
-        values |= {a: float(v) for a, v in zip(formula.linear, fit.linear) if a not in dropped}
+        values = {c: v for c, v in values.items() if c not in exact and c not in dropped}
         try:
-            simpler = canonicalize(formula.energy.xreplace(squares).xreplace(exact | dropped), values)
+            simpler = canonicalize(energy.xreplace(squares).xreplace(exact | dropped), values)
             held = self.cache.get(simpler.key)
             if isinstance(held, Candidate) and held.full:
                 simpler, refit = held.formula, held.fit  # as above: the held formula goes with its fit
@@ -382,6 +394,53 @@ def _root_in_c(factor, values):
         return float(-(factor - slope * C).xreplace(values) / slope)
     except TypeError:  # a constant without a value
         return None
+
+
+def merged_square(energy, linear, values):
+    """(energy, values) with the three-body terms a_m NS3(f_m, g_m) of `energy` (Σ a_m T_m, `linear` its a_m) whose
+    bond functions agree at `values` (within SNAP_DISTANCE from 1 to 6 Å) and whose angular functions add up to a
+    quadratic in c with a double root, Σ a_m g_m = A c² + B c + D with B² = 4AD within SNAP_DISTANCE, made one term
+    A NS3(f, (c + B/2A)²) (the first term's coefficient and bond function, a new constant for the shift); None where
+    there are none. A search finds Stillinger–Weber's (c + 1/3)² as c² + 2c/3 + 1/9 in three three-body sums, or as
+    c(c + 2/3) + 1/9 in two, each with a bond constant of its own: the canonical form keeps them apart."""
+    groups = []  # [[(a_m, NS3 term), ...]] whose bond functions agree
+    for addend in sp.Add.make_args(energy):
+        [coefficient] = [a for a in linear if addend.has(a)] or [None]
+        term = addend / coefficient if coefficient is not None else None
+        if not isinstance(term, NS3):
+            continue
+        group = next((g for g in groups if _same_function(g[0][1].args[0], term.args[0], values)), None)
+        if group is None:
+            groups.append(group := [])
+        group.append((coefficient, term))
+    for group in groups:
+        if len(group) < 2:
+            continue
+        try:
+            total = sp.Poly(sum(values[a] * term.args[1] for a, term in group).xreplace(values), C)
+            big_a, big_b, big_d = map(float, total.all_coeffs()) if total.degree() == 2 else (0.0, 0.0, 0.0)
+        except (sp.PolynomialError, TypeError):  # not a polynomial in c, or a constant without a value
+            continue
+        if big_a == 0 or abs(big_b**2 - 4 * big_a * big_d) > SNAP_DISTANCE * big_b**2:
+            continue
+        coefficient, first = group[0]
+        shift = sp.Symbol("merged_shift", real=True)
+        kept = [addend for addend in sp.Add.make_args(energy) if not any(addend == a * t for a, t in group)]
+        merged = coefficient * NS3(first.args[0], sp.Pow(C + shift, 2, evaluate=False))
+        return sp.Add(*kept, merged), values | {coefficient: big_a, shift: big_b / (2 * big_a)}
+    return None
+
+
+def _same_function(first, second, values):
+    """Whether two functions of r agree at `values` within SNAP_DISTANCE (relative) at 1, 1.5, …, 6 Å."""
+    for r in np.arange(1.0, 6.01, 0.5):
+        try:
+            a, b = (float(f.xreplace(values).xreplace({R: r})) for f in (first, second))
+        except TypeError:
+            return False
+        if not abs(a - b) <= SNAP_DISTANCE * max(abs(a), abs(b)):
+            return False
+    return True
 
 
 def simple_number(value):
