@@ -114,6 +114,9 @@ def test_a_power_law_beside_a_decay_has_the_power_law_times_a_decay_as_neighbour
     assert list(decay_neighbours(formula("NS(r**-6) + NS(r**-12) + NS3(0.1**r, c)").energy)) == []
     assert len([n for n in form_neighbours(energy) if DECAY in n[1]]) == 3
     assert not [n for n in form_neighbours(energy, decays=False) if DECAY in n[1]]
+    nb, k, p = sp.Symbol("Nb"), sp.Symbol("c0", real=True), sp.Symbol("c1", real=True)  # a species-filtered sum
+    [(neighbour, _)] = decay_neighbours(NS(R**p, nb) + NS(k**R))  # keeps its channel
+    assert NS(R**p * DECAY**R, nb) in neighbour.atoms(NS)
 
 
 def test_scorer_climbs_from_a_sum_of_a_power_law_and_a_decay_towards_their_product():

@@ -75,13 +75,14 @@ def angular_shift_neighbours(energy):
 
 
 def decay_neighbours(energy):
-    """(energy, starts) with one neighbour sum of a power law of r, NS(rⁿ) or NS(r^c), made NS(r^p kʳ) (p and k free,
-    starting at the power law: p = n, k = DECAY_START); only in a form that holds a decay kʳ in some sum."""
+    """(energy, starts) with one neighbour sum of a power law of r, NS(rⁿ) or NS(r^c) (or their species-filtered
+    sums), made NS(r^p kʳ) (p and k free, starting at the power law: p = n, k = DECAY_START); only in a form that
+    holds a decay kʳ in some neighbour sum."""
     sums = sorted(energy.atoms(NS), key=sp.default_sort_key)  # an order no hash seed changes
     if not any(_is_decay(f) for s in sums for f in sp.Mul.make_args(s.args[0])):
         return
     for pair_sum in sums:
-        [function] = pair_sum.args
+        function, *channel = pair_sum.args  # NS(g) or, species-filtered, NS(g, B)
         if function == R:
             exponent = sp.Integer(1)
         elif function.is_Pow and function.base == R and (function.exp.is_Rational or function.exp.is_Symbol):
@@ -90,7 +91,7 @@ def decay_neighbours(energy):
             continue
         starts = {DECAY: DECAY_START} | ({POWER: float(exponent)} if exponent.is_Rational else {})
         power = POWER if exponent.is_Rational else exponent
-        yield energy.xreplace({pair_sum: NS(R**power * DECAY**R)}), starts
+        yield energy.xreplace({pair_sum: NS(R**power * DECAY**R, *channel)}), starts
 
 
 def _is_decay(factor):

@@ -405,10 +405,11 @@ def merged_square(energy, linear, values):
     c(c + 2/3) + 1/9 in two, each with a bond constant of its own: the canonical form keeps them apart."""
     groups = []  # [[(a_m, NS3 term), ...]] whose bond functions agree
     for addend in sp.Add.make_args(energy):
-        [coefficient] = [a for a in linear if addend.has(a)] or [None]
-        term = addend / coefficient if coefficient is not None else None
+        coefficients = [a for a in linear if addend.has(a)]
+        term = addend / coefficients[0] if len(coefficients) == 1 else None
         if not isinstance(term, NS3):
             continue
+        coefficient = coefficients[0]
         group = next((g for g in groups if _same_function(g[0][1].args[0], term.args[0], values)), None)
         if group is None:
             groups.append(group := [])
