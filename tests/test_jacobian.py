@@ -103,7 +103,9 @@ def test_fit_options_refuse_unknown_settings():
         FitOptions(solver="trf")
     assert FitOptions().jacobian == "analytic"
     assert FitOptions.before() == FitOptions(jacobian="difference", climb_evaluations=10, polish_evaluations=0,
-                                             climb_fits=0, tolerance=1e-10, solver="minpack")
+                                             climb_fits=0, tolerance=1e-10, solver="minpack",
+                                             decay_neighbours=False)  # the climb before had no decay neighbours
+    assert FitOptions().decay_neighbours and not FitOptions.gauss_newton().decay_neighbours
 
 
 @pytest.fixture(scope="module")
