@@ -403,6 +403,8 @@ def merged_square(energy, linear, values):
     A NS3(f, (c + B/2A)²) (the first term's coefficient and bond function, a new constant for the shift); None where
     there are none. A search finds Stillinger–Weber's (c + 1/3)² as c² + 2c/3 + 1/9 in three three-body sums, or as
     c(c + 2/3) + 1/9 in two, each with a bond constant of its own: the canonical form keeps them apart."""
+    if not energy.has(NS3):  # every snap asks: most forms have no three-body sum
+        return None
     groups = []  # [[(a_m, NS3 term), ...]] whose bond functions agree
     for addend in sp.Add.make_args(energy):
         coefficients = [a for a in linear if addend.has(a)]
@@ -434,9 +436,10 @@ def merged_square(energy, linear, values):
 
 def _same_function(first, second, values):
     """Whether two functions of r agree at `values` within SNAP_DISTANCE (relative) at 1, 1.5, …, 6 Å."""
+    first, second = first.xreplace(values), second.xreplace(values)
     for r in np.arange(1.0, 6.01, 0.5):
         try:
-            a, b = (float(f.xreplace(values).xreplace({R: r})) for f in (first, second))
+            a, b = (float(f.xreplace({R: r})) for f in (first, second))
         except TypeError:
             return False
         if not abs(a - b) <= SNAP_DISTANCE * max(abs(a), abs(b)):
