@@ -98,3 +98,12 @@ def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == "recovered: yes" and code == 0
     assert (tmp_path / "lj" / "front.json").is_file()
+
+
+def test_rediscover_takes_the_time_limit_of_the_command_line(tmp_path, capsys):
+    # the Sutton–Chen case sets its own limit (480 s); --time-limit must replace it, not be dropped
+    main(["rediscover", "sutton-chen", "--seed", "1", "--generations", "2", "--population", "8",
+          "--time-limit", "0.01", "--out", str(tmp_path / "sc"), "--quiet"])
+    out = capsys.readouterr().out
+    assert json.loads((tmp_path / "sc" / "config.json").read_text())["search"]["time_limit"] == 0.01
+    assert "(time limit)" in out

@@ -28,9 +28,10 @@ def run(args):
     print(f"making {case.description} data (seed {args.seed}) ...", flush=True)
     train = Dataset.from_atoms(case.make_data(args.seed))
     print(f"{train.n_structures} structures, {train.n_atoms} atoms in {time.perf_counter() - start:.1f} s", flush=True)
+    # the case's settings, but what the command line names wins (--time-limit too: the cases set their own)
     overrides = case.search_settings | {k: v for k, v in
                                         (("population", args.population), ("generations", args.generations),
-                                         ("grammar", args.grammar)) if v}
+                                         ("grammar", args.grammar), ("time_limit", args.time_limit)) if v}
     config = config_from(args, **overrides)
     out = args.out or f"rediscover-{args.potential}-seed{args.seed}"
     data = {"generated": case.description, "rediscover": args.potential, "seed": args.seed,
