@@ -22,7 +22,7 @@ that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its fits
 
 import numpy as np
 
-from .evaluate.reference import atom_energies, atom_energies_with_angles
+from .evaluate.reference import atom_energies, atom_energies_with_angles, lattice_energies, shell_angle_sums
 from .expr.symbols import Rejected
 from .model import AlloyModel
 
@@ -119,11 +119,13 @@ class ClusterEnergy:
 
     def __init__(self, model):
         self.model = model
-        self._shells = None  # (fcc shell distances at unit nearest distance, the smallest nearest distance they serve)
+        # fcc: (the smallest nearest distance served, shell distances at unit nearest distance, their counts, the
+        # three-body sums' angle functions summed by shells)
+        self._shells = None
 
     def atom_energies(self, r, dr_ds=None, cosines=None):
         """r: (n_atoms, n_neighbours) distances (np.inf pads). Returns E_i (n_atoms,) and, with dr_ds, dE_i/ds;
-        `cosines` (n_atoms or 1, n_neighbours, n_neighbours) for a model with three-body sums."""
+        `cosines` (m, n_neighbours, n_neighbours), atom a taking set a mod m, for a model with three-body sums."""
         if self.model.formula.angular:
             if cosines is None:  # a lone atom: no neighbours, no angles
                 cosines = np.zeros((1, *np.shape(r)[1:], np.shape(r)[1]))
@@ -143,31 +145,37 @@ class ClusterEnergy:
             with np.errstate(all="ignore"):
                 difference = unit_positions[None, :] - unit_positions[:, None]
                 u = np.nan_to_num(difference / np.linalg.norm(difference, axis=-1)[:, :, None])
-            cosines = np.broadcast_to(np.einsum("ijx,ikx->ijk", u, u)[None], (scales.size, n, n, n)).reshape(-1, n, n)
+            cosines = np.einsum("ijx,ikx->ijk", u, u)  # the same at every scale: atom a has those of a mod n
         e, de = self.atom_energies(r, np.broadcast_to(d[None], (scales.size, n, n)).reshape(-1, n), cosines)
         return e.reshape(scales.size, n).sum(axis=1), de.reshape(scales.size, n).sum(axis=1)
 
     def fcc(self, nearest):
         """Energy per atom of fcc with nearest-neighbour distance `nearest` (an array)."""
         nearest = np.asarray(nearest, dtype=float)
-        if self._shells is None or nearest.min() < self._shells[1]:
+        if self._shells is None or nearest.min() < self._shells[0]:
             reach = self.model.r_out / min(nearest.min(), FCC_SCAN * COMPRESSION ** (1 / 3))
-            points = _fcc_points(reach * 1.0001)
-            unit = points / np.linalg.norm(points, axis=1)[:, None]
-            self._shells = (np.linalg.norm(points, axis=1), nearest.min(), (unit @ unit.T)[None])
-        r = nearest[:, None] * self._shells[0][None]
-        return self.atom_energies(r, cosines=self._shells[2] if self.model.formula.angular else None)[0]
+            points, distances = _fcc_points(reach * 1.0001)
+            shells, shell_of, counts = np.unique(distances, return_inverse=True, return_counts=True)
+            angle_sums = None
+            if self.model.formula.angular:  # the angles are the same at every spacing: summed by shells once
+                unit = points / distances[:, None]
+                angle_sums = shell_angle_sums(self.model, unit @ unit.T, shell_of)
+            self._shells = (nearest.min(), shells, counts, angle_sums)
+        return lattice_energies(self.model, nearest, *self._shells[1:])
 
 
 def _fcc_points(reach):
-    """The fcc lattice points (nearest-neighbour distance 1) within `reach`, origin excluded, nearest first."""
+    """The fcc lattice points (nearest-neighbour distance 1) within `reach`, origin excluded, nearest first, and their
+    distances: equal for the points of a shell to the last bit (from the integer squared norms), which make the
+    shells."""
     n = int(np.ceil(reach * np.sqrt(2))) + 1
     grid = np.arange(-n, n + 1)
     points = np.array(np.meshgrid(grid, grid, grid, indexing="ij")).reshape(3, -1).T
-    points = points[points.sum(axis=1) % 2 == 0] / np.sqrt(2)  # fcc: integer coordinates with an even sum
-    d = np.linalg.norm(points, axis=1)
+    points = points[points.sum(axis=1) % 2 == 0]  # fcc: integer coordinates with an even sum
+    d = np.sqrt((points**2).sum(axis=1) / 2)
     keep = (d > 0) & (d <= reach)
-    return points[keep][np.argsort(d[keep], kind="stable")]
+    order = np.argsort(d[keep], kind="stable")
+    return points[keep][order] / np.sqrt(2), d[keep][order]
 
 
 def _rises_inward(r, energy):

@@ -140,6 +140,35 @@ def test_kernels_agree_with_the_reference(exact):
             assert np.abs(value - want).max() <= tolerance * scale, (model.energy_string(6), name, value, want)
 
 
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_three_body_pass_is_reused_only_for_the_same_functions(exact):
+    """The evaluator keeps its recent three-body passes by the functions and their constants: a change of the pair
+    term's constants reuses the sums' passes, a change in either three-body sum passes over that one again, and
+    every answer is a fresh evaluator's."""
+    from symff.evaluate.evaluator import Evaluator
+
+    model = Model.from_expression("0.7*NS(r**-4*exp(-1.9*r)) + 0.3*NS3(exp(-1.1*r), (c + 0.3)**2) "
+                                  "- 0.2*NS3(exp(-0.9*r), c**3)", ("Si",), {"Si": 0.0})
+    cells = [random_cell(np.random.default_rng(4), 3, symbol="Si")]
+    data = Dataset.from_atoms([labelled(a.copy()) for a in cells], min_distance=None)
+    evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0, exact=exact)
+    names = [str(c) for c in model.formula.constants]
+    pair = next(k for k, c in enumerate(model.formula.constants) if not any(f.has(c) or h.has(c)
+                                                                          for f, h in model.formula.angular))
+    moved_pair, moved_bond = model.constants.copy(), model.constants.copy()
+    moved_pair[pair] *= 1.01
+    bond = next(k for k, c in enumerate(model.formula.constants) if model.formula.angular[0][0].has(c))
+    moved_bond[bond] *= 1.01
+    passes = []
+    for constants in (model.constants, moved_pair, moved_bond, model.constants):
+        got = evaluator.predict(model.program, constants, model.linear, np.zeros(1))
+        fresh = evaluate(cells, model.program, constants, model.linear, exact=exact)
+        for name in ("energy", "forces", "stress"):
+            assert np.array_equal(getattr(got, name), getattr(fresh, name)), (names, name)
+        passes.append(len(evaluator._triplets.recent_passes))
+    assert passes == [2, 2, 3, 3]  # the pair constant moved: no new pass; the first sum's bond: one; back: none
+
+
 def test_a_formula_of_three_body_sums_alone_evaluates():
     model = Model.from_expression("0.3*NS3(exp(-r), (c + 0.3)**2)", ("Si",), {"Si": 0.0})
     atoms = random_cell(np.random.default_rng(2), 4, symbol="Si")
@@ -268,6 +297,34 @@ def test_sanity_clusters_and_fcc_of_angular_models_are_the_reference():
             assert abs(slope[0] - numeric) <= 1e-5 * max(abs(numeric), 1.0), (name, slope[0], numeric)
         fcc = reference.calculate(model, bulk("Si", "fcc", a=2.6 * 2**0.5))["energy"]
         assert energy.fcc(np.array([2.6]))[0] == pytest.approx(fcc, rel=1e-10, abs=1e-10)
+
+
+def test_lattice_sums_over_shells_are_the_sums_over_neighbours():
+    """The energy of an fcc atom at several spacings summed by shells (`lattice_energies`, the sanity checks' fcc)
+    against the sum over every pair of its neighbours (`atom_energies_with_angles`), one set of cosines for all
+    spacings and, the same, a copy for each; and the latter's rate along the scaling against a difference."""
+    from symff.sanity import _fcc_points
+
+    points, distances = _fcc_points(2.5)
+    unit = points / distances[:, None]
+    cosines = (unit @ unit.T)[None]
+    shells, shell_of, counts = np.unique(distances, return_inverse=True, return_counts=True)
+    assert shells.size < distances.size / 4  # shells of 12, 6, 24, ... neighbours
+    nearest = np.array([2.3, 2.6, 3.1])
+    r = nearest[:, None] * distances[None]
+    rates = np.broadcast_to(distances[None], r.shape)
+    for model in angular_models(23, 3):
+        by_shells = reference.lattice_energies(model, nearest, shells, counts,
+                                               reference.shell_angle_sums(model, cosines[0], shell_of))
+        every_pair = reference.atom_energies_with_angles(model, r, cosines, rates)
+        copies = reference.atom_energies_with_angles(model, r, np.repeat(cosines, nearest.size, axis=0), rates)
+        assert np.allclose(by_shells, every_pair[0], rtol=1e-12, atol=1e-12)
+        assert np.allclose(copies[0], every_pair[0], rtol=1e-12, atol=1e-12)
+        assert np.allclose(copies[1], every_pair[1], rtol=1e-12, atol=1e-12)
+        step = 1e-6
+        up, down = (reference.atom_energies_with_angles(model, (nearest[:, None] + h) * distances[None], cosines)[0]
+                    for h in (step, -step))
+        assert np.allclose(every_pair[1], (up - down) / (2 * step), rtol=1e-5, atol=1e-6)
 
 
 def test_a_stillinger_weber_like_form_is_fitted_exactly():

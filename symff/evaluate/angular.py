@@ -20,6 +20,8 @@ The grammar primitive, canonical form and model-file spelling of this sum follow
 issue 14; this module is the evaluation it will register.
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +37,11 @@ from .pairs import GridPairs
 
 N = sp.Symbol("n", real=True)  # the density n_i of an atom
 DEFAULT_ANGLE_POINTS = 2048
+# Three-body passes kept per data set, by the functions they ran (`three_body_sums`' keys): a fit's difference
+# Jacobian, the probes of a form's neighbours and its snaps move one sum's constants, or only the pair terms', and the
+# other sums' passes repeat.
+REMEMBERED_PASSES = 8
+_PASS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -271,6 +278,11 @@ class Triplets:
         return cls(pairs, Bonds.of(pairs))
 
     @property
+    def recent_passes(self):
+        """key of a pass's functions -> (density, pair slopes, bond gradients), the last REMEMBERED_PASSES."""
+        return self.__dict__.setdefault("_recent_passes", OrderedDict())
+
+    @property
     def cosines(self):
         if "_cosines" not in self.__dict__:
             cosines = np.empty(self.bonds.n_triplets)
@@ -279,13 +291,15 @@ class Triplets:
         return self.__dict__["_cosines"]
 
 
-def three_body_sums(triplets: Triplets, table, pair_values, angle_tables, triplet_values, n_l, ranges):
+def three_body_sums(triplets: Triplets, table, pair_values, angle_tables, triplet_values, n_l, ranges, keys=None):
     """(s, slopes): the three-body sums s (L, n_atoms), s[l, i] = Σ_{j<k} F_l(r_ij) F_l(r_ik) h_l(cos θ_jik) with
     F_l = f_l f_c, and per sum l the (pair slopes, bond gradients ∂s_l/∂D) that the force pass reads.
 
     F_l comes as a radial table (n_nodes − 1, L, 4) or exact pair values (L, n_pairs, 2), h_l as a c table
     (L, n_nodes − 1, 4) or exact triplet values (L, n_triplets, 2); the empty one of each is not used. Each sum is
-    one pass of the meam/spline kernel with φ = ρ = 0 and U(n) = n."""
+    one pass of the meam/spline kernel with φ = ρ = 0 and U(n) = n. `keys` (one per sum, hashable, or None) name the
+    functions a sum's values come from, exactly (their formulas and the values of their constants): a sum whose key
+    was among the last REMEMBERED_PASSES is not passed over again."""
     pairs = triplets.pairs
     s = np.zeros((n_l, pairs.n_atoms))
     slopes = []
@@ -298,20 +312,38 @@ def three_body_sums(triplets: Triplets, table, pair_values, angle_tables, triple
             one_values[angular_kernels.F] = pair_values[l]
         g_table = angle_tables[l] if angle_tables.shape[0] else np.zeros((0, 4))
         g_values = np.ascontiguousarray(triplet_values[l]) if triplet_values.shape[0] else np.zeros((0, 2))
-        slopes.append(_three_body_pass(triplets, one_table, one_values, g_table, g_values, s[l], ranges))
+        key = None if keys is None else keys[l]
+        slopes.append(_three_body_pass(triplets, one_table, one_values, g_table, g_values, s[l], ranges, key))
     return s, slopes
 
 
-def _three_body_pass(triplets, table, pair_values, g_table, g_values, density, ranges):
-    """One sum's first kernel pass into `density`: its (pair slopes, bond gradients)."""
-    pairs, bonds = triplets.pairs, triplets.bonds
-    pair_slopes = np.empty((pairs.n_pairs, 4))
-    bond_grad = np.empty((bonds.n_bonds, 3))
-    unused = np.zeros(pairs.atom_start.size - 1)
-    _run(lambda a, b: angular_kernels._angular_densities(
-        pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.node, pairs.t, pairs.inv_step, table, pair_values,
-        bonds.atom_bonds, bonds.pair, bonds.u, pairs.inv_r, g_table, AngularGrid.inv_step_of(g_table), g_values,
-        bonds.triplet_start, a, b, unused, density, pair_slopes, bond_grad), ranges)
+def _three_body_pass(triplets, table, pair_values, g_table, g_values, density, ranges, key=None):
+    """One sum's first kernel pass into `density`: its (pair slopes, bond gradients); a pass of the same `key` as one
+    of the last REMEMBERED_PASSES is not run again. The slopes returned may be shared: read them only."""
+    memory, held = triplets.recent_passes, None
+    if key is not None:
+        with _PASS_LOCK:  # a worker may evaluate in several threads
+            held = memory.get(key)
+            if held is not None:
+                memory.move_to_end(key)
+    if held is None:
+        pairs, bonds = triplets.pairs, triplets.bonds
+        pair_slopes = np.empty((pairs.n_pairs, 4))
+        bond_grad = np.empty((bonds.n_bonds, 3))
+        unused = np.zeros(pairs.atom_start.size - 1)
+        sums = np.zeros_like(density)
+        _run(lambda a, b: angular_kernels._angular_densities(
+            pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.node, pairs.t, pairs.inv_step, table, pair_values,
+            bonds.atom_bonds, bonds.pair, bonds.u, pairs.inv_r, g_table, AngularGrid.inv_step_of(g_table), g_values,
+            bonds.triplet_start, a, b, unused, sums, pair_slopes, bond_grad), ranges)
+        held = (sums, pair_slopes, bond_grad)
+        if key is not None:
+            with _PASS_LOCK:
+                memory[key] = held
+                while len(memory) > REMEMBERED_PASSES:
+                    memory.popitem(last=False)
+    sums, pair_slopes, bond_grad = held
+    density[:] = sums
     return pair_slopes, bond_grad
 
 

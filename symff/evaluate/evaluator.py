@@ -161,7 +161,10 @@ class Evaluator:
             parts = (table, EMPTY_PAIRS, angle_tables, np.zeros((0, 0, 2)))
         if not all(np.isfinite(part).all() for part in parts):
             raise Rejected("non_finite", "a function of a three-body sum is not finite on its grid or data")
-        return ANGULAR.sums(triplets, *parts, n_l, self._structure_ranges())
+        # a sum's pass is kept by its functions and their constants' values (a fit moves one sum's constants at a time)
+        keys = [(bond, angle, self.exact, tuple(constants[used].tolist()))
+                for bond, angle, used in program.angular_signatures]
+        return ANGULAR.sums(triplets, *parts, n_l, self._structure_ranges(), keys)
 
     def basis(self, program, constants) -> Basis:
         """Predictions of each term T_m separately (what the closed-form solve for the a_m needs)."""

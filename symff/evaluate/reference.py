@@ -30,6 +30,7 @@ nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readab
     energies, weights = atom_energies_from_sums(model, rho)
     energies, rates = atom_energies(model, distances, dr_ds)  # (n_atoms, n_neighbours) distances, inf-padded
     energies, rates = atom_energies_with_angles(model, distances, cosines, dr_ds)  # three-body sums too
+    energies = lattice_energies(model, spacings, shell_distances, counts, shell_angle_sums(model, cosines, shell_of))
     results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
 """
 
@@ -147,34 +148,67 @@ def atom_energies(model, distances, distance_rates=None):
 
 def atom_energies_with_angles(model, distances, cosines, distance_rates=None):
     """`atom_energies` for atoms given by the distances to their neighbours, (n_atoms, n_neighbours) padded with inf,
-    and the cosines of the angles between them, (n_atoms or 1, n_neighbours, n_neighbours): what three-body sums
-    need.
+    and the cosines of the angles between them, (m, n_neighbours, n_neighbours) with n_atoms a multiple of m: atom a
+    has the cosines of a mod m (m = 1: one set for all atoms, the atom of a lattice at several spacings; m = the atoms
+    of a cluster, scaled to several sizes: its angles repeat). What three-body sums need.
     With `distance_rates` also dE_i/ds along a path s that keeps the angles (a uniform scaling)."""
     r = np.asarray(distances, dtype=float)
-    n_atoms, n_l = r.shape[0], len(model.formula.angular)
-    centre = np.repeat(np.arange(n_atoms), r.shape[1])
-    apart = 1.0 - np.eye(r.shape[1])  # a neighbour makes no triplet with itself
+    n_atoms, n = r.shape
+    cosines = np.clip(np.nan_to_num(np.asarray(cosines, dtype=float)), -1.0, 1.0)
+    if n_atoms % cosines.shape[0]:
+        raise ValueError(f"{n_atoms} atoms cannot take their cosines cyclically from {cosines.shape[0]} sets")
+    n_l, n_sets = len(model.formula.angular), cosines.shape[0]
+    centre = np.repeat(np.arange(n_atoms), n)
+    rates = None if distance_rates is None else np.where(np.isfinite(distance_rates), distance_rates, 0.0)
     with np.errstate(all="ignore"):
         rho, h_slope = radial_sums(model, centre, r.ravel(), n_atoms)
         bond, bond_slope = multiplicative_cutoff(model.program.bond_functions, model.r_in, model.r_out)(
             r.ravel(), model.constants)
-        bond, bond_slope = bond.reshape(n_l, *r.shape), bond_slope.reshape(n_l, *r.shape)
-        cosines = np.clip(np.nan_to_num(np.asarray(cosines, dtype=float)), -1.0, 1.0)
-        angle = model.program.angle_functions(cosines.ravel(), model.constants)[0].reshape(n_l, *cosines.shape) * apart
-        # Σ_{j<k} F_j F_k h_jk = ½ Fᵀ H F; along s its rate is (H F)·F' dr/ds. One set of cosines may serve all atoms.
-        if cosines.shape[0] == 1:
-            bond_angle = np.einsum("lpq,laq->lap", angle[:, 0], bond)
-        else:
-            bond_angle = np.einsum("lapq,laq->lap", angle, bond)
+        bond, bond_slope = bond.reshape(n_l, n_atoms, n), bond_slope.reshape(n_l, n_atoms, n)
+        angle = model.program.angle_functions(cosines.ravel(), model.constants)[0].reshape(n_l, n_sets, n, n)
+        angle = angle * (1.0 - np.eye(n))  # a neighbour makes no triplet with itself
+        # Σ_{j<k} F_j F_k h_jk = ½ Fᵀ H F, H for atom a the set a mod m; along s its rate is (H F)·F' dr/ds.
+        sets = bond.reshape(n_l, n_atoms // n_sets, n_sets, n)
+        bond_angle = np.einsum("lmpq,lamq->lamp", angle, sets).reshape(bond.shape)
         s = 0.5 * np.einsum("lap,lap->la", bond, bond_angle)
         energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]))
-        if distance_rates is None:
+        if rates is None:
             return energies, None
-        rates = np.where(np.isfinite(distance_rates), distance_rates, 0.0)
         n_k = rho.shape[0]
         pair_rates = np.einsum("kp,kp->p", weights[:n_k, centre], h_slope) * rates.ravel()
         three_body_rates = np.einsum("la,lap,lap,ap->a", weights[n_k:], bond_slope, bond_angle, rates)
     return energies, np.bincount(centre, weights=pair_rates, minlength=n_atoms) + three_body_rates
+
+
+def lattice_energies(model, spacings, distances, counts, angle_sums=None):
+    """E_i of the atom of a one-element lattice scaled to each of `spacings` (A,): its neighbours in shells at
+    `distances` (S,) times the spacing, `counts` (S,) of them in each, and for a model with three-body sums
+    `angle_sums` (L, S, S) of `shell_angle_sums`. The same sums as `atom_energies_with_angles`, by shells: a lattice
+    scanned at hundreds of spacings (symff.sanity) needs the angle functions once, not once per spacing."""
+    r = np.outer(spacings, distances)
+    n_k, n_l = model.program.n_densities, len(model.formula.angular)
+    inside = r.ravel() < model.r_out
+    with np.errstate(all="ignore"):
+        h = np.zeros((n_k, r.size))
+        if n_k and inside.any():
+            h[:, inside] = pair_functions(model)(r.ravel()[inside])[0]
+        sums = [(h.reshape(n_k, *r.shape) * counts).sum(axis=-1)]
+        if n_l:
+            bond = multiplicative_cutoff(model.program.bond_functions, model.r_in, model.r_out)(
+                r.ravel(), model.constants)[0].reshape(n_l, *r.shape)
+            sums.append(0.5 * np.einsum("las,lst,lat->la", bond, angle_sums, bond))  # ½ Fᵀ H F by shells
+        return atom_energies_from_sums(model, np.concatenate(sums))[0]
+
+
+def shell_angle_sums(model, cosines, shell_of):
+    """(L, S, S): for each three-body sum l and shells s, t, the sum of h_l(cos θ_jk) over the pairs of different
+    neighbours j in s and k in t; `cosines` (n, n) between the n neighbours, `shell_of` (n,) their shells 0..S-1."""
+    n = len(shell_of)
+    cosines = np.clip(np.asarray(cosines, dtype=float), -1.0, 1.0)
+    with np.errstate(all="ignore"):
+        angle = model.program.angle_functions(cosines.ravel(), model.constants)[0].reshape(-1, n, n)
+    member = np.eye(int(np.max(shell_of)) + 1)[shell_of]  # (n, S): which shell each neighbour is in
+    return member.T @ (angle * (1.0 - np.eye(n))) @ member
 
 
 def directed_pairs(atoms, r_out):

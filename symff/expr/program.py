@@ -134,6 +134,9 @@ class PotentialProgram:
             self._bond = Program(radial_functions([f for f, _ in formula.angular]), [_REAL_R], params)
             angle = [h for _, h in formula.angular]
             self._angle = Program([*angle, *(sp.diff(h, C) for h in angle)], [C], params)
+        # what each three-body sum's values depend on: its two functions (as text) and which constants they hold
+        self.angular_signatures = [(str(f), str(h), [k for k, c in enumerate(params) if f.has(c) or h.has(c)])
+                                   for f, h in getattr(formula, "angular", ())]
         rho = [rho_symbol(k) for k in range(self.n_sums)]
         self.dependencies = []  # (m, k) for every nonzero ∂T_m/∂rho_k
         derivatives = []
