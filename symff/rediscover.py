@@ -149,7 +149,7 @@ REDISCOVERIES = {
         description="a Stillinger–Weber-like Si form (SW's two-body numbers, g = (c + 1/3)², exponential decays) × "
                     "f_c(3, 5)",
         make_data=make_stillinger_weber_dataset,
-        search_settings={"grammar": "angular", "population": 80, "generations": 100, "target_loss": RECOVERY_LOSS,
+        search_settings={"grammar": "angular", "population": 80, "generations": 400, "target_loss": RECOVERY_LOSS,
                          "time_limit": 480},
         check=lambda models: canonical_recovery(models, STILLINGER_WEBER_ENERGY),
     ),

@@ -117,3 +117,37 @@ def test_a_power_of_c_outside_the_angle_range_is_not_a_tree_of_the_grammar():
     assert any(node.arity == 0 and node.value == 2 for node in tree)
     with pytest.raises(Unexpressible):
         formula_to_tree(NS(R**-6) + NS3(sp.Float(0.5) ** R, C**-2), grammar)
+
+
+def test_add_term_gives_a_tree_the_kind_of_sum_it_lacks():
+    """In the angular grammar a tree of pair terms only gets a three-body sum from add_term, and a tree of
+    three-body sums only a radial sum, their functions never bare leaves (NS3(r, c), NS(1) would be of no use); a
+    tree that has both kinds gets any random term, as in a grammar of one kind."""
+    import sympy as sp
+
+    from symff.expr.symbols import NS3, C
+    from symff.expr.to_tree import formula_to_tree
+    from symff.grammar.trees import _subtree
+
+    grammar = TreeGrammar(load_grammar("angular"))
+    pair_only = formula_to_tree(183.1 * NS(sp.Float(0.17) ** R) - 9.2 * NS(sp.Float(0.987) ** R**5), grammar)
+    angular_only = formula_to_tree(NS3(sp.Float(0.5) ** R, C**2), grammar)
+    both = formula_to_tree(NS(R**-6) + NS3(sp.Float(0.5) ** R, C**2), grammar)
+    sum_heads = {prim.name for prim in grammar.sums}
+    assert sum_heads == {"atom_ns", "atom_ns3"}
+    for tree, lacking in ((pair_only, "atom_ns3"), (angular_only, "atom_ns")):
+        for seed in range(40):
+            child = grammar.mutate_add_term(random.Random(seed), tree)
+            assert len(child) <= grammar.grammar.max_size and height(child) <= grammar.grammar.max_depth
+            added = child[len(tree) + 1:]  # add(tree, term): the term follows the tree
+            assert child[0].name == "atom_add" and list(child[1:len(tree) + 1]) == list(tree)
+            assert added[0].name == lacking
+            functions = [1] + [_subtree(added, 1).stop] * (added[0].arity == 2)  # where its arguments start
+            assert all(added[k].arity > 0 for k in functions), str(child)
+    heads = set()
+    for seed in range(200):
+        child = grammar.mutate_add_term(random.Random(seed), both)
+        if child[0].name == "atom_add" and list(child[1:len(both) + 1]) == list(both):
+            heads.add(child[len(both) + 1].name)
+    assert heads - sum_heads, heads  # not only sums: the term is any random term
+

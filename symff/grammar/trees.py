@@ -44,6 +44,7 @@ from .spec import Grammar
 BASE_RANGE = (0.05, 0.95)
 INTERNAL_NODE_BIAS = 0.9  # Koza: crossover and mutation points are internal nodes 90 % of the time
 MAX_TRIES = 20
+NEW_SUM_DEPTH = 2  # the least height of the functions of a sum mutate_add_term adds for a kind the tree lacks
 
 
 class TreeGrammar:
@@ -55,6 +56,7 @@ class TreeGrammar:
         self.root = Potential if exportable else Atom
         self.pset = gp.PrimitiveSetTyped(grammar.name, [], self.root)
         self.primitives = {Pair: [], Atom: [], Angle: [], Embedded: [], Embedding: [], Potential: []}  # ret type -> [(Primitive, weight)]
+        self.sums = []  # the Primitives of the environment sums a tree's terms may be (one per kind: ns, ns3)
         for level in ("pair", "atom", "angle"):
             for name, weight in grammar.operators(level).items():
                 op = OPERATORS[(level, name)]
@@ -64,6 +66,8 @@ class TreeGrammar:
                     self._add(f"embed_{name}", tuple(Embedded if a is Atom else a for a in op.args), Embedded, weight)
                 else:
                     self._add(f"{level}_{name}", op.args, op.ret, weight)
+                    if op.sum_kind:
+                        self.sums.append(self.pset.mapping[f"{level}_{name}"])
         self.leaf_weights = {
             Pair: sum(grammar.pair_terminals.values()),
             Atom: sum(grammar.atom_terminals.values()),
@@ -244,9 +248,12 @@ class TreeGrammar:
         return gp.PrimitiveTree(tree[: s.start] + tree[inner] + tree[s.stop :])
 
     def mutate_add_term(self, rng, tree):
-        """Add a new random term: E_i -> E_i + T (how sums of neighbour sums grow). In an exportable tree the term
-        joins the pair terms (the root's first argument) or, half of the time, is a new embedding term of its own
-        density (the root's second argument)."""
+        """Add a new random term: E_i -> E_i + T (how sums of neighbour sums grow). A tree that lacks one of the
+        grammar's kinds of environment sum gets a sum of such a kind, with random functions inside: the fitted trees
+        that win the tournaments are the ones that can take up a kind the population has lost (a population of pair
+        forms that beat every early three-body form keeps no three-body sum, and a random term is a three-body sum
+        only now and then). In an exportable tree the term joins the pair terms (the root's first argument) or, half
+        of the time, is a new embedding term of its own density (the root's second argument)."""
         adds = [p for p, _ in self.primitives[Atom] if p.name == "atom_add"]
         if not adds:
             return self.mutate_subtree(rng, tree)
@@ -257,7 +264,14 @@ class TreeGrammar:
                 add, ret, terms = self.pset.mapping["eam_add"], Embedding, slice(terms.stop, len(tree))
         low = self.min_height[ret]
         depth = rng.randint(low, max(low, min(4, self.grammar.max_depth - 1)))
-        child = [*tree[: terms.start], add, *tree[terms], *self.generate(rng, ret, depth, "grow"), *tree[terms.stop :]]
+        lacking = [prim for prim in self.sums if ret is Atom and prim not in tree[terms]]
+        if lacking:
+            term = [rng.choice(lacking)]
+            for arg in term[0].args:  # functions, not bare leaves: NS3(r, c) or NS3(1, 1) is of no use
+                self._grow(rng, arg, max(depth - 1, NEW_SUM_DEPTH), "grow", term, leaf_ok=False)
+        else:
+            term = self.generate(rng, ret, depth, "grow")
+        child = [*tree[: terms.start], add, *tree[terms], *term, *tree[terms.stop :]]
         return gp.PrimitiveTree(child) if self.fits(child) else self.mutate_shrink(rng, tree)
 
 
