@@ -1,5 +1,6 @@
 """Discrete neighbours of a canonical form: each exact exponent moved one step, each power of c = cos θ in an
-angular function shifted, and each power law of r made a power law times a decay.
+angular function shifted, and each power law of r (a pair function, a density, a bond function) made a power law
+times a decay.
 
 Integer and fixed rational exponents are evolved, not fitted, so a search can sit next to the truth for many
 generations: a front member 942 NS(r⁻¹⁰) − 10 NS(r⁻⁶)^(1/3) is two steps from Sutton–Chen, and only point mutations
@@ -19,7 +20,11 @@ far worse (r⁻⁷ e^(−2r) is much steeper than r⁻⁴ e^(−2r)), so the cli
 the product is one smooth step away: r^p kʳ from p = n and k just below 1 is the power law itself, and the fit walks
 down the valley of p and k towards the truth (on the rediscovery data, r⁻⁷ → r^(−5.3) 0.36ʳ in one fit of 100
 evaluations, the loss 15 times lower). So in a form that holds a decay somewhere, each neighbour sum of a power law
-of r has the neighbour NS(r^p kʳ), p and k new constants; the snapping makes p exact once the fits reach it.
+of r has the neighbour NS(r^p kʳ), p and k new constants; the snapping makes p exact once the fits reach it. The bond
+function f of a three-body sum NS3(f, g) is such a function too (Stillinger–Weber's and Tersoff's are decays, and a
+search that finds r⁻⁶ in its place sits in the same valley), so a power-law bond function has the neighbour with
+f = r^p kʳ in every three-body sum that shares it: the sums of one f with the terms of a polynomial g (NS3(f, 1),
+NS3(f, c), NS3(f, c²)) are one three-body term, and move together.
 """
 
 import sympy as sp
@@ -33,19 +38,22 @@ SHIFT = sp.Symbol("shift_k", real=True)  # the new constant (canonicalization re
 DECAY = sp.Symbol("decay_k", real=True)  # the base k of a new decay factor kʳ
 POWER = sp.Symbol("power_p", real=True)  # the exponent p of a power law made free beside it
 DECAY_START = 0.99  # kʳ next to 1: the product starts as the power law it replaces (its coefficient re-solved)
+NEIGHBOUR_GROUPS = ("step", "decay")  # the groups of form_neighbours, each probed among itself
 
 
 def form_neighbours(energy, decays=True):
-    """(energy, starts) of every neighbour of `energy`: the exponent steps, the angular shifts and (`decays`) the
-    power laws times a decay, `starts` the start values of the new constants a neighbour has (none for an exponent
-    step)."""
+    """(energy, starts, group) of every neighbour of `energy`: the exponent steps and the angular shifts (group
+    "step"), and with `decays` the power laws times a decay ("decay"); `starts` the start values of the new constants
+    a neighbour has (none for an exponent step). The climb probes each group among itself
+    (symff.search.scoring.FormFitter._neighbour_fits)."""
     for neighbour in exponent_neighbours(energy):
-        yield neighbour, {}
+        yield neighbour, {}, "step"
     for neighbour in angular_shift_neighbours(energy):
         for start in SHIFT_STARTS:
-            yield neighbour, {SHIFT: start}
+            yield neighbour, {SHIFT: start}, "step"
     if decays:
-        yield from decay_neighbours(energy)
+        for neighbour, starts in decay_neighbours(energy):
+            yield neighbour, starts, "decay"
 
 
 def exponent_neighbours(energy):
@@ -76,22 +84,36 @@ def angular_shift_neighbours(energy):
 
 def decay_neighbours(energy):
     """(energy, starts) with one neighbour sum of a power law of r, NS(rⁿ) or NS(r^c) (or their species-filtered
-    sums), made NS(r^p kʳ) (p and k free, starting at the power law: p = n, k = DECAY_START); only in a form that
-    holds a decay kʳ in some neighbour sum."""
+    sums), made NS(r^p kʳ) (p and k free, starting at the power law: p = n, k = DECAY_START), and likewise one
+    power-law bond function of the three-body sums, in all the sums that share it; only in a form that holds a decay
+    kʳ in some sum's function of r."""
     sums = sorted(energy.atoms(NS), key=sp.default_sort_key)  # an order no hash seed changes
-    if not any(_is_decay(f) for s in sums for f in sp.Mul.make_args(s.args[0])):
+    angular = sorted(energy.atoms(NS3), key=sp.default_sort_key)
+    if not any(_is_decay(f) for s in sums + angular for f in sp.Mul.make_args(s.args[0])):
         return
     for pair_sum in sums:
         function, *channel = pair_sum.args  # NS(g) or, species-filtered, NS(g, B)
-        if function == R:
-            exponent = sp.Integer(1)
-        elif function.is_Pow and function.base == R and (function.exp.is_Rational or function.exp.is_Symbol):
-            exponent = function.exp
-        else:
-            continue
-        starts = {DECAY: DECAY_START} | ({POWER: float(exponent)} if exponent.is_Rational else {})
-        power = POWER if exponent.is_Rational else exponent
-        yield energy.xreplace({pair_sum: NS(R**power * DECAY**R, *channel)}), starts
+        if (made := _times_decay(function)) is not None:
+            product, starts = made
+            yield energy.xreplace({pair_sum: NS(product, *channel)}), starts
+    for bond in sorted({s.args[0] for s in angular}, key=sp.default_sort_key):
+        if (made := _times_decay(bond)) is not None:
+            product, starts = made
+            yield energy.xreplace({s: NS3(product, *s.args[1:]) for s in angular if s.args[0] == bond}), starts
+
+
+def _times_decay(function):
+    """(r^p kʳ, starts) for a power law of r (p = POWER starting at its exponent where that was exact, else its own
+    free exponent; k = DECAY from DECAY_START), or None for any other function."""
+    if function == R:
+        exponent = sp.Integer(1)
+    elif function.is_Pow and function.base == R and (function.exp.is_Rational or function.exp.is_Symbol):
+        exponent = function.exp
+    else:
+        return None
+    starts = {DECAY: DECAY_START} | ({POWER: float(exponent)} if exponent.is_Rational else {})
+    power = POWER if exponent.is_Rational else exponent
+    return R**power * DECAY**R, starts
 
 
 def _is_decay(factor):

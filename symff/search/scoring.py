@@ -35,7 +35,7 @@ from ..expr.program import PotentialProgram
 from ..expr.species import fitted_form
 from ..expr.symbols import NS3, C, R, Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
-from .neighbourhood import DECAY, form_neighbours
+from .neighbourhood import NEIGHBOUR_GROUPS, form_neighbours
 
 
 @dataclass(eq=False)
@@ -253,11 +253,12 @@ class FormFitter:
         """(neighbour formula, fit) of the neighbours of `formula` at the constants `values`, in the order of
         `form_neighbours` (a new constant at its start value): those held in `cache` with their fit; each of the
         others with a short fit from `values` — or, with `options.climb_fits`, only that many of those with nonlinear
-        constants: the lowest by their loss at `values` with the coefficients re-solved (ties: the first). The
-        decay neighbours (a power law times a new decay) are probed among themselves, for their own short fits: at
-        the start their probe is the current loss, which would take the exponent steps' fits."""
-        entries = []  # [neighbour, fit or None (to be fitted), a decay neighbour]
-        for energy, starts in form_neighbours(formula.energy, decays=self.options.decay_neighbours):
+        constants: the lowest by their loss at `values` with the coefficients re-solved (ties: the first), in each
+        group of `form_neighbours`. The decay neighbours (a power law times a new decay) are probed among themselves,
+        for their own short fits: at the start their probe is the current loss, which would take the exponent steps'
+        fits."""
+        entries = []  # [neighbour, fit or None (to be fitted), its group]
+        for energy, starts, group in form_neighbours(formula.energy, decays=self.options.decay_neighbours):
             try:
                 neighbour = canonicalize(energy, values | starts)
             except Rejected:
@@ -265,14 +266,14 @@ class FormFitter:
             held = self.cache.get(neighbour.key)
             if isinstance(held, Candidate) and held.full:
                 # the cache maps a key to its simplified candidate: take its formula with its fit
-                entries.append([held.formula, held.fit, False])
+                entries.append([held.formula, held.fit, group])
             elif not isinstance(held, str):  # a str: rejected before
-                entries.append([neighbour, None, DECAY in starts])
+                entries.append([neighbour, None, group])
         fresh = [entry for entry in entries if entry[1] is None]
         if self.options.climb_fits:
             # a neighbour without nonlinear constants is fitted exactly in the one pass a probe would take: always
-            for decay in (False, True):
-                probed = [entry for entry in fresh if entry[0].constants and entry[2] is decay]
+            for group in NEIGHBOUR_GROUPS:
+                probed = [entry for entry in fresh if entry[0].constants and entry[2] == group]
                 if len(probed) > self.options.climb_fits:
                     left_out = {id(probed[k]) for k in self._by_probe(probed)[self.options.climb_fits:]}
                     fresh = [entry for entry in fresh if id(entry) not in left_out]
