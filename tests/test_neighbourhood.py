@@ -135,17 +135,24 @@ def test_a_power_law_bond_function_has_the_power_law_times_a_decay_in_every_sum_
     assert NS(R**POWER * DECAY**R) in neighbour.atoms(NS)
 
 
-def test_scorer_climbs_from_a_power_law_bond_function_towards_a_decay():
-    """On the rediscovery data, Stillinger–Weber's pair part with a bond function r⁻⁶ in place of e^(−2.4r), as a
-    search found it (its g the true one, loss ~12): the climb moves to the bond function r^p kʳ and on to the truth,
-    p from −6 to 0 and k from 1 to e^(−2.4), the loss 10⁻¹⁴; without decay neighbours the form stays."""
+def _climbed_with_and_without_decays(text):
+    """The form `text` on the rediscovery data, its fit, and where the climb takes it with decay neighbours (True)
+    and without (False)."""
     evaluator, targets, _, _ = _stillinger_weber_written_with("(c + 0.3333333)**2")
-    start = formula("-232.76*NS(0.135335**r) + 2700.69*NS(0.135335**r/r**4) + 1.0e6*NS3(r**-6, (c + 0.3333)**2)")
+    start = formula(text)
     fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
     climbed = {}
     for decays in (True, False):
         fitter = FormFitter(Stage(evaluator, targets, 100, options=FitOptions(decay_neighbours=decays)))
         climbed[decays] = fitter._climbed(Candidate(start, fit))
+    return start, fit, climbed
+
+
+def test_scorer_climbs_from_a_power_law_bond_function_towards_a_decay():
+    """On the rediscovery data, Stillinger–Weber's pair part with a bond function r⁻⁶ in place of e^(−2.4r), as a
+    search found it (its g the true one, loss ~12): the climb moves to the bond function r^p kʳ and on to the truth,
+    p from −6 to 0 and k from 1 to e^(−2.4), the loss 10⁻¹⁴; without decay neighbours the form stays."""
+    start, fit, climbed = _climbed_with_and_without_decays("-232.76*NS(0.135335**r) + 2700.69*NS(0.135335**r/r**4) + 1.0e6*NS3(r**-6, (c + 0.3333)**2)")
     assert climbed[False].key == start.key
     [bond] = {s.args[0] for s in climbed[True].formula.energy.atoms(NS3)}
     assert bond.is_Mul and fit.loss > 1 and climbed[True].loss < 1e-10
@@ -160,13 +167,7 @@ def test_scorer_climbs_from_a_sum_of_a_power_law_and_a_decay_towards_their_produ
     a NS(kʳ) + b NS(r⁻⁷), as searches find it: the exponent steps gain nothing, the decay neighbour does, and the climb
     moves to NS(r^p kʳ) with p on its way from −7 to −4 and k from 1 to e^(−2), the loss several times lower.
     Without decay neighbours (`FitOptions(decay_neighbours=False)`) the form stays as it is."""
-    evaluator, targets, _, _ = _stillinger_weber_written_with("(c + 0.3333333)**2")
-    start = formula("-255.6*NS(0.1424**r) + 510.96*NS(r**(-7)) + 209750.0*NS3(0.0907**r, (c + 0.3333)**2)")
-    fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
-    climbed = {}
-    for decays in (True, False):
-        fitter = FormFitter(Stage(evaluator, targets, 100, options=FitOptions(decay_neighbours=decays)))
-        climbed[decays] = fitter._climbed(Candidate(start, fit))
+    start, fit, climbed = _climbed_with_and_without_decays("-255.6*NS(0.1424**r) + 510.96*NS(r**(-7)) + 209750.0*NS3(0.0907**r, (c + 0.3333)**2)")
     assert climbed[False].key == start.key
     product = [s.args[0] for s in climbed[True].formula.energy.atoms(NS) if s.args[0].is_Mul]
     assert len(product) == 1 and climbed[True].loss < fit.loss / 5
