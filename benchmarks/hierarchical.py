@@ -45,12 +45,14 @@ def main():
     parser.add_argument("--time-limit", type=float, default=600.0)
     parser.add_argument("--population", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
+                        help="both runs climb without the decay neighbours (symff search --no-decay-neighbours)")
     args = parser.parse_args()
     pool.single_thread()
     train = read_dataset(args.data)
     test = read_dataset(args.test) if args.test else None
     base = SearchConfig(grammar="eam", population=args.population, generations=10_000, time_limit=args.time_limit,
-                        seed=args.seed, properties=args.properties)
+                        seed=args.seed, properties=args.properties, decay_neighbours=args.decay_neighbours)
     runs = [run("hierarchical", base, train, test),
             run("exhaustive", SearchConfig(**(base.to_dict() | {"screen_fraction": 0.0, "hierarchical": False})),
                 train, test)]

@@ -41,6 +41,9 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--no-inherit-forms", dest="inherit_forms", action="store_false",
                         help="keep each tree as variation made it, instead of the tree of the form its fit reached "
                              "(exponents climbed, constants snapped, terms dropped; fitted constants as start values)")
+    parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
+                        help="climb without the decay neighbours (a power law of r times a new decay, r^p k^r): "
+                             "cheaper generations, fewer forms reached")
     parser.add_argument("--properties", metavar="TARGETS",
                         help="a property targets file: material properties become the last tiers of each candidate's "
                              "score (loss = data loss + --property-weight x property loss)")
@@ -65,6 +68,7 @@ def config_from(args, **overrides):
     values["start_forms"] = getattr(args, "start_forms", None)
     values["sanity"] = getattr(args, "sanity", True)
     values["inherit_forms"] = getattr(args, "inherit_forms", True)
+    values["decay_neighbours"] = getattr(args, "decay_neighbours", True)
     values["properties"] = getattr(args, "properties", None) or []
     values["property_weight"] = getattr(args, "property_weight", 10.0)
     values["property_objective"] = getattr(args, "property_objective", "weighted")

@@ -36,6 +36,10 @@ class SearchConfig:
     # a tree whose fit reached another form (climbed, snapped) is replaced by the tree of that form, with the fitted
     # constants (symff.search.engine.Search._inherited); False: trees stay as variation made them
     inherit_forms: bool = True
+    # the climb also tries each power law of r times a new decay, r^p k^r (symff.search.neighbourhood.decay_neighbours;
+    # FitOptions.decay_neighbours): the Stillinger–Weber rediscovery needs them; on eam forms of DFT data they reach
+    # lower minima for some forms at about twice the CPU of a generation (docs/performance.md); False: no decays
+    decay_neighbours: bool = True
     # the island model (symff.search.islands): the population is shared out among islands that evolve apart and
     # exchange their best every `migration_interval` generations
     islands: int = 1

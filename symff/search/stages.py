@@ -8,6 +8,7 @@ every fit it runs.
 """
 
 from ..evaluate.evaluator import Evaluator
+from ..fit.constants import FitOptions
 from ..fit.loss import LossWeights, Targets
 from ..neighbours import build_neighbours
 from .scoring import Stage
@@ -18,7 +19,7 @@ SCREEN_TOLERANCE = 1e-4  # a screening fit stops once the loss changes by less t
 
 def _full_key(config):
     return (config.r_in, config.r_out, config.grid_points, config.energy_weight, config.force_weight,
-            config.stress_weight, config.max_evaluations)
+            config.stress_weight, config.max_evaluations, config.decay_neighbours)
 
 
 def _screen_key(config):
@@ -70,4 +71,5 @@ class StageBuilder:
         evaluator = Evaluator(data, neighbours, r_in=config.r_in, r_out=config.r_out, grid_points=config.grid_points)
         weights = LossWeights(config.energy_weight, config.force_weight, config.stress_weight)
         extra = {} if tolerance is None else {"tolerance": tolerance}
-        return Stage(evaluator, Targets(data, weights), max_evaluations, species=species, **extra)
+        return Stage(evaluator, Targets(data, weights), max_evaluations, species=species,
+                     options=FitOptions(decay_neighbours=config.decay_neighbours), **extra)
