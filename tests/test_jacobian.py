@@ -101,6 +101,8 @@ def test_fit_options_refuse_unknown_settings():
         FitOptions(tolerance=0.0)
     with pytest.raises(ValueError, match="solver"):
         FitOptions(solver="trf")
+    with pytest.raises(ValueError, match="neighbour_polish_evaluations"):
+        FitOptions(neighbour_polish_evaluations=0)
     assert FitOptions().jacobian == "analytic"
     assert FitOptions.before() == FitOptions(jacobian="difference", climb_evaluations=10, polish_evaluations=0,
                                              climb_fits=0, tolerance=1e-10, solver="minpack",

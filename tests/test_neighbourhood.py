@@ -177,6 +177,25 @@ def test_scorer_climbs_from_a_sum_of_a_power_law_and_a_decay_towards_their_produ
     assert -7 < values[power] < -4.5 and 0.135 < values[decay] < 0.9
 
 
+def test_a_taken_neighbour_with_new_constants_is_fitted_for_the_budget_the_options_give(monkeypatch):
+    """Once the climb takes a neighbour with new constants (here the decay neighbour of the test above), it fits it
+    on before the next step: for the stage's max_evaluations by default, for `neighbour_polish_evaluations` when the
+    options give it (the lever measured in docs/performance.md)."""
+    evaluator, targets, _, _ = _stillinger_weber_written_with("(c + 0.3333333)**2")
+    start = formula("-255.6*NS(0.1424**r) + 510.96*NS(r**(-7)) + 209750.0*NS3(0.0907**r, (c + 0.3333)**2)")
+    fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+    asked = []
+    polished = FormFitter._polished
+    monkeypatch.setattr(FormFitter, "_polished", lambda self, candidate, evaluations=None:
+                        asked.append(evaluations) or polished(self, candidate, evaluations))
+    for budget, expected in ((None, 100), (7, 7)):
+        asked.clear()
+        fitter = FormFitter(Stage(evaluator, targets, 100, options=FitOptions(neighbour_polish_evaluations=budget)))
+        climbed = fitter._climbed(Candidate(start, fit))
+        assert len(climbed.formula.constants) > len(start.constants)  # it took a neighbour with new constants
+        assert asked and set(asked) == {expected}
+
+
 def test_factors_of_an_angular_function_with_equal_roots_snap_to_a_square():
     """A search writes Stillinger–Weber's (c + 1/3)² as (c + 0.333333)(c + 0.333334) as readily as the square: the
     snap makes the two factors one square (with the sign a factor s(c + k) carries) and the rediscovery check then

@@ -53,7 +53,9 @@ class FitOptions:
     symff.fit.levenberg). The defaults are the choice measured best in docs/performance.md;
     `FitOptions.before()` is the procedure before the analytic Jacobian, kept for comparison, and
     `FitOptions.gauss_newton()` the default before the secant term. `decay_neighbours`: whether the climb also
-    tries each power law of r times a new decay (symff.search.neighbourhood.decay_neighbours)."""
+    tries each power law of r times a new decay (symff.search.neighbourhood.decay_neighbours).
+    `neighbour_polish_evaluations`: the evaluations of the fit a climb gives a neighbour with new constants (a shift,
+    a decay) once it has taken it, before the next step; None: a full fit (the stage's max_evaluations)."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10
@@ -62,6 +64,7 @@ class FitOptions:
     tolerance: float = 1e-6  # with the secant term, 1e-6 ends where 1e-10 did (docs/performance.md)
     solver: str = "secant"
     decay_neighbours: bool = True
+    neighbour_polish_evaluations: int | None = None  # None: the stage's max_evaluations (docs/performance.md)
 
     def __post_init__(self):
         if self.jacobian not in JACOBIANS:
@@ -70,6 +73,9 @@ class FitOptions:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         if not 0 < self.tolerance < 1:
             raise ValueError(f"tolerance must be between 0 and 1, got {self.tolerance}")
+        if self.neighbour_polish_evaluations is not None and self.neighbour_polish_evaluations < 1:
+            raise ValueError(f"neighbour_polish_evaluations must be at least 1 (or None), got "
+                             f"{self.neighbour_polish_evaluations}")
         if self.climb_evaluations < 1 or self.polish_evaluations < 0 or self.climb_fits < 0:
             raise ValueError("climb_evaluations must be at least 1, polish_evaluations and climb_fits at least 0, got "
                              f"{self.climb_evaluations}, {self.polish_evaluations} and {self.climb_fits}")

@@ -243,7 +243,7 @@ class FormFitter:
             if len(best.formula.constants) > len(candidate.formula.constants):
                 # a shifted neighbour's new constant started from a guess: fitted on, the next step starts from
                 # its minimum instead of comparing short fits of neighbours of a form not yet fitted
-                best = self._polished(best, self.max_evaluations)
+                best = self._polished(best, self.options.neighbour_polish_evaluations or self.max_evaluations)
             self.stats.climbed += 1
             self.cache.setdefault(best.key, best)
             candidate = best
