@@ -61,7 +61,8 @@ elements:
 """
 MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-exportable"],
          "properties": [*SEARCH, "--grammar", "eam", "--properties", "{targets}"],
-         "angular": [*SEARCH, "--grammar", "angular"]}  # three-body sums, their climb's shifted powers of c
+         "angular": [*SEARCH, "--grammar", "angular"],  # three-body sums, their climb's shifted powers of c
+         "no-decays": [*SEARCH, "--grammar", "angular", "--no-decay-neighbours"]}  # the climb without decays
 
 
 @pytest.fixture(scope="module")
@@ -248,6 +249,8 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_
     assert not (run / "front.json").exists()  # it really died mid-run
     finished(symff("search", "--resume", str(run), "--quiet"))
     assert front_of(run) == front_of(whole_runs(mode))
+    settings = [json.loads((folder / "config.json").read_text())["search"] for folder in (run, whole_runs(mode))]
+    assert settings[0] == settings[1]  # the resumed run kept every setting (--no-decay-neighbours included)
 
 
 def test_an_exportable_search_with_islands_migrates_and_checkpoints_its_trees(whole_runs):

@@ -135,6 +135,10 @@ def test_a_power_law_bond_function_has_the_power_law_times_a_decay_in_every_sum_
     assert NS(R**POWER * DECAY**R) in neighbour.atoms(NS)
 
 
+# Stillinger–Weber's pair part A r⁻⁴ e^(−2r) − B e^(−2r) as searches approximate it: a decay beside a power law
+POWER_BESIDE_DECAY = "-255.6*NS(0.1424**r) + 510.96*NS(r**(-7)) + 209750.0*NS3(0.0907**r, (c + 0.3333)**2)"
+
+
 def _climbed_with_and_without_decays(text):
     """The form `text` on the rediscovery data, its fit, and where the climb takes it with decay neighbours (True)
     and without (False)."""
@@ -167,7 +171,7 @@ def test_scorer_climbs_from_a_sum_of_a_power_law_and_a_decay_towards_their_produ
     a NS(kʳ) + b NS(r⁻⁷), as searches find it: the exponent steps gain nothing, the decay neighbour does, and the climb
     moves to NS(r^p kʳ) with p on its way from −7 to −4 and k from 1 to e^(−2), the loss several times lower.
     Without decay neighbours (`FitOptions(decay_neighbours=False)`) the form stays as it is."""
-    start, fit, climbed = _climbed_with_and_without_decays("-255.6*NS(0.1424**r) + 510.96*NS(r**(-7)) + 209750.0*NS3(0.0907**r, (c + 0.3333)**2)")
+    start, fit, climbed = _climbed_with_and_without_decays(POWER_BESIDE_DECAY)
     assert climbed[False].key == start.key
     product = [s.args[0] for s in climbed[True].formula.energy.atoms(NS) if s.args[0].is_Mul]
     assert len(product) == 1 and climbed[True].loss < fit.loss / 5
@@ -182,7 +186,7 @@ def test_a_taken_neighbour_with_new_constants_is_fitted_for_the_budget_the_optio
     on before the next step: for the stage's max_evaluations by default, for `neighbour_polish_evaluations` when the
     options give it (the lever measured in docs/performance.md)."""
     evaluator, targets, _, _ = _stillinger_weber_written_with("(c + 0.3333333)**2")
-    start = formula("-255.6*NS(0.1424**r) + 510.96*NS(r**(-7)) + 209750.0*NS3(0.0907**r, (c + 0.3333)**2)")
+    start = formula(POWER_BESIDE_DECAY)
     fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
     asked = []
     polished = FormFitter._polished
