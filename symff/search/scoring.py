@@ -32,7 +32,7 @@ import sympy as sp
 
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
-from ..expr.species import fitted_form
+from ..expr.species import carried_start, fitted_form
 from ..expr.symbols import NS3, C, R, Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
 from .neighbourhood import NEIGHBOUR_GROUPS, form_neighbours
@@ -111,6 +111,14 @@ class Stage:
         expansion for several."""
         program, _, start = fitted_form(formula, self.species)
         return program, start
+
+    def neighbour_start(self, candidate, neighbour):
+        """The starting constants of `neighbour`, a form the climb built from `candidate`'s: for one element its own
+        (canonicalization carried the fitted values over); for several, the fitted value of each element's and
+        channel's constant carried over to the same one of the neighbour's expansion."""
+        if not self.species:
+            return neighbour.initial
+        return carried_start(candidate.formula, candidate.fit.constants, neighbour, self.species)
 
 
 class Scorer:
@@ -191,10 +199,6 @@ class FormFitter:
         self.stats.evaluations += fit.evaluations
         if not fit.loss < PENALTY:
             raise Rejected("non_finite")
-        if self.stage.species:
-            # snapping and the exponent climb read the form's own constants off the fit; an expanded form's fit
-            # has one value per channel and element instead, so its form is kept as fitted
-            return Candidate(formula, fit, tree, generation)
         candidate = self._simplified(Candidate(formula, fit, tree, generation))
         climbed = self._climbed(candidate)
         if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers
@@ -209,7 +213,7 @@ class FormFitter:
         if not evaluations:
             return candidate
         try:
-            fit = fit_constants(PotentialProgram(candidate.formula), self.evaluator, self.targets,
+            fit = fit_constants(self.stage.program(candidate.formula)[0], self.evaluator, self.targets,
                                 candidate.fit.constants, max_evaluations=evaluations,
                                 tolerance=self.options.tolerance, options=self.options)
         except Rejected:
@@ -222,6 +226,9 @@ class FormFitter:
         return polished
 
     def _simplified(self, candidate):
+        if self.stage.species:
+            # snapping reads one value per constant off the fit; an expanded fit has one per element and channel
+            return candidate
         for _ in range(MAX_SIMPLIFICATIONS):  # a simplification can open the way to another
             simpler = self._snapped(candidate)
             if simpler is candidate:
@@ -235,7 +242,7 @@ class FormFitter:
         constants."""
         for _ in range(MAX_CLIMB_STEPS):
             best = candidate
-            for neighbour, refit in self._neighbour_fits(candidate.formula, candidate.values):
+            for neighbour, refit in self._neighbour_fits(candidate):
                 if refit.loss < best.loss * (1 - CLIMB_GAIN) and self.accept(neighbour, refit):
                     best = Candidate(neighbour, refit, candidate.tree, candidate.generation)
             if best is candidate:
@@ -249,26 +256,32 @@ class FormFitter:
             candidate = best
         return candidate
 
-    def _neighbour_fits(self, formula, values):
-        """(neighbour formula, fit) of the neighbours of `formula` at the constants `values`, in the order of
-        `form_neighbours` (a new constant at its start value): those held in `cache` with their fit; each of the
-        others with a short fit from `values` — or, with `options.climb_fits`, only that many of those with nonlinear
-        constants: the lowest by their loss at `values` with the coefficients re-solved (ties: the first), in each
-        group of `form_neighbours`. The decay neighbours (a power law times a new decay) are probed among themselves,
-        for their own short fits: at the start their probe is the current loss, which would take the exponent steps'
-        fits."""
-        entries = []  # [neighbour, fit or None (to be fitted), its group]
-        for energy, starts, group in form_neighbours(formula.energy, decays=self.options.decay_neighbours):
+    def _neighbour_fits(self, candidate):
+        """(neighbour formula, fit) of the neighbours of the candidate's form, in the order of `form_neighbours` (a
+        new constant at its start value): those held in `cache` with their fit; each of the others with a short fit
+        from the candidate's constants (`Stage.neighbour_start`) — or, with `options.climb_fits`, only that many of
+        those with nonlinear constants: the lowest by their loss at those constants with the coefficients re-solved
+        (ties: the first), in each group of `form_neighbours`. The decay neighbours (a power law times a new decay)
+        are probed among themselves, for their own short fits: at the start their probe is the current loss, which
+        would take the exponent steps' fits."""
+        # an expanded fit has one value per element and channel: the neighbour's form starts from the form's own
+        # values, and the fitted ones are carried over to its expansion (Stage.neighbour_start)
+        values = candidate.values if not self.stage.species else (
+            dict(zip(candidate.formula.constants, candidate.formula.initial))
+            | dict(zip(candidate.formula.linear, candidate.formula.linear_initial)))
+        entries = []  # [neighbour, fit or None (to be fitted), its group, (its program, start constants)]
+        for energy, starts, group in form_neighbours(candidate.formula.energy, decays=self.options.decay_neighbours):
             try:
                 neighbour = canonicalize(energy, values | starts)
+                held = self.cache.get(neighbour.key)
+                if isinstance(held, Candidate) and held.full:
+                    # the cache maps a key to its simplified candidate: take its formula with its fit
+                    entries.append([held.formula, held.fit, group, None])
+                elif not isinstance(held, str):  # a str: rejected before
+                    start = self.stage.neighbour_start(candidate, neighbour)
+                    entries.append([neighbour, None, group, (self.stage.program(neighbour)[0], start)])
             except Rejected:
                 continue
-            held = self.cache.get(neighbour.key)
-            if isinstance(held, Candidate) and held.full:
-                # the cache maps a key to its simplified candidate: take its formula with its fit
-                entries.append([held.formula, held.fit, group])
-            elif not isinstance(held, str):  # a str: rejected before
-                entries.append([neighbour, None, group])
         fresh = [entry for entry in entries if entry[1] is None]
         if self.options.climb_fits:
             # a neighbour without nonlinear constants is fitted exactly in the one pass a probe would take: always
@@ -278,20 +291,21 @@ class FormFitter:
                     left_out = {id(probed[k]) for k in self._by_probe(probed)[self.options.climb_fits:]}
                     fresh = [entry for entry in fresh if id(entry) not in left_out]
         for entry in fresh:
+            program, start = entry[3]
             try:
-                entry[1] = fit_constants(PotentialProgram(entry[0]), self.evaluator, self.targets, entry[0].initial,
+                entry[1] = fit_constants(program, self.evaluator, self.targets, start,
                                          max_evaluations=self.options.climb_evaluations,
                                          tolerance=self.options.tolerance, options=self.options)
             except Rejected:
                 continue
             self.stats.evaluations += entry[1].evaluations
-        return [(neighbour, fit) for neighbour, fit, _ in entries if fit is not None]
+        return [(neighbour, fit) for neighbour, fit, *_ in entries if fit is not None]
 
     def _by_probe(self, entries):
         """Positions of `entries` ordered by their loss at their start constants (one pass each; ties: the first)."""
         probes = []
-        for neighbour, *_ in entries:
-            probes.append(loss_at(PotentialProgram(neighbour), self.evaluator, self.targets, neighbour.initial))
+        for *_, (program, start) in entries:
+            probes.append(loss_at(program, self.evaluator, self.targets, start))
             self.stats.evaluations += 1
         return sorted(range(len(entries)), key=lambda k: probes[k])
 
