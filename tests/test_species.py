@@ -170,6 +170,9 @@ def test_the_climb_moves_an_expanded_fit_one_exponent_step_to_the_form_of_the_da
     unclimbed = fit_constants(program, evaluator, targets, species_start(species_formulas(start, ELEMENTS)),
                               max_evaluations=100)
     assert fitted.loss < 1e-6 * unclimbed.loss
+    # the values a tree of the climbed form inherits (symff.search.engine) are the form's own, not the first of the
+    # expansion's fitted constants taken in order
+    assert fitted.values == _form_values(fitted.formula)
 
 
 def test_sanity_checks_each_element_alone():

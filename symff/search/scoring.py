@@ -61,9 +61,14 @@ class Candidate:
 
     @property
     def values(self):
-        """{symbol: fitted value} of the form's constants and term coefficients."""
-        return ({c: float(v) for c, v in zip(self.formula.constants, self.fit.constants)}
-                | {a: float(v) for a, v in zip(self.formula.linear, self.fit.linear)})
+        """{symbol: value} of the form's constants and term coefficients: the fitted ones, or for a fit of the form's
+        species expansion (one value per element and channel, and more coefficients than the form has) the form's
+        own starting values."""
+        formula, fit = self.formula, self.fit
+        constants, linear = ((fit.constants, fit.linear) if len(fit.linear) == len(formula.linear)
+                             else (formula.initial, formula.linear_initial))
+        return ({c: float(v) for c, v in zip(formula.constants, constants)}
+                | {a: float(v) for a, v in zip(formula.linear, linear)})
 
 
 @dataclass
@@ -264,11 +269,9 @@ class FormFitter:
         (ties: the first), in each group of `form_neighbours`. The decay neighbours (a power law times a new decay)
         are probed among themselves, for their own short fits: at the start their probe is the current loss, which
         would take the exponent steps' fits."""
-        # an expanded fit has one value per element and channel: the neighbour's form starts from the form's own
-        # values, and the fitted ones are carried over to its expansion (Stage.neighbour_start)
-        values = candidate.values if not self.stage.species else (
-            dict(zip(candidate.formula.constants, candidate.formula.initial))
-            | dict(zip(candidate.formula.linear, candidate.formula.linear_initial)))
+        # of an expanded fit (one value per element and channel) the values are the form's own; the fitted ones are
+        # carried over to the neighbour's expansion (Stage.neighbour_start)
+        values = candidate.values
         entries = []  # [neighbour, fit or None (to be fitted), its group, (its program, start constants)]
         for energy, starts, group in form_neighbours(candidate.formula.energy, decays=self.options.decay_neighbours):
             try:
