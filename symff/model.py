@@ -235,10 +235,14 @@ class AlloyModel:
         """The model of pure `element` (symff-model/1): its energy with the sums over its own element unfiltered and
         those over the others dropped, as they are empty in a structure of `element` alone. Raises Rejected where
         nothing is left that depends on the positions."""
-        expression = self.expressions()[element].replace(
+        [(own, constants, linear)] = [(f, c, a) for e, f, c, a in self.parts() if e == element]
+        # the constants stay symbols with values: numbers put into the expression make sympy evaluate powers of sums
+        # of them, which for some fitted values (coefficients of 1e15) ran for hours in the sanity tier of a search
+        values = dict(zip(own.constants, map(float, constants))) | dict(zip(own.linear, map(float, linear)))
+        expression = own.energy.replace(
             lambda e: is_neighbour_sum(e) and len(e.args) == 2,
             lambda e: NS(e.args[0]) if str(e.args[1]) == element else sp.Integer(0))
-        formula = canonicalize(*floats_to_constants(expression))
+        formula = canonicalize(expression, values)
         return Model(formula, formula.initial.copy(), formula.linear_initial.copy(), (element,),
                      {element: self.reference_energy.get(element, 0.0)}, self.r_in, self.r_out)
 
