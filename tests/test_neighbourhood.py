@@ -290,10 +290,12 @@ def test_probed_climb_fits_only_the_neighbour_with_the_lowest_re_solved_loss(sut
     evaluator, targets = sutton_chen
     start = formula("942.0*NS(r**-10) - 10.0*NS(r**c0)**(1/3)")
     fit = fit_constants(PotentialProgram(start), evaluator, targets, start.initial)
+    values = ({c: float(v) for c, v in zip(start.constants, fit.constants)}
+              | {a: float(v) for a, v in zip(start.linear, fit.linear)})
 
     def neighbour_fits(climb_fits):
         fitter = FormFitter(Stage(evaluator, targets, 50, options=FitOptions(climb_fits=climb_fits)))
-        return fitter._neighbour_fits(Candidate(start, fit)), fitter.stats.evaluations
+        return fitter._neighbour_fits(start, values), fitter.stats.evaluations
 
     (everyone, all_passes), (fitted, probed_passes) = neighbour_fits(0), neighbour_fits(1)
     assert len(everyone) == 4 and len(fitted) == 1 and probed_passes < all_passes

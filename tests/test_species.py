@@ -22,17 +22,14 @@ from symff.data.read import unseen_pairs
 from symff.evaluate import reference
 from symff.evaluate.evaluator import Evaluator
 from symff.export import export_lammps
-from symff.expr.canonical import canonicalize
 from symff.expr.program import AlloyProgram, PotentialProgram
-from symff.expr.species import carried_start, species_formulas, species_start
+from symff.expr.species import species_formulas, species_start
 from symff.expr.symbols import Rejected
-from symff.fit.constants import FitOptions, _Projected, fit_constants, loss_at
+from symff.fit.constants import _Projected, fit_constants, loss_at
 from symff.fit.loss import Targets
 from symff.model import AlloyModel, Model, form_model
 from symff.neighbours import build_neighbours
 from symff.sanity import sanity_report
-from symff.search.neighbourhood import exponent_neighbours
-from symff.search.scoring import FormFitter, Stage
 from symff.uncertainty import Ensemble, bootstrap_ensemble
 
 ELEMENTS = ("Nb", "Mo")
@@ -120,59 +117,6 @@ def test_alloy_jacobian_matches_finite_differences_of_the_residual(mixed, text):
     assert np.allclose(residual, _Projected(program, evaluator, Targets(data))(constants), rtol=1e-10, atol=1e-10)
     names = [c for f in formulas.values() for c in f.constants]
     assert_jacobian_matches_differences(projected, constants, names, text)
-
-
-def _form_values(form):
-    return dict(zip(form.constants, form.initial)) | dict(zip(form.linear, form.linear_initial))
-
-
-@pytest.mark.parametrize("text", [GP1, EAM])
-def test_a_neighbours_expansion_starts_at_the_fitted_value_of_each_element_and_channel(text):
-    """carried_start: the same form rebuilt from its energy starts at exactly the fitted constants, in their order; an
-    exponent step (no constant added or lost) at the same values, each one once, where the neighbour's own start
-    would be the blind form's values."""
-    form = blind(text)
-    n = len(species_start(species_formulas(form, ELEMENTS)))
-    fitted = np.random.default_rng(3).uniform(0.1, 0.9, n)  # distinct: a value in the wrong place shows
-    same = canonicalize(form.energy, _form_values(form))
-    assert np.array_equal(carried_start(form, fitted, same, ELEMENTS), fitted)
-    steps = list(exponent_neighbours(form.energy))
-    assert steps
-    for energy in steps:
-        neighbour = canonicalize(energy, _form_values(form))
-        start = carried_start(form, fitted, neighbour, ELEMENTS)
-        assert sorted(start) == sorted(fitted), energy
-
-
-def test_the_climb_moves_an_expanded_fit_one_exponent_step_to_the_form_of_the_data(mixed):
-    """Labels from the expansion of NS(r⁻¹⁰) − √NS(kʳ) with its own k and coefficients per element and channel; the
-    fit of NS(r⁻⁹) − √NS(kʳ) climbs one step to that form (its fitted channel constants carried over to the
-    neighbour's expansion) and down to the labels' loss floor."""
-    model = expanded_model("NS(r**-10) - sqrt(NS(0.4**r))")
-    model.constants = model.constants * np.array([0.9, 1.1, 1.2, 0.8])  # k of Nb-Nb, Nb-Mo, Mo-Nb, Mo-Mo differ
-    model.linear = model.linear * np.array([3.0, 1.0, 0.7, 2.0, 0.8])
-    data, _ = mixed
-    structures = []
-    for s in range(data.n_structures):
-        atoms = data.to_atoms(s)
-        labels = reference.calculate(model, atoms)
-        atoms.calc = SinglePointCalculator(atoms, energy=labels["energy"], forces=labels["forces"],
-                                           stress=labels["stress"])
-        structures.append(atoms)
-    labelled = Dataset.from_atoms(structures, min_distance=None)
-    evaluator, targets = Evaluator(labelled, build_neighbours(labelled, 5.0), r_in=3.0, r_out=5.0), Targets(labelled)
-    start = blind("NS(r**-9) - sqrt(NS(0.4**r))")
-    # without the decay neighbours, whose free power law r^p kʳ would fit the labels as well
-    fitter = FormFitter(Stage(evaluator, targets, 100, options=FitOptions(decay_neighbours=False), species=ELEMENTS))
-    fitted = fitter.fit(start, "", 0)
-    assert fitted.key == blind("NS(r**-10) - sqrt(NS(0.4**r))").key and fitter.stats.climbed >= 1
-    program, _ = fitter.stage.program(start)
-    unclimbed = fit_constants(program, evaluator, targets, species_start(species_formulas(start, ELEMENTS)),
-                              max_evaluations=100)
-    assert fitted.loss < 1e-6 * unclimbed.loss
-    # the values a tree of the climbed form inherits (symff.search.engine) are the form's own, not the first of the
-    # expansion's fitted constants taken in order
-    assert fitted.values == _form_values(fitted.formula)
 
 
 def test_sanity_checks_each_element_alone():

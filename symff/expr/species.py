@@ -29,27 +29,9 @@ def species_formulas(formula, elements) -> dict:
     `formula.linear_initial`). Raises Rejected for a form with three-body sums (not expanded by species yet)."""
     if formula.angular:
         raise Rejected("unsupported", "three-body sums in a form for several elements")
-    return {element: expanded for element, (expanded, _) in _expansion(formula, elements).items()}
-
-
-def carried_start(formula, fitted, neighbour, elements) -> np.ndarray:
-    """The starting constants of the species expansion of `neighbour`, a form built from `formula`'s energy (its
-    constants named as `formula`'s: a neighbour of the climb, symff.search.neighbourhood), where `fitted` are the
-    fitted constants of `formula`'s expansion: each constant of an element and channel starts at the value the same
-    constant of `formula` has there, the others (new ones, those folding made) at `neighbour`'s own starting value."""
-    old = {}  # (element, constant of formula, channel) -> fitted value
-    sources = [(element, source) for element, (_, of_element) in _expansion(formula, elements).items()
-               for source in of_element]  # in the order of the fitted constants
-    for (element, source), value in zip(sources, fitted, strict=True):
-        if source is not None:
-            old[(element, *source)] = float(value)
-    named = dict(zip(neighbour.constants, neighbour.origins))  # the neighbour's constant -> the name in `formula`
-    start = []
-    for element, (expanded, sources) in _expansion(neighbour, elements).items():
-        for initial, source in zip(expanded.initial, sources):
-            key = None if source is None else (element, named.get(source[0]), source[1])
-            start.append(old.get(key, initial))
-    return np.array(start, dtype=float)
+    values = dict(zip(formula.constants, map(float, formula.initial)))
+    values |= dict(zip(formula.linear, map(float, formula.linear_initial)))
+    return {element: _expanded(formula, values, elements, k) for k, element in enumerate(elements)}
 
 
 def fitted_form(formula, elements=()):
@@ -68,26 +50,11 @@ def species_start(formulas) -> np.ndarray:
     return np.concatenate([f.initial for f in formulas.values()]) if formulas else np.zeros(0)
 
 
-def _expansion(formula, elements) -> dict:
-    """{element: (canonical Formula of its energy, per constant the (constant of `formula`, channel element or None)
-    it stands for, or None for one that folding made)}."""
-    values = dict(zip(formula.constants, map(float, formula.initial)))
-    values |= dict(zip(formula.linear, map(float, formula.linear_initial)))
-    expansion = {}
-    for k, element in enumerate(elements):
-        copies = {}  # channel copy -> (constant, channel)
-        expanded = _expanded(formula, values, elements, k, copies)
-        sources = [copies.get(o, (o, None) if o in values else None) for o in expanded.origins]
-        expansion[element] = expanded, sources
-    return expansion
-
-
-def _expanded(formula, values, elements, index, copies):
+def _expanded(formula, values, elements, index):
     """The canonical form of the energy of `elements[index]`: each term of `formula` with its neighbour sums split
-    into channels (each channel's copy of a constant recorded in `copies`: copy -> (constant, channel)). A pair term
-    a NS(φ) (linear in one sum) of the pair type A–B is written once, in the energy of the earlier of A and B in
-    `elements`: a copy in both would be two equal columns of the linear solve, whose coefficients only their sum
-    fixes."""
+    into channels. A pair term a NS(φ) (linear in one sum) of the pair type A–B is written once, in the energy of
+    the earlier of A and B in `elements`: a copy in both would be two equal columns of the linear solve, whose
+    coefficients only their sum fixes."""
     own = dict(values)
 
     def channels(k, neighbours):
@@ -96,7 +63,6 @@ def _expanded(formula, values, elements, index, copies):
         for neighbour in neighbours:
             renamed = {c: _channel_constant(c, neighbour) for c in sorted(g.free_symbols & values.keys(), key=str)}
             own.update({copy: values[c] for c, copy in renamed.items()})
-            copies.update({copy: (c, neighbour) for c, copy in renamed.items()})
             parts.append(NS(g.xreplace(renamed), sp.Symbol(neighbour)))
         return sp.Add(*parts)
 

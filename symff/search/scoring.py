@@ -20,11 +20,8 @@ is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)), each power c**n of an
 (c + k)**n with a new constant k, and a neighbour that lowers the loss by 1 % replaces the candidate, up to three
 steps (a shifted one fitted on first, its new constant having started from a guess). Each step first scores the
 neighbours with nonlinear constants by one linear re-solve at the current constants (one pass each) and gives a short
-fit from there only to the best (`FitOptions.climb_fits`); the form the climb ends on gets another round of snapping.
-On data of several elements the form is fitted as its species expansion (symff.expr.species): the climb moves the
-element-blind form, each neighbour's expansion starting at the fitted value of each element and channel, and
-snapping is left out (an expanded fit has one value per element and channel, not one per constant). How the fits run
-(analytic or finite-difference Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.constants).
+fit from there only to the best (`FitOptions.climb_fits`); the form the climb ends on gets another round of snapping. How the fits run (analytic or finite-difference
+Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.constants).
 """
 
 import itertools
@@ -35,7 +32,7 @@ import sympy as sp
 
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
-from ..expr.species import carried_start, fitted_form
+from ..expr.species import fitted_form
 from ..expr.symbols import NS3, C, R, Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
 from .neighbourhood import NEIGHBOUR_GROUPS, form_neighbours
@@ -64,14 +61,9 @@ class Candidate:
 
     @property
     def values(self):
-        """{symbol: value} of the form's constants and term coefficients: the fitted ones, or for a fit of the form's
-        species expansion (one value per element and channel, and more coefficients than the form has) the form's
-        own starting values."""
-        formula, fit = self.formula, self.fit
-        constants, linear = ((fit.constants, fit.linear) if len(fit.linear) == len(formula.linear)
-                             else (formula.initial, formula.linear_initial))
-        return ({c: float(v) for c, v in zip(formula.constants, constants)}
-                | {a: float(v) for a, v in zip(formula.linear, linear)})
+        """{symbol: fitted value} of the form's constants and term coefficients."""
+        return ({c: float(v) for c, v in zip(self.formula.constants, self.fit.constants)}
+                | {a: float(v) for a, v in zip(self.formula.linear, self.fit.linear)})
 
 
 @dataclass
@@ -119,14 +111,6 @@ class Stage:
         expansion for several."""
         program, _, start = fitted_form(formula, self.species)
         return program, start
-
-    def neighbour_start(self, candidate, neighbour):
-        """The starting constants of `neighbour`, a form the climb built from `candidate`'s: for one element its own
-        (canonicalization carried the fitted values over); for several, the fitted value of each element's and
-        channel's constant carried over to the same one of the neighbour's expansion."""
-        if not self.species:
-            return neighbour.initial
-        return carried_start(candidate.formula, candidate.fit.constants, neighbour, self.species)
 
 
 class Scorer:
@@ -207,6 +191,10 @@ class FormFitter:
         self.stats.evaluations += fit.evaluations
         if not fit.loss < PENALTY:
             raise Rejected("non_finite")
+        if self.stage.species:
+            # snapping and the exponent climb read the form's own constants off the fit; an expanded form's fit
+            # has one value per channel and element instead, so its form is kept as fitted
+            return Candidate(formula, fit, tree, generation)
         candidate = self._simplified(Candidate(formula, fit, tree, generation))
         climbed = self._climbed(candidate)
         if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers
@@ -221,7 +209,7 @@ class FormFitter:
         if not evaluations:
             return candidate
         try:
-            fit = fit_constants(self.stage.program(candidate.formula)[0], self.evaluator, self.targets,
+            fit = fit_constants(PotentialProgram(candidate.formula), self.evaluator, self.targets,
                                 candidate.fit.constants, max_evaluations=evaluations,
                                 tolerance=self.options.tolerance, options=self.options)
         except Rejected:
@@ -234,9 +222,6 @@ class FormFitter:
         return polished
 
     def _simplified(self, candidate):
-        if self.stage.species:
-            # snapping reads one value per constant off the fit; an expanded fit has one per element and channel
-            return candidate
         for _ in range(MAX_SIMPLIFICATIONS):  # a simplification can open the way to another
             simpler = self._snapped(candidate)
             if simpler is candidate:
@@ -250,7 +235,7 @@ class FormFitter:
         constants."""
         for _ in range(MAX_CLIMB_STEPS):
             best = candidate
-            for neighbour, refit in self._neighbour_fits(candidate):
+            for neighbour, refit in self._neighbour_fits(candidate.formula, candidate.values):
                 if refit.loss < best.loss * (1 - CLIMB_GAIN) and self.accept(neighbour, refit):
                     best = Candidate(neighbour, refit, candidate.tree, candidate.generation)
             if best is candidate:
@@ -264,30 +249,26 @@ class FormFitter:
             candidate = best
         return candidate
 
-    def _neighbour_fits(self, candidate):
-        """(neighbour formula, fit) of the neighbours of the candidate's form, in the order of `form_neighbours` (a
-        new constant at its start value): those held in `cache` with their fit; each of the others with a short fit
-        from the candidate's constants (`Stage.neighbour_start`) — or, with `options.climb_fits`, only that many of
-        those with nonlinear constants: the lowest by their loss at those constants with the coefficients re-solved
-        (ties: the first), in each group of `form_neighbours`. The decay neighbours (a power law times a new decay)
-        are probed among themselves, for their own short fits: at the start their probe is the current loss, which
-        would take the exponent steps' fits."""
-        # of an expanded fit (one value per element and channel) the values are the form's own; the fitted ones are
-        # carried over to the neighbour's expansion (Stage.neighbour_start)
-        values = candidate.values
-        entries = []  # [neighbour, fit or None (to be fitted), its group, (its program, start constants)]
-        for energy, starts, group in form_neighbours(candidate.formula.energy, decays=self.options.decay_neighbours):
+    def _neighbour_fits(self, formula, values):
+        """(neighbour formula, fit) of the neighbours of `formula` at the constants `values`, in the order of
+        `form_neighbours` (a new constant at its start value): those held in `cache` with their fit; each of the
+        others with a short fit from `values` — or, with `options.climb_fits`, only that many of those with nonlinear
+        constants: the lowest by their loss at `values` with the coefficients re-solved (ties: the first), in each
+        group of `form_neighbours`. The decay neighbours (a power law times a new decay) are probed among themselves,
+        for their own short fits: at the start their probe is the current loss, which would take the exponent steps'
+        fits."""
+        entries = []  # [neighbour, fit or None (to be fitted), its group]
+        for energy, starts, group in form_neighbours(formula.energy, decays=self.options.decay_neighbours):
             try:
                 neighbour = canonicalize(energy, values | starts)
-                held = self.cache.get(neighbour.key)
-                if isinstance(held, Candidate) and held.full:
-                    # the cache maps a key to its simplified candidate: take its formula with its fit
-                    entries.append([held.formula, held.fit, group, None])
-                elif not isinstance(held, str):  # a str: rejected before
-                    start = self.stage.neighbour_start(candidate, neighbour)
-                    entries.append([neighbour, None, group, (self.stage.program(neighbour)[0], start)])
             except Rejected:
                 continue
+            held = self.cache.get(neighbour.key)
+            if isinstance(held, Candidate) and held.full:
+                # the cache maps a key to its simplified candidate: take its formula with its fit
+                entries.append([held.formula, held.fit, group])
+            elif not isinstance(held, str):  # a str: rejected before
+                entries.append([neighbour, None, group])
         fresh = [entry for entry in entries if entry[1] is None]
         if self.options.climb_fits:
             # a neighbour without nonlinear constants is fitted exactly in the one pass a probe would take: always
@@ -297,21 +278,20 @@ class FormFitter:
                     left_out = {id(probed[k]) for k in self._by_probe(probed)[self.options.climb_fits:]}
                     fresh = [entry for entry in fresh if id(entry) not in left_out]
         for entry in fresh:
-            program, start = entry[3]
             try:
-                entry[1] = fit_constants(program, self.evaluator, self.targets, start,
+                entry[1] = fit_constants(PotentialProgram(entry[0]), self.evaluator, self.targets, entry[0].initial,
                                          max_evaluations=self.options.climb_evaluations,
                                          tolerance=self.options.tolerance, options=self.options)
             except Rejected:
                 continue
             self.stats.evaluations += entry[1].evaluations
-        return [(neighbour, fit) for neighbour, fit, *_ in entries if fit is not None]
+        return [(neighbour, fit) for neighbour, fit, _ in entries if fit is not None]
 
     def _by_probe(self, entries):
         """Positions of `entries` ordered by their loss at their start constants (one pass each; ties: the first)."""
         probes = []
-        for *_, (program, start) in entries:
-            probes.append(loss_at(program, self.evaluator, self.targets, start))
+        for neighbour, *_ in entries:
+            probes.append(loss_at(PotentialProgram(neighbour), self.evaluator, self.targets, neighbour.initial))
             self.stats.evaluations += 1
         return sorted(range(len(entries)), key=lambda k: probes[k])
 
