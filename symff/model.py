@@ -237,7 +237,7 @@ class AlloyModel:
         nothing is left that depends on the positions."""
         [(own, constants, linear)] = [(f, c, a) for e, f, c, a in self.parts() if e == element]
         # the constants stay symbols with values: numbers put into the expression make sympy evaluate powers of sums
-        # of them, which for some fitted values (coefficients of 1e15) ran for hours in the sanity tier of a search
+        # of them, which for some fitted values (coefficients of 1e15) ran for more than 20 minutes in a search
         values = dict(zip(own.constants, map(float, constants))) | dict(zip(own.linear, map(float, linear)))
         expression = own.energy.replace(
             lambda e: is_neighbour_sum(e) and len(e.args) == 2,
