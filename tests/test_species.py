@@ -133,6 +133,23 @@ def test_sanity_checks_each_element_alone():
     assert "Nb: minimum" in report["checks"]["dimer_wall"]["detail"]
 
 
+@pytest.mark.parametrize("text", [GP1, EAM])
+def test_an_elements_model_alone_gives_the_alloy_models_energy_and_forces_on_that_element(text):
+    """AlloyModel.element_model (what the sanity checks build) against the numpy reference of the whole model, on
+    random cells of one element, with every constant of every channel at its own value."""
+    model = expanded_model(text)
+    model.constants = model.constants * np.linspace(0.9, 1.1, model.constants.size)
+    model.linear = model.linear * np.linspace(1.2, 0.8, model.linear.size)
+    rng = np.random.default_rng(11)
+    for element in ELEMENTS:
+        alone = model.element_model(element)
+        for n in (3, 5):
+            atoms = random_cell(rng, n, volume_per_atom=14.0, symbol=element)
+            expected, got = reference.calculate(model, atoms), reference.calculate(alone, atoms)
+            assert got["energy"] == pytest.approx(expected["energy"], rel=1e-9, abs=1e-9)
+            assert np.allclose(got["forces"], expected["forces"], rtol=1e-9, atol=1e-9)
+
+
 def test_an_element_whose_energy_alone_is_constant_fails_the_walls():
     model = AlloyModel.from_expressions({"Nb": "NS(r**-12, Mo) - sqrt(NS(exp(-r), Mo))", "Mo": "NS(r**-12)"},
                                         ELEMENTS, {"Nb": 0.0, "Mo": 0.0})
