@@ -238,7 +238,7 @@ class AlloyModel:
         [(own, constants, linear)] = [(f, c, a) for e, f, c, a in self.parts() if e == element]
         # the constants stay symbols with values: numbers put into the expression make sympy evaluate powers of sums
         # of them, which for some fitted values (coefficients of 1e15) ran for more than 20 minutes in a search
-        values = dict(zip(own.constants, map(float, constants))) | dict(zip(own.linear, map(float, linear)))
+        values = own.values(constants, linear)
         expression = own.energy.replace(
             lambda e: is_neighbour_sum(e) and len(e.args) == 2,
             lambda e: NS(e.args[0]) if str(e.args[1]) == element else sp.Integer(0))

@@ -70,10 +70,13 @@ class Formula:
     def __str__(self):
         return str(self.energy)
 
+    def values(self, constants, linear):
+        """{symbol: float} of the constants c_i at `constants` and the coefficients a_m at `linear`."""
+        return dict(zip(self.constants, map(float, constants))) | dict(zip(self.linear, map(float, linear)))
+
     def with_values(self, constants, linear):
         """The energy expression with numbers in place of every constant."""
-        subs = dict(zip(self.constants, map(float, constants))) | dict(zip(self.linear, map(float, linear)))
-        return self.energy.xreplace({s: sp.Float(v, 17) for s, v in subs.items()})
+        return self.energy.xreplace({s: sp.Float(v, 17) for s, v in self.values(constants, linear).items()})
 
 
 def canonicalize(expr, values) -> Formula:

@@ -29,8 +29,7 @@ def species_formulas(formula, elements) -> dict:
     `formula.linear_initial`). Raises Rejected for a form with three-body sums (not expanded by species yet)."""
     if formula.angular:
         raise Rejected("unsupported", "three-body sums in a form for several elements")
-    values = dict(zip(formula.constants, map(float, formula.initial)))
-    values |= dict(zip(formula.linear, map(float, formula.linear_initial)))
+    values = formula.values(formula.initial, formula.linear_initial)
     return {element: _expanded(formula, values, elements, k) for k, element in enumerate(elements)}
 
 

@@ -62,8 +62,7 @@ class Candidate:
     @property
     def values(self):
         """{symbol: fitted value} of the form's constants and term coefficients."""
-        return ({c: float(v) for c, v in zip(self.formula.constants, self.fit.constants)}
-                | {a: float(v) for a, v in zip(self.formula.linear, self.fit.linear)})
+        return self.formula.values(self.fit.constants, self.fit.linear)
 
 
 @dataclass
