@@ -326,14 +326,18 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
     lines, figures = [], []
     with tempfile.TemporaryDirectory() as folder:
         export = export_lammps(model, Path(folder) / "lammps")  # the density grid's default top
-        top = 0.0
+        top = np.zeros(form.files)
         for path in test_files:
             for atoms in ase.io.read(path, ":"):
                 i, j, d = directed_pairs(atoms, model.r_out)
-                # atom_densities adds both directions of each pair given; the directed list holds each pair twice
-                densities = form.atom_densities(i, j, np.linalg.norm(d, axis=1), atoms.get_chemical_symbols()) / 2
-                top = max(top, float(densities.max()))
-        print(f"largest density at a test atom {top:.4g}, the setfl grid's top {export.rho_max[0]:.4g}")
+                for k in range(form.files):
+                    # atom_densities adds both directions of each pair given; the directed list holds each pair twice
+                    densities = form.atom_densities(i, j, np.linalg.norm(d, axis=1), atoms.get_chemical_symbols(),
+                                                    k) / 2
+                    top[k] = max(top[k], float(densities.max()))
+        for k in range(form.files):
+            print(f"setfl file {k + 1} of {form.files}: largest density at a test atom {top[k]:.4g}, the grid's top "
+                  f"{export.rho_max[k]:.4g}")
         runner = LammpsPotential(export, model.elements)
         print(f"{'test file':<10} {'E MAE':>8} {'F MAE':>8}   {'SNAP E':>7} {'SNAP F':>7}   {'E ≤ 2x':>7} {'F ≤ 1.5x':>8}")
         for path in test_files:

@@ -37,3 +37,20 @@ def evaluate(atoms_list, program, constants, linear, *, r_in=3.0, r_out=5.0, exa
     evaluator = Evaluator(data, build_neighbours(data, r_out), r_in=r_in, r_out=r_out, exact=exact,
                           grid_points=grid_points)
     return evaluator.predict(program, constants, linear, np.zeros(data.n_elements))
+
+
+def assert_lammps_agrees(export, model, frames):
+    """Every frame run in the real LAMMPS with `export` (symff.export.lammps_run) as the numpy reference computes it
+    (symff.evaluate.reference): energies within 1e-6 eV/atom, forces within 1e-5 eV/Å."""
+    from symff.evaluate import reference
+    from symff.export.lammps_run import LammpsPotential
+
+    runner = LammpsPotential(export, model.elements)
+    try:
+        for atoms in frames:
+            expected = reference.calculate(model, atoms)
+            energy, forces, _ = runner.compute(atoms)
+            assert abs(energy - expected["energy"]) / len(atoms) < 1e-6
+            assert np.abs(forces - expected["forces"]).max() < 1e-5
+    finally:
+        runner.close()

@@ -1,17 +1,20 @@
 """Multi-element setfl export (symff.export.alloy) checked in the real LAMMPS against symff on NbMo test structures:
-eam/alloy where the density depends on the neighbour's element only, eam/fs where it depends on both, and the
-refusal of an eam/fs form asked as eam/alloy."""
+eam/alloy where the density depends on the neighbour's element only, eam/fs where it depends on both, hybrid/overlay
+of several setfl files where an element embeds several densities, the refusal of an eam/fs form asked as eam/alloy
+and of a form whose tables cannot hold it."""
 
 import ase.io
 import numpy as np
 import pytest
-from helpers import DATASETS, needs_data
+from ase.build import bulk
+from helpers import DATASETS, assert_lammps_agrees, needs_data
 
 from symff.cli import main
 from symff.errors import ModelError
 from symff.evaluate import reference
 from symff.export import export_lammps
-from symff.export.alloy import analyse_alloy_form, density_bound, export_alloy_setfl
+from symff.export.alloy import analyse_alloy_form, crystal_energies, density_bound, export_alloy_setfl
+from symff.export.form import lammps_form
 from symff.model import AlloyModel, Model
 
 lammps_run = pytest.importorskip("symff.export.lammps_run")
@@ -29,6 +32,12 @@ ALLOY = {"Nb": "NS(0.5*exp(-r), Mo) + NS(0.3*exp(-r), Nb) - 2.0*(NS(exp(-1.2*r),
 # the density at a Mo atom counts Mo neighbours only, at a Nb atom every neighbour: eam/fs
 FS = {"Nb": "NS(0.5*exp(-r), Mo) + NS(0.3*exp(-r), Nb) - 2.0*NS(exp(-1.2*r))**0.5",
       "Mo": "NS(0.5*exp(-r), Nb) + NS(0.4*exp(-r), Mo) - 1.5*NS(exp(-1.1*r), Mo)**0.5"}
+# Nb embeds two densities, Mo one and a product of two sums over both channels, one of whose functions are of both
+# signs: c·A·(P − N) = c·[(A + P)² − A² − P²]/2 − c·[(A + N)² − A² − N²]/2, the A² cancelling: five setfl files
+HYBRID = {"Nb": "NS(0.5*exp(-r), Mo) + NS(0.3*exp(-r), Nb) - 2.0*(NS(exp(-1.2*r), Nb) + NS(0.8*exp(-r), Mo))**0.5"
+                " + 0.05*NS(r**-3)**2",
+          "Mo": "NS(0.2*r**-4, Mo) - 1.5*NS(exp(-1.1*r), Mo)**0.5"
+                " + 0.3*(NS(exp(-r), Nb) + NS(0.5*exp(-r), Mo))*(NS(r**-6, Nb) - NS(0.4*r**-6, Mo))"}
 
 
 def structures():
@@ -44,15 +53,84 @@ def test_lammps_agrees_with_symff_on_nbmo_structures(tmp_path, energies, style):
     assert export.style == style
     frames = structures()
     assert sum(set(f.get_chemical_symbols()) == set(ELEMENTS) for f in frames) >= 3
+    for atoms in frames:  # the density grid covers the structure
+        assert reference.radial_sums(model, *_centres_and_distances(model, atoms))[0].max() < 5.0
+    assert_lammps_agrees(export, model, frames)
+
+
+@needs_data
+def test_a_sum_of_embeddings_is_a_hybrid_overlay_that_lammps_runs_as_symff(tmp_path):
+    model = AlloyModel.from_expressions(HYBRID, ELEMENTS, REFERENCE)
+    form = analyse_alloy_form(model)
+    assert form.files == 5 and lammps_form(model) == ("hybrid/overlay", "")
+    r = np.linspace(1.0, form.r_out, 300)
+    assert all((form.density(a, b, r, k) >= 0).all() for k in range(5) for a in ELEMENTS for b in ELEMENTS)
+    export = export_lammps(model, tmp_path)  # every density grid's top from the elements' crystals
+    assert export.style == "hybrid/overlay" and len(export.files) == 5 and len(export.rho_max) == 5
+    assert export.pair_style.startswith("pair_style hybrid/overlay eam/")
+    assert [path.name.split(".")[1] for path in export.files] == ["1", "2", "3", "4", "5"]
+    assert all(f" {path.name} Nb Mo" in line for path, line in zip(export.files, export.pair_coeff))
+    for atoms in structures():
+        i, j, D = reference.directed_pairs(atoms, form.r_out)
+        for k in range(form.files):  # the grids cover the structure
+            densities = form.atom_densities(i, j, np.linalg.norm(D, axis=1), atoms.get_chemical_symbols(), k)
+            assert densities.max() / 2 < export.rho_max[k]
+    assert_lammps_agrees(export, model, structures())
+    with pytest.raises(ModelError, match="hybrid.json: cannot export as eam/fs: .*5 setfl files"):
+        export_alloy_setfl(model, tmp_path / "x", style="eam/fs", source="hybrid.json")
+
+
+@needs_data
+def test_the_report_draws_every_setfl_file_of_a_hybrid_overlay():
+    from symff.data import read_dataset
+    from symff.neighbours import build_neighbours
+    from symff.report.functions import alloy_functions_figure
+
+    model = AlloyModel.from_expressions(HYBRID, ELEMENTS, REFERENCE)
+    data = read_dataset([DATASETS / "nbmotaw" / "NbMo_Test.extxyz"], elements=ELEMENTS)
+    figure = alloy_functions_figure(model, build_neighbours(data, model.r_out), data.species, data.elements)
+    densities, embeddings = (ax.get_legend_handles_labels()[1] for ax in figure.axes[1:3])
+    assert len(densities) == 5 * 4 and "Nb←Mo (5)" in densities
+    # Nb embeds densities 1 and 2; Mo the four squares of its product and its square root
+    assert sorted(embeddings) == sorted([f"F_Nb(ρ) ({k})" for k in (1, 2)] + [f"F_Mo(ρ) ({k})" for k in range(1, 6)])
+
+
+def test_a_product_of_two_sums_over_the_channels_makes_three_densities_not_one_per_channel():
+    product = {"Nb": "NS(r**-9) + 0.3*(NS(exp(-r), Nb) + NS(0.5*exp(-r), Mo))*(NS(r**-6, Nb) + NS(0.4*r**-6, Mo))",
+               "Mo": "NS(r**-9, Mo)"}
+    assert analyse_alloy_form(AlloyModel.from_expressions(product, ELEMENTS, REFERENCE)).files == 3
+
+
+def test_a_form_whose_setfl_tables_cannot_hold_it_is_symff_only(tmp_path, capsys):
+    """Embeddings of 1e7 eV that cancel to a few eV: the tables' interpolation error (1e-4 eV) is beyond the
+    tolerance; the export refuses with a one-line message, the front marks it symff only."""
+    cancelling = {"Nb": "NS(r**-9) + 1e12*NS(exp(-r), Nb)*(NS(exp(-r), Nb) - NS(exp(-1.00001*r), Nb))",
+                  "Mo": "NS(r**-9, Mo)"}
+    model = AlloyModel.from_expressions(cancelling, ELEMENTS, REFERENCE)
+    style, reason = lammps_form(model)
+    assert style == "symff only" and "setfl tables do not hold" in reason and "Nb crystal" in reason
+    path = tmp_path / "cancelling.json"
+    model.save(path)
+    assert main(["export", str(path), "--lammps", str(tmp_path / "out")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "setfl tables do not hold" in lines[0]
+    assert not list((tmp_path / "out").glob("symff.*"))  # nothing half-written
+
+
+def test_the_table_check_computes_what_lammps_computes(tmp_path):
+    """On a coarse grid (400 points) LAMMPS's energy of each element's crystal differs from symff's by about 1e-8
+    eV/atom; `crystal_energies` predicts LAMMPS's own value to 1e-11."""
+    model = AlloyModel.from_expressions(FS, ELEMENTS, REFERENCE)
+    export = export_alloy_setfl(model, tmp_path, points=400)
+    energies = crystal_energies(analyse_alloy_form(model), export.rho_max, points=400)
+    assert max(abs(tabulated - exact) for *_, exact, tabulated in energies) > 1e-9  # the tables are not exact
     runner = lammps_run.LammpsPotential(export, ELEMENTS)
     try:
-        for atoms in frames:
-            expected = reference.calculate(model, atoms)
-            rho = reference.radial_sums(model, *_centres_and_distances(model, atoms))[0]
-            assert rho.max() < 5.0  # the density grid covers the structure
-            energy, forces, _ = runner.compute(atoms)
-            assert abs(energy - expected["energy"]) / len(atoms) < 1e-6
-            assert np.abs(forces - expected["forces"]).max() < 1e-5
+        for element, scale, lattice, _, tabulated in energies:
+            structure = "bcc"  # Nb and Mo (symff.validate.crystals)
+            atoms = bulk(element, structure, a=scale * lattice, cubic=True).repeat(3)
+            energy = runner.compute(atoms)[0] / len(atoms) - REFERENCE[element]
+            assert energy == pytest.approx(tabulated, abs=1e-11)
     finally:
         runner.close()
 
@@ -84,16 +162,7 @@ def test_the_command_line_exports_a_model_with_one_energy_per_element(tmp_path, 
     assert "LAMMPS form: eam/fs" in capsys.readouterr().out
     # what the command wrote runs in LAMMPS as symff computes (the export it made, as the API returns it)
     model = Model.load(fs)
-    export = export_lammps(model, tmp_path / "f", rho_max=5.0)
-    runner = lammps_run.LammpsPotential(export, ELEMENTS)
-    try:
-        for atoms in structures()[:3]:
-            energy, forces, _ = runner.compute(atoms)
-            expected = reference.calculate(model, atoms)
-            assert abs(energy - expected["energy"]) / len(atoms) < 1e-6
-            assert np.abs(forces - expected["forces"]).max() < 1e-5
-    finally:
-        runner.close()
+    assert_lammps_agrees(export_lammps(model, tmp_path / "f", rho_max=5.0), model, structures()[:3])
     # without --rho-max: the grid's top from each element's compressed crystal, above every density of the data
     assert main(["export", str(alloy), "--lammps", str(tmp_path / "d")]) == 0
     capsys.readouterr()

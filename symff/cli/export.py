@@ -22,7 +22,8 @@ def add_parser(sub):
     p.add_argument("--style", choices=("lepton", "table", "eam/alloy", "eam/fs"),
                    help="for a pair-only form: lepton (the exact expression, default) or table; for a model with one "
                         "energy per element: eam/alloy (refused where the form needs eam/fs) or eam/fs (default: "
-                        "eam/alloy where it holds the form)")
+                        "eam/alloy where it holds the form; a form of several embeddings is a hybrid/overlay of "
+                        "setfl files and refuses both)")
     p.add_argument("--r-min", type=float, default=1.0, metavar="Å",
                    help="shortest distance the tables cover (default 1.0 Å)")
     p.add_argument("--points", type=int, metavar="N",

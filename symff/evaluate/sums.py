@@ -76,7 +76,8 @@ RADIAL = EnvironmentSum(
 # NS(g, B): the radial sum over the neighbours of element B only (symff.evaluate.species). Its kernels take two more
 # arguments than the radial ones, `species` (n_atoms,) and `channel` (K,); its programs (symff.expr.program.
 # AlloyProgram) give E_i per element of atom i. eam/alloy holds it where each density's channel is the neighbour's
-# element alone; eam/fs where it depends on both elements (symff.export.alloy; hybrid/overlay not written yet).
+# element alone; eam/fs where it depends on both elements; hybrid/overlay of such files for several embeddings
+# (symff.export.alloy).
 SPECIES = EnvironmentSum(
     name="species",
     head=SUM_HEADS["species"],
@@ -85,7 +86,7 @@ SPECIES = EnvironmentSum(
     sums=species_sums,
     forces_and_virials=species_forces_and_virials,
     reference=reference,
-    lammps_styles=("eam/alloy", "eam/fs"),
+    lammps_styles=("eam/alloy", "eam/fs", "hybrid/overlay"),
 )
 
 ANGULAR = EnvironmentSum(

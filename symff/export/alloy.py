@@ -26,21 +26,27 @@ from ase.data import atomic_masses, atomic_numbers
 from ..cutoff import multiplicative_cutoff
 from ..errors import ModelError
 from ..expr.symbols import rho_symbol
-from .form import DENSITY, _one_density_parts, _radial
-from .lammps import LammpsExport
-from .setfl import DEFAULT_INNER, DEFAULT_POINTS, _block, _fill_nonfinite, _number
+from .form import DENSITY, NotExportable, _one_density_parts, _radial
+from .lammps import LammpsExport, clear_directory, pair_commands
+from .setfl import DEFAULT_INNER, DEFAULT_POINTS, _block, _fill_nonfinite, _number, lammps_interpolated
 
 
 @dataclass(frozen=True, eq=False)
 class AlloyForm:
-    """The LAMMPS pieces of an `AlloyModel`: per element pair functions g (by channel) and one embedding."""
+    """The LAMMPS pieces of an `AlloyModel`: per element pair functions g (by channel) and its embeddings, the k-th
+    of every element in setfl file k (an element with fewer has F = 0 there)."""
 
     elements: tuple
     pair_exprs: dict  # (A, B) -> g(r) without the cutoff: the pair terms of E_A that count a neighbour of element B
-    density_exprs: dict  # (A, B) -> the density g(r) at an A atom from a B neighbour, without the cutoff
-    embeddings: dict  # A -> F_A in the symbol rho0 (0 for an element without embedding)
+    density_exprs: tuple  # per file, (A, B) -> the density g(r) at an A atom from a B neighbour, without the cutoff
+    embeddings: tuple  # per file, A -> F_A in the symbol rho0 (0 for an element without embedding there)
     r_in: float
     r_out: float
+
+    @property
+    def files(self):
+        """How many setfl files hold the form: one per embedding of the element with the most (at least one)."""
+        return len(self.embeddings)
 
     def _cut(self, expr, r):
         return multiplicative_cutoff(_radial, self.r_in, self.r_out)(r, expr)[0]
@@ -49,48 +55,49 @@ class AlloyForm:
         """φ_AB(r): the energy of one A-B pair, counted once."""
         return self._cut(self.pair_exprs[a, b] + self.pair_exprs[b, a], r)
 
-    def density(self, a, b, r):
-        """ρ_{A←B}(r)."""
-        return self._cut(self.density_exprs[a, b], r)
+    def density(self, a, b, r, k=0):
+        """ρ_{A←B}(r) of file k."""
+        return self._cut(self.density_exprs[k][a, b], r)
 
-    def embedding(self, a, rho):
-        expr = self.embeddings[a]
+    def embedding(self, a, rho, k=0):
+        """F_A(ρ) of file k."""
         from ..expr.program import Program
 
+        expr = self.embeddings[k][a]
         return np.array(Program([expr], [rho_symbol(0)], [])([np.asarray(rho, dtype=float)], [])[0], dtype=float)
 
-    def has_embedding(self, a):
-        return self.embeddings[a] != 0
+    def has_embedding(self, a, k=0):
+        return self.embeddings[k][a] != 0
 
-    def atom_densities(self, i, j, r, names):
-        """The density ρ at every atom of a half pair list (i, j, r) whose atoms are of the elements `names`: each
-        pair adds ρ_{A←B}(r) at its A atom and ρ_{B←A}(r) at its B atom."""
+    def atom_densities(self, i, j, r, names, k=0):
+        """The density ρ of file k at every atom of a half pair list (i, j, r) whose atoms are of the elements
+        `names`: each pair adds ρ_{A←B}(r) at its A atom and ρ_{B←A}(r) at its B atom."""
         names = np.asarray(names)
         rho = np.zeros(len(names))
         for a in self.elements:
             for b in self.elements:
                 for centre, other in ((i, j), (j, i)):
                     hit = (names[centre] == a) & (names[other] == b)
-                    np.add.at(rho, centre[hit], self.density(a, b, r[hit]))
+                    np.add.at(rho, centre[hit], self.density(a, b, r[hit], k))
         return rho
 
-    def needs_fs(self, r):
-        """Whether some ρ_{A←B} depends on A (over the elements with an embedding): the form needs eam/fs."""
-        embedded = [a for a in self.elements if self.has_embedding(a)]
+    def needs_fs(self, r, k=0):
+        """Whether some ρ_{A←B} of file k depends on A (over the elements with an embedding there): eam/fs."""
+        embedded = [a for a in self.elements if self.has_embedding(a, k)]
         for b in self.elements:
-            values = [self.density(a, b, r) for a in embedded]
+            values = [self.density(a, b, r, k) for a in embedded]
             if any(not np.allclose(v, values[0], rtol=1e-12, atol=1e-300) for v in values[1:]):
                 return True
         return False
 
 
 def analyse_alloy_form(model, source="model") -> AlloyForm:
-    """Split each element's energy of `model` into pair terms by channel and one embedding; a form without that
-    shape raises ModelError naming the element."""
+    """Split each element's energy of `model` into pair terms by channel and embeddings of one density each (a
+    product of two sums makes squares of three, symff.export.form); a form without that shape raises ModelError
+    naming the element."""
     elements = tuple(model.elements)
     pair_exprs = {(a, b): sp.Integer(0) for a in elements for b in elements}
-    density_exprs = dict(pair_exprs)
-    embeddings = {}
+    embedded = {}  # A -> [(density by channel B, F_A)]
     for a, formula, constants, coefficients in model.parts():
         numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, constants)}
         linear = {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, coefficients)}
@@ -100,36 +107,48 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
         # with numbers in place of constants two densities of one channel can coincide: they are one density
         first = {}
         alias = {rho[k]: rho[first.setdefault((g, channels[k]), k)] for k, g in enumerate(densities)}
-        parts = []
         numbers |= linear
+        groups = {}  # density key -> (weights {k: w_k}, parts), as for one element (symff.export.form)
         for coefficient, term in zip(formula.linear, formula.terms):
             term = term.xreplace(alias)
             if term in rho:
-                k = rho.index(term)
-                for b in elements:
-                    if channels[k] in (None, b):
-                        pair_exprs[a, b] += linear[coefficient] * densities[k]
-            else:
-                parts.append(coefficient * term)
-        groups = {}  # density key -> (weights {k: w_k}, parts), as for one element (symff.export.form)
-        for part in parts:
-            for weights, piece in _one_density_parts(part, rho, numbers, model, densities):
+                for b, g in _by_channel({rho.index(term): 1.0}, densities, channels, elements).items():
+                    pair_exprs[a, b] += linear[coefficient] * g
+                continue
+            try:
+                split = _one_density_parts(term, rho, numbers, model, densities)
+            except NotExportable as refused:
+                raise ModelError(f"{source}: cannot export the energy of {a} to LAMMPS: {refused.reason}") from None
+            for weights, piece in split:
                 key = tuple((k, float(f"{w:.12g}")) for k, w in sorted(weights.items()))
-                groups.setdefault(key, (weights, []))[1].append(piece)
-        constant = groups.pop((), (None, []))[1]
-        if len(groups) > 1:
-            raise ModelError(f"{source}: cannot export the energy of {a} as eam/alloy or eam/fs: it embeds "
-                             f"{len(groups)} densities (a sum of embeddings needs hybrid/overlay, not written yet)")
-        if not groups:
-            embeddings[a] = sp.Add(*constant).xreplace(numbers) if constant else sp.Integer(0)
-            continue
-        weights, pieces = next(iter(groups.values()))
-        embeddings[a] = sp.Add(*pieces, *constant).xreplace(numbers).xreplace({DENSITY: rho_symbol(0)})
-        for k, w in weights.items():
-            for b in elements:
-                if channels[k] in (None, b):
-                    density_exprs[a, b] += sp.Float(w, 17) * densities[k]
-    return AlloyForm(elements, pair_exprs, density_exprs, embeddings, model.r_in, model.r_out)
+                groups.setdefault(key, (weights, []))[1].append(coefficient * piece)
+        constant = sp.Add(*groups.pop((), (None, []))[1]).xreplace(numbers)
+        embedded[a] = []
+        for weights, pieces in groups.values():
+            function = sp.Add(*pieces).xreplace(numbers)
+            slope = sp.diff(function, DENSITY)
+            if not slope.free_symbols and function.xreplace({DENSITY: 0}) == 0:  # F = α ρ: pair terms
+                for b, g in _by_channel(weights, densities, channels, elements).items():
+                    pair_exprs[a, b] += slope * g
+            else:
+                density = _by_channel(weights, densities, channels, elements)
+                embedded[a].append((density, function.xreplace({DENSITY: rho_symbol(0)})))
+        if constant != 0 or not embedded[a]:  # a constant joins the first embedding (of no density if none)
+            density, function = embedded[a][0] if embedded[a] else ({b: sp.Integer(0) for b in elements}, 0)
+            embedded[a][:1] = [(density, function + constant)]
+    files = max(len(pieces) for pieces in embedded.values())
+    density_exprs, embeddings = [], []
+    for k in range(files):
+        density_exprs.append({(a, b): embedded[a][k][0][b] if k < len(embedded[a]) else sp.Integer(0)
+                              for a in elements for b in elements})
+        embeddings.append({a: embedded[a][k][1] if k < len(embedded[a]) else sp.Integer(0) for a in elements})
+    return AlloyForm(elements, pair_exprs, tuple(density_exprs), tuple(embeddings), model.r_in, model.r_out)
+
+
+def _by_channel(weights, densities, channels, elements):
+    """{B: Σ w_k g_k over the sums k that count a B neighbour}: the density {k: w_k} as element B's neighbours add it."""
+    return {b: sp.Add(*(sp.Float(w, 17) * densities[k] for k, w in weights.items() if channels[k] in (None, b)))
+            for b in elements}
 
 
 def setfl_grid(cutoff, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
@@ -139,23 +158,79 @@ def setfl_grid(cutoff, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
     return r, np.maximum(r, r_lo)
 
 
-def setfl_style(form, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
-    """"eam/fs" where some density depends on the element of the atom too (on the file's grid), else "eam/alloy"."""
-    return "eam/fs" if form.needs_fs(setfl_grid(form.r_out, points, r_lo)[1]) else "eam/alloy"
+def setfl_style(form, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, k=0):
+    """"eam/fs" where some density of file k depends on the element of the atom too (on the file's grid), else
+    "eam/alloy"."""
+    return "eam/fs" if form.needs_fs(setfl_grid(form.r_out, points, r_lo)[1], k) else "eam/alloy"
 
 
-def density_bound(form, compression=0.85, margin=1.5, source="model"):
-    """A density no MD near equilibrium reaches (the default top of the setfl density grid): `margin` × the largest
-    density at an atom of element A in A's ground-state crystal (symff.validate.crystals, at its typical lattice
-    constant) compressed to `compression` × its distances, with every neighbour of element B, over all A and B: the
-    densest surroundings an A atom meets near equilibrium, whatever its neighbours' elements. Elements without an
-    embedding read no density."""
+def lammps_style(form, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source="model"):
+    """The LAMMPS form of an AlloyForm: its one file's setfl style, or "hybrid/overlay" of several files; ModelError
+    where the default tables do not hold it (`check_tables`)."""
+    check_tables(form, [density_bound(form, k, source=source) for k in range(form.files)], points, r_lo, source)
+    return setfl_style(form, points, r_lo) if form.files == 1 else "hybrid/overlay"
+
+
+TABLE_TOLERANCE = 1e-6  # eV/atom: LAMMPS's energy from the tables against the form's own (issue 14's agreement)
+
+
+def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source="model"):
+    """Raise ModelError unless LAMMPS's energy per atom from the setfl tables of `form` is within TABLE_TOLERANCE of
+    the form's own in each element's ground-state crystal (`crystal_energies`). A sum of embeddings whose parts
+    cancel (terms of 1e10 eV whose sum is a few eV) passes symff's fit but not the tables."""
+    for a, scale, lattice, exact, tabulated in crystal_energies(form, bounds, points, r_lo):
+        if not abs(tabulated - exact) <= TABLE_TOLERANCE:
+            raise ModelError(f"{source}: the setfl tables do not hold the form: LAMMPS would compute the energy of the "
+                             f"{a} crystal ({scale:g} × a = {lattice:g} Å) {abs(tabulated - exact):.3g} eV/atom from "
+                             f"symff's (tolerance {TABLE_TOLERANCE:g}; terms that cancel)")
+
+
+def crystal_energies(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
+    """[(element A, scale, lattice constant, form's energy per atom, LAMMPS's from the setfl tables)] in A's
+    ground-state crystal (symff.validate.crystals) at its typical lattice constant and compressed to 0.9 of it, the
+    reference energy left out; the tables' density grids go up to `bounds` (one per file), LAMMPS's interpolation is
+    `setfl.lammps_interpolated`."""
     from ase.build import bulk
     from ase.neighborlist import neighbor_list
 
     from ..validate.crystals import DEFAULT, GROUND_STATES
 
-    embedded = [a for a in form.elements if form.has_embedding(a)]
+    cutoff = form.r_out
+    dr = cutoff / (points - 1)
+    r_grid, held = setfl_grid(cutoff, points, r_lo)
+    energies = []
+    for a in form.elements:
+        pair_table = r_grid * form.pair(a, a, held)
+        embedded = [k for k in range(form.files) if form.has_embedding(a, k)]
+        grids = {k: np.arange(points) * (bounds[k] / (points - 1)) for k in embedded}
+        density_tables = {k: form.density(a, a, held, k) for k in embedded}
+        embedding_tables = {k: _fill_nonfinite(form.embedding(a, grids[k], k)) for k in embedded}
+        structure, lattice = GROUND_STATES.get(a, DEFAULT)
+        for scale in (1.0, 0.9):
+            centre, distances = neighbor_list("id", bulk(a, structure, a=scale * lattice, cubic=True), cutoff)
+            r = distances[centre == 0]
+            exact = form.pair(a, a, r).sum() / 2
+            tabulated = (lammps_interpolated(pair_table, dr, r) / r).sum() / 2
+            for k in embedded:
+                exact += form.embedding(a, [form.density(a, a, r, k).sum()], k)[0]
+                rho = lammps_interpolated(density_tables[k], dr, r).sum()
+                tabulated += lammps_interpolated(embedding_tables[k], grids[k][1], [rho], embedding=True)[0]
+            energies.append((a, scale, lattice, float(exact), float(tabulated)))
+    return energies
+
+
+def density_bound(form, k=0, compression=0.85, margin=1.5, source="model"):
+    """A density of file k no MD near equilibrium reaches (the default top of its density grid): `margin` × the
+    largest density at an atom of element A in A's ground-state crystal (symff.validate.crystals, at its typical
+    lattice constant) compressed to `compression` × its distances, with every neighbour of element B, over all A and
+    B: the densest surroundings an A atom meets near equilibrium, whatever its neighbours' elements. Elements without
+    an embedding there read no density."""
+    from ase.build import bulk
+    from ase.neighborlist import neighbor_list
+
+    from ..validate.crystals import DEFAULT, GROUND_STATES
+
+    embedded = [a for a in form.elements if form.has_embedding(a, k)]
     if not embedded:
         return 1.0  # pair terms only: F = 0 on any grid
     top = 0.0
@@ -163,7 +238,7 @@ def density_bound(form, compression=0.85, margin=1.5, source="model"):
         structure, lattice = GROUND_STATES.get(a, DEFAULT)
         centre, distances = neighbor_list("id", bulk(a, structure, a=lattice, cubic=True), form.r_out / compression)
         r = compression * distances[centre == 0]
-        top = max(top, *(float(form.density(a, b, r).sum()) for b in form.elements))
+        top = max(top, *(float(form.density(a, b, r, k).sum()) for b in form.elements))
     if not (np.isfinite(top) and top > 0):
         raise ModelError(f"{source}: cannot bound the densities from the elements' crystals: give --rho-max")
     return margin * top
@@ -171,51 +246,69 @@ def density_bound(form, compression=0.85, margin=1.5, source="model"):
 
 def export_alloy_setfl(model, directory, *, rho_max=None, style=None, r_lo=DEFAULT_INNER, points=DEFAULT_POINTS,
                        source="model") -> LammpsExport:
-    """Write `model` (an `AlloyModel`) as one setfl file in `directory`: `eam/alloy` where its densities depend on
-    the neighbour's element only, else `eam/fs`; `style="eam/alloy"` for a form that needs eam/fs is an error.
-    `rho_max`: the top of the density grid (above it LAMMPS extrapolates F linearly; None: `density_bound`)."""
+    """Write `model` (an `AlloyModel`) as setfl files in `directory`: one, `eam/alloy` where its densities depend on
+    the neighbour's element only, else `eam/fs`; or, where an element embeds several densities, one per embedding
+    (each eam/alloy or eam/fs) under `pair_style hybrid/overlay`, φ and the reference energies in the first.
+    `style`: "eam/alloy" for a form that needs eam/fs, or either for a form of several files, is an error;
+    "eam/fs" writes a form that eam/alloy holds as eam/fs. `rho_max`: the top of every density grid (above it LAMMPS
+    extrapolates F linearly; None: `density_bound` of each file)."""
     form = analyse_alloy_form(model, source)
-    if rho_max is None:
-        rho_max = density_bound(form, source=source)
+    several = form.files > 1
+    elements = form.elements
+    if style in ("eam/alloy", "eam/fs") and several:
+        raise ModelError(f"{source}: cannot export as {style}: an element's energy embeds several densities "
+                         f"({form.files} setfl files); export it as hybrid/overlay")
+    substyles, bounds = [], []
+    for k in range(form.files):
+        fs = style == "eam/fs" or setfl_style(form, points, r_lo, k) == "eam/fs"
+        if style == "eam/alloy" and fs:
+            pairs = [f"{a}-{b}" for b in elements for a in elements]
+            raise ModelError(f"{source}: cannot export as eam/alloy: the density a neighbour adds depends on the "
+                             f"element of the atom too (elements {', '.join(elements)}; pairs {', '.join(pairs)}); "
+                             f"export it as eam/fs")
+        substyles.append("eam/fs" if fs else "eam/alloy")
+        bounds.append(rho_max if rho_max is not None else density_bound(form, k, source=source))
+    check_tables(form, bounds, points, r_lo, source)
+    texts = ["\n".join(_setfl_lines(form, k, model.reference_energy, substyle, bound, r_lo, points, source)) + "\n"
+             for k, (substyle, bound) in enumerate(zip(substyles, bounds))]
+    directory = Path(directory)
+    clear_directory(directory)  # only now: a refused export leaves an earlier one in place
+    files = [directory / ("symff." + (f"{k + 1}." if several else "") + substyle.replace("/", "."))
+             for k, substyle in enumerate(substyles)]
+    for path, text in zip(files, texts):
+        path.write_text(text)
+    pair_style, pair_coeff = pair_commands(list(zip(substyles, files)), elements)
+    snippet = directory / "in.symff"
+    snippet.write_text("\n".join([pair_style, *pair_coeff]) + "\n")
+    return LammpsExport(style="hybrid/overlay" if several else substyles[0], files=tuple(files), input=snippet,
+                        readme=snippet, pair_style=pair_style, pair_coeff=tuple(pair_coeff), rho_max=tuple(bounds))
+
+
+def _setfl_lines(form, k, reference_energy, style, rho_max, r_lo, points, source):
+    """The lines of setfl file k of `form` in `style`: φ and the reference energies (added to F) in file 0 only."""
     cutoff = form.r_out
     dr, drho = cutoff / (points - 1), rho_max / (points - 1)
     (r, held), rho = setfl_grid(cutoff, points, r_lo), np.arange(points) * drho
-    fs = setfl_style(form, points, r_lo) == "eam/fs"
-    if style == "eam/alloy" and fs:
-        pairs = [f"{a}-{b}" for b in form.elements for a in form.elements]
-        raise ModelError(f"{source}: cannot export as eam/alloy: the density a neighbour adds depends on the element "
-                         f"of the atom too (elements {', '.join(form.elements)}; pairs {', '.join(pairs)}); "
-                         f"export it as eam/fs")
-    style = "eam/fs" if fs else "eam/alloy"
     elements = form.elements
-    embedded = [a for a in elements if form.has_embedding(a)] or [elements[0]]
-    lines = ["symff " + style + " export", "F(rho) includes the per-element reference energy",
-             "third block is r*phi(r)", f"{len(elements)} " + " ".join(elements),
-             f"{points} {_number(drho)} {points} {_number(dr)} {_number(cutoff)}"]
+    embedded = [a for a in elements if form.has_embedding(a, k)] or [elements[0]]
+    which = f" (embedding {k + 1} of {form.files})" if form.files > 1 else ""
+    lines = [f"symff {style} export{which}", "F(rho) includes the per-element reference energy" if k == 0 else
+             "F(rho) without reference energies (they are in file 1)", "third block is r*phi(r)",
+             f"{len(elements)} " + " ".join(elements), f"{points} {_number(drho)} {points} {_number(dr)} {_number(cutoff)}"]
     for b in elements:
         z = atomic_numbers[b]
         lines.append(f"{z} {atomic_masses[z]:.6f} 0.0 none")
-        lines += _block(_fill_nonfinite(form.embedding(b, rho)) + float(model.reference_energy[b]))
-        centres = elements if fs else embedded[:1]
+        lines += _block(_fill_nonfinite(form.embedding(b, rho, k)) + (float(reference_energy[b]) if k == 0 else 0.0))
+        centres = elements if style == "eam/fs" else embedded[:1]
         for a in centres:  # eam/fs: the density at an A atom from this B neighbour, for every A
-            values = form.density(a, b, held)
+            values = form.density(a, b, held, k)
             if not np.isfinite(values).all():
                 raise ModelError(f"{source}: the density of {b} at {a} is not finite on [{r_lo}, {cutoff}] Å")
             lines += _block(values)
     for i, a in enumerate(elements):
         for b in elements[:i + 1]:
-            values = r * form.pair(a, b, held)
+            values = r * form.pair(a, b, held) if k == 0 else np.zeros(points)
             if not np.isfinite(values).all():
                 raise ModelError(f"{source}: the {a}-{b} pair energy is not finite on [{r_lo}, {cutoff}] Å")
             lines += _block(values)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    name = "symff." + style.replace("/", ".")
-    path = directory / name
-    path.write_text("\n".join(lines) + "\n")
-    pair_style = f"pair_style {style}"
-    pair_coeff = (f"pair_coeff * * {name} {' '.join(elements)}",)
-    snippet = directory / "in.symff"
-    snippet.write_text(f"{pair_style}\n{pair_coeff[0]}\n")
-    return LammpsExport(style=style, files=(path,), input=snippet, readme=snippet, pair_style=pair_style,
-                        pair_coeff=pair_coeff, rho_max=(rho_max,))
+    return lines

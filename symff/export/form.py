@@ -150,11 +150,11 @@ def _radial(r, expr):
 
 def lammps_form(model):
     """(LAMMPS form, reason): one of `LAMMPS_FORMS`, and for `symff only` why ("" otherwise)."""
-    if isinstance(model, AlloyModel):  # one setfl file, or nothing
-        from .alloy import analyse_alloy_form, setfl_style  # which imports this module
+    if isinstance(model, AlloyModel):  # setfl files (symff.export.alloy), or nothing
+        from .alloy import analyse_alloy_form, lammps_style  # which imports this module
 
         try:
-            return setfl_style(analyse_alloy_form(model)), ""
+            return lammps_style(analyse_alloy_form(model)), ""
         except ModelError as refused:
             return SYMFF_ONLY, str(refused).split(": ", 1)[-1]
     try:
@@ -233,7 +233,7 @@ def _one_density_parts(term, rho, numbers, model, densities):
         return [(weights, term.xreplace({rho[k]: (DENSITY if k == used[0] else 0) for k in used}))]
     if term.is_Add:
         return [found for arg in term.args for found in _one_density_parts(arg, rho, numbers, model, densities)]
-    squares = _squares_of_product(term, used, rho, densities, model.r_out)
+    squares = _squares_of_product(term, used, rho, densities, numbers, model.r_out)
     if squares is not None:
         return squares
     written = {k: _sum_expression(k, densities, model.formula, numbers) for k in used}
@@ -255,34 +255,83 @@ def _sum_expression(k, densities, formula, numbers):
     return NS3(f.xreplace(numbers), h.xreplace(numbers))
 
 
-def _squares_of_product(term, used, rho, densities, r_out):
-    """[(weights, F)] for a term of degree 2 in the neighbour sums (a product of two, times numbers, plus lower
-    terms): each product c·rho_j·rho_k as (c s_j s_k / 2)·[(s_j rho_j + s_k rho_k)² − rho_j² − rho_k²] with s the
-    sign of g_j and g_k, every radial density non-negative (a three-body sum's s is 1: meam/spline's U takes any
-    density); None if the term is no such polynomial or a radial g changes sign."""
-    symbols = [rho[k] for k in used]
-    try:
-        poly = sp.Poly(sp.expand(term), *symbols)
-    except sp.PolynomialError:
-        return None
-    if poly.total_degree() != 2:
-        return None
+def _squares_of_product(term, used, rho, densities, numbers, r_out):
+    """[(weights, F)] for a term of degree 2 in the neighbour sums, as squares of non-negative densities: c·A·B with
+    A, B linear in the sums (each plus a constant), or else a polynomial, each monomial c·rho_j·rho_k a product of
+    two such. With x_k = s_k rho_k ≥ 0 (s the sign of g_k), a factor is P − N + a0 with P, N combinations of the x_k
+    of non-negative weights, and each product of two, U·V = [(U + V)² − U² − V²] / 2 (U·U = U²): one density per
+    combination however many sums a factor holds (the channels of an alloy's species expansion make one density, not
+    one each). A three-body sum's s is 1 (meam/spline's U takes any density). None if the term is no such polynomial
+    or a radial g changes sign."""
     signs = {k: _sign(densities[k], r_out) if k < len(densities) else 1.0 for k in used}
     if None in signs.values():
         return None
+    symbols = [rho[k] for k in used]
+    products = _two_linear_factors(term, used, symbols, numbers)
+    if products is None:
+        try:
+            poly = sp.Poly(sp.expand(term), *symbols)
+        except sp.PolynomialError:
+            return None
+        if poly.total_degree() != 2:
+            return None
+        products = []
+        for powers, c in poly.terms():
+            present = [k for k, p in zip(used, powers) for _ in range(p)]
+            if len(present) < 2:  # a constant or c·rho_k: a factor times the number 1
+                products.append((c, (0, {present[0]: 1.0}) if present else (1, {}), (1, {})))
+            else:
+                products.append((c, (0, {present[0]: 1.0}), (0, {present[1]: 1.0})))
     parts = []
-    for powers, c in poly.terms():
-        present = [k for k, p in zip(used, powers) for _ in range(p)]
-        if len(present) < 2:  # a constant or c·rho_k
-            parts.append(({k: 1.0 for k in present}, c * DENSITY if present else c))
-        elif present[0] == present[1]:  # c·rho_k² = c·(s_k rho_k)²
-            parts.append(({present[0]: signs[present[0]]}, c * DENSITY**2))
-        else:
-            j, k = present
-            half = c * signs[j] * signs[k] / 2
-            parts += [({j: signs[j], k: signs[k]}, half * DENSITY**2), ({j: signs[j]}, -half * DENSITY**2),
-                      ({k: signs[k]}, -half * DENSITY**2)]
+    for c, (a0, a), (b0, b) in products:
+        if a0 != 0 and b0 != 0:
+            parts.append(({}, c * a0 * b0))
+        parts += [(w, c * z * DENSITY) for z, w in ((a0, b), (b0, a)) if z != 0 and w]  # linear: pair terms
+        for u_sign, u in _signed_parts(a, signs):
+            for v_sign, v in _signed_parts(b, signs):
+                if u == v:
+                    parts.append((u, c * u_sign * v_sign * DENSITY**2))
+                    continue
+                half = c * u_sign * v_sign / 2
+                both = {k: u.get(k, 0.0) + v.get(k, 0.0) for k in sorted({*u, *v})}
+                parts += [(both, half * DENSITY**2), (u, -half * DENSITY**2), (v, -half * DENSITY**2)]
     return parts
+
+
+def _two_linear_factors(term, used, symbols, numbers):
+    """[(c, (a0, a), (b0, b))] if `term` is c·A·B with c free of the sums and A = a0 + Σ a_k rho_k, B likewise (a_k
+    numbers, a0 a constant expression), else None."""
+    c, factors = sp.Integer(1), []
+    for factor in sp.Mul.make_args(term):
+        base, exponent = factor.as_base_exp()
+        if not factor.has(*symbols):
+            c *= factor
+        elif exponent == 2:
+            factors += [base, base]
+        else:
+            factors.append(factor)
+    if len(factors) != 2:
+        return None
+    linear = []
+    for factor in factors:
+        try:
+            poly = sp.Poly(factor, *symbols)
+            if poly.total_degree() != 1:
+                return None
+            weights = {used[powers.index(1)]: float(coefficient.xreplace(numbers))
+                       for powers, coefficient in poly.terms() if any(powers)}
+        except (sp.PolynomialError, TypeError):
+            return None
+        linear.append((poly.coeff_monomial(1), {k: w for k, w in weights.items() if w != 0}))
+    return [(c, *linear)]
+
+
+def _signed_parts(weights, signs):
+    """Σ w_k rho_k as (+1, P), (−1, N) (the empty left out): P the terms with w_k s_k > 0, N minus those with
+    w_k s_k < 0, so that both are densities of non-negative functions and the sum is P − N."""
+    positive = {k: w for k, w in weights.items() if w * signs[k] > 0}
+    negative = {k: -w for k, w in weights.items() if w * signs[k] < 0}
+    return [(s, part) for s, part in ((1, positive), (-1, negative)) if part]
 
 
 def _sign(g, r_out):

@@ -92,9 +92,25 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
         raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS: {exc}") from None
 
 
-def _clear(directory):
+def pair_commands(pieces, elements):
+    """(pair_style line, [pair_coeff lines]) of potential files `pieces` [(sub-style, path)]: one file alone, or a
+    `hybrid/overlay` of them, a sub-style used more than once numbered in pair_coeff (LAMMPS pair_style hybrid)."""
+    substyles = [substyle for substyle, _ in pieces]
+    names = " ".join(elements)
+    if len(pieces) == 1:
+        return f"pair_style {substyles[0]}", [f"pair_coeff * * {pieces[0][1].name} {names}"]
+    coeffs, seen = [], {}
+    for substyle, path in pieces:
+        seen[substyle] = seen.get(substyle, 0) + 1
+        number = f" {seen[substyle]}" if substyles.count(substyle) > 1 else ""
+        coeffs.append(f"pair_coeff * * {substyle}{number} {path.name} {names}")
+    return f"pair_style hybrid/overlay {' '.join(substyles)}", coeffs
+
+
+def clear_directory(directory):
+    """Create `directory`, or remove the potential files of an earlier export from it."""
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in [*directory.glob("*.eam.alloy"), *directory.glob("*.meam.spline"), *directory.glob("symff.eam.*"),
+    for stale in [*directory.glob("*.eam.alloy"), *directory.glob("*.meam.spline"), *directory.glob("symff.*eam.*"),
                   directory / "symff.table"]:
         stale.unlink(missing_ok=True)  # a file of an earlier export would be taken for this one's
 
@@ -104,16 +120,15 @@ def _write_alloy(model, directory, r_lo, points, rho_max, style, source):
 
     if style not in (None, "eam/alloy", "eam/fs"):
         raise ConfigError(f"--style {style}: a model with one energy per element is exported as eam/alloy or eam/fs")
-    _clear(directory)
     export = alloy.export_alloy_setfl(model, directory, rho_max=rho_max, style=style, r_lo=r_lo,
                                       points=points or alloy.DEFAULT_POINTS, source=source or model.energy_string(6))
     export = replace(export, readme=directory / "README.md")
-    _write_texts(model, export, f"density grid up to rho = {export.rho_max[0]:.6g}")
+    _write_texts(model, export, f"density grid up to rho = {', '.join(f'{b:.6g}' for b in export.rho_max)}")
     return export
 
 
 def _write_meam_spline(model, form, directory, r_min, points, density_range):
-    _clear(directory)
+    clear_directory(directory)
     written, density_range = _meam_spline_file(model, form, directory / f"{model.elements[0]}.meam.spline", r_min,
                                                points, density_range)
     export = LammpsExport("meam/spline", (written.path,), directory / "in.symff", directory / "README.md",
@@ -153,10 +168,9 @@ def _meam_spline_file(model, form, path, r_min, points, density_range, piece=Non
 
 
 def _write(model, form, style, directory, r_lo, points, rho_max, density_range=None):
-    _clear(directory)
+    clear_directory(directory)
     formula = model.energy_string(10)
     comment = f"symff {__version__}: E_i = {formula}"
-    elements = " ".join(model.elements)
     files, bounds, notes = [], [], []
     shift = 0.0  # Σ U(0) of the meam/spline files, which LAMMPS subtracts per atom
     if style == "lepton":
@@ -195,15 +209,7 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
             notes.append(f"meam/spline file {m + 1}: U on [{covered[0]:.6g}, {covered[1]:.6g}], U(0) = "
                          f"{written.energy_shift:.10g} eV")
         files = [path for _, path in pieces]
-        substyles = [substyle for substyle, _ in pieces]
-        if len(pieces) == 1:
-            pair_style, coeffs = f"pair_style {substyles[0]}", [f"pair_coeff * * {files[0].name} {elements}"]
-        else:  # a sub-style used more than once is numbered in pair_coeff (LAMMPS pair_style hybrid)
-            pair_style, coeffs, seen = f"pair_style hybrid/overlay {' '.join(substyles)}", [], {}
-            for substyle, path in pieces:
-                seen[substyle] = seen.get(substyle, 0) + 1
-                number = f" {seen[substyle]}" if substyles.count(substyle) > 1 else ""
-                coeffs.append(f"pair_coeff * * {substyle}{number} {path.name} {elements}")
+        pair_style, coeffs = pair_commands(pieces, model.elements)
     export = LammpsExport(style, tuple(files), directory / "in.symff", directory / "README.md", pair_style,
                           tuple(coeffs), tuple(bounds), energy_shift=shift)
     grid = f"density grid up to rho = {', '.join(f'{b:.6g}' for b in bounds)}" if bounds else ""

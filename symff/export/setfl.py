@@ -64,6 +64,34 @@ def write_setfl(form, path, elements, reference_energy, *, embedding=0, with_pai
     return "pair_style eam/alloy", f"pair_coeff * * {path.name} {' '.join(elements)}", rho_max
 
 
+def lammps_interpolated(table, delta, x, embedding=False):
+    """The value LAMMPS's pair_eam computes at x from a setfl block `table` (table[m] at x = m·delta): its cubic
+    spline whose slopes are finite differences (PairEAM::interpolate), evaluated as its compute does (x clamped to
+    the last interval; for an embedding, `embedding=True`, F extended linearly beyond the grid's top). To check that
+    the tables hold a form (a sum of embeddings whose parts cancel does not), without LAMMPS."""
+    f = np.asarray(table, dtype=float)
+    n = f.size
+    slope = np.empty(n)
+    slope[[0, 1, n - 2, n - 1]] = f[1] - f[0], (f[2] - f[0]) / 2, (f[n - 1] - f[n - 3]) / 2, f[n - 1] - f[n - 2]
+    slope[2:n - 2] = ((f[:n - 4] - f[4:]) + 8.0 * (f[3:n - 1] - f[1:n - 3])) / 12.0
+    step = f[1:] - f[:-1]
+    quadratic = 3.0 * step - 2.0 * slope[:-1] - slope[1:]
+    cubic = slope[:-1] + slope[1:] - 2.0 * step
+    p = np.asarray(x, dtype=float) / delta + 1.0
+    m = np.minimum(p.astype(int), n - 1)
+    if embedding:
+        m = np.maximum(m, 1)
+    p = np.minimum(p - m, 1.0)
+    k = m - 1
+    value = ((cubic[k] * p + quadratic[k]) * p + slope[k]) * p + f[k]
+    if embedding:
+        top = (n - 1) * delta
+        beyond = np.asarray(x) > top
+        value = value + np.where(beyond, ((3 * cubic[k] * p + 2 * quadratic[k]) * p + slope[k]) / delta
+                                 * (np.asarray(x) - top), 0.0)
+    return value
+
+
 def _number(x):
     return f"{float(x):.17e}"
 

@@ -89,8 +89,8 @@ def functions_figure(model, neighbours, n_atoms):
 
 
 def alloy_functions_figure(model, neighbours, species, elements):
-    """φ_AB(r), ρ_{A←B}(r) and F_A(ρ) of an `AlloyModel` in its setfl form (symff.export.alloy), or None where it has
-    none (it embeds several densities). `species` (n_atoms,) indexes `elements`, the data's."""
+    """φ_AB(r), ρ_{A←B}(r) and F_A(ρ) of an `AlloyModel` in its setfl form (symff.export.alloy; those of every file
+    of a hybrid/overlay, numbered), or None where it has none. `species` (n_atoms,) indexes `elements`, the data's."""
     from ..export.alloy import analyse_alloy_form
 
     try:
@@ -109,15 +109,19 @@ def alloy_functions_figure(model, neighbours, species, elements):
     axes[0].set(xlabel="r (Å)", ylabel="φ(r) f_c(r) (eV)", title="pair functions")
     inside = neighbours.r < model.r_out
     names = np.array(elements)[species]
-    rho = form.atom_densities(neighbours.i[inside], neighbours.j[inside], neighbours.r[inside], names)
-    for k, a in enumerate(form.elements):
-        for b in form.elements:
-            axes[1].plot(r, form.density(a, b, r), label=f"{a}←{b}")
-        if form.has_embedding(a) and np.any(names == a):
-            low, high = float(rho[names == a].min()), float(rho[names == a].max())
-            grid = np.linspace(low - 0.1 * (high - low), high + 0.1 * (high - low), 400)
-            axes[2].plot(grid, form.embedding(a, grid), label=f"F_{a}(ρ)")
-            axes[2].axvspan(low, high, color=f"C{k}", alpha=0.1)
+    colour = 0
+    for k in range(form.files):
+        rho = form.atom_densities(neighbours.i[inside], neighbours.j[inside], neighbours.r[inside], names, k)
+        which = f" ({k + 1})" if form.files > 1 else ""
+        for a in form.elements:
+            for b in form.elements:
+                axes[1].plot(r, form.density(a, b, r, k), label=f"{a}←{b}{which}")
+            if form.has_embedding(a, k) and np.any(names == a):
+                low, high = float(rho[names == a].min()), float(rho[names == a].max())
+                grid = np.linspace(low - 0.1 * (high - low), high + 0.1 * (high - low), 400)
+                axes[2].plot(grid, form.embedding(a, grid, k), label=f"F_{a}(ρ){which}", color=f"C{colour}")
+                axes[2].axvspan(low, high, color=f"C{colour}", alpha=0.1)
+                colour += 1
     axes[1].set(xlabel="r (Å)", ylabel="ρ_{A←B}(r) f_c(r)", title="density functions")
     axes[2].set(xlabel="ρ (shaded: range in the training data)", ylabel="F(ρ) (eV)", title="embedding functions")
     for ax in axes:
