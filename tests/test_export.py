@@ -109,6 +109,26 @@ def test_a_product_of_densities_is_symff_only_with_the_reason():
     assert form == "symff only" and "jointly" in reason and "NS(exp(-r))" in reason
 
 
+def test_a_form_whose_setfl_tables_cannot_hold_it_is_symff_only(tmp_path, capsys):
+    """Embeddings of 1e7 eV that cancel to a few eV: LAMMPS's interpolation of the tables (symff.export.setfl.
+    table_energy) is off by more than 1e-6 eV/atom in the fcc crystal; the export refuses, the front says why."""
+    cancelling = "NS(r**-9) - sqrt(NS(r**-6)) + 1e12*NS(exp(-r))*(NS(exp(-r)) - NS(exp(-1.00001*r)))"
+    model = Model.from_expression(cancelling, ["Cu"], REFERENCE)
+    assert analyse_form(model).kind == "hybrid"  # a form LAMMPS could hold, but not in tables
+    style, reason = lammps_form(model)
+    assert style == "symff only" and "setfl tables do not hold" in reason and "fcc crystal" in reason
+    path = tmp_path / "cancelling.json"
+    model.save(path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "Cu.eam.alloy").write_text("an earlier export\n")
+    assert main(["export", str(path), "--lammps", str(tmp_path / "out")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "setfl tables do not hold" in lines[0]
+    assert (tmp_path / "out" / "Cu.eam.alloy").read_text() == "an earlier export\n"  # left in place
+    assert lammps_form(Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) + NS(exp(-r))**2", ["Cu"], REFERENCE)) \
+        == ("hybrid/overlay", "")  # the same shape without the cancellation
+
+
 def test_pair_energy_is_twice_the_neighbour_sum_function():
     """A dimer: symff's energy (full list, both atoms) equals LAMMPS's φ(r) counted once per pair."""
     model = model_of("lennard-jones")

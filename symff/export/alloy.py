@@ -28,7 +28,7 @@ from ..errors import ModelError
 from ..expr.symbols import rho_symbol
 from .form import DENSITY, NotExportable, _one_density_parts, _radial
 from .lammps import LammpsExport, clear_directory, pair_commands
-from .setfl import DEFAULT_INNER, DEFAULT_POINTS, _block, _fill_nonfinite, _number, lammps_interpolated
+from .setfl import TABLE_TOLERANCE, DEFAULT_INNER, DEFAULT_POINTS, _block, _fill_nonfinite, _number, table_energy
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,13 +171,9 @@ def lammps_style(form, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source="model"
     return setfl_style(form, points, r_lo) if form.files == 1 else "hybrid/overlay"
 
 
-TABLE_TOLERANCE = 1e-6  # eV/atom: LAMMPS's energy from the tables against the form's own (issue 14's agreement)
-
-
 def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source="model"):
     """Raise ModelError unless LAMMPS's energy per atom from the setfl tables of `form` is within TABLE_TOLERANCE of
-    the form's own in each element's ground-state crystal (`crystal_energies`). A sum of embeddings whose parts
-    cancel (terms of 1e10 eV whose sum is a few eV) passes symff's fit but not the tables."""
+    the form's own in each element's ground-state crystal (`crystal_energies`)."""
     for a, scale, lattice, exact, tabulated in crystal_energies(form, bounds, points, r_lo):
         if not abs(tabulated - exact) <= TABLE_TOLERANCE:
             raise ModelError(f"{source}: the setfl tables do not hold the form: LAMMPS would compute the energy of the "
@@ -188,34 +184,24 @@ def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source
 def crystal_energies(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
     """[(element A, scale, lattice constant, form's energy per atom, LAMMPS's from the setfl tables)] in A's
     ground-state crystal (symff.validate.crystals) at its typical lattice constant and compressed to 0.9 of it, the
-    reference energy left out; the tables' density grids go up to `bounds` (one per file), LAMMPS's interpolation is
-    `setfl.lammps_interpolated`."""
+    reference energy left out (`setfl.table_energy`; density grid k up to bounds[k])."""
     from ase.build import bulk
     from ase.neighborlist import neighbor_list
 
     from ..validate.crystals import DEFAULT, GROUND_STATES
 
-    cutoff = form.r_out
-    dr = cutoff / (points - 1)
-    r_grid, held = setfl_grid(cutoff, points, r_lo)
     energies = []
     for a in form.elements:
-        pair_table = r_grid * form.pair(a, a, held)
         embedded = [k for k in range(form.files) if form.has_embedding(a, k)]
-        grids = {k: np.arange(points) * (bounds[k] / (points - 1)) for k in embedded}
-        density_tables = {k: form.density(a, a, held, k) for k in embedded}
-        embedding_tables = {k: _fill_nonfinite(form.embedding(a, grids[k], k)) for k in embedded}
         structure, lattice = GROUND_STATES.get(a, DEFAULT)
         for scale in (1.0, 0.9):
-            centre, distances = neighbor_list("id", bulk(a, structure, a=scale * lattice, cubic=True), cutoff)
-            r = distances[centre == 0]
-            exact = form.pair(a, a, r).sum() / 2
-            tabulated = (lammps_interpolated(pair_table, dr, r) / r).sum() / 2
-            for k in embedded:
-                exact += form.embedding(a, [form.density(a, a, r, k).sum()], k)[0]
-                rho = lammps_interpolated(density_tables[k], dr, r).sum()
-                tabulated += lammps_interpolated(embedding_tables[k], grids[k][1], [rho], embedding=True)[0]
-            energies.append((a, scale, lattice, float(exact), float(tabulated)))
+            centre, distances = neighbor_list("id", bulk(a, structure, a=scale * lattice, cubic=True), form.r_out)
+            exact, tabulated = table_energy(
+                distances[centre == 0], lambda r, a=a: form.pair(a, a, r),
+                [lambda r, a=a, k=k: form.density(a, a, r, k) for k in embedded],
+                [lambda rho, a=a, k=k: form.embedding(a, rho, k) for k in embedded], [bounds[k] for k in embedded],
+                form.r_out, points, r_lo)
+            energies.append((a, scale, lattice, exact, tabulated))
     return energies
 
 

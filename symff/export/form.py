@@ -43,6 +43,7 @@ from ..expr.program import Program
 from ..expr.symbols import NS, NS3, R, rho_symbol
 from ..grammar.operators import FUNCTIONS
 from ..model import AlloyModel
+from . import setfl
 
 SYMFF_ONLY = "symff only"
 DENSITY = sp.Dummy("density")  # the argument of an embedding while a form is split
@@ -158,9 +159,20 @@ def lammps_form(model):
         except ModelError as refused:
             return SYMFF_ONLY, str(refused).split(": ", 1)[-1]
     try:
-        return analyse_form(model).style, ""
+        form = analyse_form(model)
     except NotExportable as refused:
         return SYMFF_ONLY, refused.reason
+    if not form.embeddings:  # no setfl file
+        return form.style, ""
+    try:
+        bounds = [setfl.density_bound(form, k) for k in range(len(form.embeddings))]
+    except ValueError:  # no default density grid: the export needs --rho-max, and checks its tables then
+        return form.style, ""
+    try:
+        setfl.check_tables(form, bounds)
+    except ValueError as refused:
+        return SYMFF_ONLY, str(refused)
+    return form.style, ""
 
 
 def analyse_form(model) -> ExportForm:

@@ -168,10 +168,14 @@ def _meam_spline_file(model, form, path, r_min, points, density_range, piece=Non
 
 
 def _write(model, form, style, directory, r_lo, points, rho_max, density_range=None):
+    bounds = []  # the density grids' tops of the setfl files, checked before anything is written
+    if style not in ("lepton", "table") and form.embeddings:
+        bounds = [rho_max or setfl.density_bound(form, k) for k in range(len(form.embeddings))]
+        setfl.check_tables(form, bounds, points or setfl.DEFAULT_POINTS, r_lo)
     clear_directory(directory)
     formula = model.energy_string(10)
     comment = f"symff {__version__}: E_i = {formula}"
-    files, bounds, notes = [], [], []
+    files, notes = [], []
     shift = 0.0  # Σ U(0) of the meam/spline files, which LAMMPS subtracts per atom
     if style == "lepton":
         expression = lepton_expression(form)
@@ -191,11 +195,8 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
             path = directory / (f"{''.join(model.elements)}.{k + 1}.eam.alloy" if several
                                 else f"{''.join(model.elements)}.eam.alloy")
             part = f"{comment} (embedding {k + 1} of {len(form.embeddings)})" if several else comment
-            _, _, bound = setfl.write_setfl(
-                form, path, model.elements, model.reference_energy, embedding=k, with_pair=k == 0, r_lo=r_lo,
-                rho_max=rho_max, points=points or setfl.DEFAULT_POINTS, comment=part,
-            )
-            bounds.append(bound)
+            setfl.write_setfl(form, path, model.elements, model.reference_energy, embedding=k, with_pair=k == 0,
+                              r_lo=r_lo, rho_max=bounds[k], points=points or setfl.DEFAULT_POINTS, comment=part)
             pieces.append(("eam/alloy", path))
         whole = form.angular_pieces()  # every piece's energy, for each meam/spline file's density range
         for m, piece in enumerate(form.three_body):

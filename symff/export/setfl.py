@@ -92,6 +92,46 @@ def lammps_interpolated(table, delta, x, embedding=False):
     return value
 
 
+TABLE_TOLERANCE = 1e-6  # eV/atom: LAMMPS's energy from the tables against the form's own (the exports' agreement)
+
+
+def table_energy(r, pair, densities, embeddings, bounds, cutoff, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
+    """(the form's, LAMMPS's) energy of an atom whose neighbours lie at distances `r`, from the functions pair(r)
+    (φ of one pair, counted once), densities[k](r) and embeddings[k](rho), and from their setfl tables (r up to
+    `cutoff`, held below r_lo; density grid k up to bounds[k]) as LAMMPS interpolates them (`lammps_interpolated`).
+    A sum of embeddings whose parts cancel (1e10 eV each, a few eV together) is exact in symff but not in tables."""
+    dr = cutoff / (points - 1)
+    r_grid = np.arange(points) * dr
+    held = np.maximum(r_grid, r_lo)
+    exact = pair(r).sum() / 2
+    tabulated = (lammps_interpolated(r_grid * pair(held), dr, r) / r).sum() / 2
+    for density, embedding, top in zip(densities, embeddings, bounds):
+        grid = np.arange(points) * (top / (points - 1))
+        exact += embedding(np.array([density(r).sum()]))[0]
+        rho = lammps_interpolated(density(held), dr, r).sum()
+        tabulated += lammps_interpolated(_fill_nonfinite(embedding(grid)), grid[1], [rho], embedding=True)[0]
+    return float(exact), float(tabulated)
+
+
+def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
+    """Raise ValueError unless LAMMPS's energy per atom from the setfl tables of the radial pieces of `form` (an
+    ExportForm; density grids up to `bounds`) is within TABLE_TOLERANCE of the form's own in its fcc crystal at
+    equilibrium (0.85 r_in if it has none) and compressed to 0.9 of it (`table_energy`)."""
+    equilibrium = fcc_equilibrium(form) or 0.85 * form.r_in
+    for scale in (1.0, 0.9):
+        r = _fcc_unit_distances(form, scale * equilibrium) * scale * equilibrium
+        r = r[r < form.r_out]
+        exact, tabulated = table_energy(
+            r, lambda x: form.pair(x)[0], [lambda x, k=k: form.density(x, k)[0] for k in range(len(form.embeddings))],
+            [lambda rho, k=k: form.embedding(rho, k)[0] for k in range(len(form.embeddings))], bounds, form.r_out,
+            points, r_lo)
+        if not abs(tabulated - exact) <= TABLE_TOLERANCE:
+            raise ValueError(f"the setfl tables do not hold the form: LAMMPS would compute the energy of its fcc "
+                             f"crystal ({scale:g} × its nearest-neighbour distance {equilibrium:.4g} Å) "
+                             f"{abs(tabulated - exact):.3g} eV/atom from symff's (tolerance {TABLE_TOLERANCE:g}; "
+                             f"terms that cancel)")
+
+
 def _number(x):
     return f"{float(x):.17e}"
 
