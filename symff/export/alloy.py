@@ -28,7 +28,7 @@ from ..errors import ModelError
 from ..expr.symbols import rho_symbol
 from .form import DENSITY, NotExportable, _one_density_parts, _radial
 from .lammps import LammpsExport, clear_directory, pair_commands
-from .setfl import TABLE_TOLERANCE, DEFAULT_INNER, DEFAULT_POINTS, _block, _fill_nonfinite, _number, table_energy
+from .setfl import DEFAULT_INNER, DEFAULT_POINTS, TABLE_TOLERANCE, _block, _fill_nonfinite, _number, table_energy
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,7 +178,8 @@ def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source
         if not abs(tabulated - exact) <= TABLE_TOLERANCE:
             raise ModelError(f"{source}: the setfl tables do not hold the form: LAMMPS would compute the energy of the "
                              f"{a} crystal ({scale:g} × a = {lattice:g} Å) {abs(tabulated - exact):.3g} eV/atom from "
-                             f"symff's (tolerance {TABLE_TOLERANCE:g}; terms that cancel)")
+                             f"symff's (tolerance {TABLE_TOLERANCE:g}: parts that cancel, or an embedding too steep "
+                             f"for the grid)")
 
 
 def crystal_energies(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):

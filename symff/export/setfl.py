@@ -128,8 +128,8 @@ def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
         if not abs(tabulated - exact) <= TABLE_TOLERANCE:
             raise ValueError(f"the setfl tables do not hold the form: LAMMPS would compute the energy of its fcc "
                              f"crystal ({scale:g} × its nearest-neighbour distance {equilibrium:.4g} Å) "
-                             f"{abs(tabulated - exact):.3g} eV/atom from symff's (tolerance {TABLE_TOLERANCE:g}; "
-                             f"terms that cancel)")
+                             f"{abs(tabulated - exact):.3g} eV/atom from symff's (tolerance {TABLE_TOLERANCE:g}: "
+                             f"parts that cancel, or an embedding too steep for the grid)")
 
 
 def _number(x):
