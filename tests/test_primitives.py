@@ -56,9 +56,9 @@ CASES = {
     ("atom", "pow_int"): ("NS(r**-6)**3", "eam/alloy", ()),
     ("atom", "pow_fixed"): ("NS(r**-6)**(1/2)", "eam/alloy", ()),
     ("atom", "exp"): ("exp(-NS(r**-6))", "eam/alloy", ()),
-    # a density that grows as the crystal shrinks, so that the fcc crystal's minimum lies inside: log(NS(r**-6)) is
-    # lowest at 4.99 Å, where its density is 1e-3 and log too steep for the setfl grid (LAMMPS 6.5e-4 eV/atom off:
-    # symff only, setfl.check_tables)
+    # a density that grows with the spacing, so that log pulls the fcc crystal together against r**-12 to a minimum
+    # inside the cutoff: log(NS(r**-6)) is lowest at 4.99 Å, where its density is 1e-3 and log too steep for the
+    # setfl grid (LAMMPS 6.5e-4 eV/atom off: symff only, setfl.check_tables)
     ("atom", "log"): ("NS(r**-12) + log(NS(r**6))", "eam/alloy", ()),
     ("atom", "abs"): ("Abs(NS(r**-6) - 1.0)", "eam/alloy", ()),
     ("atom", "sign"): ("sign(NS(r**-6) - 1.0)*NS(r**-6)", "eam/alloy", ()),
