@@ -9,7 +9,9 @@ The pitfalls this writer avoids (DESIGN.md), each checked by a test:
 - the r grid must reach the cutoff: LAMMPS clamps r to (Nr-1)·dr, so we use dr = cutoff / (Nr - 1);
 - the density grid must cover every density MD reaches: above (Nrho-1)·drho LAMMPS extrapolates F linearly, so rho_max
   defaults to a generous bound (`density_bound`) from a compressed fcc crystal of the model;
-- numbers are written with an "e" exponent, never a Fortran "D".
+- numbers are written with an "e" exponent, never a Fortran "D";
+- the tables hold the form: what LAMMPS computes from them (`lammps_interpolated`) is checked against the form in a
+  crystal before anything is written (`check_tables`).
 
 LAMMPS interpolates every block with cubic polynomials whose slopes come from finite differences, so grids are fine
 (Nr = Nrho = 50,001 by default). Below r_lo the pair and density functions are held at their value at r_lo (the
