@@ -111,7 +111,7 @@ def test_a_product_of_densities_is_symff_only_with_the_reason():
 
 def test_a_form_whose_setfl_tables_cannot_hold_it_is_symff_only(tmp_path, capsys):
     """Embeddings of 1e7 eV that cancel to a few eV: LAMMPS's interpolation of the tables (symff.export.setfl.
-    table_energy) is off by more than 1e-6 eV/atom in the fcc crystal; the export refuses, the front says why."""
+    table_energies) is off by more than 1e-6 eV/atom in the fcc crystal; the export refuses, the front says why."""
     cancelling = "NS(r**-9) - sqrt(NS(r**-6)) + 1e12*NS(exp(-r))*(NS(exp(-r)) - NS(exp(-1.00001*r)))"
     model = Model.from_expression(cancelling, ["Cu"], REFERENCE)
     assert analyse_form(model).kind == "hybrid"  # a form LAMMPS could hold, but not in tables

@@ -28,7 +28,7 @@ from ..errors import ModelError
 from ..expr.symbols import rho_symbol
 from .form import DENSITY, NotExportable, _one_density_parts, _radial
 from .lammps import LammpsExport, clear_directory, pair_commands
-from .setfl import DEFAULT_INNER, DEFAULT_POINTS, TABLE_TOLERANCE, _block, _fill_nonfinite, _number, table_energy
+from .setfl import DEFAULT_INNER, DEFAULT_POINTS, _block, _fill_nonfinite, _number, table_energies, table_error
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,35 +175,41 @@ def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source
     """Raise ModelError unless LAMMPS's energy per atom from the setfl tables of `form` is within TABLE_TOLERANCE of
     the form's own in each element's ground-state crystal (`crystal_energies`)."""
     for a, scale, lattice, exact, tabulated in crystal_energies(form, bounds, points, r_lo):
-        if not abs(tabulated - exact) <= TABLE_TOLERANCE:
-            raise ModelError(f"{source}: the setfl tables do not hold the form: LAMMPS would compute the energy of the "
-                             f"{a} crystal ({scale:g} × a = {lattice:g} Å) {abs(tabulated - exact):.3g} eV/atom from "
-                             f"symff's (tolerance {TABLE_TOLERANCE:g}: parts that cancel, or an embedding too steep "
-                             f"for the grid)")
+        reason = table_error(f"{a} crystal ({scale:g} × a = {lattice:g} Å)", exact, tabulated)
+        if reason:
+            raise ModelError(f"{source}: {reason}")
 
 
 def crystal_energies(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
     """[(element A, scale, lattice constant, form's energy per atom, LAMMPS's from the setfl tables)] in A's
-    ground-state crystal (symff.validate.crystals) at its typical lattice constant and compressed to 0.9 of it, the
-    reference energy left out (`setfl.table_energy`; density grid k up to bounds[k])."""
+    ground-state crystal at its typical lattice constant and compressed to 0.9 of it (`_crystal_neighbours`), the
+    reference energy left out (`setfl.table_energies`; density grid k up to bounds[k])."""
+    energies = []
+    scales = (1.0, 0.9)
+    for a in form.elements:
+        embedded = [k for k in range(form.files) if form.has_embedding(a, k)]
+        crystals = [_crystal_neighbours(a, scale, form.r_out) for scale in scales]
+        found = table_energies(
+            [r for _, r in crystals], lambda r, a=a: form.pair(a, a, r),
+            [lambda r, a=a, k=k: form.density(a, a, r, k) for k in embedded],
+            [lambda rho, a=a, k=k: form.embedding(a, rho, k) for k in embedded], [bounds[k] for k in embedded],
+            form.r_out, points, r_lo)
+        energies += [(a, scale, lattice, exact, tabulated)
+                     for scale, (lattice, _), (exact, tabulated) in zip(scales, crystals, found)]
+    return energies
+
+
+def _crystal_neighbours(element, scale, cutoff):
+    """(typical lattice constant, distances to the neighbours of one atom within `cutoff`) of `element`'s
+    ground-state crystal (symff.validate.crystals) at `scale` × that lattice constant."""
     from ase.build import bulk
     from ase.neighborlist import neighbor_list
 
     from ..validate.crystals import DEFAULT, GROUND_STATES
 
-    energies = []
-    for a in form.elements:
-        embedded = [k for k in range(form.files) if form.has_embedding(a, k)]
-        structure, lattice = GROUND_STATES.get(a, DEFAULT)
-        for scale in (1.0, 0.9):
-            centre, distances = neighbor_list("id", bulk(a, structure, a=scale * lattice, cubic=True), form.r_out)
-            exact, tabulated = table_energy(
-                distances[centre == 0], lambda r, a=a: form.pair(a, a, r),
-                [lambda r, a=a, k=k: form.density(a, a, r, k) for k in embedded],
-                [lambda rho, a=a, k=k: form.embedding(a, rho, k) for k in embedded], [bounds[k] for k in embedded],
-                form.r_out, points, r_lo)
-            energies.append((a, scale, lattice, exact, tabulated))
-    return energies
+    structure, lattice = GROUND_STATES.get(element, DEFAULT)
+    centre, distances = neighbor_list("id", bulk(element, structure, a=scale * lattice, cubic=True), cutoff)
+    return lattice, distances[centre == 0]
 
 
 def density_bound(form, k=0, compression=0.85, margin=1.5, source="model"):
@@ -212,19 +218,12 @@ def density_bound(form, k=0, compression=0.85, margin=1.5, source="model"):
     lattice constant) compressed to `compression` × its distances, with every neighbour of element B, over all A and
     B: the densest surroundings an A atom meets near equilibrium, whatever its neighbours' elements. Elements without
     an embedding there read no density."""
-    from ase.build import bulk
-    from ase.neighborlist import neighbor_list
-
-    from ..validate.crystals import DEFAULT, GROUND_STATES
-
     embedded = [a for a in form.elements if form.has_embedding(a, k)]
     if not embedded:
         return 1.0  # pair terms only: F = 0 on any grid
     top = 0.0
     for a in embedded:
-        structure, lattice = GROUND_STATES.get(a, DEFAULT)
-        centre, distances = neighbor_list("id", bulk(a, structure, a=lattice, cubic=True), form.r_out / compression)
-        r = compression * distances[centre == 0]
+        r = _crystal_neighbours(a, compression, form.r_out)[1]
         top = max(top, *(float(form.density(a, b, r, k).sum()) for b in form.elements))
     if not (np.isfinite(top) and top > 0):
         raise ModelError(f"{source}: cannot bound the densities from the elements' crystals: give --rho-max")

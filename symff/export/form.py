@@ -164,12 +164,13 @@ def lammps_form(model):
         return SYMFF_ONLY, refused.reason
     if not form.embeddings:  # no setfl file
         return form.style, ""
+    spacing = setfl.crystal_spacing(form)
     try:
-        bounds = [setfl.density_bound(form, k) for k in range(len(form.embeddings))]
+        bounds = [setfl.density_bound(form, k, spacing=spacing) for k in range(len(form.embeddings))]
     except ValueError:  # no default density grid: the export needs --rho-max, and checks its tables then
         return form.style, ""
     try:
-        setfl.check_tables(form, bounds)
+        setfl.check_tables(form, bounds, spacing=spacing)
     except ValueError as refused:
         return SYMFF_ONLY, str(refused)
     return form.style, ""

@@ -170,8 +170,9 @@ def _meam_spline_file(model, form, path, r_min, points, density_range, piece=Non
 def _write(model, form, style, directory, r_lo, points, rho_max, density_range=None):
     bounds = []  # the density grids' tops of the setfl files, checked before anything is written
     if style not in ("lepton", "table") and form.embeddings:
-        bounds = [rho_max or setfl.density_bound(form, k) for k in range(len(form.embeddings))]
-        setfl.check_tables(form, bounds, points or setfl.DEFAULT_POINTS, r_lo)
+        spacing = setfl.crystal_spacing(form)  # one fcc scan for the grids and the check
+        bounds = [rho_max or setfl.density_bound(form, k, spacing=spacing) for k in range(len(form.embeddings))]
+        setfl.check_tables(form, bounds, points or setfl.DEFAULT_POINTS, r_lo, spacing)
     clear_directory(directory)
     formula = model.energy_string(10)
     comment = f"symff {__version__}: E_i = {formula}"

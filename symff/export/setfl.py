@@ -97,41 +97,69 @@ def lammps_interpolated(table, delta, x, embedding=False):
 TABLE_TOLERANCE = 1e-6  # eV/atom: LAMMPS's energy from the tables against the form's own (the exports' agreement)
 
 
-def table_energy(r, pair, densities, embeddings, bounds, cutoff, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
-    """(the form's, LAMMPS's) energy of an atom whose neighbours lie at distances `r`, from the functions pair(r)
-    (φ of one pair, counted once), densities[k](r) and embeddings[k](rho), and from their setfl tables (r up to
-    `cutoff`, held below r_lo; density grid k up to bounds[k]) as LAMMPS interpolates them (`lammps_interpolated`).
-    A sum of embeddings whose parts cancel (1e10 eV each, a few eV together) is exact in symff but not in tables."""
+def table_energies(neighbourhoods, pair, densities, embeddings, bounds, cutoff, points=DEFAULT_POINTS,
+                   r_lo=DEFAULT_INNER):
+    """[(the form's, LAMMPS's) energy] of an atom for each array of neighbour distances in `neighbourhoods`, from the
+    functions pair(r) (φ of one pair, counted once), densities[k](r) and embeddings[k](rho), and from their setfl
+    tables (r up to `cutoff`, held below r_lo; density grid k up to bounds[k]; built once) as LAMMPS interpolates
+    them (`lammps_interpolated`). A sum of embeddings whose parts cancel (1e10 eV each, a few eV together) is exact
+    in symff but not in tables."""
     dr = cutoff / (points - 1)
     r_grid = np.arange(points) * dr
     held = np.maximum(r_grid, r_lo)
-    exact = pair(r).sum() / 2
-    tabulated = (lammps_interpolated(r_grid * pair(held), dr, r) / r).sum() / 2
-    for density, embedding, top in zip(densities, embeddings, bounds):
-        grid = np.arange(points) * (top / (points - 1))
-        exact += embedding(np.array([density(r).sum()]))[0]
-        rho = lammps_interpolated(density(held), dr, r).sum()
-        tabulated += lammps_interpolated(_fill_nonfinite(embedding(grid)), grid[1], [rho], embedding=True)[0]
-    return float(exact), float(tabulated)
+    pair_table = r_grid * pair(held)
+    grids = [np.arange(points) * (top / (points - 1)) for top in bounds]
+    density_tables = [density(held) for density in densities]
+    embedding_tables = [_fill_nonfinite(embedding(grid)) for embedding, grid in zip(embeddings, grids)]
+    energies = []
+    for r in neighbourhoods:
+        exact = pair(r).sum() / 2
+        tabulated = (lammps_interpolated(pair_table, dr, r) / r).sum() / 2
+        for density, embedding, grid, density_table, embedding_table in zip(densities, embeddings, grids,
+                                                                             density_tables, embedding_tables):
+            exact += embedding(np.array([density(r).sum()]))[0]
+            rho = lammps_interpolated(density_table, dr, r).sum()
+            tabulated += lammps_interpolated(embedding_table, grid[1], [rho], embedding=True)[0]
+        energies.append((float(exact), float(tabulated)))
+    return energies
 
 
-def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER):
+def table_error(crystal, exact, tabulated):
+    """The reason the setfl tables do not hold a form, from the energies per atom of `crystal` (words) in symff and
+    from the tables; None within TABLE_TOLERANCE."""
+    if abs(tabulated - exact) <= TABLE_TOLERANCE:
+        return None
+    return (f"the setfl tables do not hold the form: LAMMPS would compute the energy of the {crystal} "
+            f"{abs(tabulated - exact):.3g} eV/atom from symff's (tolerance {TABLE_TOLERANCE:g}: parts that cancel, or "
+            f"an embedding too steep for the grid)")
+
+
+def crystal_spacing(form):
+    """The nearest-neighbour distance of the model's fcc crystal that the default density grids and the table check
+    use: its equilibrium, 0.85 r_in if it has none."""
+    return fcc_equilibrium(form) or 0.85 * form.r_in
+
+
+def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, spacing=None):
     """Raise ValueError unless LAMMPS's energy per atom from the setfl tables of the radial pieces of `form` (an
     ExportForm; density grids up to `bounds`) is within TABLE_TOLERANCE of the form's own in its fcc crystal at
-    equilibrium (0.85 r_in if it has none) and compressed to 0.9 of it (`table_energy`)."""
-    equilibrium = fcc_equilibrium(form) or 0.85 * form.r_in
-    for scale in (1.0, 0.9):
-        r = _fcc_unit_distances(form, scale * equilibrium) * scale * equilibrium
-        r = r[r < form.r_out]
-        exact, tabulated = table_energy(
-            r, lambda x: form.pair(x)[0], [lambda x, k=k: form.density(x, k)[0] for k in range(len(form.embeddings))],
-            [lambda rho, k=k: form.embedding(rho, k)[0] for k in range(len(form.embeddings))], bounds, form.r_out,
-            points, r_lo)
-        if not abs(tabulated - exact) <= TABLE_TOLERANCE:
-            raise ValueError(f"the setfl tables do not hold the form: LAMMPS would compute the energy of its fcc "
-                             f"crystal ({scale:g} × its nearest-neighbour distance {equilibrium:.4g} Å) "
-                             f"{abs(tabulated - exact):.3g} eV/atom from symff's (tolerance {TABLE_TOLERANCE:g}: "
-                             f"parts that cancel, or an embedding too steep for the grid)")
+    `spacing` (None: `crystal_spacing`) and compressed to 0.9 of it (`table_energies`)."""
+    spacing = spacing or crystal_spacing(form)
+    scales = (1.0, 0.9)
+    neighbourhoods = []
+    for scale in scales:
+        r = _fcc_unit_distances(form, scale * spacing) * scale * spacing
+        neighbourhoods.append(r[r < form.r_out])
+    embeddings = range(len(form.embeddings))
+    energies = table_energies(neighbourhoods, lambda x: form.pair(x)[0],
+                              [lambda x, k=k: form.density(x, k)[0] for k in embeddings],
+                              [lambda rho, k=k: form.embedding(rho, k)[0] for k in embeddings], bounds, form.r_out,
+                              points, r_lo)
+    for scale, (exact, tabulated) in zip(scales, energies):
+        reason = table_error(f"fcc crystal ({scale:g} × its nearest-neighbour distance {spacing:.4g} Å)", exact,
+                             tabulated)
+        if reason:
+            raise ValueError(reason)
 
 
 def _number(x):
@@ -191,14 +219,14 @@ def fcc_equilibrium(form, low=None, high=None, points=400):
     return float(nearest[best]) if 0 < best < nearest.size - 1 else None
 
 
-def density_bound(form, embedding=0, compression=0.85, margin=1.5):
+def density_bound(form, embedding=0, compression=0.85, margin=1.5, spacing=None):
     """A density `embedding` no MD near equilibrium reaches: `margin` × its density in the model's fcc crystal
-    compressed to `compression` × its equilibrium nearest-neighbour distance (0.85 r_in if it has no minimum).
+    compressed to `compression` × `spacing` (None: `crystal_spacing`, its equilibrium nearest-neighbour distance).
 
     For Cu-like forms this is several times the equilibrium density (r**-6 densities: (1/0.85)**6 × 1.5 ≈ 4×).
     """
-    equilibrium = fcc_equilibrium(form) or 0.85 * form.r_in
-    rho = float(fcc_density_and_energy(form, compression * equilibrium)[0][embedding][0])
+    spacing = spacing or crystal_spacing(form)
+    rho = float(fcc_density_and_energy(form, compression * spacing)[0][embedding][0])
     if not (np.isfinite(rho) and rho > 0):
         raise ValueError(f"cannot bound density {embedding} of this form: give rho_max")
     return margin * rho

@@ -20,8 +20,9 @@ is moved one step (r**-10 -> r**-9, x**(1/3) -> x**(1/2)), each power c**n of an
 (c + k)**n with a new constant k, and a neighbour that lowers the loss by 1 % replaces the candidate, up to three
 steps (a shifted one fitted on first, its new constant having started from a guess). Each step first scores the
 neighbours with nonlinear constants by one linear re-solve at the current constants (one pass each) and gives a short
-fit from there only to the best (`FitOptions.climb_fits`); the form the climb ends on gets another round of snapping. How the fits run (analytic or finite-difference
-Jacobian, the budgets of the climb) is the stage's `FitOptions` (symff.fit.constants).
+fit from there only to the best (`FitOptions.climb_fits`); the form the climb ends on gets another round of snapping.
+How the fits run (analytic or finite-difference Jacobian, the budgets of the climb) is the stage's `FitOptions`
+(symff.fit.constants).
 """
 
 import itertools
