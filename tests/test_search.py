@@ -253,3 +253,32 @@ def test_an_inherited_tree_holds_the_fitted_constants_and_an_inexpressible_form_
     far, _ = parse_formula("A*NS(r**-16) + B*NS(r**-6)")
     assert search._inherited(before, Candidate(far, Fit(np.array([]), np.array([3.0, -2.0]), np.zeros(1), 1.0, 1))) \
         is before
+
+
+def test_with_inherit_constants_a_tree_whose_fit_stayed_at_its_form_takes_the_fitted_constants(lj_data):
+    """`inherit_constants` (Lamarckian inheritance): a newcomer whose fit ends at its own form still becomes the tree
+    of that form with the fitted values (here two decays fitted to LJ data, from 0.2 and 0.5), so that its offspring
+    start from the fit; without it the tree stays the one variation made."""
+    from symff.expr.build import tree_to_sympy
+    from symff.expr.canonical import canonicalize
+    from symff.expr.to_tree import formula_to_tree
+    from symff.model import parse_form
+
+    for inherit in (True, False):
+        search = Search(small_config(seed=1, population=4, inherit_constants=inherit, grammar="pair",
+                                     decay_neighbours=False), lj_data)
+        search.first_population()
+        expr, _ = parse_form("NS(0.2**r) - NS(0.5**r)", "test")
+        drawn = Individual(formula_to_tree(expr, search.grammar))
+        newcomers = [drawn]
+        candidates, forms = search._score(newcomers, 0)
+        search.settle(newcomers, candidates, forms, 0)
+        [individual], [candidate] = search.population, candidates
+        assert candidate.key == forms[0]  # the fit stayed at the form
+        own = canonicalize(*tree_to_sympy(individual))
+        assert own.key == candidate.key
+        assert (individual is not drawn) == inherit
+        # (canonical order of the two decays follows their values)
+        held = sorted(candidate.fit.constants) if inherit else [0.2, 0.5]
+        assert sorted(own.initial) == pytest.approx(held, rel=1e-9)
+        assert sorted(candidate.fit.constants) != pytest.approx([0.2, 0.5], rel=1e-3)

@@ -23,7 +23,7 @@ from symff.evaluate import reference
 from symff.evaluate.evaluator import Evaluator
 from symff.export import export_lammps
 from symff.expr.program import AlloyProgram, PotentialProgram
-from symff.expr.species import species_formulas, species_start
+from symff.expr.species import fitted_form, form_constants, species_formulas, species_start
 from symff.expr.symbols import Rejected
 from symff.fit.constants import _Projected, fit_constants, loss_at
 from symff.fit.loss import Targets
@@ -276,6 +276,7 @@ ALLOY_MODES = {
     "exportable": ["--grammar", "eam", "--lammps-exportable"],
     "islands": ["--islands", "2", "--migration-interval", "1"],
     "angular": ["--grammar", "angular"],  # forms with three-body sums are rejected on several elements
+    "inherit-constants": ["--inherit-constants"],  # trees take the form's own constants read off expanded fits
 }
 
 
@@ -302,3 +303,38 @@ def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
         assert not any(f.angular for f in model.formulas.values())
         if mode == "exportable":
             assert member["lammps"] in ("eam/alloy", "eam/fs", "hybrid/overlay", "symff only")
+    assert json.loads((run / "config.json").read_text())["search"]["inherit_constants"] is (mode == "inherit-constants")
+
+
+def test_the_forms_own_constants_are_the_median_of_their_fitted_copies():
+    """What a tree inherits from a fit of the expansion (symff.search.engine with inherit_constants): per constant of
+    the blind form, the median of its copies' fitted values — each copy of GP1's c0 (the pair decay, three pair types)
+    and c3 (the density, four channels) moved by its own factor, one copy of c0 far off."""
+    form = blind(GP1)
+    *_, start = fitted_form(form, ELEMENTS)
+    factors = np.linspace(0.97, 1.03, len(start))
+    fitted = start * factors
+    own = form_constants(form, fitted, ELEMENTS)
+    assert own == pytest.approx(form.initial, rel=0.031)  # each near its own constant, none taken from another
+    far = next(k for k, value in enumerate(start) if value == form.initial[0])  # one copy of c0
+    fitted[far] *= 100.0
+    assert form_constants(form, fitted, ELEMENTS)[0] == pytest.approx(form.initial[0], rel=0.031)  # the median holds
+    copies = [fitted[k] for k, value in enumerate(start) if value == form.initial[0]]
+    assert len(copies) == 3 and form_constants(form, fitted, ELEMENTS)[0] == np.median(copies)
+
+
+def test_a_candidate_of_an_expanded_fit_gives_the_forms_own_constants(mixed):
+    """Candidate.values of a fit on two elements: the form's own constants (read off the expansion's fit) and its own
+    coefficients, not the expansion's first values zipped onto the form's names."""
+    from symff.search.scoring import Stage
+
+    data, evaluator = mixed
+    form = blind(EAM)
+    stage = Stage(evaluator, Targets(data), 30, species=ELEMENTS)
+    program, start = stage.program(form)
+    fit = fit_constants(program, evaluator, Targets(data), start, max_evaluations=30)
+    candidate = stage.candidate(form, fit, "", 0)
+    assert set(candidate.values) == set(form.constants) | set(form.linear)
+    assert [candidate.values[c] for c in form.constants] == list(form_constants(form, fit.constants, ELEMENTS))
+    assert [candidate.values[a] for a in form.linear] == list(form.linear_initial)
+    assert len(fit.linear) > len(form.linear)

@@ -41,6 +41,9 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--no-inherit-forms", dest="inherit_forms", action="store_false",
                         help="keep each tree as variation made it, instead of the tree of the form its fit reached "
                              "(exponents climbed, constants snapped, terms dropped; fitted constants as start values)")
+    parser.add_argument("--inherit-constants", action="store_true",
+                        help="every fitted tree takes its fitted constants as start values, also where its fit stayed "
+                             "at its form, so that offspring start from their parents' fits")
     parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
                         help="climb without the decay neighbours (a power law of r times a new decay, r^p k^r): "
                              "cheaper generations, fewer forms reached")
@@ -68,6 +71,7 @@ def config_from(args, **overrides):
     values["start_forms"] = getattr(args, "start_forms", None)
     values["sanity"] = getattr(args, "sanity", True)
     values["inherit_forms"] = getattr(args, "inherit_forms", True)
+    values["inherit_constants"] = getattr(args, "inherit_constants", False)
     values["decay_neighbours"] = getattr(args, "decay_neighbours", True)
     values["properties"] = getattr(args, "properties", None) or []
     values["property_weight"] = getattr(args, "property_weight", 10.0)

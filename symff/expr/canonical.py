@@ -61,6 +61,9 @@ class Formula:
     complexity: int = 0
     channels: tuple = ()  # per density: the neighbour element its sum is filtered by (NS(g, B)), or None (all)
     angular: tuple = ()  # (f_l(r; c), h_l(cos θ; c)): the three-body sums rho_K .. rho_{K+L-1}
+    # per constant, the constant of the expression canonicalized that it stands for (one that folding made of
+    # several: its own fresh name): what lets a caller read values back (symff.expr.species.form_constants)
+    origins: tuple = field(default=(), repr=False)
 
     @property
     def n_sums(self):
@@ -94,13 +97,14 @@ def canonicalize(expr, values) -> Formula:
         terms[rest] = folder.value(coefficient)
     if not terms:
         raise Rejected("constant", "the energy does not depend on the positions")
-    return _name_canonically(terms, folder.values)
+    return _name_canonically(terms, folder.values, folder.origins)
 
 
 class _Folder:
     def __init__(self, values):
         self.values = dict(values)
         self._fresh = 0
+        self.origins = {}  # a fresh constant that stands for one constant of the input -> that constant
         self._has_variable = {}
         self._folded_sums = {}
         self._linear_sums = {}
@@ -170,10 +174,14 @@ class _Folder:
             return scalar(e.func, args[0])
         raise Rejected("unsupported", f"{e.func} in a constant")
 
-    def constant(self, value, positive=False):
+    def constant(self, value, positive=False, source=None):
+        """A fresh constant of `value`; `source`, the expression it replaces, is its origin where that is one
+        constant (Formula.origins)."""
         symbol = constant_symbol(f"_f{self._fresh}", positive=positive and value > 0)
         self._fresh += 1
         self.values[symbol] = value
+        if source is not None and source.is_Symbol:
+            self.origins[symbol] = self.origins.get(source, source)
         return symbol
 
     # --- folding ----------------------------------------------------------------------------------------------
@@ -183,7 +191,7 @@ class _Folder:
                 raise Rejected("division_by_zero", "a constant is infinite or undefined")
             return e
         if not self.has_variable(e):
-            return self.constant(self.value(e))
+            return self.constant(self.value(e), source=e)
         if is_neighbour_sum(e):
             # one neighbour sum that occurs twice (F(NS(g)) with NS(g) in two factors) folds once: one density
             folded = self._folded_sums.get(e)
@@ -225,7 +233,7 @@ class _Folder:
         for rest, coefficients in groups.items():
             total = sp.Add(*coefficients)
             if total.free_symbols:
-                total = self.constant(self.value(total))
+                total = self.constant(self.value(total), source=total)
             elif total == 0:
                 continue
             terms.append(total * rest)
@@ -241,7 +249,7 @@ class _Folder:
             powers.setdefault(base, []).append(exponent)
         coefficient = sp.Mul(*constant)
         if coefficient.free_symbols:
-            coefficient = self.constant(self.value(coefficient))
+            coefficient = self.constant(self.value(coefficient), source=coefficient)
         factors = []
         for base, exponents in powers.items():
             exponent = exponents[0] if len(exponents) == 1 else self.fold(sp.Add(*exponents))
@@ -376,7 +384,7 @@ def _ordered_constants(e, constants, memo, seen):
         _ordered_constants(a, constants, memo, seen)
 
 
-def _name_canonically(terms, values):
+def _name_canonically(terms, values, origins):
     constants = set(values)
     memo = {}
     ordered_terms = sorted(terms, key=lambda t: structure_key(t, constants, memo))
@@ -411,6 +419,7 @@ def _name_canonically(terms, values):
         key=structure_key(energy, key_constants),
         complexity=sum(1 for _ in sp.preorder_traversal(energy)),
         angular=tuple(tuple(ns.args) for ns in angular_sums),
+        origins=tuple(origins.get(old, old) for old in seen),
     )
 
 

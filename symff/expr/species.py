@@ -29,8 +29,22 @@ def species_formulas(formula, elements) -> dict:
     `formula.linear_initial`). Raises Rejected for a form with three-body sums (not expanded by species yet)."""
     if formula.angular:
         raise Rejected("unsupported", "three-body sums in a form for several elements")
-    values = formula.values(formula.initial, formula.linear_initial)
-    return {element: _expanded(formula, values, elements, k) for k, element in enumerate(elements)}
+    return {element: expanded for element, (expanded, _) in _expansion(formula, elements).items()}
+
+
+def form_constants(formula, fitted, elements) -> np.ndarray:
+    """The constants of `formula` itself read off `fitted`, the fitted constants of its species expansion over
+    `elements` (in the order of `fitted_form`): for each, the median of the values its copies (one per element, or
+    per element and channel) were fitted to — the one value a tree of the form can hold, so that offspring start
+    near their parent's fit (symff.search.engine); a constant with no copy of its own (folding merged it with
+    another) keeps its starting value."""
+    copies = {c: [] for c in formula.constants}
+    sources = [source for _, of_element in _expansion(formula, elements).values() for source in of_element]
+    for source, value in zip(sources, fitted, strict=True):
+        if source is not None:
+            copies[source[0]].append(float(value))
+    return np.array([np.median(copies[c]) if copies[c] else initial
+                     for c, initial in zip(formula.constants, formula.initial)], dtype=float)
 
 
 def fitted_form(formula, elements=()):
@@ -49,11 +63,25 @@ def species_start(formulas) -> np.ndarray:
     return np.concatenate([f.initial for f in formulas.values()]) if formulas else np.zeros(0)
 
 
-def _expanded(formula, values, elements, index):
+def _expansion(formula, elements) -> dict:
+    """{element: (canonical Formula of its energy, per constant the (constant of `formula`, channel element or None)
+    it is a copy of, or None for one that folding made of several)}."""
+    values = formula.values(formula.initial, formula.linear_initial)
+    expansion = {}
+    for k, element in enumerate(elements):
+        copies = {}  # channel copy -> (constant, channel)
+        expanded = _expanded(formula, values, elements, k, copies)
+        expansion[element] = expanded, [copies.get(o, (o, None) if o in formula.constants else None)
+                                        for o in expanded.origins]
+    return expansion
+
+
+def _expanded(formula, values, elements, index, copies):
     """The canonical form of the energy of `elements[index]`: each term of `formula` with its neighbour sums split
-    into channels. A pair term a NS(φ) (linear in one sum) of the pair type A–B is written once, in the energy of
-    the earlier of A and B in `elements`: a copy in both would be two equal columns of the linear solve, whose
-    coefficients only their sum fixes."""
+    into channels (each channel's copy of a constant recorded in `copies`: copy -> (constant, channel)). A pair term
+    a NS(φ) (linear in one sum) of the pair type A–B is written once, in the energy of the earlier of A and B in
+    `elements`: a copy in both would be two equal columns of the linear solve, whose coefficients only their sum
+    fixes."""
     own = dict(values)
 
     def channels(k, neighbours):
@@ -62,6 +90,7 @@ def _expanded(formula, values, elements, index):
         for neighbour in neighbours:
             renamed = {c: _channel_constant(c, neighbour) for c in sorted(g.free_symbols & values.keys(), key=str)}
             own.update({copy: values[c] for c, copy in renamed.items()})
+            copies.update({copy: (c, neighbour) for c, copy in renamed.items()})
             parts.append(NS(g.xreplace(renamed), sp.Symbol(neighbour)))
         return sp.Add(*parts)
 

@@ -36,6 +36,10 @@ class SearchConfig:
     # a tree whose fit reached another form (climbed, snapped) is replaced by the tree of that form, with the fitted
     # constants (symff.search.engine.Search._inherited); False: trees stay as variation made them
     inherit_forms: bool = True
+    # every fitted tree becomes the tree of its form with the fitted constants, also where the fit stayed at the form
+    # (Lamarckian inheritance: offspring start their fits from their parents' fits, not from the constants variation
+    # drew); False: only trees whose fit reached another form (inherit_forms)
+    inherit_constants: bool = False
     # the climb also tries each power law of r times a new decay, r^p k^r (symff.search.neighbourhood.decay_neighbours;
     # FitOptions.decay_neighbours): the Stillinger–Weber rediscovery needs them; on eam forms of DFT data they reach
     # lower minima for some forms at about twice the CPU of a generation (docs/performance.md); False: no decays

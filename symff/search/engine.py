@@ -209,9 +209,10 @@ class Search:
         """Take the newcomers with their candidates into the archive and select the next population; the generation
         counts from here (a Ctrl-C while its newcomers are scored leaves the search at the one before). `forms`: the
         canonical key of each newcomer's own tree (None: rejected before any fit); a newcomer whose fit reached
-        another form becomes the tree of that form (`_inherited`)."""
+        another form becomes the tree of that form (`_inherited`), and with `inherit_constants` every fitted one."""
         for k, (ind, candidate, form) in enumerate(zip(newcomers, candidates, forms)):
-            if self.config.inherit_forms and candidate is not None and candidate.key != form:
+            moved = candidate is not None and candidate.key != form
+            if candidate is not None and (self.config.inherit_constants or (self.config.inherit_forms and moved)):
                 newcomers[k] = ind = self._inherited(ind, candidate)
             ind.candidate = candidate
             ind.fitness.values = fitness_values(ind.candidate)

@@ -33,7 +33,7 @@ import sympy as sp
 
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
-from ..expr.species import fitted_form
+from ..expr.species import fitted_form, form_constants
 from ..expr.symbols import NS3, C, R, Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
 from .neighbourhood import NEIGHBOUR_GROUPS, form_neighbours
@@ -47,6 +47,9 @@ class Candidate:
     generation: int = 0
     full: bool = True  # fitted on all the data (False: screened on the subset only)
     properties: dict | None = None  # the property tier's values and losses (symff.search.properties)
+    # of a fit of the form's species expansion (data of several elements: one value per element and channel), the
+    # form's own constants read off it (symff.expr.species.form_constants); None for a fit of the form itself
+    form_constants: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def key(self):
@@ -62,7 +65,10 @@ class Candidate:
 
     @property
     def values(self):
-        """{symbol: fitted value} of the form's constants and term coefficients."""
+        """{symbol: fitted value} of the form's constants and term coefficients; of a fit of the species expansion,
+        its `form_constants` and the form's own starting coefficients (the expansion has more)."""
+        if self.form_constants is not None:
+            return self.formula.values(self.form_constants, self.formula.linear_initial)
         return self.formula.values(self.fit.constants, self.fit.linear)
 
 
@@ -112,6 +118,12 @@ class Stage:
         program, _, start = fitted_form(formula, self.species)
         return program, start
 
+    def candidate(self, formula, fit, tree, generation, full=True):
+        """The Candidate of `formula` fitted on this stage (for several elements, with the form's own constants read
+        off its expansion's fit)."""
+        own = form_constants(formula, fit.constants, self.species) if self.species else None
+        return Candidate(formula, fit, tree, generation, full=full, form_constants=own)
+
 
 class Scorer:
     """The state of scoring for one search: its cache (key -> Candidate, or the kind of rejection) and its counts.
@@ -152,7 +164,7 @@ def screen_form(formula, stage, tree, generation) -> Outcome:
     except Rejected as exc:
         stats.reject(exc.kind)
         return Outcome(exc.kind, stats=stats)
-    return Outcome(Candidate(formula, screened, tree, generation, full=False), stats=stats)
+    return Outcome(stage.candidate(formula, screened, tree, generation, full=False), stats=stats)
 
 
 def fit_form(formula, stage, tree, generation, start=None, accept=None) -> Outcome:
@@ -194,7 +206,7 @@ class FormFitter:
         if self.stage.species:
             # snapping and the exponent climb read the form's own constants off the fit; an expanded form's fit
             # has one value per channel and element instead, so its form is kept as fitted
-            return Candidate(formula, fit, tree, generation)
+            return self.stage.candidate(formula, fit, tree, generation)
         candidate = self._simplified(Candidate(formula, fit, tree, generation))
         climbed = self._climbed(candidate)
         if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers
