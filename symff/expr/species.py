@@ -15,6 +15,8 @@ while the fit has the freedom of an `eam/fs` potential of that shape. Each eleme
 formula with species-filtered sums (an `AlloyModel`, model file symff-model/2).
 """
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -29,7 +31,7 @@ def species_formulas(formula, elements) -> dict:
     `formula.linear_initial`). Raises Rejected for a form with three-body sums (not expanded by species yet)."""
     if formula.angular:
         raise Rejected("unsupported", "three-body sums in a form for several elements")
-    return {element: expanded for element, (expanded, _) in _expansion(formula, elements).items()}
+    return {element: expanded for element, (expanded, _) in _expansion(formula, tuple(elements)).items()}
 
 
 def form_constants(formula, fitted, elements) -> np.ndarray:
@@ -39,7 +41,7 @@ def form_constants(formula, fitted, elements) -> np.ndarray:
     near their parent's fit (symff.search.engine); a constant with no copy of its own (folding merged it with
     another) keeps its starting value."""
     copies = {c: [] for c in formula.constants}
-    sources = [source for _, of_element in _expansion(formula, elements).values() for source in of_element]
+    sources = [source for _, of_element in _expansion(formula, tuple(elements)).values() for source in of_element]
     for source, value in zip(sources, fitted, strict=True):
         if source is not None:
             copies[source[0]].append(float(value))
@@ -63,9 +65,11 @@ def species_start(formulas) -> np.ndarray:
     return np.concatenate([f.initial for f in formulas.values()]) if formulas else np.zeros(0)
 
 
+@functools.lru_cache(maxsize=16)
 def _expansion(formula, elements) -> dict:
     """{element: (canonical Formula of its energy, per constant the (constant of `formula`, channel element or None)
-    it is a copy of, or None for one that folding made of several)}."""
+    it is a copy of, or None for one that folding made of several)}. Kept for the last forms (a Formula hashes by
+    identity): a job expands its form for the fit and again for `form_constants`; callers do not mutate it."""
     values = formula.values(formula.initial, formula.linear_initial)
     expansion = {}
     for k, element in enumerate(elements):
