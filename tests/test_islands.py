@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -60,6 +61,9 @@ elements:
     gamma_111: {value: 1.0, tolerance: 10%}
 """
 MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-exportable"],
+         # every fitted tree written back with its fitted constants (in checkpoints and migrants too)
+         "exportable-inherit": [*SEARCH, "--grammar", "eam", "--lammps-exportable", "--inherit-constants"],
+         "angular-inherit": [*SEARCH, "--grammar", "angular", "--inherit-constants"],
          "properties": [*SEARCH, "--grammar", "eam", "--properties", "{targets}"],
          "angular": [*SEARCH, "--grammar", "angular"],  # three-body sums, their climb's shifted powers of c
          "no-decays": [*SEARCH, "--grammar", "angular", "--no-decay-neighbours"]}  # the climb without decays
@@ -253,9 +257,10 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_
     assert settings[0] == settings[1]  # the resumed run kept every setting (--no-decay-neighbours included)
 
 
-def test_an_exportable_search_with_islands_migrates_and_checkpoints_its_trees(whole_runs):
+@pytest.mark.parametrize("mode", ["exportable", "exportable-inherit"])
+def test_an_exportable_search_with_islands_migrates_and_checkpoints_its_trees(whole_runs, mode):
     """The exportable trees' text (the embedded density `rho` included) goes through migration and checkpoints."""
-    run = whole_runs("exportable")
+    run = whole_runs(mode)
     state = read_checkpoint(run)
     assert state["generation"] == 4 and len(state["islands"]) == 2  # with the migration after generation 2
     texts = [text for island in state["islands"] for text, _ in island["population"]]
@@ -263,6 +268,8 @@ def test_an_exportable_search_with_islands_migrates_and_checkpoints_its_trees(wh
     assert any(" rho" in text for text in texts)
     grammar = TreeGrammar(load_grammar("eam"), exportable=True)
     assert all(tree_to_text(tree_from_text(text, grammar)) == text for text in texts)
+    if mode == "exportable-inherit":  # fitted constants in full precision, not only the drawn 4-decimal ones
+        assert any(re.search(r"\.\d{5,}", text) for text in texts)
 
 
 def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(train_file, whole_run, tmp_path):
