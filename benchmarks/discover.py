@@ -176,6 +176,7 @@ def ship(row, run, case, name, selection):
             "train": [relative(p) for p in config["data"]["train"]],
             "test": [relative(p) for p in config["data"]["test"]],
             "split_key": config["data"].get("split_key"),
+            "weight_key": config["data"].get("weight_key"),
             "command": config["command"],
             "seed": config["search"]["seed"],
             "search": config["search"],

@@ -127,3 +127,24 @@ def test_rediscover_takes_the_time_limit_of_the_command_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert json.loads((tmp_path / "sc" / "config.json").read_text())["search"]["time_limit"] == 0.01
     assert "(time limit)" in out
+
+
+def test_search_reads_its_weights_again_for_resume_and_report(data_files, tmp_path):
+    from symff.cli.common import read_saved_data
+
+    structures = ase.io.read(data_files[0], ":")
+    for k, atoms in enumerate(structures):
+        atoms.info["weight"] = float(k % 3)
+    train = tmp_path / "weighted.extxyz"
+    ase.io.write(train, structures)
+    out = tmp_path / "weighted"
+    assert main(["search", str(train), "--weight-key", "weight", "--test", str(data_files[1]), "--grammar", "pair",
+                 "--population", "20", "--generations", "1", "--seed", "2", "--out", str(out), "--quiet",
+                 "--no-report"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["weight_key"] == "weight"
+    # the record `symff search --resume` and `symff report` read the sets from: the same weights (the test set's
+    # file has none and needs none)
+    again, test = read_saved_data(config["data"], config["search"]["seed"])
+    assert list(again.weights) == [float(k % 3) for k in range(len(structures))]
+    assert test.n_structures == config["data"]["test_structures"] == 24

@@ -85,3 +85,42 @@ def test_fit_command_bad_formula_is_one_line_error(lj_structures, tmp_path, caps
     assert main(["fit", formula, str(train), "--out", str(tmp_path / "x.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("symff fit: error: FORMULA") and "\n" not in err
+
+
+def labels_scaled(structures, factor):
+    """Copies of `structures` whose energies, forces and stresses are `factor` times theirs: LJ with ε × factor."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    scaled = []
+    for atoms in structures:
+        copy = atoms.copy()
+        copy.calc = SinglePointCalculator(copy, energy=factor * atoms.get_potential_energy(),
+                                          forces=factor * atoms.get_forces(), stress=factor * atoms.get_stress())
+        scaled.append(copy)
+    return scaled
+
+
+@pytest.mark.parametrize(("weights", "epsilon"), [((1, 0), LJ_EPSILON), ((0, 1), 1.5 * LJ_EPSILON)])
+def test_fit_command_weighs_each_structure_by_its_weight_key(lj_structures, tmp_path, capsys, weights, epsilon):
+    """Half the structures labelled by LJ with ε, half by 1.5 ε: a weight of 0 takes a half out of the fit."""
+    plain, scaled = labels_scaled(lj_structures[::2], 1.0), labels_scaled(lj_structures[::2], 1.5)
+    for group, weight in zip((plain, scaled), weights):
+        for atoms in group:
+            atoms.info["w"] = weight
+    train, out = tmp_path / "train.extxyz", tmp_path / "lj.json"
+    ase.io.write(train, plain + scaled)
+    formula = "NS(2*eps*((sigma/r)**12 - (sigma/r)**6))"
+    assert main(["fit", formula, str(train), "--weight-key", "w", "--out", str(out), "--starts", "2"]) == 0
+    fitted = json.loads(out.read_text())["parameters"]
+    assert fitted["eps"] == pytest.approx(epsilon, rel=1e-6) and fitted["sigma"] == pytest.approx(LJ_SIGMA, rel=1e-6)
+    # without the key both halves count: ε lands between the two
+    assert main(["fit", formula, str(train), "--out", str(out), "--starts", "2"]) == 0
+    unweighted = json.loads(out.read_text())["parameters"]["eps"]
+    assert LJ_EPSILON * 1.01 < unweighted < 1.5 * LJ_EPSILON * 0.99
+    capsys.readouterr()
+    # a file without the key is refused in one line that names it
+    bare = tmp_path / "bare.extxyz"
+    ase.io.write(bare, lj_structures[:4])
+    assert main(["fit", formula, str(bare), "--weight-key", "w", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(bare) in err and "'w'" in err and "\n" not in err

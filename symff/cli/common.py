@@ -2,6 +2,7 @@
 
 import shlex
 import sys
+from types import SimpleNamespace
 
 from ..data import read_dataset, split_by_fraction, split_by_key
 from ..errors import ConfigError
@@ -16,11 +17,15 @@ def add_data_options(parser):
     add_frames_option(parser)
     parser.add_argument("--split-key", metavar="KEY",
                         help="take train/test from this info key of each structure (values 'train' and 'test')")
+    parser.add_argument("--weight-key", metavar="KEY",
+                        help="weigh each training structure in the loss by this info key (a number >= 0; default: "
+                             "every structure 1), e.g. to give groups of structures the weights of their roles")
 
 
 def read_train_test(args):
-    """Training and test sets from DATA…, --test DATA…, --split-key KEY or --test-fraction F."""
-    data = read_dataset(args.data, index=args.frames)
+    """Training and test sets from DATA…, --test DATA…, --split-key KEY or --test-fraction F; with --weight-key KEY
+    each training structure carries its weight (test files need no weights: errors are plain means)."""
+    data = read_dataset(args.data, index=args.frames, weight_key=args.weight_key)
     if args.split_key and (args.test or args.test_fraction):
         raise ConfigError("give either --split-key or --test/--test-fraction, not both")
     if args.split_key:
@@ -30,6 +35,21 @@ def read_train_test(args):
     if args.test_fraction:
         return split_by_fraction(data, args.test_fraction, args.seed)
     return data, None
+
+
+def data_record(args, train, test) -> dict:
+    """The `data` section of a run's config.json: what `read_saved_data` needs to read the same sets again."""
+    return {"train": list(args.data), "test": list(args.test or []), "split_key": args.split_key,
+            "weight_key": args.weight_key, "test_fraction": args.test_fraction, "index": args.frames,
+            "train_structures": train.n_structures, "test_structures": test.n_structures if test else 0}
+
+
+def read_saved_data(data: dict, seed):
+    """(train, test) read again as a run's `data` record says (its seed draws the same --test-fraction split)."""
+    return read_train_test(SimpleNamespace(data=data["train"], test=data.get("test") or None,
+                                           frames=data.get("index") or ":", split_key=data.get("split_key"),
+                                           weight_key=data.get("weight_key"),
+                                           test_fraction=data.get("test_fraction"), seed=seed))
 
 
 def command_line(argv=None):

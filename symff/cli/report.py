@@ -7,13 +7,12 @@ has the front and the convergence plots only.
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 from ..data import Dataset
 from ..errors import ConfigError, ModelError
 from ..rediscover import REDISCOVERIES
 from ..report import write_report
-from .common import read_train_test
+from .common import read_saved_data
 
 
 def add_parser(sub):
@@ -38,10 +37,7 @@ def run_data(run):
         return Dataset.from_atoms(REDISCOVERIES[data["rediscover"]].make_data(data.get("seed", 0))), None
     if not data.get("train"):
         return None, None
-    args = SimpleNamespace(data=data["train"], test=data.get("test") or None, frames=data.get("index") or ":",
-                           split_key=data.get("split_key"), test_fraction=data.get("test_fraction"),
-                           seed=search.get("seed", 0))
-    return read_train_test(args)
+    return read_saved_data(data, search.get("seed", 0))
 
 
 def run(args):

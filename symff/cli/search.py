@@ -2,7 +2,6 @@
 
 `symff search --resume RUN` continues a run from its checkpoint, with the settings and data of RUN/config.json."""
 
-import argparse
 import os
 
 from ..checkpoint import read_checkpoint
@@ -14,7 +13,7 @@ from ..search.config import TOPOLOGIES, SearchConfig
 from ..search.state import SearchState
 from ..targets import PROPERTY_OBJECTIVES
 from ..workflow import search_to_run
-from .common import add_data_options, command_line, read_train_test
+from .common import add_data_options, command_line, data_record, read_saved_data, read_train_test
 
 
 def add_search_options(parser, population=200, generations=100):
@@ -134,9 +133,7 @@ def run(args):
         from ..targets import read_targets
 
         read_targets(args.properties).check_elements(train.elements, ", ".join(args.data))
-    data = {"train": list(args.data), "test": list(args.test or []), "split_key": args.split_key,
-            "test_fraction": args.test_fraction, "index": args.frames,
-            "train_structures": train.n_structures, "test_structures": test.n_structures if test else 0}
+    data = data_record(args, train, test)
     with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
         outcome = search_to_run(config, train, test, args.out, command=command_line(), data=data, force=args.force,
                                 progress=progress, report=args.report, workers=workers, scheduler=args.scheduler)
@@ -156,9 +153,7 @@ def resume(args):
     data = saved["data"]
     if "train" not in data:
         raise ConfigError(f"{args.resume}: made by a command that cannot be resumed (no data files in config.json)")
-    source = argparse.Namespace(data=data["train"], test=data["test"] or None, split_key=data["split_key"],
-                                test_fraction=data["test_fraction"], frames=data["index"], seed=config.seed)
-    train, test = read_train_test(source)
+    train, test = read_saved_data(data, config.seed)
     parallel = saved.get("parallel", {})
     workers = args.workers or parallel.get("workers") or 1
     scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)
