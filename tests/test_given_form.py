@@ -124,3 +124,10 @@ def test_fit_command_weighs_each_structure_by_its_weight_key(lj_structures, tmp_
     assert main(["fit", formula, str(bare), "--weight-key", "w", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert str(bare) in err and "'w'" in err and "\n" not in err
+    # nor is a file whose weights are all 0 (nothing to fit)
+    for atoms in plain:
+        atoms.info["w"] = 0
+    ase.io.write(bare, plain)
+    assert main(["fit", formula, str(bare), "--weight-key", "w", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(bare) in err and "weight 0" in err and "\n" not in err

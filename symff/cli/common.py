@@ -26,6 +26,9 @@ def read_train_test(args):
     """Training and test sets from DATA…, --test DATA…, --split-key KEY or --test-fraction F; with --weight-key KEY
     each training structure carries its weight (test files need no weights: errors are plain means)."""
     data = read_dataset(args.data, index=args.frames, weight_key=args.weight_key)
+    if args.weight_key and not data.weights.sum() > 0:
+        raise ConfigError(f"{', '.join(map(str, args.data))}: every training structure has weight 0 under "
+                          f"--weight-key {args.weight_key}; give some structures a positive weight")
     if args.split_key and (args.test or args.test_fraction):
         raise ConfigError("give either --split-key or --test/--test-fraction, not both")
     if args.split_key:
