@@ -47,7 +47,11 @@ def lj_data(lj_structures):
 @pytest.fixture(scope="module")
 def train_file(lj_structures, tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "train.extxyz"
-    ase.io.write(path, lj_structures)
+    weighted = [atoms.copy() for atoms in lj_structures]
+    for k, (atoms, original) in enumerate(zip(weighted, lj_structures)):
+        atoms.calc = original.calc
+        atoms.info["weight"] = 1.0 + k % 2  # read only by the mode with --weight-key
+    ase.io.write(path, weighted)
     return path
 
 
@@ -64,6 +68,7 @@ MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-
          # every fitted tree written back with its fitted constants (in checkpoints and migrants too)
          "exportable-inherit": [*SEARCH, "--grammar", "eam", "--lammps-exportable", "--inherit-constants"],
          "angular-inherit": [*SEARCH, "--grammar", "angular", "--inherit-constants"],
+         "weighted": [*SEARCH, "--weight-key", "weight"],  # resumed with the weights of config.json
          "properties": [*SEARCH, "--grammar", "eam", "--properties", "{targets}"],
          "angular": [*SEARCH, "--grammar", "angular"],  # three-body sums, their climb's shifted powers of c
          "no-decays": [*SEARCH, "--grammar", "angular", "--no-decay-neighbours"]}  # the climb without decays
