@@ -1,14 +1,19 @@
 """Where a Nb–Mo model's energy errors come from, and what per-structure weights of the training files would change.
 
-    python benchmarks/nbmo_errors.py MODEL.json [--weights unit AIMDx3 ...] [--passes 2000]
+    python benchmarks/nbmo_errors.py MODEL.json [--weights unit AIMDx3 ...] [--energy-weight 1 3 ...]
+        [--holdout 0.2] [--passes 2000]
 
 MODEL.json: a symff-model/2 file fitted on the nbmo case's training files (e.g. RUN/models/K.json of
 `benchmarks/discover.py nbmo`). First, through `SymFFCalculator` with the model's own reference energies, each
 file's signed energy errors (model − DFT, meV/atom): MAE, mean (an offset), spread, and for the AIMD files the mean
 error at each of their volumes (an equation of state that is off shows as errors of one sign at one volume). Then
 the model's form refitted from its own constants (`fit_constants`, the fit of `symff fit` and of the search) under
-each weighting of the training structures (`WEIGHTINGS`), with each test file's energy and force MAE (symff's own,
-reference energies from that fit): what `symff search --weight-key` with such weights could reach on this form.
+each weighting of the training structures (`WEIGHTINGS`) and each weight of the energy term against the force term
+(`--energy-weight`, the loss weight of `symff search --energy-weight`), with each test file's energy and force MAE
+(symff's own, reference energies from that fit): what `symff search --weight-key` or `--energy-weight` with such
+weights could reach on this form. Test errors choose nothing: `--holdout F` refits on the rest of each training
+file and also prints the errors on the held-out fraction F of each element's training structures (seeded), the
+figures to choose weights by without looking at the test files.
 """
 
 import argparse
@@ -54,10 +59,25 @@ def signed_errors(calculator, frames):
     return np.array(errors), np.array(volumes)
 
 
+def split_training(frames, fraction, seed=0):
+    """({training file: the structures to fit}, {element group: the held-out structures}); groups Nb, Mo, NbMo."""
+    fitted, held_out = {}, {}
+    rng = np.random.default_rng(seed)
+    for name in TRAIN:
+        held = rng.random(len(frames[name])) < fraction
+        fitted[name] = [a for a, h in zip(frames[name], held) if not h]
+        held_out.setdefault(name.split("_")[0], []).extend(a for a, h in zip(frames[name], held) if h)
+    return fitted, {group: held for group, held in held_out.items() if held}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", metavar="MODEL.json")
     parser.add_argument("--weights", nargs="+", choices=list(WEIGHTINGS), default=list(WEIGHTINGS))
+    parser.add_argument("--energy-weight", type=float, nargs="+", default=[1.0], metavar="W",
+                        help="loss weights of the energy term to refit under (force 1, stress 0.1: the defaults)")
+    parser.add_argument("--holdout", type=float, default=0.0, metavar="F",
+                        help="refit on all but a seeded fraction F of each training file and print the errors on it")
     parser.add_argument("--passes", type=int, default=2000, help="passes over the data allowed to each refit")
     args = parser.parse_args(argv)
     model = Model.load(args.model)
@@ -75,23 +95,29 @@ def main(argv=None):
                 print(f"      volume {volume:5.2f} A^3/atom  n={at.sum():3d}  mean {errors[at].mean():+7.2f}  "
                       f"std {errors[at].std():6.2f}")
 
-    atoms = [a for name in TRAIN for a in frames[name]]
-    names = [name for name in TRAIN for _ in frames[name]]
+    fitted, held_out = split_training(frames, args.holdout)
+    atoms = [a for name in TRAIN for a in fitted[name]]
+    names = [name for name in TRAIN for _ in fitted[name]]
     train = Dataset.from_atoms(atoms, names, model.elements)
     tests = {name: Dataset.from_atoms(frames[name], [name] * len(frames[name]), model.elements) for name in TEST}
+    tests |= {f"held-out {group}": Dataset.from_atoms(held, [group] * len(held), model.elements)
+              for group, held in held_out.items()}
     evaluator = Evaluator(train, build_neighbours(train, model.r_out), r_in=model.r_in, r_out=model.r_out)
     print(f"\nthe form refitted from its constants under weights of the training files (<= {args.passes} passes); "
           "test MAE E meV/atom / F eV/A (symff):")
     for weighting in args.weights:
-        weights = np.array([WEIGHTINGS[weighting](name, len(frames[name])) for name in names])
-        start = time.perf_counter()
-        fit = fit_constants(model.program, evaluator, Targets(replace(train, weights=weights), LossWeights()),
-                            model.constants, max_evaluations=args.passes)
-        refitted = replace(model, constants=fit.constants, linear=fit.linear, errors={}, metadata={},
-                           reference_energy=dict(zip(train.elements, map(float, fit.reference))))
-        row = "  ".join(f"{name} {e['energy_mae_mev']:.2f}/{e['force_mae']:.4f}"
-                        for name in TEST for e in [model_errors(refitted, tests[name])])
-        print(f"  {weighting:13s} loss {fit.loss:8.2f}  {row}  ({time.perf_counter() - start:.0f} s)", flush=True)
+        weights = np.array([WEIGHTINGS[weighting](name, len(fitted[name])) for name in names])
+        for energy_weight in args.energy_weight:
+            start = time.perf_counter()
+            fit = fit_constants(model.program, evaluator,
+                                Targets(replace(train, weights=weights), LossWeights(energy=energy_weight)),
+                                model.constants, max_evaluations=args.passes)
+            refitted = replace(model, constants=fit.constants, linear=fit.linear, errors={}, metadata={},
+                               reference_energy=dict(zip(train.elements, map(float, fit.reference))))
+            row = "  ".join(f"{name} {e['energy_mae_mev']:.2f}/{e['force_mae']:.4f}"
+                            for name in tests for e in [model_errors(refitted, tests[name])])
+            print(f"  {weighting:13s} E×{energy_weight:<4g} loss {fit.loss:8.2f}  {row}  "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

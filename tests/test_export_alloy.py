@@ -101,6 +101,16 @@ def test_a_product_of_two_sums_over_the_channels_makes_three_densities_not_one_p
     assert analyse_alloy_form(AlloyModel.from_expressions(product, ELEMENTS, REFERENCE)).files == 3
 
 
+def test_an_alloy_term_of_two_sums_jointly_is_symff_only_with_the_reason():
+    """An hour of NbMo search once ended in a traceback writing its front: the reason read a one-element attribute."""
+    joint = {"Nb": "NS(r**-9) - sqrt(NS(r**-6, Nb)) * NS(exp(-r), Mo)", "Mo": "NS(r**-9, Mo)"}
+    model = AlloyModel.from_expressions(joint, ELEMENTS, REFERENCE)
+    style, reason = lammps_form(model)
+    assert style == "symff only" and "energy of Nb" in reason and "2 neighbour sums jointly" in reason
+    with pytest.raises(ModelError, match="energy of Nb .* 2 neighbour sums jointly"):
+        analyse_alloy_form(model)
+
+
 def test_a_form_whose_setfl_tables_cannot_hold_it_is_symff_only(tmp_path, capsys):
     """Embeddings of 1e7 eV that cancel to a few eV: the tables' interpolation error (1e-4 eV) is beyond the
     tolerance; the export refuses with a one-line message, the front marks it symff only."""

@@ -116,7 +116,7 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
                     pair_exprs[a, b] += linear[coefficient] * g
                 continue
             try:
-                split = _one_density_parts(term, rho, numbers, model, densities)
+                split = _one_density_parts(term, rho, numbers, model, formula, densities)
             except NotExportable as refused:
                 raise ModelError(f"{source}: cannot export the energy of {a} to LAMMPS: {refused.reason}") from None
             for weights, piece in split:

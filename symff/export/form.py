@@ -198,7 +198,7 @@ def analyse_form(model) -> ExportForm:
         if term in rho[:n_radial]:
             pair += numbers[a] * densities[rho.index(term)]
             continue
-        for weights, part in _one_density_parts(term, rho, numbers, model, densities):
+        for weights, part in _one_density_parts(term, rho, numbers, model, model.formula, densities):
             key = tuple((k, float(f"{w:.12g}")) for k, w in sorted(weights.items()))
             groups.setdefault(key, (weights, []))[1].append(a * part)
     constant = sp.Add(*groups.pop((), (None, []))[1]).xreplace(numbers)  # joins the first embedding
@@ -236,20 +236,20 @@ def analyse_form(model) -> ExportForm:
     return ExportForm(pair, tuple(embeddings), model.r_in, model.r_out, tuple(three_body))
 
 
-def _one_density_parts(term, rho, numbers, model, densities):
+def _one_density_parts(term, rho, numbers, model, formula, densities):
     """[(weights, F)]: `term` as a sum of functions F(DENSITY) of one density DENSITY = Σ_k w_k rho_k each (the term
     itself if it is one, else the arguments of a sum, or the squares of a product of two sums); raises NotExportable
-    for a part of several densities jointly."""
+    for a part of several densities jointly. `formula`: the one whose term it is (an alloy model has one per element)."""
     used = [k for k, s in enumerate(rho) if term.has(s)]
     weights = {k: 1.0 for k in used} if len(used) <= 1 else _common_combination(term, used, rho, numbers)
     if weights is not None:  # a function of Σ w_k rho_k with w = 1 for the first: F(x) = T(rho_first = x, others 0)
         return [(weights, term.xreplace({rho[k]: (DENSITY if k == used[0] else 0) for k in used}))]
     if term.is_Add:
-        return [found for arg in term.args for found in _one_density_parts(arg, rho, numbers, model, densities)]
+        return [found for arg in term.args for found in _one_density_parts(arg, rho, numbers, model, formula, densities)]
     squares = _squares_of_product(term, used, rho, densities, numbers, model.r_out)
     if squares is not None:
         return squares
-    written = {k: _sum_expression(k, densities, model.formula, numbers) for k in used}
+    written = {k: _sum_expression(k, densities, formula, numbers) for k in used}
     sums = ", ".join(map(str, written.values()))
     shown = sp.sstr(term.xreplace(numbers).evalf(4).xreplace({rho[k]: written[k].evalf(4) for k in used}))
     reason = (f"the term {shown} depends on {len(used)} neighbour sums jointly (not a sum of embeddings of "
