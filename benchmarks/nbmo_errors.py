@@ -19,6 +19,7 @@ figures to choose weights by without looking at the test files.
 import argparse
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,6 +71,31 @@ def split_training(frames, fraction, seed=0):
     return fitted, {group: held for group, held in held_out.items() if held}
 
 
+def holdout_datasets(model, frames, fraction):
+    """(training Dataset of all but the held-out structures, its file name per structure, {name: Dataset} of the test
+    files and of each element group's held-out structures) for `split_training(frames, fraction)`."""
+    fitted, held_out = split_training(frames, fraction)
+    names = [name for name in TRAIN for _ in fitted[name]]
+    train = Dataset.from_atoms([a for name in TRAIN for a in fitted[name]], names, model.elements)
+    tests = {name: Dataset.from_atoms(frames[name], [name] * len(frames[name]), model.elements) for name in TEST}
+    tests |= {f"held-out {group}": Dataset.from_atoms(held, [group] * len(held), model.elements)
+              for group, held in held_out.items()}
+    return train, names, tests
+
+
+def refit(model, train, targets, evaluator, passes, **cutoff):
+    """(fit, the model with its constants refitted to `targets` from its own, reference energies of that fit)."""
+    fit = fit_constants(model.program, evaluator, targets, model.constants, max_evaluations=passes)
+    return fit, replace(model, constants=fit.constants, linear=fit.linear, errors={}, metadata={}, **cutoff,
+                        reference_energy=dict(zip(train.elements, map(float, fit.reference))))
+
+
+def error_row(model, tests):
+    """"NAME E/F" (symff's energy MAE meV/atom, force MAE eV/Å) of `model` on each data set of `tests`."""
+    return "  ".join(f"{name} {e['energy_mae_mev']:.2f}/{e['force_mae']:.4f}"
+                     for name in tests for e in [model_errors(model, tests[name])])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", metavar="MODEL.json")
@@ -95,28 +121,18 @@ def main(argv=None):
                 print(f"      volume {volume:5.2f} A^3/atom  n={at.sum():3d}  mean {errors[at].mean():+7.2f}  "
                       f"std {errors[at].std():6.2f}")
 
-    fitted, held_out = split_training(frames, args.holdout)
-    atoms = [a for name in TRAIN for a in fitted[name]]
-    names = [name for name in TRAIN for _ in fitted[name]]
-    train = Dataset.from_atoms(atoms, names, model.elements)
-    tests = {name: Dataset.from_atoms(frames[name], [name] * len(frames[name]), model.elements) for name in TEST}
-    tests |= {f"held-out {group}": Dataset.from_atoms(held, [group] * len(held), model.elements)
-              for group, held in held_out.items()}
+    train, names, tests = holdout_datasets(model, frames, args.holdout)
     evaluator = Evaluator(train, build_neighbours(train, model.r_out), r_in=model.r_in, r_out=model.r_out)
     print(f"\nthe form refitted from its constants under weights of the training files (<= {args.passes} passes); "
           "test MAE E meV/atom / F eV/A (symff):")
+    files = Counter(names)  # structures fitted of each training file
     for weighting in args.weights:
-        weights = np.array([WEIGHTINGS[weighting](name, len(fitted[name])) for name in names])
+        weights = np.array([WEIGHTINGS[weighting](name, files[name]) for name in names])
         for energy_weight in args.energy_weight:
             start = time.perf_counter()
-            fit = fit_constants(model.program, evaluator,
-                                Targets(replace(train, weights=weights), LossWeights(energy=energy_weight)),
-                                model.constants, max_evaluations=args.passes)
-            refitted = replace(model, constants=fit.constants, linear=fit.linear, errors={}, metadata={},
-                               reference_energy=dict(zip(train.elements, map(float, fit.reference))))
-            row = "  ".join(f"{name} {e['energy_mae_mev']:.2f}/{e['force_mae']:.4f}"
-                            for name in tests for e in [model_errors(refitted, tests[name])])
-            print(f"  {weighting:13s} E×{energy_weight:<4g} loss {fit.loss:8.2f}  {row}  "
+            targets = Targets(replace(train, weights=weights), LossWeights(energy=energy_weight))
+            fit, refitted = refit(model, train, targets, evaluator, args.passes)
+            print(f"  {weighting:13s} E×{energy_weight:<4g} loss {fit.loss:8.2f}  {error_row(refitted, tests)}  "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)
 
 

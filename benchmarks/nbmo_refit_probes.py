@@ -22,12 +22,9 @@ from dataclasses import replace
 
 import ase.io
 import numpy as np
-from nbmo_errors import DATA, TEST, TRAIN, split_training
+from nbmo_errors import DATA, TEST, TRAIN, error_row, holdout_datasets, refit
 
-from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
-from symff.evaluate.predict import model_errors
-from symff.fit.constants import fit_constants
 from symff.fit.loss import LossWeights, Targets
 from symff.model import Model
 from symff.neighbours import build_neighbours
@@ -46,12 +43,6 @@ def scale_force_rows(targets, factor):
     return targets
 
 
-def refit(model, train, targets, evaluator, passes, **cutoff):
-    fit = fit_constants(model.program, evaluator, targets, model.constants, max_evaluations=passes)
-    return fit, replace(model, constants=fit.constants, linear=fit.linear, errors={}, metadata={}, **cutoff,
-                        reference_energy=dict(zip(train.elements, map(float, fit.reference))))
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", metavar="MODEL.json")
@@ -60,18 +51,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     model = Model.load(args.model)
     frames = {name: ase.io.read(DATA / f"{name}.extxyz", ":") for name in TRAIN + TEST}
-    fitted, held_out = split_training(frames, 0.2)
-    names = [name for name in TRAIN for _ in fitted[name]]
-    train = Dataset.from_atoms([a for name in TRAIN for a in fitted[name]], names, model.elements)
-    tests = {f"held-out {group}": Dataset.from_atoms(held, [group] * len(held), model.elements)
-             for group, held in held_out.items()}
-    tests |= {name: Dataset.from_atoms(frames[name], [name] * len(frames[name]), model.elements) for name in TEST}
+    train, names, tests = holdout_datasets(model, frames, 0.2)
     weights = LossWeights(energy=args.energy_weight)
 
     def report(label, fit, refitted):
-        row = "  ".join(f"{name} {e['energy_mae_mev']:.2f}/{e['force_mae']:.4f}"
-                        for name in tests for e in [model_errors(refitted, tests[name])])
-        print(f"  {label:22s} loss {fit.loss:8.2f}  {row}", flush=True)
+        print(f"  {label:22s} loss {fit.loss:8.2f}  {error_row(refitted, tests)}", flush=True)
 
     print(f"refits of {args.model} (E×{args.energy_weight:g}, <= {args.passes} passes), MAE E meV/atom / F eV/A:")
     evaluator = Evaluator(train, build_neighbours(train, model.r_out), r_in=model.r_in, r_out=model.r_out)
