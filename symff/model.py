@@ -26,7 +26,7 @@ from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
 from .expr.program import AlloyProgram, PotentialProgram
-from .expr.species import species_formulas
+from .expr.species import full_constants, species_formulas
 from .expr.symbols import NS, NS3, C, R, Rejected, is_angular_sum, is_neighbour_sum
 from .integrity import IntegrityError, read_json_checked, write_json_checked
 
@@ -281,7 +281,8 @@ def form_model(formula, constants, linear, elements, **fields):
     its species expansion (symff.expr.species), whose constants `constants` and `linear` are, with the form's own
     complexity in `metadata["form_complexity"]` (the search's complexity axis; the model's is its formulas' sum)."""
     if len(elements) > 1:
-        model = AlloyModel(species_formulas(formula, elements), constants, linear, tuple(elements), {}, **fields)
+        model = AlloyModel(species_formulas(formula, elements), full_constants(formula, elements, constants), linear,
+                           tuple(elements), {}, **fields)
         model.metadata = {**model.metadata, "form_complexity": int(formula.complexity)}
         return model
     return Model(formula, constants, linear, tuple(elements), {}, **fields)

@@ -1,7 +1,8 @@
 """Species-filtered neighbour sums NS(g, B) and per-element energies (model file symff-model/2): forces are minus the
 energy gradient and stresses the strain derivative, through the numba kernels (symff.evaluate.species) and the numpy
-reference, for random two- and three-element forms on random triclinic cells smaller than twice the cutoff; the
-kernels agree with the reference; a model without channels agrees with its single-element form."""
+reference, for random two- and three-element forms (and two-element forms of the angular grammar, with three-body
+sums) on random triclinic cells smaller than twice the cutoff; the kernels agree with the reference; a model without
+channels agrees with its single-element form."""
 
 import json
 import random
@@ -41,15 +42,16 @@ def random_energy(tree_grammar, rng, np_rng, channels):
             continue
         expr = formula.with_values(formula.initial, np_rng.uniform(-1, 1, len(formula.terms)))
         filtered = {ns: NS(ns.args[0], *([] if c is None else [sp.Symbol(c)]))
-                    for ns in sorted(expr.atoms(sp.core.function.AppliedUndef), key=str)
+                    for ns in sorted(expr.atoms(NS), key=str)
                     for c in [rng.choice(channels)]}
         return str(expr.xreplace(filtered))
 
 
-def random_alloy_models(elements, seed, count):
+def random_alloy_models(elements, seed, count, grammar="eam"):
     """`count` random models with one energy per element, finite with moderate energies and forces on three probe
-    cells (a finite difference of an energy of 1e71 eV, which a term r**110 gives, measures nothing)."""
-    tree_grammar = TreeGrammar(load_grammar("eam"))
+    cells (a finite difference of an energy of 1e71 eV, which a term r**110 gives, measures nothing); of the angular
+    grammar, each holds a three-body sum."""
+    tree_grammar = TreeGrammar(load_grammar(grammar))
     rng, np_rng = random.Random(seed), np.random.default_rng(seed)
     probes = [mixed_cell(np_rng, 4, elements) for _ in range(3)]
     models = []
@@ -63,7 +65,7 @@ def random_alloy_models(elements, seed, count):
             results = [reference.calculate(model, probe) for probe in probes]
         moderate = all(abs(r["energy"]) < 1e4 and np.isfinite(r["forces"]).all() and np.abs(r["forces"]).max() < 1e4
                        for r in results)
-        if moderate and any(model.program.channels):
+        if moderate and any(model.program.channels) and (grammar == "eam" or model.program.n_angular):
             models.append(model)
     return models
 
@@ -74,9 +76,12 @@ def mixed_cell(rng, n_atoms, elements):
     return atoms
 
 
-@pytest.fixture(scope="module", params=ALLOYS, ids=["-".join(e) for e in ALLOYS])
+@pytest.fixture(scope="module", params=[(e, "eam") for e in ALLOYS] + [(ALLOYS[0], "angular")],
+                ids=["-".join(e) + ("" if g == "eam" else "-angular") for e, g in [(e, "eam") for e in ALLOYS]
+                     + [(ALLOYS[0], "angular")]])
 def alloy(request):
-    return request.param, random_alloy_models(request.param, seed=5, count=3)
+    elements, grammar = request.param
+    return elements, random_alloy_models(elements, seed=5, count=3, grammar=grammar)
 
 
 def calculate(atoms, model, path):

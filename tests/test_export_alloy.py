@@ -1,7 +1,7 @@
 """Multi-element setfl export (symff.export.alloy) checked in the real LAMMPS against symff on NbMo test structures:
 eam/alloy where the density depends on the neighbour's element only, eam/fs where it depends on both, hybrid/overlay
-of several setfl files where an element embeds several densities, the refusal of an eam/fs form asked as eam/alloy
-and of a form whose tables cannot hold it."""
+of several setfl files where an element embeds several densities, multi-element meam/spline files beside them for
+three-body sums, the refusal of an eam/fs form asked as eam/alloy and of a form whose tables cannot hold it."""
 
 import ase.io
 import numpy as np
@@ -78,6 +78,38 @@ def test_a_sum_of_embeddings_is_a_hybrid_overlay_that_lammps_runs_as_symff(tmp_p
     assert_lammps_agrees(export, model, structures())
     with pytest.raises(ModelError, match="hybrid.json: cannot export as eam/fs: .*5 setfl files"):
         export_alloy_setfl(model, tmp_path / "x", style="eam/fs", source="hybrid.json")
+
+
+# each element weighs the same three-body sum (its own coefficient), Nb a second one through a square: two
+# multi-element meam/spline files beside the setfl file (symff.export.alloy)
+ANGULAR = {"Nb": "NS(0.5*exp(-r), Mo) + NS(0.3*exp(-r), Nb) - 2.0*NS(exp(-1.2*r))**0.5"
+                 " + 0.3*NS3(exp(-1.1*r), (c + 0.3)**2) + 0.02*NS3(exp(-r), c)**2",
+           "Mo": "NS(0.5*exp(-r), Nb) + NS(0.4*exp(-r), Mo) - 1.5*NS(exp(-1.1*r), Mo)**0.5"
+                 " + 0.5*NS3(exp(-1.1*r), (c + 0.3)**2)"}
+
+
+@needs_data
+def test_three_body_sums_are_meam_spline_files_that_lammps_runs_as_symff(tmp_path):
+    model = AlloyModel.from_expressions(ANGULAR, ELEMENTS, REFERENCE)
+    form = analyse_alloy_form(model)
+    assert form.files == 1 and len(form.three_body) == 2
+    shared = next(embeddings for f, h, embeddings in form.three_body if set(embeddings) == set(ELEMENTS))
+    assert shared["Nb"] != shared["Mo"]  # one sum, a U per element
+    assert lammps_form(model) == ("hybrid/overlay", "")
+    export = export_lammps(model, tmp_path)
+    assert export.pair_style == "pair_style hybrid/overlay eam/fs meam/spline meam/spline"
+    assert [line.split()[3] for line in export.pair_coeff] == ["eam/fs", "meam/spline", "meam/spline"]
+    assert all(line.endswith(" Nb Mo") for line in export.pair_coeff)
+    assert all(path.read_text().splitlines()[1] == "meam/spline 2 Nb Mo" for path in export.files[1:])
+    assert_lammps_agrees(export, model, structures())  # U_A(0), which meam/spline subtracts, is in the setfl F_A
+    with pytest.raises(ModelError, match="m.json: cannot export as eam/fs: three-body sums"):
+        export_alloy_setfl(model, tmp_path / "x", style="eam/fs", source="m.json")
+
+
+def test_a_three_body_sum_jointly_with_another_sum_is_symff_only_with_the_reason():
+    joint = {"Nb": "NS(r**-9) + NS(exp(-r))*NS3(exp(-r), c)", "Mo": "NS(r**-9, Mo)"}
+    style, reason = lammps_form(AlloyModel.from_expressions(joint, ELEMENTS, REFERENCE))
+    assert style == "symff only" and "energy of Nb" in reason and "three-body sum and other sums jointly" in reason
 
 
 @needs_data

@@ -24,7 +24,7 @@ from symff.evaluate.evaluator import Evaluator
 from symff.export import export_lammps
 from symff.expr.program import AlloyProgram, PotentialProgram
 from symff.expr.species import fitted_form, form_constants, species_formulas, species_start
-from symff.expr.symbols import Rejected
+from symff.expr.symbols import NS3
 from symff.fit.constants import _Projected, fit_constants, loss_at
 from symff.fit.loss import Targets
 from symff.model import AlloyModel, Model, form_model
@@ -45,7 +45,8 @@ def expanded_model(text):
     """The AlloyModel of the form `text` expanded over Nb and Mo at its starting constants."""
     form = blind(text)
     formulas = species_formulas(form, ELEMENTS)
-    model = form_model(form, species_start(formulas), np.concatenate([f.linear_initial for f in formulas.values()]),
+    _, _, start = fitted_form(form, ELEMENTS)
+    model = form_model(form, start, np.concatenate([f.linear_initial for f in formulas.values()]),
                        ELEMENTS, r_in=3.0, r_out=5.0)
     model.reference_energy = {"Nb": -9.0, "Mo": -9.0}
     return model
@@ -83,10 +84,49 @@ def test_every_sum_splits_by_channel_and_a_pair_type_has_one_pair_term():
     assert sorted(species_start(formulas)) == pytest.approx(sorted([pair] * 3 + [density] * 4))
 
 
-def test_three_body_forms_are_not_expanded():
-    form = Model.from_expression("NS(r**-12) + NS3(exp(-r), (c + 0.3)**2)", ("X",), {"X": 0.0}).formula
-    with pytest.raises(Rejected, match="three-body"):
-        species_formulas(form, ELEMENTS)
+ANGULAR = "NS(r**-12) - sqrt(NS(0.4**r)) + NS3(exp(-1.1*r), (c + 0.3)**2)"
+
+
+def test_a_three_body_sum_stays_blind_with_its_constants_shared(mixed, tmp_path):
+    """The expansion of a form with a three-body sum: each element weighs one element-blind NS3 with a coefficient of
+    its own, its bond and angular constants are fitted once for all (one sum of the whole in the fit's program), and
+    the fit's program, the model file's (a sum per element) and the numpy reference agree on mixed cells."""
+    data, _ = mixed
+    form = blind(ANGULAR)
+    formulas = species_formulas(form, ELEMENTS)
+    assert all(len(f.angular) == 1 for f in formulas.values())
+    program, constants, start = fitted_form(form, ELEMENTS)
+    assert program.n_angular == 1 and len(constants) == len(start)
+    assert len(start) == sum(len(f.constants) for f in formulas.values()) - 2  # the bond and the angle constant
+    free = start * np.linspace(0.95, 1.05, start.size)
+    linear = np.linspace(0.8, 1.2, sum(len(f.linear) for f in formulas.values()))
+    model = form_model(form, free, linear, ELEMENTS, r_in=3.0, r_out=5.0)
+    model.reference_energy = {"Nb": 0.0, "Mo": 0.0}
+    sums = [{str(a) for a in x.atoms(NS3)} for x in model.expressions().values()]
+    assert len(sums[0]) == 1 and sums[0] == sums[1]  # one bond and one angular function for both elements
+    model.save(tmp_path / "m.json")
+    again = Model.load(tmp_path / "m.json")
+    assert again.program.n_angular == 2  # read back, each element's sum is its own
+    for exact in (True, False):
+        evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0, exact=exact)
+        fitted = evaluator.predict(program, free, linear, np.zeros(2))
+        read = evaluator.predict(again.program, again.constants, again.linear, np.zeros(2))
+        tolerance = 1e-9 if exact else 1e-5
+        for s in range(data.n_structures):
+            expected = reference.calculate(model, data.to_atoms(s))
+            atoms = slice(data.atom_start[s], data.atom_start[s + 1])
+            for prediction in (fitted, read):
+                assert prediction.energy[s] == pytest.approx(expected["energy"], rel=tolerance, abs=tolerance)
+                assert np.allclose(prediction.forces[atoms], expected["forces"], rtol=tolerance, atol=tolerance)
+                assert np.allclose(prediction.stress[s], expected["stress"], rtol=tolerance, atol=tolerance)
+    fit = fit_constants(program, Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0), Targets(data),
+                        start, max_evaluations=40)
+    assert fit.loss < loss_at(program, Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0),
+                              Targets(data), start)
+    own = form_constants(form, fit.constants, ELEMENTS)
+    assert own.size == len(form.constants) and np.isfinite(own).all()
+    with pytest.raises(ValueError, match="free ones"):  # the expansion's every constant is no free vector
+        form_model(form, species_start(formulas), linear, ELEMENTS)
 
 
 @pytest.mark.parametrize("text", [GP1, EAM])
@@ -275,7 +315,7 @@ def test_the_uncertainty_command_takes_a_model_of_two_elements(mixed, tmp_path, 
 ALLOY_MODES = {
     "exportable": ["--grammar", "eam", "--lammps-exportable"],
     "islands": ["--islands", "2", "--migration-interval", "1"],
-    "angular": ["--grammar", "angular"],  # forms with three-body sums are rejected on several elements
+    "angular": ["--grammar", "angular"],  # element-blind three-body sums, their constants shared
     "inherit-constants": ["--inherit-constants"],  # trees take the form's own constants read off expanded fits
 }
 
@@ -284,7 +324,7 @@ ALLOY_MODES = {
 @pytest.mark.parametrize("mode", list(ALLOY_MODES))
 def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
     """Each mode on Nb, Mo and Nb-Mo structures, killed after its first generation and resumed: a front of
-    symff-model/2 members (none with a three-body sum)."""
+    symff-model/2 members (three-body sums in the angular grammar only, one for all elements)."""
     train = tmp_path / "train.extxyz"
     ase.io.write(train, [*ase.io.read(NBMO / "Nb_Elastic.extxyz", ":6"), *ase.io.read(NBMO / "Mo_Elastic.extxyz", ":6"),
                          *ase.io.read(NBMO / "NbMo_SS.extxyz", ":6")])
@@ -300,7 +340,8 @@ def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
     for member in members:
         model = Model.load(run / member["model"])
         assert isinstance(model, AlloyModel) and model.elements == ELEMENTS
-        assert not any(f.angular for f in model.formulas.values())
+        sums = [{str(a) for a in x.atoms(NS3)} for x in model.expressions().values()]
+        assert all(s == sums[0] for s in sums) and (mode == "angular" or not sums[0])
         if mode == "exportable":
             assert member["lammps"] in ("eam/alloy", "eam/fs", "hybrid/overlay", "symff only")
     assert json.loads((run / "config.json").read_text())["search"]["inherit_constants"] is (mode == "inherit-constants")

@@ -36,7 +36,9 @@ the triplets, so there is no second neighbour search), f is tabulated on the rad
 ranges)` takes both tables (or exact values), and the backward pass takes the slopes per sum. The sums of a formula
 are ordered radial first, then three-body (rho_K .. rho_{K+L-1}). Its LAMMPS style is `meam/spline` (E_i =
 NS(φ/2) + U(NS(ρ) + NS3(f, h)), U(n) = n included: `symff.export.meam_spline.angular_form_of`), `hybrid/overlay` for
-several such pieces.
+several such pieces. In a model of several elements it stays element blind, its functions one for all elements
+(symff.expr.species; an `AlloyProgram` lists the distinct ones after the species-filtered sums), each a
+multi-element meam/spline file (symff.export.alloy).
 """
 
 from dataclasses import dataclass

@@ -14,6 +14,12 @@ element. `eam/fs` holds any: the section of element B of its file lists ρ_{A←
 reads the density of a J neighbour at an I atom from section J, entry I). The reference energy of element A is added
 to F_A, so LAMMPS energies are symff's total energies. The element order of the file is the model's, the one that
 `pair_coeff` names.
+
+Three-body sums. A species expansion keeps its three-body sums element blind, one bond function f and one angular
+function h for every element (symff.expr.species), so each is one multi-element `meam/spline` file beside the setfl
+files under `hybrid/overlay`: φ = ρ = 0, every element's f and every pair's g the same, and U_A(n) the part of E_A that
+is a function of that sum (0 for an element without it). A term of a three-body sum and anything else jointly, or of
+two three-body sums, is `symff only`. LAMMPS subtracts U_A(0) per atom of A; the first setfl file's F_A adds it back.
 """
 
 from dataclasses import dataclass
@@ -25,6 +31,7 @@ from ase.data import atomic_masses, atomic_numbers
 
 from ..cutoff import multiplicative_cutoff
 from ..errors import ModelError
+from ..evaluate.angular import AngularForm, N
 from ..expr.symbols import rho_symbol
 from .form import DENSITY, NotExportable, _one_density_parts, _radial
 from .lammps import LammpsExport, clear_directory, pair_commands
@@ -42,6 +49,12 @@ class AlloyForm:
     embeddings: tuple  # per file, A -> F_A in the symbol rho0 (0 for an element without embedding there)
     r_in: float
     r_out: float
+    three_body: tuple = ()  # per meam/spline file, (f(r), h(c), {A: U_A(n)}) without the cutoff
+
+    def angular_forms(self, m):
+        """{A: AngularForm} of meam/spline file m (φ = ρ = 0; U_A = 0 for an element without the sum)."""
+        f, h, embeddings = self.three_body[m]
+        return {a: AngularForm(0, 0, f, h, embeddings.get(a, sp.Integer(0))) for a in self.elements}
 
     @property
     def files(self):
@@ -98,10 +111,12 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
     elements = tuple(model.elements)
     pair_exprs = {(a, b): sp.Integer(0) for a in elements for b in elements}
     embedded = {}  # A -> [(density by channel B, F_A)]
+    three_body = {}  # (f, h) with numbers -> {A: U_A}
     for a, formula, constants, coefficients in model.parts():
         numbers = {s: sp.Float(float(v), 17) for s, v in zip(formula.constants, constants)}
         linear = {s: sp.Float(float(v), 17) for s, v in zip(formula.linear, coefficients)}
         rho = [rho_symbol(k) for k in range(len(formula.densities))]
+        angular = [rho_symbol(len(rho) + l) for l in range(len(formula.angular))]
         densities = [g.xreplace(numbers) for g in formula.densities]
         channels = formula.channels or (None,) * len(rho)
         # with numbers in place of constants two densities of one channel can coincide: they are one density
@@ -111,6 +126,16 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
         groups = {}  # density key -> (weights {k: w_k}, parts), as for one element (symff.export.form)
         for coefficient, term in zip(formula.linear, formula.terms):
             term = term.xreplace(alias)
+            sums = [l for l, s in enumerate(angular) if term.has(s)]
+            if sums:  # a function of one three-body sum: U_A of its meam/spline file
+                if len(sums) > 1 or any(term.has(s) for s in rho):
+                    raise ModelError(f"{source}: cannot export the energy of {a} to LAMMPS: a term of a three-body "
+                                     "sum and other sums jointly")
+                f, h = (part.xreplace(numbers) for part in formula.angular[sums[0]])
+                embeddings = three_body.setdefault((f, h), {})
+                piece = (coefficient * term).xreplace(numbers).xreplace({angular[sums[0]]: N})
+                embeddings[a] = embeddings.get(a, sp.Integer(0)) + piece
+                continue
             if term in rho:
                 for b, g in _by_channel({rho.index(term): 1.0}, densities, channels, elements).items():
                     pair_exprs[a, b] += linear[coefficient] * g
@@ -142,7 +167,8 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
         density_exprs.append({(a, b): embedded[a][k][0][b] if k < len(embedded[a]) else sp.Integer(0)
                               for a in elements for b in elements})
         embeddings.append({a: embedded[a][k][1] if k < len(embedded[a]) else sp.Integer(0) for a in elements})
-    return AlloyForm(elements, pair_exprs, tuple(density_exprs), tuple(embeddings), model.r_in, model.r_out)
+    return AlloyForm(elements, pair_exprs, tuple(density_exprs), tuple(embeddings), model.r_in, model.r_out,
+                     tuple((f, h, embeddings) for (f, h), embeddings in three_body.items()))
 
 
 def _by_channel(weights, densities, channels, elements):
@@ -168,7 +194,7 @@ def lammps_style(form, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source="model"
     """The LAMMPS form of an AlloyForm: its one file's setfl style, or "hybrid/overlay" of several files; ModelError
     where the default tables do not hold it (`check_tables`)."""
     check_tables(form, [density_bound(form, k, source=source) for k in range(form.files)], points, r_lo, source)
-    return setfl_style(form, points, r_lo) if form.files == 1 else "hybrid/overlay"
+    return setfl_style(form, points, r_lo) if form.files == 1 and not form.three_body else "hybrid/overlay"
 
 
 def check_tables(form, bounds, points=DEFAULT_POINTS, r_lo=DEFAULT_INNER, source="model"):
@@ -239,11 +265,12 @@ def export_alloy_setfl(model, directory, *, rho_max=None, style=None, r_lo=DEFAU
     "eam/fs" writes a form that eam/alloy holds as eam/fs. `rho_max`: the top of every density grid (above it LAMMPS
     extrapolates F linearly; None: `density_bound` of each file)."""
     form = analyse_alloy_form(model, source)
-    several = form.files > 1
+    several = form.files > 1 or bool(form.three_body)
     elements = form.elements
     if style in ("eam/alloy", "eam/fs") and several:
-        raise ModelError(f"{source}: cannot export as {style}: an element's energy embeds several densities "
-                         f"({form.files} setfl files); export it as hybrid/overlay")
+        why = (f"three-body sums ({len(form.three_body)} meam/spline files)" if form.three_body else
+               f"an element's energy embeds several densities ({form.files} setfl files)")
+        raise ModelError(f"{source}: cannot export as {style}: {why}; export it as hybrid/overlay")
     substyles, bounds = [], []
     for k in range(form.files):
         fs = style == "eam/fs" or setfl_style(form, points, r_lo, k) == "eam/fs"
@@ -255,8 +282,13 @@ def export_alloy_setfl(model, directory, *, rho_max=None, style=None, r_lo=DEFAU
         substyles.append("eam/fs" if fs else "eam/alloy")
         bounds.append(rho_max if rho_max is not None else density_bound(form, k, source=source))
     check_tables(form, bounds, points, r_lo, source)
-    texts = ["\n".join(_setfl_lines(form, k, model.reference_energy, substyle, bound, r_lo, points, source)) + "\n"
+    angular = [_meam_spline_text(form, m, r_lo, source) for m in range(len(form.three_body))]
+    # LAMMPS's meam/spline subtracts U_A(0) per atom of A: the first setfl file's F_A adds it back
+    reference = {a: float(model.reference_energy[a]) + sum(shift[a] for _, shift in angular) for a in elements}
+    texts = ["\n".join(_setfl_lines(form, k, reference, substyle, bound, r_lo, points, source)) + "\n"
              for k, (substyle, bound) in enumerate(zip(substyles, bounds))]
+    texts += [text for text, _ in angular]
+    substyles += ["meam/spline"] * len(angular)
     directory = Path(directory)
     clear_directory(directory)  # only now: a refused export leaves an earlier one in place
     files = [directory / ("symff." + (f"{k + 1}." if several else "") + substyle.replace("/", "."))
@@ -268,6 +300,21 @@ def export_alloy_setfl(model, directory, *, rho_max=None, style=None, r_lo=DEFAU
     snippet.write_text("\n".join([pair_style, *pair_coeff]) + "\n")
     return LammpsExport(style="hybrid/overlay" if several else substyles[0], files=tuple(files), input=snippet,
                         readme=snippet, pair_style=pair_style, pair_coeff=tuple(pair_coeff), rho_max=tuple(bounds))
+
+
+def _meam_spline_text(form, m, r_min, source):
+    """(text of meam/spline file m of `form`, {A: U_A(0)}): its five blocks per element or pair of elements, U on each
+    element's crystals' densities (`meam_spline.default_density_range`, widened to every element's)."""
+    from .meam_spline import alloy_meam_spline_text, default_density_range
+
+    forms = form.angular_forms(m)
+    try:
+        ranges = [default_density_range(angular, a, r_in=form.r_in, r_out=form.r_out) for a, angular in forms.items()]
+        low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+        return alloy_meam_spline_text(forms, r_in=form.r_in, r_out=form.r_out, r_min=r_min, density_range=(low, high),
+                                      comment=f"(three-body piece {m + 1} of {len(form.three_body)})")
+    except ValueError as exc:  # a function that is not finite on its knots
+        raise ModelError(f"{source}: cannot export the three-body sum {m + 1} to LAMMPS meam/spline: {exc}") from None
 
 
 def _setfl_lines(form, k, reference_energy, style, rho_max, r_lo, points, source):

@@ -1,4 +1,5 @@
-"""`pair_style meam/spline` files of an angular form (`symff.evaluate.angular.AngularForm`), one element.
+"""`pair_style meam/spline` files of an angular form (`symff.evaluate.angular.AngularForm`): one element, or several
+with the same φ, ρ, f and g (`alloy_meam_spline_text`, the three-body pieces of symff.export.alloy).
 
 A model whose formula has three-body sums NS3 (symff.evaluate.sums, the angular kind) has the meam/spline form when
 E_i = Σ_k a_k NS(g_k) + U(n_i) with n_i = Σ_k w_k NS(g_k) + Σ_l v_l NS3(f, h_l) (one bond function f shared by all
@@ -147,6 +148,25 @@ def write_meam_spline(path, form: AngularForm, element, *, r_in, r_out, r_min, d
     blocks = [splines[name].text() for name in BLOCKS]
     path.write_text("\n".join([header, f"meam/spline 1 {element}", *blocks]) + "\n")
     return MeamSplineExport(path=path, element=element, energy_shift=energy_shift, splines=splines)
+
+
+def alloy_meam_spline_text(forms, *, r_in, r_out, r_min, density_range, comment="", **knots):
+    """(file text, {element: U(0)}) of a multi-element meam/spline file, the "new" format's `meam/spline N EL ...`:
+    `forms` {element: AngularForm} share φ, ρ, f and g (symff's alloy pieces: symff.export.alloy) and differ in U.
+    LAMMPS reads φ for every pair of elements, then ρ, U and f for every element, then g for every pair (its
+    pair_meam_spline.cpp); φ, f and g are written once per slot, the same in each."""
+    elements = list(forms)
+    splines = {e: meam_spline_splines(form, r_in=r_in, r_out=r_out, r_min=r_min, density_range=density_range, **knots)
+               for e, form in forms.items()}
+    first = splines[elements[0]]
+    pairs = len(elements) * (len(elements) + 1) // 2
+    blocks = ([first["phi"].text()] * pairs + [first["rho"].text()] * len(elements)
+              + [splines[e]["U"].text() for e in elements] + [first["f"].text()] * len(elements)
+              + [first["g"].text()] * pairs)
+    shift = {e: float(program_u0(form)) for e, form in forms.items()}
+    header = (f"# symff three-body piece, f_c({r_in}, {r_out}); LAMMPS energy = symff energy - U_A(0) per atom of A, "
+              f"{', '.join(f'{e} {v!r}' for e, v in shift.items())} eV. {comment}".strip())
+    return "\n".join([header, f"meam/spline {len(elements)} {' '.join(elements)}", *blocks]) + "\n", shift
 
 
 def angular_form_of(model) -> AngularForm:

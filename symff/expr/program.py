@@ -117,7 +117,34 @@ def radial_functions(densities):
     return [*real, *(sp.diff(g, _REAL_R) for g in real)]
 
 
-class PotentialProgram:
+class _ThreeBodyFunctions:
+    """The bond functions f_l(r) and angular functions h_l(c) of L three-body sums, as numeric programs of `params`."""
+
+    n_angular = 0
+
+    def _three_body_programs(self, angular, params):
+        """Build the programs of `angular`, [(f_l, h_l)]."""
+        self.n_angular = len(angular)
+        if self.n_angular:
+            self._bond = Program(radial_functions([f for f, _ in angular]), [_REAL_R], params)
+            angle = [h for _, h in angular]
+            self._angle = Program([*angle, *(sp.diff(h, C) for h in angle)], [C], params)
+        # what each three-body sum's values depend on: its two functions (as text) and which constants they hold
+        self.angular_signatures = [(str(f), str(h), [k for k, c in enumerate(params) if f.has(c) or h.has(c)])
+                                   for f, h in angular]
+
+    def bond_functions(self, r, constants):
+        """(f, f') of the three-body sums as arrays of shape (L, len(r))."""
+        out = self._bond([r], constants)
+        return np.array(out[: self.n_angular]), np.array(out[self.n_angular :])
+
+    def angle_functions(self, c, constants):
+        """(h, h') of the three-body sums at cosines c, as arrays of shape (L, len(c))."""
+        out = self._angle([c], constants)
+        return np.array(out[: self.n_angular]), np.array(out[self.n_angular :])
+
+
+class PotentialProgram(_ThreeBodyFunctions):
     """Densities g_k(r), g_k'(r) and terms T_m(rho), ∂T_m/∂rho_k of one formula, as numeric programs."""
 
     sum_kind = "radial"  # the environment-sum kind (symff.evaluate.sums) whose kernels evaluate it
@@ -125,18 +152,12 @@ class PotentialProgram:
     def __init__(self, formula: Formula):
         self.formula = formula
         self.n_densities = len(formula.densities)
-        self.n_angular = len(getattr(formula, "angular", ()))  # formula-like objects (fit.jacobian) may have none
+        params = formula.constants
+        # formula-like objects (fit.jacobian) may have no three-body sums
+        self._three_body_programs(getattr(formula, "angular", ()), params)
         self.n_sums = self.n_densities + self.n_angular
         self.n_terms = len(formula.terms)
-        params = formula.constants
         self._density = Program(radial_functions(formula.densities), [_REAL_R], params)
-        if self.n_angular:
-            self._bond = Program(radial_functions([f for f, _ in formula.angular]), [_REAL_R], params)
-            angle = [h for _, h in formula.angular]
-            self._angle = Program([*angle, *(sp.diff(h, C) for h in angle)], [C], params)
-        # what each three-body sum's values depend on: its two functions (as text) and which constants they hold
-        self.angular_signatures = [(str(f), str(h), [k for k, c in enumerate(params) if f.has(c) or h.has(c)])
-                                   for f, h in getattr(formula, "angular", ())]
         rho = [rho_symbol(k) for k in range(self.n_sums)]
         self.dependencies = []  # (m, k) for every nonzero ∂T_m/∂rho_k
         derivatives = []
@@ -153,16 +174,6 @@ class PotentialProgram:
         k = self.n_densities
         return np.array(out[:k]), np.array(out[k:])
 
-    def bond_functions(self, r, constants):
-        """(f, f') of the three-body sums as arrays of shape (L, len(r))."""
-        out = self._bond([r], constants)
-        return np.array(out[: self.n_angular]), np.array(out[self.n_angular :])
-
-    def angle_functions(self, c, constants):
-        """(h, h') of the three-body sums at cosines c, as arrays of shape (L, len(c))."""
-        out = self._angle([c], constants)
-        return np.array(out[: self.n_angular]), np.array(out[self.n_angular :])
-
     def terms(self, rho, constants):
         """rho: (K + L, n_atoms). Returns T (M, n_atoms) and ∂T/∂rho (M, K + L, n_atoms), zero where T_m ignores
         rho_k."""
@@ -175,45 +186,78 @@ class PotentialProgram:
         return values, slopes
 
 
-class AlloyProgram:
-    """Per-element energies, E_i = E_{Z_i}: one `PotentialProgram` per element of `formulas` ({element: Formula}),
-    their densities side by side (density k of the whole is filtered by `channels[k]`, an element or None: the
-    environment-sum kind "species"), their terms side by side, their constants and coefficients concatenated in the
-    order of the elements. Terms of element A are evaluated at the atoms of element A and are zero at the others."""
+class AlloyProgram(_ThreeBodyFunctions):
+    """Per-element energies, E_i = E_{Z_i}: one `PotentialProgram` per element of `formulas` ({element: Formula}).
+    The environment sums of the whole are every element's radial sums side by side (density k filtered by
+    `channels[k]`, an element or None: the environment-sum kind "species"), then the distinct three-body sums of all
+    elements (element blind: every neighbour counts); its terms are the elements' side by side. Terms of element A are
+    evaluated at the atoms of element A and are zero at the others.
+
+    The program takes the *free* constants: without `tie`, every element's constants in the order of the elements;
+    with `tie` (an index per constant of that concatenation into a shorter vector), constants that share an index
+    are one fitted value. That is how a species expansion shares the constants of its three-body sums among the
+    elements (symff.expr.species): one bond and one angular function for all, as meam/spline writes them. Three-body
+    sums of several elements whose functions are the same over the free constants are one sum of the whole."""
 
     sum_kind = "species"
 
-    n_angular = 0  # three-body sums in alloy forms are a later step
-
-    def __init__(self, formulas):
+    def __init__(self, formulas, tie=None):
         self.elements = tuple(formulas)
         self.programs = [PotentialProgram(f) for f in formulas.values()]
+        n_full = sum(len(f.constants) for f in formulas.values())
+        self.tie = None if tie is None else np.asarray(tie, dtype=np.int64)
+        self.n_free = n_full if tie is None else int(self.tie.max(initial=-1)) + 1
+        free = [sp.Symbol(f"free{k}", real=True) for k in range(self.n_free)]
         self.channels = tuple(c for f in formulas.values() for c in (f.channels or (None,) * len(f.densities)))
-        self._densities, self._terms, self._constants = [], [], []
-        k = m = c = 0
+        self.n_densities = len(self.channels)
+        self._constants, self._sums, self._terms = [], [], []
         self.dependencies = []
-        for program in self.programs:
-            self._densities.append(slice(k, k + program.n_densities))
+        angular = {}  # (f, h) over the free constants -> its index among the three-body sums of the whole
+        k = m = c = 0
+        for formula, program in zip(formulas.values(), self.programs):
+            own = slice(c, c + len(formula.constants))
+            renamed = {s: free[i] for s, i in zip(formula.constants, self._free_index(own))}
+            rows = list(range(k, k + program.n_densities))
+            for f, h in getattr(formula, "angular", ()):  # formula-like objects (fit.jacobian) may have none
+                rows.append(self.n_densities + angular.setdefault((f.xreplace(renamed), h.xreplace(renamed)),
+                                                                  len(angular)))
+            self._constants.append(own)
+            self._sums.append(np.array(rows, dtype=np.int64))
             self._terms.append(slice(m, m + program.n_terms))
-            self._constants.append(slice(c, c + len(program.formula.constants)))
-            self.dependencies += [(m + a, k + b) for a, b in program.dependencies]
-            k, m, c = k + program.n_densities, m + program.n_terms, c + len(program.formula.constants)
-        self.n_densities, self.n_terms = k, m
+            self.dependencies += [(m + a, rows[b]) for a, b in program.dependencies]
+            k, m, c = k + program.n_densities, m + program.n_terms, c + len(formula.constants)
+        self.n_terms = m
+        self.angular = tuple(angular)  # the three-body sums of the whole, in the free constants
+        self._three_body_programs(self.angular, free)
+        self.n_sums = self.n_densities + self.n_angular
+
+    def _free_index(self, own):
+        indices = np.arange(own.start, own.stop)
+        return indices if self.tie is None else self.tie[indices]
+
+    def full_constants(self, constants):
+        """Every element's constants in the order of the elements, from the free constants."""
+        constants = np.asarray(constants, dtype=float)
+        return constants if self.tie is None else constants[self.tie]
 
     def densities(self, r, constants):
-        """(g, g') of every element's densities, (K, len(r)) each."""
-        parts = [p.densities(r, constants[c]) for p, c in zip(self.programs, self._constants)]
+        """(g, g') of every element's radial densities, (K, len(r)) each."""
+        full = self.full_constants(constants)
+        n = np.size(r)
+        parts = [[v.reshape(p.n_densities, n) for v in p.densities(r, full[c])]
+                 for p, c in zip(self.programs, self._constants)]
         return np.concatenate([g for g, _ in parts]), np.concatenate([s for _, s in parts])
 
     def terms(self, rho, constants, atom_element):
-        """T (M, n_atoms) and ∂T/∂rho (M, K, n_atoms); `atom_element` (n_atoms,) indexes `elements`."""
+        """T (M, n_atoms) and ∂T/∂rho (M, K + L, n_atoms); `atom_element` (n_atoms,) indexes `elements`."""
+        full = self.full_constants(constants)
         n_atoms = rho.shape[1]
         values = np.zeros((self.n_terms, n_atoms))
-        slopes = np.zeros((self.n_terms, self.n_densities, n_atoms))
-        for e, (program, k, m, c) in enumerate(zip(self.programs, self._densities, self._terms, self._constants)):
+        slopes = np.zeros((self.n_terms, self.n_sums, n_atoms))
+        for e, (program, rows, m, c) in enumerate(zip(self.programs, self._sums, self._terms, self._constants)):
             atoms = np.flatnonzero(atom_element == e)
             if atoms.size:
-                t, s = program.terms(rho[k][:, atoms], constants[c])
+                t, s = program.terms(rho[rows][:, atoms], full[c])
                 values[m, atoms] = t
-                slopes[m, k, atoms] = s
+                slopes[m, rows[:, None], atoms] = s
         return values, slopes

@@ -13,6 +13,12 @@ pair type A–B is written in the energy of one of the two elements only (its co
 linear solve could tell apart). So the form stays one formula and the search space is the one-element search space,
 while the fit has the freedom of an `eam/fs` potential of that shape. Each element's energy is an ordinary canonical
 formula with species-filtered sums (an `AlloyModel`, model file symff-model/2).
+
+Three-body sums NS3(f, h) stay element blind (every neighbour counts) and their constants are *shared*: one value
+for all elements (`AlloyProgram`'s tie), so that f and h are one bond and one angular function, which is what a
+multi-element meam/spline file holds (its f depends on the neighbour's element only, its g on the two neighbours').
+What multiplies or embeds such a sum is per element like any term outside the sums: each element weighs the same
+three-body sum with a coefficient of its own.
 """
 
 import functools
@@ -22,16 +28,26 @@ import sympy as sp
 
 from .canonical import canonicalize
 from .program import AlloyProgram, PotentialProgram
-from .symbols import NS, Rejected, constant_symbol, rho_symbol
+from .symbols import NS, NS3, constant_symbol, rho_symbol
 
 
 def species_formulas(formula, elements) -> dict:
     """{element: canonical Formula of its per-atom energy} of `formula` (element blind) expanded over `elements`,
     every constant starting at the value the blind form has (`formula.initial`, its coefficients at
-    `formula.linear_initial`). Raises Rejected for a form with three-body sums (not expanded by species yet)."""
-    if formula.angular:
-        raise Rejected("unsupported", "three-body sums in a form for several elements")
+    `formula.linear_initial`)."""
     return {element: expanded for element, (expanded, _) in _expansion(formula, tuple(elements)).items()}
+
+
+def full_constants(formula, elements, free) -> np.ndarray:
+    """Every element's constants of the expansion of `formula` over `elements`, in order, from the `free` ones that
+    its program is fitted in (`fitted_form`: shared three-body constants once)."""
+    tie, first = _tie(formula, tuple(elements))
+    free = np.asarray(free, dtype=float)
+    if tie is None:
+        return free
+    if free.size != first.size:
+        raise ValueError(f"{free.size} constants given for the {first.size} free ones of the expanded form")
+    return free[tie]
 
 
 def form_constants(formula, fitted, elements) -> np.ndarray:
@@ -42,7 +58,7 @@ def form_constants(formula, fitted, elements) -> np.ndarray:
     another) keeps its starting value."""
     copies = {c: [] for c in formula.constants}
     sources = [source for _, of_element in _expansion(formula, tuple(elements)).values() for source in of_element]
-    for source, value in zip(sources, fitted, strict=True):
+    for source, value in zip(sources, full_constants(formula, elements, fitted), strict=True):
         if source is not None:
             copies[source[0]].append(float(value))
     return np.array([np.median(copies[c]) if copies[c] else initial
@@ -52,12 +68,36 @@ def form_constants(formula, fitted, elements) -> np.ndarray:
 def fitted_form(formula, elements=()):
     """(program, constants, starting values) that `formula` is fitted as on data of `elements`: the form itself for
     one element (or none given), its species expansion for several (an AlloyProgram; the constants of every
-    element's formula in order)."""
+    element's formula in order, a shared three-body constant once, where it first comes: `full_constants` gives
+    them all back)."""
     if len(elements) < 2:
         return PotentialProgram(formula), formula.constants, formula.initial
     formulas = species_formulas(formula, elements)
     constants = tuple(c for f in formulas.values() for c in f.constants)
-    return AlloyProgram(formulas), constants, species_start(formulas)
+    start = species_start(formulas)
+    tie, first = _tie(formula, tuple(elements))
+    if tie is None:
+        return AlloyProgram(formulas), constants, start
+    return AlloyProgram(formulas, tie), tuple(constants[k] for k in first), start[first]
+
+
+@functools.lru_cache(maxsize=16)
+def _tie(formula, elements):
+    """(tie, first): per constant of the expansion (every element's, in order) the index of its free constant, and
+    per free constant the first of its copies; (None, None) where no constant is shared. The constants shared are
+    the copies of a constant of the blind form's three-body functions (symff.expr.program.AlloyProgram)."""
+    shared = {c for f, h in formula.angular for c in (f.free_symbols | h.free_symbols) if c in formula.constants}
+    if not shared:
+        return None, None
+    sources = [source for _, of_element in _expansion(formula, elements).values() for source in of_element]
+    index, tie, first = {}, [], []
+    for k, source in enumerate(sources):
+        key = source[0] if source is not None and source[1] is None and source[0] in shared else k
+        if key not in index:
+            index[key] = len(first)
+            first.append(k)
+        tie.append(index[key])
+    return np.array(tie, dtype=np.int64), np.array(first, dtype=np.int64)
 
 
 def species_start(formulas) -> np.ndarray:
@@ -98,12 +138,13 @@ def _expanded(formula, values, elements, index, copies):
             parts.append(NS(g.xreplace(renamed), sp.Symbol(neighbour)))
         return sp.Add(*parts)
 
+    n_k = len(formula.densities)
+    blind = {rho_symbol(n_k + l): NS3(f, h) for l, (f, h) in enumerate(formula.angular)}  # shared: not split
     terms = []
     for linear, term in zip(formula.linear, formula.terms):
         neighbours = elements[index:] if term.is_Symbol else elements  # a pair term is rho_k itself
-        sums = {rho_symbol(k): channels(k, neighbours) for k in range(len(formula.densities))
-                if term.has(rho_symbol(k))}
-        terms.append(linear * term.xreplace(sums))
+        sums = {rho_symbol(k): channels(k, neighbours) for k in range(n_k) if term.has(rho_symbol(k))}
+        terms.append(linear * term.xreplace(sums | blind))
     return canonicalize(sp.Add(*terms), own)
 
 

@@ -71,7 +71,7 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
     formula = _canonical(expr, symbols, start_user, text, source)
     try:
         program, constants, initial = fitted_form(formula, train.elements)
-    except Rejected as exc:  # a form the species expansion does not take (three-body sums)
+    except Rejected as exc:  # a form whose species expansion folds to nothing
         raise ModelError(f"{source}: the formula {text!r} cannot be fitted to data of {', '.join(train.elements)} "
                          f"({exc})") from None
     positive = np.array([bool(c.is_positive) for c in constants], dtype=bool)

@@ -86,6 +86,8 @@ class AlloyDerivativeProgram:
     `pairs` as for one formula, in the numbering of the whole. `program` is None when no element has constants."""
 
     def __init__(self, program: AlloyProgram):
+        if program.tie is not None:  # shared constants are those of three-body sums, which take differences anyway
+            raise Rejected("unsupported", "derivatives of shared constants")
         parts = [DerivativeProgram(p.formula) for p in program.programs]
         self.pairs, self.own, self.columns, m, j, column = [], [], [], 0, 0, 0
         for part in parts:
