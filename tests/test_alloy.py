@@ -76,9 +76,11 @@ def mixed_cell(rng, n_atoms, elements):
     return atoms
 
 
-@pytest.fixture(scope="module", params=[(e, "eam") for e in ALLOYS] + [(ALLOYS[0], "angular")],
-                ids=["-".join(e) + ("" if g == "eam" else "-angular") for e, g in [(e, "eam") for e in ALLOYS]
-                     + [(ALLOYS[0], "angular")]])
+GRAMMARS = [(e, "eam") for e in ALLOYS] + [(ALLOYS[0], "angular")]  # (elements, grammar of the random forms)
+
+
+@pytest.fixture(scope="module", params=GRAMMARS,
+                ids=["-".join(e) + ("" if g == "eam" else "-angular") for e, g in GRAMMARS])
 def alloy(request):
     elements, grammar = request.param
     return elements, random_alloy_models(elements, seed=5, count=3, grammar=grammar)

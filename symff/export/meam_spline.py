@@ -156,13 +156,14 @@ def alloy_meam_spline_text(forms, *, r_in, r_out, r_min, density_range, comment=
     LAMMPS reads φ for every pair of elements, then ρ, U and f for every element, then g for every pair (its
     pair_meam_spline.cpp); φ, f and g are written once per slot, the same in each."""
     elements = list(forms)
-    splines = {e: meam_spline_splines(form, r_in=r_in, r_out=r_out, r_min=r_min, density_range=density_range, **knots)
-               for e, form in forms.items()}
-    first = splines[elements[0]]
+    first = meam_spline_splines(forms[elements[0]], r_in=r_in, r_out=r_out, r_min=r_min, density_range=density_range,
+                                **knots)
+    density_knots = knots.get("density_knots", DEFAULT_DENSITY_KNOTS)
+    embeddings = [first["U"], *(_embedding_spline(AngularProgram(forms[e]), density_range, density_knots)
+                                for e in elements[1:])]
     pairs = len(elements) * (len(elements) + 1) // 2
     blocks = ([first["phi"].text()] * pairs + [first["rho"].text()] * len(elements)
-              + [splines[e]["U"].text() for e in elements] + [first["f"].text()] * len(elements)
-              + [first["g"].text()] * pairs)
+              + [u.text() for u in embeddings] + [first["f"].text()] * len(elements) + [first["g"].text()] * pairs)
     shift = {e: float(program_u0(form)) for e, form in forms.items()}
     header = (f"# symff three-body piece, f_c({r_in}, {r_out}); LAMMPS energy = symff energy - U_A(0) per atom of A, "
               f"{', '.join(f'{e} {v!r}' for e, v in shift.items())} eV. {comment}".strip())

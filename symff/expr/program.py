@@ -122,10 +122,13 @@ class _ThreeBodyFunctions:
 
     n_angular = 0
 
-    def _three_body_programs(self, angular, params):
-        """Build the programs of `angular`, [(f_l, h_l)]."""
+    def _three_body_programs(self, angular, params, build=True):
+        """Build the programs of `angular`, [(f_l, h_l)] (with `build` False, only count them: an AlloyProgram
+        evaluates its elements' three-body sums itself)."""
         self.n_angular = len(angular)
-        if self.n_angular:
+        if not build:
+            angular = ()
+        if angular:
             self._bond = Program(radial_functions([f for f, _ in angular]), [_REAL_R], params)
             angle = [h for _, h in angular]
             self._angle = Program([*angle, *(sp.diff(h, C) for h in angle)], [C], params)
@@ -149,12 +152,12 @@ class PotentialProgram(_ThreeBodyFunctions):
 
     sum_kind = "radial"  # the environment-sum kind (symff.evaluate.sums) whose kernels evaluate it
 
-    def __init__(self, formula: Formula):
+    def __init__(self, formula: Formula, three_body=True):
         self.formula = formula
         self.n_densities = len(formula.densities)
         params = formula.constants
         # formula-like objects (fit.jacobian) may have no three-body sums
-        self._three_body_programs(getattr(formula, "angular", ()), params)
+        self._three_body_programs(getattr(formula, "angular", ()), params, build=three_body)
         self.n_sums = self.n_densities + self.n_angular
         self.n_terms = len(formula.terms)
         self._density = Program(radial_functions(formula.densities), [_REAL_R], params)
@@ -203,7 +206,7 @@ class AlloyProgram(_ThreeBodyFunctions):
 
     def __init__(self, formulas, tie=None):
         self.elements = tuple(formulas)
-        self.programs = [PotentialProgram(f) for f in formulas.values()]
+        self.programs = [PotentialProgram(f, three_body=False) for f in formulas.values()]
         n_full = sum(len(f.constants) for f in formulas.values())
         self.tie = None if tie is None else np.asarray(tie, dtype=np.int64)
         self.n_free = n_full if tie is None else int(self.tie.max(initial=-1)) + 1
