@@ -15,6 +15,10 @@ Every neighbour sum weighs its pair function g by f_c. That product and its deri
 lifts a radial function r -> (g, g') to r -> (h, h'), a function transformer in the manner of JAX MD's
 `multiplicative_isotropic_cutoff`. Every evaluation path (kernels' tables and exact pair values, the numpy reference,
 the export and report functions) takes h from here.
+
+Three-body sums may have a shorter cutoff of their own (`three_body_radii`): their cost grows with the square of the
+neighbours they count (325 pairs of neighbours of a bcc atom inside 5 Å, 91 inside its second shell), while the
+radial sums' grows linearly.
 """
 
 import numpy as np
@@ -59,3 +63,16 @@ def multiplicative_cutoff(radial, r_in=DEFAULT_INNER, r_out=DEFAULT_OUTER):
         return cutoff_product(g, g_slope, *smooth_cutoff(r, r_in, r_out))
 
     return cut
+
+
+def three_body_radii(r_in, r_out, three_body_cutoff=None):
+    """(inner, outer) of the smooth cutoff of three-body sums: `three_body_cutoff` (a pair), or None for the radial
+    sums' (r_in, r_out). Their pairs are a subset of the radial sums', so it must satisfy 0 < inner < outer <= r_out;
+    else ValueError."""
+    if three_body_cutoff is None:
+        return float(r_in), float(r_out)
+    inner, outer = (float(v) for v in three_body_cutoff)
+    if not 0 < inner < outer <= r_out:
+        raise ValueError(f"the three-body cutoff needs 0 < inner < outer <= the cutoff {r_out} Å, got {inner} and "
+                         f"{outer}")
+    return inner, outer

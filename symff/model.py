@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from . import __version__
-from .cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from .cutoff import DEFAULT_INNER, DEFAULT_OUTER, three_body_radii
 from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
@@ -45,6 +45,7 @@ class Model:
     reference_energy: dict  # element -> eV
     r_in: float = DEFAULT_INNER
     r_out: float = DEFAULT_OUTER
+    three_body_cutoff: tuple | None = None  # (inner, outer) of the three-body sums; None: (r_in, r_out)
     errors: dict = field(default_factory=dict)  # {"train": {...}, "test": {...}}
     metadata: dict = field(default_factory=dict)  # provenance, loss, ...
 
@@ -82,7 +83,7 @@ class Model:
         return {
             "format": FORMAT,
             "elements": list(self.elements),
-            "cutoff": {"inner": self.r_in, "outer": self.r_out},
+            "cutoff": _cutoff_entry(self),
             "energy": self.energy_string(),
             "reference_energy": {e: float(v) for e, v in self.reference_energy.items()},
             "complexity": int(self.complexity),
@@ -104,8 +105,9 @@ class Model:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ModelError(f"{source}: not a symff model file (expected \"format\": \"{FORMAT}\" or "
                              f"\"{FORMAT_ALLOY}\")")
-        r_in, r_out = _read_header(data, source)
+        r_in, r_out, three_body = _read_header(data, source)
         model = cls.from_expression(data["energy"], data["elements"], data["reference_energy"], r_in, r_out, source)
+        model.three_body_cutoff = three_body
         model.errors = data.get("errors", {})
         known = {"format", "elements", "cutoff", "energy", "reference_energy", "complexity", "errors", "formula"}
         model.metadata = {k: v for k, v in data.items() if k not in known}
@@ -137,8 +139,17 @@ class Model:
         return cls.from_dict(data, str(path))
 
 
+def _cutoff_entry(model):
+    """A model file's "cutoff": inner and outer, and the three-body sums' own where they have one."""
+    entry = {"inner": model.r_in, "outer": model.r_out}
+    if model.three_body_cutoff is not None:
+        entry["three_body"] = dict(zip(("inner", "outer"), map(float, model.three_body_cutoff)))
+    return entry
+
+
 def _read_header(data, source):
-    """(r_in, r_out) of a model file's contents, after checking the keys every version has."""
+    """(r_in, r_out, the three-body cutoff or None) of a model file's contents, after checking the keys every version
+    has."""
     for key in ("elements", "energy", "reference_energy"):
         if key not in data:
             raise ModelError(f"{source}: the model file has no \"{key}\"")
@@ -150,7 +161,18 @@ def _read_header(data, source):
         raise ModelError(f"{source}: \"cutoff\" must hold numbers \"inner\" and \"outer\"") from None
     if not 0 < r_in < r_out:
         raise ModelError(f"{source}: the cutoff must satisfy 0 < inner < outer, got {r_in} and {r_out}")
-    return r_in, r_out
+    three_body = cutoff.get("three_body")
+    if three_body is None:
+        return r_in, r_out, None
+    try:
+        three_body = (float(three_body["inner"]), float(three_body["outer"]))
+    except (TypeError, ValueError, KeyError, IndexError):
+        raise ModelError(f"{source}: \"cutoff\": \"three_body\" must hold numbers \"inner\" and \"outer\"") from None
+    try:
+        three_body_radii(r_in, r_out, three_body)
+    except ValueError as exc:
+        raise ModelError(f"{source}: {exc}") from None
+    return r_in, r_out, three_body
 
 
 def _reference_for(model, elements):
@@ -171,6 +193,7 @@ class AlloyModel:
     reference_energy: dict  # element -> eV
     r_in: float = DEFAULT_INNER
     r_out: float = DEFAULT_OUTER
+    three_body_cutoff: tuple | None = None  # (inner, outer) of the three-body sums; None: (r_in, r_out)
     errors: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
 
@@ -217,7 +240,7 @@ class AlloyModel:
         return {
             "format": FORMAT_ALLOY,
             "elements": list(self.elements),
-            "cutoff": {"inner": self.r_in, "outer": self.r_out},
+            "cutoff": _cutoff_entry(self),
             "energy": self.energy_strings(),
             "reference_energy": {e: float(v) for e, v in self.reference_energy.items()},
             "complexity": int(self.complexity),
@@ -244,12 +267,13 @@ class AlloyModel:
             lambda e: NS(e.args[0]) if str(e.args[1]) == element else sp.Integer(0))
         formula = canonicalize(expression, values)
         return Model(formula, formula.initial.copy(), formula.linear_initial.copy(), (element,),
-                     {element: self.reference_energy.get(element, 0.0)}, self.r_in, self.r_out)
+                     {element: self.reference_energy.get(element, 0.0)}, self.r_in, self.r_out, self.three_body_cutoff)
 
     @classmethod
     def from_dict(cls, data, source="model"):
-        r_in, r_out = _read_header(data, source)
+        r_in, r_out, three_body = _read_header(data, source)
         model = cls.from_expressions(data["energy"], data["elements"], data["reference_energy"], r_in, r_out, source)
+        model.three_body_cutoff = three_body
         model.errors = data.get("errors", {})
         known = {"format", "elements", "cutoff", "energy", "reference_energy", "complexity", "errors", "formula"}
         model.metadata = {k: v for k, v in data.items() if k not in known}

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .errors import ModelError
-from .evaluate.evaluator import Evaluator
 from .evaluate.predict import model_evaluator
 from .expr.symbols import Rejected
 from .fit.constants import fit_constants
@@ -113,6 +112,7 @@ class Ensemble:
             read = AlloyModel.from_expressions if isinstance(member["energy"], dict) else Model.from_expression
             members.append(read(member["energy"], model.elements, member["reference_energy"], model.r_in, model.r_out,
                                 where))
+            members[-1].three_body_cutoff = model.three_body_cutoff
         calibration = {"energy": 1.0, "force": 1.0} | dict(data.get("calibration", {}))
         for name, value in calibration.items():
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
@@ -154,7 +154,7 @@ def bootstrap_ensemble(model, train, members=DEFAULT_MEMBERS, *, seed=0, weights
         raise ModelError(f"bootstrap needs at least 2 training structures, got {train.n_structures}")
     rng = np.random.default_rng(seed)
     neighbours = neighbours if neighbours is not None else build_neighbours(train, model.r_out)
-    evaluator = Evaluator(train, neighbours, r_in=model.r_in, r_out=model.r_out)
+    evaluator = model_evaluator(model, train, neighbours, exact=False)
     fitted = []
     for _ in range(members):
         counts = bootstrap_resample(train.n_structures, rng)
@@ -173,16 +173,19 @@ def bootstrap_ensemble(model, train, members=DEFAULT_MEMBERS, *, seed=0, weights
     return Ensemble(fitted, info=info)
 
 
+def _element_set_and_cutoff(model):
+    return list(model.elements), (model.r_in, model.r_out), model.three_body_cutoff
+
+
 def committee(models, train, members_per_form=DEFAULT_MEMBERS // 2, *, seed=0, weights=None,
               max_evaluations=REFIT_EVALUATIONS, neighbours=None) -> Ensemble:
     """The bootstrap members of each of `models` (different forms of one element set and cutoff), pooled; each form's
     resamples drawn from `seed` + its position in `models`."""
     first = models[0]
     for model in models[1:]:
-        if (tuple(model.elements), model.r_in, model.r_out) != (tuple(first.elements), first.r_in, first.r_out):
+        if _element_set_and_cutoff(model) != _element_set_and_cutoff(first):
             raise ModelError(f"a committee needs one element set and cutoff: {model.energy_string(4)} has "
-                             f"{list(model.elements)}, ({model.r_in}, {model.r_out}); the first "
-                             f"{list(first.elements)}, ({first.r_in}, {first.r_out})")
+                             f"{_element_set_and_cutoff(model)}; the first {_element_set_and_cutoff(first)}")
     neighbours = neighbours if neighbours is not None else build_neighbours(train, first.r_out)
     members = []
     for k, model in enumerate(models):

@@ -31,11 +31,12 @@ def random_cell(rng, n_atoms, volume_per_atom=12.0, skew=0.3, shortest=1.8, symb
     raise RuntimeError("no random cell found")
 
 
-def evaluate(atoms_list, program, constants, linear, *, r_in=3.0, r_out=5.0, exact=True, grid_points=4096):
+def evaluate(atoms_list, program, constants, linear, *, r_in=3.0, r_out=5.0, exact=True, grid_points=4096,
+             three_body_cutoff=None):
     """Total energies, forces and stresses of a formula on ASE structures (reference energy zero)."""
     data = Dataset.from_atoms([labelled(a.copy()) for a in atoms_list], min_distance=None)
     evaluator = Evaluator(data, build_neighbours(data, r_out), r_in=r_in, r_out=r_out, exact=exact,
-                          grid_points=grid_points)
+                          grid_points=grid_points, three_body_cutoff=three_body_cutoff)
     return evaluator.predict(program, constants, linear, np.zeros(data.n_elements))
 
 

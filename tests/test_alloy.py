@@ -1,7 +1,7 @@
 """Species-filtered neighbour sums NS(g, B) and per-element energies (model file symff-model/2): forces are minus the
 energy gradient and stresses the strain derivative, through the numba kernels (symff.evaluate.species) and the numpy
 reference, for random two- and three-element forms (and two-element forms of the angular grammar, with three-body
-sums) on random triclinic cells smaller than twice the cutoff; the kernels agree with the reference; a model without
+sums, at the radial cutoff and at a shorter one of their own) on random triclinic cells smaller than twice the cutoff; the kernels agree with the reference; a model without
 channels agrees with its single-element form."""
 
 import json
@@ -76,21 +76,26 @@ def mixed_cell(rng, n_atoms, elements):
     return atoms
 
 
-GRAMMARS = [(e, "eam") for e in ALLOYS] + [(ALLOYS[0], "angular")]  # (elements, grammar of the random forms)
+# (elements, grammar of the random forms, the three-body sums' own cutoff or None)
+GRAMMARS = [(e, "eam", None) for e in ALLOYS] + [(ALLOYS[0], "angular", None), (ALLOYS[0], "angular", (2.6, 3.8))]
 
 
 @pytest.fixture(scope="module", params=GRAMMARS,
-                ids=["-".join(e) + ("" if g == "eam" else "-angular") for e, g in GRAMMARS])
+                ids=["-".join(e) + ("" if g == "eam" else "-angular") + ("-short" if c else "") for e, g, c in GRAMMARS])
 def alloy(request):
-    elements, grammar = request.param
-    return elements, random_alloy_models(elements, seed=5, count=3, grammar=grammar)
+    elements, grammar, three_body_cutoff = request.param
+    models = random_alloy_models(elements, seed=5, count=3, grammar=grammar)
+    for model in models:
+        model.three_body_cutoff = three_body_cutoff
+    return elements, models
 
 
 def calculate(atoms, model, path):
     if path == "reference":
         results = reference.calculate(model, atoms)
         return results["energy"], results["forces"], results["stress"]
-    prediction = evaluate([atoms], model.program, model.constants, model.linear)
+    prediction = evaluate([atoms], model.program, model.constants, model.linear,
+                          three_body_cutoff=model.three_body_cutoff)
     reference_energy = sum(model.reference_energy[s] for s in atoms.get_chemical_symbols())
     return prediction.energy[0] + reference_energy, prediction.forces, prediction.stress[0]
 
@@ -142,7 +147,8 @@ def test_kernels_and_calculator_agree_with_the_reference(alloy, exact):
     rng = np.random.default_rng(7)
     for model in models:
         cells = [mixed_cell(rng, n, elements) for n in (3, 5)]
-        prediction = evaluate(cells, model.program, model.constants, model.linear, exact=exact)
+        prediction = evaluate(cells, model.program, model.constants, model.linear, exact=exact,
+                              three_body_cutoff=model.three_body_cutoff)
         tolerance = 1e-9 if exact else 1e-5
         for s, atoms in enumerate(cells):
             expected = reference.calculate(model, atoms)

@@ -106,6 +106,25 @@ def test_three_body_sums_are_meam_spline_files_that_lammps_runs_as_symff(tmp_pat
         export_alloy_setfl(model, tmp_path / "x", style="eam/fs", source="m.json")
 
 
+@needs_data
+def test_a_shorter_three_body_cutoff_is_the_meam_spline_files_cutoff_and_lammps_runs_it_as_symff(tmp_path):
+    model = AlloyModel.from_expressions(ANGULAR, ELEMENTS, REFERENCE)
+    model.three_body_cutoff = (2.8, 3.9)
+    frames = structures()
+    atoms = frames[0]
+    assert reference.calculate(model, atoms)["energy"] != reference.calculate(
+        AlloyModel.from_expressions(ANGULAR, ELEMENTS, REFERENCE), atoms)["energy"]  # the cutoff matters here
+    model.save(tmp_path / "m.json")
+    loaded = Model.load(tmp_path / "m.json")
+    assert loaded.three_body_cutoff == (2.8, 3.9)
+    export = export_lammps(loaded, tmp_path / "lammps")
+    for path in export.files[1:]:
+        lines = path.read_text().splitlines()
+        first_knots = int(lines[3])  # the φ block of the first pair: spline3eq, N, d0 dN, N knots
+        assert float(lines[5 + first_knots - 1].split()[0]) == 3.9  # LAMMPS's cutoff: 3.9 Å, not 5
+    assert_lammps_agrees(export, loaded, frames)
+
+
 def test_a_three_body_sum_jointly_with_another_sum_is_symff_only_with_the_reason():
     joint = {"Nb": "NS(r**-9) + NS(exp(-r))*NS3(exp(-r), c)", "Mo": "NS(r**-9, Mo)"}
     style, reason = lammps_form(AlloyModel.from_expressions(joint, ELEMENTS, REFERENCE))

@@ -168,3 +168,56 @@ def test_the_command_line_exports_an_angular_model_as_meam_spline(tmp_path, caps
         assert main(["export", str(path), "--lammps", str(tmp_path / "x"), *argv]) == 2, argv
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and named in lines[0], (argv, lines)
+
+
+SHORT_THREE_BODY = {  # (energy, LAMMPS form, meam/spline files whose cutoff is the three-body one)
+    "meam": (("NS(2.0*exp(-2.0*(r - 2.35)) - exp(-(r - 2.35))) - 3.0*sqrt(NS(exp(-1.5*(r - 2.35))) "
+             "+ NS3(0.8*exp(-(r - 2.35)), 0.3 + exp(-2*(c + 0.5)**2)) + 0.5)"), "meam/spline", 0),
+    "hybrid": (("NS(2.0*exp(-2.0*(r - 2.35)) - exp(-(r - 2.35))) - 3.0*sqrt(NS(exp(-1.5*(r - 2.35))) + 0.5) "
+               "+ 0.4*NS3(0.8*exp(-(r - 2.35)), (c + 1/3)**2)"), "hybrid/overlay", 1),
+}
+
+
+@needs_data
+@pytest.mark.parametrize("case", list(SHORT_THREE_BODY))
+def test_a_shorter_three_body_cutoff_is_exported_and_lammps_runs_it_as_symff(tmp_path, case):
+    """f ends at the three-body cutoff; a piece of f and g alone (φ = ρ = 0) has it as LAMMPS's cutoff, so that LAMMPS
+    passes over the pairs of neighbours inside it only; a piece with φ or ρ keeps r_out."""
+    import ase.io
+
+    from symff.evaluate import reference
+    from symff.export import export_lammps
+    from symff.model import Model
+
+    energy, style, short_files = SHORT_THREE_BODY[case]
+    model = Model.from_expression(energy, ("Si",), {"Si": -4.5})
+    model.three_body_cutoff = (2.6, 4.0)  # Si: the first two shells, 2.35 and 3.84 Å
+    model.save(tmp_path / "si.json")
+    model = Model.load(tmp_path / "si.json")
+    assert model.three_body_cutoff == (2.6, 4.0)
+    export = export_lammps(model, tmp_path / "lmp", r_lo=R_MIN)
+    assert export.style == style
+    meam_files = [path for path in export.files if path.suffix == ".spline"]
+    last_knots = []
+    for path in meam_files:
+        lines = path.read_text().splitlines()
+        starts = [k for k, line in enumerate(lines) if line == "spline3eq"]  # φ, ρ, U, f, g
+        last_knots.append([float(lines[s + 2 + int(lines[s + 1])].split()[0]) for s in starts])
+    assert sum(knots[0] == 4.0 for knots in last_knots) == short_files  # φ's last knot
+    assert all(knots[3] == 4.0 for knots in last_knots)  # f's
+    frames = ase.io.read(DATASETS / "mlearn" / "Si" / "test.extxyz", ":")
+    full_cutoff = Model.from_expression(energy, ("Si",), {"Si": -4.5})
+    assert abs(reference.calculate(full_cutoff, frames[0])["energy"]
+               - reference.calculate(model, frames[0])["energy"]) > 1e-2  # the cutoff matters
+    runner = lammps_run.LammpsPotential(export, ["Si"])
+    try:
+        for s in CI_FRAMES:
+            atoms = frames[s]
+            energy_lammps, forces, _ = runner.compute(atoms)
+            expected = reference.calculate(model, atoms)
+            symbols = atoms.get_chemical_symbols()
+            assert abs(export.symff_energy(energy_lammps, symbols, model.reference_energy) - expected["energy"]) \
+                / len(atoms) < 1e-5
+            assert np.abs(forces - expected["forces"]).max() < 1e-4
+    finally:
+        runner.close()

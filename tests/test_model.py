@@ -62,6 +62,11 @@ BAD_FILES = {
     "wrong format": (GOOD | {"format": "other/1"}, "not a symff model file"),
     "no energy": ({k: v for k, v in GOOD.items() if k != "energy"}, "has no \"energy\""),
     "bad cutoff": (GOOD | {"cutoff": {"inner": 5.0, "outer": 3.0}}, "0 < inner < outer"),
+    "three-body cutoff beyond the cutoff": (GOOD | {"cutoff": {"inner": 3.0, "outer": 5.0,
+                                                               "three_body": {"inner": 3.0, "outer": 5.5}}},
+                                            r"three-body cutoff needs 0 < inner < outer <= the cutoff 5.0"),
+    "three-body cutoff not numbers": (GOOD | {"cutoff": {"inner": 3.0, "outer": 5.0, "three_body": [3, 4]}},
+                                      "\"three_body\" must hold numbers"),
     "bad formula": (GOOD | {"energy": "NS(r"}, "cannot parse"),
     "r outside NS": (GOOD | {"energy": "r**2"}, "outside a neighbour sum"),
 }

@@ -316,6 +316,7 @@ ALLOY_MODES = {
     "exportable": ["--grammar", "eam", "--lammps-exportable"],
     "islands": ["--islands", "2", "--migration-interval", "1"],
     "angular": ["--grammar", "angular"],  # element-blind three-body sums, their constants shared
+    "angular-short": ["--grammar", "angular", "--three-body-cutoff", "2.8", "4.0"],  # with their own cutoff
     "inherit-constants": ["--inherit-constants"],  # trees take the form's own constants read off expanded fits
 }
 
@@ -341,7 +342,8 @@ def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
         model = Model.load(run / member["model"])
         assert isinstance(model, AlloyModel) and model.elements == ELEMENTS
         sums = [{str(a) for a in x.atoms(NS3)} for x in model.expressions().values()]
-        assert all(s == sums[0] for s in sums) and (mode == "angular" or not sums[0])
+        assert all(s == sums[0] for s in sums) and (mode.startswith("angular") or not sums[0])
+        assert model.three_body_cutoff == ((2.8, 4.0) if mode == "angular-short" else None)
         if mode == "exportable":
             assert member["lammps"] in ("eam/alloy", "eam/fs", "hybrid/overlay", "symff only")
     assert json.loads((run / "config.json").read_text())["search"]["inherit_constants"] is (mode == "inherit-constants")

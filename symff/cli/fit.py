@@ -11,7 +11,7 @@ the material properties together: optuna proposes the trade-off and starting con
 polishes them, and the trade-off between data loss and property loss is printed as a small front (also in the model
 file under "properties"); see docs/fit-and-sanity.md."""
 
-from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER, three_body_radii
 from ..errors import ConfigError
 from ..fit.given_form import DEFAULT_STARTS, fit_form
 from ..fit.loss import LossWeights
@@ -37,6 +37,9 @@ def add_parser(sub):
     p.add_argument("--cutoff-inner", dest="r_in", type=float, default=DEFAULT_INNER,
                    help=f"r_in in Å (default {DEFAULT_INNER})")
     p.add_argument("--energy-weight", type=float, default=1.0)
+    p.add_argument("--three-body-cutoff", type=float, nargs=2, metavar=("INNER", "OUTER"),
+                   help="a shorter smooth cutoff of the three-body sums NS3 alone, from INNER to OUTER Å (OUTER at most "
+                        "--cutoff; default: the radial sums' cutoff)")
     p.add_argument("--force-weight", type=float, default=1.0)
     p.add_argument("--stress-weight", type=float, default=0.1)
     p.add_argument("--properties", metavar="TARGETS", help="a property targets file: fit data and properties together")
@@ -64,6 +67,11 @@ def run(args):
     if not 0 < args.r_in < args.r_out:
         raise ConfigError(f"the cutoff needs 0 < r_in < r_out, got {args.r_in}, {args.r_out}")
     try:
+        three_body_radii(args.r_in, args.r_out, args.three_body_cutoff)
+    except ValueError as exc:
+        raise ConfigError(f"--three-body-cutoff: {exc}") from None
+    cutoffs = {"r_in": args.r_in, "r_out": args.r_out, "three_body_cutoff": args.three_body_cutoff}
+    try:
         weights = LossWeights(args.energy_weight, args.force_weight, args.stress_weight)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
@@ -77,8 +85,8 @@ def run(args):
     if target_set is not None:
         target_set.check_elements(train.elements, ", ".join(args.data))
         fitted = fit_form_with_properties(args.formula, train, target_set, test=test, seed=args.seed,
-                                          time_budget=args.time_budget, trials=args.trials, r_in=args.r_in,
-                                          r_out=args.r_out, weights=weights, starts=args.starts, start_values=starts,
+                                          time_budget=args.time_budget, trials=args.trials, **cutoffs,
+                                          weights=weights, starts=args.starts, start_values=starts,
                                           source="FORMULA", progress=lambda line: print(line, flush=True))
         _print_front(fitted)
         model = fitted.model
@@ -91,7 +99,7 @@ def run(args):
         print(f"written to {args.out}")
         return
     result = fit_form(args.formula, train, test=test, starts=args.starts, seed=args.seed, start_values=starts,
-                      r_in=args.r_in, r_out=args.r_out, weights=weights, source="FORMULA")
+                      **cutoffs, weights=weights, source="FORMULA")
     model = result.model
     model.metadata |= {"command": command_line(), "data": {"train": list(args.data), "test": list(args.test or [])},
                        "sanity": sanity_report(model)}

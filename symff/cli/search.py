@@ -24,6 +24,9 @@ def add_search_options(parser, population=200, generations=100):
                         help=f"outer cutoff radius r_out in Å (default {DEFAULT_OUTER})")
     parser.add_argument("--cutoff-inner", dest="r_in", type=float, default=DEFAULT_INNER,
                         help=f"where the smooth cutoff starts, r_in in Å (default {DEFAULT_INNER})")
+    parser.add_argument("--three-body-cutoff", type=float, nargs=2, metavar=("INNER", "OUTER"),
+                        help="a shorter smooth cutoff for the three-body sums NS3 alone, from INNER to OUTER Å (OUTER "
+                             "at most --cutoff): fewer triplets, cheaper in LAMMPS (default: the radial sums' cutoff)")
     parser.add_argument("--population", type=int, default=population)
     parser.add_argument("--generations", type=int, default=generations)
     parser.add_argument("--time-limit", type=float, metavar="S", help="stop after this many seconds")
@@ -67,6 +70,7 @@ def config_from(args, **overrides):
                   "generations": args.generations, "time_limit": args.time_limit, "seed": args.seed,
                   "energy_weight": args.energy_weight, "force_weight": args.force_weight, "stress_weight": args.stress_weight}
     values["lammps_exportable"] = getattr(args, "lammps_exportable", False)
+    values["three_body_cutoff"] = getattr(args, "three_body_cutoff", None)
     values["start_forms"] = getattr(args, "start_forms", None)
     values["sanity"] = getattr(args, "sanity", True)
     values["inherit_forms"] = getattr(args, "inherit_forms", True)

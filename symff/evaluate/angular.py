@@ -7,7 +7,8 @@ f(r), the angular function g(c) of c = cos θ_jik, and the embedding U(n). Per a
     E_i = Σ_j φ(r_ij) f_c(r_ij) / 2 + U(n_i)
 
 where the sums run over the full neighbourhood of i inside r_out and f_c is symff's smooth cutoff: like the radial
-neighbour sums, φ, ρ and f carry it, so that the form is smooth at r_out and exportable to `meam/spline`.
+neighbour sums, φ, ρ and f carry it, so that the form is smooth at r_out and exportable to `meam/spline` (f may have
+a shorter cutoff of its own, `bond_cutoff`, the three-body sums' of a model).
 U(n) = n gives Stillinger–Weber-like additive three-body terms; a nonlinear U gives the MEAM-spline form.
 
 *Bonds* are the directions of the half list's pairs seen from their centre atom (`angular_kernels.py`): built once per
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..cutoff import smooth_cutoff
+from ..cutoff import smooth_cutoff, three_body_radii
 from ..expr.program import _REAL_R, Program, radial_functions
 from ..expr.symbols import C, R, Rejected
 from . import angular_kernels
@@ -166,11 +167,12 @@ class AngularEvaluator:
     """Energies, forces and stresses of angular forms on one data set (pairs, bonds and grids prepared once)."""
 
     def __init__(self, dataset, neighbours, *, r_in, r_out, grid_points=DEFAULT_POINTS,
-                 angle_points=DEFAULT_ANGLE_POINTS, exact=False, r_min=None):
+                 angle_points=DEFAULT_ANGLE_POINTS, exact=False, r_min=None, bond_cutoff=None):
         if neighbours.cutoff < r_out:
             raise ValueError(f"neighbour list cutoff {neighbours.cutoff} is shorter than r_out {r_out}")
         self.dataset = dataset
         self.r_in, self.r_out = float(r_in), float(r_out)
+        self.bond_cutoff = three_body_radii(r_in, r_out, bond_cutoff)
         self.exact = exact
         if r_min is None:
             inside = neighbours.r[neighbours.r < r_out]
@@ -195,12 +197,17 @@ class AngularEvaluator:
             self._ranges[n] = structure_ranges(work, n)
         return self._ranges[n]
 
+    def _cutoffs(self, r):
+        """(f_c, f_c') (3, len(r)) of φ, ρ and f at `r`: f's own cutoff, the others' (r_in, r_out)."""
+        radial, bond = smooth_cutoff(r, self.r_in, self.r_out), smooth_cutoff(r, *self.bond_cutoff)
+        return tuple(np.stack([radial[k], radial[k], bond[k]]) for k in range(2))
+
     def _functions(self, program: AngularProgram):
         """(radial table, pair values, g table, triplet values): the table or the exact values of each kind."""
         empty_table, empty_values = np.zeros((0, 3, 4)), np.zeros((3, 0, 2))
         if self.exact:
             value, slope = program.radial(self.pairs.r)
-            cutoff, cutoff_slope = smooth_cutoff(self.pairs.r, self.r_in, self.r_out)
+            cutoff, cutoff_slope = self._cutoffs(self.pairs.r)
             pair_values = np.empty((3, self.pairs.n_pairs, 2))
             with np.errstate(all="ignore"):
                 pair_values[:, :, 0] = value * cutoff
@@ -210,7 +217,7 @@ class AngularEvaluator:
             parts = (empty_table, pair_values, np.zeros((0, 4)), triplet_values)
         else:
             value, slope = program.radial(self.grid.r)
-            table = self.grid.tabulate(value, slope)
+            table = self.grid.tabulate(value, slope, self._cutoffs(self.grid.r))
             g_table = self.angle_grid.tabulate(*program.angular(self.angle_grid.c))
             parts = (table, empty_values, g_table, np.zeros((0, 2)))
         if not all(np.isfinite(a).all() for a in parts):

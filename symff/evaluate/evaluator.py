@@ -8,7 +8,8 @@ the predictions of every term T_m of a formula separately (energies, forces and 
 coefficients a_m), which is what the closed-form solve for the a_m needs; `predict` combines them.
 
 A formula with three-body sums (NS3) also runs the kernels of the angular kind; its triplets are built from the same
-pairs the first time such a formula comes. `exact=True` evaluates every pair function at every pair distance (and
+pairs the first time such a formula comes (from those inside the three-body sums' own cutoff, where they have one:
+`three_body_cutoff`, placed on a grid of their own). `exact=True` evaluates every pair function at every pair distance (and
 every angular function at every triplet's cosine) instead of interpolating a table: slower, used for the errors
 reported on a final front and in tests.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cutoff import cutoff_product, smooth_cutoff
+from ..cutoff import cutoff_product, smooth_cutoff, three_body_radii
 from ..errors import ModelError
 from ..expr.symbols import Rejected
 from .grid import DEFAULT_POINTS
@@ -61,12 +62,16 @@ class Prediction:
 
 
 class Evaluator:
-    def __init__(self, dataset, neighbours, *, r_in, r_out, grid_points=DEFAULT_POINTS, exact=False):
+    def __init__(self, dataset, neighbours, *, r_in, r_out, grid_points=DEFAULT_POINTS, exact=False,
+                 three_body_cutoff=None):
         if neighbours.cutoff < r_out:
             raise ValueError(f"neighbour list cutoff {neighbours.cutoff} is shorter than r_out {r_out}")
         self.dataset = dataset
         self.neighbours = neighbours
         self.r_in, self.r_out = float(r_in), float(r_out)
+        self.three_body_cutoff = None if three_body_cutoff is None else three_body_radii(r_in, r_out,
+                                                                                         three_body_cutoff)
+        self._grid_points = grid_points
         self.exact = exact
         inside = neighbours.r[neighbours.r < r_out]
         r_min = float(inside.min()) if inside.size else r_in
@@ -142,20 +147,36 @@ class Evaluator:
         kind, extra = self._kind(program)
         return kind.sums(self.pairs, table, values, program.n_densities, self._structure_ranges(), *extra)
 
+    def _three_body_pairs(self):
+        """(pairs, grid, f_c, f_c') of the three-body sums: the radial sums' own, or, with a cutoff of their own, those
+        inside it on a grid of their own (f_c and f_c' at the pairs for the exact path only)."""
+        if self.three_body_cutoff is None:
+            if self.exact:
+                return self.pairs, self.grid, self._cutoff, self._cutoff_slope
+            return self.pairs, self.grid, None, None
+        r_in, r_out = self.three_body_cutoff
+        inside = self.pairs.r[self.pairs.r < r_out]
+        grid = RADIAL.tabulation.covering(float(inside.min()) if inside.size else r_in, r_in, r_out, self._grid_points)
+        pairs = self.pairs.within(r_out, grid)
+        cutoff = smooth_cutoff(pairs.r, r_in, r_out) if self.exact else (None, None)
+        return (pairs, grid, *cutoff)
+
     def three_body_sums(self, program, constants):
         """s (L, n_atoms) of the formula's three-body sums and the slopes their force pass reads."""
         if self._triplets is None:
-            self._triplets = ANGULAR.neighbour_data.of(self.pairs)
+            pairs, self._bond_grid, self._bond_cutoff, self._bond_cutoff_slope = self._three_body_pairs()
+            self._triplets = ANGULAR.neighbour_data.of(pairs)
             self._angle_grid = ANGULAR.tabulation.uniform()
         n_l, triplets = program.n_angular, self._triplets
         if self.exact:
-            f, f_slope = program.bond_functions(self.pairs.r, constants)
-            pair_values = np.empty((n_l, self.pairs.n_pairs, 2))
-            pair_values[..., 0], pair_values[..., 1] = cutoff_product(f, f_slope, self._cutoff, self._cutoff_slope)
+            f, f_slope = program.bond_functions(triplets.pairs.r, constants)
+            pair_values = np.empty((n_l, triplets.pairs.n_pairs, 2))
+            pair_values[..., 0], pair_values[..., 1] = cutoff_product(f, f_slope, self._bond_cutoff,
+                                                                      self._bond_cutoff_slope)
             h, h_slope = program.angle_functions(triplets.cosines, constants)
             parts = (EMPTY_TABLE, pair_values, np.zeros((0, 0, 4)), np.stack([h, h_slope], axis=-1))
         else:
-            table = self.grid.tabulate(*program.bond_functions(self.grid.r, constants))
+            table = self._bond_grid.tabulate(*program.bond_functions(self._bond_grid.r, constants))
             h, h_slope = program.angle_functions(self._angle_grid.c, constants)
             angle_tables = np.stack([self._angle_grid.tabulate(h[l], h_slope[l]) for l in range(n_l)])
             parts = (table, EMPTY_PAIRS, angle_tables, np.zeros((0, 0, 2)))

@@ -42,11 +42,13 @@ class RadialGrid:
     def step(self):
         return 1.0 / self.inv_step
 
-    def tabulate(self, g, g_slope):
+    def tabulate(self, g, g_slope, cutoff=None):
         """Cubic Hermite coefficients (n_nodes - 1, K, 4) of h = g f_c on each interval, from g and g' (K, n_nodes)
         on the nodes: on interval n, h(t) = c0 + c1 t + c2 t² + c3 t³ for t = (r - r_n) / step in [0, 1], the cubic
-        that matches h and h' at both ends. Interval-major, so that the K functions of one interval are contiguous."""
-        h, dh = cutoff_product(g, g_slope, self.cutoff, self.cutoff_slope)  # zero at r_out, whatever g does there
+        that matches h and h' at both ends. Interval-major, so that the K functions of one interval are contiguous.
+        `cutoff`: (f_c, f_c') on the nodes (each (n_nodes,) or (K, n_nodes)) in place of the grid's own."""
+        f_c, f_c_slope = (self.cutoff, self.cutoff_slope) if cutoff is None else cutoff
+        h, dh = cutoff_product(g, g_slope, f_c, f_c_slope)  # zero at r_out, whatever g does there
         dh = dh * self.step
         y0, y1, d0, d1 = h[:, :-1], h[:, 1:], dh[:, :-1], dh[:, 1:]
         table = np.empty((self.r.size - 1, g.shape[0], 4))

@@ -54,6 +54,16 @@ class GridPairs:
             inv_step=float(grid.inv_step),
         )
 
+    def within(self, r_out, grid: RadialGrid):
+        """These pairs closer than r_out, placed on `grid` (the pairs of a shorter cutoff, e.g. of three-body sums)."""
+        keep = self.r < r_out
+        kept_before = np.concatenate([[0], np.cumsum(keep)])  # pairs kept among the first p, for every p
+        r = np.ascontiguousarray(self.r[keep])
+        node, t = grid.locate(r)
+        return GridPairs(atom_start=self.atom_start, atom_pairs=kept_before[self.atom_pairs].astype(np.int64),
+                         j=np.ascontiguousarray(self.j[keep]), r=r, D=np.ascontiguousarray(self.D[keep]),
+                         inv_r=np.ascontiguousarray(self.inv_r[keep]), node=node, t=t, inv_step=float(grid.inv_step))
+
     @property
     def n_pairs(self):
         return self.r.size

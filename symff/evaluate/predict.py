@@ -9,7 +9,8 @@ from .evaluator import Evaluator, Prediction
 
 def model_evaluator(model, dataset, neighbours=None, exact=True):
     neighbours = neighbours if neighbours is not None else build_neighbours(dataset, model.r_out)
-    return Evaluator(dataset, neighbours, r_in=model.r_in, r_out=model.r_out, exact=exact)
+    return Evaluator(dataset, neighbours, r_in=model.r_in, r_out=model.r_out, exact=exact,
+                     three_body_cutoff=model.three_body_cutoff)
 
 
 def predict(model, dataset, *, neighbours=None, exact=True, reference=None) -> Prediction:

@@ -8,7 +8,8 @@ dE_i/dr = Σ_k w_ik h_k'(r): it pushes atom i by +dE_i/dr D/r and atom j by -dE_
 to the strain derivative of the energy (ASE's stress is that over the volume, Voigt order xx yy zz yz xz xy).
 
 Three-body sums. A *triplet* (i; p, q) is two directed pairs p = (i, j) and q = (i, k), p < q, of one centre i; the
-three-body sums of i are s_il = Σ_triplets F_l(r_ij) F_l(r_ik) h_l(cos θ_jik) with F_l = f_l f_c, and follow the
+three-body sums of i are s_il = Σ_triplets F_l(r_ij) F_l(r_ik) h_l(cos θ_jik) with F_l = f_l f_c (f_c the three-body
+sums' own cutoff where the model has one, `bond_functions`), and follow the
 radial sums in rho (rho_{K+l} = s_l). Generally a directed pair carries the gradient G = ∂E/∂D of the energy on its
 vector; it pushes atom i by +G and atom j by -G and adds G_α D_β to the strain derivative. For a radial sum
 G = dE_i/dr D/r; a triplet adds w_il ∂(F_p F_q h)/∂D_p = w_il (F'_p F_q h u_p + F_p F_q h' (u_q - c u_p)/r_p) to pair p
@@ -39,13 +40,20 @@ import math
 
 import numpy as np
 
-from ..cutoff import multiplicative_cutoff
+from ..cutoff import multiplicative_cutoff, three_body_radii
 from ..errors import ModelError
 
 
 def pair_functions(model):
     """r -> (h, h') of shape (K, len(r)): the model's pair functions g_k times the cutoff."""
     cut = multiplicative_cutoff(model.program.densities, model.r_in, model.r_out)
+    return lambda r: cut(np.asarray(r, dtype=float), model.constants)
+
+
+def bond_functions(model):
+    """r -> (F, F') of shape (L, len(r)): the model's bond functions f_l times the three-body sums' cutoff."""
+    cut = multiplicative_cutoff(model.program.bond_functions,
+                                *three_body_radii(model.r_in, model.r_out, model.three_body_cutoff))
     return lambda r: cut(np.asarray(r, dtype=float), model.constants)
 
 
@@ -85,7 +93,7 @@ def angular_sums(model, centre, D, n_atoms):
     if n_l == 0:
         return np.zeros((0, n_atoms)), lambda weights: np.zeros_like(D)
     a, p, q = triplets(centre, n_atoms)
-    bond, bond_slope = multiplicative_cutoff(program.bond_functions, model.r_in, model.r_out)(r, constants)
+    bond, bond_slope = bond_functions(model)(r)
     cosine = np.einsum("ta,ta->t", u[p], u[q])
     angle, angle_slope = program.angle_functions(cosine, constants)
     s = np.array([np.bincount(a, weights=bond[l, p] * bond[l, q] * angle[l], minlength=n_atoms) for l in range(n_l)])
@@ -162,8 +170,7 @@ def atom_energies_with_angles(model, distances, cosines, distance_rates=None):
     rates = None if distance_rates is None else np.where(np.isfinite(distance_rates), distance_rates, 0.0)
     with np.errstate(all="ignore"):
         rho, h_slope = radial_sums(model, centre, r.ravel(), n_atoms)
-        bond, bond_slope = multiplicative_cutoff(model.program.bond_functions, model.r_in, model.r_out)(
-            r.ravel(), model.constants)
+        bond, bond_slope = bond_functions(model)(r.ravel())
         bond, bond_slope = bond.reshape(n_l, n_atoms, n), bond_slope.reshape(n_l, n_atoms, n)
         angle = model.program.angle_functions(cosines.ravel(), model.constants)[0].reshape(n_l, n_sets, n, n)
         angle = angle * (1.0 - np.eye(n))  # a neighbour makes no triplet with itself
@@ -194,8 +201,7 @@ def lattice_energies(model, spacings, distances, counts, angle_sums=None):
             h[:, inside] = pair_functions(model)(r.ravel()[inside])[0]
         sums = [(h.reshape(n_k, *r.shape) * counts).sum(axis=-1)]
         if n_l:
-            bond = multiplicative_cutoff(model.program.bond_functions, model.r_in, model.r_out)(
-                r.ravel(), model.constants)[0].reshape(n_l, *r.shape)
+            bond = bond_functions(model)(r.ravel())[0].reshape(n_l, *r.shape)
             sums.append(0.5 * np.einsum("las,lst,lat->la", bond, angle_sums, bond))  # ½ Fᵀ H F by shells
         return atom_energies_from_sums(model, np.concatenate(sums))[0]
 

@@ -29,7 +29,7 @@ import numpy as np
 import sympy as sp
 from ase.data import atomic_masses, atomic_numbers
 
-from ..cutoff import multiplicative_cutoff
+from ..cutoff import multiplicative_cutoff, three_body_radii
 from ..errors import ModelError
 from ..evaluate.angular import AngularForm, N
 from ..expr.symbols import rho_symbol
@@ -50,6 +50,7 @@ class AlloyForm:
     r_in: float
     r_out: float
     three_body: tuple = ()  # per meam/spline file, (f(r), h(c), {A: U_A(n)}) without the cutoff
+    three_body_radii: tuple = ()  # (inner, outer) of the cutoff of f in the meam/spline files
 
     def angular_forms(self, m):
         """{A: AngularForm} of meam/spline file m (φ = ρ = 0; U_A = 0 for an element without the sum)."""
@@ -168,7 +169,8 @@ def analyse_alloy_form(model, source="model") -> AlloyForm:
                               for a in elements for b in elements})
         embeddings.append({a: embedded[a][k][1] if k < len(embedded[a]) else sp.Integer(0) for a in elements})
     return AlloyForm(elements, pair_exprs, tuple(density_exprs), tuple(embeddings), model.r_in, model.r_out,
-                     tuple((f, h, embeddings) for (f, h), embeddings in three_body.items()))
+                     tuple((f, h, embeddings) for (f, h), embeddings in three_body.items()),
+                     three_body_radii(model.r_in, model.r_out, model.three_body_cutoff))
 
 
 def _by_channel(weights, densities, channels, elements):
@@ -308,10 +310,12 @@ def _meam_spline_text(form, m, r_min, source):
     from .meam_spline import alloy_meam_spline_text, default_density_range
 
     forms = form.angular_forms(m)
+    r_in, r_out = form.three_body_radii  # φ = ρ = 0: f, the only radial function, sets LAMMPS's cutoff
     try:
-        ranges = [default_density_range(angular, a, r_in=form.r_in, r_out=form.r_out) for a, angular in forms.items()]
+        ranges = [default_density_range(angular, a, r_in=form.r_in, r_out=form.r_out, bond_cutoff=(r_in, r_out))
+                  for a, angular in forms.items()]
         low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-        return alloy_meam_spline_text(forms, r_in=form.r_in, r_out=form.r_out, r_min=r_min, density_range=(low, high),
+        return alloy_meam_spline_text(forms, r_in=r_in, r_out=r_out, r_min=r_min, density_range=(low, high),
                                       comment=f"(three-body piece {m + 1} of {len(form.three_body)})")
     except ValueError as exc:  # a function that is not finite on its knots
         raise ModelError(f"{source}: cannot export the three-body sum {m + 1} to LAMMPS meam/spline: {exc}") from None

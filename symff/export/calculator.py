@@ -92,7 +92,8 @@ class _Frame:
         no_pairs = Neighbours(cutoff=model.r_out, i=np.zeros(0, np.int64), j=np.zeros(0, np.int64), r=np.zeros(0),
                               D=np.zeros((0, 3)), structure=np.zeros(0, np.int64),
                               pair_start=np.zeros(2, np.int64))
-        self.evaluator = Evaluator(dataset, no_pairs, r_in=model.r_in, r_out=model.r_out, exact=exact)
+        self.evaluator = Evaluator(dataset, no_pairs, r_in=model.r_in, r_out=model.r_out, exact=exact,
+                                   three_body_cutoff=model.three_body_cutoff)
 
     def holds(self, atoms):
         return (len(atoms) == self.numbers.size and np.array_equal(atoms.numbers, self.numbers)

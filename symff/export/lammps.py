@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import __version__
+from ..cutoff import three_body_radii
 from ..errors import ConfigError, ModelError
 from ..model import AlloyModel
 from . import setfl, table
@@ -150,15 +151,20 @@ def _meam_spline_file(model, form, path, r_min, points, density_range, piece=Non
         raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: one element only, the model "
                          f"has {', '.join(model.elements)}")
     [element] = model.elements
-    if not r_min < model.r_in:
-        raise ConfigError(f"--r-min must lie below the cutoff's inner radius {model.r_in} Å for meam/spline, got {r_min}")
+    bond = three_body_radii(model.r_in, model.r_out, model.three_body_cutoff)
+    inner = min(model.r_in, bond[0])
+    if not r_min < inner:
+        raise ConfigError(f"--r-min must lie below the cutoff's inner radius {inner} Å for meam/spline, got {r_min}")
     if density_range is None:  # a piece of a hybrid/overlay takes the crystals' equilibria from the whole model
         density_range = meam_spline.default_density_range(form, element, r_in=model.r_in, r_out=model.r_out,
-                                                          whole=whole)
+                                                          whole=whole, bond_cutoff=bond)
     knots = {"radial_knots": points} if points else {}
     which = f" (three-body piece {piece[0]} of {piece[1]})" if piece else ""
+    # LAMMPS passes over the pairs of neighbours inside the file's cutoff: f alone has the three-body cutoff's
+    cutoffs = ({"r_in": bond[0], "r_out": bond[1]} if form.phi == 0 and form.rho == 0 else
+               {"r_in": model.r_in, "r_out": model.r_out, "bond_cutoff": model.three_body_cutoff})
     try:
-        written = meam_spline.write_meam_spline(path, form, element, r_in=model.r_in, r_out=model.r_out, r_min=r_min,
+        written = meam_spline.write_meam_spline(path, form, element, **cutoffs, r_min=r_min,
                                                 density_range=density_range,
                                                 comment=f"symff {__version__}: E_i = {model.energy_string(10)}{which}",
                                                 **knots)
@@ -237,7 +243,9 @@ def _write_texts(model, export, grid, *notes):
     )
     names = ", ".join(f"`{f.name}`" for f in export.files) or "none (the expression is in `in.symff`)"
     export.readme.write_text(
-        f"# symff LAMMPS export\n\nE_i = `{formula}` (cutoff f_c from {model.r_in} to {model.r_out} Å, "
+        f"# symff LAMMPS export\n\nE_i = `{formula}` (cutoff f_c from {model.r_in} to {model.r_out} Å"
+        + ("" if model.three_body_cutoff is None else
+           ", of the three-body sums from {} to {} Å".format(*model.three_body_cutoff)) + ", "
         f"elements {', '.join(model.elements)}).\n\n"
         f"- LAMMPS form: **{export.style}** — {LAMMPS_FORMS[export.style]}.\n"
         f"- files: {names}; include `in.symff` after defining the box (units metal); file names in `pair_coeff` are "

@@ -13,7 +13,10 @@ n_i = Σ_j ρ(r_ij) + Σ_{j<k} f(r_ij) f(r_ik) g(cos θ_jik): symff's angular su
 
 - φ f_c, ρ f_c and f f_c are written on knots from r_min to r_out: at r_out they and their slopes are exactly zero
   (the smooth cutoff), so they stay zero beyond, and LAMMPS's cutoff is r_out (the largest last knot). Below r_min
-  they continue linearly: r_min must lie below the shortest distance the potential will see.
+  they continue linearly: r_min must lie below the shortest distance the potential will see. Where f has a shorter
+  cutoff of its own (`bond_cutoff`, a model's three-body cutoff), its knots end there. LAMMPS passes over every
+  pair of neighbours inside its cutoff, so a piece with φ = ρ = 0 is written with the three-body cutoff as
+  (r_in, r_out): the saving that cutoff is for.
 - g is written on [−1, 1].
 - U is written on a range of densities that must cover every n_i the potential will see (beyond it U continues
   linearly); 0 is always a knot, so the U(0) that LAMMPS subtracts per atom is exactly the form's U(0). LAMMPS energies
@@ -37,7 +40,7 @@ import numpy as np
 from ase.build import bulk
 from scipy.interpolate import CubicSpline
 
-from ..cutoff import smooth_cutoff
+from ..cutoff import cutoff_product, smooth_cutoff, three_body_radii
 from ..errors import ConfigError, ModelError
 from ..evaluate.angular import AngularForm, AngularProgram
 from .form import NotExportable, analyse_form
@@ -87,25 +90,27 @@ class MeamSplineExport:
 
 
 def meam_spline_splines(form: AngularForm, *, r_in, r_out, r_min, density_range, radial_knots=DEFAULT_RADIAL_KNOTS,
-                        angle_knots=DEFAULT_ANGLE_KNOTS, density_knots=DEFAULT_DENSITY_KNOTS) -> dict:
-    """The five spline blocks of `form` (see the module docstring for the ranges)."""
-    if not 0 < r_min < r_in <= r_out:
-        raise ConfigError(f"meam/spline export: need 0 < r_min < r_in <= r_out, got {r_min}, {r_in}, {r_out}")
+                        angle_knots=DEFAULT_ANGLE_KNOTS, density_knots=DEFAULT_DENSITY_KNOTS, bond_cutoff=None) -> dict:
+    """The five spline blocks of `form` (see the module docstring for the ranges); `bond_cutoff` (inner, outer): f's
+    own cutoff (None: r_in, r_out)."""
+    bond_cutoff = three_body_radii(r_in, r_out, bond_cutoff)
+    if not 0 < r_min < min(r_in, bond_cutoff[0]) <= r_out:
+        raise ConfigError(f"meam/spline export: need 0 < r_min < r_in <= r_out, got {r_min}, "
+                          f"{min(r_in, bond_cutoff[0])}, {r_out}")
     for name, count in (("radial", radial_knots), ("angle", angle_knots), ("density", density_knots)):
         if count < 4:
             raise ConfigError(f"meam/spline export: {name} knots must be at least 4, got {count}")
     program = AngularProgram(form)
     splines = {}
 
-    r = np.linspace(r_min, r_out, radial_knots)
-    value, slope = program.radial(r)
-    cutoff, cutoff_slope = smooth_cutoff(r, r_in, r_out)
-    with np.errstate(all="ignore"):
-        h, dh = value * cutoff, slope * cutoff + value * cutoff_slope
-    h[:, -1] = dh[:, -1] = 0.0  # exactly zero at r_out, whatever the function does there
     for k, name in enumerate(("phi", "rho", "f")):
-        _check_finite(name, h[k], dh[k], f"on [{r_min}, {r_out}] Å")
-        splines[name] = Spline(r, h[k], float(dh[k, 0]), 0.0)
+        inner, outer = bond_cutoff if name == "f" else (r_in, r_out)
+        r = np.linspace(r_min, outer, radial_knots)
+        value, slope = program.radial(r)
+        h, dh = cutoff_product(value[k], slope[k], *smooth_cutoff(r, inner, outer))
+        h[-1] = dh[-1] = 0.0  # exactly zero at the cutoff, whatever the function does there
+        _check_finite(name, h, dh, f"on [{r_min}, {outer}] Å")
+        splines[name] = Spline(r, h, float(dh[0]), 0.0)
 
     c = np.linspace(-1.0, 1.0, angle_knots)
     g, g_slope = program.angular(c)
@@ -138,12 +143,14 @@ def _check_finite(name, value, slope, where):
 
 
 def write_meam_spline(path, form: AngularForm, element, *, r_in, r_out, r_min, density_range, comment="",
-                      **knots) -> MeamSplineExport:
-    """Write `form` as a `meam/spline` file for `element`; `knots` as in `meam_spline_splines`."""
-    splines = meam_spline_splines(form, r_in=r_in, r_out=r_out, r_min=r_min, density_range=density_range, **knots)
+                      bond_cutoff=None, **knots) -> MeamSplineExport:
+    """Write `form` as a `meam/spline` file for `element`; `bond_cutoff` and `knots` as in `meam_spline_splines`."""
+    splines = meam_spline_splines(form, r_in=r_in, r_out=r_out, r_min=r_min, density_range=density_range,
+                                  bond_cutoff=bond_cutoff, **knots)
     energy_shift = float(program_u0(form))
     path = Path(path)
-    header = (f"# symff angular form, f_c({r_in}, {r_out}); LAMMPS energy = symff energy - {energy_shift!r} eV per "
+    bond = "" if bond_cutoff is None else f", f f_c{tuple(float(v) for v in bond_cutoff)}"
+    header = (f"# symff angular form, f_c({r_in}, {r_out}){bond}; LAMMPS energy = symff energy - {energy_shift!r} eV per "
               f"atom (U(0)). {comment}".strip())
     blocks = [splines[name].text() for name in BLOCKS]
     path.write_text("\n".join([header, f"meam/spline 1 {element}", *blocks]) + "\n")
@@ -194,12 +201,13 @@ def program_u0(form: AngularForm):
 
 
 def default_density_range(form: AngularForm, element, *, r_in, r_out, whole=None, compression=0.85, margin=0.2,
-                          points=48):
+                          points=48, bond_cutoff=None):
     """U's knot range when none is given: the densities n_i of `element`'s fcc, bcc, simple cubic and diamond
     crystals (CRYSTALS) from `compression` × each one's equilibrium nearest-neighbour distance (the minimum of an
     energy scan from 0.4 r_in to r_out; 0.85 r_in where it has none) out to r_out, where n is 0, widened by `margin`
     of the span above (and below, where some n is negative). The energy scanned is the form's, or, when the form is
-    one piece of a hybrid/overlay export, the sum of the AngularForms `whole` (every piece). Beyond its knots LAMMPS
+    one piece of a hybrid/overlay export, the sum of the AngularForms `whole` (every piece); f has the cutoff
+    `bond_cutoff` (None: r_in, r_out). Beyond its knots LAMMPS
     continues U linearly: an MD run that compresses the crystal further than this should give the range
     (`--density-range`) from its own structures."""
     from ase.calculators.singlepoint import SinglePointCalculator
@@ -216,7 +224,7 @@ def default_density_range(form: AngularForm, element, *, r_in, r_out, whole=None
             atoms.calc = SinglePointCalculator(atoms, energy=0.0, forces=np.zeros((len(atoms), 3)))
             crystals.append(atoms)
     data = Dataset.from_atoms(crystals, elements=(element,), min_distance=None)
-    evaluator = AngularEvaluator(data, build_neighbours(data, r_out), r_in=r_in, r_out=r_out)
+    evaluator = AngularEvaluator(data, build_neighbours(data, r_out), r_in=r_in, r_out=r_out, bond_cutoff=bond_cutoff)
     with np.errstate(all="ignore"):
         if whole is None:
             energy = evaluator.predict(form).energy / np.diff(data.atom_start)

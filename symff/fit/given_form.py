@@ -55,11 +55,12 @@ class FormFit:
 
 def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_values=None, r_in=DEFAULT_INNER,
              r_out=DEFAULT_OUTER, weights=None, train_neighbours=None, max_evaluations=MAX_EVALUATIONS,
-             source="formula") -> FormFit:
+             source="formula", three_body_cutoff=None) -> FormFit:
     """Fit the free symbols of the form `text` to `train`; errors on train (and test) by the DESIGN.md protocol.
 
     `start_values` ({symbol: value}, default 1 for each) is the first start; the others are random perturbations of
-    it, drawn from `seed`. A bad formula raises ModelError.
+    it, drawn from `seed`. `three_body_cutoff` (inner, outer): the three-body sums' own cutoff (None: r_in, r_out).
+    A bad formula raises ModelError.
     """
     expr, symbols = parse_form(text, source)
     names = [s.name for s in symbols]
@@ -78,7 +79,8 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
 
     neighbours = train_neighbours if train_neighbours is not None else build_neighbours(train, r_out)
     # The global stage runs on tabulated pair functions (fast); the best start is polished by exact evaluation.
-    tabulated = Evaluator(train, neighbours, r_in=r_in, r_out=r_out)
+    cutoffs = {"r_in": r_in, "r_out": r_out, "three_body_cutoff": three_body_cutoff}
+    tabulated = Evaluator(train, neighbours, **cutoffs)
     targets = Targets(train, weights or LossWeights())
     rng = np.random.default_rng(seed)
     fits = []
@@ -91,14 +93,13 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
     if not fits:
         raise ModelError(f"{source}: no start gives a finite potential for {text!r} on this data")
     best = min(fits, key=lambda f: f.loss)
-    exact = Evaluator(train, neighbours, r_in=r_in, r_out=r_out, exact=True)
+    exact = Evaluator(train, neighbours, **cutoffs, exact=True)
     try:
         best = fit_constants(program, exact, targets, best.constants, max_evaluations=max_evaluations)
     except Rejected:
         pass  # the tabulated fit stands
 
-    model = form_model(formula, best.constants, best.linear, train.elements, r_in=r_in, r_out=r_out,
-                       metadata={"form": text, "loss": best.loss})
+    model = form_model(formula, best.constants, best.linear, train.elements, **cutoffs, metadata={"form": text, "loss": best.loss})
     model.reference_energy = fitted_reference(model, train, neighbours=neighbours)
     model.errors = {"train": model_errors(model, train, neighbours=neighbours)}
     if test is not None and test.n_structures:

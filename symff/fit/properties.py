@@ -115,7 +115,7 @@ class _LocalObjective:
 
     def model(self, constants, linear):
         t = self.template
-        model = Model(t.formula, constants, linear, t.elements, t.reference_energy, t.r_in, t.r_out)
+        model = Model(t.formula, constants, linear, t.elements, t.reference_energy, t.r_in, t.r_out, t.three_body_cutoff)
         model.__dict__["program"] = t.program  # the compiled program is shared, not rebuilt per trial point
         return model
 
@@ -177,19 +177,20 @@ def choose(front):
 
 def fit_form_with_properties(text, train, target_set, *, test=None, seed=0, time_budget=DEFAULT_TIME_BUDGET,
                              trials=None, r_in, r_out, weights=None, starts=8, start_values=None, source="formula",
-                             progress=print) -> PropertyFit:
+                             progress=print, three_body_cutoff=None) -> PropertyFit:
     """Fit the form `text` to `train` and the property targets of `target_set` (see the module docstring)."""
     import optuna
 
     element = train.elements[0]
     target_set.check_elements(train.elements, "the training data")
     began = time.monotonic()
-    base = fit_form(text, train, starts=starts, seed=seed, start_values=start_values, r_in=r_in, r_out=r_out,
-                    weights=weights, source=source)
+    cutoffs = {"r_in": r_in, "r_out": r_out, "three_body_cutoff": three_body_cutoff}
+    base = fit_form(text, train, starts=starts, seed=seed, start_values=start_values, **cutoffs, weights=weights,
+                    source=source)
     formula = base.model.formula
     progress(f"data-only fit: loss {base.loss:.4g} ({time.monotonic() - began:.0f} s)")
     neighbours = build_neighbours(train, r_out)
-    evaluator = Evaluator(train, neighbours, r_in=r_in, r_out=r_out)
+    evaluator = Evaluator(train, neighbours, **cutoffs)
     data_targets = Targets(train, weights or LossWeights())
     template = base.model
     fast = FastProperties(template, element)

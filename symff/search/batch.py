@@ -147,7 +147,7 @@ def failed_check(formula, fit, stage):
     evaluator and expanded over its elements (several: each element alone), or None."""
     evaluator = stage.evaluator
     return first_failure(form_model(formula, fit.constants, fit.linear, stage.species or ("X",), r_in=evaluator.r_in,
-                                    r_out=evaluator.r_out))
+                                    r_out=evaluator.r_out, three_body_cutoff=evaluator.three_body_cutoff))
 
 
 def sanity_test(stage):

@@ -3,7 +3,7 @@
 from dataclasses import asdict, dataclass, field
 from os import PathLike
 
-from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER, three_body_radii
 from ..errors import ConfigError
 from ..evaluate.grid import DEFAULT_POINTS
 from ..targets import PROPERTY_OBJECTIVES
@@ -18,6 +18,8 @@ class SearchConfig:
     lammps_exportable: bool = False  # build only forms LAMMPS can hold (pair-only or single-density EAM)
     r_in: float = DEFAULT_INNER
     r_out: float = DEFAULT_OUTER
+    # (inner, outer) of the three-body sums' own cutoff, inside r_out (symff.cutoff.three_body_radii); None: r_in, r_out
+    three_body_cutoff: tuple | None = None
     population: int = 200
     generations: int = 100
     time_limit: float | None = None  # seconds; the search stops at the first generation boundary after it
@@ -75,6 +77,12 @@ class SearchConfig:
             from ..targets import read_targets
 
             self.properties = read_targets(self.properties).rows()
+        if self.three_body_cutoff is not None:  # a list once read back from config.json
+            self.three_body_cutoff = tuple(float(v) for v in self.three_body_cutoff)
+            try:
+                three_body_radii(self.r_in, self.r_out, self.three_body_cutoff)
+            except ValueError as exc:
+                raise ConfigError(f"--three-body-cutoff: {exc}") from None
         checks = [
             (self.r_in > 0 and self.r_out > self.r_in, f"the cutoff needs 0 < r_in < r_out, got {self.r_in}, {self.r_out}"),
             (self.population >= 4, f"--population must be at least 4, got {self.population}"),

@@ -145,7 +145,7 @@ def _chosen(config):
 def _model(candidate, config, element):
     # a reference energy of 0: the properties are differences of energies
     return Model(candidate.formula, candidate.fit.constants, candidate.fit.linear, (element,), {element: 0.0},
-                 config.r_in, config.r_out)
+                 config.r_in, config.r_out, config.three_body_cutoff)
 
 
 def _loss(chosen, values, tier, penalty):

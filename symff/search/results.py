@@ -13,7 +13,7 @@ def front_models(result, train, test=None, *, train_neighbours=None, test_neighb
     models = []
     for candidate in result.front:
         model = form_model(candidate.formula, candidate.fit.constants, candidate.fit.linear, train.elements,
-                           r_in=config.r_in, r_out=config.r_out,
+                           r_in=config.r_in, r_out=config.r_out, three_body_cutoff=config.three_body_cutoff,
                            metadata={"loss": candidate.loss, "found_in_generation": candidate.generation,
                                      **(metadata or {})})
         model.reference_energy = fitted_reference(model, train, neighbours=train_neighbours)

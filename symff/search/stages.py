@@ -18,7 +18,7 @@ SCREEN_TOLERANCE = 1e-4  # a screening fit stops once the loss changes by less t
 
 
 def _full_key(config):
-    return (config.r_in, config.r_out, config.grid_points, config.energy_weight, config.force_weight,
+    return (config.r_in, config.r_out, config.three_body_cutoff, config.grid_points, config.energy_weight, config.force_weight,
             config.stress_weight, config.max_evaluations, config.decay_neighbours)
 
 
@@ -68,7 +68,8 @@ class StageBuilder:
 
     @staticmethod
     def _stage(data, neighbours, config, max_evaluations, tolerance=None, species=()):
-        evaluator = Evaluator(data, neighbours, r_in=config.r_in, r_out=config.r_out, grid_points=config.grid_points)
+        evaluator = Evaluator(data, neighbours, r_in=config.r_in, r_out=config.r_out, grid_points=config.grid_points,
+                              three_body_cutoff=config.three_body_cutoff)
         weights = LossWeights(config.energy_weight, config.force_weight, config.stress_weight)
         extra = {} if tolerance is None else {"tolerance": tolerance}
         return Stage(evaluator, Targets(data, weights), max_evaluations, species=species,
