@@ -2,15 +2,22 @@
 
     python benchmarks/throughput.py            # 200 random eam forms + 5 classical ones, ~15 min on 2 cores
     python benchmarks/throughput.py --quick    # 30 random forms + the classical ones
+    python benchmarks/throughput.py --grammar angular --data FILE... [--three-body-cutoff 3.5 4.2] \
+        --before-option jacobian=difference   # forms with three-body sums, on data of one or several elements
+    python benchmarks/throughput.py --forms-from RUN --data FILE... ...  # the forms of a search's archive instead
 
 What one run does, exactly:
-1. Reads mlearn Cu train (262 structures) and builds the stages a default search fits on (`SearchConfig()`: all the
-   data, and the screening subset of 25 % of the structures), with the kernels and BLAS on one thread each, as in a
-   search worker (symff.search.pool).
-2. Makes the forms: random trees of grammars/eam.yaml from `random.Random(--seed)`, canonicalized, deduplicated by
-   canonical key, keeping those with nonlinear constants (a form without any is fitted by one linear solve, the
-   same in both procedures), until there are --forms of them; then the classical forms LJ, Morse, Sutton–Chen, Gupta
-   and POET's GP1, with their exponents and ranges free, from literature-like starting values.
+1. Reads mlearn Cu train (262 structures; or the files of --data) and builds the stages a default search fits on
+   (`SearchConfig()`: all the data, and the screening subset of 25 % of the structures; with --three-body-cutoff),
+   with the kernels and BLAS on one thread each, as in a search worker (symff.search.pool). Data of several elements:
+   each form is fitted as its species expansion, as a search fits it (symff.expr.species).
+2. Makes the forms: random trees of grammars/eam.yaml (or --grammar's) from `random.Random(--seed)`, canonicalized,
+   deduplicated by canonical key, keeping those with nonlinear constants (a form without any is fitted by one linear
+   solve, the same in both procedures), and with --grammar angular only those with a three-body sum, until there
+   are --forms of them; then, for the eam grammar, the classical forms LJ, Morse, Sutton–Chen, Gupta and POET's GP1,
+   with their exponents and ranges free, from literature-like starting values. With --forms-from RUN: the forms of
+   the run's archive (its best candidate of each complexity, every island; as for random forms, those with
+   constants, and with --grammar angular those with a three-body sum), from the constants they hold.
 3. Fits each form the way the search fits a candidate that passes its screen: `screen_form` on the subset from the
    form's initial constants, then `fit_form` on all the data from the screened constants — the full fit with the
    snapping of constants and the climb over exact exponents (symff.search.scoring.FormFitter). Once with the
@@ -53,8 +60,26 @@ CLASSICAL = [
 ]
 
 
-def make_forms(n_forms, seed):
-    """[(name, Formula)]: `n_forms` distinct random eam forms with constants, then the classical forms."""
+def archive_forms(run, grammar_name="eam"):
+    """[(name, Formula)]: the forms with constants of the archive of the search in `run` (its checkpoint), every
+    island's; with the angular grammar only those with a three-body sum."""
+    from symff.checkpoint import read_checkpoint
+    from symff.search.state import SearchState
+
+    state = SearchState.from_checkpoint(read_checkpoint(run))
+    angular = grammar_name == "angular"
+    forms = {}
+    for k, island in enumerate(state.islands):
+        for complexity, number in sorted(island.archive.items()):
+            formula = island.candidates[number].formula
+            if formula.constants and (formula.angular or not angular):
+                forms.setdefault(formula.key, (f"archive-{k}-{complexity}", formula))
+    return list(forms.values())
+
+
+def make_forms(n_forms, seed, grammar_name="eam"):
+    """[(name, Formula)]: `n_forms` distinct random forms of the grammar with constants (of the angular grammar: with
+    a three-body sum), then, for the eam grammar, the classical forms."""
     from symff.expr.build import tree_to_sympy
     from symff.expr.canonical import canonicalize
     from symff.expr.symbols import Rejected
@@ -62,7 +87,8 @@ def make_forms(n_forms, seed):
     from symff.grammar.trees import TreeGrammar
     from symff.model import parse_form
 
-    grammar = TreeGrammar(load_grammar("eam"))
+    grammar = TreeGrammar(load_grammar(grammar_name))
+    angular = grammar_name == "angular"
     rng = random.Random(seed)
     forms = {}
     while len(forms) < n_forms:
@@ -70,19 +96,19 @@ def make_forms(n_forms, seed):
             formula = canonicalize(*tree_to_sympy(grammar.random_tree(rng)))
         except Rejected:
             continue
-        if formula.constants and formula.key not in forms:
+        if formula.constants and formula.key not in forms and (formula.angular or not angular):
             forms[formula.key] = (f"random-{len(forms)}", formula)
     classical = []
     for name, text, values in CLASSICAL:
         expr, symbols = parse_form(text)
         classical.append((name, canonicalize(expr, {s: values[s.name] for s in symbols})))
-    return list(forms.values()) + classical
+    return list(forms.values()) + (classical if grammar_name == "eam" else [])
 
 
 _STAGES = {}
 
 
-def _init(data):
+def _init(data, three_body_cutoff=None):
     from threadpoolctl import threadpool_limits
 
     from symff.data import read_dataset
@@ -94,8 +120,8 @@ def _init(data):
 
     threadpool_limits(limits=1)  # one thread for BLAS and for the kernels, as in a search worker
     kernels.set_threads(1)
-    builder = StageBuilder(read_dataset([data]))
-    config = SearchConfig()
+    builder = StageBuilder(read_dataset(data))
+    config = SearchConfig(three_body_cutoff=three_body_cutoff)
     _STAGES["full"], _STAGES["screen"] = builder.full(config), builder.screen(config)
     formula, _ = parse_formula("NS(r**-9) + sqrt(NS(r**-6))")  # loads the compiled kernels before any timing
     _STAGES["screen"].evaluator.basis(PotentialProgram(formula), formula.initial)
@@ -154,7 +180,11 @@ def _settings(options):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--data", nargs="+", default=[str(DEFAULT_DATA)], metavar="FILE")
+    parser.add_argument("--forms-from", metavar="RUN", help="fit the forms of this search's archive instead")
+    parser.add_argument("--grammar", default="eam", help="the grammar of the random forms (angular: three-body sums)")
+    parser.add_argument("--three-body-cutoff", type=float, nargs=2, metavar=("INNER", "OUTER"),
+                        help="the stages' three-body cutoff (SearchConfig.three_body_cutoff)")
     parser.add_argument("--forms", type=int, default=200, help="random eam forms (the classical ones come on top)")
     parser.add_argument("--quick", action="store_true", help="30 random forms")
     parser.add_argument("--seed", type=int, default=1)
@@ -168,14 +198,16 @@ def main():
     args = parser.parse_args()
     settings = {"before": _settings(args.before_option) if args.before_option else None,
                 "after": _settings(args.option)}
-    if not Path(args.data).is_file():  # a worker that cannot start would be restarted forever
-        raise SystemExit(f"{args.data}: no such file (give the data with --data)")
+    for path in args.data:
+        if not Path(path).is_file():  # a worker that cannot start would be restarted forever
+            raise SystemExit(f"{path}: no such file (give the data with --data)")
     n_forms = 30 if args.quick else args.forms
-    forms = make_forms(n_forms, args.seed)
+    forms = archive_forms(args.forms_from, args.grammar) if args.forms_from else make_forms(n_forms, args.seed, args.grammar)
     tasks = [(k, name, formula, settings) for k, (name, formula) in enumerate(forms)]
     rows = []
     wall = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(args.workers, initializer=_init, initargs=(args.data,)) as pool:
+    with multiprocessing.get_context("spawn").Pool(args.workers, initializer=_init,
+                                                     initargs=(args.data, args.three_body_cutoff)) as pool:
         for index, name, text, results in pool.imap_unordered(fit_both, tasks):
             before, after = results["before"], results["after"]
             if before is None or after is None:

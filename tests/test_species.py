@@ -143,6 +143,25 @@ def test_the_expanded_family_holds_the_blind_form(mixed, text):
     assert expanded_loss < blind_loss * 0.999  # and the per-element coefficients do gain something here
 
 
+def test_shared_three_body_constants_take_differences_in_an_expanded_fit(mixed):
+    """An expanded form with a three-body sum: its shared constants (one free value for both elements) are the
+    difference columns, every element's own constants analytic; both agree with differences of the residual."""
+    data, evaluator = mixed
+    form = blind("NS(2.1*exp(-1.7*r)) - sqrt(NS(0.4**r) + 0.3*NS3(0.8**r, (c + 0.3)**2))")
+    program, names, start = fitted_form(form, ELEMENTS)
+    assert program.tie is not None
+    projected = _Projected(program, evaluator, Targets(data), analytic=True)
+    derivative = projected.derivative
+    assert derivative is not None and derivative.program is not None
+    shared = [k for k in range(program.n_free) if np.sum(program.tie == k) > 1]
+    assert derivative.difference == shared and len(shared) == 2  # the constants of f and h
+    constants = start * np.linspace(0.97, 1.03, len(start))
+    residual = projected(constants)
+    assert residual @ residual > 1.0
+    assert np.allclose(residual, _Projected(program, evaluator, Targets(data))(constants), rtol=1e-10, atol=1e-10)
+    assert_jacobian_matches_differences(projected, constants, names, "expanded three-body form")
+
+
 @pytest.mark.parametrize("text", [GP1, EAM])
 def test_alloy_jacobian_matches_finite_differences_of_the_residual(mixed, text):
     data, evaluator = mixed

@@ -8,10 +8,10 @@ the predictions of every term T_m of a formula separately (energies, forces and 
 coefficients a_m), which is what the closed-form solve for the a_m needs; `predict` combines them.
 
 A formula with three-body sums (NS3) also runs the kernels of the angular kind; its triplets are built from the same
-pairs the first time such a formula comes (from those inside the three-body sums' own cutoff, where they have one:
-`three_body_cutoff`, placed on a grid of their own). `exact=True` evaluates every pair function at every pair distance (and
-every angular function at every triplet's cosine) instead of interpolating a table: slower, used for the errors
-reported on a final front and in tests.
+pairs the first time such a formula comes (from those inside the three-body sums' own cutoff where they have one,
+`three_body_cutoff`, placed on a grid of their own). `exact=True` evaluates every pair function at every pair
+distance (and every angular function at every triplet's cosine) instead of interpolating a table: slower, used for
+the errors reported on a final front and in tests.
 """
 
 import copy

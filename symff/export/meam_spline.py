@@ -207,9 +207,8 @@ def default_density_range(form: AngularForm, element, *, r_in, r_out, whole=None
     energy scan from 0.4 r_in to r_out; 0.85 r_in where it has none) out to r_out, where n is 0, widened by `margin`
     of the span above (and below, where some n is negative). The energy scanned is the form's, or, when the form is
     one piece of a hybrid/overlay export, the sum of the AngularForms `whole` (every piece); f has the cutoff
-    `bond_cutoff` (None: r_in, r_out). Beyond its knots LAMMPS
-    continues U linearly: an MD run that compresses the crystal further than this should give the range
-    (`--density-range`) from its own structures."""
+    `bond_cutoff` (None: r_in, r_out). Beyond its knots LAMMPS continues U linearly: an MD run that compresses the
+    crystal further than this should give the range (`--density-range`) from its own structures."""
     from ase.calculators.singlepoint import SinglePointCalculator
 
     from ..data import Dataset

@@ -10,6 +10,8 @@ every trial's pass evaluates beside the terms themselves, so it costs no pass of
 `FitOptions(jacobian="difference")` takes scipy's forward differences (one pass per constant), the
 procedure before, kept so that the two can be compared (benchmarks/throughput.py). A form whose derivatives sympy
 cannot turn into a program (a DiracDelta), or a point where they are not finite, falls back to forward differences.
+The constants of three-body sums have no derivative terms: their columns are forward differences (one pass each,
+counted against the fit's passes as Levenberg–Marquardt counts its own), the others' analytic.
 
 Levenberg–Marquardt itself is symff.fit.levenberg (MINPACK's method in numpy, reproducible to the bit), by default
 with NL2SOL's secant estimate of the second-order term (`solver="secant"`): the projected residual of a potential
@@ -118,6 +120,7 @@ class _Projected:
         # (constants, design, solution, residual, derivative basis or None where not finite) of the last finite trial
         self._last = None
         self._previous = None  # (constants, residual) of the last call
+        self._basis_only = False  # while taking differences: no derivative terms
 
     def __call__(self, constants):
         constants = np.array(constants, dtype=float)
@@ -144,7 +147,7 @@ class _Projected:
         """(basis, basis of the derivative terms or None): one joint pass when the fit is analytic; the basis alone
         (a second pass) where the derivative terms are not finite but the terms may be."""
         self.evaluations += 1
-        if self.derivative is not None:
+        if self.derivative is not None and not self._basis_only:
             try:
                 return joint_basis(self.derivative, self.evaluator, constants)
             except Rejected:
@@ -153,26 +156,49 @@ class _Projected:
 
     def jacobian(self, constants, *_):
         """∂r/∂c at `constants` (a point where r was finite: least_squares asks only at accepted steps); by forward
-        differences where the analytic derivatives are not finite."""
+        differences where the analytic derivatives are not finite, and in the constants of three-body sums."""
+        return self.jacobian_and_passes(constants)[0]
+
+    def jacobian_and_passes(self, constants):
+        """(∂r/∂c, the passes over the data its forward differences took) at `constants`."""
         constants = np.asarray(constants, dtype=float)
         if self._last is None or not np.array_equal(self._last[0], constants):
             self(constants)
         if self._last is None or not np.array_equal(self._last[0], constants):
-            return np.zeros((self.targets.n_rows, constants.size))  # not finite here: a zero gradient ends the fit
+            return np.zeros((self.targets.n_rows, constants.size)), 0  # not finite: a zero gradient ends the fit
         _, design, solution, residual, derivatives = self._last
         jacobian = None
         if derivatives is not None:
             rows = self.targets.term_rows(derivatives)
             jacobian = projected_jacobian(design, solution, residual, rows, self.derivative.pairs, constants.size)
         if jacobian is None or not np.isfinite(jacobian).all():
-            jacobian = self._difference_jacobian(constants, residual)
-        return jacobian
+            return self._difference_jacobian(constants, residual), constants.size
+        difference = self.derivative.difference
+        if difference:
+            jacobian[:, difference] = self._difference_jacobian(constants, residual, difference)
+        return jacobian, len(difference)
 
-    def _difference_jacobian(self, constants, residual):
-        """Forward differences with scipy's default steps (what least_squares would take)."""
-        jacobian = forward_differences(self, constants, residual)
+    def _difference_jacobian(self, constants, residual, which=None):
+        """Forward differences with scipy's default steps (what least_squares would take), in the constants `which`
+        (None: all)."""
+        self._basis_only = True
+        try:
+            if which is None:
+                jacobian = forward_differences(self, constants, residual)
+            else:
+                jacobian = forward_differences(lambda moved: self(_with(constants, which, moved)), constants[which],
+                                               residual)
+        finally:
+            self._basis_only = False
         self._last = None  # the cached design is no longer the last trial's
         return jacobian
+
+
+def _with(constants, which, values):
+    """`constants` with those at the indices `which` set to `values`."""
+    moved = constants.copy()
+    moved[which] = values
+    return moved
 
 
 def _formula_key(formula):
@@ -234,7 +260,7 @@ def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT
                     least_squares(projected, start, jac=jacobian, method="lm", max_nfev=max_evaluations,
                                   x_scale="jac", ftol=tolerance, xtol=tolerance)
                 else:
-                    jacobian = None if projected.derivative is None else projected.jacobian
+                    jacobian = None if projected.derivative is None else projected.jacobian_and_passes
                     levenberg_marquardt(projected, jacobian, start, max_evaluations=max_evaluations,
                                         ftol=tolerance, xtol=tolerance, secant=options.solver == "secant")
             except (ValueError, np.linalg.LinAlgError):

@@ -23,6 +23,13 @@ The loss is fitted by variable projection: r(c) = A(c) x(c) − y with x = A⁺y
 
 which `projected_jacobian` forms from a QR factorization of A's column-scaled rows. The joint pass replaces the one
 pass per constant that finite differences take, and its columns carry no truncation error.
+
+Three-body sums. A constant of a three-body sum's functions f or h has no derivative term of this kind
+(∂NS3(f, h)/∂c through f is a sum of products F'·F, no NS3 of one bond function): those constants are the
+`difference` constants, whose columns the fit takes by forward differences (one pass each); every other constant's
+column is analytic, as the three-body sums s_l do not depend on it (D_mj = ∂T_m/∂c_j + Σ_k ∂T_m/∂rho_k σ_kj, with
+T_m a function of the s_l too). A formula whose three-body sums share constants with its other functions takes
+differences in those constants as well.
 """
 
 from types import SimpleNamespace
@@ -43,20 +50,26 @@ class DerivativeProgram:
     T_m, then the D_mj).
 
     `own` are the program's terms that are the formula's T_m, in order; `columns` those that are the derivative terms,
-    whose (m, j) `pairs` lists; a D_mj that is identically zero (T_m does not depend on c_j) is left out. The program
-    takes the formula's constants c; it is None when no D_mj is left (the formula has no constants). Raises Rejected
-    when a derivative cannot be evaluated (sympy's DiracDelta, say)."""
+    whose (m, j) `pairs` lists; a D_mj that is identically zero (T_m does not depend on c_j) is left out. `difference`
+    lists the constants of the three-body sums' functions, which have no derivative terms (the module docstring). The
+    program takes the formula's constants c; it is None when no D_mj is left (the formula has no constants, or only
+    those of three-body sums). Raises Rejected when a derivative cannot be evaluated (sympy's DiracDelta, say)."""
 
     def __init__(self, formula):
-        if formula.angular:  # ∂NS3(f, h)/∂c through f is no NS3 of one bond function: the fit takes differences
-            raise Rejected("unsupported", "derivatives of three-body sums")
         constants = formula.constants
+        angular = tuple(getattr(formula, "angular", ()))
+        in_three_body = set().union(*(f.free_symbols | h.free_symbols for f, h in angular))
+        self.difference = [j for j, c in enumerate(constants) if c in in_three_body]
         n_k = len(formula.densities)
         rho = [rho_symbol(k) for k in range(n_k)]
+        # the three-body sums are rho_{K+l} in the terms; the extended formula has more densities before them
+        held = [sp.Dummy(f"s{l}") for l in range(len(angular))]
+        own_terms = [t.xreplace({rho_symbol(n_k + l): s for l, s in enumerate(held)}) for t in formula.terms]
         densities = list(formula.densities)
         channels = list(formula.channels or (None,) * n_k)  # σ_kj sums over the channel of rho_k
         sigma = {}  # (k, j) -> the symbol of σ_kj
-        for j, c in enumerate(constants):
+        analytic = [(j, c) for j, c in enumerate(constants) if j not in self.difference]
+        for j, c in analytic:
             for k, g in enumerate(formula.densities):
                 dg = sp.diff(g, c)
                 if dg != 0:
@@ -64,8 +77,8 @@ class DerivativeProgram:
                     densities.append(dg)
                     channels.append(channels[k])
         terms, self.pairs = [], []
-        for m, term in enumerate(formula.terms):
-            for j, c in enumerate(constants):
+        for m, term in enumerate(own_terms):
+            for j, c in analytic:
                 derivative = sp.diff(term, c)
                 for k in range(n_k):
                     if (k, j) in sigma and term.has(rho[k]):
@@ -73,10 +86,12 @@ class DerivativeProgram:
                 if derivative != 0:
                     terms.append(derivative)
                     self.pairs.append((m, j))
+        sums = {s: rho_symbol(len(densities) + l) for l, s in enumerate(held)}
         self.n_terms, self.n_constants = len(formula.terms), len(constants)
         self.own, self.columns = list(range(self.n_terms)), [self.n_terms + c for c in range(len(terms))]
-        self.extended = SimpleNamespace(densities=tuple(densities), terms=(*formula.terms, *terms),
-                                        constants=constants, channels=tuple(channels))
+        self.extended = SimpleNamespace(densities=tuple(densities),
+                                        terms=tuple(t.xreplace(sums) for t in (*own_terms, *terms)),
+                                        constants=constants, channels=tuple(channels), angular=angular)
         self.program = PotentialProgram(self.extended) if terms else None
 
 
@@ -86,22 +101,28 @@ class AlloyDerivativeProgram:
     `pairs` as for one formula, in the numbering of the whole. `program` is None when no element has constants."""
 
     def __init__(self, program: AlloyProgram):
-        if program.tie is not None:  # shared constants are those of three-body sums, which take differences anyway
-            raise Rejected("unsupported", "derivatives of shared constants")
         parts = [DerivativeProgram(p.formula) for p in program.programs]
-        self.pairs, self.own, self.columns, m, j, column = [], [], [], 0, 0, 0
+        free = np.arange(program.n_free) if program.tie is None else program.tie  # full constant -> free constant
+        shared = np.bincount(free, minlength=program.n_free) > 1
+        self.pairs, self.own, self.columns, difference, m, j, column = [], [], [], set(), 0, 0, 0
         for part in parts:
-            self.pairs += [(m + a, j + b) for a, b in part.pairs]
+            self.pairs += [(m + a, int(free[j + b])) for a, b in part.pairs]
+            difference |= {int(free[j + b]) for b in part.difference}
             self.own += [column + c for c in part.own]
             self.columns += [column + c for c in part.columns]
             m, j, column = m + part.n_terms, j + part.n_constants, column + len(part.extended.terms)
-        self.n_terms, self.n_constants = m, j
+        # the free constants of several elements' functions are those of three-body sums (symff.expr.species): a
+        # column of the free constant would be the sum of its copies' columns, which differences give as well
+        if any(shared[c] for _, c in self.pairs):
+            raise Rejected("unsupported", "derivatives of constants shared outside three-body sums")
+        self.difference = sorted(difference)
+        self.n_terms, self.n_constants = m, program.n_free
         if any(part.program is None for part in parts):
             # an element without derivative terms has no program to stand beside the others: the fit takes
             # differences (an expanded form has the same constants in every element, so this is a hand-written model)
             self.program = None
         else:
-            self.program = AlloyProgram(dict(zip(program.elements, (part.extended for part in parts))))
+            self.program = AlloyProgram(dict(zip(program.elements, (part.extended for part in parts))), program.tie)
 
 
 def joint_basis(derivative: DerivativeProgram, evaluator, constants):

@@ -42,8 +42,9 @@ def forward_differences(fun, x, f):
 
 
 def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADIENT_TOLERANCE, secant=False):
-    """Minimize ||fun(x)||² from x0; `jac(x)` is ∂fun/∂x at a point fun was last called at (None: forward differences,
-    whose calls of `fun` count as evaluations, as in MINPACK's `lmdif`). Stops once `max_evaluations` calls of `fun`
+    """Minimize ||fun(x)||² from x0; `jac(x)` is ∂fun/∂x at a point fun was last called at, or (∂fun/∂x, the calls of
+    `fun` it made), which count as evaluations (None: forward differences, whose calls of `fun` count as evaluations,
+    as in MINPACK's `lmdif`). Stops once `max_evaluations` calls of `fun`
     are made or a MINPACK test holds (relative reduction of the sum of squares below
     `ftol`, step bound below `xtol` of ||D x||, cosine of residual and Jacobian columns below `gtol`). `secant`: add
     the secant estimate of the second-order term (the module's docstring). Returns the last accepted x; a caller that
@@ -62,7 +63,11 @@ def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADI
             jacobian = forward_differences(fun, x, f)
             evaluations += x.size
         else:
-            jacobian = np.asarray(jac(x), dtype=float)
+            jacobian = jac(x)
+            if isinstance(jacobian, tuple):  # (∂fun/∂x, the calls of fun it made), counted as differences are
+                jacobian, calls = jacobian
+                evaluations += calls
+            jacobian = np.asarray(jacobian, dtype=float)
         norms = np.linalg.norm(jacobian, axis=0)
         if scale is None:
             scale = np.where(norms > 0, norms, 1.0)
