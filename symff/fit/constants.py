@@ -262,7 +262,8 @@ def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT
                 else:
                     jacobian = None if projected.derivative is None else projected.jacobian_and_passes
                     levenberg_marquardt(projected, jacobian, start, max_evaluations=max_evaluations,
-                                        ftol=tolerance, xtol=tolerance, secant=options.solver == "secant")
+                                        ftol=tolerance, xtol=tolerance, secant=options.solver == "secant",
+                                        jac_calls=len(projected.derivative.difference) if jacobian else 0)
             except (ValueError, np.linalg.LinAlgError):
                 pass  # a singular or non-finite step ends the fit; the best trial so far stands
     if projected.best is None:

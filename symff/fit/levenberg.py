@@ -41,10 +41,12 @@ def forward_differences(fun, x, f):
     return np.column_stack(columns)
 
 
-def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADIENT_TOLERANCE, secant=False):
+def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADIENT_TOLERANCE, secant=False,
+                        jac_calls=0):
     """Minimize ||fun(x)||² from x0; `jac(x)` is ∂fun/∂x at a point fun was last called at, or (∂fun/∂x, the calls of
     `fun` it made), which count as evaluations (None: forward differences, whose calls of `fun` count as evaluations,
-    as in MINPACK's `lmdif`). Stops once `max_evaluations` calls of `fun`
+    as in MINPACK's `lmdif`); `jac_calls`: the calls of `fun` a `jac` is expected to make, so that, as with
+    differences, no Jacobian is taken that no trial could follow. Stops once `max_evaluations` calls of `fun`
     are made or a MINPACK test holds (relative reduction of the sum of squares below
     `ftol`, step bound below `xtol` of ||D x||, cosine of residual and Jacobian columns below `gtol`). `secant`: add
     the secant estimate of the second-order term (the module's docstring). Returns the last accepted x; a caller that
@@ -63,6 +65,8 @@ def levenberg_marquardt(fun, jac, x0, *, max_evaluations, ftol, xtol, gtol=GRADI
             jacobian = forward_differences(fun, x, f)
             evaluations += x.size
         else:
+            if jac_calls and evaluations + jac_calls >= max_evaluations:
+                return x  # no trial would follow the Jacobian's differences
             jacobian = jac(x)
             if isinstance(jacobian, tuple):  # (∂fun/∂x, the calls of fun it made), counted as differences are
                 jacobian, calls = jacobian
