@@ -122,7 +122,7 @@ def test_a_shorter_three_body_cutoff_is_the_meam_spline_files_cutoff_and_lammps_
         lines = path.read_text().splitlines()
         first_knots = int(lines[3])  # the φ block of the first pair: spline3eq, N, d0 dN, N knots
         assert float(lines[5 + first_knots - 1].split()[0]) == 3.9  # LAMMPS's cutoff: 3.9 Å, not 5
-    assert_lammps_agrees(export, loaded, frames)
+    assert_lammps_agrees(export, loaded, frames[::4])  # every fourth: the suite's time
 
 
 def test_a_three_body_sum_jointly_with_another_sum_is_symff_only_with_the_reason():
