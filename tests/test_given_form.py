@@ -6,7 +6,7 @@ import ase.io
 import pytest
 
 from symff.cli import main
-from symff.data import Dataset
+from symff.data import Dataset, read_dataset
 from symff.errors import ModelError
 from symff.fit.given_form import fit_form
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA, SC_A, SC_C, SC_EPSILON
@@ -131,3 +131,27 @@ def test_fit_command_weighs_each_structure_by_its_weight_key(lj_structures, tmp_
     assert main(["fit", formula, str(bare), "--weight-key", "w", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert str(bare) in err and "weight 0" in err and "\n" not in err
+
+
+def test_fit_command_takes_a_three_body_cutoff(lj_structures, tmp_path, capsys):
+    """`--three-body-cutoff INNER OUTER`: the fitted model file carries it, its errors are those of the model read
+    back (the fit evaluated with that cutoff); one outside the cutoff is a one-line error that writes nothing."""
+    from symff.evaluate.predict import model_errors
+    from symff.model import Model
+
+    train, out = tmp_path / "train.extxyz", tmp_path / "m.json"
+    ase.io.write(train, lj_structures[:8])
+    formula = "NS(2*eps*((sigma/r)**12 - (sigma/r)**6)) + k*NS3(exp(-r), (c + 0.3)**2)"
+    assert main(["fit", formula, str(train), "--out", str(out), "--starts", "1", "--start", "sigma=2.5",
+                 "--three-body-cutoff", "2.5", "4.0"]) == 0
+    model = Model.load(out)
+    assert model.three_body_cutoff == (2.5, 4.0) and model.formula.angular
+    data = read_dataset([train])
+    assert model_errors(model, data)["energy_mae_mev"] == pytest.approx(model.errors["train"]["energy_mae_mev"],
+                                                                        rel=1e-9)
+    capsys.readouterr()
+    bad = tmp_path / "bad.json"
+    assert main(["fit", formula, str(train), "--out", str(bad), "--three-body-cutoff", "3", "6"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("symff fit: error: --three-body-cutoff: the three-body cutoff needs 0 < inner < outer <= the "
+                   "cutoff 5.0 Å, got 3.0 and 6.0") and not bad.exists()
