@@ -21,6 +21,24 @@ R_IN, R_OUT, R_MIN = 3.0, 5.0, 1.5
 CI_FRAMES = [0, 7, 19]
 
 
+def assert_lammps_agrees_on_si(export, model, frames):
+    """The real LAMMPS running `export` against the numpy reference of `model` on Si `frames`: energies (LAMMPS's
+    shifted back to symff's totals) within 1e-5 eV/atom, forces within 1e-4 eV/Å (meam/spline's splines)."""
+    from symff.evaluate import reference
+
+    runner = lammps_run.LammpsPotential(export, ["Si"])
+    try:
+        for atoms in frames:
+            energy_lammps, forces, _ = runner.compute(atoms)
+            expected = reference.calculate(model, atoms)
+            symbols = atoms.get_chemical_symbols()
+            assert abs(export.symff_energy(energy_lammps, symbols, model.reference_energy) - expected["energy"]) \
+                / len(atoms) < 1e-5
+            assert np.abs(forces - expected["forces"]).max() < 1e-4
+    finally:
+        runner.close()
+
+
 def test_radial_splines_end_at_zero_with_zero_slope_and_knots_are_uniform():
     splines = meam_spline_splines(FORMS["nonlinear"], r_in=R_IN, r_out=R_OUT, r_min=R_MIN, density_range=(3, 30))
     for name in ("phi", "rho", "f"):
@@ -133,7 +151,6 @@ def test_the_command_line_exports_an_angular_model_as_meam_spline(tmp_path, caps
     import ase.io
 
     from symff.cli import main
-    from symff.evaluate import reference
     from symff.export import export_lammps
     from symff.model import Model
     from symff.synthetic.angular_forms import STILLINGER_WEBER_ENERGY
@@ -149,18 +166,7 @@ def test_the_command_line_exports_an_angular_model_as_meam_spline(tmp_path, caps
     # the default density range (the element's crystals) covers the mlearn Si test structures here
     export = export_lammps(model, tmp_path / "lmp", r_lo=R_MIN)
     frames = ase.io.read(DATASETS / "mlearn" / "Si" / "test.extxyz", ":")
-    runner = lammps_run.LammpsPotential(export, ["Si"])
-    try:
-        for s in CI_FRAMES:
-            atoms = frames[s]
-            energy_lammps, forces, _ = runner.compute(atoms)
-            expected = reference.calculate(model, atoms)
-            symbols = atoms.get_chemical_symbols()
-            assert abs(export.symff_energy(energy_lammps, symbols, model.reference_energy) - expected["energy"]) \
-                / len(atoms) < 1e-5
-            assert np.abs(forces - expected["forces"]).max() < 1e-4
-    finally:
-        runner.close()
+    assert_lammps_agrees_on_si(export, model, [frames[s] for s in CI_FRAMES])
     low, high = export.density_range
     assert low <= 0 < high
     for argv, named in [(["--style", "table"], "three-body"), (["--r-min", "3.5"], "--r-min"),
@@ -209,15 +215,4 @@ def test_a_shorter_three_body_cutoff_is_exported_and_lammps_runs_it_as_symff(tmp
     full_cutoff = Model.from_expression(energy, ("Si",), {"Si": -4.5})
     assert abs(reference.calculate(full_cutoff, frames[0])["energy"]
                - reference.calculate(model, frames[0])["energy"]) > 1e-2  # the cutoff matters
-    runner = lammps_run.LammpsPotential(export, ["Si"])
-    try:
-        for s in CI_FRAMES:
-            atoms = frames[s]
-            energy_lammps, forces, _ = runner.compute(atoms)
-            expected = reference.calculate(model, atoms)
-            symbols = atoms.get_chemical_symbols()
-            assert abs(export.symff_energy(energy_lammps, symbols, model.reference_energy) - expected["energy"]) \
-                / len(atoms) < 1e-5
-            assert np.abs(forces - expected["forces"]).max() < 1e-4
-    finally:
-        runner.close()
+    assert_lammps_agrees_on_si(export, model, [frames[s] for s in CI_FRAMES])
