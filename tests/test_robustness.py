@@ -166,6 +166,7 @@ BAD_OPTIONS = {
     "cutoff": (["--cutoff", "2"], "the cutoff needs 0 < r_in < r_out, got 3.0, 2.0"),
     "three-body cutoff": (["--three-body-cutoff", "3", "6"], ("--three-body-cutoff: the three-body cutoff needs "
                           "0 < inner < outer <= the cutoff 5.0 Å, got 3.0 and 6.0")),
+    "three-body sums": (["--max-three-body-sums", "-1"], "--max-three-body-sums must be at least 0, got -1"),
     "weight": (["--force-weight", "-1"], "--force-weight must be non-negative"),
     "grammar": (["--grammar", "no-such-grammar"],
                 "no-such-grammar: no such grammar file, and not a shipped grammar (shipped: angular, eam, pair)"),

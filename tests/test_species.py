@@ -335,7 +335,8 @@ ALLOY_MODES = {
     "exportable": ["--grammar", "eam", "--lammps-exportable"],
     "islands": ["--islands", "2", "--migration-interval", "1"],
     "angular": ["--grammar", "angular"],  # element-blind three-body sums, their constants shared
-    "angular-short": ["--grammar", "angular", "--three-body-cutoff", "2.8", "4.0"],  # with their own cutoff
+    # with their own cutoff, and at most one of them per form (one meam/spline file: the bound on the export's cost)
+    "angular-short": ["--grammar", "angular", "--three-body-cutoff", "2.8", "4.0", "--max-three-body-sums", "1"],
     "inherit-constants": ["--inherit-constants"],  # trees take the form's own constants read off expanded fits
 }
 
@@ -363,9 +364,15 @@ def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
         sums = [{str(a) for a in x.atoms(NS3)} for x in model.expressions().values()]
         assert all(s == sums[0] for s in sums) and (mode.startswith("angular") or not sums[0])
         assert model.three_body_cutoff == ((2.8, 4.0) if mode == "angular-short" else None)
+        assert len(sums[0]) <= 1 or mode != "angular-short"
         if mode == "exportable":
             assert member["lammps"] in ("eam/alloy", "eam/fs", "hybrid/overlay", "symff only")
-    assert json.loads((run / "config.json").read_text())["search"]["inherit_constants"] is (mode == "inherit-constants")
+    config = json.loads((run / "config.json").read_text())["search"]
+    assert config["inherit_constants"] is (mode == "inherit-constants")
+    assert config["max_three_body_sums"] == (1 if mode == "angular-short" else None)
+    if mode == "angular-short":  # variation makes forms of two and more sums; none of them was fitted
+        history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+        assert history[-1]["rejected"].get("three_body_sums", 0) > 0
 
 
 def test_the_forms_own_constants_are_the_median_of_their_fitted_copies():

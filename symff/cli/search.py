@@ -27,6 +27,9 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--three-body-cutoff", type=float, nargs=2, metavar=("INNER", "OUTER"),
                         help="a shorter smooth cutoff for the three-body sums NS3 alone, from INNER to OUTER Å (OUTER "
                              "at most --cutoff): fewer triplets, cheaper in LAMMPS (default: the radial sums' cutoff)")
+    parser.add_argument("--max-three-body-sums", type=int, metavar="N",
+                        help="reject forms with more than N three-body sums NS3 before fitting them: each is a "
+                             "meam/spline file of its own in LAMMPS, what an angular form costs (default: no bound)")
     parser.add_argument("--population", type=int, default=population)
     parser.add_argument("--generations", type=int, default=generations)
     parser.add_argument("--time-limit", type=float, metavar="S", help="stop after this many seconds")
@@ -71,6 +74,7 @@ def config_from(args, **overrides):
                   "energy_weight": args.energy_weight, "force_weight": args.force_weight, "stress_weight": args.stress_weight}
     values["lammps_exportable"] = getattr(args, "lammps_exportable", False)
     values["three_body_cutoff"] = getattr(args, "three_body_cutoff", None)
+    values["max_three_body_sums"] = getattr(args, "max_three_body_sums", None)
     values["start_forms"] = getattr(args, "start_forms", None)
     values["sanity"] = getattr(args, "sanity", True)
     values["inherit_forms"] = getattr(args, "inherit_forms", True)

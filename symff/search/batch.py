@@ -194,6 +194,8 @@ class Plan:
         self.scorer, self.generation, self.config, self.limit = scorer, generation, config, limit
         self.screens, self.two_phase = screens, two_phase
         self.sanity = getattr(config, "sanity", True)  # a scorer with stages of its own (config None) checks too
+        bound = getattr(config, "max_three_body_sums", None)
+        self.max_three_body_sums = math.inf if bound is None else bound
         # the archive's lowest loss at most as complex: `limit` without the screen's slack
         slack = getattr(config, "screen_slack", 1.0)
         if getattr(config, "hierarchical", True):
@@ -225,6 +227,8 @@ class Plan:
         for source, tree in zip(self.sources, self.trees):
             stats.trees += 1
             formula = source if isinstance(source, str) else next(forms)
+            if not isinstance(formula, str) and len(formula.angular) > self.max_three_body_sums:
+                formula = "three_body_sums"
             if isinstance(formula, str):
                 stats.reject(formula)
                 self.keys.append(None)

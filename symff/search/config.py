@@ -20,6 +20,9 @@ class SearchConfig:
     r_out: float = DEFAULT_OUTER
     # (inner, outer) of the three-body sums' own cutoff, inside r_out (symff.cutoff.three_body_radii); None: r_in, r_out
     three_body_cutoff: tuple | None = None
+    # at most this many three-body sums NS3 in a form; a form with more is rejected before any fit (`three_body_sums`).
+    # Each one is a meam/spline file of its own in LAMMPS, the cost of the export (docs/alloys.md). None: no bound
+    max_three_body_sums: int | None = None
     population: int = 200
     generations: int = 100
     time_limit: float | None = None  # seconds; the search stops at the first generation boundary after it
@@ -85,6 +88,8 @@ class SearchConfig:
                 raise ConfigError(f"--three-body-cutoff: {exc}") from None
         checks = [
             (self.r_in > 0 and self.r_out > self.r_in, f"the cutoff needs 0 < r_in < r_out, got {self.r_in}, {self.r_out}"),
+            (self.max_three_body_sums is None or self.max_three_body_sums >= 0,
+             f"--max-three-body-sums must be at least 0, got {self.max_three_body_sums}"),
             (self.population >= 4, f"--population must be at least 4, got {self.population}"),
             (self.generations >= 0, f"--generations must be at least 0, got {self.generations}"),
             (self.time_limit is None or self.time_limit > 0, f"--time-limit must be positive, got {self.time_limit}"),
