@@ -67,11 +67,14 @@ elements:
 MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-exportable"],
          # every fitted tree written back with its fitted constants (in checkpoints and migrants too)
          "exportable-inherit": [*SEARCH, "--grammar", "eam", "--lammps-exportable", "--inherit-constants"],
-         "angular-inherit": [*SEARCH, "--grammar", "angular", "--inherit-constants"],
+         # the angular modes with a smaller population (the last --population counts): their fits cost the most
+         "angular-inherit": [*SEARCH, "--grammar", "angular", "--inherit-constants", "--population", "24"],
          "weighted": [*SEARCH, "--weight-key", "weight"],  # resumed with the weights of config.json
          "properties": [*SEARCH, "--grammar", "eam", "--properties", "{targets}"],
-         "angular": [*SEARCH, "--grammar", "angular"],  # three-body sums, their climb's shifted powers of c
-         "no-decays": [*SEARCH, "--grammar", "angular", "--no-decay-neighbours"]}  # the climb without decays
+         # three-body sums, their climb's shifted powers of c
+         "angular": [*SEARCH, "--grammar", "angular", "--population", "24"],
+         # the climb without decays
+         "no-decays": [*SEARCH, "--grammar", "angular", "--no-decay-neighbours", "--population", "24"]}
 
 
 @pytest.fixture(scope="module")
