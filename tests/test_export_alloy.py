@@ -125,6 +125,21 @@ def test_a_shorter_three_body_cutoff_is_the_meam_spline_files_cutoff_and_lammps_
     assert_lammps_agrees(export, loaded, frames[::4])  # every fourth: the suite's time
 
 
+@needs_data
+def test_several_setfl_files_beside_a_meam_spline_file_of_a_shorter_cutoff_run_in_lammps_as_symff(tmp_path):
+    # LAMMPS 22 Jul 2025 refused three or more setfl files of one cutoff beside such a file ("Failed to reorder
+    # neighbor lists", lammps/lammps#4529): each file states a cutoff of its own (symff.export.setfl.header_cutoff)
+    three_body = " + 0.3*NS3(exp(-1.1*r), (c + 0.3)**2)"
+    model = AlloyModel.from_expressions({a: e + three_body for a, e in HYBRID.items()}, ELEMENTS, REFERENCE)
+    model.three_body_cutoff = (2.8, 3.9)
+    export = export_lammps(model, tmp_path)
+    assert export.pair_style.startswith("pair_style hybrid/overlay eam/") and len(export.files) == 6
+    assert export.pair_style.endswith(" meam/spline")
+    cutoffs = [float(path.read_text().splitlines()[4].split()[4]) for path in export.files[:5]]
+    assert len(set(cutoffs)) == 5 and min(cutoffs) == model.r_out and max(cutoffs) < model.r_out + 1e-4
+    assert_lammps_agrees(export, model, structures()[::4])
+
+
 def test_a_three_body_sum_jointly_with_another_sum_is_symff_only_with_the_reason():
     joint = {"Nb": "NS(r**-9) + NS(exp(-r))*NS3(exp(-r), c)", "Mo": "NS(r**-9, Mo)"}
     style, reason = lammps_form(AlloyModel.from_expressions(joint, ELEMENTS, REFERENCE))

@@ -181,6 +181,10 @@ SHORT_THREE_BODY = {  # (energy, LAMMPS form, meam/spline files whose cutoff is 
              "+ NS3(0.8*exp(-(r - 2.35)), 0.3 + exp(-2*(c + 0.5)**2)) + 0.5)"), "meam/spline", 0),
     "hybrid": (("NS(2.0*exp(-2.0*(r - 2.35)) - exp(-(r - 2.35))) - 3.0*sqrt(NS(exp(-1.5*(r - 2.35))) + 0.5) "
                "+ 0.4*NS3(0.8*exp(-(r - 2.35)), (c + 1/3)**2)"), "hybrid/overlay", 1),
+    # three setfl files beside it, which LAMMPS 22 Jul 2025 refused at one cutoff (symff.export.setfl.header_cutoff)
+    "three setfl": (("NS(2.0*exp(-2.0*(r - 2.35)) - exp(-(r - 2.35))) - 3.0*sqrt(NS(exp(-1.5*(r - 2.35))) + 0.5) "
+                     "+ 0.2*NS(exp(-1.6*(r - 2.35)))**2 - 0.1*NS(exp(-1.8*(r - 2.35)))**1.5 "
+                     "+ 0.4*NS3(0.8*exp(-(r - 2.35)), (c + 1/3)**2)"), "hybrid/overlay", 1),
 }
 
 
@@ -204,6 +208,7 @@ def test_a_shorter_three_body_cutoff_is_exported_and_lammps_runs_it_as_symff(tmp
     export = export_lammps(model, tmp_path / "lmp", r_lo=R_MIN)
     assert export.style == style
     meam_files = [path for path in export.files if path.suffix == ".spline"]
+    assert len(export.files) - len(meam_files) == (3 if case == "three setfl" else len(export.files) - 1)
     last_knots = []
     for path in meam_files:
         lines = path.read_text().splitlines()

@@ -35,7 +35,16 @@ from ..evaluate.angular import AngularForm, N
 from ..expr.symbols import rho_symbol
 from .form import DENSITY, NotExportable, _one_density_parts, _radial
 from .lammps import LammpsExport, clear_directory, pair_commands
-from .setfl import DEFAULT_INNER, DEFAULT_POINTS, _block, _fill_nonfinite, _number, table_energies, table_error
+from .setfl import (
+    DEFAULT_INNER,
+    DEFAULT_POINTS,
+    _block,
+    _fill_nonfinite,
+    _number,
+    header_cutoff,
+    table_energies,
+    table_error,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -331,7 +340,7 @@ def _setfl_lines(form, k, reference_energy, style, rho_max, r_lo, points, source
     which = f" (embedding {k + 1} of {form.files})" if form.files > 1 else ""
     lines = [f"symff {style} export{which}", "F(rho) includes the per-element reference energy" if k == 0 else
              "F(rho) without reference energies (they are in file 1)", "third block is r*phi(r)",
-             f"{len(elements)} " + " ".join(elements), f"{points} {_number(drho)} {points} {_number(dr)} {_number(cutoff)}"]
+             f"{len(elements)} " + " ".join(elements), f"{points} {_number(drho)} {points} {_number(dr)} {_number(header_cutoff(cutoff, k))}"]
     for b in elements:
         z = atomic_numbers[b]
         lines.append(f"{z} {atomic_masses[z]:.6f} 0.0 none")

