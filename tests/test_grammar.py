@@ -119,6 +119,24 @@ def test_a_power_of_c_outside_the_angle_range_is_not_a_tree_of_the_grammar():
         formula_to_tree(NS(R**-6) + NS3(sp.Float(0.5) ** R, C**-2), grammar)
 
 
+@pytest.mark.parametrize("n", [9, 10, 11, 13, 16])
+def test_a_power_of_c_past_the_angle_range_is_the_tree_the_grammar_makes_of_it(n):
+    """The angle level's pow_int takes 2..8, yet its trees make higher powers ((c**5)**2 folds to c**10), and a run's
+    forms hold them: such a start form is built as nested powers or a product of two, and folds back to c**n."""
+    import sympy as sp
+
+    from symff.expr.symbols import NS3, C
+    from symff.expr.to_tree import formula_to_tree
+    from symff.grammar.operators import AngleExponent
+
+    grammar = TreeGrammar(load_grammar("angular"))
+    energy = 3.0 * NS3(sp.Float(0.5) ** R, C**n)
+    tree = formula_to_tree(energy, grammar)
+    exponents = [node.value for node in tree if node.arity == 0 and node.ret is AngleExponent]
+    assert exponents and all(2 <= k <= 8 for k in exponents)
+    assert canonicalize(*tree_to_sympy(tree)).key == f"Mul(C,NS3(Pow(C,r),Pow(c,{n})))"
+
+
 def test_add_term_gives_a_tree_the_kind_of_sum_it_lacks():
     """In the angular grammar a tree of pair terms only gets a three-body sum from add_term, and a tree of
     three-body sums only a radial sum, their functions never bare leaves (NS3(r, c), NS(1) would be of no use); a

@@ -192,8 +192,12 @@ class _Builder:
         if exponent.is_Rational:
             q = Fraction(int(exponent.p), int(exponent.q))
             prim = self.primitive("pow_int", ret, required=False)
-            if prim and q.denominator == 1 and q in self.grammar.integer_exponents_at(prim.args[1].level):
-                return [prim, *inner, gp.Terminal(int(q), False, prim.args[1])]
+            if prim and q.denominator == 1:
+                integers = self.grammar.integer_exponents_at(prim.args[1].level)
+                if q in integers:
+                    return [prim, *inner, gp.Terminal(int(q), False, prim.args[1])]
+                if (nodes := self.composed_power(base, int(q), integers, prim, ret)) is not None:
+                    return nodes
             if q in self.grammar.fixed_exponents and (prim := self.primitive("pow_fixed", ret, required=False)):
                 return [prim, *inner, gp.Terminal(q, False, FixedExponent)]
             if q < 0 and (div := self.primitive("div", ret, required=False)) and "const" in self.terminals(ret):
@@ -203,6 +207,26 @@ class _Builder:
         if prim is None:
             raise Unexpressible(f"the grammar cannot raise {LEVEL_NAMES[ret]} expressions to the power {exponent}")
         return [prim, *inner, gp.Terminal(float(exponent), False, Const)]
+
+    def composed_power(self, base, n, integers, prim, ret):
+        """x**n for an n outside the grammar's range `integers` as the trees of the grammar make it (canonical
+        folding turns both back into x**n): (x**a)**b with a·b = n, else x**a · x**(n − a) where the level
+        multiplies; None where neither is in range. So the forms of a run, c**10 among them where the angle level's
+        range is [2, 8], seed another run of the same grammar (`--start-forms`)."""
+        def term(k):
+            return gp.Terminal(k, False, prim.args[1])
+
+        for a in sorted(integers, key=abs, reverse=True):
+            if n % a == 0 and n // a in integers:
+                return [prim, prim, *self.build(base, ret), term(a), term(n // a)]
+        if (mul := self.primitive("mul", ret, required=False)) is None:
+            return None
+        for a in sorted(integers, key=abs, reverse=True):
+            rest = n - a
+            if rest == 1 or rest in integers:
+                tail = self.build(base, ret) if rest == 1 else [prim, *self.build(base, ret), term(rest)]
+                return [mul, prim, *self.build(base, ret), term(a), *tail]
+        return None
 
     # --- exportable trees: eam(T, E), E a sum of embed(F, g) -----------------------------------------------------
     def exportable(self, expr):
