@@ -282,23 +282,3 @@ def test_with_inherit_constants_a_tree_whose_fit_stayed_at_its_form_takes_the_fi
         held = sorted(candidate.fit.constants) if inherit else [0.2, 0.5]
         assert sorted(own.initial) == pytest.approx(held, rel=1e-9)
         assert sorted(candidate.fit.constants) != pytest.approx([0.2, 0.5], rel=1e-3)
-
-
-def test_under_a_bound_on_three_body_sums_each_sum_needs_an_angle():
-    """`--max-three-body-sums N` rejects a form with more than N sums, and, under a bound, one with a sum of a
-    constant angular function: a squared density that would hold one of the N meam/spline files (kinds
-    "three_body_sums" and "constant_angle"); without a bound both are kept."""
-    import math
-
-    from symff.expr.canonical import canonicalize
-    from symff.expr.symbols import NS, NS3, C, R
-    from symff.search.batch import within_three_body_bound
-
-    a, b, k = sp.symbols("a b k", real=True)
-    values = {a: 1.0, b: 2.0, k: 0.3}
-    angled = canonicalize(a * NS(R**-6) + b * NS3(k**R, C**2), values)
-    flat = canonicalize(a * NS(R**-6) + b * NS3(k**R, 1), values)
-    two = canonicalize(a * NS3(k**R, C**2) + b * NS3(k**R, C**4), values)
-    assert within_three_body_bound(angled, 1) is angled and within_three_body_bound(flat, math.inf) is flat
-    assert within_three_body_bound(flat, 1) == "constant_angle"
-    assert within_three_body_bound(two, 1) == "three_body_sums" and within_three_body_bound(two, 2) is two

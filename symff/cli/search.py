@@ -29,9 +29,7 @@ def add_search_options(parser, population=200, generations=100):
                              "at most --cutoff): fewer triplets, cheaper in LAMMPS (default: the radial sums' cutoff)")
     parser.add_argument("--max-three-body-sums", type=int, metavar="N",
                         help="reject forms with more than N three-body sums NS3 before fitting them: each is a "
-                             "meam/spline file of its own in LAMMPS, what an angular form costs; with a bound, a sum "
-                             "of a constant angular function (a squared density, no angle) is rejected too "
-                             "(default: no bound)")
+                             "meam/spline file of its own in LAMMPS, what an angular form costs (default: no bound)")
     parser.add_argument("--population", type=int, default=population)
     parser.add_argument("--generations", type=int, default=generations)
     parser.add_argument("--time-limit", type=float, metavar="S", help="stop after this many seconds")

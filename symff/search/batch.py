@@ -40,7 +40,7 @@ import numpy as np
 
 from ..expr.build import tree_to_sympy
 from ..expr.canonical import canonicalize
-from ..expr.symbols import C, Rejected
+from ..expr.symbols import Rejected
 from ..model import form_model
 from ..sanity import first_failure
 from .properties import awaits_relaxation, property_outcome, relaxed_outcome, screened_estimate
@@ -183,19 +183,6 @@ class FixedStages:
         return self._screen
 
 
-def within_three_body_bound(formula, bound):
-    """`formula`, or the kind of its rejection under a bound of `bound` three-body sums (math.inf: none): more sums
-    than that ("three_body_sums"), or, under a bound, a sum whose angular function is a constant ("constant_angle").
-    Such a sum is Σ_{j<k} f f = (NS(f)² − NS(f²))/2, a squared density: it would spend one of the bounded meam/spline
-    files on what radial sums (an eam/alloy file) hold, and a search that keeps one there never frees the file for an
-    angle (docs/alloys.md, "The constant-angle attractor")."""
-    if len(formula.angular) > bound:
-        return "three_body_sums"
-    if bound < math.inf and any(not angle.has(C) for _, angle in formula.angular):
-        return "constant_angle"
-    return formula
-
-
 class Plan:
     """One search's part of a generation: its trees' forms, the jobs for the new ones, and the merge of their outcomes.
 
@@ -240,8 +227,8 @@ class Plan:
         for source, tree in zip(self.sources, self.trees):
             stats.trees += 1
             formula = source if isinstance(source, str) else next(forms)
-            if not isinstance(formula, str):
-                formula = within_three_body_bound(formula, self.max_three_body_sums)
+            if not isinstance(formula, str) and len(formula.angular) > self.max_three_body_sums:
+                formula = "three_body_sums"
             if isinstance(formula, str):
                 stats.reject(formula)
                 self.keys.append(None)

@@ -20,10 +20,8 @@ class SearchConfig:
     r_out: float = DEFAULT_OUTER
     # (inner, outer) of the three-body sums' own cutoff, inside r_out (symff.cutoff.three_body_radii); None: r_in, r_out
     three_body_cutoff: tuple | None = None
-    # at most this many three-body sums NS3 in a form; a form with more is rejected before any fit (`three_body_sums`),
-    # and so is one with a sum of a constant angular function, a squared density (`constant_angle`;
-    # symff.search.batch.within_three_body_bound). Each sum is a meam/spline file of its own in LAMMPS, the cost of
-    # the export (docs/alloys.md). None: no bound
+    # at most this many three-body sums NS3 in a form; a form with more is rejected before any fit (`three_body_sums`).
+    # Each one is a meam/spline file of its own in LAMMPS, the cost of the export (docs/alloys.md). None: no bound
     max_three_body_sums: int | None = None
     population: int = 200
     generations: int = 100
