@@ -234,8 +234,9 @@ def test_a_tree_whose_fit_climbed_becomes_the_tree_of_the_form_it_reached(lj_dat
 
 def test_an_inherited_tree_holds_the_fitted_constants_and_an_inexpressible_form_keeps_its_tree(lj_data):
     """The tree of the form a fit reached carries that fit's constants (its offspring's fits start from them); a
-    form the grammar cannot write exactly (here r**-16: outside the pair grammar's integer range, so it would come
-    back as a fitted power) leaves the individual as it was."""
+    form the grammar cannot write exactly (here r**-29: outside the pair grammar's integer range, and neither a
+    power of a power nor a product of two powers in it, so it would come back as a fitted power) leaves the
+    individual as it was."""
     import numpy as np
 
     from symff.expr.build import tree_to_sympy
@@ -250,7 +251,7 @@ def test_an_inherited_tree_holds_the_fitted_constants_and_an_inexpressible_form_
     inherited = search._inherited(before, Candidate(formula, fit))
     _, values = tree_to_sympy(inherited)
     assert inherited is not before and list(values.values()) == [1.2345678901]
-    far, _ = parse_formula("A*NS(r**-16) + B*NS(r**-6)")
+    far, _ = parse_formula("A*NS(r**-29) + B*NS(r**-6)")
     assert search._inherited(before, Candidate(far, Fit(np.array([]), np.array([3.0, -2.0]), np.zeros(1), 1.0, 1))) \
         is before
 
