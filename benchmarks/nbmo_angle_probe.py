@@ -24,15 +24,15 @@ before the refits; the test files are printed, not used for any choice here.
 import argparse
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import ase.io
 import numpy as np
 import sympy as sp
-from nbmo_errors import DATA, TEST, TRAIN, holdout_datasets
+from nbmo_errors import DATA, TEST, TRAIN, error_row, holdout_datasets
 
 from symff.checkpoint import read_checkpoint
 from symff.evaluate.evaluator import Evaluator
-from symff.evaluate.predict import model_errors
 from symff.expr.canonical import canonicalize
 from symff.expr.species import fitted_form
 from symff.expr.symbols import NS, NS3, C, R, Rejected
@@ -94,11 +94,7 @@ def main(argv=None):
     found = variants(formula.energy, args.powers, values)
 
     frames = {name: ase.io.read(DATA / f"{name}.extxyz", ":") for name in TRAIN + TEST}
-
-    class Elements:  # what holdout_datasets reads of a model
-        elements = ELEMENTS
-
-    train, _, tests = holdout_datasets(Elements, frames, 0.2)
+    train, _, tests = holdout_datasets(SimpleNamespace(elements=ELEMENTS), frames, 0.2)
     evaluator = Evaluator(train, build_neighbours(train, r_out), r_in=r_in, r_out=r_out,
                           three_body_cutoff=three_body)
     targets = Targets(train, LossWeights(energy=args.energy_weight))
@@ -122,10 +118,8 @@ def main(argv=None):
                            three_body_cutoff=three_body)
         model.reference_energy = dict(zip(train.elements, map(float, fit.reference)))
         model.save(args.out / f"{k}.json")
-        row = "  ".join(f"{name} {e['energy_mae_mev']:.2f}/{e['force_mae']:.4f}"
-                        for name in tests for e in [model_errors(model, tests[name])])
-        print(f"  {label:32s} complexity {form.complexity:3d}  loss {fit.loss:8.2f}  {row}  -> {args.out / f'{k}.json'}",
-              flush=True)
+        print(f"  {label:32s} complexity {form.complexity:3d}  loss {fit.loss:8.2f}  {error_row(model, tests)}  "
+              f"-> {args.out / f'{k}.json'}", flush=True)
 
 
 if __name__ == "__main__":

@@ -216,12 +216,13 @@ class _Builder:
         def term(k):
             return gp.Terminal(k, False, prim.args[1])
 
-        for a in sorted(integers, key=abs, reverse=True):
+        largest_first = sorted(integers, key=abs, reverse=True)
+        for a in largest_first:
             if n % a == 0 and n // a in integers:
                 return [prim, prim, *self.build(base, ret), term(a), term(n // a)]
         if (mul := self.primitive("mul", ret, required=False)) is None:
             return None
-        for a in sorted(integers, key=abs, reverse=True):
+        for a in largest_first:
             rest = n - a
             if rest == 1 or rest in integers:
                 tail = self.build(base, ret) if rest == 1 else [prim, *self.build(base, ret), term(rest)]
