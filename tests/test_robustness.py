@@ -168,6 +168,10 @@ BAD_OPTIONS = {
                           "0 < inner < outer <= the cutoff 5.0 Å, got 3.0 and 6.0")),
     "three-body sums": (["--max-three-body-sums", "-1"], "--max-three-body-sums must be at least 0, got -1"),
     "weight": (["--force-weight", "-1"], "--force-weight must be non-negative"),
+    "variation weight": (["--variation", "split_angle"], "--variation: expected OPERATOR=WEIGHT, got 'split_angle'"),
+    "variation operator": (["--variation", "swap=0.1"], "unknown variation operators ['swap']"),
+    "variation infinite": (["--variation", "point=inf"],
+                           "variation probabilities must be finite, non-negative and not all zero"),
     "grammar": (["--grammar", "no-such-grammar"],
                 "no-such-grammar: no such grammar file, and not a shipped grammar (shipped: angular, eam, pair)"),
 }

@@ -9,7 +9,7 @@ from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from ..progress import SearchProgress
 from ..rundir import front_table, read_config, read_front
-from ..search.config import TOPOLOGIES, SearchConfig
+from ..search.config import DEFAULT_VARIATION, TOPOLOGIES, SearchConfig
 from ..search.state import SearchState
 from ..targets import PROPERTY_OBJECTIVES
 from ..workflow import search_to_run
@@ -49,6 +49,10 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--inherit-constants", action="store_true",
                         help="every fitted tree takes its fitted constants as start values, also where its fit stayed "
                              "at its form, so that offspring start from their parents' fits")
+    parser.add_argument("--variation", nargs="+", metavar="OPERATOR=WEIGHT", default=[],
+                        help="weights of the variation operators, the rest at their defaults ("
+                             + ", ".join(f"{name} {weight:g}" for name, weight in DEFAULT_VARIATION.items())
+                             + "); e.g. split_angle=0.1 gives three-body sums of a constant angle an angle")
     parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
                         help="climb without the decay neighbours (a power law of r times a new decay, r^p k^r): "
                              "cheaper generations, fewer forms reached")
@@ -80,10 +84,25 @@ def config_from(args, **overrides):
     values["inherit_forms"] = getattr(args, "inherit_forms", True)
     values["inherit_constants"] = getattr(args, "inherit_constants", False)
     values["decay_neighbours"] = getattr(args, "decay_neighbours", True)
+    values["variation"] = DEFAULT_VARIATION | variation_weights(getattr(args, "variation", None) or [])
     values["properties"] = getattr(args, "properties", None) or []
     values["property_weight"] = getattr(args, "property_weight", 10.0)
     values["property_objective"] = getattr(args, "property_objective", "weighted")
     return SearchConfig(**(values | overrides))
+
+
+def variation_weights(items):
+    """{operator: weight} of `--variation` items OPERATOR=WEIGHT."""
+    weights = {}
+    for item in items:
+        name, equals, weight = item.partition("=")
+        try:
+            weights[name] = float(weight)
+        except ValueError:
+            equals = ""
+        if not equals:
+            raise ConfigError(f"--variation: expected OPERATOR=WEIGHT, got {item!r}")
+    return weights
 
 
 def add_parser(sub):

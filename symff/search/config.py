@@ -1,5 +1,6 @@
 """Settings of a search, validated once, written into the run directory."""
 
+import math
 from dataclasses import asdict, dataclass, field
 from os import PathLike
 
@@ -9,7 +10,9 @@ from ..evaluate.grid import DEFAULT_POINTS
 from ..targets import PROPERTY_OBJECTIVES
 
 TOPOLOGIES = ("ring", "all")
-DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1}
+# split_angle (TreeGrammar.mutate_split_angle) is off unless asked for (`--variation split_angle=W`): it acts only on
+# three-body sums of a constant angular function, the attractor of alloy searches (docs/alloys.md)
+DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1, "split_angle": 0.0}
 
 
 @dataclass
@@ -98,8 +101,8 @@ class SearchConfig:
             (0 <= self.screen_fraction < 1, f"screen_fraction must be in [0, 1), got {self.screen_fraction}"),
             (self.screen_evaluations >= 1 and self.screen_slack >= 1, "screen_evaluations >= 1, screen_slack >= 1"),
             (self.grid_points >= 64, "grid_points must be at least 64"),
-            (all(v >= 0 for v in self.variation.values()) and sum(self.variation.values()) > 0,
-             "variation probabilities must be non-negative and not all zero"),
+            (all(0 <= v < math.inf for v in self.variation.values()) and sum(self.variation.values()) > 0,
+             "variation probabilities must be finite, non-negative and not all zero"),
             (1 <= self.islands and 4 * self.islands <= self.population,
              f"--islands must be between 1 and population/4, got {self.islands}"),
             (self.migration_interval >= 1 and self.migration_size >= 0,

@@ -150,11 +150,11 @@ class Search:
     # --- variation --------------------------------------------------------------------------------------------
     def _offspring(self, population):
         ranks = self._ranks(population)
-        ops = list(self.config.variation.items())
+        ops = [(name, weight) for name, weight in self.config.variation.items() if weight > 0]
         total = sum(w for _, w in ops)
         tg, rng = self.grammar, self.rng
         mutations = {"subtree": tg.mutate_subtree, "point": tg.mutate_point, "shrink": tg.mutate_shrink,
-                     "add_term": tg.mutate_add_term}
+                     "add_term": tg.mutate_add_term, "split_angle": tg.mutate_split_angle}
         children = []
         while len(children) < self.config.population:
             x = rng.random() * total
