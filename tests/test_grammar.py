@@ -55,7 +55,7 @@ def _population_and_children(trees, rng, size, pairs):
         a, b = rng.sample(population, 2)
         children += trees.crossover(rng, a, b)
         children += [trees.mutate_subtree(rng, a), trees.mutate_point(rng, b), trees.mutate_shrink(rng, a),
-                     trees.mutate_add_term(rng, b), trees.mutate_split_angle(rng, a)]
+                     trees.mutate_add_term(rng, b)]
     return population, children
 
 
@@ -170,34 +170,3 @@ def test_add_term_gives_a_tree_the_kind_of_sum_it_lacks():
     assert heads - sum_heads, heads  # not only sums: the term is any random term
 
 
-
-def test_split_angle_gives_a_constant_angle_sum_an_angle_and_its_squared_density_a_radial_sum():
-    """NS3(f, k) holds only a squared density: split_angle makes it NS3(f, cⁿ) (n even, in the angle range) and adds
-    NS(f)², f's copy with constants of its own from the same values; a sum that has an angle, or a grammar without
-    three-body sums, gets add_term's child instead."""
-    import sympy as sp
-
-    from symff.expr.symbols import NS3, C
-    from symff.expr.to_tree import formula_to_tree
-
-    grammar = TreeGrammar(load_grammar("angular"))
-    constant = formula_to_tree(2.0 * NS(R**-4) + 3.0 * NS3(sp.Float(0.03) ** R, 1), grammar)
-    powers = set()
-    for seed in range(30):
-        child = grammar.mutate_split_angle(random.Random(seed), constant)
-        assert len(child) <= grammar.grammar.max_size and height(child) <= grammar.grammar.max_depth
-        formula = canonicalize(*tree_to_sympy(child))
-        [angular] = formula.energy.atoms(NS3)
-        power = angular.args[1].as_base_exp()
-        assert power[0] == C and power[1] % 2 == 0 and 2 <= power[1] <= 8
-        powers.add(int(power[1]))
-        [squared] = [f for term in sp.Add.make_args(formula.energy) for f in sp.Mul.make_args(term)
-                     if f.is_Pow and f.exp == 2 and isinstance(f.base, NS)]
-        assert squared.base.args[0].base != angular.args[0].base  # f's copy has a base of its own, fitted apart
-        assert formula.initial.tolist().count(0.03) == 2  # both start at the bond function's value
-    assert powers == {2, 4, 6, 8}
-    angled = formula_to_tree(NS(R**-4) + NS3(sp.Float(0.5) ** R, C**2), grammar)
-    for tree, trees in ((angled, grammar), (formula_to_tree(NS(R**-4), TreeGrammar(load_grammar("eam"))),
-                                            TreeGrammar(load_grammar("eam")))):
-        for seed in range(5):
-            assert trees.mutate_split_angle(random.Random(seed), tree) == trees.mutate_add_term(random.Random(seed), tree)

@@ -25,7 +25,7 @@ def _evolved_population(tree_grammar, seed, size=120, generations=3):
     rng = random.Random(seed)
     population = [tree_grammar.random_tree(rng) for _ in range(size)]
     variations = (tree_grammar.mutate_subtree, tree_grammar.mutate_point, tree_grammar.mutate_shrink,
-                  tree_grammar.mutate_add_term, tree_grammar.mutate_split_angle)
+                  tree_grammar.mutate_add_term)
     for _ in range(generations):
         children = []
         for tree in population:

@@ -126,7 +126,7 @@ def test_trees_survive_their_text_form(grammar, exportable):
     """Every shipped grammar in both modes: random trees and their children by every variation a search uses."""
     tg = TreeGrammar(load_grammar(grammar), exportable=exportable)
     rng = random.Random(0)
-    variations = (tg.mutate_subtree, tg.mutate_point, tg.mutate_shrink, tg.mutate_add_term, tg.mutate_split_angle)
+    variations = (tg.mutate_subtree, tg.mutate_point, tg.mutate_shrink, tg.mutate_add_term)
     pool = [tg.random_tree(rng) for _ in range(50)]
     for k in range(600):
         tree = rng.choice(variations)(rng, rng.choice(pool)) if k % 3 else tg.crossover(rng, *rng.sample(pool, 2))[0]

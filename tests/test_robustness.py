@@ -168,7 +168,7 @@ BAD_OPTIONS = {
                           "0 < inner < outer <= the cutoff 5.0 Å, got 3.0 and 6.0")),
     "three-body sums": (["--max-three-body-sums", "-1"], "--max-three-body-sums must be at least 0, got -1"),
     "weight": (["--force-weight", "-1"], "--force-weight must be non-negative"),
-    "variation weight": (["--variation", "split_angle"], "--variation: expected OPERATOR=WEIGHT, got 'split_angle'"),
+    "variation weight": (["--variation", "add_term"], "--variation: expected OPERATOR=WEIGHT, got 'add_term'"),
     "variation operator": (["--variation", "swap=0.1"], "unknown variation operators ['swap']"),
     "variation infinite": (["--variation", "point=inf"],
                            "variation probabilities must be finite, non-negative and not all zero"),
@@ -364,3 +364,17 @@ def test_bad_grammar_files_are_refused_by_the_command_line_with_file_and_line(ca
     else:
         assert err == expected
     assert not (tmp_path / "run").exists()
+
+
+def test_variation_weights_join_the_defaults():
+    """`--variation` sets the operators it names; the others keep their default weights, and 0 turns one off."""
+    import argparse
+
+    from symff.cli.search import add_search_options, config_from
+    from symff.search.config import DEFAULT_VARIATION
+
+    parser = argparse.ArgumentParser()
+    add_search_options(parser)
+    config = config_from(parser.parse_args(["--variation", "add_term=0", "point=0.35"]))
+    assert config.variation == DEFAULT_VARIATION | {"add_term": 0.0, "point": 0.35}
+    assert config_from(parser.parse_args([])).variation == DEFAULT_VARIATION

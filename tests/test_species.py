@@ -335,10 +335,8 @@ ALLOY_MODES = {
     "exportable": ["--grammar", "eam", "--lammps-exportable"],
     "islands": ["--islands", "2", "--migration-interval", "1"],
     "angular": ["--grammar", "angular"],  # element-blind three-body sums, their constants shared
-    # with their own cutoff, and at most one of them per form (one meam/spline file: the bound on the export's cost),
-    # constant-angle sums split (mutate_split_angle)
-    "angular-short": ["--grammar", "angular", "--three-body-cutoff", "2.8", "4.0", "--max-three-body-sums", "1",
-                      "--variation", "split_angle=0.3"],
+    # with their own cutoff, and at most one of them per form (one meam/spline file: the bound on the export's cost)
+    "angular-short": ["--grammar", "angular", "--three-body-cutoff", "2.8", "4.0", "--max-three-body-sums", "1"],
     "inherit-constants": ["--inherit-constants"],  # trees take the form's own constants read off expanded fits
 }
 

@@ -52,7 +52,7 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--variation", nargs="+", metavar="OPERATOR=WEIGHT", default=[],
                         help="weights of the variation operators, the rest at their defaults ("
                              + ", ".join(f"{name} {weight:g}" for name, weight in DEFAULT_VARIATION.items())
-                             + "); e.g. split_angle=0.1 gives three-body sums of a constant angle an angle")
+                             + "); 0 turns one off")
     parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
                         help="climb without the decay neighbours (a power law of r times a new decay, r^p k^r): "
                              "cheaper generations, fewer forms reached")

@@ -274,41 +274,6 @@ class TreeGrammar:
         child = [*tree[: terms.start], add, *tree[terms], *term, *tree[terms.stop :]]
         return gp.PrimitiveTree(child) if self.fits(child) else self.mutate_shrink(rng, tree)
 
-    def mutate_split_angle(self, rng, tree):
-        """Give a three-body sum of a constant angular function an angle, and its squared density a radial sum:
-        E_i + a NS3(f, k) -> E_i + a NS3(f, cⁿ) + NS(f)², n an even power of the angle level.
-
-        NS3(f, k) = k (NS(f)² − NS(f²))/2 holds no angle: a squared density of the three-body cutoff's range. Fits of
-        alloy data keep such sums (docs/alloys.md, "The constant-angle attractor"), and neither half of the way out
-        is a step down on its own: an angle in the sum loses the squared density the form needs, a radial squared
-        density beside it duplicates what the sum holds. Both together are (the probe there: loss 583 -> 421). The new
-        NS(f)² is the bond function's own tree with constants of its own, from the same values, so the fit starts
-        where the sum stood. A tree without such a sum, or a grammar without the operators, gets `mutate_add_term`;
-        even powers, because an even cⁿ is not negative, as the constant it replaces."""
-        names = self.pset.mapping
-        angle_powers = [n for n in self.grammar.integer_exponents_at("angle") if n >= 2 and n % 2 == 0]
-        square = next((q for q in self.grammar.fixed_exponents if q == 2 and "atom_pow_fixed" in names), None)
-        sums = [i for i, node in enumerate(tree) if node.name == "atom_ns3"]
-        constant = []
-        for i in sums:
-            bond = _subtree(tree, i + 1)
-            angle = _subtree(tree, bond.stop)
-            if not any(node.name == "c" for node in tree[angle]):
-                constant.append((bond, angle))
-        needed = ("angle_pow_int", "atom_ns", "atom_add", "atom_pow_fixed" if square is not None else "atom_mul")
-        if self.exportable or not (constant and angle_powers and all(name in names for name in needed)):
-            return self.mutate_add_term(rng, tree)
-        bond, angle = rng.choice(constant)
-        power = [names["angle_pow_int"], gp.Terminal("c", True, Angle),
-                 gp.Terminal(rng.choice(angle_powers), False, AngleExponent)]
-        density = [names["atom_ns"], *tree[bond]]
-        if square is not None:
-            squared = [names["atom_pow_fixed"], *density, gp.Terminal(square, False, FixedExponent)]
-        else:
-            squared = [names["atom_mul"], *density, *density]
-        child = [names["atom_add"], *tree[: angle.start], *power, *tree[angle.stop :], *squared]
-        return gp.PrimitiveTree(child) if self.fits(child) else self.mutate_add_term(rng, tree)
-
 
 def height(nodes) -> int:
     """Height of a prefix tree (a leaf has height 0)."""

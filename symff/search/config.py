@@ -10,9 +10,7 @@ from ..evaluate.grid import DEFAULT_POINTS
 from ..targets import PROPERTY_OBJECTIVES
 
 TOPOLOGIES = ("ring", "all")
-# split_angle (TreeGrammar.mutate_split_angle) is off unless asked for (`--variation split_angle=W`): it acts only on
-# three-body sums of a constant angular function, the attractor of alloy searches (docs/alloys.md)
-DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1, "split_angle": 0.0}
+DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1}
 
 
 @dataclass

@@ -154,7 +154,7 @@ class Search:
         total = sum(w for _, w in ops)
         tg, rng = self.grammar, self.rng
         mutations = {"subtree": tg.mutate_subtree, "point": tg.mutate_point, "shrink": tg.mutate_shrink,
-                     "add_term": tg.mutate_add_term, "split_angle": tg.mutate_split_angle}
+                     "add_term": tg.mutate_add_term}
         children = []
         while len(children) < self.config.population:
             x = rng.random() * total
