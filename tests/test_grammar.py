@@ -168,5 +168,3 @@ def test_add_term_gives_a_tree_the_kind_of_sum_it_lacks():
         if child[0].name == "atom_add" and list(child[1:len(both) + 1]) == list(both):
             heads.add(child[len(both) + 1].name)
     assert heads - sum_heads, heads  # not only sums: the term is any random term
-
-

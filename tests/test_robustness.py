@@ -367,7 +367,7 @@ def test_bad_grammar_files_are_refused_by_the_command_line_with_file_and_line(ca
 
 
 def test_variation_weights_join_the_defaults():
-    """`--variation` sets the operators it names; the others keep their default weights, and 0 turns one off."""
+    """`--variation` sets the operators it names (0 included); the others keep their default weights."""
     import argparse
 
     from symff.cli.search import add_search_options, config_from
