@@ -95,13 +95,11 @@ def variation_weights(items):
     """{operator: weight} of `--variation` items OPERATOR=WEIGHT."""
     weights = {}
     for item in items:
-        name, equals, weight = item.partition("=")
+        name, _, weight = item.partition("=")
         try:
-            weights[name] = float(weight)
+            weights[name] = float(weight)  # no "=" leaves weight empty: refused here too
         except ValueError:
-            equals = ""
-        if not equals:
-            raise ConfigError(f"--variation: expected OPERATOR=WEIGHT, got {item!r}")
+            raise ConfigError(f"--variation: expected OPERATOR=WEIGHT, got {item!r}") from None
     return weights
 
 
