@@ -18,6 +18,8 @@ from symff.search.neighbourhood import (
     POWER,
     SHIFT,
     SHIFT_STARTS,
+    SPLIT,
+    angle_split_neighbours,
     angular_shift_neighbours,
     decay_neighbours,
     exponent_neighbours,
@@ -55,6 +57,25 @@ def test_a_power_of_c_in_an_angular_function_has_shifted_neighbours():
     assert [starts for _, starts, _ in neighbours if starts] == [{SHIFT: k} for k in SHIFT_STARTS] * 2
     assert len(neighbours) == len(list(exponent_neighbours(energy))) + 4
     assert all(not e.has(SHIFT) or e.has(C + SHIFT) for e, _, _ in neighbours)
+
+
+def test_a_constant_angle_sum_splits_into_an_angle_and_a_squared_density():
+    """NS3(f, k) becomes NS3(f, cⁿ) + a NS(f')², f' with constants of its own starting at f's values; sums with an
+    angle have no split, and form_neighbours gives the splits only in their group."""
+    form = formula("NS(r**-6) + NS3(0.3**r + r, 1) + NS3(r**-2, c**2)")
+    values = form.values(form.initial, form.linear_initial)
+    found = list(angle_split_neighbours(form.energy, values, (4, 8)))
+    assert len(found) == 2
+    [bond] = [s.args[0] for s in form.energy.atoms(NS3) if not s.args[1].has(C)]
+    [base] = bond.free_symbols - {R}
+    for (energy, starts), n in zip(found, (4, 8)):
+        [copy] = set(starts) - {SPLIT}
+        assert starts == {copy: pytest.approx(0.3), SPLIT: 1.0}
+        assert energy == form.energy.xreplace({NS3(bond, 1): NS3(bond, C**n)}) + SPLIT * NS(bond.xreplace({base: copy}))**2
+    assert list(angle_split_neighbours(formula("NS3(0.3**r, c**2)").energy, {}, (4,))) == []
+    grouped = list(form_neighbours(form.energy, ("split",), values, (4, 8)))
+    assert [(e, s) for e, s, _ in grouped] == found and {g for *_, g in grouped} == {"split"}
+    assert not [g for *_, g in form_neighbours(form.energy, values=values, splits=(4,)) if g == "split"]
 
 
 def _stillinger_weber_written_with(angular):
@@ -102,7 +123,7 @@ def test_scorer_climbs_from_a_power_of_c_to_the_stillinger_weber_angular_functio
 def test_a_power_law_beside_a_decay_has_the_power_law_times_a_decay_as_neighbour():
     """In a form with a decay kʳ, each neighbour sum of a power law (exact or free exponent, r itself included) has
     the neighbour NS(r^p kʳ): p new where the exponent was exact, starting there, k new from DECAY_START. A form
-    without a decay has none, nor does a sum that is not a power law; `decays=False` leaves them out."""
+    without a decay has none, nor does a sum that is not a power law; groups without "decay" leave them out."""
     energy = formula("NS(0.3**r) + NS(r**-6) + NS(r**c0) + NS(r) + NS(r**2*0.5**r) + NS3(0.1**r, c)").energy
     found = list(decay_neighbours(energy))
     changed = [(next(iter(e.atoms(NS) - energy.atoms(NS))), starts) for e, starts in found]
@@ -113,7 +134,7 @@ def test_a_power_law_beside_a_decay_has_the_power_law_times_a_decay_as_neighbour
                for s, starts in changed)  # r**c0 keeps its own free exponent
     assert list(decay_neighbours(formula("NS(r**-6) + NS(r**-12) + NS3(r**-3, c)").energy)) == []
     assert len([n for n in form_neighbours(energy) if DECAY in n[1]]) == 3
-    assert not [n for n in form_neighbours(energy, decays=False) if DECAY in n[1]]
+    assert not [n for n in form_neighbours(energy, groups=("step",)) if DECAY in n[1]]
     nb, k, p = sp.Symbol("Nb"), sp.Symbol("c0", real=True), sp.Symbol("c1", real=True)  # a species-filtered sum
     [(neighbour, _)] = decay_neighbours(NS(R**p, nb) + NS(k**R))  # keeps its channel
     assert NS(R**p * DECAY**R, nb) in neighbour.atoms(NS)

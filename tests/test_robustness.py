@@ -168,6 +168,7 @@ BAD_OPTIONS = {
                           "0 < inner < outer <= the cutoff 5.0 Å, got 3.0 and 6.0")),
     "three-body sums": (["--max-three-body-sums", "-1"], "--max-three-body-sums must be at least 0, got -1"),
     "weight": (["--force-weight", "-1"], "--force-weight must be non-negative"),
+    "angle splits": (["--angle-splits", "0"], "--angle-splits must be whole powers from 1 to 16, got [0]"),
     "variation weight": (["--variation", "add_term"], "--variation: expected OPERATOR=WEIGHT, got 'add_term'"),
     "variation operator": (["--variation", "swap=0.1"], "unknown variation operators ['swap']"),
     "variation infinite": (["--variation", "point=inf"],

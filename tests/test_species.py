@@ -25,7 +25,7 @@ from symff.export import export_lammps
 from symff.expr.program import AlloyProgram, PotentialProgram
 from symff.expr.species import fitted_form, form_constants, species_formulas, species_start
 from symff.expr.symbols import NS3
-from symff.fit.constants import _Projected, fit_constants, loss_at
+from symff.fit.constants import FitOptions, _Projected, fit_constants, loss_at
 from symff.fit.loss import Targets
 from symff.model import AlloyModel, Model, form_model
 from symff.neighbours import build_neighbours
@@ -407,3 +407,33 @@ def test_a_candidate_of_an_expanded_fit_gives_the_forms_own_constants(mixed):
     assert [candidate.values[c] for c in form.constants] == list(form_constants(form, fit.constants, ELEMENTS))
     assert [candidate.values[a] for a in form.linear] == list(form.linear_initial)
     assert len(fit.linear) > len(form.linear)
+
+
+def test_an_expanded_fit_climbs_from_a_constant_angle_sum_to_an_angle_and_a_squared_density(mixed):
+    """With `angle_splits`, the fit of an expanded form splits its three-body sum of a constant angular function,
+    NS3(f, k), into NS3(f, cⁿ) + a NS(f')², its only climb step on several elements: on labels of such a form's
+    expansion, the form with the constant-angle sum in that place climbs to the labels' form."""
+    from symff.search.scoring import FormFitter, Stage
+
+    data, _ = mixed
+    truth_text = "NS(r**-6) - 0.3*NS3(0.5**r, c**4) + 2.0*NS(0.6**r)**2"
+    truth = expanded_model(truth_text)
+    structures = []
+    for s in range(data.n_structures):
+        atoms = data.to_atoms(s)
+        labels = reference.calculate(truth, atoms)
+        atoms.calc = SinglePointCalculator(atoms, energy=labels["energy"], forces=labels["forces"])
+        structures.append(atoms)
+    labelled = Dataset.from_atoms(structures, min_distance=None)
+    evaluator = Evaluator(labelled, build_neighbours(labelled, 5.0), r_in=3.0, r_out=5.0)
+    form = blind("NS(r**-6) + NS3(0.5**r, 1)")
+    fitted = {}
+    for splits in ((), (4,)):
+        fitter = FormFitter(Stage(evaluator, Targets(labelled), 60, species=ELEMENTS,
+                                  options=FitOptions(angle_splits=splits)))
+        fitted[splits] = fitter.fit(form, "", 0)
+        assert fitter.stats.climbed == len(splits)
+    assert fitted[()].key == form.key  # without splits an expanded form is kept as fitted
+    assert fitted[(4,)].key == blind(truth_text).key
+    assert fitted[(4,)].loss < 1e-3 * fitted[()].loss
+    assert fitted[(4,)].form_constants is not None  # the form's own constants, for the tree that inherits them

@@ -57,7 +57,9 @@ class FitOptions:
     `FitOptions.gauss_newton()` the default before the secant term. `decay_neighbours`: whether the climb also
     tries each power law of r times a new decay (symff.search.neighbourhood.decay_neighbours).
     `neighbour_polish_evaluations`: the evaluations of the fit a climb gives a neighbour with new constants (a shift,
-    a decay) once it has taken it, before the next step; None: a full fit (the stage's max_evaluations)."""
+    a decay) once it has taken it, before the next step; None: a full fit (the stage's max_evaluations).
+    `angle_splits`: the powers n with which the climb splits a three-body sum of a constant angular function into
+    an angle cⁿ and a squared density (symff.search.neighbourhood.angle_split_neighbours); empty: no splits."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10
@@ -67,6 +69,7 @@ class FitOptions:
     solver: str = "secant"
     decay_neighbours: bool = True
     neighbour_polish_evaluations: int | None = None  # None: the stage's max_evaluations (docs/performance.md)
+    angle_splits: tuple = ()
 
     def __post_init__(self):
         if self.jacobian not in JACOBIANS:
@@ -78,6 +81,8 @@ class FitOptions:
         if self.neighbour_polish_evaluations is not None and self.neighbour_polish_evaluations < 1:
             raise ValueError(f"neighbour_polish_evaluations must be at least 1 (or None), got "
                              f"{self.neighbour_polish_evaluations}")
+        if not all(isinstance(n, int) and n >= 1 for n in self.angle_splits):
+            raise ValueError(f"angle_splits must be powers of at least 1, got {self.angle_splits}")
         if self.climb_evaluations < 1 or self.polish_evaluations < 0 or self.climb_fits < 0:
             raise ValueError("climb_evaluations must be at least 1, polish_evaluations and climb_fits at least 0, got "
                              f"{self.climb_evaluations}, {self.polish_evaluations} and {self.climb_fits}")

@@ -10,6 +10,7 @@ from ..evaluate.grid import DEFAULT_POINTS
 from ..targets import PROPERTY_OBJECTIVES
 
 TOPOLOGIES = ("ring", "all")
+MAX_ANGLE_SPLIT = 16  # the largest power of cos θ a split may give (the grammar writes up to 16: symff.expr.to_tree)
 DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1}
 
 
@@ -50,6 +51,10 @@ class SearchConfig:
     # FitOptions.decay_neighbours): the Stillinger–Weber rediscovery needs them; on eam forms of DFT data they reach
     # lower minima for some forms at about twice the CPU of a generation (docs/performance.md); False: no decays
     decay_neighbours: bool = True
+    # the climb also splits a three-body sum of a constant angular function NS3(f, k) into NS3(f, c^n) + a NS(f')^2,
+    # for each power n here (symff.search.neighbourhood.angle_split_neighbours); empty: no splits. For several
+    # elements these are the only climb steps (docs/alloys.md)
+    angle_splits: list = field(default_factory=list)
     # the island model (symff.search.islands): the population is shared out among islands that evolve apart and
     # exchange their best every `migration_interval` generations
     islands: int = 1
@@ -89,6 +94,8 @@ class SearchConfig:
                 raise ConfigError(f"--three-body-cutoff: {exc}") from None
         checks = [
             (self.r_in > 0 and self.r_out > self.r_in, f"the cutoff needs 0 < r_in < r_out, got {self.r_in}, {self.r_out}"),
+            (all(isinstance(n, int) and 1 <= n <= MAX_ANGLE_SPLIT for n in self.angle_splits),
+             f"--angle-splits must be whole powers from 1 to {MAX_ANGLE_SPLIT}, got {self.angle_splits}"),
             (self.max_three_body_sums is None or self.max_three_body_sums >= 0,
              f"--max-three-body-sums must be at least 0, got {self.max_three_body_sums}"),
             (self.population >= 4, f"--population must be at least 4, got {self.population}"),

@@ -25,11 +25,18 @@ function f of a three-body sum NS3(f, g) is such a function too (Stillinger–We
 search that finds r⁻⁶ in its place sits in the same valley), so a power-law bond function has the neighbour with
 f = r^p kʳ in every three-body sum that shares it: the sums of one f with the terms of a polynomial g (NS3(f, 1),
 NS3(f, c), NS3(f, c²)) are one three-body term, and move together.
+
+A three-body sum whose angular function is a constant, NS3(f, k), holds no angle: it is Σ_{j<k} f f =
+(NS(f)² − NS(f²))/2, a squared density of the three-body cutoff's range. Alloy searches keep such a sum as their one
+three-body sum (docs/alloys.md), and neither an angle in it nor a radial squared density beside it alone lowers the
+loss: with an angle the sum no longer holds the squared density the form needs. Both at once do, by a quarter of the
+loss on the Nb–Mo data. So with `splits` (powers n) such a sum has the neighbours NS3(f, cⁿ) + a NS(f')², f' being f
+with constants of its own that start at f's values.
 """
 
 import sympy as sp
 
-from ..expr.symbols import NS, NS3, C, R
+from ..expr.symbols import NS, NS3, C, R, constant_symbol
 
 INTEGER_STEP = 1
 RATIONAL_STEP = sp.Rational(1, 6)  # 1/3 <-> 1/2 <-> 2/3, -1/2 <-> -1/3
@@ -38,22 +45,28 @@ SHIFT = sp.Symbol("shift_k", real=True)  # the new constant (canonicalization re
 DECAY = sp.Symbol("decay_k", real=True)  # the base k of a new decay factor kʳ
 POWER = sp.Symbol("power_p", real=True)  # the exponent p of a power law made free beside it
 DECAY_START = 0.99  # kʳ next to 1: the product starts as the power law it replaces (its coefficient re-solved)
-NEIGHBOUR_GROUPS = ("step", "decay")  # the groups of form_neighbours, each probed among itself
+SPLIT = sp.Symbol("split_a", real=True)  # the coefficient of the squared density a split adds (solved in closed form)
+NEIGHBOUR_GROUPS = ("step", "decay", "split")  # the groups of form_neighbours, each probed among itself
 
 
-def form_neighbours(energy, decays=True):
-    """(energy, starts, group) of every neighbour of `energy`: the exponent steps and the angular shifts (group
-    "step"), and with `decays` the power laws times a decay ("decay"); `starts` the start values of the new constants
-    a neighbour has (none for an exponent step). The climb probes each group among itself
-    (symff.search.scoring.FormFitter._neighbour_fits)."""
-    for neighbour in exponent_neighbours(energy):
-        yield neighbour, {}, "step"
-    for neighbour in angular_shift_neighbours(energy):
-        for start in SHIFT_STARTS:
-            yield neighbour, {SHIFT: start}, "step"
-    if decays:
+def form_neighbours(energy, groups=("step", "decay"), values=None, splits=()):
+    """(energy, starts, group) of every neighbour of `energy` in `groups`: the exponent steps and the angular shifts
+    ("step"), the power laws times a decay ("decay"), and the splits of a constant-angle three-body sum into the
+    angles cⁿ of `splits` and a squared density ("split": its new constants start at `values`, the constants' values
+    of `energy`); `starts` the start values of the new constants a neighbour has (none for an exponent step). The
+    climb probes each group among itself (symff.search.scoring.FormFitter._neighbour_fits)."""
+    if "step" in groups:
+        for neighbour in exponent_neighbours(energy):
+            yield neighbour, {}, "step"
+        for neighbour in angular_shift_neighbours(energy):
+            for start in SHIFT_STARTS:
+                yield neighbour, {SHIFT: start}, "step"
+    if "decay" in groups:
         for neighbour, starts in decay_neighbours(energy):
             yield neighbour, starts, "decay"
+    if "split" in groups:
+        for neighbour, starts in angle_split_neighbours(energy, values, splits):
+            yield neighbour, starts, "split"
 
 
 def exponent_neighbours(energy):
@@ -100,6 +113,21 @@ def decay_neighbours(energy):
         if (made := _times_decay(bond)) is not None:
             product, starts = made
             yield energy.xreplace({s: NS3(product, *s.args[1:]) for s in angular if s.args[0] == bond}), starts
+
+
+def angle_split_neighbours(energy, values, powers):
+    """(energy, starts) with one three-body sum of a constant angular function, NS3(f, k), made NS3(f, cⁿ) for each n
+    of `powers`, and a term SPLIT·NS(f')² added, f' being f with constants of its own starting at their `values`."""
+    for angular in sorted(energy.atoms(NS3), key=sp.default_sort_key):  # an order no hash seed changes
+        bond, g = angular.args
+        if g.has(C):
+            continue
+        own = {c: constant_symbol(f"split_{c.name}", positive=bool(c.is_positive))
+               for c in sorted(bond.free_symbols - {R}, key=str)}
+        starts = {copy: float(values[c]) for c, copy in own.items()} | {SPLIT: 1.0}
+        density = NS(bond.xreplace(own))
+        for n in powers:
+            yield energy.xreplace({angular: NS3(bond, C**n)}) + SPLIT * density**2, starts
 
 
 def _times_decay(function):

@@ -84,7 +84,7 @@ class ScoreStats:
     rejected: dict = field(default_factory=dict)  # kind -> count
 
     snapped: int = 0  # candidates whose constants were replaced by exact numbers
-    climbed: int = 0  # candidates replaced by a neighbour with an exact exponent one step away
+    climbed: int = 0  # climb steps taken: a candidate replaced by a neighbour form (symff.search.neighbourhood)
     property_static: int = 0  # candidates whose static properties were computed (symff.search.properties)
     property_defects: int = 0  # ... and whose defect energies too (the ones that could still reach the front)
     property_relaxed: int = 0  # ... and whose relaxed defect energies too (those that still could)
@@ -204,9 +204,10 @@ class FormFitter:
         if not fit.loss < PENALTY:
             raise Rejected("non_finite")
         if self.stage.species:
-            # snapping and the exponent climb read the form's own constants off the fit; an expanded form's fit
-            # has one value per channel and element instead, so its form is kept as fitted
-            return self.stage.candidate(formula, fit, tree, generation)
+            # snapping reads the form's own constants off the fit, where an expanded form's fit has one value per
+            # channel and element; and the whole climb on expanded fits costs more generations than it finds
+            # (docs/alloys.md). So an expanded form climbs only through the angle splits, if any.
+            return self._climbed(self.stage.candidate(formula, fit, tree, generation))
         candidate = self._simplified(Candidate(formula, fit, tree, generation))
         climbed = self._climbed(candidate)
         if climbed is not candidate:  # constants refitted at the new exponents may now sit on simple numbers
@@ -221,7 +222,7 @@ class FormFitter:
         if not evaluations:
             return candidate
         try:
-            fit = fit_constants(PotentialProgram(candidate.formula), self.evaluator, self.targets,
+            fit = fit_constants(self.stage.program(candidate.formula)[0], self.evaluator, self.targets,
                                 candidate.fit.constants, max_evaluations=evaluations,
                                 tolerance=self.options.tolerance, options=self.options)
         except Rejected:
@@ -229,7 +230,7 @@ class FormFitter:
         self.stats.evaluations += fit.evaluations
         if not fit.loss < candidate.loss or not self.accept(candidate.formula, fit):
             return candidate
-        polished = Candidate(candidate.formula, fit, candidate.tree, candidate.generation)
+        polished = self.stage.candidate(candidate.formula, fit, candidate.tree, candidate.generation)
         self.cache[candidate.key] = polished
         return polished
 
@@ -242,14 +243,14 @@ class FormFitter:
         return candidate
 
     def _climbed(self, candidate):
-        """Hill-climb over exact exponents and angular shifts (symff.search.neighbourhood): move to the best neighbour
-        form while it lowers the loss by at least CLIMB_GAIN; the neighbours tried get a short fit from the current
-        constants."""
+        """Hill-climb over exact exponents, angular shifts, decays and angle splits (symff.search.neighbourhood;
+        `_groups`): move to the best neighbour form while it lowers the loss by at least CLIMB_GAIN; the neighbours
+        tried get a short fit from the current constants."""
         for _ in range(MAX_CLIMB_STEPS):
             best = candidate
             for neighbour, refit in self._neighbour_fits(candidate.formula, candidate.values):
                 if refit.loss < best.loss * (1 - CLIMB_GAIN) and self.accept(neighbour, refit):
-                    best = Candidate(neighbour, refit, candidate.tree, candidate.generation)
+                    best = self.stage.candidate(neighbour, refit, candidate.tree, candidate.generation)
             if best is candidate:
                 return candidate
             if len(best.formula.constants) > len(candidate.formula.constants):
@@ -270,7 +271,7 @@ class FormFitter:
         for their own short fits: at the start their probe is the current loss, which would take the exponent steps'
         fits."""
         entries = []  # [neighbour, fit or None (to be fitted), its group]
-        for energy, starts, group in form_neighbours(formula.energy, decays=self.options.decay_neighbours):
+        for energy, starts, group in form_neighbours(formula.energy, self._groups(), values, self.options.angle_splits):
             try:
                 neighbour = canonicalize(energy, values | starts)
             except Rejected:
@@ -291,7 +292,8 @@ class FormFitter:
                     fresh = [entry for entry in fresh if id(entry) not in left_out]
         for entry in fresh:
             try:
-                entry[1] = fit_constants(PotentialProgram(entry[0]), self.evaluator, self.targets, entry[0].initial,
+                program, start = self.stage.program(entry[0])
+                entry[1] = fit_constants(program, self.evaluator, self.targets, start,
                                          max_evaluations=self.options.climb_evaluations,
                                          tolerance=self.options.tolerance, options=self.options)
             except Rejected:
@@ -299,11 +301,18 @@ class FormFitter:
             self.stats.evaluations += entry[1].evaluations
         return [(neighbour, fit) for neighbour, fit, _ in entries if fit is not None]
 
+    def _groups(self):
+        """The groups of `form_neighbours` the climb tries: for an expanded form only the angle splits."""
+        if self.stage.species:
+            return ("split",)
+        return ("step",) + ("decay",) * self.options.decay_neighbours + ("split",)
+
     def _by_probe(self, entries):
         """Positions of `entries` ordered by their loss at their start constants (one pass each; ties: the first)."""
         probes = []
         for neighbour, *_ in entries:
-            probes.append(loss_at(PotentialProgram(neighbour), self.evaluator, self.targets, neighbour.initial))
+            program, start = self.stage.program(neighbour)
+            probes.append(loss_at(program, self.evaluator, self.targets, start))
             self.stats.evaluations += 1
         return sorted(range(len(entries)), key=lambda k: probes[k])
 
