@@ -338,6 +338,8 @@ ALLOY_MODES = {
     # with their own cutoff, and at most one of them per form (one meam/spline file: the bound on the export's cost)
     "angular-short": ["--grammar", "angular", "--three-body-cutoff", "2.8", "4.0", "--max-three-body-sums", "1"],
     "inherit-constants": ["--inherit-constants"],  # trees take the form's own constants read off expanded fits
+    # the climb's angle splits, the only climb step on several elements, on islands that migrate every generation
+    "angular-splits": ["--grammar", "angular", "--angle-splits", "4", "8", "--islands", "2", "--migration-interval", "1"],
 }
 
 
@@ -370,6 +372,7 @@ def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
     config = json.loads((run / "config.json").read_text())["search"]
     assert config["inherit_constants"] is (mode == "inherit-constants")
     assert config["max_three_body_sums"] == (1 if mode == "angular-short" else None)
+    assert config["angle_splits"] == ([4, 8] if mode == "angular-splits" else [])
     if mode == "angular-short":  # variation makes forms of two and more sums; none of them was fitted
         history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
         assert history[-1]["rejected"].get("three_body_sums", 0) > 0

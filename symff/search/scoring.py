@@ -246,6 +246,8 @@ class FormFitter:
         """Hill-climb over exact exponents, angular shifts, decays and angle splits (symff.search.neighbourhood;
         `_groups`): move to the best neighbour form while it lowers the loss by at least CLIMB_GAIN; the neighbours
         tried get a short fit from the current constants."""
+        if not self._groups():  # an expanded form without angle splits: every fit of an alloy search
+            return candidate
         for _ in range(MAX_CLIMB_STEPS):
             best = candidate
             for neighbour, refit in self._neighbour_fits(candidate.formula, candidate.values):
@@ -302,10 +304,11 @@ class FormFitter:
         return [(neighbour, fit) for neighbour, fit, _ in entries if fit is not None]
 
     def _groups(self):
-        """The groups of `form_neighbours` the climb tries: for an expanded form only the angle splits."""
+        """The groups of `form_neighbours` the climb tries: for an expanded form only the angle splits, if any."""
+        splits = ("split",) * bool(self.options.angle_splits)
         if self.stage.species:
-            return ("split",)
-        return ("step",) + ("decay",) * self.options.decay_neighbours + ("split",)
+            return splits
+        return ("step",) + ("decay",) * self.options.decay_neighbours + splits
 
     def _by_probe(self, entries):
         """Positions of `entries` ordered by their loss at their start constants (one pass each; ties: the first)."""
