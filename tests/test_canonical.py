@@ -35,6 +35,11 @@ SAME_FORMS = [
     ("A*NS((r - C)**-2)", "A*NS((C - r)**-2)"),
     ("A*NS((B*r - r**2)**4)", "A*NS((r**2 - B*r)**4)"),
     ("A*NS(r**-6)*(NS(r) - C)**2", "A*NS(r**-6)*(C - NS(r))**2"),
+    # exponentials of one exponent merge into one base: a Sutton–Chen rediscovery (seed 1) ended on
+    # √NS(c0**r c1**r / r**6) with c0 c1 = 1.0000000002, a factor 1 that no snap of c0 or c1 alone could remove
+    ("A*NS(r**-9) + B*sqrt(NS(C**r*r**-6))", "A*NS(r**-9) + B*sqrt(NS(C**r*D**r*r**-6))"),
+    ("A*NS(B**r)", "A*NS(B**r*C**r*D**r)"),
+    ("A*NS(B**(r**2)*C**r)", "A*NS(B**(r**2)*C**r*D**r)"),
 ]
 DIFFERENT_FORMS = [
     ("NS(A*r**-12 + B*r**-6)", "NS(A*r**-12 + B*r**-7)"),
@@ -56,6 +61,14 @@ def test_equal_potentials_have_one_canonical_form(a, b):
 @pytest.mark.parametrize("a, b", DIFFERENT_FORMS)
 def test_different_potentials_have_different_forms(a, b):
     assert parse_formula(a)[0].key != parse_formula(b)[0].key
+
+
+def test_merged_exponentials_carry_the_product_of_their_bases():
+    """c0**r c1**r becomes one c**r with c = c0 c1, so that a product of 1 is a constant at 1 for the snap."""
+    c0, c1 = sp.symbols("c0 c1", positive=True)
+    formula = canonicalize(sp.Function("NS")(c0**R * c1**R * R**-6), {c0: 3.90357834, c1: 0.25617521})
+    assert formula.key == parse_formula("NS(C**r*r**-6)")[0].key
+    assert formula.initial == pytest.approx([3.90357834 * 0.25617521])
 
 
 def test_a_negative_factor_under_a_power_fixes_the_exponent():

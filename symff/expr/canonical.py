@@ -8,7 +8,8 @@ where the *terms* T_m are distinct, the *densities* g_k are distinct, the coeffi
 solved in closed form when fitting) and the constants c enter nonlinearly. The rewriting:
 
 1. folds constants: a subexpression free of r and NS becomes one constant; constant factors of a product merge into
-   one; terms of a sum that differ only by a constant factor merge; powers of one base merge; a constant factor of a
+   one; terms of a sum that differ only by a constant factor merge; powers of one base merge, and so do constant
+   bases under one exponent, c0**x c1**x = (c0 c1)**x; a constant factor of a
    sum is distributed (with a fresh constant per term, so that every constant occurs once); a sum raised to an even
    integer power takes, of itself and its negation, the one with the smaller structure key (sign-normalized); a
    power of a power, (x**a)**b, is x**(a b) where x**a is fractional or x is positive (`is_positive`); a constant
@@ -250,10 +251,18 @@ class _Folder:
         coefficient = sp.Mul(*constant)
         if coefficient.free_symbols:
             coefficient = self.constant(self.value(coefficient), source=coefficient)
-        factors = []
+        factors, exponentials = [], {}
         for base, exponents in powers.items():
             exponent = exponents[0] if len(exponents) == 1 else self.fold(sp.Add(*exponents))
-            factors.append(base if exponent == 1 else self.fold_pow(base, exponent))
+            if not self.has_variable(base) and self.has_variable(exponent) and self.value(base) > 0:
+                exponentials.setdefault(exponent, []).append(base)
+            else:
+                factors.append(base if exponent == 1 else self.fold_pow(base, exponent))
+        for exponent, bases in exponentials.items():
+            # c0**x c1**x = (c0 c1)**x: one constant where the data fix only the product (else c0 c1 = 1 hides a
+            # factor that is 1, which no snap of c0 or c1 alone can remove)
+            base = bases[0] if len(bases) == 1 else self.constant(math.prod(map(self.value, bases)), positive=True)
+            factors.append(self.fold_pow(base, exponent))
         if coefficient == 0:
             return sp.Integer(0)
         if coefficient.free_symbols and len(factors) == 1 and factors[0].is_Add:
