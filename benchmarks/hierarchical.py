@@ -9,7 +9,10 @@ Two runs of `symff search --properties` in this process (one worker), side by si
 - *exhaustive*: every tier for every candidate (no screening subset, `hierarchical=False`: every property tier).
 Printed: candidates scored, full fits, forms the screen kept from a full fit, candidates that reached each property
 tier, and each front (complexity,
-loss = data loss + weight × property loss, test energy and force MAE, worst property deviation).
+loss = data loss + weight × property loss, test energy and force MAE, worst property deviation). Then the same
+comparison at every --every seconds of the runs (from each run's last generation finished by then: candidates
+scored, their ratio, and whether each front covers the other): a HOGA stop can only save work once the front is
+good enough to stop candidates, so the ratio depends on how far the searches have come.
 """
 
 import argparse
@@ -28,7 +31,7 @@ def run(label, config, train, test):
     elapsed = time.perf_counter() - started
     models = front_models(result, train, test)
     tiers = result.history[-1].tiers if result.history else {}
-    summary = {"label": label, "elapsed": elapsed, "generations": result.generations,
+    summary = {"label": label, "elapsed": elapsed, "generations": result.generations, "history": result.history,
                "candidates": result.stats["trees"], "fits": result.stats["fits"],
                "screened_out": result.stats["screened_out"], **tiers,
                "front": [(m.complexity, m.metadata["loss"], m.errors.get("test", m.errors["train"])["energy_mae_mev"],
@@ -45,6 +48,8 @@ def main():
     parser.add_argument("--time-limit", type=float, default=600.0)
     parser.add_argument("--population", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--every", type=float, default=600.0, metavar="SECONDS",
+                        help="the comparison by time: at every SECONDS of the runs (default 600)")
     parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
                         help="both runs climb without the decay neighbours (symff search --no-decay-neighbours)")
     args = parser.parse_args()
@@ -72,6 +77,24 @@ def main():
     print(f"\nhierarchical: candidates {ratio:.2f}x the exhaustive run's; its front equal or better (every exhaustive "
           f"member matched or beaten at equal or lower complexity): {'yes' if covers(hierarchical, exhaustive) else 'no'}"
           f"; the exhaustive front equal or better: {'yes' if covers(exhaustive, hierarchical) else 'no'}")
+    print_by_time(runs, args.every)
+
+
+def print_by_time(runs, every):
+    """Candidates and fronts of both runs at every `every` seconds, from the last generation each had finished."""
+    print(f"\nby time (each run's last generation finished by then): seconds, candidates {runs[0]['label']} / "
+          f"{runs[1]['label']}, ratio, {runs[0]['label']} front covers / is covered")
+    limit = max(r["history"][-1].elapsed for r in runs if r["history"])
+    at = every
+    while at < limit + every:
+        reports = [max((g for g in r["history"] if g.elapsed <= at), key=lambda g: g.elapsed, default=None)
+                   for r in runs]
+        if all(reports):
+            first, second = reports
+            print(f"  {at:6.0f} {first.trees:7d} {second.trees:7d} {first.trees / max(second.trees, 1):6.2f} "
+                  f"{'yes' if covers(first.front, second.front) else 'no':>4s} "
+                  f"{'yes' if covers(second.front, first.front) else 'no':>4s}")
+        at += every
 
 
 def covers(front, other):
