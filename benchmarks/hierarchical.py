@@ -52,12 +52,17 @@ def main():
                         help="the comparison by time: at every SECONDS of the runs (default 600)")
     parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
                         help="both runs climb without the decay neighbours (symff search --no-decay-neighbours)")
+    parser.add_argument("--screen-slack", type=float, default=SearchConfig.screen_slack,
+                        help="screen_slack (the hierarchical run's): a screened form is fitted on all the data if its "
+                             "screened loss is at most this times the archive's lowest at most as complex "
+                             f"(default {SearchConfig.screen_slack})")
     args = parser.parse_args()
     pool.single_thread()
     train = read_dataset(args.data)
     test = read_dataset(args.test) if args.test else None
     base = SearchConfig(grammar="eam", population=args.population, generations=10_000, time_limit=args.time_limit,
-                        seed=args.seed, properties=args.properties, decay_neighbours=args.decay_neighbours)
+                        seed=args.seed, properties=args.properties, decay_neighbours=args.decay_neighbours,
+                        screen_slack=args.screen_slack)  # the exhaustive run screens nothing: the slack is moot there
     runs = [run("hierarchical", base, train, test),
             run("exhaustive", SearchConfig(**(base.to_dict() | {"screen_fraction": 0.0, "hierarchical": False})),
                 train, test)]
