@@ -18,6 +18,7 @@ that the search did not make is counted, not replayed (later generations would d
 import argparse
 import math
 import time
+from typing import NamedTuple
 
 from symff.data.read import read_dataset
 from symff.search import batch, pool
@@ -27,9 +28,21 @@ from symff.search.engine import run_search
 SLACKS = (1.0, 1.1, 1.2, 1.3, 1.5, 1.7)
 
 
+class ScreenedJob(NamedTuple):
+    screened: float  # the screened loss the search compared
+    front_limit: float  # the loss it had to reach to enter the front (inf in the first generation)
+    fitted: bool  # fitted on all the data
+    final: float | None  # the loss it ended with; None where rejected
+    seconds: float  # CPU
+
+    @property
+    def entered(self):
+        return self.final is not None and self.final <= self.front_limit
+
+
 def instrument():
-    """Wrap the job runner and the screen's estimate; returns the list the screened jobs are recorded in:
-    (screened loss, front limit, fitted on all the data, final loss or None where rejected, CPU seconds)."""
+    """Wrap the job runner and the screen's estimate; returns the list the screened jobs are recorded in
+    (`ScreenedJob`s)."""
     jobs, screened = [], {}
     run_job, estimate = pool.run_job, batch.screened_estimate
 
@@ -44,8 +57,8 @@ def instrument():
         outcome = run_job(stages, job)
         if job.kind == "screened" and screened.get("loss") is not None:
             final = outcome.result.loss if isinstance(outcome.result, batch.Candidate) else None
-            jobs.append((screened["loss"], job.front_limit, bool(outcome.stats.fits), final,
-                         time.thread_time() - started))
+            jobs.append(ScreenedJob(screened["loss"], job.front_limit, bool(outcome.stats.fits), final,
+                                    time.thread_time() - started))
         return outcome
 
     pool.run_job, batch.screened_estimate = recording_run_job, recording_estimate
@@ -69,20 +82,16 @@ def main():
     started = time.perf_counter()
     result = run_search(config, train)
     wall = time.perf_counter() - started
-    fitted = [job for job in jobs if job[2] and math.isfinite(job[1])]
-
-    def entered(job):
-        return job[3] is not None and job[3] <= job[1]
-
+    fitted = [job for job in jobs if job.fitted and math.isfinite(job.front_limit)]
     print(f"search: {wall:.1f} s, {result.generations} generations, {result.stats['trees']} candidates, "
           f"{result.stats['fits']} full fits, screen_slack {config.screen_slack}")
-    print(f"screened jobs: {len(jobs)}, {sum(job[4] for job in jobs):.1f} CPU s; fitted on all the data after a "
-          f"generation with a front: {len(fitted)}, {sum(job[4] for job in fitted):.1f} CPU s, {sum(map(entered, fitted))} "
-          f"entered the front")
+    print(f"screened jobs: {len(jobs)}, {sum(job.seconds for job in jobs):.1f} CPU s; fitted on all the data after a "
+          f"generation with a front: {len(fitted)}, {sum(job.seconds for job in fitted):.1f} CPU s, "
+          f"{sum(job.entered for job in fitted)} entered the front")
     for slack in (s for s in SLACKS if s < config.screen_slack):
-        stopped = [job for job in fitted if job[0] > slack * job[1]]
-        print(f"  slack {slack}: would stop {len(stopped)} fits, {sum(job[4] for job in stopped):.1f} CPU s, "
-              f"of which {sum(map(entered, stopped))} entered the front")
+        stopped = [job for job in fitted if job.screened > slack * job.front_limit]
+        print(f"  slack {slack}: would stop {len(stopped)} fits, {sum(job.seconds for job in stopped):.1f} CPU s, "
+              f"of which {sum(job.entered for job in stopped)} entered the front")
 
 
 if __name__ == "__main__":
