@@ -26,7 +26,7 @@ from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
 from .expr.program import AlloyProgram, PotentialProgram
-from .expr.species import full_constants, species_formulas
+from .expr.species import full_constants, shared_three_body_tie, species_formulas
 from .expr.symbols import NS, NS3, C, R, Rejected, is_angular_sum, is_neighbour_sum
 from .integrity import IntegrityError, read_json_checked, write_json_checked
 
@@ -52,6 +52,11 @@ class Model:
     @cached_property
     def program(self):
         return PotentialProgram(self.formula)
+
+    def refit_program(self):
+        """(program, constants) that a refit of this model's constants fits in (`program.full_constants` gives the
+        model's constants back from the fitted ones): for one element its program and constants."""
+        return self.program, self.constants
 
     @property
     def complexity(self):
@@ -200,6 +205,18 @@ class AlloyModel:
     @cached_property
     def program(self):
         return AlloyProgram(self.formulas)
+
+    def refit_program(self):
+        """(program, constants) that a refit of this model's constants fits in: its program with the three-body
+        functions that the elements share (equal in form and values, as a search writes them) fitted once for all, as
+        the search fitted them (symff.expr.species.shared_three_body_tie), and the free constants. `program` (each
+        element's constants its own) evaluates the model; this one keeps a refit in the model's class.
+        `program.full_constants` gives every element's constants back."""
+        tie = shared_three_body_tie(self.formulas, self.constants)
+        if tie is None:
+            return self.program, self.constants
+        first = np.unique(tie, return_index=True)[1]
+        return AlloyProgram(self.formulas, tie), self.constants[first]
 
     @property
     def complexity(self):

@@ -155,18 +155,20 @@ def bootstrap_ensemble(model, train, members=DEFAULT_MEMBERS, *, seed=0, weights
     rng = np.random.default_rng(seed)
     neighbours = neighbours if neighbours is not None else build_neighbours(train, model.r_out)
     evaluator = model_evaluator(model, train, neighbours, exact=False)
+    program, start = model.refit_program()  # an alloy's shared three-body functions stay shared
     fitted = []
     for _ in range(members):
         counts = bootstrap_resample(train.n_structures, rng)
         resample = replace(train, weights=train.weights * counts)  # weight 0: not drawn
         targets = Targets(resample, weights or LossWeights())
         try:
-            fit = fit_constants(model.program, evaluator, targets, model.constants, max_evaluations=max_evaluations)
+            fit = fit_constants(program, evaluator, targets, start, max_evaluations=max_evaluations)
         except Rejected as exc:
             raise ModelError(f"a bootstrap refit of {model.energy_string(6)} is not finite: {exc}") from None
         reference = dict(zip(train.elements, map(float, fit.reference)))
         # the same kind of model (one element or several) with the refitted numbers
-        fitted.append(replace(model, constants=fit.constants, linear=fit.linear, errors={}, metadata={},
+        fitted.append(replace(model, constants=program.full_constants(fit.constants), linear=fit.linear, errors={},
+                              metadata={},
                               reference_energy={e: reference.get(e, model.reference_energy.get(e, 0.0))
                                                 for e in model.elements}))
     info = {"method": "bootstrap", "seed": int(seed), "train_structures": int(train.n_structures)}

@@ -129,6 +129,37 @@ def test_a_three_body_sum_stays_blind_with_its_constants_shared(mixed, tmp_path)
         form_model(form, species_start(formulas), linear, ELEMENTS)
 
 
+def test_a_model_file_refits_its_shared_three_body_functions_once(mixed, tmp_path):
+    """Read back, a model writes each element's three-body sum in full; a refit (the bootstrap members of an
+    ensemble) ties them again as its search did, so every member keeps one bond and one angular function for all
+    elements. Sums that differ in their values are not tied."""
+    data, evaluator = mixed
+    form = blind(ANGULAR)
+    program, _, start = fitted_form(form, ELEMENTS)
+    free = start * np.linspace(0.95, 1.05, start.size)
+    linear = np.linspace(0.8, 1.2, sum(len(f.linear) for f in species_formulas(form, ELEMENTS).values()))
+    model = form_model(form, free, linear, ELEMENTS, r_in=3.0, r_out=5.0)
+    model.reference_energy = {"Nb": 0.0, "Mo": 0.0}
+    model.save(tmp_path / "m.json")
+    again = Model.load(tmp_path / "m.json")
+    refit, refit_start = again.refit_program()
+    assert np.array_equal(refit.tie, program.tie) and refit.n_angular == 1
+    assert np.allclose(refit_start, free) and np.allclose(refit.full_constants(refit_start), again.constants)
+    # the same formulas fitted untied first: the fit's cache of derivative programs tells the two apart
+    fit_constants(again.program, evaluator, Targets(data), again.constants, max_evaluations=2)
+    for member in bootstrap_ensemble(again, data, members=2, max_evaluations=5).members:
+        sums = [{str(a) for a in x.atoms(NS3)} for x in member.expressions().values()]
+        assert sums[0] == sums[1]
+        assert not np.allclose(member.constants, again.constants)  # refitted
+    # the Mo sum's bond function with another value: two sums, each element's constants its own
+    untied = replace(again, constants=again.constants.copy())
+    nb, mo = again.formulas["Nb"], again.formulas["Mo"]
+    [(bond, _)] = mo.angular
+    untied.constants[len(nb.constants) + [c in bond.free_symbols for c in mo.constants].index(True)] *= 1.1
+    program_untied, start_untied = untied.refit_program()
+    assert program_untied is untied.program and np.array_equal(start_untied, untied.constants)
+
+
 @pytest.mark.parametrize("text", [GP1, EAM])
 def test_the_expanded_family_holds_the_blind_form(mixed, text):
     """At the blind form's own constants, the expansion's best coefficients fit at least as well: the blind form is

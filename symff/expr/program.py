@@ -171,6 +171,11 @@ class PotentialProgram(_ThreeBodyFunctions):
                     derivatives.append(sp.diff(term, symbol))
         self._terms = Program([*formula.terms, *derivatives], rho, params)
 
+    def full_constants(self, constants):
+        """The formula's constants from those fitted: the same (every constant of one formula is free; compare
+        `AlloyProgram.full_constants`)."""
+        return np.asarray(constants, dtype=float)
+
     def densities(self, r, constants):
         """(g, g') as arrays of shape (K, len(r))."""
         out = self._density([r], constants)

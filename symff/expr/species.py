@@ -100,6 +100,41 @@ def _tie(formula, elements):
     return np.array(tie, dtype=np.int64), np.array(first, dtype=np.int64)
 
 
+def shared_three_body_tie(formulas, constants):
+    """The `AlloyProgram` tie (per constant, the index of its free constant) of the formulas of a model of several
+    elements ({element: Formula}) at their `constants` (every element's, in order), read off the values: a
+    three-body sum of one element whose functions are those of an earlier element's sum, with the same values, has
+    its constants tied to that sum's. That is how a model file, which writes each element's energy in full, gets
+    back the one bond and angular function its search fitted; None where nothing is tied. Only constants that occur
+    in the three-body functions alone, with distinct values within their sum, are tied (otherwise which copy stands
+    for which would be a guess)."""
+    constants = np.asarray(constants, dtype=float)
+    tie = np.arange(constants.size)
+    earlier = {}  # (f, h) with values -> (f, h, {value: its constant}, {constant: index}) of its first element
+    offset = 0
+    for formula in formulas.values():
+        index = {c: offset + i for i, c in enumerate(formula.constants)}
+        values = {c: float(constants[k]) for c, k in index.items()}
+        numbers = {c: sp.Float(v, 17) for c, v in values.items()}  # 17 digits: distinct doubles stay distinct
+        outside = set().union(*(g.free_symbols for g in formula.densities), *(t.free_symbols for t in formula.terms))
+        for f, h in formula.angular:
+            own = [c for c in formula.constants if c in f.free_symbols | h.free_symbols]
+            if not own or outside & set(own) or len({values[c] for c in own}) < len(own):
+                continue
+            key = (f.xreplace(numbers), h.xreplace(numbers))
+            if key not in earlier:
+                earlier[key] = (f, h, {values[c]: c for c in own}, index)
+                continue
+            first_f, first_h, by_value, first_index = earlier[key]
+            renamed = {c: by_value[values[c]] for c in own}
+            if f.xreplace(renamed) == first_f and h.xreplace(renamed) == first_h:
+                tie[[index[c] for c in own]] = tie[[first_index[renamed[c]] for c in own]]
+        offset += len(formula.constants)
+    if (tie == np.arange(constants.size)).all():
+        return None
+    return np.unique(tie, return_inverse=True)[1].astype(np.int64)  # numbered 0.. in order of first occurrence
+
+
 def species_start(formulas) -> np.ndarray:
     """The starting constants of an expanded form: each element's, in the order of `formulas`."""
     return np.concatenate([f.initial for f in formulas.values()]) if formulas else np.zeros(0)

@@ -217,7 +217,10 @@ def _derivatives(program):
     DERIVATIVE_CACHE_SIZE formulas of the process: a form's screen, its fit on all the data and its snapped and
     climbed refits ask for the same one, and building it (sympy's derivatives) costs as much as several passes."""
     if isinstance(program, AlloyProgram):
-        key = (program.elements, tuple(_formula_key(p.formula) for p in program.programs))
+        # the tie is part of the key: the same formulas fitted with shared three-body constants and without
+        # (a model file's program and its refit's, symff.model.AlloyModel.refit_program) differ in their constants
+        tie = None if program.tie is None else tuple(program.tie.tolist())
+        key = (program.elements, tuple(_formula_key(p.formula) for p in program.programs), tie)
         build = lambda: AlloyDerivativeProgram(program)
     else:
         key = _formula_key(program.formula)
