@@ -9,7 +9,7 @@ Two runs of `symff search --properties` in this process (one worker), side by si
 - *exhaustive*: every tier for every candidate (no screening subset, `hierarchical=False`: every property tier).
 Printed: candidates scored, full fits, forms the screen kept from a full fit, candidates that reached each property
 tier, and each front (complexity,
-loss = data loss + weight × property loss, test energy and force MAE, worst property deviation). Then the same
+loss = data loss + weight × property loss, test energy and force MAE, worst property deviation, formula). Then the same
 comparison at every --every seconds of the runs (from each run's last generation finished by then: candidates
 scored, their ratio, and whether each front covers the other): a HOGA stop can only save work once the front is
 good enough to stop candidates, so the ratio depends on how far the searches have come.
@@ -36,7 +36,8 @@ def run(label, config, train, test):
                "screened_out": result.stats["screened_out"], **tiers,
                "front": [(m.complexity, m.metadata["loss"], m.errors.get("test", m.errors["train"])["energy_mae_mev"],
                           m.errors.get("test", m.errors["train"])["force_mae"],
-                          m.metadata.get("properties", {}).get("worst_deviation")) for m in models]}
+                          m.metadata.get("properties", {}).get("worst_deviation"), m.energy_string(4))
+                         for m in models]}
     return summary
 
 
@@ -74,10 +75,11 @@ def main():
     ratio = runs[0]["candidates"] / max(runs[1]["candidates"], 1)
     print(f"candidates scored, hierarchical / exhaustive: {ratio:.2f}")
     for r in runs:
-        print(f"\n{r['label']} front (complexity, loss, test E MAE meV/atom, test F MAE eV/Å, worst |deviation|):")
-        for complexity, loss, e, f, worst in r["front"]:
+        print(f"\n{r['label']} front (complexity, loss, test E MAE meV/atom, test F MAE eV/Å, worst |deviation|, "
+              "formula):")
+        for complexity, loss, e, f, worst, formula in r["front"]:
             worst = worst if worst is not None else float("nan")
-            print(f"  {complexity:4d} {loss:12.5g} {e:8.3f} {f:8.4f} {worst:8.3g}")
+            print(f"  {complexity:4d} {loss:12.5g} {e:8.3f} {f:8.4f} {worst:8.3g}  {formula}")
     hierarchical, exhaustive = (r["front"] for r in runs)
     print(f"\nhierarchical: candidates {ratio:.2f}x the exhaustive run's; its front equal or better (every exhaustive "
           f"member matched or beaten at equal or lower complexity): {'yes' if covers(hierarchical, exhaustive) else 'no'}"
