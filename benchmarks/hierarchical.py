@@ -20,6 +20,7 @@ import time
 
 from symff.data.read import read_dataset
 from symff.search import pool
+from symff.search.archive import beats
 from symff.search.config import SearchConfig
 from symff.search.engine import run_search
 from symff.search.results import front_models
@@ -105,9 +106,10 @@ def print_by_time(runs, every):
 
 
 def covers(front, other):
-    """Whether `front` weakly dominates `other`: each member of `other` has one in `front` at most as complex with
-    at most its loss."""
-    return all(any(c <= complexity and loss <= other_loss for c, loss, *_ in front)
+    """Whether `front` weakly dominates `other`: each member of `other` has one in `front` at most as complex whose
+    loss it does not beat by the margin the search's own front asks of progress (symff.search.archive.beats: the
+    same form reached along two paths ends a few last bits apart)."""
+    return all(any(c <= complexity and not beats(other_loss, loss) for c, loss, *_ in front)
                for complexity, other_loss, *_ in other)
 
 
