@@ -208,10 +208,10 @@ class AlloyModel:
 
     def refit_program(self):
         """(program, constants) that a refit of this model's constants fits in: its program with the three-body
-        functions that the elements share (equal in form and values, as a search writes them) fitted once for all, as
-        the search fitted them (symff.expr.species.shared_three_body_tie), and the free constants. `program` (each
-        element's constants its own) evaluates the model; this one keeps a refit in the model's class.
-        `program.full_constants` gives every element's constants back."""
+        functions that the elements share (equal in form and values, as a search writes them) fitted once for all
+        (symff.expr.species.shared_three_body_tie), and the free constants. `program` (each element's constants its
+        own) evaluates the model; this one keeps a refit in the model's class. `program.full_constants` gives every
+        element's constants back."""
         tie = shared_three_body_tie(self.formulas, self.constants)
         if tie is None:
             return self.program, self.constants
