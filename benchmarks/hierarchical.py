@@ -57,13 +57,17 @@ def main():
                         help="screen_slack (the hierarchical run's): a screened form is fitted on all the data if its "
                              "screened loss is at most this times the archive's lowest at most as complex "
                              f"(default {SearchConfig.screen_slack})")
+    parser.add_argument("--screen-above-complexity", type=int, default=SearchConfig.screen_above_complexity,
+                        help="screen_above_complexity (the hierarchical run's): forms at most this complex skip the "
+                             f"screen (default {SearchConfig.screen_above_complexity}; 0: every form is screened)")
     args = parser.parse_args()
     pool.single_thread()
     train = read_dataset(args.data)
     test = read_dataset(args.test) if args.test else None
     base = SearchConfig(grammar="eam", population=args.population, generations=10_000, time_limit=args.time_limit,
                         seed=args.seed, properties=args.properties, decay_neighbours=args.decay_neighbours,
-                        screen_slack=args.screen_slack)  # the exhaustive run screens nothing: the slack is moot there
+                        screen_slack=args.screen_slack, screen_above_complexity=args.screen_above_complexity)
+    # the exhaustive run screens nothing: the slack and screen_above_complexity are moot there
     runs = [run("hierarchical", base, train, test),
             run("exhaustive", SearchConfig(**(base.to_dict() | {"screen_fraction": 0.0, "hierarchical": False})),
                 train, test)]

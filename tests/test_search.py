@@ -189,6 +189,35 @@ def test_the_sanity_tier_rejects_a_form_without_a_lone_atom_energy_before_it_is_
             assert candidate is not None and candidate.full and stats.fits == 1 and not stats.rejected
 
 
+@pytest.mark.parametrize("two_phase", [True, False])
+def test_forms_at_the_simple_end_skip_the_screen(lj_data, two_phase):
+    """A limit no screened loss meets stops every screened form before its fit on all the data; a form at most
+    screen_above_complexity complex (Morse, a0 NS(c0^r) + a1 NS(c1^r): 13) is not screened but fitted on all the data
+    at once, and a more complex one (Gupta, a0 NS(c0^r) + a1 sqrt(NS(c1^r)): 15) is still screened and stopped. Both in
+    a first generation (screens first) and later."""
+    from symff.search.batch import Plan, score_plans
+    from symff.search.start_forms import CLASSICAL, seed_trees
+
+    grammar = Search(small_config(seed=1, grammar="eam"), lj_data).grammar
+    forms = [form for form in CLASSICAL if form[0] in ("Morse", "Gupta")]
+    trees = {name: tree for (name, _), tree in zip(forms, seed_trees(forms, grammar))}
+    for above, fitted in ((14, {"Morse"}), (12, set())):
+        for name, tree in trees.items():
+            search = Search(small_config(seed=1, grammar="eam", screen_above_complexity=above), lj_data)
+            plan = Plan(search.scorer, [Individual(tree)], 0, config=search.config, screens=True,
+                        limit=lambda complexity, beside: 0.0, two_phase=two_phase)
+            [[candidate]] = score_plans([plan], search.pool.run)
+            stats = search.scorer.stats
+            [(formula, _)] = plan.new.values()
+            assert formula.constants and formula.complexity == {"Morse": 13, "Gupta": 15}[name]
+            if name in fitted:
+                assert candidate is not None and candidate.full, name
+                assert (stats.screen_fits, stats.fits, stats.screened_out) == (0, 1, 0), name
+            else:
+                assert candidate is not None and not candidate.full, (name, above)
+                assert (stats.screen_fits, stats.fits, stats.screened_out) == (1, 0, 1), (name, above)
+
+
 def test_snapping_and_climbing_move_only_to_forms_the_fit_accepts(lj_data):
     """On exact LJ data a fit of NS(r**-11), NS(r**-6) climbs to r**-12; a fit that accepts no other form (as the
     sanity tier accepts no insane one) keeps the form it was asked for."""

@@ -8,9 +8,10 @@
              it is sane and could enter the front: if its screened loss is at most screen_slack x the archive's lowest
              loss at most as complex, as the generation began (with property targets, the screened loss counts
              the static property loss at the screened constants: symff.search.properties.screened_estimate, as the
-             archive's losses count theirs); a new form without constants (or with screening off)
-             is fitted on all the data. Snapping and climbing move only to sane forms, and every form fitted on
-             all the data is checked again at its final constants (and so are the forms reached on the way)
+             archive's losses count theirs); a new form without constants, at most screen_above_complexity
+             complex, or with screening off is fitted on all the data at once. Snapping and climbing move only to
+             sane forms, and every form fitted on all the data is checked again at its final constants (and so are
+             the forms reached on the way)
                                                                                                       (jobs, parallel)
     merge:   the outcomes enter each search's cache, in the order of its trees
 
@@ -198,6 +199,7 @@ class Plan:
         self.max_three_body_sums = math.inf if bound is None else bound
         # the archive's lowest loss at most as complex: `limit` without the screen's slack
         slack = getattr(config, "screen_slack", 1.0)
+        self.screen_above = getattr(config, "screen_above_complexity", 0)
         if getattr(config, "hierarchical", True):
             self.front_limit = lambda complexity: limit(complexity, math.inf) / slack
         else:
@@ -248,7 +250,7 @@ class Plan:
             job = {"config": self.config, "formula": formula, "tree": tree, "generation": self.generation,
                    "sanity": self.sanity, "front_limit": self.front_limit(formula.complexity)}
             if phase == 0:
-                if not (self.screens and formula.constants):
+                if not (self.screens and formula.constants) or formula.complexity <= self.screen_above:
                     jobs.append((key, Job("full", **job)))
                 elif self.two_phase:
                     jobs.append((key, Job("screen", **job)))

@@ -38,7 +38,11 @@ class SearchConfig:
     grid_points: int = DEFAULT_POINTS
     screen_fraction: float = 0.25  # share of the structures candidates are screened on first (0: no screening)
     screen_evaluations: int = 30  # passes over the subset a screening fit may make
-    screen_slack: float = 2.0  # a screened candidate is fitted on all data if its loss <= slack x the best so far
+    screen_slack: float = 1.5  # a screened candidate is fitted on all data if its loss <= slack x the best so far
+    # forms at most this complex skip the screen and are fitted on all the data (snapped and climbed) at once: their
+    # fits cost well under a CPU second, and the screen, which neither climbs nor fits all the data, stopped the small
+    # forms that the exhaustive search's climbs took onto the simple end of the front (docs/fit-and-sanity.md)
+    screen_above_complexity: int = 14
     variation: dict = field(default_factory=lambda: dict(DEFAULT_VARIATION))
     # a tree whose fit reached another form (climbed, snapped) is replaced by the tree of that form, with the fitted
     # constants (symff.search.engine.Search._inherited); False: trees stay as variation made them
@@ -105,6 +109,8 @@ class SearchConfig:
             (self.patience >= 0, "patience must be at least 0"),
             (0 <= self.screen_fraction < 1, f"screen_fraction must be in [0, 1), got {self.screen_fraction}"),
             (self.screen_evaluations >= 1 and self.screen_slack >= 1, "screen_evaluations >= 1, screen_slack >= 1"),
+            (self.screen_above_complexity >= 0,
+             f"screen_above_complexity must be at least 0, got {self.screen_above_complexity}"),
             (self.grid_points >= 64, "grid_points must be at least 64"),
             (all(0 <= v < math.inf for v in self.variation.values()) and sum(self.variation.values()) > 0,
              "variation probabilities must be finite, non-negative and not all zero"),
