@@ -38,11 +38,12 @@ class SearchConfig:
     grid_points: int = DEFAULT_POINTS
     screen_fraction: float = 0.25  # share of the structures candidates are screened on first (0: no screening)
     screen_evaluations: int = 30  # passes over the subset a screening fit may make
-    screen_slack: float = 1.5  # a screened candidate is fitted on all data if its loss <= slack x the best so far
+    screen_slack: float = 2.0  # a screened candidate is fitted on all data if its loss <= slack x the best so far
     # forms at most this complex skip the screen and are fitted on all the data (snapped and climbed) at once: their
-    # fits cost well under a CPU second, and the screen, which neither climbs nor fits all the data, stopped the small
-    # forms that the exhaustive search's climbs took onto the simple end of the front (docs/fit-and-sanity.md)
-    screen_above_complexity: int = 14
+    # fits cost well under a CPU second, and the screen, which neither climbs nor fits all the data, stops small forms
+    # that the exhaustive search's climbs take onto the simple end of the front. 0 (the default): every form with
+    # constants is screened; measured with 14 and a slack of 1.5 in docs/fit-and-sanity.md
+    screen_above_complexity: int = 0
     variation: dict = field(default_factory=lambda: dict(DEFAULT_VARIATION))
     # a tree whose fit reached another form (climbed, snapped) is replaced by the tree of that form, with the fitted
     # constants (symff.search.engine.Search._inherited); False: trees stay as variation made them
