@@ -9,9 +9,10 @@ Two runs of `symff search --properties` in this process (one worker), side by si
 - *exhaustive*: every tier for every candidate (no screening subset, `hierarchical=False`: every property tier).
 Printed: candidates scored, full fits, forms the screen kept from a full fit, candidates that reached each property
 tier, and each front (complexity, loss = data loss + weight × property loss, test energy and force MAE, worst
-property deviation, formula). Then the same comparison at every --every seconds of the runs (from each run's last generation finished by then: candidates
-scored, their ratio, and whether each front covers the other): a HOGA stop can only save work once the front is
-good enough to stop candidates, so the ratio depends on how far the searches have come.
+property deviation, formula). Then the same comparison at every --every seconds of the runs (from each run's last
+generation finished by then: candidates scored, their ratio, and whether each front covers the other): a HOGA stop
+can only save work once the front is good enough to stop candidates, so the ratio depends on how far the searches
+have come.
 """
 
 import argparse
