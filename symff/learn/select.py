@@ -9,16 +9,24 @@ energy per atom (eV/atom): a whole-frame measure, less drawn than the largest fo
 disagreement, with the diversity rule that one MD run gives at most `per_run` frames per iteration, so that one hot
 run does not fill the batch, and (when `per_start` is set) the runs from one MD start structure at most `per_start`,
 so that one kind of structure (a surface: its frames disagree most) does not fill it either.
+
+The *density* of a frame is its mean similarity to all the candidate frames (information density, Settles & Craven
+2008): a frame like many others stands for much of what MD visits, an outlier for little. With `density_weight` β > 0
+frames are ranked by disagreement × density^β, which keeps the batch from filling with the rarest frames (the hottest,
+which the committee disagrees on most). Similarity: exp(−d²/2s²) of the distance d between the frames' radial
+descriptors (per atom, the histogram of neighbour distances up to the cutoff), s the median distance between frames.
 """
 
 import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
+from ase.neighborlist import neighbor_list
 
 from ..data import Dataset
 from ..evaluate.predict import model_evaluator
 from ..expr.symbols import Rejected
 
 UNBOUNDED = 1e6  # eV/Å: the disagreement of a frame where some member is not finite
+DESCRIPTOR_BINS = 32  # of the radial descriptor, from 0 to the cutoff
 
 
 def disagreement(ensemble, model, frames):
@@ -36,6 +44,17 @@ def disagreement(ensemble, model, frames):
     deviation = np.linalg.norm(spread.forces, axis=1)
     return (np.minimum(np.maximum.reduceat(deviation, data.atom_start[:-1]), UNBOUNDED),
             np.minimum(spread.energy_per_atom, UNBOUNDED))
+
+
+def density(frames, cutoff):
+    """Each frame's mean similarity to all of `frames` (itself included), in (0, 1] (module docstring)."""
+    if not frames:
+        return np.zeros(0)
+    bins = np.linspace(0.0, cutoff, DESCRIPTOR_BINS + 1)
+    descriptors = np.array([np.histogram(neighbor_list("d", frame, cutoff), bins)[0] / len(frame) for frame in frames])
+    distances = np.linalg.norm(descriptors[:, None, :] - descriptors[None, :, :], axis=-1)
+    spread = np.median(distances[distances > 0]) if (distances > 0).any() else 1.0
+    return np.exp(-0.5 * (distances / spread) ** 2).mean(axis=1)
 
 
 def select(frames, scores, batch, per_run, per_start=0):
