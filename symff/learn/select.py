@@ -20,6 +20,7 @@ descriptors (per atom, the histogram of neighbour distances up to the cutoff), s
 import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.neighborlist import neighbor_list
+from scipy.spatial.distance import pdist, squareform
 
 from ..data import Dataset
 from ..evaluate.predict import model_evaluator
@@ -52,7 +53,7 @@ def density(frames, cutoff):
         return np.zeros(0)
     bins = np.linspace(0.0, cutoff, DESCRIPTOR_BINS + 1)
     descriptors = np.array([np.histogram(neighbor_list("d", frame, cutoff), bins)[0] / len(frame) for frame in frames])
-    distances = np.linalg.norm(descriptors[:, None, :] - descriptors[None, :, :], axis=-1)
+    distances = squareform(pdist(descriptors))  # (n, n): no (n, n, bins) array for a long MD
     spread = np.median(distances[distances > 0]) if (distances > 0).any() else 1.0
     return np.exp(-0.5 * (distances / spread) ** 2).mean(axis=1)
 
