@@ -1,12 +1,13 @@
 """Uncertainty on mlearn Cu: an ensemble's spread against the GP1 model's actual error.
 
-Usage: python benchmarks/uncertainty.py [--committee [--forms MODEL ...]] [--members K] [--seeds N] [--data DIR]
+Usage: python benchmarks/uncertainty.py [--model MODEL] [--committee [--forms MODEL ...]] [--members K] [--seeds N]
+                                       [--data DIR]
 
-The model is symff/potentials/Cu-mlearn-GP1-refit.json (POET's GP1 form fitted on mlearn Cu train). For each seed
-0..N-1 an ensemble is made (`symff.uncertainty`): K refits of the GP1 form on bootstrap resamples of mlearn Cu train,
-or with --committee K refits of each of several forms fitted on mlearn Cu train, pooled: GP1 and Cu-mlearn-2.json and
-Cu-mlearn-1.json, or GP1 and the model files --forms names (e.g. front members of a search on mlearn Cu train,
-RUN/models/K.json). Its calibration factors are fitted on train (never on test), and on mlearn Cu test it reports the
+The model is symff/potentials/Cu-mlearn-GP1-refit.json (POET's GP1 form fitted on mlearn Cu train), or the model file
+--model names (fitted on mlearn Cu train). For each seed 0..N-1 an ensemble is made (`symff.uncertainty`): K refits
+of the model's form on bootstrap resamples of mlearn Cu train, or with --committee K refits of each of several forms
+fitted on mlearn Cu train, pooled: the model's and Cu-mlearn-2.json and Cu-mlearn-1.json, or the model's and the
+model files --forms names (e.g. front members of a search on mlearn Cu train, RUN/models/K.json). Its calibration factors are fitted on train (never on test), and on mlearn Cu test it reports the
 Spearman correlation with the model's absolute energy error (per atom) of the per-structure energy spread and of the
 local energy spread (`symff.uncertainty`), and the share of energies per atom and of force components whose error
 lies inside the 90 % interval ±1.645·spread. Goals (issue 17): Spearman >= 0.5, force coverage 0.80–0.95. The
@@ -32,6 +33,7 @@ DATA = ROOT.parent / "shared" / "datasets" / "mlearn" / "Cu"
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=MODEL, help=f"the model whose error is ranked ({MODEL.name})")
     parser.add_argument("--committee", action="store_true", help="pool the refits of three forms")
     parser.add_argument("--forms", nargs="+", type=Path, metavar="MODEL",
                         help="with --committee: the other forms (model files fitted on mlearn Cu train; default "
@@ -41,7 +43,7 @@ def main():
     parser.add_argument("--data", type=Path, default=DATA, help=f"folder of train.extxyz and test.extxyz ({DATA})")
     args = parser.parse_args()
 
-    model = Model.load(MODEL)
+    model = Model.load(args.model)
     members = args.members or (3 if args.committee else DEFAULT_MEMBERS)
     if args.forms and not args.committee:
         parser.error("--forms needs --committee")
