@@ -23,7 +23,7 @@ import sympy as sp
 from . import __version__
 from .cutoff import DEFAULT_INNER, DEFAULT_OUTER, three_body_radii
 from .errors import ModelError
-from .expr.canonical import Formula, canonicalize, floats_to_constants
+from .expr.canonical import Formula, canonicalize, floats_to_constants, zero_formula
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
 from .expr.program import AlloyProgram, PotentialProgram
 from .expr.species import full_constants, shared_three_body_tie, species_formulas
@@ -279,7 +279,10 @@ class AlloyModel:
         # the constants stay symbols with values: numbers put into the expression make sympy evaluate powers of sums
         # of them, which for some fitted values (coefficients of 1e15) ran for more than 20 minutes in a search
         values = own.values(constants, linear)
-        expression = own.energy.replace(
+        # a term whose coefficient was fitted to exactly 0 (no pair of its type in the data) is no term: canonicalize
+        # would start its coefficient at 1
+        zero = {a: sp.Integer(0) for a, value in zip(own.linear, linear) if value == 0}
+        expression = own.energy.xreplace(zero).replace(
             lambda e: is_neighbour_sum(e) and len(e.args) == 2,
             lambda e: NS(e.args[0]) if str(e.args[1]) == element else sp.Integer(0))
         formula = canonicalize(expression, values)
@@ -306,8 +309,7 @@ class AlloyModel:
         if set(energies) != set(elements):
             raise ModelError(f"{source}: \"energy\" gives the elements {', '.join(sorted(energies)) or 'none'}, "
                              f"\"elements\" lists {', '.join(elements)}: they must agree")
-        formulas = {e: parse_formula(energies[e], f"{source} (energy of {e})", numbers_are_constants=True,
-                                     elements=elements)[0] for e in elements}
+        formulas = {e: _element_formula(energies[e], f"{source} (energy of {e})", elements) for e in elements}
         if isinstance(reference_energy, dict):
             reference = {str(k): float(v) for k, v in reference_energy.items()}
         else:
@@ -315,6 +317,15 @@ class AlloyModel:
         constants = np.concatenate([f.initial for f in formulas.values()])
         linear = np.concatenate([f.linear_initial for f in formulas.values()])
         return cls(formulas, constants, linear, elements, reference, r_in, r_out)
+
+
+def _element_formula(text, source, elements):
+    """One element's energy in an alloy model file. There, unlike for a whole model, "0" is a potential: an element
+    whose every term was fitted to zero (e.g. the pair term of a pair type that the training data never hold) keeps
+    its reference energy and what the other elements' sums give its atoms."""
+    if _sympify_formula(text, source, elements) == 0:
+        return zero_formula()
+    return parse_formula(text, source, numbers_are_constants=True, elements=elements)[0]
 
 
 def form_model(formula, constants, linear, elements, **fields):

@@ -221,6 +221,29 @@ def test_a_two_element_model_file_round_trips(tmp_path):
     assert_relative(atoms.get_forces(), expected["forces"], 1e-10)
 
 
+def test_an_element_whose_terms_were_fitted_to_zero_is_position_free_alone_and_its_file_reads_back(tmp_path):
+    """A pair term of a pair type the data never hold (Mo–Mo in data with one Mo atom per cell) is fitted to 0. Mo
+    alone then has no wall, which the sanity checks must see (not the term at coefficient 1, where canonicalize starts
+    a coefficient), and the model file, with "0" as Mo's energy, reads back to the same energies and forces."""
+    model = AlloyModel.from_expressions({"Nb": "NS(r**-12) - sqrt(NS(exp(-r)))", "Mo": "2.0*NS(r**-12, Mo)"},
+                                        ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    model.linear = np.where(np.arange(model.linear.size) == model.linear.size - 1, 0.0, model.linear)
+    assert model.energy_strings()["Mo"] == "0"
+    report = sanity_report(model)
+    assert "dimer_wall" in report["flags"]
+    assert "Mo: evaluation failed: constant: alone, its energy does not depend on the positions" in report["checks"]["dimer_wall"]["detail"]
+    model.save(tmp_path / "zero.json")
+    again = Model.load(tmp_path / "zero.json")
+    assert again.energy_strings() == model.energy_strings()
+    assert sanity_report(again)["checks"]["dimer_wall"] == report["checks"]["dimer_wall"]
+    atoms = Atoms("Nb7Mo", scaled_positions=np.random.default_rng(3).random((8, 3)), cell=np.eye(3) * 6.2, pbc=True)
+    expected = reference.calculate(model, atoms)
+    for exact in (True, False):
+        atoms.calc = SymFFCalculator(tmp_path / "zero.json", exact=exact, skin=0.0, ensemble=False)
+        assert atoms.get_potential_energy() == pytest.approx(expected["energy"], rel=1e-12 if exact else 1e-6)
+        assert_relative(atoms.get_forces(), expected["forces"], 1e-10 if exact else 1e-4)
+
+
 @pytest.mark.parametrize("change, message", [
     ({"format": "symff-model/1", "energy": "NS(exp(-r), Mo)"}, "allowed in a symff-model/2 file only"),
     ({"energy": {"Nb": "NS(exp(-r), W)", "Mo": "NS(exp(-r))"}}, "filter W"),

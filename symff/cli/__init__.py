@@ -1,7 +1,7 @@
 """The `symff` command line (DESIGN.md): a thin layer over the library; every command is a module here.
 
-Errors the user can fix (a bad file, a bad option, an existing run directory) are printed as one line and exit with
-status 2; `--debug` shows the traceback instead.
+Errors the user can fix (a bad file, a bad option, an existing run directory, an output path the file system refuses)
+are printed as one line and exit with status 2; `--debug` shows the traceback instead.
 """
 
 import argparse
@@ -36,6 +36,14 @@ def main(argv=None):
         if args.debug:
             raise
         print(f"symff {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # the file system refused a path of the command line (a folder that cannot be made, a file where a folder
+        # must be, no permission): the user's to fix; one without a path is not known to be, and keeps its traceback
+        if args.debug or error.filename is None:
+            raise
+        print(f"symff {args.command}: error: {error.filename}: {error.strerror}: choose a path that can be written",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"symff {args.command}: interrupted", file=sys.stderr)

@@ -101,6 +101,12 @@ def canonicalize(expr, values) -> Formula:
     return _name_canonically(terms, folder.values, folder.origins)
 
 
+def zero_formula() -> Formula:
+    """The energy 0, without terms: what an element of a species expansion has when every term of its energy was
+    fitted to zero (canonicalize refuses a constant energy of a whole formula)."""
+    return _name_canonically({}, {}, {})
+
+
 class _Folder:
     def __init__(self, values):
         self.values = dict(values)
