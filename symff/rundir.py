@@ -30,13 +30,19 @@ DEFAULT_MAX_COMPLEXITY = 40
 DEFAULT_RULE = f"the most accurate member that is sane, LAMMPS-runnable and of complexity <= {DEFAULT_MAX_COMPLEXITY}"
 
 
-def prepare_run_directory(path, force=False):
-    """Create RUN; an existing non-empty RUN is refused unless `force`, so no earlier result is overwritten."""
+def check_run_directory(path, force=False):
+    """Refuse RUN where it is not a directory, or not empty without `force`, so no earlier result is overwritten."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{path}: exists and is not a directory")
     if path.exists() and any(path.iterdir()) and not force:
         raise ConfigError(f"{path}: the run directory exists and is not empty; choose another --out or pass --force")
+    return path
+
+
+def prepare_run_directory(path, force=False):
+    """Create RUN after `check_run_directory`."""
+    path = check_run_directory(path, force)
     (path / "models").mkdir(parents=True, exist_ok=True)
     return path
 

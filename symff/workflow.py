@@ -7,7 +7,7 @@ from .grammar.spec import load_grammar
 from .memory import check_memory
 from .neighbours import build_neighbours
 from .progress import HISTORY_FILE, write_history
-from .rundir import prepare_run_directory, write_config, write_front
+from .rundir import check_run_directory, prepare_run_directory, write_config, write_front
 from .search.islands import IslandSearch
 from .search.pool import make_pool
 from .search.results import front_models
@@ -18,7 +18,7 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
     """Search `train`, evaluate the front on train and test, and write RUN = `out`. Returns (result, models).
 
     The memory estimate and the run directory are checked before the search starts, so a data set that would not fit
-    or a clash is reported before any work is lost. The search runs on `workers` processes (or the Dask cluster at
+    or a clash is reported before any work is lost; RUN is written once the workers are there. The search runs on `workers` processes (or the Dask cluster at
     `scheduler`) and writes a checkpoint into RUN after every generation; `resume`, a checkpoint's state
     (a symff.search.state.SearchState), continues from it in RUN. With `report`, RUN/report/ gets the plots and
     index.html (symff.report).
@@ -26,13 +26,16 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
     load_grammar(config.grammar)  # a bad grammar is refused before the run directory is made
     check_memory(train, config.r_out)
     if resume is None:
-        out = prepare_run_directory(out, force=force)
-        write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})
-    out = Path(out)
+        check_run_directory(out, force=force)
     train_neighbours = build_neighbours(train, config.r_out)
     warn_unseen_pairs(train, train_neighbours, config.r_out, ", ".join(map(str, (data or {}).get("train", ())))
                       or "the training data")
+    # the workers before RUN is written: a scheduler that cannot be reached leaves no half-made run behind
     executor = make_pool(train, train_neighbours, workers=workers, scheduler=scheduler)
+    if resume is None:
+        out = prepare_run_directory(out, force=force)
+        write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})
+    out = Path(out)
     result = IslandSearch(config, train, neighbours=train_neighbours, executor=executor, run=out, progress=progress,
                           state=resume).run()
     models = front_models(result, train, test, train_neighbours=train_neighbours)

@@ -105,6 +105,7 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         ["evaluate", str(tmp_path / "absent.json"), str(data_files[1])],
         ["search", str(data_files[0]), "--cutoff", "2", "--cutoff-inner", "3", "--out", str(tmp_path / "r2")],
         ["rediscover", "lj", "--workers", "-1", "--out", str(tmp_path / "r3")],
+        ["search", str(data_files[0]), "--islands", "0", "--out", str(tmp_path / "r4")],
         # output paths the file system refuses: below a file, or a file where a folder must be
         ["export", str(run_dir), "--lammps", str(data_files[1] / "lammps")],
         ["export", str(run_dir), "--lammps", str(data_files[1])],

@@ -321,6 +321,22 @@ def test_search_without_data_or_checkpoint_is_a_one_line_error(tmp_path, capsys)
     assert "DATA" in errors[0] and "config.json" in errors[1] and "checkpoint" in errors[2]
 
 
+def test_a_scheduler_that_cannot_be_reached_is_a_one_line_error_and_leaves_no_run(train_file, tmp_path, capsys):
+    import socket
+
+    import dask
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        assert main(["search", str(train_file), "--scheduler", address, "--out", str(tmp_path / "run"),
+                     "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"symff search: error: --scheduler {address}: cannot connect"), err
+    assert not (tmp_path / "run").exists()
+
+
 class ShuffledPool(InProcess):
     """Runs each batch's jobs in a random order (as workers finishing at different times would) and returns their
     outcomes in the jobs' order."""

@@ -155,7 +155,7 @@ def run(args):
     if not args.data:
         raise ConfigError("give the training data (DATA…), or --resume RUN")
     workers = workers_from(args)
-    islands = args.islands or default_islands(args.population)
+    islands = default_islands(args.population) if args.islands is None else args.islands
     config = config_from(args, islands=islands, migration_interval=args.migration_interval,
                          migration_size=args.migration_size, topology=args.topology)
     train, test = read_train_test(args)

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 
+from ..errors import ConfigError
 from .batch import run_job
 from .stages import StageBuilder
 
@@ -132,7 +133,10 @@ class OnDask:
 
         if scheduler:
             self.cluster = None
-            self.client = Client(scheduler)
+            try:
+                self.client = Client(scheduler)
+            except OSError as exc:  # no scheduler there, or it did not answer in Dask's connect timeout
+                raise ConfigError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         else:
             with dask.config.set(LOCAL_CLUSTER_SETTINGS), environment_without(TRIM_VARIABLE):
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
