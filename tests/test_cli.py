@@ -106,6 +106,7 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         ["search", str(data_files[0]), "--cutoff", "2", "--cutoff-inner", "3", "--out", str(tmp_path / "r2")],
         ["rediscover", "lj", "--workers", "-1", "--out", str(tmp_path / "r3")],
         ["search", str(data_files[0]), "--islands", "0", "--out", str(tmp_path / "r4")],
+        ["rediscover", "lj", "--population", "0", "--out", str(tmp_path / "r5")],  # not taken for the case's own
         # output paths the file system refuses: below a file, or a file where a folder must be
         ["export", str(run_dir), "--lammps", str(data_files[1] / "lammps")],
         ["export", str(run_dir), "--lammps", str(data_files[1])],
@@ -116,7 +117,8 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith(f"symff {argv[0]}: error: "), err
-    assert not (tmp_path / "r1").exists() and not (tmp_path / "r3").exists()  # a refused input leaves nothing behind
+    for refused in ("r1", "r3", "r4", "r5"):  # a refused input leaves nothing behind
+        assert not (tmp_path / refused).exists()
 
 
 def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):

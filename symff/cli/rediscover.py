@@ -16,7 +16,7 @@ def add_parser(sub):
     p = sub.add_parser("rediscover", help="rediscover a known potential from data it generates",
                        description=__doc__)
     p.add_argument("potential", choices=sorted(REDISCOVERIES))
-    add_search_options(p, population=0, generations=0)
+    add_search_options(p, population=None, generations=None)  # None: the case's own
     add_workers_option(p)
     p.set_defaults(run=run, out=None, grammar=None)
 
@@ -24,15 +24,17 @@ def add_parser(sub):
 def run(args):
     case = REDISCOVERIES[args.potential]
     workers = workers_from(args)
+    # the case's settings, but what the command line names wins (--time-limit too: the cases set their own); checked
+    # before the data are made
+    overrides = case.search_settings | {k: v for k, v in
+                                        (("population", args.population), ("generations", args.generations),
+                                         ("grammar", args.grammar), ("time_limit", args.time_limit))
+                                        if v is not None}
+    config = config_from(args, **overrides)
     start = time.perf_counter()
     print(f"making {case.description} data (seed {args.seed}) ...", flush=True)
     train = Dataset.from_atoms(case.make_data(args.seed))
     print(f"{train.n_structures} structures, {train.n_atoms} atoms in {time.perf_counter() - start:.1f} s", flush=True)
-    # the case's settings, but what the command line names wins (--time-limit too: the cases set their own)
-    overrides = case.search_settings | {k: v for k, v in
-                                        (("population", args.population), ("generations", args.generations),
-                                         ("grammar", args.grammar), ("time_limit", args.time_limit)) if v}
-    config = config_from(args, **overrides)
     out = args.out or f"rediscover-{args.potential}-seed{args.seed}"
     data = {"generated": case.description, "rediscover": args.potential, "seed": args.seed,
             "train_structures": train.n_structures}
