@@ -18,7 +18,7 @@ from ase.io import read, write
 
 from symff.cli import main
 from symff.data import read_dataset
-from symff.errors import ConfigError
+from symff.errors import ConfigError, SymffError
 from symff.learn import load_config, run_learning
 from symff.learn.select import density, select
 from symff.model import Model
@@ -208,10 +208,17 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"members": 1}, "members must be at least 2"),
                             ({"strategy": "greedy"}, "strategy must be one of"),
                             ({"density_weight": -1}, "density_weight must be a finite number >= 0"),
+                            ({"threshold": "nan"}, "threshold must be a number, got 'nan'"),
+                            ({"pressures": ["abc"]}, "pressures must be a number, got 'abc'"),
+                            ({"md_steps": 2.5}, "md_steps must be a whole number, got 2.5"),
+                            ({"seed": True}, "seed must be a whole number, got True"),
+                            ({"md_start": ["absent.extxyz"]}, "absent.extxyz: cannot read: no such file"),
                             ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator")]:
         path.write_text(yaml.safe_dump(settings | change))
-        with pytest.raises(ConfigError, match=message):
+        with pytest.raises(SymffError, match=message):
             run_learning(load_config(path), tmp_path / f"run-{len(message)}", report=quiet)
+    # a bad oracle is refused before the run directory is made (and before the first fit and MD)
+    assert not (tmp_path / f"run-{len('cannot import the calculator')}").exists()
     write(tmp_path / "one.extxyz", read(tmp_path / "start.extxyz", "0"))
     path.write_text(yaml.safe_dump(settings | {"start": ["one.extxyz"]}))
     with pytest.raises(ConfigError, match="give at least 2"):

@@ -38,12 +38,11 @@ def main(argv=None):
         print(f"symff {args.command}: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        # the file system refused a path of the command line (a folder that cannot be made, a file where a folder
-        # must be, no permission): the user's to fix; one without a path is not known to be, and keeps its traceback
+        # the file system refused a path (a folder that cannot be made, a file where a folder must be, no
+        # permission): the user's to fix; one without a path is not known to be, and keeps its traceback
         if args.debug or error.filename is None:
             raise
-        print(f"symff {args.command}: error: {error.filename}: {error.strerror}: choose a path that can be written",
-              file=sys.stderr)
+        print(f"symff {args.command}: error: {error.filename}: {error.strerror}: check the path", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"symff {args.command}: interrupted", file=sys.stderr)

@@ -49,6 +49,13 @@ def read_dataset(
     return dataset
 
 
+def read_structures(paths, index=":") -> list:
+    """The structures of `paths` as ASE Atoms, labelled or not (e.g. where MD starts), with the one-line errors of
+    `read_dataset` for a file that is missing, empty or cannot be parsed."""
+    return [atoms for path in ([paths] if isinstance(paths, str | os.PathLike) else paths)
+            for _, atoms in _read_frames(str(path), index)]
+
+
 def duplicate_structures(dataset: Dataset) -> list[tuple[int, int]]:
     """(s, first) for every structure s with the same species, positions, cell and pbc as an earlier one."""
     seen, duplicates = {}, []

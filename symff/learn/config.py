@@ -138,14 +138,26 @@ def config_from_dict(data, folder=Path("."), source="configuration") -> LearnCon
         files = values.get(key, [])
         files = [files] if isinstance(files, str) else list(files or [])
         values[key] = tuple(str((Path(folder) / f).resolve()) for f in files)
-    values["temperatures"] = tuple(float(t) for t in _list(values.get("temperatures", [300.0])))
-    values["pressures"] = tuple(float(p) for p in _list(values.get("pressures") or []))
+    for f in fields(LearnConfig):  # numbers as numbers: YAML reads `nan` or `1e-3 eV` as text
+        if f.type in (int, float) and f.name in values:
+            values[f.name] = _number(values[f.name], f.type, f.name, source)
+    values["temperatures"] = tuple(_number(t, float, "temperatures", source)
+                                   for t in _list(values.get("temperatures", [300.0])))
+    values["pressures"] = tuple(_number(p, float, "pressures", source) for p in _list(values.get("pressures") or []))
     try:
         return LearnConfig(**values)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: {exc}") from None
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+
+
+def _number(value, kind, name, source):
+    """`value` as `kind` (int or float); anything else, a bool included, is refused naming the setting."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and value != int(value)):
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{source}: {name} must be {what}, got {value!r}")
+    return kind(value)
 
 
 def _list(value):

@@ -33,12 +33,13 @@ import numpy as np
 from ase.io import read, write
 
 from ..data import Dataset, read_dataset
+from ..data.read import read_structures
 from ..errors import ConfigError
 from ..fit.given_form import fit_form
 from ..model import Model
 from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate
 from .md import md_candidates
-from .oracle import label, make_oracle
+from .oracle import label, oracle_factory
 from .select import density, disagreement, select
 
 CONFIG_FILE = "config.json"
@@ -47,13 +48,14 @@ CONFIG_FILE = "config.json"
 def run_learning(config, out, *, report=print):
     """Run (or resume) the loop of `config` in the directory `out`; returns the summary."""
     out = Path(out)
+    make_oracle = oracle_factory(config.oracle)
     _prepare(out, config)
     start = read_dataset(config.start)
     if start.n_structures < 2:
         raise ConfigError(f"start: {start.n_structures} structure in {', '.join(config.start)}: give at least 2 "
                           "(the committee is made of bootstrap resamples)")
-    md_starts = [start.to_atoms(s) for s in range(start.n_structures)] if not config.md_start else [
-        a for path in config.md_start for a in read(path, ":")]
+    md_starts = ([start.to_atoms(s) for s in range(start.n_structures)] if not config.md_start
+                 else read_structures(config.md_start))
     oracle = None
     labels = []  # Datasets of the labels of finished iterations
     iterations = []
@@ -77,7 +79,7 @@ def run_learning(config, out, *, report=print):
             iterations.append(record)
             break
         if oracle is None:
-            oracle = make_oracle(config.oracle)
+            oracle = make_oracle()
         batch = selected[: config.budget - used]
         new = _labelled(folder, batch, oracle, k, report, config.oracle_timeout)
         record["labelled"], record["failed"] = len(new), len(batch) - len(new)

@@ -23,11 +23,19 @@ from ..errors import ConfigError
 
 def make_oracle(spec, source="oracle"):
     """An ASE calculator from the configuration's `oracle` mapping."""
+    return oracle_factory(spec, source)()
+
+
+def oracle_factory(spec, source="oracle"):
+    """What makes the ASE calculator of the configuration's `oracle` mapping, once the mapping is checked (a LAMMPS
+    oracle made, which starts nothing; a calculator class imported and its arguments a mapping): the loop checks it
+    before its first fit and MD, which may take hours, and makes the calculator only when it labels."""
     if "lammps" in spec:
         settings = spec["lammps"]
         if not isinstance(settings, dict) or not {"pair_style", "pair_coeff"} <= set(settings):
             raise ConfigError(f"{source}: lammps needs pair_style and pair_coeff")
-        return LammpsCalculator(settings["pair_style"], settings["pair_coeff"])
+        oracle = LammpsCalculator(settings["pair_style"], settings["pair_coeff"])
+        return lambda: oracle
     path = spec["calculator"]
     module_name, _, class_name = str(path).rpartition(".")
     try:
@@ -37,10 +45,14 @@ def make_oracle(spec, source="oracle"):
     args = spec.get("args") or {}
     if not isinstance(args, dict):
         raise ConfigError(f"{source}: args must be a mapping of keyword arguments")
-    try:
-        return cls(**args)
-    except TypeError as exc:
-        raise ConfigError(f"{source}: {path}(**args) failed: {exc}") from None
+
+    def make():
+        try:
+            return cls(**args)
+        except TypeError as exc:
+            raise ConfigError(f"{source}: {path}(**args) failed: {exc}") from None
+
+    return make
 
 
 def label(atoms, oracle):
