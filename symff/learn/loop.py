@@ -48,14 +48,15 @@ CONFIG_FILE = "config.json"
 def run_learning(config, out, *, report=print):
     """Run (or resume) the loop of `config` in the directory `out`; returns the summary."""
     out = Path(out)
+    # every input checked before the run directory is made
     make_oracle = oracle_factory(config.oracle)
-    _prepare(out, config)
     start = read_dataset(config.start)
     if start.n_structures < 2:
         raise ConfigError(f"start: {start.n_structures} structure in {', '.join(config.start)}: give at least 2 "
                           "(the committee is made of bootstrap resamples)")
     md_starts = ([start.to_atoms(s) for s in range(start.n_structures)] if not config.md_start
                  else read_structures(config.md_start))
+    _prepare(out, config)
     oracle = None
     labels = []  # Datasets of the labels of finished iterations
     iterations = []
