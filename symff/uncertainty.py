@@ -132,9 +132,11 @@ class Ensemble:
         if isinstance(ensemble, int) and not isinstance(ensemble, bool):
             stored = cls.of(model)
             if stored is None or len(stored) < ensemble or ensemble < 2:
-                have = 0 if stored is None else len(stored)
-                raise ModelError(f"ensemble={ensemble}: the model holds {have} ensemble members (need 2 <= K <= "
-                                 f"{have}; make them with `symff uncertainty MODEL DATA --train TRAIN --write`)")
+                make = "make them with `symff uncertainty MODEL DATA --train TRAIN --write`"
+                if stored is None:
+                    raise ModelError(f"ensemble={ensemble}: the model holds no ensemble members; {make}")
+                raise ModelError(f"ensemble={ensemble}: the model holds {len(stored)} ensemble members (need 2 <= K <= "
+                                 f"{len(stored)}; {make})")
             return replace(stored, members=stored.members[:ensemble])
         raise ModelError(f"ensemble must be None, False, a number of members or an Ensemble, got {ensemble!r}")
 
@@ -179,15 +181,20 @@ def _element_set_and_cutoff(model):
     return list(model.elements), (model.r_in, model.r_out), model.three_body_cutoff
 
 
+def _described(model):
+    three_body = "" if model.three_body_cutoff is None else ", three-body {:g}–{:g} Å".format(*model.three_body_cutoff)
+    return f"{', '.join(model.elements)}; cutoff {model.r_in:g}–{model.r_out:g} Å{three_body}"
+
+
 def committee(models, train, members_per_form=DEFAULT_MEMBERS // 2, *, seed=0, weights=None,
               max_evaluations=REFIT_EVALUATIONS, neighbours=None) -> Ensemble:
     """The bootstrap members of each of `models` (different forms of one element set and cutoff), pooled; each form's
     resamples drawn from `seed` + its position in `models`."""
     first = models[0]
-    for model in models[1:]:
+    for k, model in enumerate(models[1:], 1):
         if _element_set_and_cutoff(model) != _element_set_and_cutoff(first):
-            raise ModelError(f"a committee needs one element set and cutoff: {model.energy_string(4)} has "
-                             f"{_element_set_and_cutoff(model)}; the first {_element_set_and_cutoff(first)}")
+            raise ModelError(f"a committee needs one element set and cutoff: form {k + 1} of {len(models)} "
+                             f"({_described(model)}) differs from the first ({_described(first)})")
     neighbours = neighbours if neighbours is not None else build_neighbours(train, first.r_out)
     members = []
     for k, model in enumerate(models):

@@ -107,6 +107,9 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         ["rediscover", "lj", "--workers", "-1", "--out", str(tmp_path / "r3")],
         ["search", str(data_files[0]), "--islands", "0", "--out", str(tmp_path / "r4")],
         ["rediscover", "lj", "--population", "0", "--out", str(tmp_path / "r5")],  # not taken for the case's own
+        # --index names a member of a run directory: with a model file it would be ignored
+        ["evaluate", str(run_dir / "models" / "0.json"), "--index", "0", str(data_files[1])],
+        ["validate", "Cu_mishin1.eam.alloy", "--index", "0"],
         # output paths the file system refuses: below a file, or a file where a folder must be
         ["export", str(run_dir), "--lammps", str(data_files[1] / "lammps")],
         ["export", str(run_dir), "--lammps", str(data_files[1])],

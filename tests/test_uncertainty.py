@@ -111,8 +111,11 @@ def test_a_committee_pools_the_bootstrap_members_of_each_form(fitted):
     assert assess(model, pooled, test, raw=True).energy_spread.min() > 0
     shifted = Model(other.formula, other.constants, other.linear, other.elements, other.reference_energy,
                     other.r_in, 4.5)
-    with pytest.raises(ModelError, match="one element set and cutoff"):
+    with pytest.raises(ModelError, match=r"one element set and cutoff: form 2 of 2 \(Cu; cutoff 3–4.5 Å\) differs "
+                                         r"from the first \(Cu; cutoff 3–5 Å\)"):
         committee([model, shifted], train, 2)
+    with pytest.raises(ModelError, match="the model holds no ensemble members; make them with"):
+        Ensemble.for_calculator(model, 3)
 
 
 def test_calibration_makes_the_90_percent_interval_hold_90_percent_where_fitted(fitted):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..data import read_dataset
+from ..errors import ConfigError
 from ..evaluate.predict import fitted_reference, model_errors
 from ..model import Model
 from ..rundir import DEFAULT_RULE, default_member, load_run_model
@@ -31,6 +32,8 @@ def add_parser(sub):
 def load_model(path, member, out=None):
     """A model file, or member `member` of a run directory; the default member is announced on `out` (stdout)."""
     if not Path(path).is_dir():
+        if member is not None:
+            raise ConfigError(f"--index {member}: {path} is a model file; --index chooses a member of a run directory")
         return Model.load(path)
     if member is None:
         member = default_member(path)

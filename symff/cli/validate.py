@@ -61,7 +61,11 @@ def asked_elements(args, model):
 def model_at(path, member, stream):
     """The model that `symff validate PATH` validates (a model file, or a run directory's member `member`, naming it
     on `stream`), or None for an EAM file, which runs through LAMMPS."""
-    return None if is_eam_file(path) else load_model(path, member, stream)
+    if not is_eam_file(path):
+        return load_model(path, member, stream)
+    if member is not None:
+        raise ConfigError(f"--index {member}: {path} is an EAM file; --index chooses a member of a run directory")
+    return None
 
 
 def run(args):
