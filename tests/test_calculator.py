@@ -8,6 +8,8 @@ from ase.md.verlet import VelocityVerlet
 from helpers import labelled
 
 from symff.data import Dataset
+from symff.errors import DataError, ModelError
+from symff.evaluate import reference
 from symff.evaluate.skin import SkinList
 from symff.export.calculator import SymFFCalculator
 from symff.model import Model
@@ -144,3 +146,31 @@ def test_changed_numbers_rebuild():
     e_cu = atoms.get_potential_energy()
     atoms.symbols[0] = "Ni"
     assert atoms.get_potential_energy() == pytest.approx(e_cu - 0.2, abs=1e-10)
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["table", "exact"])
+def test_an_atom_without_neighbours_gets_its_reference_energy_and_no_force(exact):
+    """A lone atom (one that left a surface in MD) has every sum at 0, where the square-root embedding's slope is
+    infinite; that slope multiplies no pair, so the atom gets its reference energy and no force, as in the numpy
+    reference (the calculator refused the whole structure before)."""
+    atoms = Atoms("Cu3", positions=[[0, 0, 0], [0.3, 0.2, 2.5], [9.0, 0, 0]])
+    atoms.calc = SymFFCalculator(model(), exact=exact, skin=0.0)
+    expected = reference.calculate(model(), atoms)
+    assert atoms.get_potential_energy() == pytest.approx(expected["energy"], rel=1e-12 if exact else 1e-6)
+    forces = atoms.get_forces()
+    assert np.allclose(forces, expected["forces"], rtol=1e-6, atol=1e-8) and np.abs(forces[:2]).max() > 0.1
+    assert np.array_equal(forces[2], np.zeros(3))
+    alone = Atoms("Cu", positions=[[0, 0, 0]])
+    alone.calc = SymFFCalculator(model(), exact=exact)
+    assert alone.get_potential_energy() == pytest.approx(-0.3, abs=1e-12)
+
+
+def test_atoms_at_one_place_and_an_infinite_energy_are_errors_that_say_so():
+    twins = Atoms("Cu2", positions=[[1, 1, 1], [1, 1, 1]], cell=[6, 6, 6], pbc=True)
+    twins.calc = SymFFCalculator(model())
+    with pytest.raises(DataError, match="atoms 0 and 1 are at the same place"):
+        twins.get_potential_energy()
+    lone = Atoms("Cu", positions=[[0, 0, 0]])
+    lone.calc = SymFFCalculator(Model.from_expression("NS(r**-12) + 1/NS(exp(-r))", ["Cu"], {"Cu": 0.0}))
+    with pytest.raises(ModelError, match="no finite energy and forces for these atoms"):
+        lone.get_potential_energy()

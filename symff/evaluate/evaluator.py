@@ -82,6 +82,9 @@ class Evaluator:
 
     def _use_pairs(self, pairs):
         self.pairs = pairs
+        # atoms without a neighbour inside r_out (a lone atom; one that left a surface in MD): their slopes multiply
+        # no pair, so that an infinite slope at a zero sum (sqrt's at 0) is no force there
+        self._lone = (np.diff(pairs.atom_pairs) + np.bincount(pairs.j, minlength=pairs.n_atoms)) == 0
         self._triplets = None  # built from the pairs when a formula with three-body sums first comes
         if self.exact:
             self._cutoff, self._cutoff_slope = smooth_cutoff(pairs.r, self.r_in, self.r_out)
@@ -201,6 +204,7 @@ class Evaluator:
             three_body, three_body_slopes = self.three_body_sums(program, constants)
             rho = np.concatenate([rho, three_body])
         terms, slopes = self._terms(program, rho, constants)
+        slopes[:, :, self._lone] = 0.0
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
         dependencies = program.dependencies

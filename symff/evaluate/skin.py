@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ..errors import DataError
 from ..neighbours import pairs_within
 from .grid import DEFAULT_POINTS, RadialGrid
 from .pairs import GridPairs
@@ -67,6 +68,10 @@ class SkinList:
         atom_pairs = np.zeros(n_atoms + 1, dtype=np.int64)
         kept = _current_pairs(positions, self.i, self.j, self.offset, self.r_out, grid.r0, grid.inv_step,
                               grid.r.size - 2, j, r, D, inv_r, node, t, atom_pairs)
+        if kept < 0:
+            a, b = self.i[-kept - 1], self.j[-kept - 1]
+            raise DataError(f"atoms {a} and {b} are at the same place (0 Å apart, periodic images included): no "
+                            "potential has an energy there; move one of them")
         return GridPairs(atom_start=self.atom_start, atom_pairs=atom_pairs, j=j[:kept], r=r[:kept], D=D[:kept],
                          inv_r=inv_r[:kept], node=node[:kept], t=t[:kept], inv_step=float(grid.inv_step))
 
@@ -75,7 +80,8 @@ class SkinList:
 def _current_pairs(x, i, j, offset, r_out, r0, inv_step, last_node, j_out, r_out_, D_out, inv_r_out, node_out, t_out,
                    atom_pairs):
     """Recompute the listed pairs at positions x, keep those with r < r_out (in list order, so still grouped by their
-    first atom), and count the pairs of each atom into atom_pairs[a + 1], then prefix-sum; returns how many kept."""
+    first atom), and count the pairs of each atom into atom_pairs[a + 1], then prefix-sum; returns how many kept, or
+    -(p + 1) for the first listed pair p at distance 0."""
     cutoff2 = r_out * r_out
     kept = 0
     for p in range(i.size):
@@ -86,6 +92,8 @@ def _current_pairs(x, i, j, offset, r_out, r0, inv_step, last_node, j_out, r_out
         rr = dx * dx + dy * dy + dz * dz
         if rr >= cutoff2:
             continue
+        if rr == 0.0:
+            return -(p + 1)
         rp = np.sqrt(rr)
         j_out[kept] = b
         r_out_[kept] = rp

@@ -22,8 +22,10 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from ..data import Dataset
+from ..errors import ModelError
 from ..evaluate.evaluator import Evaluator
 from ..evaluate.skin import DEFAULT_SKIN, SkinList
+from ..expr.symbols import Rejected
 from ..model import AlloyModel, Model
 from ..neighbours import Neighbours
 
@@ -52,7 +54,11 @@ class SymFFCalculator(Calculator):
         evaluator = self._evaluator(atoms)
         model, dataset = self.model, evaluator.dataset
         reference = model.reference_for(dataset.elements)
-        prediction = evaluator.predict(model.program, model.constants, model.linear, reference)
+        try:
+            prediction = evaluator.predict(model.program, model.constants, model.linear, reference)
+        except Rejected as exc:  # what the search counts as a refused candidate is an error here
+            raise ModelError(f"the model gives no finite energy and forces for these atoms ({exc}): "
+                             f"check the structure (atoms too close, or the model's range)") from None
         energies = prediction.atom_energy + reference[dataset.species]
         energy = float(prediction.energy[0])
         self.results = {
