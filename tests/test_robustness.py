@@ -15,7 +15,6 @@ from symff.data import Dataset, read_dataset
 from symff.errors import ConfigError, DataError, DuplicateStructureWarning, ModelError
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.program import PotentialProgram
-from symff.expr.symbols import Rejected
 from symff.integrity import IntegrityError, read_json_checked, write_json_checked
 from symff.memory import LIMIT_VARIABLE, SEARCH_BYTES_PER_PAIR, check_memory, estimated_pairs, memory_limit
 from symff.model import Model, parse_formula
@@ -139,14 +138,20 @@ ISOLATED = [Atoms("Cu3", positions=[[0, 0, 0], [2.5, 0, 0], [20, 20, 20]], cell=
 
 
 @pytest.mark.parametrize("exact", [True, False])
-def test_an_isolated_atom_rejects_an_embedding_with_an_infinite_slope_at_zero(exact):
-    # sqrt(NS(r**-6)) at an atom with no neighbours: T = 0 but dT/drho = 1/(2 sqrt(0)) = inf
+def test_an_isolated_atom_with_an_infinite_slope_at_zero_gets_no_force(exact):
+    # sqrt(NS(r**-6)) at an atom with no neighbours: T = 0 and dT/drho = 1/(2 sqrt(0)) = inf, but that slope multiplies
+    # no pair: the atom has T = 0 and no force, and the dimer beside it is untouched (until 2026-12-05 the evaluation
+    # refused the whole structure)
     prog, formula = program("NS(r**-6)**0.5")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(Rejected) as caught:
-            evaluator_for(ISOLATED, exact).basis(prog, formula.initial)
-    assert caught.value.kind == "non_finite"
+        basis = evaluator_for(ISOLATED, exact).basis(prog, formula.initial)
+    np.testing.assert_array_equal(basis.atom_terms[:, 2], 0.0)
+    np.testing.assert_array_equal(basis.forces[:, 2], 0.0)
+    dimer = evaluator_for([ISOLATED[0][:2]], exact).basis(prog, formula.initial)
+    np.testing.assert_allclose(basis.energy, dimer.energy, rtol=1e-12)
+    np.testing.assert_allclose(basis.forces[:, :2], dimer.forces, rtol=1e-12)
+    assert np.abs(dimer.forces).max() > 0
 
 
 def test_an_isolated_atom_with_a_finite_embedding_contributes_nothing():

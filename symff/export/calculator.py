@@ -56,9 +56,9 @@ class SymFFCalculator(Calculator):
         reference = model.reference_for(dataset.elements)
         try:
             prediction = evaluator.predict(model.program, model.constants, model.linear, reference)
-        except Rejected as exc:  # what the search counts as a refused candidate is an error here
-            raise ModelError(f"the model gives no finite energy and forces for these atoms ({exc}): "
-                             f"check the structure (atoms too close, or the model's range)") from None
+        except Rejected as exc:
+            self.results = self._not_finite(exc)
+            return
         energies = prediction.atom_energy + reference[dataset.species]
         energy = float(prediction.energy[0])
         self.results = {
@@ -73,6 +73,12 @@ class SymFFCalculator(Calculator):
             spread = self.ensemble.spread(evaluator)
             self.results |= {"energy_std": float(spread.energy[0]), "energy_per_atom_std": float(spread.energy[0])
                              / len(atoms), "forces_std": spread.forces}
+
+    def _not_finite(self, rejected):
+        """The results where the model's energy or forces are not finite for the atoms (what the search counts as a
+        refused candidate): an error here."""
+        raise ModelError(f"the model gives no finite energy and forces for these atoms ({rejected}): check the "
+                         "structure (atoms too close, or the model's range)") from None
 
     def _evaluator(self, atoms):
         """The evaluator at the atoms' current positions, rebuilding only what the change since the last call needs."""

@@ -1,5 +1,5 @@
 """The ASE calculator of `symff validate`: `SymFFCalculator` with exact evaluation, which also answers where a
-model's forces are not finite (a lone atom under sqrt(NS) or 1/NS) with the energy alone.
+model's energy or forces are not finite (a lone atom under 1/NS) with the energy alone.
 
 Property calculations visit isolated atoms and clusters that training data never holds; there the energy may still be
 finite, or infinite (which is what the property should then show), so it is reported with NaN forces and stress
@@ -7,24 +7,16 @@ instead of an error.
 """
 
 import numpy as np
-from ase.calculators.calculator import all_changes
 
 from ..evaluate.reference import calculate
 from ..export.calculator import SymFFCalculator
-from ..expr.symbols import Rejected
 
 
 class _ModelCalculator(SymFFCalculator):
     def __init__(self, model, **kwargs):
         super().__init__(model, exact=True, ensemble=False, **kwargs)  # properties need no spread
 
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        try:
-            super().calculate(atoms, properties, system_changes)
-        except Rejected:
-            self.results = self._energy_only()
-
-    def _energy_only(self):
+    def _not_finite(self, rejected):
         results = calculate(self.model, self.atoms)  # the numpy reference: energies even where forces are not finite
         n = len(self.atoms)
         return {"energy": results["energy"], "free_energy": results["energy"], "energies": results["energies"],
