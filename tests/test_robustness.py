@@ -193,6 +193,18 @@ def test_invalid_options_are_refused_in_one_line(case, corpus, tmp_path, capsys)
     assert not (tmp_path / "run").exists()
 
 
+def test_a_split_that_leaves_no_training_structure_or_two_test_sets_are_refused(corpus, tmp_path, capsys):
+    good = tmp_path / "good.extxyz"
+    good.write_text(frame())
+    no_training = f"{good}: --test-fraction 1.0 leaves no training structure; keep some for training"
+    for options, message in [(["--test-fraction", "1"], no_training),
+                             (["--test", str(good), "--test-fraction", "0.5"],
+                              "give either --test or --test-fraction, not both")]:
+        err = cli_error(["search", str(good), "--out", str(tmp_path / "run"), *options], capsys)
+        assert err == f"symff search: error: {message}"
+        assert not (tmp_path / "run").exists()
+
+
 def test_option_values_are_checked_by_the_library_too():
     from symff.search.config import SearchConfig
     with pytest.raises(ConfigError) as caught:

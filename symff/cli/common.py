@@ -31,13 +31,21 @@ def read_train_test(args):
                           f"--weight-key {args.weight_key}; give some structures a positive weight")
     if args.split_key and (args.test or args.test_fraction):
         raise ConfigError("give either --split-key or --test/--test-fraction, not both")
+    if args.test and args.test_fraction:
+        raise ConfigError("give either --test or --test-fraction, not both")
     if args.split_key:
-        return split_by_key(data, args.split_key)
-    if args.test:
+        train, test = split_by_key(data, args.split_key)
+    elif args.test:
         return data, read_dataset(args.test, index=args.frames, elements=data.elements)
-    if args.test_fraction:
-        return split_by_fraction(data, args.test_fraction, args.seed)
-    return data, None
+    elif args.test_fraction:
+        train, test = split_by_fraction(data, args.test_fraction, args.seed)
+    else:
+        return data, None
+    if train.n_structures == 0:
+        how = f"--split-key {args.split_key}" if args.split_key else f"--test-fraction {args.test_fraction}"
+        raise ConfigError(f"{', '.join(map(str, args.data))}: {how} leaves no training structure; keep some for "
+                          "training")
+    return train, test
 
 
 def data_record(args, train, test) -> dict:
