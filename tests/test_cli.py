@@ -6,6 +6,7 @@ import ase.io
 import pytest
 
 from symff.cli import main
+from symff.errors import ConfigError
 from symff.model import Model
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA
 from symff.synthetic.generate import make_lj_dataset
@@ -140,7 +141,7 @@ def test_rediscover_takes_the_time_limit_of_the_command_line(tmp_path, capsys):
     assert "(time limit)" in out
 
 
-def test_search_reads_its_weights_again_for_resume_and_report(data_files, tmp_path):
+def test_search_reads_its_weights_again_for_resume_and_report(data_files, tmp_path, capsys):
     from symff.cli.common import read_saved_data
 
     structures = ase.io.read(data_files[0], ":")
@@ -159,3 +160,16 @@ def test_search_reads_its_weights_again_for_resume_and_report(data_files, tmp_pa
     again, test = read_saved_data(config["data"], config["search"]["seed"])
     assert list(again.weights) == [float(k % 3) for k in range(len(structures))]
     assert test.n_structures == config["data"]["test_structures"] == 24
+    # the search goes on from its checkpoint only with its own settings and on the data it started with: a setting
+    # given beside --resume (it would be ignored) and a changed label are refused, naming them
+    assert main(["search", "--resume", str(out), "--quiet", "--no-report"]) == 0
+    assert main(["search", "--resume", str(out), "--time-limit", "60", "--quiet"]) == 2
+    structures[0].calc.results["energy"] += 0.1
+    ase.io.write(train, structures)
+    with pytest.raises(ConfigError, match=f"{out}: the train data read from {train} differ from those the run started"):
+        read_saved_data(config["data"], config["search"]["seed"], run=out)
+    assert main(["search", "--resume", str(out), "--quiet", "--no-report"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert errors[-2].startswith(f"symff search: error: --resume {out} goes on with the data and settings of its "
+                                 "config.json: --time-limit cannot be changed there")
+    assert errors[-1].startswith(f"symff search: error: {out}: the train data read from {train} differ")

@@ -117,7 +117,7 @@ def add_parser(sub):
     add_data_options(p)
     add_search_options(p)
     add_parallel_options(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser=p)
 
 
 def add_workers_option(parser):
@@ -175,15 +175,27 @@ def default_islands(population):
     return max(1, min(4, population // 50))
 
 
+# what --resume takes from the command line: where and how the work runs and is shown, never what is searched
+RESUME_OPTIONS = {"resume", "workers", "scheduler", "quiet", "log_json", "report", "debug", "command", "run", "parser"}
+
+
 def resume(args):
-    """Continue RUN: its settings and data from RUN/config.json, its state from RUN/checkpoint.pkl."""
+    """Continue RUN: its settings and data from RUN/config.json, its state from RUN/checkpoint.pkl. A setting given
+    beside --resume would be ignored, so it is refused."""
+    defaults = vars(args.parser.parse_args(["--resume", args.resume]))
+    changed = [action for action in args.parser._actions if action.dest not in RESUME_OPTIONS
+               and getattr(args, action.dest, None) != defaults.get(action.dest)]
+    if changed:
+        names = ", ".join(a.option_strings[0] if a.option_strings else a.metavar for a in changed)
+        raise ConfigError(f"--resume {args.resume} goes on with the data and settings of its config.json: {names} "
+                          "cannot be changed there; start a new run (--out) for other settings")
     saved = read_config(args.resume)
     state = SearchState.from_checkpoint(read_checkpoint(args.resume))
     config = SearchConfig(**saved["search"])
     data = saved["data"]
     if "train" not in data:
         raise ConfigError(f"{args.resume}: made by a command that cannot be resumed (no data files in config.json)")
-    train, test = read_saved_data(data, config.seed)
+    train, test = read_saved_data(data, config.seed, run=args.resume)
     parallel = saved.get("parallel", {})
     workers = args.workers or parallel.get("workers") or 1
     scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)

@@ -19,6 +19,7 @@ choice, and stress is not meaningful for such structures anyway. A structure tha
 have lattice vectors spanning the periodic directions.
 """
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -105,6 +106,15 @@ class Dataset:
 
     def __repr__(self):
         return f"Dataset({self.n_structures} structures, {self.n_atoms} atoms, elements {'-'.join(self.elements)})"
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """"sha256:…" of what a fit reads (elements, species, positions, cells, periodicity, labels, weights): equal
+        for the same structures and labels read again, whatever the files' names."""
+        digest = hashlib.sha256(" ".join(self.elements).encode())
+        for name in ("species", "positions", "cells", "pbc", "atom_start", "energy", "forces", "stress", "weights"):
+            digest.update(np.ascontiguousarray(getattr(self, name)).tobytes())
+        return f"sha256:{digest.hexdigest()}"
 
     @property
     def n_structures(self) -> int:
