@@ -8,10 +8,11 @@ from ase.md.verlet import VelocityVerlet
 from helpers import labelled
 
 from symff.data import Dataset
-from symff.errors import DataError, ModelError
+from symff.errors import DataError
 from symff.evaluate import reference
 from symff.evaluate.skin import SkinList
 from symff.export.calculator import SymFFCalculator
+from symff.expr.symbols import Rejected
 from symff.model import Model
 from symff.neighbours import build_neighbours
 
@@ -166,11 +167,12 @@ def test_an_atom_without_neighbours_gets_its_reference_energy_and_no_force(exact
 
 
 def test_atoms_at_one_place_and_an_infinite_energy_are_errors_that_say_so():
+    # an infinite energy is the evaluation's Rejected, which MD and relaxations inside symff stop at
     twins = Atoms("Cu2", positions=[[1, 1, 1], [1, 1, 1]], cell=[6, 6, 6], pbc=True)
     twins.calc = SymFFCalculator(model())
     with pytest.raises(DataError, match="atoms 0 and 1 are at the same place"):
         twins.get_potential_energy()
     lone = Atoms("Cu", positions=[[0, 0, 0]])
     lone.calc = SymFFCalculator(Model.from_expression("NS(r**-12) + 1/NS(exp(-r))", ["Cu"], {"Cu": 0.0}))
-    with pytest.raises(ModelError, match="no finite energy and forces for these atoms"):
+    with pytest.raises(Rejected, match="non_finite: a term is not finite for some atom"):
         lone.get_potential_energy()

@@ -22,7 +22,6 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from ..data import Dataset
-from ..errors import ModelError
 from ..evaluate.evaluator import Evaluator
 from ..evaluate.skin import DEFAULT_SKIN, SkinList
 from ..expr.symbols import Rejected
@@ -75,10 +74,10 @@ class SymFFCalculator(Calculator):
                              / len(atoms), "forces_std": spread.forces}
 
     def _not_finite(self, rejected):
-        """The results where the model's energy or forces are not finite for the atoms (what the search counts as a
-        refused candidate): an error here."""
-        raise ModelError(f"the model gives no finite energy and forces for these atoms ({rejected}): check the "
-                         "structure (atoms too close, or the model's range)") from None
+        """The results where the model's energy or forces are not finite for the atoms: none; the evaluation's
+        `Rejected` ("non_finite: ...") goes on, which MD and relaxations inside symff stop at (symff validate's
+        calculator answers with the energy alone instead)."""
+        raise rejected
 
     def _evaluator(self, atoms):
         """The evaluator at the atoms' current positions, rebuilding only what the change since the last call needs."""
