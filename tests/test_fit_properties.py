@@ -107,3 +107,7 @@ def test_cli_refuses_targets_for_an_element_not_in_the_data(tmp_path, capsys):
     assert "elements.Cu.C99: unknown property" in capsys.readouterr().err
     with pytest.raises(TargetsError):
         parse_targets(json.loads('{"format": "symff-targets/1", "elements": {"Cu": {"a0": 3.6}}}'))
+    # the budget options act only with --properties: without it they would be ignored
+    for option in (["--time-budget", "60"], ["--trials", "3"]):
+        assert main(["fit", FORM, str(data), *option]) == 2
+        assert f"{option[0]} is for a fit with --properties" in capsys.readouterr().err

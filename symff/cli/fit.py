@@ -43,7 +43,7 @@ def add_parser(sub):
     p.add_argument("--force-weight", type=float, default=1.0)
     p.add_argument("--stress-weight", type=float, default=0.1)
     p.add_argument("--properties", metavar="TARGETS", help="a property targets file: fit data and properties together")
-    p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, metavar="S",
+    p.add_argument("--time-budget", type=float, metavar="S",
                    help=f"with --properties: seconds for the whole fit (default {DEFAULT_TIME_BUDGET:.0f})")
     p.add_argument("--trials", type=int, metavar="N", help="with --properties: at most N trials (default: until the "
                    "time budget)")
@@ -75,17 +75,21 @@ def run(args):
         weights = LossWeights(args.energy_weight, args.force_weight, args.stress_weight)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    for given, option in ((args.time_budget, "--time-budget"), (args.trials, "--trials")):
+        if given is not None and not args.properties:
+            raise ConfigError(f"{option} is for a fit with --properties; without it the fit runs to convergence")
     if args.trials is not None and args.trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {args.trials}")
-    if not args.time_budget > 0:
-        raise ConfigError(f"--time-budget must be positive, got {args.time_budget}")
+    time_budget = DEFAULT_TIME_BUDGET if args.time_budget is None else args.time_budget
+    if not time_budget > 0:
+        raise ConfigError(f"--time-budget must be positive, got {time_budget}")
     starts = start_values(args.start)
     target_set = read_targets(args.properties) if args.properties else None
     train, test = read_train_test(args)
     if target_set is not None:
         target_set.check_elements(train.elements, ", ".join(args.data))
         fitted = fit_form_with_properties(args.formula, train, target_set, test=test, seed=args.seed,
-                                          time_budget=args.time_budget, trials=args.trials, **cutoffs,
+                                          time_budget=time_budget, trials=args.trials, **cutoffs,
                                           weights=weights, starts=args.starts, start_values=starts,
                                           source="FORMULA", progress=lambda line: print(line, flush=True))
         _print_front(fitted)
