@@ -178,6 +178,9 @@ BAD_OPTIONS = {
     "variation operator": (["--variation", "swap=0.1"], "unknown variation operators ['swap']"),
     "variation infinite": (["--variation", "point=inf"],
                            "variation probabilities must be finite, non-negative and not all zero"),
+    "property weight": (["--property-weight", "100"], "--property-weight is for a search with --properties"),
+    "property objective": (["--property-objective", "tolerance"],
+                           "--property-objective is for a search with --properties"),
     "grammar": (["--grammar", "no-such-grammar"],
                 "no-such-grammar: no such grammar file, and not a shipped grammar (shipped: angular, eam, pair)"),
 }

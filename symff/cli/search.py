@@ -63,9 +63,9 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--properties", metavar="TARGETS",
                         help="a property targets file: material properties become the last tiers of each candidate's "
                              "score (loss = data loss + --property-weight x property loss)")
-    parser.add_argument("--property-weight", type=float, default=10.0, metavar="W",
+    parser.add_argument("--property-weight", type=float, metavar="W",
                         help="weight of the property loss in a candidate's loss (default 10)")
-    parser.add_argument("--property-objective", choices=sorted(PROPERTY_OBJECTIVES), default="weighted",
+    parser.add_argument("--property-objective", choices=sorted(PROPERTY_OBJECTIVES),
                         help="how a deviation from a target counts: weighted (squared, in tolerances; the default) or "
                              "tolerance (only the part beyond the tolerance)")
     parser.add_argument("--out", default="run", metavar="RUN", help="the run directory to write (default ./run)")
@@ -91,8 +91,11 @@ def config_from(args, **overrides):
     values["angle_splits"] = getattr(args, "angle_splits", None) or []
     values["variation"] = DEFAULT_VARIATION | variation_weights(getattr(args, "variation", None) or [])
     values["properties"] = getattr(args, "properties", None) or []
-    values["property_weight"] = getattr(args, "property_weight", 10.0)
-    values["property_objective"] = getattr(args, "property_objective", "weighted")
+    for name in ("property_weight", "property_objective"):  # None: not given, SearchConfig's default
+        if getattr(args, name, None) is not None:
+            if not values["properties"]:
+                raise ConfigError(f"--{name.replace('_', '-')} is for a search with --properties")
+            values[name] = getattr(args, name)
     return SearchConfig(**(values | overrides))
 
 
