@@ -6,7 +6,6 @@ import ase.io
 import pytest
 
 from symff.cli import main
-from symff.errors import ConfigError
 from symff.model import Model
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA
 from symff.synthetic.generate import make_lj_dataset
@@ -166,10 +165,14 @@ def test_search_reads_its_weights_again_for_resume_and_report(data_files, tmp_pa
     assert main(["search", "--resume", str(out), "--time-limit", "60", "--quiet"]) == 2
     structures[0].calc.results["energy"] += 0.1
     ase.io.write(train, structures)
-    with pytest.raises(ConfigError, match=f"{out}: the train data read from {train} differ from those the run started"):
-        read_saved_data(config["data"], config["search"]["seed"], run=out)
     assert main(["search", "--resume", str(out), "--quiet", "--no-report"]) == 2
     errors = capsys.readouterr().err.splitlines()
     assert errors[-2].startswith(f"symff search: error: --resume {out} goes on with the data and settings of its "
                                  "config.json: --time-limit cannot be changed there")
-    assert errors[-1].startswith(f"symff search: error: {out}: the train data read from {train} differ")
+    assert errors[-1] == (f"symff search: error: {out}: the train data read from {train} differ from those the run "
+                          "started with (structures or labels changed): restore them, or start a new run")
+    # a report is still written, from the data as they are now, with a warning that says so
+    assert main(["report", str(out)]) == 0
+    assert (f"symff report: warning: {out}: the train data read from {train} differ from those the run started with "
+            "(structures or labels changed): the report's errors are those of the data as they are now"
+            in capsys.readouterr().err)

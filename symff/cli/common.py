@@ -56,20 +56,23 @@ def data_record(args, train, test) -> dict:
             "train_fingerprint": train.fingerprint, "test_fingerprint": test.fingerprint if test else None}
 
 
-def read_saved_data(data: dict, seed, run=None):
-    """(train, test) read again as a run's `data` record says (its seed draws the same --test-fraction split). With
-    `run` (the run directory: a search goes on), sets whose content differs from what the run recorded are refused."""
-    train, test = read_train_test(SimpleNamespace(data=data["train"], test=data.get("test") or None,
-                                                  frames=data.get("index") or ":", split_key=data.get("split_key"),
-                                                  weight_key=data.get("weight_key"),
-                                                  test_fraction=data.get("test_fraction"), seed=seed))
-    if run is not None:
-        for role, files, dataset in (("train", data["train"], train), ("test", data.get("test") or data["train"], test)):
-            recorded = data.get(f"{role}_fingerprint")  # runs before 2026-12-05 have none
-            if recorded and dataset is not None and dataset.fingerprint != recorded:
-                raise ConfigError(f"{run}: the {role} data read from {', '.join(map(str, files))} differ from those "
-                                  "the run started with (structures or labels changed): restore them, or start a new run")
-    return train, test
+def read_saved_data(data: dict, seed):
+    """(train, test) read again as a run's `data` record says (its seed draws the same --test-fraction split)."""
+    return read_train_test(SimpleNamespace(data=data["train"], test=data.get("test") or None,
+                                           frames=data.get("index") or ":", split_key=data.get("split_key"),
+                                           weight_key=data.get("weight_key"),
+                                           test_fraction=data.get("test_fraction"), seed=seed))
+
+
+def changed_data(data: dict, train, test, run) -> str | None:
+    """What differs between the sets read again and those a run's `data` record fingerprinted, as a sentence (None:
+    nothing, or a run made before 2026-12-05, which has no fingerprints)."""
+    for role, files, dataset in (("train", data["train"], train), ("test", data.get("test") or data["train"], test)):
+        recorded = data.get(f"{role}_fingerprint")
+        if recorded and dataset is not None and dataset.fingerprint != recorded:
+            return (f"{run}: the {role} data read from {', '.join(map(str, files))} differ from those the run started "
+                    "with (structures or labels changed)")
+    return None
 
 
 def command_line(argv=None):

@@ -6,13 +6,14 @@ has the front and the convergence plots only.
 """
 
 import json
+import warnings
 from pathlib import Path
 
 from ..data import Dataset
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, ModelError, SymffWarning
 from ..rediscover import REDISCOVERIES
 from ..report import write_report
-from .common import read_saved_data
+from .common import changed_data, read_saved_data
 
 
 def add_parser(sub):
@@ -37,7 +38,12 @@ def run_data(run):
         return Dataset.from_atoms(REDISCOVERIES[data["rediscover"]].make_data(data.get("seed", 0))), None
     if not data.get("train"):
         return None, None
-    return read_saved_data(data, search.get("seed", 0))
+    train, test = read_saved_data(data, search.get("seed", 0))
+    changed = changed_data(data, train, test, run)
+    if changed:
+        warnings.warn(f"{changed}: the report's errors are those of the data as they are now", SymffWarning,
+                      stacklevel=2)
+    return train, test
 
 
 def run(args):

@@ -13,7 +13,7 @@ from ..search.config import DEFAULT_VARIATION, TOPOLOGIES, SearchConfig
 from ..search.state import SearchState
 from ..targets import PROPERTY_OBJECTIVES
 from ..workflow import search_to_run
-from .common import add_data_options, command_line, data_record, read_saved_data, read_train_test
+from .common import add_data_options, changed_data, command_line, data_record, read_saved_data, read_train_test
 
 
 def add_search_options(parser, population=200, generations=100):
@@ -198,7 +198,10 @@ def resume(args):
     data = saved["data"]
     if "train" not in data:
         raise ConfigError(f"{args.resume}: made by a command that cannot be resumed (no data files in config.json)")
-    train, test = read_saved_data(data, config.seed, run=args.resume)
+    train, test = read_saved_data(data, config.seed)
+    changed = changed_data(data, train, test, args.resume)
+    if changed:
+        raise ConfigError(f"{changed}: restore them, or start a new run")
     parallel = saved.get("parallel", {})
     workers = args.workers or parallel.get("workers") or 1
     scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)
