@@ -13,6 +13,7 @@ may be filtered by the neighbour's element: NS(g, B) sums over the neighbours of
 over all. `Model.load` and `Model.from_dict` read both versions.
 """
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -158,6 +159,17 @@ def _read_header(data, source):
     for key in ("elements", "energy", "reference_energy"):
         if key not in data:
             raise ModelError(f"{source}: the model file has no \"{key}\"")
+    elements = data["elements"]
+    if not isinstance(elements, list) or not elements or not all(isinstance(e, str) for e in elements):
+        raise ModelError(f"{source}: \"elements\" must be a list of element symbols, e.g. [\"Cu\"], got {elements!r}")
+    reference = data["reference_energy"]
+    if isinstance(reference, list) and len(reference) == len(elements):  # one per element, in order
+        reference = dict(zip(elements, reference))
+    for element in elements:
+        value = reference.get(element) if isinstance(reference, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ModelError(f"{source}: \"reference_energy\" must give a finite number of eV for each element "
+                             f"({', '.join(elements)}); {element}: {value!r}")
     cutoff = data.get("cutoff", {})
     try:
         r_in = float(cutoff.get("inner", DEFAULT_INNER))

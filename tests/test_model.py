@@ -67,6 +67,10 @@ BAD_FILES = {
                                             r"three-body cutoff needs 0 < inner < outer <= the cutoff 5.0"),
     "three-body cutoff not numbers": (GOOD | {"cutoff": {"inner": 3.0, "outer": 5.0, "three_body": [3, 4]}},
                                       "\"three_body\" must hold numbers"),
+    "elements not a list": (GOOD | {"elements": "Cu"}, "\"elements\" must be a list of element symbols"),
+    "no reference energy of an element": (GOOD | {"reference_energy": {"Ni": 0.0}},
+                                          r"\"reference_energy\" must give a finite number of eV for each element \(Cu\); Cu: None"),
+    "reference energy not a number": (GOOD | {"reference_energy": {"Cu": "abc"}}, "Cu: 'abc'"),
     "bad formula": (GOOD | {"energy": "NS(r"}, "cannot parse"),
     "r outside NS": (GOOD | {"energy": "r**2"}, "outside a neighbour sum"),
 }
