@@ -69,7 +69,7 @@ BAD_FILES = {
                                       "\"three_body\" must hold numbers"),
     "elements not a list": (GOOD | {"elements": "Cu"}, "\"elements\" must be a list of element symbols"),
     "no reference energy of an element": (GOOD | {"reference_energy": {"Ni": 0.0}},
-                                          r"\"reference_energy\" must give a finite number of eV for each element \(Cu\); Cu: None"),
+                                          r"a finite number of eV for each element \(Cu\); Cu: None"),
     "reference energy not a number": (GOOD | {"reference_energy": {"Cu": "abc"}}, "Cu: 'abc'"),
     "bad formula": (GOOD | {"energy": "NS(r"}, "cannot parse"),
     "r outside NS": (GOOD | {"energy": "r**2"}, "outside a neighbour sum"),
