@@ -1,17 +1,18 @@
-"""Uncertainty on mlearn Cu: an ensemble's spread against the GP1 model's actual error.
+"""Uncertainty on mlearn Cu: an ensemble's spread against a model's actual error (GP1's by default).
 
 Usage: python benchmarks/uncertainty.py [--model MODEL] [--committee [--forms MODEL ...]] [--members K] [--seeds N]
                                        [--data DIR]
 
 The model is symff/potentials/Cu-mlearn-GP1-refit.json (POET's GP1 form fitted on mlearn Cu train), or the model file
---model names (fitted on mlearn Cu train). For each seed 0..N-1 an ensemble is made (`symff.uncertainty`): K refits
-of the model's form on bootstrap resamples of mlearn Cu train, or with --committee K refits of each of several forms
-fitted on mlearn Cu train, pooled: the model's and Cu-mlearn-2.json and Cu-mlearn-1.json, or the model's and the
-model files --forms names (e.g. front members of a search on mlearn Cu train, RUN/models/K.json). Its calibration factors are fitted on train (never on test), and on mlearn Cu test it reports the
-Spearman correlation with the model's absolute energy error (per atom) of the per-structure energy spread and of the
-local energy spread (`symff.uncertainty`), and the share of energies per atom and of force components whose error
-lies inside the 90 % interval ±1.645·spread. Goals (issue 17): Spearman >= 0.5, force coverage 0.80–0.95. The
-last line gives the mean over the seeds.
+--model names (fitted on mlearn Cu train). For each seed 0..N-1 an ensemble is made (`symff.uncertainty`): K refits of
+the model's form on bootstrap resamples of mlearn Cu train, or with --committee K refits of each of several forms
+fitted on mlearn Cu train, pooled: the model's and Cu-mlearn-2.json and Cu-mlearn-1.json, or the model's and the model
+files --forms names (e.g. front members of a search on mlearn Cu train, RUN/models/K.json). Its calibration factors
+are fitted on train (never on test), and on mlearn Cu test it reports the Spearman correlation with the model's
+absolute energy error (per atom) of the per-structure energy spread and of the local energy spread
+(`symff.uncertainty`), and the share of energies per atom and of force components whose error lies inside the 90 %
+interval ±1.645·spread. Goals (issue 17): Spearman >= 0.5, force coverage 0.80–0.95. The last line gives the mean over
+the seeds.
 """
 
 import argparse

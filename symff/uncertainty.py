@@ -182,7 +182,8 @@ def _element_set_and_cutoff(model):
 
 
 def _described(model):
-    three_body = "" if model.three_body_cutoff is None else ", three-body {:g}–{:g} Å".format(*model.three_body_cutoff)
+    cutoff = model.three_body_cutoff
+    three_body = "" if cutoff is None else f", three-body {cutoff[0]:g}–{cutoff[1]:g} Å"
     return f"{', '.join(model.elements)}; cutoff {model.r_in:g}–{model.r_out:g} Å{three_body}"
 
 

@@ -18,10 +18,10 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
     """Search `train`, evaluate the front on train and test, and write RUN = `out`. Returns (result, models).
 
     The memory estimate and the run directory are checked before the search starts, so a data set that would not fit
-    or a clash is reported before any work is lost; RUN is written once the workers are there. The search runs on `workers` processes (or the Dask cluster at
-    `scheduler`) and writes a checkpoint into RUN after every generation; `resume`, a checkpoint's state
-    (a symff.search.state.SearchState), continues from it in RUN. With `report`, RUN/report/ gets the plots and
-    index.html (symff.report).
+    or a clash is reported before any work is lost; RUN is written once the workers are there. The search runs on
+    `workers` processes (or the Dask cluster at `scheduler`) and writes a checkpoint into RUN after every
+    generation; `resume`, a checkpoint's state (a symff.search.state.SearchState), continues from it in RUN. With
+    `report`, RUN/report/ gets the plots and index.html (symff.report).
     """
     load_grammar(config.grammar)  # a bad grammar is refused before the run directory is made
     check_memory(train, config.r_out)

@@ -264,7 +264,8 @@ class AlloyProgram(_ThreeBodyFunctions):
         slopes = np.zeros((self.n_terms, self.n_sums, n_atoms))
         for e, (program, rows, m, c) in enumerate(zip(self.programs, self._sums, self._terms, self._constants)):
             atoms = np.flatnonzero(atom_element == e)
-            if atoms.size and program.n_terms:  # an element of energy 0 has no terms (symff.expr.canonical.zero_formula)
+            # an element of energy 0 has no terms (symff.expr.canonical.zero_formula)
+            if atoms.size and program.n_terms:
                 t, s = program.terms(rho[rows][:, atoms], full[c])
                 values[m, atoms] = t
                 slopes[m, rows[:, None], atoms] = s
