@@ -420,6 +420,8 @@ def test_cli_export_writes_files_and_refuses_unexportable_forms(tmp_path, capsys
     assert "cannot export" in capsys.readouterr().err
     assert main(["export", str(path), "--lammps", str(tmp_path / "x"), "--r-min", "6"]) == 2
     assert "--r-min" in capsys.readouterr().err
+    assert main(["export", str(path), "--lammps", str(tmp_path / "x"), "--points", "100000000"]) == 2
+    assert "--points must lie between 100 and 1,000,000, got 100000000" in capsys.readouterr().err
     assert main(["export", str(path), "--lammps", str(tmp_path / "x"), "--style", "table"]) == 2
     assert "pair forms only" in capsys.readouterr().err
     lj = model_of("lennard-jones").save(tmp_path / "lj.json")

@@ -27,7 +27,7 @@ def add_parser(sub):
     p.add_argument("--r-min", type=float, default=1.0, metavar="Å",
                    help="shortest distance the tables cover (default 1.0 Å)")
     p.add_argument("--points", type=int, metavar="N",
-                   help="grid points per table (default 20000 for a pair table, 50001 for setfl)")
+                   help="grid points per table, 100 to 1,000,000 (default 20000 for a pair table, 50001 for setfl)")
     p.add_argument("--rho-max", type=float, metavar="RHO",
                    help="largest density of the setfl grids (default: a bound per density from a compressed fcc "
                         "crystal; for a model with one energy per element, from each element's compressed "

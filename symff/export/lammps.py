@@ -57,6 +57,11 @@ class LammpsExport:
         return [self.pair_style, *coeffs]
 
 
+# a table's points: fewer cannot follow a potential; more only make files of gigabytes (a line of ~25 bytes per point
+# and function) that LAMMPS reads for minutes, far below any interpolation error that matters
+MIN_POINTS, MAX_POINTS = 100, 1_000_000
+
+
 def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, style=None,
                   density_range=None, source=None) -> LammpsExport:
     """Write the LAMMPS files of `model` into `directory` (created) in its LAMMPS form, or in `style` ("table" or
@@ -65,8 +70,8 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
     the model comes from, for messages (its file)."""
     if not 0 < r_lo < model.r_out:
         raise ConfigError(f"--r-min must lie between 0 and the cutoff {model.r_out} Å, got {r_lo}")
-    if points is not None and points < 100:
-        raise ConfigError(f"--points must be at least 100, got {points}")
+    if points is not None and not MIN_POINTS <= points <= MAX_POINTS:
+        raise ConfigError(f"--points must lie between {MIN_POINTS} and {MAX_POINTS:,}, got {points}")
     if rho_max is not None and not rho_max > 0:
         raise ConfigError(f"--rho-max must be positive, got {rho_max}")
     if density_range is not None and not (len(density_range) == 2 and all(map(math.isfinite, density_range))
