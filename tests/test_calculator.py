@@ -13,7 +13,7 @@ from symff.evaluate import reference
 from symff.evaluate.skin import SkinList
 from symff.export.calculator import SymFFCalculator
 from symff.expr.symbols import Rejected
-from symff.model import Model
+from symff.model import AlloyModel, Model
 from symff.neighbours import build_neighbours
 
 # Sutton–Chen-like EAM form: a pair term and a square-root embedding (forces couple every pair of a neighbourhood).
@@ -176,3 +176,24 @@ def test_atoms_at_one_place_and_an_infinite_energy_are_errors_that_say_so():
     lone.calc = SymFFCalculator(Model.from_expression("NS(r**-12) + 1/NS(exp(-r))", ["Cu"], {"Cu": 0.0}))
     with pytest.raises(Rejected, match="non_finite: a term is not finite for some atom"):
         lone.get_potential_energy()
+
+
+@pytest.mark.parametrize("kind", ["several elements", "angular"])
+def test_a_lone_atom_gets_no_force_under_species_and_three_body_sums(kind):
+    """The lone-atom rule in the other environment sums: a square root of a species-filtered sum, and of a three-body
+    sum (a trimer's atoms have one, the lone atom none): the lone atom gets its reference energy and no force, the
+    rest what the numpy reference gives."""
+    if kind == "several elements":
+        model = AlloyModel.from_expressions({"Cu": "NS(r**-12) - sqrt(NS(r**-6, Ni))", "Ni": "NS(r**-12, Ni)"},
+                                            ("Cu", "Ni"), {"Cu": -0.3, "Ni": -0.5})
+        atoms = Atoms("CuNiCu", positions=[[0, 0, 0], [0.3, 0.2, 2.4], [9.0, 0, 0]])
+    else:
+        model = Model.from_expression("NS(r**-12) - sqrt(NS3(exp(-r), c**2 + 1.0))", ["Cu"], {"Cu": -0.3})
+        atoms = Atoms("Cu4", positions=[[0, 0, 0], [0.3, 0.2, 2.4], [2.2, 0.1, 1.0], [9.0, 0, 0]])
+    atoms.calc = SymFFCalculator(model, exact=True, skin=0.0)
+    expected = reference.calculate(model, atoms)
+    assert atoms.get_potential_energy() == pytest.approx(expected["energy"], rel=1e-10)
+    forces = atoms.get_forces()
+    assert np.allclose(forces, expected["forces"], rtol=1e-8, atol=1e-10) and np.abs(forces[:-1]).max() > 0.01
+    assert np.array_equal(forces[-1], np.zeros(3))
+    assert atoms.get_potential_energies()[-1] == pytest.approx(-0.3, abs=1e-12)
