@@ -20,8 +20,9 @@ from symff.cli import main
 from symff.data import read_dataset
 from symff.errors import ConfigError, SymffError
 from symff.learn import load_config, run_learning
-from symff.learn.select import density, select
+from symff.learn.select import Committee, density, select, variance_reduction
 from symff.model import Model
+from symff.uncertainty import Ensemble
 
 TESTS = Path(__file__).resolve().parent
 FORM = "A*NS(r**-n) - B*sqrt(NS(r**-6))"
@@ -199,6 +200,93 @@ def test_density_ranks_the_outlier_frame_last_and_the_weight_puts_typical_frames
     chosen = json.loads((tmp_path / "run" / "iter-000" / "selection.json").read_text())["selected"]
     ranking = np.array([f.info["disagreement"] for f in candidates]) * density(candidates, 5.0) ** 1.5
     assert chosen == select(candidates, ranking, 2, 1)
+
+
+class _Frame:
+    def __init__(self, run, start=0):
+        self.info = {"run": run, "start": start}
+
+
+def _committee(energy, forces):
+    """A Committee of `energy` (members, frames) and per-frame forces (members, atoms, 3), one atom per frame."""
+    return Committee(np.asarray(energy, float), np.asarray(forces, float), np.arange(np.shape(energy)[1] + 1))
+
+
+def _summed_variance_after(committee, labelled, energy_noise, force_noise):
+    """The committee's summed, weighted variance over all frames once `labelled` are labelled: Gaussian conditioning
+    in the space of the quantities themselves (independent of the members' space in symff.learn.select)."""
+    members, n = committee.energy.shape
+    columns = [committee.energy] + [committee.forces[:, f].reshape(members, 3) for f in range(n)]
+    values = np.concatenate(columns, axis=1)  # energies, then frame f's 3 force components
+    covariance = np.cov(values, rowvar=False, ddof=1)
+    noise = np.concatenate([np.full(n, energy_noise), np.full(3 * n, force_noise)]) ** 2
+    observed = [i for f in labelled for i in [f, n + 3 * f, n + 3 * f + 1, n + 3 * f + 2]]
+    gain = covariance[:, observed] @ np.linalg.inv(covariance[np.ix_(observed, observed)] + np.diag(noise[observed]))
+    posterior = covariance - gain @ covariance[observed, :]
+    weights = np.concatenate([np.full(n, 1 / energy_noise**2), np.full(3 * n, 1 / (3 * force_noise**2))])
+    return float(np.sum(np.diag(posterior) * weights))
+
+
+def test_variance_reduction_takes_the_frame_that_most_lowers_the_summed_variance():
+    rng = np.random.default_rng(3)
+    members, n = 6, 7
+    shared = rng.normal(size=members)  # frames 0-4 vary with the members together: one kind of structure
+    energy = np.outer(shared, [1.0, 1.1, 0.9, 1.0, 1.2, 0.0, 0.0]) * 1e-3 + rng.normal(size=(members, n)) * 1e-5
+    energy[:, 5] = rng.normal(size=members) * 3e-3  # an outlier: the largest disagreement, like no other frame
+    forces = rng.normal(size=(members, n, 3)) * 1e-3
+    committee = _committee(energy, forces)
+    frames = [_Frame(f"run-{f}") for f in range(n)]
+    noise = {"energy_noise": 1e-3, "force_noise": 0.01}
+    after = [_summed_variance_after(committee, [f], **noise) for f in range(n)]
+    assert np.argmax(energy.std(axis=0)) == 5  # the disagreement ranking would take the outlier
+    assert variance_reduction(frames, committee, 1, 1, **noise) == [int(np.argmin(after))]
+    assert variance_reduction(frames, committee, 1, 1, **noise)[0] in range(5)  # one of the many like it
+    # the batch: each next pick is the best given those before, and the outlier comes once the kind is known
+    batch = variance_reduction(frames, committee, 2, 1, **noise)
+    second = [_summed_variance_after(committee, [batch[0], f], **noise) if f != batch[0] else np.inf for f in range(n)]
+    assert batch[1] == int(np.argmin(second)) == 5
+    # the diversity rule holds: frames 0-4 from one MD run, so one of them at most
+    frames = [_Frame("hot") for _ in range(5)] + [_Frame("a"), _Frame("b")]
+    assert sorted(variance_reduction(frames, committee, 3, 1, **noise)) == [batch[0], 5, 6]
+
+
+def test_variance_reduction_agrees_with_conditioning_on_the_quantities_for_energies_and_forces():
+    rng = np.random.default_rng(5)
+    noise = {"energy_noise": 1e-3, "force_noise": 0.01}
+    for trial in range(6):
+        members, n = 5, 6
+        basis = rng.normal(size=(members, 2))  # the members differ along two directions, each frame mixes them
+        energy = basis @ rng.normal(size=(2, n)) * 1e-3 * (trial % 2)  # odd trials: the forces alone inform
+        forces = np.einsum("ka,afc->kfc", basis, rng.normal(size=(2, n, 3))) * 0.01
+        committee, frames = _committee(energy, forces), [_Frame(f"run-{f}") for f in range(n)]
+        chosen = variance_reduction(frames, committee, 3, 1, **noise)
+        for k in range(3):  # greedy: each pick lowers the variance most, given the picks before
+            after = [_summed_variance_after(committee, chosen[:k] + [f], **noise) if f not in chosen[:k] else np.inf
+                     for f in range(n)]
+            assert chosen[k] == int(np.argmin(after))
+
+
+def test_variance_reduction_takes_a_frame_where_a_member_is_not_finite_first():
+    rng = np.random.default_rng(4)
+    energy, forces = rng.normal(size=(4, 3)) * 1e-3, rng.normal(size=(4, 3, 3)) * 1e-3
+    energy[:, 2], forces[:, 2] = np.nan, np.nan
+    chosen = variance_reduction([_Frame(f"run-{f}") for f in range(3)], _committee(energy, forces), 2, 1,
+                                energy_noise=1e-3, force_noise=0.01)
+    assert chosen[0] == 2 and len(chosen) == 2
+
+
+def test_the_loop_with_variance_reduction_selects_what_the_committee_gives(tmp_path):
+    summary = run_learning(load_config(make_config(tmp_path, iterations=1, batch=2, strategy="variance_reduction")),
+                           tmp_path / "run", report=quiet)
+    assert summary["labels"] == 2
+    folder = tmp_path / "run" / "iter-000"
+    candidates = read(folder / "candidates.extxyz", ":")
+    chosen = json.loads((folder / "selection.json").read_text())["selected"]
+    model = Model.load(folder / "model.json")
+    train = model.errors["train"]
+    again = variance_reduction(candidates, Committee.predict(Ensemble.of(model), model, candidates), 2, 1,
+                               energy_noise=train["energy_rmse_mev"] / 1000, force_noise=train["force_rmse"])
+    assert chosen == again and len({candidates[k].info["run"] for k in chosen}) == 2
 
 
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):

@@ -20,10 +20,12 @@
     batch: 4                                 # labels per iteration at most
     per_run: 1                               # diversity: frames taken from one MD run per iteration at most
     per_start: 0                             # and from the runs of one MD start structure (0: no limit)
-    strategy: disagreement                   # or random: frames drawn at random (the baseline to compare with)
+    strategy: disagreement                   # rank frames by committee disagreement; variance_reduction: the batch
+                                             # that most lowers the committee's variance over all the MD frames
+                                             # (symff.learn.select); random: frames drawn at random (the baseline)
     rank_by: force                           # disagreement that ranks frames: force (largest) or energy (per atom)
     density_weight: 0                        # β: rank by disagreement × density^β (frames like many others first;
-                                             # symff.learn.select); 0: by disagreement alone
+                                             # symff.learn.select); 0: by disagreement alone (both: disagreement)
     threshold: 0.05                          # eV/Å: stop when the largest force disagreement in MD is below
     budget: 40                               # labels in all at most
     iterations: 10                           # iterations at most
@@ -43,7 +45,7 @@ from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from .md import ENGINES
 
-STRATEGIES = ("disagreement", "random")
+STRATEGIES = ("disagreement", "variance_reduction", "random")
 RANKINGS = ("force", "energy")
 
 

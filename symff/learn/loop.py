@@ -40,7 +40,7 @@ from ..model import Model
 from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate
 from .md import md_candidates
 from .oracle import label, oracle_factory
-from .select import density, disagreement, select
+from .select import Committee, density, disagreement, select, variance_reduction
 
 CONFIG_FILE = "config.json"
 
@@ -140,16 +140,23 @@ def _selection(folder, config, model, md_starts, k, report):
     ensemble = Ensemble.of(model)
     rng = np.random.default_rng([config.seed, k])
     frames = md_candidates(model, md_starts, config, rng)
-    scores, energy_scores = disagreement(ensemble, model, frames)
+    committee = Committee.predict(ensemble, model, frames)
+    scores, energy_scores = disagreement(committee)
     for frame, score, energy_score in zip(frames, scores, energy_scores):
         frame.info["disagreement"], frame.info["energy_disagreement"] = float(score), float(energy_score)
-    if config.strategy == "disagreement":
-        ranking = {"force": scores, "energy": energy_scores}[config.rank_by]
-        if config.density_weight:
-            ranking = ranking * density(frames, config.r_out) ** config.density_weight
-    else:  # the random baseline ranks by a random draw instead, under the same diversity rule
-        ranking = rng.random(len(frames))
-    chosen = select(frames, ranking, config.batch, config.per_run, config.per_start)
+    if config.strategy == "variance_reduction":
+        train = model.errors["train"]  # the noise of a label: what the form cannot fit (floored: a perfect fit)
+        chosen = variance_reduction(frames, committee, config.batch, config.per_run, config.per_start,
+                                    energy_noise=max(train["energy_rmse_mev"] / 1000, 1e-6),
+                                    force_noise=max(train["force_rmse"], 1e-4))
+    else:
+        if config.strategy == "disagreement":
+            ranking = {"force": scores, "energy": energy_scores}[config.rank_by]
+            if config.density_weight:
+                ranking = ranking * density(frames, config.r_out) ** config.density_weight
+        else:  # the random baseline ranks by a random draw instead, under the same diversity rule
+            ranking = rng.random(len(frames))
+        chosen = select(frames, ranking, config.batch, config.per_run, config.per_start)
     selected = [frames[i] for i in chosen]
     for n, frame in enumerate(selected):
         frame.info["selection_index"] = n

@@ -15,7 +15,19 @@ The *density* of a frame is its mean similarity to all the candidate frames (inf
 frames are ranked by disagreement × density^β, which keeps the batch from filling with the rarest frames (the hottest,
 which the committee disagrees on most). Similarity: exp(−d²/2s²) of the distance d between the frames' radial
 descriptors (per atom, the histogram of neighbour distances up to the cutoff), s the median distance between frames.
+
+*Variance reduction* (`strategy: variance_reduction`) chooses the batch instead of ranking frames one by one: it
+takes, one after the other, the frame whose labels would most lower the committee's variance summed over all the
+candidate frames (each frame's energy per atom and its mean force-component variance, each over the model's training
+RMSE squared), under the same diversity rule. The committee's members span the model's uncertainty, so a label's
+effect is worked out in their space, as an ensemble Kalman filter does (Evensen 1994; the ETKF's form, Bishop et al.
+2001): with A the members' centred predictions (members × quantities) and a prior weight w ~ N(0, I/(K−1)) on them,
+a frame labelled with noise R adds A_x R⁻¹ A_xᵀ to the precision P of w, and the summed variance is trace(P⁻¹ G),
+G = A W Aᵀ: every step a (K × K) solve per frame. A frame informs where its predictions co-vary with many others, so
+the batch goes to what the committee is unsure of *and* what MD visits, without a similarity measure.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -30,21 +42,73 @@ UNBOUNDED = 1e6  # eV/Å: the disagreement of a frame where some member is not f
 DESCRIPTOR_BINS = 32  # of the radial descriptor, from 0 to the cutoff
 
 
-def disagreement(ensemble, model, frames):
+@dataclass(frozen=True, eq=False)
+class Committee:
+    """The members' predictions on the candidate frames; a frame where some member is not finite is NaN."""
+
+    energy: np.ndarray  # (members, frames) eV/atom
+    forces: np.ndarray  # (members, atoms, 3) eV/Å
+    atom_start: np.ndarray  # (frames + 1,): frame f's atoms are atom_start[f]:atom_start[f + 1]
+
+    @classmethod
+    def predict(cls, ensemble, model, frames):
+        if not frames:
+            return cls(np.zeros((len(ensemble), 0)), np.zeros((len(ensemble), 0, 3)), np.zeros(1, dtype=int))
+        data = Dataset.from_atoms([_unlabelled(f) for f in frames], elements=model.elements, min_distance=None)
+        try:
+            predictions = ensemble.predictions(model_evaluator(model, data, exact=False))
+        except Rejected:  # some frame is beyond where a member is finite: predict frame by frame
+            if len(frames) == 1:
+                return cls(np.full((len(ensemble), 1), np.nan), np.full((len(ensemble), len(frames[0]), 3), np.nan),
+                           data.atom_start)
+            parts = [cls.predict(ensemble, model, [f]) for f in frames]
+            return cls(np.concatenate([p.energy for p in parts], axis=1),
+                       np.concatenate([p.forces for p in parts], axis=1), data.atom_start)
+        return cls(np.array([p.energy for p in predictions]) / data.atoms_per_structure,
+                   np.array([p.forces for p in predictions]), data.atom_start)
+
+    def frame_forces(self, f):
+        return self.forces[:, self.atom_start[f]:self.atom_start[f + 1]].reshape(len(self.forces), -1)
+
+
+def disagreement(committee):
     """(the committee's largest force deviation in eV/Å, its energy deviation in eV/atom) of each frame."""
-    if not frames:
+    if committee.energy.shape[1] == 0:
         return np.zeros(0), np.zeros(0)
-    data = Dataset.from_atoms([_unlabelled(f) for f in frames], elements=model.elements, min_distance=None)
-    try:
-        spread = ensemble.spread(model_evaluator(model, data, exact=False), raw=True)
-    except Rejected:  # some frame is beyond where a member is finite: judge frame by frame; there it is maximal
-        if len(frames) == 1:
-            return np.array([UNBOUNDED]), np.array([UNBOUNDED])
-        force, energy = zip(*(disagreement(ensemble, model, [f]) for f in frames))
-        return np.concatenate(force), np.concatenate(energy)
-    deviation = np.linalg.norm(spread.forces, axis=1)
-    return (np.minimum(np.maximum.reduceat(deviation, data.atom_start[:-1]), UNBOUNDED),
-            np.minimum(spread.energy_per_atom, UNBOUNDED))
+    deviation = np.linalg.norm(np.std(committee.forces, axis=0, ddof=1), axis=1)
+    force = np.maximum.reduceat(deviation, committee.atom_start[:-1])
+    energy = np.std(committee.energy, axis=0, ddof=1)
+    return (np.minimum(np.nan_to_num(force, nan=UNBOUNDED), UNBOUNDED),
+            np.minimum(np.nan_to_num(energy, nan=UNBOUNDED), UNBOUNDED))
+
+
+def variance_reduction(frames, committee, batch, per_run, per_start=0, *, energy_noise, force_noise):
+    """Indices of at most `batch` frames chosen one by one to lower the committee's summed variance most (module
+    docstring), under the diversity rule of `select`. `energy_noise` (eV/atom) and `force_noise` (eV/Å): what a label
+    cannot pin down, the model's training RMSEs. A frame where a member is not finite comes first, as in `select`."""
+    members, n = committee.energy.shape
+    finite = np.isfinite(committee.energy).all(axis=0)
+    energy = np.where(finite, committee.energy - committee.energy.mean(axis=0), 0.0) / energy_noise
+    gram = energy @ energy.T  # G = A W Aᵀ: energies, then each frame's mean force-component variance
+    information = np.zeros((n, members, members))  # A_x R⁻¹ A_xᵀ of each frame
+    for f in np.flatnonzero(finite):
+        forces = committee.frame_forces(f)
+        forces = (forces - forces.mean(axis=0)) / force_noise
+        gram += forces @ forces.T / forces.shape[1]
+        information[f] = np.outer(energy[:, f], energy[:, f]) + forces @ forces.T
+    precision = (members - 1) * np.eye(members)
+    rule, taken = _Diversity(per_run, per_start), []
+    while len(taken) < batch:
+        left = np.array([np.trace(np.linalg.solve(precision + information[f], gram)) for f in range(n)])
+        left[~finite] = -np.inf
+        chosen = next((int(f) for f in np.argsort(left, kind="stable") if f not in taken and rule.allows(frames[f])),
+                      None)
+        if chosen is None:
+            break
+        rule.take(frames[chosen])
+        taken.append(chosen)
+        precision = precision + information[chosen]
+    return taken
 
 
 def density(frames, cutoff):
@@ -61,16 +125,30 @@ def density(frames, cutoff):
 def select(frames, scores, batch, per_run, per_start=0):
     """Indices of at most `batch` frames, by decreasing score, at most `per_run` from one MD run and (per_start > 0)
     at most `per_start` from the runs of one MD start structure."""
-    taken, runs, starts = [], {}, {}
+    rule, taken = _Diversity(per_run, per_start), []
     for k in np.argsort(-np.asarray(scores), kind="stable"):
-        run, start = frames[k].info.get("run"), frames[k].info.get("start")
-        if runs.get(run, 0) >= per_run or (per_start and starts.get(start, 0) >= per_start):
-            continue
-        taken.append(int(k))
-        runs[run], starts[start] = runs.get(run, 0) + 1, starts.get(start, 0) + 1
         if len(taken) == batch:
             break
+        if rule.allows(frames[k]):
+            rule.take(frames[k])
+            taken.append(int(k))
     return taken
+
+
+class _Diversity:
+    """The diversity rule: at most `per_run` frames from one MD run, `per_start` (> 0) from one start structure."""
+
+    def __init__(self, per_run, per_start):
+        self.per_run, self.per_start, self.runs, self.starts = per_run, per_start, {}, {}
+
+    def allows(self, frame):
+        run, start = frame.info.get("run"), frame.info.get("start")
+        full_start = self.per_start and self.starts.get(start, 0) >= self.per_start
+        return self.runs.get(run, 0) < self.per_run and not full_start
+
+    def take(self, frame):
+        run, start = frame.info.get("run"), frame.info.get("start")
+        self.runs[run], self.starts[start] = self.runs.get(run, 0) + 1, self.starts.get(start, 0) + 1
 
 
 def _unlabelled(frame):
