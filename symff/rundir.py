@@ -65,6 +65,8 @@ def _read_run_file(path, name, error):
     try:
         data = read_json_checked(file)
     except FileNotFoundError:
+        if not Path(path).exists():
+            raise error(f"{path}: no such run directory") from None
         raise error(f"{path}: not a run directory (no {name})") from None
     except OSError as exc:
         raise error(f"{file}: unreadable: {exc}") from None

@@ -3,7 +3,8 @@
 Flexible formulas misbehave away from their training data (POET's GP1 has no repulsive wall as r → 0, and its
 1/NS(0.33^r) is infinite for a lone atom). `sanity_report(model)` runs these checks for every element of the model:
 
-- `dimer_wall`: the energy of a dimer rises monotonically as r falls from the minimum of the curve to R_WALL = 1 Å;
+- `dimer_wall`: the energy of a dimer rises monotonically as r falls from the minimum of the curve to R_WALL = 1 Å
+  (for a model of several elements every dimer: of each element, and of each pair of elements A–B);
 - `fcc_wall`: the energy per atom of fcc rises monotonically as it is compressed from its equilibrium volume (the
   minimum of a scan of nearest-neighbour distances from FCC_SCAN Å up to r_out) to 60 % of that volume;
 - `isolated_atom`: a lone atom has a finite energy;
@@ -11,7 +12,8 @@ Flexible formulas misbehave away from their training data (POET's GP1 has no rep
   scaled from R_WALL to r_out, have finite energies whose derivative along the scaling agrees with the analytic one
   (a jump or a kink shows up as a disagreement), and a bounded slope where the farthest pair leaves the cutoff.
 
-A model is *sane* when it passes all of them. The checks evaluate the model's program directly on pair distances (no
+A model is *sane* when it passes all of them. The other checks build structures of one element (a model of several:
+each element alone); mixed clusters and lattices are not checked yet. The checks evaluate the model's program directly on pair distances (no
 neighbour list or data set), so a report costs milliseconds: cheap enough to flag every front member, and to serve
 as a tier of the search (symff.search.batch): `first_failure` runs the checks cheapest first and stops at the first
 that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its fits' CPU time: benchmarks/sanity_tier.py).
@@ -20,9 +22,17 @@ that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its fits
     first_failure(model)           # the name of the first failed check, or None
 """
 
+import itertools
+
 import numpy as np
 
-from .evaluate.reference import atom_energies, atom_energies_with_angles, lattice_energies, shell_angle_sums
+from .evaluate.reference import (
+    atom_energies,
+    atom_energies_with_angles,
+    cluster_energies,
+    lattice_energies,
+    shell_angle_sums,
+)
 from .expr.symbols import Rejected
 from .model import AlloyModel
 
@@ -45,7 +55,7 @@ def sanity_report(model) -> dict:
     energies = _cluster_energies(model)
     checks = {}
     for name in CHECKS:
-        results = [(element, _run(name, energy)) for element, energy in energies]
+        results = [(element, _run(name, energy)) for element, energy in _subjects(model, name, energies)]
         details = [detail if element is None else f"{element}: {detail}" for element, (_, detail) in results]
         checks[name] = {"passed": all(passed for _, (passed, _) in results), "detail": "; ".join(details)}
     flags = [name for name in CHECKS if not checks[name]["passed"]]
@@ -56,15 +66,15 @@ def first_failure(model):
     """The name of the first check `model` fails, cheapest first (None: sane); the search's sanity tier."""
     energies = _cluster_energies(model)
     for name in CHEAPEST_FIRST:
-        if not all(_run(name, energy)[0] for _, energy in energies):
+        if not all(_run(name, energy)[0] for _, energy in _subjects(model, name, energies)):
             return name
     return None
 
 
 def _cluster_energies(model):
     """[(element or None, ClusterEnergy)]: the model's, or for a model of several elements each element's alone
-    (AlloyModel.element_model): the checks build structures of one element. Mixed dimers and clusters are not
-    checked yet. An element whose energy alone does not depend on the positions gets the energy of a constant,
+    (AlloyModel.element_model): the checks build structures of one element (`_subjects` adds the mixed dimers).
+    An element whose energy alone does not depend on the positions gets the energy of a constant,
     which fails the wall checks, as it should: nothing keeps two such atoms apart."""
     if not isinstance(model, AlloyModel):
         return [(None, ClusterEnergy(model))]
@@ -75,6 +85,26 @@ def _cluster_energies(model):
         except Rejected as exc:
             out.append((element, _PositionFree(f"alone, its energy does not depend on the positions ({exc})")))
     return out
+
+
+def _subjects(model, name, energies):
+    """[(label, energy)] that the check `name` runs on: `energies` (each element alone), and for the dimer wall of a
+    model of several elements each mixed dimer A–B as well."""
+    if name != "dimer_wall" or not isinstance(model, AlloyModel):
+        return energies
+    return energies + [(f"{a}–{b}", _MixedDimer(model, (a, b))) for a, b in itertools.combinations(model.elements, 2)]
+
+
+class _MixedDimer:
+    """The dimer of two elements of an AlloyModel, as the dimer wall needs it: energies straight from the numpy
+    reference (symff.evaluate.reference.cluster_energies)."""
+
+    def __init__(self, model, symbols):
+        self.model, self.symbols = model, symbols
+
+    def cluster(self, unit_positions, scales):
+        positions = np.asarray(scales, dtype=float)[:, None, None] * unit_positions[None]
+        return cluster_energies(self.model, self.symbols, positions), None
 
 
 class _PositionFree:

@@ -26,7 +26,7 @@ from symff.expr.symbols import NS, Rejected
 from symff.grammar.spec import load_grammar
 from symff.grammar.trees import TreeGrammar
 from symff.model import AlloyModel, Model
-from symff.sanity import sanity_report
+from symff.sanity import first_failure, sanity_report
 
 ALLOYS = [("Nb", "Mo"), ("Nb", "Mo", "Ta")]
 
@@ -219,6 +219,34 @@ def test_a_two_element_model_file_round_trips(tmp_path):
     expected = reference.calculate(model, atoms)
     assert atoms.get_potential_energy() == pytest.approx(expected["energy"], rel=1e-12)
     assert_relative(atoms.get_forces(), expected["forces"], 1e-10)
+
+
+def test_the_dimer_wall_holds_for_every_pair_of_elements_not_only_each_element_alone(tmp_path):
+    """Nb–Nb and Mo–Mo have a wall; Nb and Mo only attract each other: nothing keeps an Nb and a Mo atom apart."""
+    walls = "1e4*NS(r**-12, {0}) - 100*NS(r**-6, {0})"
+    attracting = AlloyModel.from_expressions({"Nb": walls.format("Nb") + " - NS(exp(-r), Mo)",
+                                              "Mo": walls.format("Mo") + " - NS(exp(-r), Nb)"},
+                                             ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    report = sanity_report(attracting)
+    assert report["flags"] == ["dimer_wall"]
+    detail = report["checks"]["dimer_wall"]["detail"]
+    assert detail.startswith("Nb: minimum") and "; Mo: minimum" in detail
+    assert detail.endswith("Nb–Mo: the dimer energy falls down to 1.0 Å: no repulsive wall")
+    assert first_failure(attracting) == "dimer_wall"
+    walled = AlloyModel.from_expressions({"Nb": walls.format("Nb") + " + 1e4*NS(r**-12, Mo) - NS(exp(-r), Mo)",
+                                          "Mo": walls.format("Mo") + " + 1e4*NS(r**-12, Nb) - NS(exp(-r), Nb)"},
+                                         ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    assert sanity_report(walled)["checks"]["dimer_wall"]["passed"] and first_failure(walled) is None
+    # the mixed dimer's energies are those of the calculator (the numba evaluation) on an Nb–Mo pair
+    walled.save(tmp_path / "walled.json")
+    r = np.array([1.0, 1.7, 2.9, 4.4, 5.2])
+    positions = r[:, None, None] * np.array([[0.0, 0, 0], [1, 0, 0]])[None]
+    mixed = reference.cluster_energies(walled, ("Nb", "Mo"), positions)
+    calculator = SymFFCalculator(tmp_path / "walled.json", exact=True, skin=0.0, ensemble=False)
+    for distance, energy in zip(r, mixed):
+        atoms = Atoms("NbMo", positions=[[0, 0, 0], [distance, 0, 0]])
+        atoms.calc = calculator
+        assert atoms.get_potential_energy() - (-19.0) == pytest.approx(energy, rel=1e-12, abs=1e-12)
 
 
 def test_an_element_whose_terms_were_fitted_to_zero_is_position_free_alone_and_its_file_reads_back(tmp_path):

@@ -1,6 +1,7 @@
 """The command line on real files: search → run directory → show → evaluate, rediscovery, and one-line errors."""
 
 import json
+from pathlib import Path
 
 import ase.io
 import pytest
@@ -106,6 +107,9 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         ["search", str(data_files[0]), "--cutoff", "2", "--cutoff-inner", "3", "--out", str(tmp_path / "r2")],
         ["rediscover", "lj", "--workers", "-1", "--out", str(tmp_path / "r3")],
         ["search", str(data_files[0]), "--islands", "0", "--out", str(tmp_path / "r4")],
+        # migration acts between islands: with one it would be ignored
+        ["search", str(data_files[0]), "--islands", "1", "--topology", "all", "--out", str(tmp_path / "r6")],
+        ["search", str(data_files[0]), "--population", "40", "--migration-size", "3", "--out", str(tmp_path / "r7")],
         ["rediscover", "lj", "--population", "0", "--out", str(tmp_path / "r5")],  # not taken for the case's own
         # --index names a member of a run directory: with a model file it would be ignored
         ["evaluate", str(run_dir / "models" / "0.json"), "--index", "0", str(data_files[1])],
@@ -120,7 +124,7 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith(f"symff {argv[0]}: error: "), err
-    for refused in ("r1", "r3", "r4", "r5"):  # a refused input leaves nothing behind
+    for refused in ("r1", "r3", "r4", "r5", "r6", "r7"):  # a refused input leaves nothing behind
         assert not (tmp_path / refused).exists()
 
 
@@ -138,6 +142,24 @@ def test_rediscover_takes_the_time_limit_of_the_command_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert json.loads((tmp_path / "sc" / "config.json").read_text())["search"]["time_limit"] == 0.01
     assert "(time limit)" in out
+
+
+def test_a_run_made_with_relative_data_paths_resumes_and_reports_from_another_directory(data_files, tmp_path,
+                                                                                        monkeypatch):
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "data").mkdir(parents=True)
+    elsewhere.mkdir()
+    for name, source in (("train.extxyz", data_files[0]), ("test.extxyz", data_files[1])):
+        (work / "data" / name).write_bytes(Path(source).read_bytes())
+    monkeypatch.chdir(work)
+    assert main(["search", "data/train.extxyz", "--test", "data/test.extxyz", "--grammar", "pair", "--population",
+                 "12", "--generations", "1", "--seed", "2", "--out", "run", "--quiet", "--no-report"]) == 0
+    data = json.loads((work / "run" / "config.json").read_text())["data"]
+    assert data["train"] == [str(work / "data" / "train.extxyz")]
+    assert data["test"] == [str(work / "data" / "test.extxyz")]
+    monkeypatch.chdir(elsewhere)  # where data/train.extxyz is nothing
+    assert main(["search", "--resume", str(work / "run"), "--quiet", "--no-report"]) == 0
+    assert main(["report", str(work / "run")]) == 0
 
 
 def test_search_reads_its_weights_again_for_resume_and_report(data_files, tmp_path, capsys):

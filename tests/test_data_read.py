@@ -309,8 +309,8 @@ def test_atom_too_close_to_a_periodic_image(tmp_path):
 def test_element_not_covered(tmp_path):
     path = write(tmp_path, frame_text(rows=[ROWS[0], "Ni 2 0 0 -0.1 0 0"]))
     assert refusal(path, elements=["Cu"]) == (
-        f"{path}: frame 0: element Ni is not covered by this run (elements: Cu): "
-        "add Ni to the elements or remove the structure"
+        f"{path}: frame 0: element Ni is not one of the model's, or the training data's, elements (Cu): "
+        "remove the structure, or use a model (training data) with Ni"
     )
 
 

@@ -53,7 +53,9 @@ def test_symff_report_writes_the_report_again(run_dir, capsys):
     assert (run_dir / "report" / "parity.png").is_file()
     assert "front member 0" in (run_dir / "report" / "index.html").read_text()
     assert main(["report", str(run_dir.parent)]) == 2
-    assert "not a run directory" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == f"symff report: error: {run_dir.parent}: not a run directory (no front.json)"
+    assert main(["report", str(run_dir / "nowhere")]) == 2
+    assert capsys.readouterr().err.strip() == f"symff report: error: {run_dir / 'nowhere'}: no such run directory"
 
 
 def test_eam_functions_are_split_into_pair_density_and_embedding():

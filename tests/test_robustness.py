@@ -102,8 +102,8 @@ def test_element_the_model_does_not_cover(corpus, tmp_path, capsys):
     model = Model.from_expression("NS(r**-6)", ["Cu"], {"Cu": 0.0})
     model.save(tmp_path / "m.json")
     err = cli_error(["evaluate", str(tmp_path / "m.json"), str(path)], capsys)
-    assert err == (f"symff evaluate: error: {path}: frame 0: element Ni is not covered by this run (elements: Cu): "
-                   "add Ni to the elements or remove the structure")
+    assert err == (f"symff evaluate: error: {path}: frame 0: element Ni is not one of the model's, or the training "
+                   "data's, elements (Cu): remove the structure, or use a model (training data) with Ni")
 
 
 # --- cells smaller than the cutoff, isolated atoms ---------------------------------------------------------------------

@@ -10,9 +10,10 @@ import warnings
 from pathlib import Path
 
 from ..data import Dataset
-from ..errors import ConfigError, ModelError, SymffWarning
+from ..errors import ConfigError, SymffWarning
 from ..rediscover import REDISCOVERIES
 from ..report import write_report
+from ..rundir import read_front
 from .common import changed_data, read_saved_data
 
 
@@ -47,8 +48,7 @@ def run_data(run):
 
 
 def run(args):
-    if not (Path(args.run_dir) / "front.json").is_file():
-        raise ModelError(f"{args.run_dir}: not a run directory (no front.json)")
+    read_front(args.run_dir)  # a one-line error for what is not a run directory
     train, test = run_data(args.run_dir) if args.data else (None, None)
     if args.ensemble is not None and args.ensemble < 2:
         raise ConfigError(f"--ensemble must be at least 2, got {args.ensemble}")

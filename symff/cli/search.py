@@ -143,11 +143,11 @@ def add_parallel_options(parser):
     parser.add_argument("--islands", type=int, metavar="N",
                         help="islands the population is shared among (default: one per 50 individuals, 1 to 4; "
                              "not tied to the workers, so the same seed gives the same front on any number of them)")
-    parser.add_argument("--migration-interval", type=int, default=5, metavar="K",
+    parser.add_argument("--migration-interval", type=int, metavar="K",
                         help="generations between migrations (default 5)")
-    parser.add_argument("--migration-size", type=int, default=2, metavar="M",
+    parser.add_argument("--migration-size", type=int, metavar="M",
                         help="best distinct forms each island sends (default 2)")
-    parser.add_argument("--topology", choices=TOPOLOGIES, default="ring",
+    parser.add_argument("--topology", choices=TOPOLOGIES,
                         help="ring: island i sends to i+1; all: to every other (default ring)")
     parser.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its checkpoint")
 
@@ -159,8 +159,12 @@ def run(args):
         raise ConfigError("give the training data (DATA…), or --resume RUN")
     workers = workers_from(args)
     islands = default_islands(args.population) if args.islands is None else args.islands
-    config = config_from(args, islands=islands, migration_interval=args.migration_interval,
-                         migration_size=args.migration_size, topology=args.topology)
+    migration = {name: getattr(args, name) for name in ("migration_interval", "migration_size", "topology")
+                 if getattr(args, name) is not None}  # None: not given, SearchConfig's default
+    if migration and islands == 1:
+        raise ConfigError(f"--{next(iter(migration)).replace('_', '-')} acts between islands, and this search has one "
+                          f"(--islands N with N > 1, or a population of 100 or more)")
+    config = config_from(args, islands=islands, **migration)
     train, test = read_train_test(args)
     if config.properties:
         from ..targets import read_targets

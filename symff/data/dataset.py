@@ -324,8 +324,9 @@ def _frame(atoms: ase.Atoms, where: str, elements, weight_key) -> dict:
         if outside:
             _refuse(
                 where,
-                f"element {outside[0]} is not covered by this run (elements: {', '.join(elements)})",
-                f"add {outside[0]} to the elements or remove the structure",
+                f"element {outside[0]} is not one of the model's, or the training data's, elements "
+                f"({', '.join(elements)})",
+                f"remove the structure, or use a model (training data) with {outside[0]}",
             )
     positions = np.asarray(atoms.positions, dtype=np.float64)
     _check_finite(positions, where, "position", "fix the coordinates", per_atom=True)

@@ -33,6 +33,7 @@ nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readab
     energies, rates = atom_energies_with_angles(model, distances, cosines, dr_ds)  # three-body sums too
     energies = lattice_energies(model, spacings, shell_distances, counts, shell_angle_sums(model, cosines, shell_of))
     results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
+    energies = cluster_energies(model, symbols, positions)    # finite clusters of any elements, (S, n, 3) Å
 """
 
 import itertools
@@ -215,6 +216,24 @@ def shell_angle_sums(model, cosines, shell_of):
         angle = model.program.angle_functions(cosines.ravel(), model.constants)[0].reshape(-1, n, n)
     member = np.eye(int(np.max(shell_of)) + 1)[shell_of]  # (n, S): which shell each neighbour is in
     return member.T @ (angle * (1.0 - np.eye(n))) @ member
+
+
+def cluster_energies(model, symbols, positions):
+    """Total energies (S,) of S finite clusters of the atoms `symbols` (n,) at `positions` (S, n, 3) Å, without the
+    reference energies: one element or several (each atom's sums filtered by its neighbours' elements)."""
+    positions = np.asarray(positions, dtype=float)
+    n_clusters, n = positions.shape[:2]
+    first, second = np.nonzero(~np.eye(n, dtype=bool))  # every ordered pair of distinct atoms of a cluster
+    offset = (np.arange(n_clusters) * n)[:, None]
+    centre, neighbour = (first + offset).ravel(), (second + offset).ravel()
+    D = (positions[:, second] - positions[:, first]).reshape(-1, 3)
+    r = np.linalg.norm(D, axis=1)
+    atom_symbols = np.tile(np.asarray(symbols), n_clusters)
+    with np.errstate(all="ignore"):
+        rho, _ = radial_sums(model, centre, r, n_clusters * n, channel_mask(model, atom_symbols[neighbour]))
+        s, _ = angular_sums(model, centre, D, n_clusters * n)
+        energies, _ = atom_energies_from_sums(model, np.concatenate([rho, s]), atom_symbols.tolist())
+    return energies.reshape(n_clusters, n).sum(axis=1)
 
 
 def directed_pairs(atoms, r_out):
