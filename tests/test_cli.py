@@ -110,6 +110,9 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         # migration acts between islands: with one it would be ignored
         ["search", str(data_files[0]), "--islands", "1", "--topology", "all", "--out", str(tmp_path / "r6")],
         ["search", str(data_files[0]), "--population", "40", "--migration-size", "3", "--out", str(tmp_path / "r7")],
+        # the three-body options act on NS3 sums, which the eam grammar has not
+        ["search", str(data_files[0]), "--angle-splits", "4", "--out", str(tmp_path / "r8")],
+        ["search", str(data_files[0]), "--grammar", "pair", "--max-three-body-sums", "1", "--out", str(tmp_path / "r9")],
         ["rediscover", "lj", "--population", "0", "--out", str(tmp_path / "r5")],  # not taken for the case's own
         # --index names a member of a run directory: with a model file it would be ignored
         ["evaluate", str(run_dir / "models" / "0.json"), "--index", "0", str(data_files[1])],
@@ -124,7 +127,7 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith(f"symff {argv[0]}: error: "), err
-    for refused in ("r1", "r3", "r4", "r5", "r6", "r7"):  # a refused input leaves nothing behind
+    for refused in ("r1", "r3", "r4", "r5", "r6", "r7", "r8", "r9"):  # a refused input leaves nothing behind
         assert not (tmp_path / refused).exists()
 
 

@@ -7,6 +7,7 @@ import os
 from ..checkpoint import read_checkpoint
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
+from ..grammar.spec import load_grammar
 from ..progress import SearchProgress
 from ..rundir import front_table, read_config, read_front
 from ..search.config import DEFAULT_VARIATION, TOPOLOGIES, SearchConfig
@@ -165,6 +166,7 @@ def run(args):
         raise ConfigError(f"--{next(iter(migration)).replace('_', '-')} acts between islands, and this search has one "
                           f"(--islands N with N > 1, or a population of 100 or more)")
     config = config_from(args, islands=islands, **migration)
+    _check_three_body_options(config)
     train, test = read_train_test(args)
     if config.properties:
         from ..targets import read_targets
@@ -175,6 +177,18 @@ def run(args):
         outcome = search_to_run(config, train, test, args.out, command=command_line(), data=data, force=args.force,
                                 progress=progress, report=args.report, workers=workers, scheduler=args.scheduler)
     return finish(args.out, *outcome)
+
+
+def _check_three_body_options(config):
+    """The three-body options act on NS3 sums: refused where neither the grammar nor a start form has them (ignored,
+    they would look like settings the search used)."""
+    given = [option for option, value in (("--angle-splits", config.angle_splits),
+                                          ("--three-body-cutoff", config.three_body_cutoff is not None),
+                                          ("--max-three-body-sums", config.max_three_body_sums is not None)) if value]
+    if given and "ns3" not in load_grammar(config.grammar).atom_operators \
+            and not any("NS3(" in energy for _, energy in config.start_forms):
+        raise ConfigError(f"{given[0]} acts on three-body sums (NS3), which neither the grammar {config.grammar!r} nor "
+                          "a start form has: search with --grammar angular, or a grammar file with ns3")
 
 
 def default_islands(population):
