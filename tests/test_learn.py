@@ -6,11 +6,13 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from ase import Atoms
 from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -20,7 +22,7 @@ from symff.cli import main
 from symff.data import read_dataset
 from symff.errors import ConfigError, SymffError
 from symff.learn import load_config, run_learning
-from symff.learn.select import Committee, density, select, variance_reduction
+from symff.learn.select import UNBOUNDED, Committee, density, disagreement, select, variance_reduction
 from symff.model import Model
 from symff.uncertainty import Ensemble
 
@@ -273,6 +275,29 @@ def test_variance_reduction_takes_a_frame_where_a_member_is_not_finite_first():
     chosen = variance_reduction([_Frame(f"run-{f}") for f in range(3)], _committee(energy, forces), 2, 1,
                                 energy_noise=1e-3, force_noise=0.01)
     assert chosen[0] == 2 and len(chosen) == 2
+
+
+def test_a_frame_where_a_member_is_not_finite_is_judged_alone_and_disagrees_most():
+    """1/NS(exp(-r)) is infinite for a lone atom: the committee's evaluation of all frames together is rejected, so
+    each frame is evaluated alone; the frame with lone atoms gets NaN predictions, the largest disagreement and the
+    first place in the design, the others the predictions they get on their own."""
+    model = Model.from_expression("NS(r**-12) - 0.5/NS(exp(-r))", ["Cu"], {"Cu": 0.0})
+    ensemble = Ensemble([model, replace(model, linear=model.linear * np.array([1.1, 0.9]))])
+    frames = [bulk("Cu", "fcc", a=3.6, cubic=True), Atoms("Cu2", positions=[[0, 0, 0], [9.0, 0, 0]]),  # 9 Å apart
+              bulk("Cu", "fcc", a=3.5, cubic=True)]
+    for k, atoms in enumerate(frames):
+        atoms.rattle(0.05, seed=k)
+        atoms.info = {"run": f"run-{k}"}
+    committee = Committee.predict(ensemble, model, frames)
+    assert np.isnan(committee.energy[:, 1]).all() and np.isnan(committee.frame_forces(1)).all()
+    for k in (0, 2):
+        alone = Committee.predict(ensemble, model, [frames[k]])
+        np.testing.assert_allclose(committee.energy[:, k], alone.energy[:, 0], rtol=1e-12)
+        np.testing.assert_allclose(committee.frame_forces(k), alone.frame_forces(0), rtol=1e-12, atol=1e-15)
+    force, energy = disagreement(committee)
+    assert force[1] == energy[1] == UNBOUNDED and force[[0, 2]].max() < UNBOUNDED and energy[[0, 2]].max() < 1
+    assert select(frames, force, 1, 1) == [1]
+    assert variance_reduction(frames, committee, 1, 1, energy_noise=1e-3, force_noise=0.01) == [1]
 
 
 def test_the_loop_with_variance_reduction_selects_what_the_committee_gives(tmp_path):
