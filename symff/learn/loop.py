@@ -9,7 +9,8 @@ Iteration k (folder `RUN/iter-00k/`):
 3. run MD with the model (symff.learn.md: LAMMPS where the model exports, ASE otherwise) and score the candidate frames by committee disagreement (`candidates.extxyz`, info
    `disagreement` in eV/Å and `energy_disagreement` in eV/atom); stop if the largest force disagreement is under
    `threshold` (converged);
-4. select a batch with the diversity rule (`selected.extxyz`) and label it with the oracle: each label is written
+4. select a batch with the diversity rule (`strategy`: by disagreement, the variance-reduction design or at random;
+   `selected.extxyz`; symff.learn.select) and label it with the oracle: each label is written
    at once (`labelled.extxyz`, info `selection_index`); a frame the oracle raises on is logged to `failed.jsonl`
    and skipped;
 5. write `done.json`.
