@@ -24,8 +24,9 @@ for forces and for energies, the labels active learning needs (median curve) to 
 reaches with its full budget (each printed); label_ratio L: the fewest labels after which active learning's median
 curves reach both errors at once (one model: the same test error), divided by that budget. For the final
 active-learning model (median over the seeds), the Spearman correlation of its ensemble's energy spread with the
-energy error on the test set (S) and the share of test force components inside the calibrated 90 % interval (C). The last line:
-`active_learning: spearman S, coverage90 C, label_ratio L` (goals S >= 0.5, 0.80 <= C <= 0.95, L <= 0.5).
+energy error on the test set (S) and the share of test force components inside the calibrated 90 % interval (C).
+The last line: `active_learning: spearman S, coverage90 C, label_ratio L` (goals S >= 0.5, 0.80 <= C <= 0.95,
+L <= 0.5).
 A plot of both learning curves goes to DIR/learning_curves.png.
 """
 
