@@ -326,7 +326,9 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"md_steps": 2.5}, "md_steps must be a whole number, got 2.5"),
                             ({"seed": True}, "seed must be a whole number, got True"),
                             ({"md_start": ["absent.extxyz"]}, "absent.extxyz: cannot read: no such file"),
-                            ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator")]:
+                            ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator"),
+                            ({"form": "A*NS(r**-n"}, "cannot parse the formula"),
+                            ({"start_values": {"Q": 3.0}}, "no symbol Q in the formula")]:
         path.write_text(yaml.safe_dump(settings | change))
         with pytest.raises(SymffError, match=message):
             run_learning(load_config(path), tmp_path / f"run-{len(message)}", report=quiet)

@@ -62,12 +62,8 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
     it, drawn from `seed`. `three_body_cutoff` (inner, outer): the three-body sums' own cutoff (None: r_in, r_out).
     A bad formula raises ModelError.
     """
-    expr, symbols = parse_form(text, source)
+    expr, symbols = checked_form(text, start_values, source)
     names = [s.name for s in symbols]
-    unknown = set(start_values or {}) - set(names)
-    if unknown:
-        raise ModelError(f"{source}: no symbol {', '.join(sorted(unknown))} in the formula {text!r} "
-                         f"(its symbols: {', '.join(names) or 'none'})")
     start_user = np.array([float((start_values or {}).get(n, 1.0)) for n in names])
     formula = _canonical(expr, symbols, start_user, text, source)
     try:
@@ -114,6 +110,18 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
         parameters, determined = _read_back(expr, symbols, formula.key, start_user, best)
     model.metadata |= {"parameters": parameters, "parameters_determined": determined, "canonical_constants": canonical}
     return FormFit(model, parameters, determined, canonical, best.loss, [f.loss for f in fits])
+
+
+def checked_form(text, start_values=None, source="formula"):
+    """`parse_form`'s (expression, symbols), once every symbol of `start_values` is one of the form's (ModelError
+    otherwise): what `fit_form` checks before any data are read."""
+    expr, symbols = parse_form(text, source)
+    names = [s.name for s in symbols]
+    unknown = set(start_values or {}) - set(names)
+    if unknown:
+        raise ModelError(f"{source}: no symbol {', '.join(sorted(unknown))} in the formula {text!r} "
+                         f"(its symbols: {', '.join(names) or 'none'})")
+    return expr, symbols
 
 
 def _canonical(expr, symbols, values, text, source):

@@ -36,7 +36,7 @@ from ase.io import read, write
 from ..data import Dataset, read_dataset
 from ..data.read import read_structures
 from ..errors import ConfigError
-from ..fit.given_form import fit_form
+from ..fit.given_form import checked_form, fit_form
 from ..model import Model
 from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate
 from .md import md_candidates
@@ -50,6 +50,7 @@ def run_learning(config, out, *, report=print):
     """Run (or resume) the loop of `config` in the directory `out`; returns the summary."""
     out = Path(out)
     # every input checked before the run directory is made
+    checked_form(config.form, config.start_values, "form")
     make_oracle = oracle_factory(config.oracle)
     start = read_dataset(config.start)
     if start.n_structures < 2:
