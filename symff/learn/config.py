@@ -16,7 +16,7 @@
     md_steps: 200
     snapshot_every: 10                       # MD steps between candidate frames
     timestep_fs: 2.0
-    members: 4                               # ensemble members (bootstrap refits)
+    members: 4                               # ensemble members (bootstrap refits; variance_reduction: 8 or more)
     batch: 4                                 # labels per iteration at most
     per_run: 1                               # diversity: frames taken from one MD run per iteration at most
     per_start: 0                             # and from the runs of one MD start structure (0: no limit)
