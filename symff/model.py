@@ -71,8 +71,15 @@ class Model:
     def energy_string(self, digits=17):
         return str(self.expression(digits))
 
+    def equation(self, digits=6):
+        """"E_i = ..." (for people: a model of several elements gives one equation per element)."""
+        return f"E_i = {self.energy_string(digits)}"
+
     def latex(self, digits=4):
         return sp.latex(self.expression(digits))
+
+    def latex_equation(self, digits=4):
+        return f"E_i = {self.latex(digits)}"
 
     def numpy_function(self):
         """E_i(neighbour distances) as a numpy function (see `symff.export.readable.numpy_function`)."""
@@ -260,6 +267,12 @@ class AlloyModel:
 
     def latex(self, digits=4):
         return r"; \quad ".join(rf"E_{{\mathrm{{{e}}}}} = {sp.latex(x)}" for e, x in self.expressions(digits).items())
+
+    def equation(self, digits=6):
+        return self.energy_string(digits)  # already "E_Nb = ...; E_Mo = ..."
+
+    def latex_equation(self, digits=4):
+        return self.latex(digits)
 
     def reference_for(self, elements):
         """Reference energies in the order of `elements`; an element the model does not cover is an error."""

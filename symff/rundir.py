@@ -79,8 +79,9 @@ def write_front(path, models, search_summary):
     path = Path(path)
     for stale in (path / "models").glob("*.json"):
         stale.unlink()
-    members = []
+    members, equations = [], []
     for k, model in enumerate(models):
+        equations.append(model.latex_equation())
         model.save(path / "models" / f"{k}.json")
         form, reason = lammps_form(model)
         members.append({
@@ -104,7 +105,7 @@ def write_front(path, models, search_summary):
                                              "search": search_summary})
     atomic_write_text(path / "front.txt", front_table(members) + "\n")
     tex = [f"% symff front, {len(members)} members"]
-    tex += [f"% {m['index']}: complexity {m['complexity']}\nE_i = {m['latex']}" for m in members]
+    tex += [f"% {m['index']}: complexity {m['complexity']}\n{equation}" for m, equation in zip(members, equations)]
     atomic_write_text(path / "front.tex", "\n".join(tex) + "\n")
 
 

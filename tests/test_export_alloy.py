@@ -230,7 +230,13 @@ def test_the_command_line_exports_a_model_with_one_energy_per_element(tmp_path, 
     AlloyModel.from_expressions(ALLOY, ELEMENTS, REFERENCE).save(alloy)
     AlloyModel.from_expressions(FS, ELEMENTS, REFERENCE).save(fs)
     assert main(["export", str(alloy), "--lammps", str(tmp_path / "a"), "--rho-max", "5"]) == 0
-    assert "LAMMPS form: eam/alloy" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "LAMMPS form: eam/alloy" in out
+    # one equation per element, each named (not "E_i = E_Nb = ...")
+    equation = AlloyModel.from_expressions(ALLOY, ELEMENTS, REFERENCE).energy_string(6)
+    assert equation.startswith("E_Nb = ") and "; E_Mo = " in equation and "E_i" not in out
+    assert equation in out.splitlines()
+    assert (tmp_path / "a" / "in.symff").read_text().splitlines()[1].startswith("# E_Nb = ")
     assert (tmp_path / "a" / "in.symff").read_text().splitlines()[-2:] == ["pair_style eam/alloy",
                                                                           "pair_coeff * * symff.eam.alloy Nb Mo"]
     assert "eam/alloy" in (tmp_path / "a" / "README.md").read_text()

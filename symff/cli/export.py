@@ -55,4 +55,4 @@ def run(args):
         print(f"LAMMPS energies are symff's minus the meam/spline files' U(0) = {export.energy_shift:.10g} eV per atom"
               f"{reference}")
     print(f"input snippet: {export.input}")
-    print(f"E_i = {model.energy_string(6)}")
+    print(model.equation(6))

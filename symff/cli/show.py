@@ -19,7 +19,7 @@ def add_parser(sub):
 def run(args):
     if Path(args.run_dir).is_file():
         model = Model.load(args.run_dir)
-        print(model.latex() if args.latex else f"E_i = {model.energy_string(6)}")
+        print(model.latex_equation() if args.latex else model.equation(6))
         return
     members = read_front(args.run_dir)["members"]
     if args.latex:

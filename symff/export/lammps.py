@@ -171,7 +171,7 @@ def _meam_spline_file(model, form, path, r_min, points, density_range, piece=Non
     try:
         written = meam_spline.write_meam_spline(path, form, element, **cutoffs, r_min=r_min,
                                                 density_range=density_range,
-                                                comment=f"symff {__version__}: E_i = {model.energy_string(10)}{which}",
+                                                comment=f"symff {__version__}: {model.equation(10)}{which}",
                                                 **knots)
     except ValueError as exc:
         raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS meam/spline: {exc}") from None
@@ -185,8 +185,7 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
         bounds = [rho_max or setfl.density_bound(form, k, spacing=spacing) for k in range(len(form.embeddings))]
         setfl.check_tables(form, bounds, points or setfl.DEFAULT_POINTS, r_lo, spacing)
     clear_directory(directory)
-    formula = model.energy_string(10)
-    comment = f"symff {__version__}: E_i = {formula}"
+    comment = f"symff {__version__}: {model.equation(10)}"
     files, notes = [], []
     shift = 0.0  # Σ U(0) of the meam/spline files, which LAMMPS subtracts per atom
     if style == "lepton":
@@ -232,7 +231,7 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
 
 def _write_texts(model, export, grid, *notes):
     """DIR/in.symff and DIR/README.md of `export`."""
-    formula = model.energy_string(10)
+    equation = model.equation(10)
     elements = " ".join(model.elements)
     reference = ", ".join(f"{e} {v:.10g} eV" for e, v in model.reference_energy.items())
     if export.includes_reference:
@@ -244,11 +243,11 @@ def _write_texts(model, export, grid, *notes):
         energy_note += ": add them for symff's totals."
     export.input.write_text(
         f"# symff model, elements (atom types in order): {elements}; units metal; LAMMPS form: {export.style}\n"
-        f"# E_i = {formula}\n{export.pair_style}\n" + "\n".join(export.pair_coeff) + "\n"
+        f"# {equation}\n{export.pair_style}\n" + "\n".join(export.pair_coeff) + "\n"
     )
     names = ", ".join(f"`{f.name}`" for f in export.files) or "none (the expression is in `in.symff`)"
     export.readme.write_text(
-        f"# symff LAMMPS export\n\nE_i = `{formula}` (cutoff f_c from {model.r_in} to {model.r_out} Å"
+        f"# symff LAMMPS export\n\n`{equation}` (cutoff f_c from {model.r_in} to {model.r_out} Å"
         + ("" if model.three_body_cutoff is None else
            ", of the three-body sums from {} to {} Å".format(*model.three_body_cutoff)) + ", "
         f"elements {', '.join(model.elements)}).\n\n"

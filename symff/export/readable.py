@@ -32,5 +32,5 @@ def numpy_function(model):
         r = np.asarray(distances, dtype=float)
         return atom_energies(model, np.atleast_2d(r))[0].reshape(r.shape[:-1])
 
-    atom_energy.__doc__ = f"E_i = {model.energy_string(6)} from neighbour distances (Å); eV."
+    atom_energy.__doc__ = f"{model.equation(6)} from neighbour distances (Å); eV."
     return atom_energy
