@@ -249,6 +249,23 @@ def test_the_dimer_wall_holds_for_every_pair_of_elements_not_only_each_element_a
         assert atoms.get_potential_energy() - (-19.0) == pytest.approx(energy, rel=1e-12, abs=1e-12)
 
 
+def test_cluster_energies_of_mixed_trimers_with_three_body_sums_are_the_calculators(tmp_path):
+    """The numpy reference's finite clusters (what the mixed dimer wall evaluates) with species-filtered sums and
+    three-body sums, whose triplets a trimer holds, against the calculator's numba evaluation."""
+    energies = {"Nb": "NS(r**-9) - sqrt(NS(exp(-r), Mo)) + 0.3*NS3(exp(-1.1*r), (c + 0.3)**2)",
+                "Mo": "NS(r**-9, Mo) + 2*NS(r**-9, Nb) + 0.5*NS3(exp(-1.1*r), (c + 0.3)**2)"}
+    model = AlloyModel.from_expressions(energies, ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    model.save(tmp_path / "angular.json")
+    positions = (np.random.default_rng(1).normal(size=(3, 3, 3)) * 1.2
+                 + np.array([[0.0, 0, 0], [2.4, 0, 0], [1.2, 2.0, 0]]))
+    clusters = reference.cluster_energies(model, ("Nb", "Mo", "Nb"), positions)
+    calculator = SymFFCalculator(tmp_path / "angular.json", exact=True, skin=0.0, ensemble=False)
+    for p, energy in zip(positions, clusters):
+        atoms = Atoms("NbMoNb", positions=p)
+        atoms.calc = calculator
+        assert atoms.get_potential_energy() - (-28.0) == pytest.approx(energy, rel=1e-12, abs=1e-12)
+
+
 def test_an_element_whose_terms_were_fitted_to_zero_is_position_free_alone_and_its_file_reads_back(tmp_path):
     """A pair term of a pair type the data never hold (Mo–Mo in data with one Mo atom per cell) is fitted to 0. Mo
     alone then has no wall, which the sanity checks must see (not the term at coefficient 1, where canonicalize starts
