@@ -99,15 +99,15 @@ def test_cli_refuses_targets_for_an_element_not_in_the_data(tmp_path, capsys):
     targets = tmp_path / "ni.yaml"
     targets.write_text(yaml.safe_dump({"format": "symff-targets/1",
                                        "elements": {"Ni": {"C11": {"value": 250, "tolerance": "5%"}}}}))
-    assert main(["fit", FORM, str(data), "--properties", str(targets)]) != 0
+    assert main(["fit", FORM, str(data), "--properties", str(targets), "--out", str(tmp_path / "m.json")]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"{targets}: elements.Ni: no Ni in {data}" in err[0]
     targets.write_text("format: symff-targets/1\nelements:\n  Cu:\n    C99: {value: 1, tolerance: 1}\n")
-    assert main(["fit", FORM, str(data), "--properties", str(targets)]) != 0
+    assert main(["fit", FORM, str(data), "--properties", str(targets), "--out", str(tmp_path / "m.json")]) != 0
     assert "elements.Cu.C99: unknown property" in capsys.readouterr().err
     with pytest.raises(TargetsError):
         parse_targets(json.loads('{"format": "symff-targets/1", "elements": {"Cu": {"a0": 3.6}}}'))
     # the budget options act only with --properties: without it they would be ignored
     for option in (["--time-budget", "60"], ["--trials", "3"]):
-        assert main(["fit", FORM, str(data), *option]) == 2
+        assert main(["fit", FORM, str(data), *option, "--out", str(tmp_path / "m.json")]) == 2
         assert f"{option[0]} is for a fit with --properties" in capsys.readouterr().err

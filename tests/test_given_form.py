@@ -78,6 +78,21 @@ def test_fit_command_writes_a_model_file(lj_structures, tmp_path, capsys):
     assert model["sanity"]["sane"] and model["parameters"]["sigma"] == pytest.approx(LJ_SIGMA)
 
 
+def test_fit_command_refuses_to_overwrite_a_model_file_without_force(lj_structures, tmp_path, capsys):
+    """An existing --out is refused in one line before any fit (a fit with properties runs for many minutes);
+    --force overwrites it."""
+    train, out = tmp_path / "train.extxyz", tmp_path / "lj.json"
+    ase.io.write(train, lj_structures[:8])
+    out.write_text("an earlier fit")
+    formula = "NS(2*eps*((sigma/r)**12 - (sigma/r)**6))"
+    assert main(["fit", formula, str(train), "--out", str(out), "--start", "sigma=2.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"symff fit: error: {out} exists: name another file with --out, or overwrite it with --force"
+    assert out.read_text() == "an earlier fit"
+    assert main(["fit", formula, str(train), "--out", str(out), "--start", "sigma=2.5", "--force"]) == 0
+    assert json.loads(out.read_text())["parameters"]["sigma"] == pytest.approx(LJ_SIGMA)
+
+
 @pytest.mark.parametrize("formula", ["NS(A*r**-12", "A*r**-6", "NS(foo(r))", "A*B"])
 def test_fit_command_bad_formula_is_one_line_error(lj_structures, tmp_path, capsys, formula):
     train = tmp_path / "train.extxyz"
@@ -114,21 +129,21 @@ def test_fit_command_weighs_each_structure_by_its_weight_key(lj_structures, tmp_
     fitted = json.loads(out.read_text())["parameters"]
     assert fitted["eps"] == pytest.approx(epsilon, rel=1e-6) and fitted["sigma"] == pytest.approx(LJ_SIGMA, rel=1e-6)
     # without the key both halves count: ε lands between the two
-    assert main(["fit", formula, str(train), "--out", str(out), "--starts", "2"]) == 0
+    assert main(["fit", formula, str(train), "--out", str(out), "--starts", "2", "--force"]) == 0
     unweighted = json.loads(out.read_text())["parameters"]["eps"]
     assert LJ_EPSILON * 1.01 < unweighted < 1.5 * LJ_EPSILON * 0.99
     capsys.readouterr()
     # a file without the key is refused in one line that names it
     bare = tmp_path / "bare.extxyz"
     ase.io.write(bare, lj_structures[:4])
-    assert main(["fit", formula, str(bare), "--weight-key", "w", "--out", str(out)]) == 2
+    assert main(["fit", formula, str(bare), "--weight-key", "w", "--out", str(tmp_path / "bare.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert str(bare) in err and "'w'" in err and "\n" not in err
     # nor is a file whose weights are all 0 (nothing to fit)
     for atoms in plain:
         atoms.info["w"] = 0
     ase.io.write(bare, plain)
-    assert main(["fit", formula, str(bare), "--weight-key", "w", "--out", str(out)]) == 2
+    assert main(["fit", formula, str(bare), "--weight-key", "w", "--out", str(tmp_path / "bare.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert str(bare) in err and "weight 0" in err and "\n" not in err
 

@@ -1,4 +1,4 @@
-"""`symff fit FORMULA DATA… [--test DATA…] [--out MODEL.json] [--starts N] [--seed N] [--start NAME=VALUE]
+"""`symff fit FORMULA DATA… [--test DATA…] [--out MODEL.json [--force]] [--starts N] [--seed N] [--start NAME=VALUE]
 [--properties TARGETS [--time-budget S] [--trials N]]`: fit the constants of a given form and write a model file.
 
 FORMULA is in the model-file syntax; its free symbols (every name but r) are fitted and its numbers stay fixed, e.g.
@@ -10,6 +10,8 @@ With --properties TARGETS (a targets file, e.g. symff/targets/Cu-PBE.yaml) the c
 the material properties together: optuna proposes the trade-off and starting constants, symff's least-squares fit
 polishes them, and the trade-off between data loss and property loss is printed as a small front (also in the model
 file under "properties"); see docs/fit-and-sanity.md."""
+
+from pathlib import Path
 
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER, three_body_radii
 from ..errors import ConfigError
@@ -28,7 +30,9 @@ def add_parser(sub):
     p.add_argument("--test", nargs="+", metavar="DATA", help="test data")
     p.add_argument("--test-fraction", type=float, help="hold out this fraction of DATA as the test set (seeded)")
     add_data_options(p)
-    p.add_argument("--out", default="fit.json", metavar="MODEL.json", help="the model file to write (default fit.json)")
+    p.add_argument("--out", default="fit.json", metavar="MODEL.json",
+                   help="the model file to write (default fit.json; an existing file is refused without --force)")
+    p.add_argument("--force", action="store_true", help="overwrite the model file --out names where it exists")
     p.add_argument("--starts", type=int, default=DEFAULT_STARTS, help=f"starts of the global stage (default {DEFAULT_STARTS})")
     p.add_argument("--start", action="append", default=[], metavar="NAME=VALUE",
                    help="starting value of a symbol (repeatable; default 1)")
@@ -83,6 +87,8 @@ def run(args):
     time_budget = DEFAULT_TIME_BUDGET if args.time_budget is None else args.time_budget
     if not time_budget > 0:
         raise ConfigError(f"--time-budget must be positive, got {time_budget}")
+    if Path(args.out).exists() and not args.force:  # checked before the fit, which may take many minutes
+        raise ConfigError(f"{args.out} exists: name another file with --out, or overwrite it with --force")
     starts = start_values(args.start)
     target_set = read_targets(args.properties) if args.properties else None
     train, test = read_train_test(args)
