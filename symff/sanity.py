@@ -10,14 +10,16 @@ Flexible formulas misbehave away from their training data (POET's GP1 has no rep
 - `isolated_atom`: a lone atom has a finite energy;
 - `clusters`: a dimer, an equilateral and a linear trimer, a tetrahedron, an octahedron and a 13-atom icosahedron,
   scaled from R_WALL to r_out, have finite energies whose derivative along the scaling agrees with the analytic one
-  (a jump or a kink shows up as a disagreement), and a bounded slope where the farthest pair leaves the cutoff.
+  (a jump or a kink shows up as a disagreement), and a bounded slope where the farthest pair leaves the cutoff (for
+  a model of several elements: each element's clusters, and each with one atom of B among atoms of A, every A ≠ B).
 
 A model is *sane* when it passes all of them. The other checks build structures of one element (a model of several:
-each element alone); mixed clusters and lattices are not checked yet. The checks evaluate the model's program
+each element alone); mixed lattices are not checked yet. The checks evaluate the model's program
 directly on pair distances (no neighbour list or data set), so a report costs milliseconds: cheap enough to flag
 every front member, and to serve as a tier of the search (symff.search.batch): `first_failure` runs the checks
 cheapest first and stops at the first that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its
-fits' CPU time: benchmarks/sanity_tier.py; a mixed dimer adds about 16 ms per pair of elements).
+fits' CPU time: benchmarks/sanity_tier.py; a mixed dimer adds about 16 ms per pair of elements, the mixed clusters
+of NbMo-1.json about 170 ms, run only once every check of each element alone has passed).
 
     report = sanity_report(model)  # {"sane": bool, "flags": [failed checks], "checks": {name: {"passed", "detail"}}}
     first_failure(model)           # the name of the first failed check, or None
@@ -48,6 +50,7 @@ RELATIVE_SLOPE_TOLERANCE = 0.05  # finite-difference vs analytic slope along a c
 CROSSING_WIDE, CROSSING_NARROW = 1e-4, 1e-8
 CROSSING_SLOPE_GROWTH, CROSSING_SLOPE_FLOOR = 2.0, 1e-3
 CHECKS = ("dimer_wall", "fcc_wall", "isolated_atom", "clusters")
+MIXED = ("dimer_wall", "clusters")  # the checks that a model of several elements also runs on mixed structures
 
 
 def sanity_report(model) -> dict:
@@ -66,9 +69,13 @@ def sanity_report(model) -> dict:
 def first_failure(model):
     """The name of the first check `model` fails, cheapest first (None: sane); the search's sanity tier."""
     energies = _cluster_energies(model)
-    for name in CHEAPEST_FIRST:
-        if not all(_run(name, energy)[0] for _, energy in _subjects(model, name, energies)):
-            return name
+    # the elements alone first, every check, then the mixed structures, which cost the most (a model of several
+    # elements): a form rejected by a check of one element never pays for them
+    for mixed in (False, True):
+        for name in CHEAPEST_FIRST:
+            subjects = _subjects(model, name, energies)[len(energies):] if mixed else energies
+            if not all(_run(name, energy)[0] for _, energy in subjects):
+                return name
     return None
 
 
@@ -89,23 +96,35 @@ def _cluster_energies(model):
 
 
 def _subjects(model, name, energies):
-    """[(label, energy)] that the check `name` runs on: `energies` (each element alone), and for the dimer wall of a
-    model of several elements each mixed dimer A–B as well."""
-    if name != "dimer_wall" or not isinstance(model, AlloyModel):
+    """[(label, energy)] that the check `name` runs on: `energies` (each element alone), and for a model of several
+    elements the mixed structures as well: for the dimer wall each dimer A–B, for the clusters each cluster with one
+    atom of B among atoms of A (and one of A among B)."""
+    if name not in MIXED or not isinstance(model, AlloyModel):
         return energies
-    return energies + [(f"{a}–{b}", _MixedDimer(model, (a, b))) for a, b in itertools.combinations(model.elements, 2)]
+    if name == "dimer_wall":
+        return energies + [(f"{a}–{b}", _MixedCluster(model, a, b))
+                           for a, b in itertools.combinations(model.elements, 2)]
+    return energies + [(f"one {b} among {a}", _MixedCluster(model, a, b))
+                       for a, b in itertools.permutations(model.elements, 2)]
 
 
-class _MixedDimer:
-    """The dimer of two elements of an AlloyModel, as the dimer wall needs it: energies straight from the numpy
-    reference (symff.evaluate.reference.cluster_energies)."""
+class _MixedCluster:
+    """The clusters of an AlloyModel with one atom of element `minor` (the first of each shape: the icosahedron's
+    centre) and the others of `major`, as the dimer wall and the clusters check need them: energies and their rates
+    along the scaling straight from the numpy reference (symff.evaluate.reference.cluster_energies)."""
 
-    def __init__(self, model, symbols):
-        self.model, self.symbols = model, symbols
+    def __init__(self, model, major, minor):
+        self.model, self.major, self.minor = model, major, minor
 
     def cluster(self, unit_positions, scales):
-        positions = np.asarray(scales, dtype=float)[:, None, None] * unit_positions[None]
-        return cluster_energies(self.model, self.symbols, positions), None
+        """Total energy and dE/ds of the cluster scaled to nearest-neighbour distance s, for each s in `scales`."""
+        unit = np.asarray(unit_positions, dtype=float)
+        d = np.linalg.norm(unit[:, None] - unit[None], axis=-1)
+        scales = np.asarray(scales, dtype=float)
+        positions = scales[:, None, None] * (unit / d[d > 0].min())[None]
+        symbols = (self.minor,) + (self.major,) * (len(unit) - 1)
+        energies, virial = cluster_energies(self.model, symbols, positions, with_virial=True)
+        return energies, virial / scales
 
 
 class _PositionFree:

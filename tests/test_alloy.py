@@ -266,6 +266,51 @@ def test_cluster_energies_of_mixed_trimers_with_three_body_sums_are_the_calculat
         assert atoms.get_potential_energy() - (-28.0) == pytest.approx(energy, rel=1e-12, abs=1e-12)
 
 
+def test_the_clusters_check_covers_mixed_clusters_where_a_cross_density_vanishes_at_the_cutoff():
+    """Each element alone is sound, but Nb embeds its Mo density in a cube root: the force on an Nb atom diverges
+    where its last Mo neighbour leaves the cutoff, which only a cluster with both elements shows."""
+    walls = "1e4*NS(r**-12) - sqrt(NS(exp(-r), {0})) + 0.1*NS(exp(-r), {1})"
+    sound = AlloyModel.from_expressions({"Nb": walls.format("Nb", "Mo"), "Mo": walls.format("Mo", "Nb")},
+                                        ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    report = sanity_report(sound)
+    assert report["sane"] and first_failure(sound) is None
+    detail = report["checks"]["clusters"]["detail"]
+    assert "; one Mo among Nb: dimer, trimer" in detail and "; one Nb among Mo: dimer, trimer" in detail
+    divergent = AlloyModel.from_expressions({"Nb": walls.format("Nb", "Mo") + " - NS(exp(-r), Mo)**(1/3)",
+                                             "Mo": walls.format("Mo", "Nb")}, ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    report = sanity_report(divergent)
+    assert report["flags"] == ["clusters"] and first_failure(divergent) == "clusters"
+    detail = report["checks"]["clusters"]["detail"]
+    assert detail.startswith("Nb: dimer, trimer") and "; Mo: dimer, trimer" in detail  # each alone is sound
+    assert ("one Mo among Nb: the dimer energy jumps, or its force diverges, where its last pair leaves the cutoff"
+            in detail)
+
+
+def test_mixed_cluster_energies_and_their_scaling_rates_are_the_calculators(tmp_path):
+    """The mixed clusters' energies and dE/ds along the scaling (the virial over s) against the calculator: its
+    energies, and its forces projected on the scaling (dE/ds = -Σ_i F_i·x_i/s), with three-body sums and
+    channel densities."""
+    from symff.sanity import CLUSTERS, _MixedCluster
+
+    energies = {"Nb": "1e3*NS(r**-9) - sqrt(NS(exp(-r), Mo)) + 0.3*NS3(exp(-1.1*r), (c + 0.3)**2)",
+                "Mo": "1e3*NS(r**-9, Mo) + 2*NS(r**-9, Nb) - sqrt(NS(exp(-r), Nb)) + 0.5*NS3(exp(-1.1*r), c**2)"}
+    model = AlloyModel.from_expressions(energies, ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    model.save(tmp_path / "angular.json")
+    calculator = SymFFCalculator(tmp_path / "angular.json", exact=True, skin=0.0, ensemble=False)
+    scales = np.array([1.9, 2.6, 3.3])
+    for name in ("trimer", "octahedron"):
+        unit = CLUSTERS[name]
+        energy, rate = _MixedCluster(model, "Nb", "Mo").cluster(unit, scales)
+        unit = unit / min(np.linalg.norm(a - b) for k, a in enumerate(unit) for b in unit[k + 1:])
+        for s, e, de_ds in zip(scales, energy, rate):
+            atoms = Atoms("Mo" + f"Nb{len(unit) - 1}", positions=s * unit)
+            atoms.calc = calculator
+            shift = -10.0 - 9.0 * (len(unit) - 1)
+            assert atoms.get_potential_energy() - shift == pytest.approx(e, rel=1e-12, abs=1e-12)
+            expected = -np.sum(atoms.get_forces() * atoms.positions) / s
+            assert de_ds == pytest.approx(expected, rel=1e-9, abs=1e-9), name
+
+
 def test_an_element_whose_terms_were_fitted_to_zero_is_position_free_alone_and_its_file_reads_back(tmp_path):
     """A pair term of a pair type the data never hold (Mo–Mo in data with one Mo atom per cell) is fitted to 0. Mo
     alone then has no wall, which the sanity checks must see (not the term at coefficient 1, where canonicalize starts

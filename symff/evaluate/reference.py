@@ -34,6 +34,7 @@ nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readab
     energies = lattice_energies(model, spacings, shell_distances, counts, shell_angle_sums(model, cosines, shell_of))
     results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
     energies = cluster_energies(model, symbols, positions)    # finite clusters of any elements, (S, n, 3) Å
+    energies, virial = cluster_energies(model, symbols, positions, with_virial=True)  # and dE/dλ of a scaling
 """
 
 import itertools
@@ -74,13 +75,20 @@ def radial_sums(model, centre, r, n_atoms, mask=None):
 
 
 def triplets(centre, n_atoms):
-    """(centre atom, p, q) of every pair p < q of directed pairs that share their centre atom."""
-    found = [(np.full(0, 0), np.full(0, 0), np.full(0, 0))]
-    for a in range(n_atoms):
-        bonds = np.flatnonzero(centre == a)
-        p, q = np.triu_indices(bonds.size, 1)
-        found.append((np.full(p.size, a), bonds[p], bonds[q]))
-    return tuple(np.concatenate(column).astype(int) for column in zip(*found))
+    """(centre atom, p, q) of every pair p < q of directed pairs that share their centre atom, atom by atom."""
+    centre = np.asarray(centre, dtype=int)
+    order = np.argsort(centre, kind="stable")  # each atom's pairs in their order
+    counts = np.bincount(centre, minlength=n_atoms)
+    starts = np.cumsum(counts) - counts
+    found = [(np.zeros(0, int),) * 3]
+    for count in np.unique(counts[counts >= 2]):  # the atoms with as many pairs as each other at once
+        atoms = np.flatnonzero(counts == count)
+        p, q = np.triu_indices(count, 1)
+        first = starts[atoms][:, None]
+        found.append((np.repeat(atoms, p.size), order[(first + p).ravel()], order[(first + q).ravel()]))
+    a, p, q = (np.concatenate(column) for column in zip(*found))
+    by_atom = np.argsort(a, kind="stable")
+    return a[by_atom], p[by_atom], q[by_atom]
 
 
 def angular_sums(model, centre, D, n_atoms):
@@ -106,7 +114,9 @@ def angular_sums(model, centre, D, n_atoms):
             for one, other in ((p, q), (q, p)):
                 along = (w * bond_slope[l, one] * bond[l, other] * angle[l])[:, None] * u[one]
                 bend = (w * bond[l, one] * bond[l, other] * angle_slope[l] / r[one])[:, None]
-                np.add.at(out, one, along + bend * (u[other] - cosine[:, None] * u[one]))
+                push = along + bend * (u[other] - cosine[:, None] * u[one])
+                for x in range(3):  # np.add.at, several times faster
+                    out[:, x] += np.bincount(one, weights=push[:, x], minlength=len(D))
         return out
 
     return s.reshape(n_l, n_atoms), gradient
@@ -218,9 +228,11 @@ def shell_angle_sums(model, cosines, shell_of):
     return member.T @ (angle * (1.0 - np.eye(n))) @ member
 
 
-def cluster_energies(model, symbols, positions):
+def cluster_energies(model, symbols, positions, with_virial=False):
     """Total energies (S,) of S finite clusters of the atoms `symbols` (n,) at `positions` (S, n, 3) Å, without the
-    reference energies: one element or several (each atom's sums filtered by its neighbours' elements)."""
+    reference energies: one element or several (each atom's sums filtered by its neighbours' elements). With
+    `with_virial` also W (S,) = Σ_pairs ∂E/∂D·D, the rate of the energy as the cluster is scaled about any point
+    (positions × (1 + λ), at λ = 0): dE/ds = W/s for a cluster scaled to size s."""
     positions = np.asarray(positions, dtype=float)
     n_clusters, n = positions.shape[:2]
     first, second = np.nonzero(~np.eye(n, dtype=bool))  # every ordered pair of distinct atoms of a cluster
@@ -229,11 +241,21 @@ def cluster_energies(model, symbols, positions):
     D = (positions[:, second] - positions[:, first]).reshape(-1, 3)
     r = np.linalg.norm(D, axis=1)
     atom_symbols = np.tile(np.asarray(symbols), n_clusters)
+    mask = channel_mask(model, atom_symbols[neighbour])
     with np.errstate(all="ignore"):
-        rho, _ = radial_sums(model, centre, r, n_clusters * n, channel_mask(model, atom_symbols[neighbour]))
-        s, _ = angular_sums(model, centre, D, n_clusters * n)
-        energies, _ = atom_energies_from_sums(model, np.concatenate([rho, s]), atom_symbols.tolist())
-    return energies.reshape(n_clusters, n).sum(axis=1)
+        rho, h_slope = radial_sums(model, centre, r, n_clusters * n, mask)
+        s, angular_gradient = angular_sums(model, centre, D, n_clusters * n)
+        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]), atom_symbols.tolist())
+        energies = energies.reshape(n_clusters, n).sum(axis=1)
+        if not with_virial:
+            return energies
+        n_k = rho.shape[0]
+        # a density no pair adds to (an atom's only neighbour of that channel is none) takes no force, whatever the
+        # slope of its term at 0 (√ρ's is infinite): the pairs outside the channel are left out, not multiplied by 0
+        dE_dr = np.where(mask, weights[:n_k, centre] * h_slope, 0.0).sum(axis=0)
+        push = (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])  # ∂E/∂D of each directed pair
+        virial = np.einsum("pa,pa->p", push, D).reshape(n_clusters, -1).sum(axis=1)
+    return energies, virial
 
 
 def directed_pairs(atoms, r_out):
