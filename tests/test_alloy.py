@@ -161,6 +161,29 @@ def test_kernels_and_calculator_agree_with_the_reference(alloy, exact):
             assert_relative(atoms.get_stress(), expected["stress"], tolerance)
 
 
+@pytest.mark.parametrize("path", ["kernels", "reference"])
+def test_a_density_no_neighbour_feeds_exerts_no_force(path):
+    """Finnis–Sinclair per element, each embedding √ of its own element's density: the one Mo atom of a bcc Nb cell
+    has no Mo neighbour, so its √ρ sits at 0 with an infinite slope that multiplies no pair. Its energy and forces
+    are finite (the kernels refused such a structure as not finite) and are derivatives of the energy."""
+    from ase.build import bulk
+
+    form = "1e3*NS(r**-9) - sqrt(NS(exp(-r), {0}))"
+    model = AlloyModel.from_expressions({"Nb": form.format("Nb"), "Mo": form.format("Mo")}, ("Nb", "Mo"),
+                                        {"Nb": -9.0, "Mo": -10.0})
+    atoms = bulk("Nb", "bcc", a=3.3, cubic=True).repeat(2)  # Mo's images 6.6 Å away: beyond the cutoff
+    atoms.rattle(0.05, seed=1)
+    atoms.symbols[0] = "Mo"
+    energy, forces, stress = calculate(atoms, model, path)
+    assert np.isfinite(energy) and np.abs(forces).max() > 0.1
+    assert_relative(forces, numerical_forces(atoms, model, path))
+    assert_relative(stress, numerical_stress(atoms, model, path))
+    if path == "kernels":
+        for exact in (True, False):
+            atoms.calc = SymFFCalculator(model, exact=exact, skin=0.0, ensemble=False)
+            assert_relative(atoms.get_forces(), reference.calculate(model, atoms)["forces"], 1e-9 if exact else 1e-5)
+
+
 def test_unfiltered_sums_are_the_radial_sum():
     """One element, no channels: the species kernels and the radial kernels give the same numbers."""
     text = "NS(r**-6*2.0) - 0.7*NS(exp(-1.3*r))**0.5"

@@ -24,7 +24,7 @@ from ..errors import ModelError
 from ..expr.symbols import Rejected
 from .grid import DEFAULT_POINTS
 from .kernels import threads
-from .species import channel_indices
+from .species import EVERY, NONE, channel_indices
 from .sums import ANGULAR, ENVIRONMENT_SUMS, RADIAL
 
 EMPTY_TABLE = np.zeros((0, 0, 4))
@@ -85,6 +85,7 @@ class Evaluator:
         # atoms without a neighbour inside r_out (a lone atom; one that left a surface in MD): their slopes multiply
         # no pair, so that an infinite slope at a zero sum (sqrt's at 0) is no force there
         self._lone = (np.diff(pairs.atom_pairs) + np.bincount(pairs.j, minlength=pairs.n_atoms)) == 0
+        self._neighbour_elements = None  # (n_atoms, n_elements) neighbours inside r_out by element, when first needed
         self._triplets = None  # built from the pairs when a formula with three-body sums first comes
         if self.exact:
             self._cutoff, self._cutoff_slope = smooth_cutoff(pairs.r, self.r_in, self.r_out)
@@ -141,6 +142,28 @@ class Evaluator:
             raise ModelError(f"the model covers {', '.join(program.elements)}, not {', '.join(missing)}")
         element = np.array([program.elements.index(e) for e in self.dataset.elements], dtype=np.int64)
         return program.terms(rho, constants, element[self.dataset.species])
+
+    def _empty_densities(self, program):
+        """(K, n_atoms): where no pair adds to density k of an atom (no neighbour inside r_out, or none of the
+        density's channel). Its term's slope there multiplies no pair, so that an infinite slope at an empty sum
+        (sqrt's at 0) is no force: a lone atom, or an Nb atom's Mo density with no Mo atom near."""
+        kind, extra = self._kind(program)
+        if kind is RADIAL:
+            return np.broadcast_to(self._lone, (program.n_densities, self._lone.size))
+        if self._neighbour_elements is None:
+            pairs, species = self.pairs, self.dataset.species.astype(np.int64)
+            first = np.repeat(np.arange(pairs.n_atoms), np.diff(pairs.atom_pairs))
+            n_elements = len(self.dataset.elements)
+            counts = (np.bincount(first * n_elements + species[pairs.j], minlength=pairs.n_atoms * n_elements)
+                      + np.bincount(pairs.j * n_elements + species[first], minlength=pairs.n_atoms * n_elements))
+            self._neighbour_elements = counts.reshape(pairs.n_atoms, n_elements)
+        _, channel = extra
+        n_elements = self._neighbour_elements.shape[1]
+        # a column per element, then every element's (EVERY) and none (NONE: an element the data lack)
+        counted = np.column_stack([self._neighbour_elements, self._neighbour_elements.sum(axis=1),
+                                   np.zeros(self.pairs.n_atoms, dtype=np.int64)])
+        column = np.where(channel == EVERY, n_elements, np.where(channel == NONE, n_elements + 1, channel))
+        return (counted[:, column] == 0).T
 
     def neighbour_sums(self, program, constants):
         """rho (K, n_atoms) and the slopes h_k' (n_pairs, K) of the pair functions at every pair."""
@@ -204,7 +227,8 @@ class Evaluator:
             three_body, three_body_slopes = self.three_body_sums(program, constants)
             rho = np.concatenate([rho, three_body])
         terms, slopes = self._terms(program, rho, constants)
-        slopes[:, :, self._lone] = 0.0
+        slopes[:, :n_k][:, self._empty_densities(program)] = 0.0
+        slopes[:, n_k:, self._lone] = 0.0
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
         dependencies = program.dependencies

@@ -297,7 +297,8 @@ def calculate(model, atoms):
         s, angular_gradient = angular_sums(model, i, D, n)
         energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]), symbols)
         n_k = rho.shape[0]
-        dE_dr = np.einsum("kp,kp->p", weights[:n_k, i] * mask, h_slope)
+        # a density no pair adds to takes no force, whatever its term's slope at 0 (as in symff.evaluate.evaluator)
+        dE_dr = np.where(mask, weights[:n_k, i] * h_slope, 0.0).sum(axis=0)
         push = (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])  # ∂E/∂D: the force on i; -push on j
         forces = np.stack([np.bincount(i, push[:, a], n) - np.bincount(j, push[:, a], n) for a in range(3)], axis=1)
         strain_derivative = push[:, :, None] * D[:, None, :]
