@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from ase import Atoms
-from broken_inputs import BROKEN, WARNED, frame, write_corpus
+from broken_inputs import BROKEN, HEADER, WARNED, frame, write_corpus
 from helpers import labelled
 
 from symff.cli import main
@@ -198,9 +198,13 @@ def test_invalid_options_are_refused_in_one_line(case, corpus, tmp_path, capsys)
 
 def test_a_split_that_leaves_no_training_structure_or_two_test_sets_are_refused(corpus, tmp_path, capsys):
     good = tmp_path / "good.extxyz"
-    good.write_text(frame())
-    no_training = f"{good}: --test-fraction 1.0 leaves no training structure; keep some for training"
-    for options, message in [(["--test-fraction", "1"], no_training),
+    good.write_text(frame(HEADER + " split=test"))
+    fraction = "--test-fraction is the share of DATA held out for testing, at least 0 and below 1; got {}"
+    for options, message in [(["--test-fraction", "1"], fraction.format(1.0)),
+                             (["--test-fraction", "1.5"], fraction.format(1.5)),
+                             (["--test-fraction", "nan"], fraction.format("nan")),
+                             (["--split-key", "split"],
+                              f"{good}: --split-key split leaves no training structure; keep some for training"),
                              (["--test", str(good), "--test-fraction", "0.5"],
                               "give either --test or --test-fraction, not both")]:
         err = cli_error(["search", str(good), "--out", str(tmp_path / "run"), *options], capsys)

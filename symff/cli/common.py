@@ -26,6 +26,9 @@ def add_data_options(parser):
 def read_train_test(args):
     """Training and test sets from DATA…, --test DATA…, --split-key KEY or --test-fraction F; with --weight-key KEY
     each training structure carries its weight (test files need no weights: errors are plain means)."""
+    if args.test_fraction is not None and not 0 <= args.test_fraction < 1:  # before the data, which may be large
+        raise ConfigError(f"--test-fraction is the share of DATA held out for testing, at least 0 and below 1; got "
+                          f"{args.test_fraction}")
     data = read_dataset(args.data, index=args.frames, weight_key=args.weight_key)
     if args.weight_key and not data.weights.sum() > 0:
         raise ConfigError(f"{', '.join(map(str, args.data))}: every training structure has weight 0 under "
