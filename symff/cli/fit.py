@@ -28,7 +28,8 @@ def add_parser(sub):
     p.add_argument("formula", metavar="FORMULA", help="the per-atom energy with free symbols, e.g. 'NS(A*r**-12 + B*r**-6)'")
     p.add_argument("data", nargs="+", metavar="DATA", help="training data: any file ASE reads")
     p.add_argument("--test", nargs="+", metavar="DATA", help="test data")
-    p.add_argument("--test-fraction", type=float, help="hold out this fraction of DATA as the test set (seeded; at least 0, below 1)")
+    p.add_argument("--test-fraction", type=float,
+                   help="hold out this fraction of DATA as the test set (seeded; at least 0, below 1)")
     add_data_options(p)
     p.add_argument("--out", default="fit.json", metavar="MODEL.json",
                    help="the model file to write (default fit.json; an existing file is refused without --force)")

@@ -117,7 +117,8 @@ def add_parser(sub):
                        description=__doc__)
     p.add_argument("data", nargs="*", metavar="DATA", help="training data: any file ASE reads")
     p.add_argument("--test", nargs="+", metavar="DATA", help="test data")
-    p.add_argument("--test-fraction", type=float, help="hold out this fraction of DATA as the test set (seeded; at least 0, below 1)")
+    p.add_argument("--test-fraction", type=float,
+                   help="hold out this fraction of DATA as the test set (seeded; at least 0, below 1)")
     add_data_options(p)
     add_search_options(p)
     add_parallel_options(p)
