@@ -148,8 +148,16 @@ class Model:
         except OSError as exc:
             raise ModelError(f"{path}: not a readable JSON model file: {exc}") from None
         except IntegrityError as exc:  # a model error to its callers, whatever the cause
+            if not _looks_like_json(path):  # a data file given in a model's place is not a corrupt model file
+                raise ModelError(f"{path}: not a symff model file (a model file is a JSON object)") from None
             raise ModelError(str(exc)) from None
         return cls.from_dict(data, str(path))
+
+
+def _looks_like_json(path):
+    """Whether the file's text begins as a JSON object does (a truncated model file does; a data file does not)."""
+    with open(path, "rb") as handle:
+        return handle.read(4096).lstrip().startswith(b"{")
 
 
 def _cutoff_entry(model):

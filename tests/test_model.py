@@ -59,6 +59,9 @@ GOOD = {"format": FORMAT, "elements": ["Cu"], "cutoff": {"inner": 3.0, "outer": 
         "reference_energy": {"Cu": 0.0}}
 BAD_FILES = {
     "not JSON": ("{energy", "corrupt or truncated JSON"),
+    # a data file given where a model goes (symff show DATA) is no corrupt model file to restore
+    "a data file": ("2\nLattice=\"5 0 0 0 5 0 0 0 5\" energy=-1.0\nCu 0 0 0\nCu 2 0 0\n",
+                    r"not a symff model file \(a model file is a JSON object\)$"),
     "wrong format": (GOOD | {"format": "other/1"}, "not a symff model file"),
     "no energy": ({k: v for k, v in GOOD.items() if k != "energy"}, "has no \"energy\""),
     "bad cutoff": (GOOD | {"cutoff": {"inner": 5.0, "outer": 3.0}}, "0 < inner < outer"),
