@@ -62,6 +62,8 @@ def read_config(path):
 def _read_run_file(path, name, error):
     """A checked JSON file of the run directory `path`; problems are raised as `error` (one line)."""
     file = Path(path) / name
+    if Path(path).exists() and not Path(path).is_dir():
+        raise error(f"{path}: not a run directory (a file)")
     try:
         data = read_json_checked(file)
     except FileNotFoundError:

@@ -327,6 +327,8 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"seed": True}, "seed must be a whole number, got True"),
                             ({"md_start": ["absent.extxyz"]}, "absent.extxyz: cannot read: no such file"),
                             ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator"),
+                            ({"oracle": {"calculator": "EMT"}},
+                             "calculator 'EMT' must name the class with its module, e.g. ase.calculators.emt.EMT"),
                             ({"form": "A*NS(r**-n"}, "cannot parse the formula"),
                             ({"start_values": {"Q": 3.0}}, "no symbol Q in the formula")]:
         path.write_text(yaml.safe_dump(settings | change))

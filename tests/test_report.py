@@ -56,6 +56,10 @@ def test_symff_report_writes_the_report_again(run_dir, capsys):
     assert capsys.readouterr().err.strip() == f"symff report: error: {run_dir.parent}: not a run directory (no front.json)"
     assert main(["report", str(run_dir / "nowhere")]) == 2
     assert capsys.readouterr().err.strip() == f"symff report: error: {run_dir / 'nowhere'}: no such run directory"
+    model = run_dir / "models" / "0.json"  # a file given for the run directory
+    for command in (["report", str(model)], ["search", "--resume", str(model)]):
+        assert main(command) == 2
+        assert capsys.readouterr().err.strip() == f"symff {command[0]}: error: {model}: not a run directory (a file)"
 
 
 def test_eam_functions_are_split_into_pair_density_and_embedding():

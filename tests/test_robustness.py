@@ -166,6 +166,7 @@ def test_an_isolated_atom_with_a_finite_embedding_contributes_nothing():
 
 BAD_OPTIONS = {
     "population": (["--population", "2"], "--population must be at least 4, got 2"),
+    "workers": (["--workers", "0"], "--workers must be at least 1, got 0"),  # 0 was taken for the default
     "generations": (["--generations", "-1"], "--generations must be at least 0, got -1"),
     "time limit": (["--time-limit", "0"], "--time-limit must be positive, got 0.0"),
     "cutoff": (["--cutoff", "2"], "the cutoff needs 0 < r_in < r_out, got 3.0, 2.0"),

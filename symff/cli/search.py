@@ -133,7 +133,7 @@ def add_workers_option(parser):
 
 def workers_from(args):
     """The worker processes `--workers` asks for: all cores by default."""
-    workers = args.workers or os.cpu_count() or 1
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     return workers

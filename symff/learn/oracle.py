@@ -41,6 +41,9 @@ def oracle_factory(spec, source="oracle"):
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError, ValueError) as exc:
+        if not module_name:  # a bare class name: the message of importlib ("Empty module name") says nothing
+            raise ConfigError(f"{source}: calculator {path!r} must name the class with its module, e.g. "
+                              "ase.calculators.emt.EMT") from None
         raise ConfigError(f"{source}: cannot import the calculator {path!r}: {exc}") from None
     args = spec.get("args") or {}
     if not isinstance(args, dict):
