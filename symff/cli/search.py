@@ -222,7 +222,7 @@ def resume(args):
     if changed:
         raise ConfigError(f"{changed}: restore them, or start a new run")
     parallel = saved.get("parallel", {})
-    workers = args.workers or parallel.get("workers") or 1
+    workers = workers_from(args) if args.workers is not None else parallel.get("workers") or 1
     scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)
     print(f"resuming {args.resume} after generation {state.generation} ({state.elapsed:.1f} s so far)")
     with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
