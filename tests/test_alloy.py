@@ -165,23 +165,30 @@ def test_kernels_and_calculator_agree_with_the_reference(alloy, exact):
 def test_a_density_no_neighbour_feeds_exerts_no_force(path):
     """Finnis–Sinclair per element, each embedding √ of its own element's density: the one Mo atom of a bcc Nb cell
     has no Mo neighbour, so its √ρ sits at 0 with an infinite slope that multiplies no pair. Its energy and forces
-    are finite (the kernels refused such a structure as not finite) and are derivatives of the energy."""
+    are finite (the kernels refused such a structure as not finite) and are derivatives of the energy. So for a
+    density of an element the data lack (Nb's √ of its Mo density in pure Nb)."""
     from ase.build import bulk
 
     form = "1e3*NS(r**-9) - sqrt(NS(exp(-r), {0}))"
-    model = AlloyModel.from_expressions({"Nb": form.format("Nb"), "Mo": form.format("Mo")}, ("Nb", "Mo"),
-                                        {"Nb": -9.0, "Mo": -10.0})
-    atoms = bulk("Nb", "bcc", a=3.3, cubic=True).repeat(2)  # Mo's images 6.6 Å away: beyond the cutoff
-    atoms.rattle(0.05, seed=1)
-    atoms.symbols[0] = "Mo"
-    energy, forces, stress = calculate(atoms, model, path)
-    assert np.isfinite(energy) and np.abs(forces).max() > 0.1
-    assert_relative(forces, numerical_forces(atoms, model, path))
-    assert_relative(stress, numerical_stress(atoms, model, path))
-    if path == "kernels":
-        for exact in (True, False):
-            atoms.calc = SymFFCalculator(model, exact=exact, skin=0.0, ensemble=False)
-            assert_relative(atoms.get_forces(), reference.calculate(model, atoms)["forces"], 1e-9 if exact else 1e-5)
+    finnis_sinclair = AlloyModel.from_expressions({"Nb": form.format("Nb"), "Mo": form.format("Mo")}, ("Nb", "Mo"),
+                                                  {"Nb": -9.0, "Mo": -10.0})
+    dilute = bulk("Nb", "bcc", a=3.3, cubic=True).repeat(2)  # Mo's images 6.6 Å away: beyond the cutoff
+    dilute.rattle(0.05, seed=1)
+    dilute.symbols[0] = "Mo"
+    cross = AlloyModel.from_expressions({"Nb": form.format("Nb") + " - 0.5*sqrt(NS(exp(-r), Mo))",
+                                         "Mo": form.format("Mo")}, ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    pure = bulk("Nb", "bcc", a=3.3, cubic=True).repeat((2, 1, 1))
+    pure.rattle(0.05, seed=2)
+    for model, atoms in ((finnis_sinclair, dilute), (cross, pure)):
+        energy, forces, stress = calculate(atoms, model, path)
+        assert np.isfinite(energy) and np.abs(forces).max() > 0.1
+        assert_relative(forces, numerical_forces(atoms, model, path))
+        assert_relative(stress, numerical_stress(atoms, model, path))
+        if path == "kernels":
+            for exact in (True, False):
+                atoms.calc = SymFFCalculator(model, exact=exact, skin=0.0, ensemble=False)
+                expected = reference.calculate(model, atoms)["forces"]
+                assert_relative(atoms.get_forces(), expected, 1e-9 if exact else 1e-5)
 
 
 def test_unfiltered_sums_are_the_radial_sum():
