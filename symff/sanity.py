@@ -81,8 +81,8 @@ def first_failure(model):
 
 def _cluster_energies(model):
     """[(element or None, ClusterEnergy)]: the model's, or for a model of several elements each element's alone
-    (AlloyModel.element_model): the checks build structures of one element (`_subjects` adds the mixed dimers and clusters).
-    An element whose energy alone does not depend on the positions gets the energy of a constant,
+    (AlloyModel.element_model): the checks build structures of one element (`_subjects` adds the mixed dimers and
+    clusters). An element whose energy alone does not depend on the positions gets the energy of a constant,
     which fails the wall checks, as it should: nothing keeps two such atoms apart."""
     if not isinstance(model, AlloyModel):
         return [(None, ClusterEnergy(model))]
