@@ -71,9 +71,9 @@ MODES = {"plain": SEARCH, "exportable": [*SEARCH, "--grammar", "eam", "--lammps-
          "angular-inherit": [*SEARCH, "--grammar", "angular", "--inherit-constants", "--population", "24"],
          "weighted": [*SEARCH, "--weight-key", "weight"],  # resumed with the weights of config.json
          "properties": [*SEARCH, "--grammar", "eam", "--properties", "{targets}"],
-         # three-body sums, their climb's shifted powers of c
-         "angular": [*SEARCH, "--grammar", "angular", "--population", "24"],
-         # the climb without decays
+         # the climb without decays; with angular-inherit, the angular grammar's trees with drawn constants and with
+         # fitted ones, its climb's shifted powers of c, with and without decays (a plain angular mode besides them
+         # cost the suite a minute and covered nothing more)
          "no-decays": [*SEARCH, "--grammar", "angular", "--no-decay-neighbours", "--population", "24"]}
 
 
