@@ -41,8 +41,9 @@ FORMS = {
     # a product of two sums, as the angular grammar's searches on mlearn Mo find them: squares of three densities
     "gp1-product": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r) - 0.02*(NS(r**-6*2.5**6) - 3)*NS(-0.5**r)",
 }
-# The LAMMPS form each is exported in: lepton for a pair form by default, a table when asked for.
+# The LAMMPS form each is exported in: lepton for a pair form by default, a table when asked for; eam/fs when asked.
 STYLES = {"lennard-jones": "lepton", "lennard-jones-table": "table", "sutton-chen": "eam/alloy",
+          "sutton-chen-fs": "eam/fs",  # the same setfl file, read by pair_style eam/fs
           "cleri-rosato": "eam/alloy", "poet-gp1": "eam/alloy", "two-band": "hybrid/overlay",
           "gp1-two-embeddings": "hybrid/overlay", "gp1-product": "hybrid/overlay"}
 REFERENCE = {"Cu": -0.25}
@@ -51,7 +52,7 @@ CI_FRAMES = (0, 5, 13, 20, 27, 29, 30)
 
 
 def model_of(name):
-    return Model.from_expression(FORMS[name.removesuffix("-table")], ["Cu"], REFERENCE)
+    return Model.from_expression(FORMS[name.removesuffix("-table").removesuffix("-fs")], ["Cu"], REFERENCE)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def exports(tmp_path_factory):
 # --- form analysis ------------------------------------------------------------------------------------------------
 def test_each_form_gets_its_lammps_form(exports):
     for name, style in STYLES.items():
-        expected = "lepton" if style == "table" else style  # the table is asked for; lepton is the default
+        expected = {"table": "lepton", "eam/fs": "eam/alloy"}.get(style, style)  # asked for; the default
         assert lammps_form(model_of(name)) == (expected, "")
         assert exports[name][1].style == style
     assert [len(analyse_form(model_of(n)).embeddings) for n in ("lennard-jones", "poet-gp1", "two-band")] == [0, 1, 2]
@@ -424,6 +425,14 @@ def test_cli_export_writes_files_and_refuses_unexportable_forms(tmp_path, capsys
     assert "--points must lie between 100 and 1,000,000, got 100000000" in capsys.readouterr().err
     assert main(["export", str(path), "--lammps", str(tmp_path / "x"), "--style", "table"]) == 2
     assert "pair forms only" in capsys.readouterr().err
+    # eam/fs: the same setfl file for one element, under the other name and sub-style, the eam/alloy file removed
+    assert main(["export", str(path), "--lammps", str(tmp_path / "out"), "--points", "2001", "--style", "eam/fs"]) == 0
+    assert "LAMMPS form: eam/fs" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "out").glob("Cu.eam.*")) == ["Cu.eam.fs"]
+    assert "pair_style eam/fs\npair_coeff * * Cu.eam.fs Cu" in (tmp_path / "out" / "in.symff").read_text()
+    two_band = model_of("two-band").save(tmp_path / "two-band.json")
+    assert main(["export", str(two_band), "--lammps", str(tmp_path / "x"), "--style", "eam/fs"]) == 2
+    assert "eam/fs: forms of one embedding" in capsys.readouterr().err
     lj = model_of("lennard-jones").save(tmp_path / "lj.json")
     assert main(["export", str(lj), "--lammps", str(tmp_path / "lj")]) == 0
     assert "LAMMPS form: lepton (exact" in capsys.readouterr().out

@@ -20,8 +20,9 @@ def add_parser(sub):
                         "LAMMPS-runnable member of complexity <= 40)")
     p.add_argument("--lammps", required=True, metavar="DIR", help="directory for the LAMMPS files (created)")
     p.add_argument("--style", choices=("lepton", "table", "eam/alloy", "eam/fs"),
-                   help="for a pair-only form: lepton (the exact expression, default) or table; for a model with one "
-                        "energy per element: eam/alloy (refused where the form needs eam/fs) or eam/fs (default: "
+                   help="for a pair-only form: lepton (the exact expression, default) or table; for a form of one "
+                        "embedding of one element: eam/alloy (default) or eam/fs (the same file); for a model with "
+                        "one energy per element: eam/alloy (refused where the form needs eam/fs) or eam/fs (default: "
                         "eam/alloy where it holds the form; a form of several embeddings is a hybrid/overlay of "
                         "setfl files and refuses both)")
     p.add_argument("--r-min", type=float, default=1.0, metavar="Å",

@@ -89,8 +89,12 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
         if style is not None and style != "meam/spline":
             raise ConfigError(f"--style {style}: a form with three-body sums is exported as meam/spline")
         return _write_meam_spline(model, meam_form(form), Path(directory), r_lo, points, density_range)
-    if style is not None and style != form.style and not (form.kind == "pair" and style in ("lepton", "table")):
-        raise ConfigError(f"--style {style}: this form is exported as {form.style} (lepton or table: pair forms only)")
+    # a pair form as lepton or table; one embedding of one element's density in the setfl file that eam/alloy and
+    # eam/fs read alike (for one element eam/fs's file lists the same one density)
+    other = {"lepton": "table", "table": "lepton"} if form.kind == "pair" else {"eam/alloy": "eam/fs"}
+    if style is not None and style != form.style and style != other.get(form.style):
+        raise ConfigError(f"--style {style}: this form is exported as {form.style} (lepton or table: pair forms only; "
+                          "eam/fs: forms of one embedding)")
     style = style or form.style
     try:
         return _write(model, form, style, Path(directory), r_lo, points, rho_max, density_range)
@@ -116,7 +120,8 @@ def pair_commands(pieces, elements):
 def clear_directory(directory):
     """Create `directory`, or remove the potential files of an earlier export from it."""
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in [*directory.glob("*.eam.alloy"), *directory.glob("*.meam.spline"), *directory.glob("symff.*eam.*"),
+    for stale in [*directory.glob("*.eam.alloy"), *directory.glob("*.eam.fs"), *directory.glob("*.meam.spline"),
+                  *directory.glob("symff.*eam.*"),
                   directory / "symff.table"]:
         stale.unlink(missing_ok=True)  # a file of an earlier export would be taken for this one's
 
@@ -201,14 +206,16 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
         coeffs = [coeff]
     else:  # eam/alloy, meam/spline, or hybrid/overlay of eam/alloy files (φ in the first) and meam/spline files
         several = len(form.embeddings) > 1
+        setfl_substyle = "eam/fs" if style == "eam/fs" else "eam/alloy"
+        suffix = setfl_substyle.replace("/", ".")
         pieces = []  # (sub-style, file)
         for k in range(len(form.embeddings)):
-            path = directory / (f"{''.join(model.elements)}.{k + 1}.eam.alloy" if several
-                                else f"{''.join(model.elements)}.eam.alloy")
+            path = directory / (f"{''.join(model.elements)}.{k + 1}.{suffix}" if several
+                                else f"{''.join(model.elements)}.{suffix}")
             part = f"{comment} (embedding {k + 1} of {len(form.embeddings)})" if several else comment
             setfl.write_setfl(form, path, model.elements, model.reference_energy, embedding=k, with_pair=k == 0,
                               r_lo=r_lo, rho_max=bounds[k], points=points or setfl.DEFAULT_POINTS, comment=part)
-            pieces.append(("eam/alloy", path))
+            pieces.append((setfl_substyle, path))
         whole = form.angular_pieces()  # every piece's energy, for each meam/spline file's density range
         for m, piece in enumerate(form.three_body):
             if m == 0 and not form.embeddings:  # no setfl file: φ goes with the first three-body piece
