@@ -239,23 +239,35 @@ def cluster_energies(model, symbols, positions, with_virial=False):
     offset = (np.arange(n_clusters) * n)[:, None]
     centre, neighbour = (first + offset).ravel(), (second + offset).ravel()
     D = (positions[:, second] - positions[:, first]).reshape(-1, 3)
-    r = np.linalg.norm(D, axis=1)
     atom_symbols = np.tile(np.asarray(symbols), n_clusters)
-    mask = channel_mask(model, atom_symbols[neighbour])
     with np.errstate(all="ignore"):
-        rho, h_slope = radial_sums(model, centre, r, n_clusters * n, mask)
-        s, angular_gradient = angular_sums(model, centre, D, n_clusters * n)
-        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]), atom_symbols.tolist())
+        energies, gradient = _energies_and_gradient(model, centre, D, atom_symbols, atom_symbols[neighbour])
         energies = energies.reshape(n_clusters, n).sum(axis=1)
         if not with_virial:
             return energies
-        n_k = rho.shape[0]
-        # a density no pair adds to (an atom's only neighbour of that channel is none) takes no force, whatever the
-        # slope of its term at 0 (√ρ's is infinite): the pairs outside the channel are left out, not multiplied by 0
-        dE_dr = np.where(mask, weights[:n_k, centre] * h_slope, 0.0).sum(axis=0)
-        push = (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])  # ∂E/∂D of each directed pair
-        virial = np.einsum("pa,pa->p", push, D).reshape(n_clusters, -1).sum(axis=1)
+        virial = np.einsum("pa,pa->p", gradient(), D).reshape(n_clusters, -1).sum(axis=1)
     return energies, virial
+
+
+def _energies_and_gradient(model, centre, D, atom_symbols, neighbour_symbols):
+    """E_i of every atom (without the reference energies) from its directed pairs (centre, ·) with vectors D, each
+    sum filtered by the neighbours' elements, and a function giving ∂E/∂D of every directed pair: the force on its
+    centre atom, the opposite on its neighbour. Call it inside np.errstate(all="ignore")."""
+    r = np.linalg.norm(D, axis=1)
+    mask = channel_mask(model, neighbour_symbols)
+    n_atoms = len(atom_symbols)
+    rho, h_slope = radial_sums(model, centre, r, n_atoms, mask)
+    s, angular_gradient = angular_sums(model, centre, D, n_atoms)
+    energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]), list(atom_symbols))
+    n_k = rho.shape[0]
+
+    def gradient():
+        # a density no pair adds to takes no force, whatever its term's slope at 0 (√ρ's is infinite; as in
+        # symff.evaluate.evaluator): the pairs outside the channel are left out, not multiplied by 0
+        dE_dr = np.where(mask, weights[:n_k, centre] * h_slope, 0.0).sum(axis=0)
+        return (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])
+
+    return energies, gradient
 
 
 def directed_pairs(atoms, r_out):
@@ -289,17 +301,10 @@ def calculate(model, atoms):
     (ASE sign and Voigt order) of a cell that is not periodic in all three directions is zero."""
     n = len(atoms)
     i, j, D = directed_pairs(atoms, model.r_out)
-    r = np.linalg.norm(D, axis=1)
     symbols = np.array(atoms.get_chemical_symbols())
-    mask = channel_mask(model, symbols[j])
     with np.errstate(all="ignore"):
-        rho, h_slope = radial_sums(model, i, r, n, mask)
-        s, angular_gradient = angular_sums(model, i, D, n)
-        energies, weights = atom_energies_from_sums(model, np.concatenate([rho, s]), symbols)
-        n_k = rho.shape[0]
-        # a density no pair adds to takes no force, whatever its term's slope at 0 (as in symff.evaluate.evaluator)
-        dE_dr = np.where(mask, weights[:n_k, i] * h_slope, 0.0).sum(axis=0)
-        push = (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])  # ∂E/∂D: the force on i; -push on j
+        energies, gradient = _energies_and_gradient(model, i, D, symbols, symbols[j])
+        push = gradient()  # ∂E/∂D: the force on i; -push on j
         forces = np.stack([np.bincount(i, push[:, a], n) - np.bincount(j, push[:, a], n) for a in range(3)], axis=1)
         strain_derivative = push[:, :, None] * D[:, None, :]
     voigt = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
