@@ -47,6 +47,20 @@ def prepare_run_directory(path, force=False):
     return path
 
 
+def data_record(args, train, test) -> dict:
+    """The `data` section of a run's config.json (`args`: symff search's data options: data, test, split_key,
+    weight_key, test_fraction, frames): what symff.cli.common.read_saved_data needs to read the same sets again
+    (absolute paths: a run is resumed or reported from any directory)."""
+    return {"train": _absolute(args.data), "test": _absolute(args.test or []), "split_key": args.split_key,
+            "weight_key": args.weight_key, "test_fraction": args.test_fraction, "index": args.frames,
+            "train_structures": train.n_structures, "test_structures": test.n_structures if test else 0,
+            "train_fingerprint": train.fingerprint, "test_fingerprint": test.fingerprint if test else None}
+
+
+def _absolute(paths):
+    return [str(Path(p).resolve()) for p in paths]
+
+
 def write_config(path, config, data, command, parallel=None):
     write_json_checked(Path(path) / "config.json", {
         "format": RUN_FORMAT, "symff_version": __version__, "command": command, "data": data,

@@ -24,6 +24,7 @@ from symff.errors import ConfigError, SymffError
 from symff.learn import load_config, run_learning
 from symff.learn.select import UNBOUNDED, Committee, density, disagreement, select, variance_reduction
 from symff.model import Model
+from symff.rundir import default_member, read_config, read_front
 from symff.uncertainty import Ensemble
 
 TESTS = Path(__file__).resolve().parent
@@ -314,6 +315,45 @@ def test_the_loop_with_variance_reduction_selects_what_the_committee_gives(tmp_p
     assert chosen == again and len({candidates[k].info["run"] for k in chosen}) == 2
 
 
+SEARCH = {"grammar": "pair", "population": 8, "generations": 2}
+
+
+def test_a_loop_with_search_searches_each_iteration_from_the_last_front(tmp_path):
+    summary = run_learning(load_config(make_config(tmp_path, iterations=1, search=SEARCH)), tmp_path / "run",
+                           report=quiet)
+    assert summary["labels"] == 2 and [r["train_structures"] for r in summary["iterations"]] == [3, 5]
+    for k in (0, 1):
+        folder = tmp_path / "run" / f"iter-{k:03d}"
+        front = read_front(folder / "search")["members"]
+        chosen = Model.load(folder / "search" / front[default_member(folder / "search")]["model"])
+        model = Model.load(folder / "model.json")
+        assert model.energy_string() == chosen.energy_string()  # the run's default member, with its ensemble
+        assert len(Ensemble.of(model)) == 3
+        searched = read_config(folder / "search")
+        assert searched["data"]["train"] == [str(folder / "train.extxyz")]
+        assert searched["data"]["train_structures"] == summary["iterations"][k]["train_structures"]
+    # iteration 0 starts from `form` fitted on the start structures (the pair grammar cannot hold its √: skipped);
+    # iteration 1 from the front of iteration 0
+    starts = [read_config(tmp_path / "run" / f"iter-{k:03d}" / "search")["search"]["start_forms"] for k in (0, 1)]
+    assert [name for name, _ in starts[0]] == ["`form`"] and "sqrt" in starts[0][0][1]
+    first = tmp_path / "run" / "iter-000" / "search" / "models"
+    assert sorted(name for name, _ in starts[1]) == sorted(str(p) for p in first.glob("*.json"))
+
+
+def test_a_search_killed_after_a_generation_goes_on_from_its_checkpoint(tmp_path):
+    path = make_config(tmp_path, iterations=1, search=SEARCH)
+    run_learning(load_config(path), tmp_path / "run", report=quiet)
+    search = tmp_path / "run" / "iter-001" / "search"
+    front = (search / "front.json").read_text()
+    # as a kill during iteration 1's search leaves it: the checkpoint of its last generation, no front, no model
+    (search / "front.json").unlink()
+    (tmp_path / "run" / "iter-001" / "model.json").unlink()
+    history = (search / "history.jsonl").read_text()
+    run_learning(load_config(path), tmp_path / "run", report=quiet)
+    assert json.loads((search / "front.json").read_text())["members"] == json.loads(front)["members"]
+    assert (search / "history.jsonl").read_text() == history  # no generation searched again
+
+
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path = make_config(tmp_path)
     settings = yaml.safe_load(path.read_text())
@@ -330,7 +370,12 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"oracle": {"calculator": "EMT"}},
                              "calculator 'EMT' must name the class with its module, e.g. ase.calculators.emt.EMT"),
                             ({"form": "A*NS(r**-n"}, "cannot parse the formula"),
-                            ({"start_values": {"Q": 3.0}}, "no symbol Q in the formula")]:
+                            ({"start_values": {"Q": 3.0}}, "no symbol Q in the formula"),
+                            ({"search": "fast"}, "search: give a mapping of `symff search` settings"),
+                            ({"search": {"populaton": 8}}, "search: unknown setting 'populaton'"),
+                            ({"search": {"r_out": 4.0}}, "search: r_out is set for the whole loop"),
+                            ({"search": {"population": 2}}, "search: --population must be at least 4"),
+                            ({"search": {"start_forms": "absent"}}, "absent: no such start-forms file")]:
         path.write_text(yaml.safe_dump(settings | change))
         with pytest.raises(SymffError, match=message):
             run_learning(load_config(path), tmp_path / f"run-{len(message)}", report=quiet)

@@ -2,7 +2,6 @@
 
 import shlex
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 from ..data import read_dataset, split_by_fraction, split_by_key
@@ -50,19 +49,6 @@ def read_train_test(args):
         raise ConfigError(f"{', '.join(map(str, args.data))}: {how} leaves no training structure; keep some for "
                           "training")
     return train, test
-
-
-def data_record(args, train, test) -> dict:
-    """The `data` section of a run's config.json: what `read_saved_data` needs to read the same sets again (absolute
-    paths: a run is resumed or reported from any directory)."""
-    return {"train": _absolute(args.data), "test": _absolute(args.test or []), "split_key": args.split_key,
-            "weight_key": args.weight_key, "test_fraction": args.test_fraction, "index": args.frames,
-            "train_structures": train.n_structures, "test_structures": test.n_structures if test else 0,
-            "train_fingerprint": train.fingerprint, "test_fingerprint": test.fingerprint if test else None}
-
-
-def _absolute(paths):
-    return [str(Path(p).resolve()) for p in paths]
 
 
 def read_saved_data(data: dict, seed):

@@ -1,7 +1,8 @@
 """`symff learn CONFIG [--out RUN]`: active learning. Fit the form of CONFIG on the labelled start structures, run MD
 with it, label the frames where its bootstrap committee disagrees most (or, `strategy: variance_reduction`, those
 that most lower its variance over all the MD frames) with the oracle (any ASE calculator), refit, and repeat until
-the disagreement falls under the threshold or the label budget is spent. Each iteration's data, model and selection
+the disagreement falls under the threshold or the label budget is spent (with `search` in CONFIG, each iteration
+searches anew from the last iteration's front instead of refitting). Each iteration's data, model and selection
 stay in RUN as extxyz and model files; run the same command again to resume a stopped run (nothing is labelled
 twice). CONFIG is YAML: see docs/active-learning.md.
 """

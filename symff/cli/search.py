@@ -9,12 +9,12 @@ from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from ..grammar.spec import load_grammar
 from ..progress import SearchProgress
-from ..rundir import front_table, read_config, read_front
+from ..rundir import data_record, front_table, read_config, read_front
 from ..search.config import DEFAULT_VARIATION, TOPOLOGIES, SearchConfig
 from ..search.state import SearchState
 from ..targets import PROPERTY_OBJECTIVES
 from ..workflow import search_to_run
-from .common import add_data_options, changed_data, command_line, data_record, read_saved_data, read_train_test
+from .common import add_data_options, changed_data, command_line, read_saved_data, read_train_test
 
 
 def add_search_options(parser, population=200, generations=100):

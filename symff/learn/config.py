@@ -31,6 +31,8 @@
     iterations: 10                           # iterations at most
     fit_starts: 4
     seed: 0
+    search: {time_limit: 600}                # re-search the form each iteration (symff search's settings, as in
+                                             # SearchConfig), from the last iteration's front; absent: refit `form`
 
 Relative paths are relative to the configuration file. Unknown keys are refused, so that a typo is not ignored.
 """
@@ -43,10 +45,13 @@ import yaml
 
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
+from ..search.config import SearchConfig
+from ..search.start_forms import resolve_start_forms
 from .md import ENGINES
 
 STRATEGIES = ("disagreement", "variance_reduction", "random")
 RANKINGS = ("force", "energy")
+SEARCH_FILES = ("start_forms", "properties", "grammar")  # settings of `search` that may name a file
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class LearnConfig:
     iterations: int = 10
     fit_starts: int = 4
     seed: int = 0
+    search: dict | None = None  # symff search's settings: re-search the form each iteration; None: refit `form`
     r_in: float = DEFAULT_INNER
     r_out: float = DEFAULT_OUTER
 
@@ -107,6 +113,28 @@ class LearnConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        if self.search is not None:
+            self.search_config([])  # its settings checked now, not at the first iteration
+
+    def search_config(self, start_forms):
+        """The SearchConfig of an iteration's search: `search`'s settings at the loop's cutoff, starting from
+        `start_forms` ([[name, energy], ...]) and those `search` names."""
+        if not isinstance(self.search, dict):
+            raise ConfigError("search: give a mapping of `symff search` settings (e.g. {time_limit: 600}), or leave "
+                              "it out to refit `form`")
+        clash = sorted({"r_in", "r_out"} & set(self.search))
+        if clash:
+            raise ConfigError(f"search: {clash[0]} is set for the whole loop, at the top level of the configuration")
+        settings = dict(self.search)
+        extra = resolve_start_forms(settings.pop("start_forms", None))
+        try:
+            return SearchConfig(**settings, r_in=self.r_in, r_out=self.r_out, start_forms=start_forms + extra)
+        except TypeError:
+            known = sorted(f.name for f in fields(SearchConfig) if f.name not in ("r_in", "r_out"))
+            unknown = min(set(settings) - set(known))
+            raise ConfigError(f"search: unknown setting {unknown!r} (known: {', '.join(known)})") from None
+        except ConfigError as exc:
+            raise ConfigError(f"search: {exc}") from None
 
     def to_dict(self):
         data = asdict(self)
@@ -140,6 +168,10 @@ def config_from_dict(data, folder=Path("."), source="configuration") -> LearnCon
         files = values.get(key, [])
         files = [files] if isinstance(files, str) else list(files or [])
         values[key] = tuple(str((Path(folder) / f).resolve()) for f in files)
+    search = values.get("search")
+    if isinstance(search, dict):  # its files (start forms, property targets, a grammar file) relative to this file
+        values["search"] = search | {key: str((Path(folder) / value).resolve()) for key, value in search.items()
+                                     if key in SEARCH_FILES and isinstance(value, str) and (Path(folder) / value).exists()}
     for f in fields(LearnConfig):  # numbers as numbers: YAML reads `nan` or `1e-3 eV` as text
         if f.type in (int, float) and f.name in values:
             values[f.name] = _number(values[f.name], f.type, f.name, source)

@@ -3,8 +3,9 @@
 Iteration k (folder `RUN/iter-00k/`):
 
 1. fit the form on every label so far (`train.extxyz`: the start structures and the labels of iterations < k) with
-   `symff.fit.given_form.fit_form`, and make its ensemble: bootstrap refits, calibrated on that data
-   (`model.json` holds both);
+   `symff.fit.given_form.fit_form` (with `search` in the configuration: the default member of a search on it,
+   `search/`, started from the front of iteration k − 1), and make its ensemble: bootstrap refits, calibrated on
+   that data (`model.json` holds both);
 2. stop if the label budget is spent or k = `iterations` (the last model is then fitted on every label);
 3. run MD with the model (symff.learn.md: LAMMPS where the model exports, ASE otherwise) and score the candidate frames by committee disagreement (`candidates.extxyz`, info
    `disagreement` in eV/Å and `energy_disagreement` in eV/atom); stop if the largest force disagreement is under
@@ -29,21 +30,30 @@ import threading
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from ase.io import read, write
 
+from ..checkpoint import CHECKPOINT_NAME, read_checkpoint
 from ..data import Dataset, read_dataset
 from ..data.read import read_structures
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelError
 from ..fit.given_form import checked_form, fit_form
 from ..model import Model
+from ..rundir import data_record, default_member, read_config, read_front
+from ..sanity import is_sane
+from ..search.config import SearchConfig
+from ..search.start_forms import resolve_start_forms
+from ..search.state import SearchState
 from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate
+from ..workflow import search_to_run
 from .md import md_candidates
 from .oracle import label, oracle_factory
 from .select import Committee, density, disagreement, select, variance_reduction
 
 CONFIG_FILE = "config.json"
+SEARCH_RUN = "search"  # an iteration's search run directory, with `search` in the configuration
 
 
 def run_learning(config, out, *, report=print):
@@ -117,17 +127,52 @@ def _fitted(folder, config, train, k, report):
         return Model.load(path)
     _write_frames(folder / "train.extxyz", [train.to_atoms(s) for s in range(train.n_structures)])
     previous = folder.parent / f"iter-{k - 1:03d}" / "model.json"
-    start_values = dict(config.start_values)
-    if k > 0 and previous.is_file():
-        start_values |= Model.load(previous).metadata.get("parameters") or {}
-    result = fit_form(config.form, train, starts=config.fit_starts, seed=config.seed + k, start_values=start_values,
-                      r_in=config.r_in, r_out=config.r_out, source="form")
-    model = result.model
+    if config.search is None or k == 0:
+        start_values = dict(config.start_values)
+        if k > 0 and previous.is_file():
+            start_values |= Model.load(previous).metadata.get("parameters") or {}
+        model = fit_form(config.form, train, starts=config.fit_starts, seed=config.seed + k, start_values=start_values,
+                         r_in=config.r_in, r_out=config.r_out, source="form").model
+    if config.search is not None:
+        # the search starts from `form` fitted (iteration 0) or from the last iteration's front
+        model = _searched(folder, config, [["`form`", model.energy_string()]] if k == 0 else
+                          resolve_start_forms(previous.parent / SEARCH_RUN), report)
     ensemble = calibrate(model, bootstrap_ensemble(model, train, config.members, seed=config.seed + k), train)
     ensemble.attach(model).save(path)
     errors = model.errors["train"]
     report(f"iteration {k}: fitted on {train.n_structures} structures: energy MAE {errors['energy_mae_mev']:.3g} "
            f"meV/atom, force MAE {errors['force_mae']:.3g} eV/Å")
+    return model
+
+
+def _searched(folder, config, start_forms, report):
+    """The model a search on the iteration's train.extxyz gives by default (symff.rundir.default_member; where no
+    member runs in LAMMPS, the most accurate sane one), its run in `folder`/search; a search killed after a
+    generation goes on from its checkpoint."""
+    run, train_file = folder / SEARCH_RUN, folder / "train.extxyz"
+    if not (run / "front.json").is_file():
+        train = read_dataset([train_file])  # as the run's config.json records it: `symff search --resume` reads it
+        if (run / CHECKPOINT_NAME).is_file():  # killed: its settings and state as it left them
+            state = SearchState.from_checkpoint(read_checkpoint(run))
+            settings = SearchConfig(**read_config(run)["search"])
+        else:
+            state, settings = None, config.search_config(start_forms)
+        report(f"{folder.name}: searching on {train.n_structures} structures ({run})")
+        files = SimpleNamespace(data=[train_file], test=[], split_key=None, weight_key=None, test_fraction=None,
+                                frames=":")
+        search_to_run(settings, train, None, run, command=f"symff learn ({folder.name})",
+                      data=data_record(files, train, None), force=True, report=False, resume=state)
+    members = read_front(run)["members"]
+    try:
+        index = default_member(run, members)
+    except ModelError:
+        sane = [m["index"] for m in members if is_sane(m)]
+        if not sane:
+            raise ModelError(f"{run}: no front member passed the sanity checks: give the search more time "
+                             "(search: time_limit) or other settings") from None
+        index = sane[-1]
+    model = Model.load(run / members[index]["model"])
+    report(f"{folder.name}: searched ({len(members)} front members); member {index}: {model.energy_string(4)}")
     return model
 
 
