@@ -6,7 +6,8 @@ Flexible formulas misbehave away from their training data (POET's GP1 has no rep
 - `dimer_wall`: the energy of a dimer rises monotonically as r falls from the minimum of the curve to R_WALL = 1 Å
   (for a model of several elements every dimer: of each element, and of each pair of elements A–B);
 - `fcc_wall`: the energy per atom of fcc rises monotonically as it is compressed from its equilibrium volume (the
-  minimum of a scan of nearest-neighbour distances from FCC_SCAN Å up to r_out) to 60 % of that volume;
+  minimum of a scan of nearest-neighbour distances from FCC_SCAN Å up to r_out) to 60 % of that volume (for a model
+  of several elements also the compounds of each pair A, B: B2 AB, L1₂ A₃B and AB₃);
 - `isolated_atom`: a lone atom has a finite energy;
 - `clusters`: a dimer, an equilateral and a linear trimer, a tetrahedron, an octahedron and a 13-atom icosahedron,
   scaled from R_WALL to r_out, have finite energies whose derivative along the scaling agrees with the analytic one
@@ -14,7 +15,7 @@ Flexible formulas misbehave away from their training data (POET's GP1 has no rep
   a model of several elements: each element's clusters, and each with one atom of B among atoms of A, every A ≠ B).
 
 A model is *sane* when it passes all of them. The other checks build structures of one element (a model of several:
-each element alone); mixed lattices are not checked yet. The checks evaluate the model's program
+each element alone). The checks evaluate the model's program
 directly on pair distances (no neighbour list or data set), so a report costs milliseconds: cheap enough to flag
 every front member, and to serve as a tier of the search (symff.search.batch): `first_failure` runs the checks
 cheapest first and stops at the first that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its
@@ -33,6 +34,7 @@ from .evaluate.reference import (
     atom_energies,
     atom_energies_with_angles,
     cluster_energies,
+    compound_energies,
     lattice_energies,
     shell_angle_sums,
 )
@@ -50,7 +52,7 @@ RELATIVE_SLOPE_TOLERANCE = 0.05  # finite-difference vs analytic slope along a c
 CROSSING_WIDE, CROSSING_NARROW = 1e-4, 1e-8
 CROSSING_SLOPE_GROWTH, CROSSING_SLOPE_FLOOR = 2.0, 1e-3
 CHECKS = ("dimer_wall", "fcc_wall", "isolated_atom", "clusters")
-MIXED = ("dimer_wall", "clusters")  # the checks that a model of several elements also runs on mixed structures
+MIXED = ("dimer_wall", "clusters", "fcc_wall")  # the checks a model of several elements also runs on mixed structures
 
 
 def sanity_report(model) -> dict:
@@ -98,12 +100,17 @@ def _cluster_energies(model):
 def _subjects(model, name, energies):
     """[(label, energy)] that the check `name` runs on: `energies` (each element alone), and for a model of several
     elements the mixed structures as well: for the dimer wall each dimer A–B, for the clusters each cluster with one
-    atom of B among atoms of A (and one of A among B)."""
+    atom of B among atoms of A (and one of A among B), for the lattice wall the compounds of each pair (COMPOUNDS)."""
     if name not in MIXED or not isinstance(model, AlloyModel):
         return energies
     if name == "dimer_wall":
         return energies + [(f"{a}–{b}", _MixedCluster(model, a, b))
                            for a, b in itertools.combinations(model.elements, 2)]
+    if name == "fcc_wall":
+        return energies + [(f"{structure} {''.join(e + (n if n != '1' else '') for e, n in zip(pair, counts))}",
+                            _Compound(model, structure, pair))
+                           for structure, (_, _, counts, ordered) in COMPOUNDS.items()
+                           for pair in (itertools.permutations if ordered else itertools.combinations)(model.elements, 2)]
     return energies + [(f"one {b} among {a}", _MixedCluster(model, a, b))
                        for a, b in itertools.permutations(model.elements, 2)]
 
@@ -125,6 +132,49 @@ class _MixedCluster:
         symbols = (self.minor,) + (self.major,) * (len(unit) - 1)
         energies, virial = cluster_energies(self.model, symbols, positions, with_virial=True)
         return energies, virial / scales
+
+
+class _Compound:
+    """A compound of COMPOUNDS with the elements `pair` (A, B) on its two sublattices, as the lattice wall needs it:
+    the energy per atom at a nearest-neighbour distance (symff.evaluate.reference.compound_energies, by shells)."""
+
+    def __init__(self, model, structure, pair):
+        self.model, self.lattice_name = model, structure
+        self._sites, self._pair, self._reach = COMPOUNDS[structure][:2], pair, 0.0
+        self._shells = None
+
+    def lattice(self, nearest):
+        nearest = np.asarray(nearest, dtype=float)
+        reach = self.model.r_out / min(nearest.min(), FCC_SCAN * COMPRESSION ** (1 / 3)) * 1.0001
+        if reach > self._reach:
+            self._shells, self._reach = _compound_shells(self.model, *self._sites, self._pair, reach), reach
+        return compound_energies(self.model, nearest, self._shells)
+
+
+def _compound_shells(model, sites, nearest_squared, pair, reach):
+    """Each site of a compound as symff.evaluate.reference.compound_energies takes it: the sites (integer coordinates
+    in a cubic cell of side 2, sublattice 0 or 1) repeated within `reach` nearest-neighbour distances, its neighbours
+    in shells by squared distance (integers: exact) and element, and for a model with three-body sums the angle
+    functions summed by those shells."""
+    n = int(np.ceil(reach * np.sqrt(nearest_squared) / 2)) + 1
+    grid = 2 * np.arange(-n, n + 1)
+    cells = np.array(np.meshgrid(grid, grid, grid, indexing="ij")).reshape(3, -1).T
+    out = []
+    for position, sublattice in sites:
+        vectors = np.vstack([cells + np.subtract(other, position) for other, _ in sites])
+        elements = np.repeat([pair[other] for _, other in sites], len(cells))
+        squared = (vectors**2).sum(axis=1)
+        keep = (squared > 0) & (squared <= reach**2 * nearest_squared)
+        vectors, elements, squared = vectors[keep], elements[keep], squared[keep]
+        keys = sorted(set(zip(squared.tolist(), elements.tolist())))
+        shell_of = np.array([keys.index(key) for key in zip(squared.tolist(), elements.tolist())])
+        angle_sums = None
+        if model.program.n_angular:
+            unit = vectors / np.sqrt(squared)[:, None]
+            angle_sums = shell_angle_sums(model, unit @ unit.T, shell_of)
+        out.append((pair[sublattice], np.sqrt([k[0] / nearest_squared for k in keys]), [k[1] for k in keys],
+                    np.bincount(shell_of, minlength=len(keys)).astype(float), angle_sums))
+    return out
 
 
 class _PositionFree:
@@ -172,6 +222,11 @@ class ClusterEnergy:
         # fcc: (the smallest nearest distance served, shell distances at unit nearest distance, their counts, the
         # three-body sums' angle functions summed by shells)
         self._shells = None
+
+    lattice_name = "fcc"  # the lattice of the lattice wall (`fcc_wall`)
+
+    def lattice(self, nearest):
+        return self.fcc(nearest)
 
     def atom_energies(self, r, dr_ds=None, cosines=None):
         """r: (n_atoms, n_neighbours) distances (np.inf pads). Returns E_i (n_atoms,) and, with dr_ds, dE_i/ds;
@@ -248,20 +303,22 @@ def _dimer_wall(energy):
 
 
 def _fcc_wall(energy):
+    """The lattice wall of `energy.lattice` (fcc of one element, or a compound of two)."""
+    name = energy.lattice_name
     d = np.arange(FCC_SCAN, energy.model.r_out, STEP)
-    e = energy.fcc(d)
+    e = energy.lattice(d)
     if not np.all(np.isfinite(e)):
-        return False, f"the fcc energy is not finite at a nearest-neighbour distance of {d[~np.isfinite(e)][0]:.3g} Å"
+        return False, f"the {name} energy is not finite at a nearest-neighbour distance of {d[~np.isfinite(e)][0]:.3g} Å"
     k = int(np.argmin(e))
     if k == 0:
-        return False, f"fcc collapses: its energy falls down to a nearest-neighbour distance of {FCC_SCAN} Å"
+        return False, f"{name} collapses: its energy falls down to a nearest-neighbour distance of {FCC_SCAN} Å"
     # refine the minimum on a fine grid around it, then compress from there to COMPRESSION of the volume
     fine = np.linspace(d[k - 1], d[min(k + 1, d.size - 1)], 201)
-    d0 = fine[int(np.argmin(energy.fcc(fine)))]
+    d0 = fine[int(np.argmin(energy.lattice(fine)))]
     compressed = d0 * np.linspace(COMPRESSION ** (1 / 3), 1.0, 121)
-    ec = energy.fcc(compressed)
+    ec = energy.lattice(compressed)
     if not _rises_inward(compressed[:-1], ec[:-1]):  # the last point is the minimum itself (to grid precision)
-        return False, (f"fcc energy does not rise monotonically under compression from a nearest-neighbour "
+        return False, (f"{name} energy does not rise monotonically under compression from a nearest-neighbour "
                        f"distance of {d0:.3g} Å to {COMPRESSION:.0%} of its volume")
     return True, (f"equilibrium nearest-neighbour distance {d0:.4g} Å; {ec[0] - ec[-1]:.4g} eV/atom at "
                   f"{COMPRESSION:.0%} volume")
@@ -325,6 +382,14 @@ CLUSTERS = {  # nearest-neighbour distance 1
     "tetrahedron": np.array([[1.0, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(8),
     "octahedron": np.vstack([np.eye(3), -np.eye(3)]) / np.sqrt(2),
     "icosahedron": _icosahedron(),
+}
+
+
+COMPOUNDS = {  # sites of a cubic cell of side 2 (integer coordinates, sublattice 0: A, 1: B), the nearest-neighbour
+    # distance squared in those units, the atoms of A and B per cell as written in a label, and whether A and B are
+    # told apart (L1₂: A₃B and AB₃; B2: AB only)
+    "B2": ((((0, 0, 0), 0), ((1, 1, 1), 1)), 3, ("1", "1"), False),
+    "L1₂": ((((1, 1, 0), 0), ((1, 0, 1), 0), ((0, 1, 1), 0), ((0, 0, 0), 1)), 2, ("₃", "1"), True),
 }
 
 

@@ -341,6 +341,51 @@ def test_mixed_cluster_energies_and_their_scaling_rates_are_the_calculators(tmp_
             assert de_ds == pytest.approx(expected, rel=1e-9, abs=1e-9), name
 
 
+def test_compound_energies_by_shells_are_the_calculators_on_periodic_cells(tmp_path):
+    """The lattice wall's compounds (B2 NbMo, L1₂ Nb₃Mo and Mo₃Nb, by neighbour shells and their elements) against the
+    calculator's numba evaluation of the same crystals as periodic cells, with channel densities and three-body sums."""
+    from symff.sanity import _Compound
+
+    energies = {"Nb": "1e3*NS(r**-9) - sqrt(NS(exp(-r), Mo)) + 0.3*NS3(exp(-1.1*r), (c + 0.3)**2)",
+                "Mo": "1e3*NS(r**-9, Mo) + 2*NS(r**-9, Nb) - sqrt(NS(exp(-r), Nb)) + 0.5*NS3(exp(-1.1*r), c**2)"}
+    model = AlloyModel.from_expressions(energies, ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+    model.save(tmp_path / "angular.json")
+    calculator = SymFFCalculator(tmp_path / "angular.json", exact=True, skin=0.0, ensemble=False)
+    l12 = [[0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5], [0, 0, 0]]
+    crystals = [("B2", ("Nb", "Mo"), "NbMo", [[0, 0, 0], [0.5, 0.5, 0.5]], 2 / np.sqrt(3)),
+                ("L1₂", ("Nb", "Mo"), "Nb3Mo", l12, np.sqrt(2)), ("L1₂", ("Mo", "Nb"), "Mo3Nb", l12, np.sqrt(2))]
+    spacings = np.array([2.3, 2.8, 3.4])
+    for structure, pair, formula, sites, side in crystals:
+        by_shells = _Compound(model, structure, pair).lattice(spacings)
+        for d, energy in zip(spacings, by_shells):
+            atoms = Atoms(formula, scaled_positions=sites, cell=[side * d] * 3, pbc=True)
+            atoms.calc = calculator
+            reference_energy = sum({"Nb": -9.0, "Mo": -10.0}[s] for s in atoms.get_chemical_symbols())
+            expected = (atoms.get_potential_energy() - reference_energy) / len(atoms)
+            assert energy == pytest.approx(expected, rel=1e-10, abs=1e-10), (formula, d)
+
+
+def test_the_lattice_wall_covers_compounds_that_collapse_where_each_element_alone_is_sound():
+    """Nb binds its Mo neighbours through the square of their density: harmless in a dimer or a cluster with one Mo,
+    but in B2 NbMo and L1₂ Mo₃Nb (8 and 12 Mo neighbours) it outgrows the wall, and the crystal collapses."""
+    walls = "1e4*NS(r**-12) - sqrt(NS(exp(-r), {0})) + 0.1*NS(exp(-r), {1})"
+    for strength, sane in ((10, True), (300, False)):
+        model = AlloyModel.from_expressions({"Nb": walls.format("Nb", "Mo") + f" - {strength}*NS(exp(-r), Mo)**2",
+                                             "Mo": walls.format("Mo", "Nb")}, ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
+        report = sanity_report(model)
+        detail = report["checks"]["fcc_wall"]["detail"]
+        assert detail.startswith("Nb: equilibrium") and "; Mo: equilibrium" in detail  # each element alone is sound
+        if sane:
+            assert report["sane"] and first_failure(model) is None
+            assert "; B2 NbMo: equilibrium" in detail and "; L1₂ Mo₃Nb: equilibrium" in detail
+            continue
+        assert report["flags"] == ["fcc_wall"] and first_failure(model) == "fcc_wall"
+        assert "; B2 NbMo: B2 collapses: its energy falls down to a nearest-neighbour distance of 1.5 Å" in detail
+        assert "; L1₂ Nb₃Mo: equilibrium" in detail
+        assert detail.endswith("; L1₂ Mo₃Nb: L1₂ collapses: its energy falls down to a nearest-neighbour distance of "
+                               "1.5 Å")
+
+
 def test_an_element_whose_terms_were_fitted_to_zero_is_position_free_alone_and_its_file_reads_back(tmp_path):
     """A pair term of a pair type the data never hold (Mo–Mo in data with one Mo atom per cell) is fitted to 0. Mo
     alone then has no wall, which the sanity checks must see (not the term at coefficient 1, where canonicalize starts

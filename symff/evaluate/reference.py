@@ -217,13 +217,37 @@ def lattice_energies(model, spacings, distances, counts, angle_sums=None):
         return atom_energies_from_sums(model, np.concatenate(sums))[0]
 
 
+def compound_energies(model, spacings, sites):
+    """Energy per atom of a lattice of several elements (without the reference energies) scaled to each of
+    `spacings` (A,): `sites`, one per atom of its cell, [(its element, the distances (S,) of its neighbour shells at
+    unit spacing, each shell's element (S,), the counts (S,), and for a model with three-body sums the angle sums
+    (L, S, S) of `shell_angle_sums`, else None)]; each radial sum filtered by the neighbours' elements. The sums of
+    `lattice_energies`, site by site."""
+    n_k, n_l = model.program.n_densities, model.program.n_angular
+    total = np.zeros(len(spacings))
+    for symbol, distances, neighbours, counts, angle_sums in sites:
+        r = np.outer(spacings, distances)
+        inside = r < model.r_out
+        h = np.zeros((n_k, *r.shape))
+        with np.errstate(all="ignore"):
+            if n_k and inside.any():
+                h[:, inside] = pair_functions(model)(r[inside])[0]
+            sums = [(h * (np.asarray(counts) * channel_mask(model, neighbours))[:, None, :]).sum(axis=-1)]
+            if n_l:
+                bond = bond_functions(model)(r.ravel())[0].reshape(n_l, *r.shape)
+                sums.append(0.5 * np.einsum("las,lst,lat->la", bond, angle_sums, bond))
+            total += atom_energies_from_sums(model, np.concatenate(sums), [symbol] * len(spacings))[0]
+    return total / len(sites)
+
+
 def shell_angle_sums(model, cosines, shell_of):
     """(L, S, S): for each three-body sum l and shells s, t, the sum of h_l(cos θ_jk) over the pairs of different
     neighbours j in s and k in t; `cosines` (n, n) between the n neighbours, `shell_of` (n,) their shells 0..S-1."""
     n = len(shell_of)
-    cosines = np.clip(np.asarray(cosines, dtype=float), -1.0, 1.0)
+    # a lattice's neighbours make few distinct angles: the angle functions once per cosine (to 1e-12)
+    cosines, back = np.unique(np.round(np.clip(np.asarray(cosines, dtype=float), -1.0, 1.0), 12), return_inverse=True)
     with np.errstate(all="ignore"):
-        angle = model.program.angle_functions(cosines.ravel(), model.constants)[0].reshape(-1, n, n)
+        angle = model.program.angle_functions(cosines, model.constants)[0][:, back.ravel()].reshape(-1, n, n)
     member = np.eye(int(np.max(shell_of)) + 1)[shell_of]  # (n, S): which shell each neighbour is in
     return member.T @ (angle * (1.0 - np.eye(n))) @ member
 
