@@ -20,7 +20,8 @@ directly on pair distances (no neighbour list or data set), so a report costs mi
 every front member, and to serve as a tier of the search (symff.search.batch): `first_failure` runs the checks
 cheapest first and stops at the first that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its
 fits' CPU time: benchmarks/sanity_tier.py; a mixed dimer adds about 16 ms per pair of elements, the mixed clusters
-of NbMo-1.json about 170 ms, run only once every check of each element alone has passed).
+of NbMo-1.json about 170 ms and its compounds about 120 ms, run only once every check of each element alone has
+passed).
 
     report = sanity_report(model)  # {"sane": bool, "flags": [failed checks], "checks": {name: {"passed", "detail"}}}
     first_failure(model)           # the name of the first failed check, or None
