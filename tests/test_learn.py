@@ -375,6 +375,9 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"search": {"populaton": 8}}, "search: unknown setting 'populaton'"),
                             ({"search": {"r_out": 4.0}}, "search: r_out is set for the whole loop"),
                             ({"search": {"population": 2}}, "search: --population must be at least 4"),
+                            ({"search": {"population": "many"}}, "search: population must be a whole number"),
+                            ({"search": {"time_limit": "1 h"}}, "search: time_limit must be a number, got '1 h'"),
+                            ({"search": {"sanity": "no"}}, "search: sanity must be true or false, got 'no'"),
                             ({"search": {"start_forms": "absent"}}, "absent: no such start-forms file")]:
         path.write_text(yaml.safe_dump(settings | change))
         with pytest.raises(SymffError, match=message):

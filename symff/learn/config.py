@@ -38,6 +38,7 @@ Relative paths are relative to the configuration file. Unknown keys are refused,
 """
 
 import math
+import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -125,14 +126,14 @@ class LearnConfig:
         clash = sorted({"r_in", "r_out"} & set(self.search))
         if clash:
             raise ConfigError(f"search: {clash[0]} is set for the whole loop, at the top level of the configuration")
-        settings = dict(self.search)
+        known = {f.name: f.type for f in fields(SearchConfig) if f.name not in ("r_in", "r_out")}
+        unknown = sorted(set(self.search) - set(known))
+        if unknown:
+            raise ConfigError(f"search: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        settings = {name: _typed(value, known[name], name) for name, value in self.search.items()}
         extra = resolve_start_forms(settings.pop("start_forms", None))
         try:
             return SearchConfig(**settings, r_in=self.r_in, r_out=self.r_out, start_forms=start_forms + extra)
-        except TypeError:
-            known = sorted(f.name for f in fields(SearchConfig) if f.name not in ("r_in", "r_out"))
-            unknown = min(set(settings) - set(known))
-            raise ConfigError(f"search: unknown setting {unknown!r} (known: {', '.join(known)})") from None
         except ConfigError as exc:
             raise ConfigError(f"search: {exc}") from None
 
@@ -192,6 +193,18 @@ def _number(value, kind, name, source):
         what = "a whole number" if kind is int else "a number"
         raise ConfigError(f"{source}: {name} must be {what}, got {value!r}")
     return kind(value)
+
+
+def _typed(value, kind, name):
+    """A `search` setting's value checked against its SearchConfig type: numbers as numbers, a flag as true or false
+    (YAML reads `many` or `yes please` as text), None where the type allows it."""
+    kinds = typing.get_args(kind) or (kind,)
+    if value is None and type(None) in kinds:
+        return None
+    if bool in kinds and not isinstance(value, bool):
+        raise ConfigError(f"search: {name} must be true or false, got {value!r}")
+    number = next((k for k in kinds if k in (int, float)), None)
+    return _number(value, number, name, "search") if number else value
 
 
 def _list(value):
