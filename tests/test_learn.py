@@ -354,6 +354,22 @@ def test_a_search_killed_after_a_generation_goes_on_from_its_checkpoint(tmp_path
     assert (search / "history.jsonl").read_text() == history  # no generation searched again
 
 
+def test_where_no_member_of_the_search_is_sane_the_model_is_the_form_fitted(tmp_path, monkeypatch):
+    from symff import rundir
+    from symff.learn import loop
+
+    for module in (loop, rundir):  # as if every member of the fronts had failed a check
+        monkeypatch.setattr(module, "is_sane", lambda member: False)
+    lines = []
+    summary = run_learning(load_config(make_config(tmp_path, iterations=1, search=SEARCH)), tmp_path / "run",
+                           report=lines.append)
+    assert summary["labels"] == 2 and sum("passed the sanity checks" in line for line in lines) == 2
+    for k in (0, 1):
+        model = Model.load(tmp_path / "run" / f"iter-{k:03d}" / "model.json")
+        assert set(model.metadata["parameters"]) == {"A", "B", "n"}  # `form`'s symbols, fitted
+        assert model.errors["train"]["n_structures"] == summary["iterations"][k]["train_structures"]
+
+
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path = make_config(tmp_path)
     settings = yaml.safe_load(path.read_text())

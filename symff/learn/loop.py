@@ -127,16 +127,24 @@ def _fitted(folder, config, train, k, report):
         return Model.load(path)
     _write_frames(folder / "train.extxyz", [train.to_atoms(s) for s in range(train.n_structures)])
     previous = folder.parent / f"iter-{k - 1:03d}" / "model.json"
-    if config.search is None or k == 0:
+
+    def fitted_form():
         start_values = dict(config.start_values)
-        if k > 0 and previous.is_file():
+        if k > 0 and previous.is_file() and config.search is None:  # the last fit's values of the same symbols
             start_values |= Model.load(previous).metadata.get("parameters") or {}
-        model = fit_form(config.form, train, starts=config.fit_starts, seed=config.seed + k, start_values=start_values,
-                         r_in=config.r_in, r_out=config.r_out, source="form").model
-    if config.search is not None:
-        # the search starts from `form` fitted (iteration 0) or from the last iteration's front
-        model = _searched(folder, config, [["`form`", model.energy_string()]] if k == 0 else
+        return fit_form(config.form, train, starts=config.fit_starts, seed=config.seed + k, start_values=start_values,
+                        r_in=config.r_in, r_out=config.r_out, source="form").model
+
+    if config.search is None:
+        model = fitted_form()
+    else:  # the search starts from `form` fitted (iteration 0) or from the last iteration's front
+        first = fitted_form() if k == 0 else None
+        model = _searched(folder, config, [["`form`", first.energy_string()]] if k == 0 else
                           resolve_start_forms(previous.parent / SEARCH_RUN), report)
+        if model is None:
+            report(f"{folder.name}: no member of the search's front passed the sanity checks: the model is `form` "
+                   "fitted on the same data")
+            model = first or fitted_form()
     ensemble = calibrate(model, bootstrap_ensemble(model, train, config.members, seed=config.seed + k), train)
     ensemble.attach(model).save(path)
     errors = model.errors["train"]
@@ -147,8 +155,8 @@ def _fitted(folder, config, train, k, report):
 
 def _searched(folder, config, start_forms, report):
     """The model a search on the iteration's train.extxyz gives by default (symff.rundir.default_member; where no
-    member runs in LAMMPS, the most accurate sane one), its run in `folder`/search; a search killed after a
-    generation goes on from its checkpoint."""
+    member runs in LAMMPS, the most accurate sane one; None where no member is sane), its run in `folder`/search; a
+    search killed after a generation goes on from its checkpoint."""
     run, train_file = folder / SEARCH_RUN, folder / "train.extxyz"
     if not (run / "front.json").is_file():
         train = read_dataset([train_file])  # as the run's config.json records it: `symff search --resume` reads it
@@ -168,8 +176,7 @@ def _searched(folder, config, start_forms, report):
     except ModelError:
         sane = [m["index"] for m in members if is_sane(m)]
         if not sane:
-            raise ModelError(f"{run}: no front member passed the sanity checks: give the search more time "
-                             "(search: time_limit) or other settings") from None
+            return None
         index = sane[-1]
     model = Model.load(run / members[index]["model"])
     report(f"{folder.name}: searched ({len(members)} front members); member {index}: {model.energy_string(4)}")
