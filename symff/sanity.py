@@ -20,13 +20,14 @@ directly on pair distances (no neighbour list or data set), so a report costs mi
 every front member, and to serve as a tier of the search (symff.search.batch): `first_failure` runs the checks
 cheapest first and stops at the first that fails (a median of 5 ms per check in a search on mlearn Cu, 3 % of its
 fits' CPU time: benchmarks/sanity_tier.py; a mixed dimer adds about 16 ms per pair of elements, the mixed clusters
-of NbMo-1.json about 170 ms and its compounds about 120 ms, run only once every check of each element alone has
+of NbMo-1.json about 170 ms and its compounds about 40 ms, run only once every check of each element alone has
 passed).
 
     report = sanity_report(model)  # {"sane": bool, "flags": [failed checks], "checks": {name: {"passed", "detail"}}}
     first_failure(model)           # the name of the first failed check, or None
 """
 
+import functools
 import itertools
 
 import numpy as np
@@ -36,6 +37,7 @@ from .evaluate.reference import (
     atom_energies_with_angles,
     cluster_energies,
     compound_energies,
+    distinct_cosines,
     lattice_energies,
     shell_angle_sums,
 )
@@ -110,7 +112,7 @@ def _subjects(model, name, energies):
     if name == "fcc_wall":
         return energies + [(f"{structure} {''.join(e + (n if n != '1' else '') for e, n in zip(pair, counts))}",
                             _Compound(model, structure, pair))
-                           for structure, (_, _, counts, ordered) in COMPOUNDS.items()
+                           for structure, (counts, ordered) in COMPOUNDS.items()
                            for pair in (itertools.permutations if ordered else itertools.combinations)(model.elements, 2)]
     return energies + [(f"one {b} among {a}", _MixedCluster(model, a, b))
                        for a, b in itertools.permutations(model.elements, 2)]
@@ -140,41 +142,55 @@ class _Compound:
     the energy per atom at a nearest-neighbour distance (symff.evaluate.reference.compound_energies, by shells)."""
 
     def __init__(self, model, structure, pair):
-        self.model, self.lattice_name = model, structure
-        self._sites, self._pair, self._reach = COMPOUNDS[structure][:2], pair, 0.0
-        self._shells = None
+        self.model, self.lattice_name, self._pair = model, structure, pair
+        self._sites, self._reach = None, 0.0
 
     def lattice(self, nearest):
         nearest = np.asarray(nearest, dtype=float)
-        reach = self.model.r_out / min(nearest.min(), FCC_SCAN * COMPRESSION ** (1 / 3)) * 1.0001
+        reach = _reach(self.model, nearest)
         if reach > self._reach:
-            self._shells, self._reach = _compound_shells(self.model, *self._sites, self._pair, reach), reach
-        return compound_energies(self.model, nearest, self._shells)
+            self._sites = [(weight, self._pair[sublattice], distances, [self._pair[s] for s in sublattices], counts,
+                            _angle_sums(self.model, cosines, shell_of))
+                           for weight, sublattice, distances, sublattices, counts, shell_of, cosines
+                           in _lattice_geometry(self.lattice_name, reach)]
+            self._reach = reach
+        return compound_energies(self.model, nearest, self._sites)
 
 
-def _compound_shells(model, sites, nearest_squared, pair, reach):
-    """Each site of a compound as symff.evaluate.reference.compound_energies takes it: the sites (integer coordinates
-    in a cubic cell of side 2, sublattice 0 or 1) repeated within `reach` nearest-neighbour distances, its neighbours
-    in shells by squared distance (integers: exact) and element, and for a model with three-body sums the angle
-    functions summed by those shells."""
+def _reach(model, nearest):
+    """How many nearest-neighbour distances a lattice scanned down to `nearest` (the compressed lattice of the wall
+    included) must hold for the cutoff."""
+    return model.r_out / min(nearest.min(), FCC_SCAN * COMPRESSION ** (1 / 3)) * 1.0001
+
+
+def _angle_sums(model, cosines, shell_of):
+    return shell_angle_sums(model, cosines, shell_of) if model.program.n_angular else None
+
+
+@functools.lru_cache(maxsize=64)
+def _lattice_geometry(lattice, reach):
+    """The neighbours of each distinct site of a lattice of LATTICES within `reach` nearest-neighbour distances:
+    [(the site's weight, its sublattice, its shells' distances at unit nearest distance, their sublattices, their
+    counts, each neighbour's shell, the cosines between its neighbours as distinct_cosines gives them)]. Shells by
+    squared distance (integers: exact) and sublattice. Cached: it does not depend on the model, and a search checks
+    thousands of forms at one cutoff."""
+    sites, nearest_squared, centres = LATTICES[lattice]
     n = int(np.ceil(reach * np.sqrt(nearest_squared) / 2)) + 1
     grid = 2 * np.arange(-n, n + 1)
     cells = np.array(np.meshgrid(grid, grid, grid, indexing="ij")).reshape(3, -1).T
     out = []
-    for position, sublattice in sites:
+    for site, weight in centres:
+        position, sublattice = sites[site]
         vectors = np.vstack([cells + np.subtract(other, position) for other, _ in sites])
-        elements = np.repeat([pair[other] for _, other in sites], len(cells))
+        sublattices = np.repeat([other for _, other in sites], len(cells))
         squared = (vectors**2).sum(axis=1)
         keep = (squared > 0) & (squared <= reach**2 * nearest_squared)
-        vectors, elements, squared = vectors[keep], elements[keep], squared[keep]
-        keys = sorted(set(zip(squared.tolist(), elements.tolist())))
-        shell_of = np.array([keys.index(key) for key in zip(squared.tolist(), elements.tolist())])
-        angle_sums = None
-        if model.program.n_angular:
-            unit = vectors / np.sqrt(squared)[:, None]
-            angle_sums = shell_angle_sums(model, unit @ unit.T, shell_of)
-        out.append((pair[sublattice], np.sqrt([k[0] / nearest_squared for k in keys]), [k[1] for k in keys],
-                    np.bincount(shell_of, minlength=len(keys)).astype(float), angle_sums))
+        vectors, sublattices, squared = vectors[keep], sublattices[keep], squared[keep]
+        keys, shell_of = np.unique(squared * 2 + sublattices, return_inverse=True)  # (squared, sublattice) as one
+        unit = vectors / np.sqrt(squared)[:, None]
+        out.append((weight, sublattice, np.sqrt(keys // 2 / nearest_squared), keys % 2,
+                    np.bincount(shell_of, minlength=len(keys)).astype(float), shell_of,
+                    distinct_cosines(unit @ unit.T)))
     return out
 
 
@@ -259,29 +275,10 @@ class ClusterEnergy:
         """Energy per atom of fcc with nearest-neighbour distance `nearest` (an array)."""
         nearest = np.asarray(nearest, dtype=float)
         if self._shells is None or nearest.min() < self._shells[0]:
-            reach = self.model.r_out / min(nearest.min(), FCC_SCAN * COMPRESSION ** (1 / 3))
-            points, distances = _fcc_points(reach * 1.0001)
-            shells, shell_of, counts = np.unique(distances, return_inverse=True, return_counts=True)
-            angle_sums = None
-            if self.model.formula.angular:  # the angles are the same at every spacing: summed by shells once
-                unit = points / distances[:, None]
-                angle_sums = shell_angle_sums(self.model, unit @ unit.T, shell_of)
-            self._shells = (nearest.min(), shells, counts, angle_sums)
+            # the angles are the same at every spacing: summed by shells once
+            [(_, _, shells, _, counts, shell_of, cosines)] = _lattice_geometry("fcc", _reach(self.model, nearest))
+            self._shells = (nearest.min(), shells, counts, _angle_sums(self.model, cosines, shell_of))
         return lattice_energies(self.model, nearest, *self._shells[1:])
-
-
-def _fcc_points(reach):
-    """The fcc lattice points (nearest-neighbour distance 1) within `reach`, origin excluded, nearest first, and their
-    distances: equal for the points of a shell to the last bit (from the integer squared norms), which make the
-    shells."""
-    n = int(np.ceil(reach * np.sqrt(2))) + 1
-    grid = np.arange(-n, n + 1)
-    points = np.array(np.meshgrid(grid, grid, grid, indexing="ij")).reshape(3, -1).T
-    points = points[points.sum(axis=1) % 2 == 0]  # fcc: integer coordinates with an even sum
-    d = np.sqrt((points**2).sum(axis=1) / 2)
-    keep = (d > 0) & (d <= reach)
-    order = np.argsort(d[keep], kind="stable")
-    return points[keep][order] / np.sqrt(2), d[keep][order]
 
 
 def _rises_inward(r, energy):
@@ -386,11 +383,16 @@ CLUSTERS = {  # nearest-neighbour distance 1
 }
 
 
-COMPOUNDS = {  # sites of a cubic cell of side 2 (integer coordinates, sublattice 0: A, 1: B), the nearest-neighbour
-    # distance squared in those units, the atoms of A and B per cell as written in a label, and whether A and B are
-    # told apart (L1₂: A₃B and AB₃; B2: AB only)
-    "B2": ((((0, 0, 0), 0), ((1, 1, 1), 1)), 3, ("1", "1"), False),
-    "L1₂": ((((1, 1, 0), 0), ((1, 0, 1), 0), ((0, 1, 1), 0), ((0, 0, 0), 1)), 2, ("₃", "1"), True),
+LATTICES = {  # sites of a cubic cell of side 2 (integer coordinates) with their sublattice (0: A, 1: B), the
+    # nearest-neighbour distance squared in those units, and the distinct sites (index, how many in the cell)
+    "fcc": ((((0, 0, 0), 0), ((1, 1, 0), 0), ((1, 0, 1), 0), ((0, 1, 1), 0)), 2, ((0, 1),)),
+    "B2": ((((0, 0, 0), 0), ((1, 1, 1), 1)), 3, ((0, 1), (1, 1))),
+    "L1₂": ((((1, 1, 0), 0), ((1, 0, 1), 0), ((0, 1, 1), 0), ((0, 0, 0), 1)), 2, ((0, 3), (3, 1))),
+}
+COMPOUNDS = {  # the lattices of two elements the wall compresses: the atoms of A and B per cell as a label writes
+    # them, and whether A and B are told apart (L1₂: A₃B and AB₃; B2: AB only)
+    "B2": (("1", "1"), False),
+    "L1₂": (("₃", "1"), True),
 }
 
 

@@ -303,19 +303,17 @@ def test_lattice_sums_over_shells_are_the_sums_over_neighbours():
     """The energy of an fcc atom at several spacings summed by shells (`lattice_energies`, the sanity checks' fcc)
     against the sum over every pair of its neighbours (`atom_energies_with_angles`), one set of cosines for all
     spacings and, the same, a copy for each; and the latter's rate along the scaling against a difference."""
-    from symff.sanity import _fcc_points
+    from symff.sanity import _lattice_geometry
 
-    points, distances = _fcc_points(2.5)
-    unit = points / distances[:, None]
-    cosines = (unit @ unit.T)[None]
-    shells, shell_of, counts = np.unique(distances, return_inverse=True, return_counts=True)
+    [(_, _, shells, _, counts, shell_of, (values, index))] = _lattice_geometry("fcc", 2.5)
+    distances, cosines = shells[shell_of], values[index][None]  # each neighbour's distance, every pair's cosine
     assert shells.size < distances.size / 4  # shells of 12, 6, 24, ... neighbours
     nearest = np.array([2.3, 2.6, 3.1])
     r = nearest[:, None] * distances[None]
     rates = np.broadcast_to(distances[None], r.shape)
     for model in angular_models(23, 3):
         by_shells = reference.lattice_energies(model, nearest, shells, counts,
-                                               reference.shell_angle_sums(model, cosines[0], shell_of))
+                                               reference.shell_angle_sums(model, (values, index), shell_of))
         every_pair = reference.atom_energies_with_angles(model, r, cosines, rates)
         copies = reference.atom_energies_with_angles(model, r, np.repeat(cosines, nearest.size, axis=0), rates)
         assert np.allclose(by_shells, every_pair[0], rtol=1e-12, atol=1e-12)

@@ -31,7 +31,9 @@ nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readab
     energies, weights = atom_energies_from_sums(model, rho)
     energies, rates = atom_energies(model, distances, dr_ds)  # (n_atoms, n_neighbours) distances, inf-padded
     energies, rates = atom_energies_with_angles(model, distances, cosines, dr_ds)  # three-body sums too
-    energies = lattice_energies(model, spacings, shell_distances, counts, shell_angle_sums(model, cosines, shell_of))
+    energies = lattice_energies(model, spacings, shell_distances, counts,
+                                shell_angle_sums(model, distinct_cosines(cosines), shell_of))
+    energies = compound_energies(model, spacings, sites)      # a lattice of several elements, site by site
     results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
     energies = cluster_energies(model, symbols, positions)    # finite clusters of any elements, (S, n, 3) Å
     energies, virial = cluster_energies(model, symbols, positions, with_virial=True)  # and dE/dλ of a scaling
@@ -219,13 +221,13 @@ def lattice_energies(model, spacings, distances, counts, angle_sums=None):
 
 def compound_energies(model, spacings, sites):
     """Energy per atom of a lattice of several elements (without the reference energies) scaled to each of
-    `spacings` (A,): `sites`, one per atom of its cell, [(its element, the distances (S,) of its neighbour shells at
-    unit spacing, each shell's element (S,), the counts (S,), and for a model with three-body sums the angle sums
-    (L, S, S) of `shell_angle_sums`, else None)]; each radial sum filtered by the neighbours' elements. The sums of
-    `lattice_energies`, site by site."""
+    `spacings` (A,): `sites`, one per distinct site of its cell, [(how many such sites the cell holds, the site's
+    element, the distances (S,) of its neighbour shells at unit spacing, each shell's element (S,), the counts (S,),
+    and for a model with three-body sums the angle sums (L, S, S) of `shell_angle_sums`, else None)]; each radial sum
+    filtered by the neighbours' elements. The sums of `lattice_energies`, site by site."""
     n_k, n_l = model.program.n_densities, model.program.n_angular
     total = np.zeros(len(spacings))
-    for symbol, distances, neighbours, counts, angle_sums in sites:
+    for weight, symbol, distances, neighbours, counts, angle_sums in sites:
         r = np.outer(spacings, distances)
         inside = r < model.r_out
         h = np.zeros((n_k, *r.shape))
@@ -236,18 +238,25 @@ def compound_energies(model, spacings, sites):
             if n_l:
                 bond = bond_functions(model)(r.ravel())[0].reshape(n_l, *r.shape)
                 sums.append(0.5 * np.einsum("las,lst,lat->la", bond, angle_sums, bond))
-            total += atom_energies_from_sums(model, np.concatenate(sums), [symbol] * len(spacings))[0]
-    return total / len(sites)
+            total += weight * atom_energies_from_sums(model, np.concatenate(sums), [symbol] * len(spacings))[0]
+    return total / sum(site[0] for site in sites)
+
+
+def distinct_cosines(cosines):
+    """(the distinct values, to 1e-12, of the cosines (n, n) between n neighbours; each pair's index into them): a
+    lattice's neighbours make few distinct angles, so `shell_angle_sums` evaluates the angle functions once for each."""
+    values, index = np.unique(np.round(np.clip(np.asarray(cosines, dtype=float), -1.0, 1.0), 12), return_inverse=True)
+    return values, index.reshape(np.shape(cosines))
 
 
 def shell_angle_sums(model, cosines, shell_of):
     """(L, S, S): for each three-body sum l and shells s, t, the sum of h_l(cos θ_jk) over the pairs of different
-    neighbours j in s and k in t; `cosines` (n, n) between the n neighbours, `shell_of` (n,) their shells 0..S-1."""
+    neighbours j in s and k in t; `cosines` between the n neighbours as `distinct_cosines` gives them, `shell_of` (n,)
+    their shells 0..S-1."""
+    values, index = cosines
     n = len(shell_of)
-    # a lattice's neighbours make few distinct angles: the angle functions once per cosine (to 1e-12)
-    cosines, back = np.unique(np.round(np.clip(np.asarray(cosines, dtype=float), -1.0, 1.0), 12), return_inverse=True)
     with np.errstate(all="ignore"):
-        angle = model.program.angle_functions(cosines, model.constants)[0][:, back.ravel()].reshape(-1, n, n)
+        angle = model.program.angle_functions(values, model.constants)[0][:, index.ravel()].reshape(-1, n, n)
     member = np.eye(int(np.max(shell_of)) + 1)[shell_of]  # (n, S): which shell each neighbour is in
     return member.T @ (angle * (1.0 - np.eye(n))) @ member
 
