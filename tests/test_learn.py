@@ -318,7 +318,7 @@ def test_the_loop_with_variance_reduction_selects_what_the_committee_gives(tmp_p
 SEARCH = {"grammar": "pair", "population": 8, "generations": 2}
 
 
-def test_a_loop_with_search_searches_each_iteration_from_the_last_front(tmp_path):
+def test_a_loop_with_search_searches_each_iteration_from_the_last_front_and_resumes_a_killed_search(tmp_path):
     summary = run_learning(load_config(make_config(tmp_path, iterations=1, search=SEARCH)), tmp_path / "run",
                            report=quiet)
     assert summary["labels"] == 2 and [r["train_structures"] for r in summary["iterations"]] == [3, 5]
@@ -338,19 +338,16 @@ def test_a_loop_with_search_searches_each_iteration_from_the_last_front(tmp_path
     assert [name for name, _ in starts[0]] == ["`form`"] and "sqrt" in starts[0][0][1]
     first = tmp_path / "run" / "iter-000" / "search" / "models"
     assert sorted(name for name, _ in starts[1]) == sorted(str(p) for p in first.glob("*.json"))
-
-
-def test_a_search_killed_after_a_generation_goes_on_from_its_checkpoint(tmp_path):
-    path = make_config(tmp_path, iterations=1, search=SEARCH)
-    run_learning(load_config(path), tmp_path / "run", report=quiet)
+    # a search killed after a generation goes on from its checkpoint
+    path = tmp_path / "learn.yaml"
     search = tmp_path / "run" / "iter-001" / "search"
-    front = (search / "front.json").read_text()
+    written = (search / "front.json").read_text()
     # as a kill during iteration 1's search leaves it: the checkpoint of its last generation, no front, no model
     (search / "front.json").unlink()
     (tmp_path / "run" / "iter-001" / "model.json").unlink()
     history = (search / "history.jsonl").read_text()
     run_learning(load_config(path), tmp_path / "run", report=quiet)
-    assert json.loads((search / "front.json").read_text())["members"] == json.loads(front)["members"]
+    assert json.loads((search / "front.json").read_text())["members"] == json.loads(written)["members"]
     assert (search / "history.jsonl").read_text() == history  # no generation searched again
 
 
