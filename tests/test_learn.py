@@ -20,11 +20,12 @@ from ase.io import read, write
 
 from symff.cli import main
 from symff.data import read_dataset
-from symff.errors import ConfigError, SymffError
+from symff.errors import ConfigError, ModelError, SymffError
 from symff.learn import load_config, run_learning
 from symff.learn.select import UNBOUNDED, Committee, density, disagreement, select, variance_reduction
 from symff.model import Model
 from symff.rundir import default_member, read_config, read_front
+from symff.sanity import is_sane
 from symff.uncertainty import Ensemble
 
 TESTS = Path(__file__).resolve().parent
@@ -352,11 +353,13 @@ def test_a_loop_with_search_searches_each_iteration_from_the_last_front_and_resu
 
 
 def test_where_no_member_of_the_search_is_sane_the_model_is_the_form_fitted(tmp_path, monkeypatch):
-    from symff import rundir
     from symff.learn import loop
 
-    for module in (loop, rundir):  # as if every member of the fronts had failed a check
-        monkeypatch.setattr(module, "is_sane", lambda member: False)
+    def no_default(run, members):
+        raise ModelError("no default member")
+
+    monkeypatch.setattr(loop, "default_member", no_default)
+    monkeypatch.setattr(loop, "is_sane", lambda member: False)  # as if every member had failed a check
     lines = []
     summary = run_learning(load_config(make_config(tmp_path, iterations=1, search=SEARCH)), tmp_path / "run",
                            report=lines.append)
@@ -365,6 +368,14 @@ def test_where_no_member_of_the_search_is_sane_the_model_is_the_form_fitted(tmp_
         model = Model.load(tmp_path / "run" / f"iter-{k:03d}" / "model.json")
         assert set(model.metadata["parameters"]) == {"A", "B", "n"}  # `form`'s symbols, fitted
         assert model.errors["train"]["n_structures"] == summary["iterations"][k]["train_structures"]
+    # sane members, none of them the default (LAMMPS-runnable): the most accurate, unless MD must run in LAMMPS
+    monkeypatch.setattr(loop, "is_sane", is_sane)
+    folder, config = tmp_path / "run" / "iter-000", load_config(tmp_path / "learn.yaml")
+    members = read_front(folder / "search")["members"]
+    assert all(m["sane"] for m in members)  # the search's sanity tier lets no insane form into the front
+    chosen = loop._searched(folder, config, [], quiet)
+    assert chosen.energy_string() == Model.load(folder / "search" / members[-1]["model"]).energy_string()
+    assert loop._searched(folder, replace(config, md_engine="lammps"), [], quiet) is None
 
 
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):

@@ -155,8 +155,8 @@ def _fitted(folder, config, train, k, report):
 
 def _searched(folder, config, start_forms, report):
     """The model a search on the iteration's train.extxyz gives by default (symff.rundir.default_member; where no
-    member runs in LAMMPS, the most accurate sane one; None where no member is sane), its run in `folder`/search; a
-    search killed after a generation goes on from its checkpoint."""
+    member runs in LAMMPS, the most accurate sane one unless MD must run in LAMMPS; else None), its run in
+    `folder`/search; a search killed after a generation goes on from its checkpoint."""
     run, train_file = folder / SEARCH_RUN, folder / "train.extxyz"
     if not (run / "front.json").is_file():
         train = read_dataset([train_file])  # as the run's config.json records it: `symff search --resume` reads it
@@ -173,8 +173,8 @@ def _searched(folder, config, start_forms, report):
     members = read_front(run)["members"]
     try:
         index = default_member(run, members)
-    except ModelError:
-        sane = [m["index"] for m in members if is_sane(m)]
+    except ModelError:  # MD in ASE takes any sane member; `md_engine: lammps` only one LAMMPS runs
+        sane = [m["index"] for m in members if is_sane(m) and config.md_engine != "lammps"]
         if not sane:
             return None
         index = sane[-1]
