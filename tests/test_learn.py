@@ -320,16 +320,25 @@ SEARCH = {"grammar": "pair", "population": 8, "generations": 2}
 
 
 def test_a_loop_with_search_searches_each_iteration_from_the_last_front_and_resumes_a_killed_search(tmp_path):
-    summary = run_learning(load_config(make_config(tmp_path, iterations=1, search=SEARCH)), tmp_path / "run",
-                           report=quiet)
+    summary = run_learning(load_config(make_config(tmp_path, iterations=1, search=SEARCH, committee_forms=1)),
+                           tmp_path / "run", report=quiet)
     assert summary["labels"] == 2 and [r["train_structures"] for r in summary["iterations"]] == [3, 5]
     for k in (0, 1):
         folder = tmp_path / "run" / f"iter-{k:03d}"
         front = read_front(folder / "search")["members"]
-        chosen = Model.load(folder / "search" / front[default_member(folder / "search")]["model"])
+        index = default_member(folder / "search")
+        chosen = Model.load(folder / "search" / front[index]["model"])
         model = Model.load(folder / "model.json")
         assert model.energy_string() == chosen.energy_string()  # the run's default member, with its ensemble
-        assert len(Ensemble.of(model)) == 3
+        # a committee: 3 refits of it and 3 of the sane member nearest in complexity
+        ensemble = Ensemble.of(model)
+        assert len(ensemble) == 6 and ensemble.info["method"] == "committee" and ensemble.info["forms"] == 2
+        nearest = min((m for m in front if m["index"] != index),
+                      key=lambda m: (abs(m["complexity"] - front[index]["complexity"]), m["index"]))
+        other = Model.load(folder / "search" / nearest["model"])
+        assert other.formula.energy != model.formula.energy
+        assert all(m.formula.energy == model.formula.energy for m in ensemble.members[:3])
+        assert all(m.formula.energy == other.formula.energy for m in ensemble.members[3:])  # refitted
         searched = read_config(folder / "search")
         assert searched["data"]["train"] == [str(folder / "train.extxyz")]
         assert searched["data"]["train_structures"] == summary["iterations"][k]["train_structures"]
@@ -373,9 +382,10 @@ def test_where_no_member_of_the_search_is_sane_the_model_is_the_form_fitted(tmp_
     folder, config = tmp_path / "run" / "iter-000", load_config(tmp_path / "learn.yaml")
     members = read_front(folder / "search")["members"]
     assert all(m["sane"] for m in members)  # the search's sanity tier lets no insane form into the front
-    chosen = loop._searched(folder, config, [], quiet)
+    chosen, others = loop._searched(folder, config, [], quiet)
     assert chosen.energy_string() == Model.load(folder / "search" / members[-1]["model"]).energy_string()
-    assert loop._searched(folder, replace(config, md_engine="lammps"), [], quiet) is None
+    assert others == []  # committee_forms 0
+    assert loop._searched(folder, replace(config, md_engine="lammps"), [], quiet) == (None, [])
 
 
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
@@ -402,7 +412,9 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"search": {"population": "many"}}, "search: population must be a whole number"),
                             ({"search": {"time_limit": "1 h"}}, "search: time_limit must be a number, got '1 h'"),
                             ({"search": {"sanity": "no"}}, "search: sanity must be true or false, got 'no'"),
-                            ({"search": {"start_forms": "absent"}}, "absent: no such start-forms file")]:
+                            ({"search": {"start_forms": "absent"}}, "absent: no such start-forms file"),
+                            ({"committee_forms": 2}, "committee_forms takes forms from the front of a search"),
+                            ({"committee_forms": -1, "search": {}}, "committee_forms must be at least 0")]:
         path.write_text(yaml.safe_dump(settings | change))
         with pytest.raises(SymffError, match=message):
             run_learning(load_config(path), tmp_path / f"run-{len(message)}", report=quiet)

@@ -33,6 +33,8 @@
     seed: 0
     search: {time_limit: 600}                # re-search the form each iteration (symff search's settings, as in
                                              # SearchConfig), from the last iteration's front; absent: refit `form`
+    committee_forms: 0                       # with search: the committee also refits this many other front members
+                                             # (nearest in complexity), `members` refits of each form
 
 Relative paths are relative to the configuration file. Unknown keys are refused, so that a typo is not ignored.
 """
@@ -83,6 +85,7 @@ class LearnConfig:
     fit_starts: int = 4
     seed: int = 0
     search: dict | None = None  # symff search's settings: re-search the form each iteration; None: refit `form`
+    committee_forms: int = 0  # with `search`: other forms of the front in the committee (nearest in complexity)
     r_in: float = DEFAULT_INNER
     r_out: float = DEFAULT_OUTER
 
@@ -109,6 +112,9 @@ class LearnConfig:
             (self.threshold >= 0, "threshold must be non-negative (eV/Å)"),
             (self.budget >= 0 and self.iterations >= 1, "budget must be >= 0 and iterations >= 1"),
             (self.fit_starts >= 1, "fit_starts must be at least 1"),
+            (self.committee_forms >= 0, f"committee_forms must be at least 0, got {self.committee_forms}"),
+            (self.committee_forms == 0 or self.search is not None,
+             "committee_forms takes forms from the front of a search: give `search` too"),
             (0 < self.r_in < self.r_out, f"the cutoff needs 0 < r_in < r_out, got {self.r_in}, {self.r_out}"),
         ]
         for ok, message in checks:

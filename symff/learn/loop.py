@@ -46,7 +46,7 @@ from ..sanity import is_sane
 from ..search.config import SearchConfig
 from ..search.start_forms import resolve_start_forms
 from ..search.state import SearchState
-from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate
+from ..uncertainty import Ensemble, bootstrap_ensemble, calibrate, committee
 from ..workflow import search_to_run
 from .md import md_candidates
 from .oracle import label, oracle_factory
@@ -135,17 +135,20 @@ def _fitted(folder, config, train, k, report):
         return fit_form(config.form, train, starts=config.fit_starts, seed=config.seed + k, start_values=start_values,
                         r_in=config.r_in, r_out=config.r_out, source="form").model
 
+    others = []  # the committee's other forms
     if config.search is None:
         model = fitted_form()
     else:  # the search starts from `form` fitted (iteration 0) or from the last iteration's front
         first = fitted_form() if k == 0 else None
-        model = _searched(folder, config, [["`form`", first.energy_string()]] if k == 0 else
-                          resolve_start_forms(previous.parent / SEARCH_RUN), report)
+        model, others = _searched(folder, config, [["`form`", first.energy_string()]] if k == 0 else
+                                  resolve_start_forms(previous.parent / SEARCH_RUN), report)
         if model is None:
             report(f"{folder.name}: no member of the search's front passed the sanity checks: the model is `form` "
                    "fitted on the same data")
             model = first or fitted_form()
-    ensemble = calibrate(model, bootstrap_ensemble(model, train, config.members, seed=config.seed + k), train)
+    members = committee([model, *others], train, config.members, seed=config.seed + k) if others else \
+        bootstrap_ensemble(model, train, config.members, seed=config.seed + k)
+    ensemble = calibrate(model, members, train)
     ensemble.attach(model).save(path)
     errors = model.errors["train"]
     report(f"iteration {k}: fitted on {train.n_structures} structures: energy MAE {errors['energy_mae_mev']:.3g} "
@@ -154,9 +157,10 @@ def _fitted(folder, config, train, k, report):
 
 
 def _searched(folder, config, start_forms, report):
-    """The model a search on the iteration's train.extxyz gives by default (symff.rundir.default_member; where no
-    member runs in LAMMPS, the most accurate sane one unless MD must run in LAMMPS; else None), its run in
-    `folder`/search; a search killed after a generation goes on from its checkpoint."""
+    """(the model, [the committee's other forms]): the model a search on the iteration's train.extxyz gives by
+    default (symff.rundir.default_member; where no member runs in LAMMPS, the most accurate sane one unless MD must
+    run in LAMMPS; else None) and `committee_forms` other sane members, nearest to it in complexity. The search's run
+    is `folder`/search; one killed after a generation goes on from its checkpoint."""
     run, train_file = folder / SEARCH_RUN, folder / "train.extxyz"
     if not (run / "front.json").is_file():
         train = read_dataset([train_file])  # as the run's config.json records it: `symff search --resume` reads it
@@ -176,11 +180,13 @@ def _searched(folder, config, start_forms, report):
     except ModelError:  # MD in ASE takes any sane member; `md_engine: lammps` only one LAMMPS runs
         sane = [m["index"] for m in members if is_sane(m) and config.md_engine != "lammps"]
         if not sane:
-            return None
+            return None, []
         index = sane[-1]
     model = Model.load(run / members[index]["model"])
     report(f"{folder.name}: searched ({len(members)} front members); member {index}: {model.energy_string(4)}")
-    return model
+    others = sorted((m for m in members if m["index"] != index and is_sane(m)),
+                    key=lambda m: (abs(m["complexity"] - members[index]["complexity"]), m["index"]))
+    return model, [Model.load(run / m["model"]) for m in others[:config.committee_forms]]
 
 
 def _selection(folder, config, model, md_starts, k, report):
