@@ -372,7 +372,7 @@ def test_where_no_member_of_the_search_is_sane_the_model_is_the_form_fitted(tmp_
     lines = []
     summary = run_learning(load_config(make_config(tmp_path, iterations=1, search=SEARCH)), tmp_path / "run",
                            report=lines.append)
-    assert summary["labels"] == 2 and sum("passed the sanity checks" in line for line in lines) == 2
+    assert summary["labels"] == 2 and sum("front is sane: the model is `form`" in line for line in lines) == 2
     for k in (0, 1):
         model = Model.load(tmp_path / "run" / f"iter-{k:03d}" / "model.json")
         assert set(model.metadata["parameters"]) == {"A", "B", "n"}  # `form`'s symbols, fitted

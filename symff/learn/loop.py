@@ -4,8 +4,8 @@ Iteration k (folder `RUN/iter-00k/`):
 
 1. fit the form on every label so far (`train.extxyz`: the start structures and the labels of iterations < k) with
    `symff.fit.given_form.fit_form` (with `search` in the configuration: the default member of a search on it,
-   `search/`, started from the front of iteration k − 1), and make its ensemble: bootstrap refits, calibrated on
-   that data (`model.json` holds both);
+   `search/`, started from the front of iteration k − 1), and make its ensemble: bootstrap refits (with
+   `committee_forms`, of other front members too), calibrated on that data (`model.json` holds both);
 2. stop if the label budget is spent or k = `iterations` (the last model is then fitted on every label);
 3. run MD with the model (symff.learn.md: LAMMPS where the model exports, ASE otherwise) and score the candidate frames by committee disagreement (`candidates.extxyz`, info
    `disagreement` in eV/Å and `energy_disagreement` in eV/atom); stop if the largest force disagreement is under
@@ -143,8 +143,9 @@ def _fitted(folder, config, train, k, report):
         model, others = _searched(folder, config, [["`form`", first.energy_string()]] if k == 0 else
                                   resolve_start_forms(previous.parent / SEARCH_RUN), report)
         if model is None:
-            report(f"{folder.name}: no member of the search's front passed the sanity checks: the model is `form` "
-                   "fitted on the same data")
+            runs = " and runs in LAMMPS (md_engine: lammps)" if config.md_engine == "lammps" else ""
+            report(f"{folder.name}: no member of the search's front is sane{runs}: the model is `form` fitted on the "
+                   "same data")
             model = first or fitted_form()
     members = committee([model, *others], train, config.members, seed=config.seed + k) if others else \
         bootstrap_ensemble(model, train, config.members, seed=config.seed + k)
