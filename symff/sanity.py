@@ -188,9 +188,13 @@ def _lattice_geometry(lattice, reach):
         vectors, sublattices, squared = vectors[keep], sublattices[keep], squared[keep]
         keys, shell_of = np.unique(squared * 2 + sublattices, return_inverse=True)  # (squared, sublattice) as one
         unit = vectors / np.sqrt(squared)[:, None]
-        out.append((weight, sublattice, np.sqrt(keys // 2 / nearest_squared), keys % 2,
-                    np.bincount(shell_of, minlength=len(keys)).astype(float), shell_of,
-                    distinct_cosines(unit @ unit.T)))
+        values, index = distinct_cosines(unit @ unit.T)
+        arrays = [np.sqrt(keys // 2 / nearest_squared), keys % 2, np.bincount(shell_of).astype(float), shell_of,
+                  values, index]
+        for array in arrays:  # shared by every later check: read-only
+            array.flags.writeable = False
+        distances, shell_sublattices, counts, shell_of, values, index = arrays
+        out.append((weight, sublattice, distances, shell_sublattices, counts, shell_of, (values, index)))
     return out
 
 
