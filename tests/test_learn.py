@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -386,6 +387,18 @@ def test_where_no_member_of_the_search_is_sane_the_model_is_the_form_fitted(tmp_
     assert chosen.energy_string() == Model.load(folder / "search" / members[-1]["model"]).energy_string()
     assert others == []  # committee_forms 0
     assert loop._searched(folder, replace(config, md_engine="lammps"), [], quiet) == (None, [])
+
+
+def test_the_files_a_search_setting_names_are_relative_to_the_configuration(tmp_path, monkeypatch):
+    (tmp_path / "forms").mkdir()
+    shutil.copy(TESTS.parent / "symff" / "potentials" / "Cu-mlearn-1.json", tmp_path / "forms" / "cu.json")
+    path = make_config(tmp_path, search={"start_forms": "forms/cu.json", "grammar": "eam"})
+    monkeypatch.chdir(TESTS)  # elsewhere
+    config = load_config(path)
+    assert config.search["start_forms"] == str(tmp_path / "forms" / "cu.json")
+    assert config.search["grammar"] == "eam"  # a shipped grammar's name, no file of that name beside the config
+    forms = config.search_config([["`form`", "NS(r**-12)"]]).start_forms
+    assert [name for name, _ in forms] == ["`form`", str(tmp_path / "forms" / "cu.json")]
 
 
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
