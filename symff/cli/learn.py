@@ -18,4 +18,4 @@ def add_parser(sub):
 
 
 def run(args):
-    run_learning(load_config(args.config), args.out)
+    run_learning(load_config(args.config), args.out, progress=True)

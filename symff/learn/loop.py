@@ -41,6 +41,7 @@ from ..data.read import read_structures
 from ..errors import ConfigError, ModelError
 from ..fit.given_form import checked_form, fit_form
 from ..model import Model
+from ..progress import SearchProgress
 from ..rundir import data_record, default_member, read_config, read_front
 from ..sanity import is_sane
 from ..search.config import SearchConfig
@@ -56,8 +57,9 @@ CONFIG_FILE = "config.json"
 SEARCH_RUN = "search"  # an iteration's search run directory, with `search` in the configuration
 
 
-def run_learning(config, out, *, report=print):
-    """Run (or resume) the loop of `config` in the directory `out`; returns the summary."""
+def run_learning(config, out, *, report=print, progress=False):
+    """Run (or resume) the loop of `config` in the directory `out`; returns the summary. `report` takes a line per
+    step; with `progress`, a search (`search` in the configuration) shows its generations on stderr."""
     out = Path(out)
     # every input checked before the run directory is made
     checked_form(config.form, config.start_values, "form")
@@ -77,7 +79,7 @@ def run_learning(config, out, *, report=print):
         folder = out / f"iter-{k:03d}"
         folder.mkdir(exist_ok=True)
         train = Dataset.concatenate([start, *labels])
-        model = _fitted(folder, config, train, k, report)
+        model = _fitted(folder, config, train, k, report, progress)
         used = sum(d.n_structures for d in labels)
         record = {"iteration": k, "train_structures": train.n_structures, "labels_used": used,
                   "errors": model.errors.get("train", {})}
@@ -120,7 +122,7 @@ def _prepare(out, config):
     _write_json(out / CONFIG_FILE, settings)
 
 
-def _fitted(folder, config, train, k, report):
+def _fitted(folder, config, train, k, report, progress=False):
     """The model of iteration k with its ensemble: read from model.json, or fitted and written there."""
     path = folder / "model.json"
     if path.is_file():
@@ -141,7 +143,7 @@ def _fitted(folder, config, train, k, report):
     else:  # the search starts from `form` fitted (iteration 0) or from the last iteration's front
         first = fitted_form() if k == 0 else None
         model, others = _searched(folder, config, [["`form`", first.energy_string()]] if k == 0 else
-                                  resolve_start_forms(previous.parent / SEARCH_RUN), report)
+                                  resolve_start_forms(previous.parent / SEARCH_RUN), report, progress)
         if model is None:
             runs = " and runs in LAMMPS (md_engine: lammps)" if config.md_engine == "lammps" else ""
             report(f"{folder.name}: no member of the search's front is sane{runs}: the model is `form` fitted on the "
@@ -157,7 +159,7 @@ def _fitted(folder, config, train, k, report):
     return model
 
 
-def _searched(folder, config, start_forms, report):
+def _searched(folder, config, start_forms, report, progress=False):
     """(the model, [the committee's other forms]): the model a search on the iteration's train.extxyz gives by
     default (symff.rundir.default_member; where no member runs in LAMMPS, the most accurate sane one unless MD must
     run in LAMMPS; else None) and `committee_forms` other sane members, nearest to it in complexity. The search's run
@@ -173,8 +175,10 @@ def _searched(folder, config, start_forms, report):
         report(f"{folder.name}: searching on {train.n_structures} structures ({run})")
         files = SimpleNamespace(data=[train_file], test=[], split_key=None, weight_key=None, test_fraction=None,
                                 frames=":")
-        search_to_run(settings, train, None, run, command=f"symff learn ({folder.name})",
-                      data=data_record(files, train, None), force=True, report=False, resume=state)
+        with SearchProgress(settings, quiet=not progress) as shown:
+            search_to_run(settings, train, None, run, command=f"symff learn ({folder.name})",
+                          data=data_record(files, train, None), force=True, progress=shown, report=False,
+                          resume=state)
     members = read_front(run)["members"]
     try:
         index = default_member(run, members)
