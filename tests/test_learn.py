@@ -343,12 +343,12 @@ def test_a_loop_with_search_searches_each_iteration_from_the_last_front_and_resu
         searched = read_config(folder / "search")
         assert searched["data"]["train"] == [str(folder / "train.extxyz")]
         assert searched["data"]["train_structures"] == summary["iterations"][k]["train_structures"]
-    # iteration 0 starts from `form` fitted on the start structures (the pair grammar cannot hold its √: skipped);
-    # iteration 1 from the front of iteration 0
+    # every iteration starts from `form` with its start values (the pair grammar cannot hold its √: skipped),
+    # iteration 1 also from the front of iteration 0
     starts = [read_config(tmp_path / "run" / f"iter-{k:03d}" / "search")["search"]["start_forms"] for k in (0, 1)]
-    assert [name for name, _ in starts[0]] == ["`form`"] and "sqrt" in starts[0][0][1]
+    assert starts[0] == [["`form`", "1000.0*NS(r**(-9.0)) - 30.0*sqrt(NS(r**(-6)))"]] and starts[1][0] == starts[0][0]
     first = tmp_path / "run" / "iter-000" / "search" / "models"
-    assert sorted(name for name, _ in starts[1]) == sorted(str(p) for p in first.glob("*.json"))
+    assert sorted(name for name, _ in starts[1][1:]) == sorted(str(p) for p in first.glob("*.json"))
     # a search killed after a generation goes on from its checkpoint
     path = tmp_path / "learn.yaml"
     search = tmp_path / "run" / "iter-001" / "search"
@@ -360,6 +360,30 @@ def test_a_loop_with_search_searches_each_iteration_from_the_last_front_and_resu
     run_learning(load_config(path), tmp_path / "run", report=quiet)
     assert json.loads((search / "front.json").read_text())["members"] == json.loads(written)["members"]
     assert (search / "history.jsonl").read_text() == history  # no generation searched again
+
+
+def test_a_loop_with_search_on_two_elements_starts_each_search_from_the_form(tmp_path):
+    """A front of several elements holds a model per element, which cannot start a search: every iteration's search
+    starts from `form` (with the eam grammar, which holds its √ and expands it over the elements)."""
+    rng = np.random.default_rng(3)
+    frames = []
+    for strain in (1.0, 0.98, 1.03):
+        atoms = bulk("Cu", "fcc", a=3.58 * strain, cubic=True).repeat(2)
+        atoms.symbols[rng.choice(len(atoms), 10, replace=False)] = "Ni"
+        atoms.rattle(0.08, seed=int(rng.integers(1 << 30)))
+        atoms.calc = EMT()
+        atoms.calc = SinglePointCalculator(atoms, energy=atoms.get_potential_energy(), forces=atoms.get_forces())
+        frames.append(atoms)
+    path = make_config(tmp_path, iterations=1, temperatures=[300], search=SEARCH | {"grammar": "eam"})
+    write(tmp_path / "start.extxyz", frames)
+    summary = run_learning(load_config(path), tmp_path / "run", report=quiet)
+    assert summary["labels"] == 2
+    for k in (0, 1):
+        folder = tmp_path / "run" / f"iter-{k:03d}"
+        assert [name for name, _ in read_config(folder / "search")["search"]["start_forms"]] == ["`form`"]
+        model = Model.load(folder / "model.json")
+        assert model.elements == ("Ni", "Cu") and len(Ensemble.of(model)) == 3
+        assert set(read_dataset([folder / "train.extxyz"]).elements) == {"Cu", "Ni"}
 
 
 def test_where_no_member_of_the_search_is_sane_the_model_is_the_form_fitted(tmp_path, monkeypatch):

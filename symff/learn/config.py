@@ -32,7 +32,8 @@
     fit_starts: 4
     seed: 0
     search: {time_limit: 600}                # re-search the form each iteration (symff search's settings, as in
-                                             # SearchConfig), from the last iteration's front; absent: refit `form`
+                                             # SearchConfig), from `form` and the last iteration's front (one
+                                             # element); absent: refit `form`
     committee_forms: 0                       # with search: the committee also refits this many other front members
                                              # (nearest in complexity), `members` refits of each form
 

@@ -4,7 +4,7 @@ Iteration k (folder `RUN/iter-00k/`):
 
 1. fit the form on every label so far (`train.extxyz`: the start structures and the labels of iterations < k) with
    `symff.fit.given_form.fit_form` (with `search` in the configuration: the default member of a search on it,
-   `search/`, started from the front of iteration k − 1), and make its ensemble: bootstrap refits (with
+   `search/`, started from `form` and, for one element, the front of iteration k − 1), and make its ensemble: bootstrap refits (with
    `committee_forms`, of other front members too), calibrated on that data (`model.json` holds both);
 2. stop if the label budget is spent or k = `iterations` (the last model is then fitted on every label);
 3. run MD with the model (symff.learn.md: LAMMPS where the model exports, ASE otherwise) and score the candidate frames by committee disagreement (`candidates.extxyz`, info
@@ -33,6 +33,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import sympy as sp
 from ase.io import read, write
 
 from ..checkpoint import CHECKPOINT_NAME, read_checkpoint
@@ -140,15 +141,13 @@ def _fitted(folder, config, train, k, report, progress=False):
     others = []  # the committee's other forms
     if config.search is None:
         model = fitted_form()
-    else:  # the search starts from `form` fitted (iteration 0) or from the last iteration's front
-        first = fitted_form() if k == 0 else None
-        model, others = _searched(folder, config, [["`form`", first.energy_string()]] if k == 0 else
-                                  resolve_start_forms(previous.parent / SEARCH_RUN), report, progress)
+    else:
+        model, others = _searched(folder, config, _start_forms(config, train, previous.parent, k), report, progress)
         if model is None:
             runs = " and runs in LAMMPS (md_engine: lammps)" if config.md_engine == "lammps" else ""
             report(f"{folder.name}: no member of the search's front is sane{runs}: the model is `form` fitted on the "
                    "same data")
-            model = first or fitted_form()
+            model = fitted_form()
     members = committee([model, *others], train, config.members, seed=config.seed + k) if others else \
         bootstrap_ensemble(model, train, config.members, seed=config.seed + k)
     ensemble = calibrate(model, members, train)
@@ -157,6 +156,16 @@ def _fitted(folder, config, train, k, report, progress=False):
     report(f"iteration {k}: fitted on {train.n_structures} structures: energy MAE {errors['energy_mae_mev']:.3g} "
            f"meV/atom, force MAE {errors['force_mae']:.3g} eV/Å")
     return model
+
+
+def _start_forms(config, train, previous, k):
+    """What an iteration's search starts from: `form` with its start values (1 where none is given) and, for one
+    element, the front of iteration k − 1 (`previous`). A front of several elements holds a model per element, which
+    no search of one energy for every atom can start from."""
+    expr, symbols = checked_form(config.form, config.start_values, "form")
+    form = expr.xreplace({s: sp.Float(float(config.start_values.get(s.name, 1.0))) for s in symbols})
+    front = resolve_start_forms(previous / SEARCH_RUN) if k > 0 and len(train.elements) == 1 else []
+    return [["`form`", str(form)], *front]
 
 
 def _searched(folder, config, start_forms, report, progress=False):
