@@ -386,6 +386,29 @@ def test_a_loop_with_search_on_two_elements_starts_each_search_from_the_form(tmp
         assert set(read_dataset([folder / "train.extxyz"]).elements) == {"Cu", "Ni"}
 
 
+def test_a_loop_searches_on_dask_workers_to_the_front_of_one_process(tmp_path):
+    """`symff learn --workers 2` runs each search on a local Dask cluster of two real worker processes; a search of a
+    fixed number of generations makes the same front as in one process."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    settings = {"budget": 0, "search": SEARCH}  # the loop stops after iteration 0's search
+    run_learning(load_config(make_config(tmp_path / "one", **settings)), tmp_path / "one" / "run", report=quiet)
+    assert main(["learn", str(make_config(tmp_path / "two", **settings)), "--out", str(tmp_path / "two" / "run"),
+                 "--workers", "2"]) == 0
+    searches = [tmp_path / name / "run" / "iter-000" / "search" for name in ("one", "two")]
+    assert [read_config(s)["parallel"]["workers"] for s in searches] == [1, 2]
+    fronts = [[(m["formula"], m["loss"]) for m in read_front(s)["members"]] for s in searches]
+    assert fronts[0] == fronts[1] and len(fronts[0]) >= 2
+
+
+def test_workers_are_refused_where_the_loop_does_not_search(tmp_path, capsys):
+    path = make_config(tmp_path)
+    assert main(["learn", str(path), "--out", str(tmp_path / "run"), "--workers", "2"]) == 2
+    assert capsys.readouterr().err == ("symff learn: error: workers (--workers) and a scheduler (--scheduler) share out "
+                                       "the searches of `search`, and this configuration has none: it refits `form`\n")
+    assert not (tmp_path / "run").exists()  # refused before the run directory is made
+
+
 def test_where_no_member_of_the_search_is_sane_the_model_is_the_form_fitted(tmp_path, monkeypatch):
     from symff.learn import loop
 

@@ -139,9 +139,13 @@ def workers_from(args):
     return workers
 
 
+def add_scheduler_option(parser):
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="join the Dask cluster of this scheduler instead")
+
+
 def add_parallel_options(parser):
     add_workers_option(parser)
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="join the Dask cluster of this scheduler instead")
+    add_scheduler_option(parser)
     parser.add_argument("--islands", type=int, metavar="N",
                         help="islands the population is shared among (default: one per 50 individuals, 1 to 4; "
                              "not tied to the workers, so the same seed gives the same front on any number of them)")

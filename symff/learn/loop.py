@@ -58,11 +58,17 @@ CONFIG_FILE = "config.json"
 SEARCH_RUN = "search"  # an iteration's search run directory, with `search` in the configuration
 
 
-def run_learning(config, out, *, report=print, progress=False):
+def run_learning(config, out, *, report=print, progress=False, workers=1, scheduler=None):
     """Run (or resume) the loop of `config` in the directory `out`; returns the summary. `report` takes a line per
-    step; with `progress`, a search (`search` in the configuration) shows its generations on stderr."""
+    step; with `progress`, a search (`search` in the configuration) shows its generations on stderr. The searches run
+    on `workers` processes, or on the Dask cluster at `scheduler`, as `symff search`'s do (a search of a fixed number
+    of generations makes the same front on any number of them)."""
     out = Path(out)
     # every input checked before the run directory is made
+    if config.search is None and (workers != 1 or scheduler):
+        raise ConfigError("workers (--workers) and a scheduler (--scheduler) share out the searches of `search`, and "
+                          "this configuration has none: it refits `form`")
+    parallel = {"workers": workers, "scheduler": scheduler}
     checked_form(config.form, config.start_values, "form")
     make_oracle = oracle_factory(config.oracle)
     start = read_dataset(config.start)
@@ -80,7 +86,7 @@ def run_learning(config, out, *, report=print, progress=False):
         folder = out / f"iter-{k:03d}"
         folder.mkdir(exist_ok=True)
         train = Dataset.concatenate([start, *labels])
-        model = _fitted(folder, config, train, k, report, progress)
+        model = _fitted(folder, config, train, k, report, progress, parallel)
         used = sum(d.n_structures for d in labels)
         record = {"iteration": k, "train_structures": train.n_structures, "labels_used": used,
                   "errors": model.errors.get("train", {})}
@@ -123,8 +129,9 @@ def _prepare(out, config):
     _write_json(out / CONFIG_FILE, settings)
 
 
-def _fitted(folder, config, train, k, report, progress=False):
-    """The model of iteration k with its ensemble: read from model.json, or fitted and written there."""
+def _fitted(folder, config, train, k, report, progress=False, parallel=None):
+    """The model of iteration k with its ensemble: read from model.json, or fitted and written there (a search's
+    processes as `parallel` says: search_to_run's workers and scheduler)."""
     path = folder / "model.json"
     if path.is_file():
         return Model.load(path)
@@ -142,7 +149,8 @@ def _fitted(folder, config, train, k, report, progress=False):
     if config.search is None:
         model = fitted_form()
     else:
-        model, others = _searched(folder, config, _start_forms(config, train, previous.parent, k), report, progress)
+        model, others = _searched(folder, config, _start_forms(config, train, previous.parent, k), report,
+                                  progress, parallel)
         if model is None:
             runs = " and runs in LAMMPS (md_engine: lammps)" if config.md_engine == "lammps" else ""
             report(f"{folder.name}: no member of the search's front is sane{runs}: the model is `form` fitted on the "
@@ -168,7 +176,7 @@ def _start_forms(config, train, previous, k):
     return [["`form`", str(form)], *front]
 
 
-def _searched(folder, config, start_forms, report, progress=False):
+def _searched(folder, config, start_forms, report, progress=False, parallel=None):
     """(the model, [the committee's other forms]): the model a search on the iteration's train.extxyz gives by
     default (symff.rundir.default_member; where no member runs in LAMMPS, the most accurate sane one unless MD must
     run in LAMMPS; else None) and `committee_forms` other sane members, nearest to it in complexity. The search's run
@@ -187,7 +195,7 @@ def _searched(folder, config, start_forms, report, progress=False):
         with SearchProgress(settings, quiet=not progress) as shown:
             search_to_run(settings, train, None, run, command=f"symff learn ({folder.name})",
                           data=data_record(files, train, None), force=True, progress=shown, report=False,
-                          resume=state)
+                          resume=state, **(parallel or {}))
     members = read_front(run)["members"]
     try:
         index = default_member(run, members)
