@@ -5,6 +5,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -364,8 +365,18 @@ def test_the_front_does_not_depend_on_the_order_jobs_finish_in(lj_data):
         assert shuffled.stats == in_order.stats
 
 
-def test_symff_local_cluster_workers_run_without_dask_malloc_trim(lj_data):
-    pool = OnDask(lj_data, None, workers=2)
+def test_symff_local_cluster_workers_run_without_dask_malloc_trim_and_take_no_fixed_port(lj_data):
+    taken = socket.socket()
+    try:  # as a search already running on the machine holds it (if another process does, the same)
+        taken.bind(("", 8787))
+        taken.listen()
+    except OSError:
+        pass
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        pool = OnDask(lj_data, None, workers=2)
+    taken.close()
+    assert not [w for w in shown if "8787" in str(w.message)]
     try:
         environments = pool.client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
         assert len(environments) == 2 and set(environments.values()) == {None}

@@ -138,9 +138,11 @@ class OnDask:
             except OSError as exc:  # no scheduler there, or it did not answer in Dask's connect timeout
                 raise ConfigError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         else:
+            # the scheduler's HTTP server on a free port: with None it still takes 8787, and a second search on the
+            # machine printed Dask's "Port 8787 is already in use" warning
             with dask.config.set(LOCAL_CLUSTER_SETTINGS), environment_without(TRIM_VARIABLE):
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
+                                            dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         self.workers = len(self.client.scheduler_info()["workers"])
         # the data set and its neighbour list go to every worker once; jobs find them in worker memory
