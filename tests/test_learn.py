@@ -474,6 +474,7 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"search": {"sanity": "no"}}, "search: sanity must be true or false, got 'no'"),
                             ({"search": {"start_forms": "absent"}}, "absent: no such start-forms file"),
                             ({"committee_forms": 2}, "committee_forms takes forms from the front of a search"),
+                            ({"seed": -1}, "seed must be a whole number, 0 or more, got -1"),
                             ({"committee_forms": -1, "search": {}}, "committee_forms must be at least 0")]:
         path.write_text(yaml.safe_dump(settings | change))
         with pytest.raises(SymffError, match=message):

@@ -197,6 +197,18 @@ def test_invalid_options_are_refused_in_one_line(case, corpus, tmp_path, capsys)
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("command", [["search", "DATA"], ["rediscover", "lj"], ["fit", "NS(r**-n)", "DATA"],
+                                     ["uncertainty", "MODEL", "DATA", "--train", "DATA"], ["report", "RUN"]])
+def test_a_negative_seed_is_refused_by_every_command_that_takes_one(command, capsys):
+    """numpy's generators take no negative seed: refused where the options are read, not by a traceback later."""
+    for seed in ("-1", "1.5"):
+        with pytest.raises(SystemExit) as refused:
+            main([*command, "--seed", seed])
+        assert refused.value.code == 2
+        err = capsys.readouterr().err.splitlines()
+        assert err[-1] == f"symff {command[0]}: error: argument --seed: a seed is a whole number, 0 or more, got '{seed}'"
+
+
 def test_a_split_that_leaves_no_training_structure_or_two_test_sets_are_refused(corpus, tmp_path, capsys):
     good = tmp_path / "good.extxyz"
     good.write_text(frame(HEADER + " split=test"))

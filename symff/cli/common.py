@@ -1,11 +1,23 @@
 """Options and steps more than one command uses."""
 
+import argparse
 import shlex
 import sys
 from types import SimpleNamespace
 
 from ..data import read_dataset, split_by_fraction, split_by_key
 from ..errors import ConfigError
+
+
+def seed_value(text):
+    """An argparse type: a seed, a whole number ≥ 0 (numpy's generators take no negative seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number, 0 or more, got {text!r}")
+    return value
 
 
 def add_frames_option(parser):

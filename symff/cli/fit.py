@@ -20,7 +20,7 @@ from ..fit.loss import LossWeights
 from ..fit.properties import DEFAULT_TIME_BUDGET, fit_form_with_properties
 from ..sanity import sanity_report
 from ..targets import read_targets
-from .common import add_data_options, command_line, read_train_test
+from .common import add_data_options, command_line, read_train_test, seed_value
 
 
 def add_parser(sub):
@@ -37,7 +37,7 @@ def add_parser(sub):
     p.add_argument("--starts", type=int, default=DEFAULT_STARTS, help=f"starts of the global stage (default {DEFAULT_STARTS})")
     p.add_argument("--start", action="append", default=[], metavar="NAME=VALUE",
                    help="starting value of a symbol (repeatable; default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random starts")
+    p.add_argument("--seed", type=seed_value, default=0, help="seed of the random starts")
     p.add_argument("--cutoff", dest="r_out", type=float, default=DEFAULT_OUTER, help=f"r_out in Å (default {DEFAULT_OUTER})")
     p.add_argument("--cutoff-inner", dest="r_in", type=float, default=DEFAULT_INNER,
                    help=f"r_in in Å (default {DEFAULT_INNER})")

@@ -14,7 +14,7 @@ from ..errors import ConfigError, SymffWarning
 from ..rediscover import REDISCOVERIES
 from ..report import write_report
 from ..rundir import read_front
-from .common import changed_data, read_saved_data
+from .common import changed_data, read_saved_data, seed_value
 
 
 def add_parser(sub):
@@ -24,7 +24,7 @@ def add_parser(sub):
     p.add_argument("--no-data", dest="data", action="store_false", help="do not read the data again")
     p.add_argument("--ensemble", type=int, metavar="K",
                    help="add a calibration plot: K bootstrap refits of the model, spread against test error")
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, help="seed of the bootstrap resamples (default 0)")
     p.set_defaults(run=run)
 
 

@@ -14,7 +14,7 @@ from ..search.config import DEFAULT_VARIATION, TOPOLOGIES, SearchConfig
 from ..search.state import SearchState
 from ..targets import PROPERTY_OBJECTIVES
 from ..workflow import search_to_run
-from .common import add_data_options, changed_data, command_line, read_saved_data, read_train_test
+from .common import add_data_options, changed_data, command_line, read_saved_data, read_train_test, seed_value
 
 
 def add_search_options(parser, population=200, generations=100):
@@ -34,7 +34,7 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--population", type=int, default=population)
     parser.add_argument("--generations", type=int, default=generations)
     parser.add_argument("--time-limit", type=float, metavar="S", help="stop after this many seconds")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--energy-weight", type=float, default=1.0)
     parser.add_argument("--force-weight", type=float, default=1.0)
     parser.add_argument("--stress-weight", type=float, default=0.1)

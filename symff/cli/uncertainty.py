@@ -18,7 +18,7 @@ from ..data import read_dataset
 from ..errors import ConfigError, ModelError
 from ..model import Model
 from ..uncertainty import DEFAULT_MEMBERS, Ensemble, assess, bootstrap_ensemble, calibrate, committee
-from .common import add_frames_option
+from .common import add_frames_option, seed_value
 from .evaluate import load_model
 
 
@@ -33,7 +33,7 @@ def add_parser(sub):
                    help="with --train: a committee, K refits of each of these model files' forms as well")
     p.add_argument("--ensemble", type=int, metavar="K",
                    help=f"members: of a new ensemble (default {DEFAULT_MEMBERS}), or the first K of the model's")
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, help="seed of the bootstrap resamples (default 0)")
     p.add_argument("--write", metavar="MODEL.json", help="save the model with its new ensemble to this file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_frames_option(p)

@@ -113,6 +113,7 @@ class LearnConfig:
             (self.threshold >= 0, "threshold must be non-negative (eV/Å)"),
             (self.budget >= 0 and self.iterations >= 1, "budget must be >= 0 and iterations >= 1"),
             (self.fit_starts >= 1, "fit_starts must be at least 1"),
+            (self.seed >= 0, f"seed must be a whole number, 0 or more, got {self.seed}"),
             (self.committee_forms >= 0, f"committee_forms must be at least 0, got {self.committee_forms}"),
             (self.committee_forms == 0 or self.search is not None,
              "committee_forms takes forms from the front of a search: give `search` too"),
