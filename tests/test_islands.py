@@ -250,10 +250,7 @@ def wait_for_checkpoint(run, process, generation=1, timeout=120):
     raise AssertionError("no checkpoint appeared")
 
 
-# killed and resumed in every mode but the exportable grammar's without fitted constants: exportable-inherit kills
-# and resumes the same trees with them (that one cost the suite ~28 s and covered nothing more; its whole run, with
-# migrations and checkpoints, is still checked below, and the trees' text round trip for every grammar and mode above)
-@pytest.mark.parametrize("mode", [mode for mode in MODES if mode != "exportable"])
+@pytest.mark.parametrize("mode", MODES)
 def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_runs, mode_arguments, mode, tmp_path):
     """Killed after its first generation, before the migration after generation 2, which the resumed run makes (with
     property targets too, whose relaxed tier runs at the end of each generation)."""
