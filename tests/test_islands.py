@@ -369,10 +369,12 @@ def test_symff_local_cluster_workers_run_without_dask_malloc_trim_and_take_no_fi
         taken.listen()
     except OSError:
         pass
-    with warnings.catch_warnings(record=True) as shown:
-        warnings.simplefilter("always")
-        pool = OnDask(lj_data, None, workers=2)
-    taken.close()
+    try:
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter("always")
+            pool = OnDask(lj_data, None, workers=2)
+    finally:
+        taken.close()
     assert not [w for w in shown if "8787" in str(w.message)]
     try:
         environments = pool.client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))

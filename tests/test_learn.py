@@ -387,18 +387,24 @@ def test_a_loop_with_search_on_two_elements_starts_each_search_from_the_form(tmp
 
 
 def test_a_loop_searches_on_dask_workers_to_the_front_of_one_process(tmp_path):
-    """`symff learn --workers 2` runs each search on a local Dask cluster of two real worker processes; a search of a
-    fixed number of generations makes the same front as in one process."""
-    (tmp_path / "one").mkdir()
-    (tmp_path / "two").mkdir()
+    """`symff learn --workers 2` runs each search on a local Dask cluster of two real worker processes, `--scheduler`
+    on an existing cluster; a search of a fixed number of generations makes the same front as in one process."""
+    from distributed import LocalCluster
+
     settings = {"budget": 0, "search": SEARCH}  # the loop stops after iteration 0's search
+    for name in ("one", "two", "cluster"):
+        (tmp_path / name).mkdir()
     run_learning(load_config(make_config(tmp_path / "one", **settings)), tmp_path / "one" / "run", report=quiet)
     assert main(["learn", str(make_config(tmp_path / "two", **settings)), "--out", str(tmp_path / "two" / "run"),
                  "--workers", "2"]) == 0
-    searches = [tmp_path / name / "run" / "iter-000" / "search" for name in ("one", "two")]
-    assert [read_config(s)["parallel"]["workers"] for s in searches] == [1, 2]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        assert main(["learn", str(make_config(tmp_path / "cluster", **settings)), "--out",
+                     str(tmp_path / "cluster" / "run"), "--scheduler", cluster.scheduler_address]) == 0
+    searches = [tmp_path / name / "run" / "iter-000" / "search" for name in ("one", "two", "cluster")]
+    assert [read_config(s)["parallel"]["workers"] for s in searches[:2]] == [1, 2]
+    assert read_config(searches[2])["parallel"]["scheduler"] == cluster.scheduler_address
     fronts = [[(m["formula"], m["loss"]) for m in read_front(s)["members"]] for s in searches]
-    assert fronts[0] == fronts[1] and len(fronts[0]) >= 2
+    assert fronts[0] == fronts[1] == fronts[2] and len(fronts[0]) >= 2
 
 
 def test_workers_are_refused_where_the_loop_does_not_search(tmp_path, capsys):
