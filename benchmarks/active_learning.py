@@ -43,6 +43,7 @@ from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import thermalize_momenta
 
 from symff.data import Dataset
+from symff.environment import describe
 from symff.evaluate.predict import model_errors
 from symff.learn import load_config, run_learning
 from symff.learn.oracle import LammpsCalculator, label
@@ -148,6 +149,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3, help="loop seeds (MD, committee, random draws); medians")
     parser.add_argument("--out", type=Path, help="keep the runs and the plot here (default: a temporary folder)")
     args = parser.parse_args()
+    print(f"environment: {describe()}", flush=True)  # the figures below depend on it
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = (args.out or Path(scratch)).resolve()  # the configs name their files relative to themselves

@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from symff.environment import describe
+
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 MAX_COMPLEXITY = 40  # symff.rundir.DEFAULT_MAX_COMPLEXITY: the default member's bound
 
@@ -450,6 +452,7 @@ def main():
                         help="with --refit: read the refitted rows from FILE if it exists, else write them there")
     parser.add_argument("--ship", metavar="NAME", help="write the best member to symff/potentials/NAME.json")
     args, extra = parser.parse_known_args()
+    print(f"environment: {describe()}", flush=True)  # the figures below depend on it
     if args.from_run:
         from symff.rundir import mark_lammps_forms
 

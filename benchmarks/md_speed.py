@@ -20,6 +20,7 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from ase.md.verlet import VelocityVerlet
 from timing import best
 
+from symff.environment import describe
 from symff.export import export_lammps
 from symff.export.calculator import SymFFCalculator
 from symff.export.lammps_run import open_lammps
@@ -68,6 +69,7 @@ def main():
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--cells", type=int, default=8)
     args = parser.parse_args()
+    print(f"environment: {describe()}", flush=True)  # the figures below depend on it
 
     model = Model.load(args.model)
     print(f"model {args.model}: {model.energy_string(6)}")

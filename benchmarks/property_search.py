@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from symff.environment import describe
+
 ROOT = Path(__file__).resolve().parents[1]
 CU = ROOT.parent / "shared" / "datasets" / "mlearn" / "Cu"
 TARGETS = ROOT / "symff" / "targets" / "Cu-PBE.yaml"
@@ -85,6 +87,7 @@ def main():
     parser.add_argument("--property-objective", default="tolerance")
     parser.add_argument("--start-forms", default="classical")
     args = parser.parse_args()
+    print(f"environment: {describe()}", flush=True)  # the figures below depend on it
     if (args.out is None) == (args.check is None):
         parser.error("give --out RUN (search, then check) or --check RUN")
     if not (CU / "train.extxyz").is_file():

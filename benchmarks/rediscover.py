@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from symff.environment import describe
 from symff.rediscover import REDISCOVERIES
 
 
@@ -42,6 +43,7 @@ def main():
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--runs", type=Path, metavar="DIR", help="keep each seed's run directory in DIR")
     args, extra = parser.parse_known_args()
+    print(f"environment: {describe()}", flush=True)  # the figures below depend on it
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     results = []
     with tempfile.TemporaryDirectory() as scratch:

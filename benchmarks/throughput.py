@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from symff.environment import describe
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mlearn" / "Cu" / "train.extxyz"
 
 # (name, form in the model-file syntax, starting values): exponents and ranges free; energy scales are linear
@@ -196,6 +198,7 @@ def main():
                         help="a FitOptions setting of the procedure before, in place of FitOptions.before(), e.g. "
                              "solver=minpack")
     args = parser.parse_args()
+    print(f"environment: {describe()}", flush=True)  # the figures below depend on it
     settings = {"before": _settings(args.before_option) if args.before_option else None,
                 "after": _settings(args.option)}
     for path in args.data:

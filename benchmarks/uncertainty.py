@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from symff.data import read_dataset
+from symff.environment import describe
 from symff.model import Model
 from symff.neighbours import build_neighbours
 from symff.uncertainty import DEFAULT_MEMBERS, assess, bootstrap_ensemble, calibrate, committee
@@ -43,6 +44,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--data", type=Path, default=DATA, help=f"folder of train.extxyz and test.extxyz ({DATA})")
     args = parser.parse_args()
+    print(f"environment: {describe()}", flush=True)  # the figures below depend on it
 
     model = Model.load(args.model)
     members = args.members or (3 if args.committee else DEFAULT_MEMBERS)

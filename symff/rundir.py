@@ -19,6 +19,7 @@ is not `symff only`) and has complexity <= DEFAULT_MAX_COMPLEXITY.
 from pathlib import Path
 
 from . import __version__
+from .environment import versions
 from .errors import ConfigError, ModelError
 from .export.form import SYMFF_ONLY, lammps_form
 from .integrity import atomic_write_text, read_json_checked, write_json_checked
@@ -64,7 +65,7 @@ def _absolute(paths):
 def write_config(path, config, data, command, parallel=None):
     write_json_checked(Path(path) / "config.json", {
         "format": RUN_FORMAT, "symff_version": __version__, "command": command, "data": data,
-        "search": config.to_dict(), "parallel": parallel or {},
+        "search": config.to_dict(), "parallel": parallel or {}, "environment": versions(),
     })
 
 

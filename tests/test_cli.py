@@ -201,3 +201,24 @@ def test_search_reads_its_weights_again_for_resume_and_report(data_files, tmp_pa
     assert (f"symff report: warning: {out}: the train data read from {train} differ from those the run started with "
             "(structures or labels changed): the report's errors are those of the data as they are now"
             in capsys.readouterr().err)
+
+
+def test_a_run_records_the_versions_it_ran_with_and_resume_names_those_that_changed(data_files, tmp_path, capsys):
+    from symff.environment import versions
+    from symff.integrity import read_json_checked, write_json_checked
+
+    out = tmp_path / "run"
+    assert main(["search", str(data_files[0]), "--grammar", "pair", "--population", "12", "--generations", "1", "--seed",
+                 "2", "--out", str(out), "--quiet", "--no-report"]) == 0
+    config = read_json_checked(out / "config.json")
+    assert config["environment"] == versions() and {"python", "numpy", "numba", "processor"} <= set(versions())
+    assert main(["search", "--resume", str(out), "--quiet", "--no-report"]) == 0
+    assert "note:" not in capsys.readouterr().out  # the same installation: nothing to say
+    config["environment"]["numpy"] = "1.0.0"
+    write_json_checked(out / "config.json", config)
+    assert main(["search", "--resume", str(out), "--quiet", "--no-report"]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    moved = f"numpy 1.0.0 → {versions()['numpy']}"
+    note = (f"note: {out} was started with other versions ({moved}); the search goes on, but its fits may not "
+            "repeat those of an uninterrupted run")
+    assert notes == [note]

@@ -6,6 +6,7 @@ import os
 
 from ..checkpoint import read_checkpoint
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
+from ..environment import changed_versions
 from ..errors import ConfigError
 from ..grammar.spec import load_grammar
 from ..progress import SearchProgress
@@ -229,6 +230,10 @@ def resume(args):
     workers = workers_from(args) if args.workers is not None else parallel.get("workers") or 1
     scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)
     print(f"resuming {args.resume} after generation {state.generation} ({state.elapsed:.1f} s so far)")
+    moved = changed_versions(saved.get("environment"))
+    if moved:  # the same seed then need not give the generations an uninterrupted run would have
+        print(f"note: {args.resume} was started with other versions ({', '.join(moved)}); the search goes on, but "
+              "its fits may not repeat those of an uninterrupted run")
     with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
         outcome = search_to_run(config, train, test, args.resume, command=command_line(), data=data, workers=workers,
                                 scheduler=scheduler, progress=progress, report=args.report, resume=state)
