@@ -34,7 +34,7 @@ import sympy as sp
 from ..expr.canonical import Formula, canonicalize
 from ..expr.program import PotentialProgram
 from ..expr.species import fitted_form, form_constants
-from ..expr.symbols import NS3, C, R, Rejected
+from ..expr.symbols import NS, NS3, C, R, Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
 from .neighbourhood import NEIGHBOUR_GROUPS, form_neighbours
 
@@ -235,12 +235,19 @@ class FormFitter:
         return polished
 
     def _simplified(self, candidate):
+        """The candidate snapped as far as it goes. Each form on the way stands in the cache for the last, as the
+        tree's form does for its result: else a tree of such a form would take it from the search's cache as it was
+        (a pair of sums that `derivative_pair` rewrites, reached by a snap to an exact exponent, would hold the
+        front's place one complexity step below its rewrite)."""
+        reached = [candidate]
         for _ in range(MAX_SIMPLIFICATIONS):  # a simplification can open the way to another
-            simpler = self._snapped(candidate)
-            if simpler is candidate:
+            simpler = self._snapped(reached[-1])
+            if simpler is reached[-1]:
                 break
-            candidate = simpler
-        return candidate
+            reached.append(simpler)
+        for passed in reached[:-1]:
+            self.cache[passed.key] = reached[-1]
+        return reached[-1]
 
     def _climbed(self, candidate):
         """Hill-climb over exact exponents, angular shifts, decays and angle splits (symff.search.neighbourhood;
@@ -319,21 +326,23 @@ class FormFitter:
             self.stats.evaluations += 1
         return sorted(range(len(entries)), key=lambda k: probes[k])
 
-    def _snapped(self, candidate):
+    def _snapped(self, candidate, rewrite=True):
         """Try the candidate with near-simple constants made exact, near-equal factors of an angular function made a
-        square, three-body terms that add up to a square made one (`merged_square`; then no term is dropped in the
-        same refit) and useless terms dropped; keep it if the refit loses nothing (Occam's razor, applied by the
-        data)."""
+        square, three-body terms that add up to a square made one (`merged_square`) or a pair of neighbour sums at
+        nearby constants made a sum and its derivative (`derivative_pair`; after either, no term is dropped in the
+        same refit, and where the refit loses, the rest is tried without the rewrite) and useless terms dropped;
+        keep it if the refit loses nothing (Occam's razor, applied by the data)."""
         formula, fit = candidate.formula, candidate.fit
         fitted = {c: float(v) for c, v in zip(formula.constants, fit.constants)}
         energy, values = formula.energy, fitted | {a: float(v) for a, v in zip(formula.linear, fit.linear)}
-        merged = merged_square(energy, formula.linear, values)
-        if merged is not None:
+        merged = rewrite and (merged_square(energy, formula.linear, values)
+                              or derivative_pair(energy, formula.linear, values))
+        if merged:
             energy, values = merged
         exact = {c: n for c, n in ((c, simple_number(v)) for c, v in fitted.items()) if n is not None}
         squares = equal_factor_squares(energy, fitted)
         dropped = {} if merged else {formula.linear[m]: sp.Integer(0) for m in self._droppable_terms(formula, fit)}
-        if not exact and not squares and not dropped and merged is None:
+        if not exact and not squares and not dropped and not merged:
             return candidate
         values = {c: v for c, v in values.items() if c not in exact and c not in dropped}
         try:
@@ -347,9 +356,9 @@ class FormFitter:
                             options=self.options)
                 self.stats.evaluations += refit.evaluations
         except Rejected:
-            return candidate
+            return self._snapped(candidate, rewrite=False) if merged else candidate
         if refit.loss > fit.loss * (1 + SNAP_TOLERANCE) + SNAP_ABSOLUTE or not self.accept(simpler, refit):
-            return candidate
+            return self._snapped(candidate, rewrite=False) if merged else candidate
         self.stats.snapped += 1
         snapped = Candidate(simpler, refit, candidate.tree, candidate.generation)
         self.cache.setdefault(simpler.key, snapped)
@@ -385,6 +394,8 @@ SNAP_TOLERANCE = 1e-6  # relative loss a simplified formula may give up
 SNAP_ABSOLUTE = 1e-12  # absolute loss it may give up (a loss this small is numerical noise)
 SNAP_DISTANCE = 1e-3  # how close to a simple number a constant must be to be tried
 SNAP_LARGEST = 64  # the largest magnitude a simple number has
+PAIR_DISTANCE = 1e-2  # how close (relative) the constants of two sums must be to be tried as a derivative_pair: the
+# loss is flat along their distance, and searches leave such pairs 1e-5 to 3e-3 apart
 
 
 def equal_factor_squares(energy, values):
@@ -456,6 +467,35 @@ def merged_square(energy, linear, values):
         kept = [addend for addend in sp.Add.make_args(energy) if not any(addend == a * t for a, t in group)]
         merged = coefficient * NS3(first.args[0], sp.Pow(C + shift, 2, evaluate=False))
         return sp.Add(*kept, merged), values | {coefficient: big_a, shift: big_b / (2 * big_a)}
+    return None
+
+
+def derivative_pair(energy, linear, values):
+    """(energy, values) with two terms a NS(g) + b NS(h) of `energy` (Σ a_m T_m, `linear` its a_m) whose functions
+    differ only in one constant, h = g with s → x, at values within PAIR_DISTANCE (relative), written as the limit
+    the pair approximates: (a + b) NS(g) + b (x − s) NS(∂g/∂s), its error of the order of (x − s)², which the refit
+    takes up; None where there is none. A search fits r kʳ as the difference of two nearby decays (773223
+    NS(0.0480262ʳ) − 771615 NS(0.0480707ʳ)) and rᵖ log r as that of two nearby powers, with large coefficients
+    that cancel: the canonical form keeps the two apart, and the function they make is written nowhere."""
+    sums = []  # (a_m, T_m) of the terms that are one neighbour sum times their coefficient
+    for addend in sp.Add.make_args(energy):
+        coefficients = [a for a in linear if addend.has(a)]
+        if len(coefficients) == 1 and isinstance(term := addend / coefficients[0], NS):
+            sums.append((coefficients[0], term))
+    for (a, first), (b, second) in itertools.permutations(sums, 2):
+        g, h = first.args[0], second.args[0]
+        others = sorted(h.free_symbols - g.free_symbols - {R}, key=str) + sorted(h.atoms(sp.Number), key=float)
+        for s in sorted((g.free_symbols - h.free_symbols) & values.keys(), key=str):
+            for x in others:
+                if values[s] == 0 or first.func(g.xreplace({s: x}), *first.args[1:]) != second:
+                    continue
+                step = float(values.get(x, x)) - values[s]
+                if not 0 < abs(step) <= PAIR_DISTANCE * abs(values[s]):
+                    continue
+                kept = [addend for addend in sp.Add.make_args(energy) if addend != a * first and addend != b * second]
+                pair = a * first + b * first.func(sp.diff(g, s), *first.args[1:])
+                rest = {k: v for k, v in values.items() if k != x}
+                return sp.Add(*kept, pair), rest | {a: values[a] + values[b], b: values[b] * step}
     return None
 
 
