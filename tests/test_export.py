@@ -40,12 +40,15 @@ FORMS = {
     "gp1-two-embeddings": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r) + 0.002*NS(r**-6*2.5**6)**2",
     # a product of two sums, as the angular grammar's searches on mlearn Mo find them: squares of three densities
     "gp1-product": "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r) - 0.02*(NS(r**-6*2.5**6) - 3)*NS(-0.5**r)",
+    # the terms snapping writes for pairs of sums at nearby constants (symff.search.scoring.derivative_pair): r kʳ
+    # beside kʳ, and rᵖ log r beside rᵖ
+    "derivative-terms": "NS(1607.45*0.0480696**r - 714.835*r*0.0480696**r) + NS(0.05*2.338**6*r**-6*(1 + log(r)))",
 }
 # The LAMMPS form each is exported in: lepton for a pair form by default, a table when asked for; eam/fs when asked.
 STYLES = {"lennard-jones": "lepton", "lennard-jones-table": "table", "sutton-chen": "eam/alloy",
           "sutton-chen-fs": "eam/fs",  # the same setfl file, read by pair_style eam/fs
           "cleri-rosato": "eam/alloy", "poet-gp1": "eam/alloy", "two-band": "hybrid/overlay",
-          "gp1-two-embeddings": "hybrid/overlay", "gp1-product": "hybrid/overlay"}
+          "gp1-two-embeddings": "hybrid/overlay", "gp1-product": "hybrid/overlay", "derivative-terms": "lepton"}
 REFERENCE = {"Cu": -0.25}
 # A subset of mlearn Cu test for every run: each config type (Elastic, AIMD-NVT, Vacancy, Surface) is there.
 CI_FRAMES = (0, 5, 13, 20, 27, 29, 30)
