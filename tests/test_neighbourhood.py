@@ -373,4 +373,4 @@ def test_every_form_a_snap_passes_through_stands_for_the_last_in_the_fitters_cac
     monkeypatch.setattr(FormFitter, "_snapped", lambda self, c: steps.get(id(c), c))
     fitter = FormFitter(Stage(None, None, 50))
     assert fitter._simplified(candidates[0]) is candidates[-1]
-    assert {key: c for key, c in fitter.cache.items()} == {f.key: candidates[-1] for f in chain[:-1]}
+    assert fitter.cache == {f.key: candidates[-1] for f in chain[:-1]}
