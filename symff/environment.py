@@ -39,14 +39,14 @@ def _processor():
     return platform.machine() or "unknown"
 
 
-def describe(recorded=None):
-    """One line: "python 3.11.9, numpy 2.4.6, ..." of `recorded` (a `versions()` dict; by default this one's)."""
-    return ", ".join(f"{name} {version}" for name, version in (recorded or versions()).items())
+def describe():
+    """One line: "python 3.11.9, numpy 2.4.6, ..., processor ..." of this installation."""
+    return ", ".join(f"{name} {version}" for name, version in versions().items())
 
 
-def changed_versions(recorded, current=None):
+def changed_versions(recorded):
     """["numpy 2.3.1 → 2.4.6", ...]: the entries of `recorded` (a `versions()` dict kept with a result) that differ
-    from `current` (by default this installation's); empty where they agree or nothing was recorded."""
-    current = versions() if current is None else current
+    from this installation's; empty where they agree or nothing was recorded."""
+    current = versions()
     return [f"{name} {version} → {current.get(name, 'missing')}" for name, version in (recorded or {}).items()
             if current.get(name, "missing") != version]

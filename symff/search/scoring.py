@@ -442,12 +442,7 @@ def merged_square(energy, linear, values):
     if not energy.has(NS3):  # every snap asks: most forms have no three-body sum
         return None
     groups = []  # [[(a_m, NS3 term), ...]] whose bond functions agree
-    for addend in sp.Add.make_args(energy):
-        coefficients = [a for a in linear if addend.has(a)]
-        term = addend / coefficients[0] if len(coefficients) == 1 else None
-        if not isinstance(term, NS3):
-            continue
-        coefficient = coefficients[0]
+    for coefficient, term in _coefficient_terms(energy, linear, NS3):
         group = next((g for g in groups if _same_function(g[0][1].args[0], term.args[0], values)), None)
         if group is None:
             groups.append(group := [])
@@ -477,12 +472,7 @@ def derivative_pair(energy, linear, values):
     takes up; None where there is none. A search fits r kʳ as the difference of two nearby decays (773223
     NS(0.0480262ʳ) − 771615 NS(0.0480707ʳ)) and rᵖ log r as that of two nearby powers, with large coefficients
     that cancel: the canonical form keeps the two apart, and the function they make is written nowhere."""
-    sums = []  # (a_m, T_m) of the terms that are one neighbour sum times their coefficient
-    for addend in sp.Add.make_args(energy):
-        coefficients = [a for a in linear if addend.has(a)]
-        if len(coefficients) == 1 and isinstance(term := addend / coefficients[0], NS):
-            sums.append((coefficients[0], term))
-    for (a, first), (b, second) in itertools.permutations(sums, 2):
+    for (a, first), (b, second) in itertools.permutations(_coefficient_terms(energy, linear, NS), 2):
         g, h = first.args[0], second.args[0]
         others = sorted(h.free_symbols - g.free_symbols - {R}, key=str) + sorted(h.atoms(sp.Number), key=float)
         for s in sorted((g.free_symbols - h.free_symbols) & values.keys(), key=str):
@@ -497,6 +487,17 @@ def derivative_pair(energy, linear, values):
                 rest = {k: v for k, v in values.items() if k != x}
                 return sp.Add(*kept, pair), rest | {a: values[a] + values[b], b: values[b] * step}
     return None
+
+
+def _coefficient_terms(energy, linear, kind):
+    """[(a_m, T_m)] of the terms of `energy` (Σ a_m T_m, `linear` its a_m) that are one `kind` of sum (NS, NS3) times
+    their coefficient."""
+    found = []
+    for addend in sp.Add.make_args(energy):
+        coefficients = [a for a in linear if addend.has(a)]
+        if len(coefficients) == 1 and isinstance(term := addend / coefficients[0], kind):
+            found.append((coefficients[0], term))
+    return found
 
 
 def _same_function(first, second, values):
