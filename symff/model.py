@@ -26,7 +26,7 @@ from .cutoff import DEFAULT_INNER, DEFAULT_OUTER, three_body_radii
 from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants, zero_formula
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
-from .expr.program import AlloyProgram, PotentialProgram
+from .expr.program import AlloyProgram, potential_program
 from .expr.species import full_constants, shared_three_body_tie, species_formulas
 from .expr.symbols import NS, NS3, C, R, Rejected, is_angular_sum, is_neighbour_sum
 from .integrity import IntegrityError, read_json_checked, write_json_checked
@@ -52,7 +52,7 @@ class Model:
 
     @cached_property
     def program(self):
-        return PotentialProgram(self.formula)
+        return potential_program(self.formula)
 
     def refit_program(self):
         """(program, constants) that a refit of this model's constants fits in (`program.full_constants` gives the

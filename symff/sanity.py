@@ -18,10 +18,10 @@ A model is *sane* when it passes all of them. The other checks build structures 
 each element alone). The checks evaluate the model's program
 directly on pair distances (no neighbour list or data set), so a report costs milliseconds: cheap enough to flag
 every front member, and to serve as a tier of the search (symff.search.batch): `first_failure` runs the checks
-cheapest first and stops at the first that fails (a median of 5 ms per check in a search on mlearn Cu, 2.4 % of its
-fits' CPU time: benchmarks/sanity_tier.py; a mixed dimer adds about 16 ms per pair of elements, the mixed clusters
-of NbMo-1.json about 170 ms and its compounds about 40 ms, run only once every check of each element alone has
-passed).
+cheapest first and stops at the first that fails (a median of 3 ms per check in a search on mlearn Cu, 0.9 % of its
+fits' CPU time: benchmarks/sanity_tier.py; a mixed dimer adds about 4 ms per pair of elements, the mixed clusters
+of NbMo-1.json about 105 ms and its compounds about 45 ms, run only once every check of each element alone has
+passed). A cluster's energy comes from one atom of each class of equivalent atoms (`atom_classes`).
 
     report = sanity_report(model)  # {"sane": bool, "flags": [failed checks], "checks": {name: {"passed", "detail"}}}
     first_failure(model)           # the name of the first failed check, or None
@@ -133,7 +133,10 @@ class _MixedCluster:
         scales = np.asarray(scales, dtype=float)
         positions = scales[:, None, None] * (unit / d[d > 0].min())[None]
         symbols = (self.minor,) + (self.major,) * (len(unit) - 1)
-        energies, virial = cluster_energies(self.model, symbols, positions, with_virial=True)
+        atoms, sizes = atom_classes(unit, symbols)
+        weights = np.zeros(len(unit))
+        weights[atoms] = sizes
+        energies, virial = cluster_energies(self.model, symbols, positions, with_virial=True, atom_weights=weights)
         return energies, virial / scales
 
 
@@ -155,6 +158,38 @@ class _Compound:
                            in _lattice_geometry(self.lattice_name, reach)]
             self._reach = reach
         return compound_energies(self.model, nearest, self._sites)
+
+
+def atom_classes(unit_positions, symbols=None):
+    """(one atom of each class, the class's size as a float) of a cluster's atoms (`symbols`: their elements; None:
+    one element). Atoms whose neighbours stand at the same distances, are of the same elements and make the same
+    angles with each other are in one class: a model's energy of an atom is a function of those alone (its radial
+    sums of the distances, filtered by element, its three-body sums of pairs of neighbours), so every atom of a class
+    has the same energy and the same rate along a scaling, and a symmetric cluster needs one of each (the
+    icosahedron's 13 atoms are two classes, the centre and the shell)."""
+    unit = np.asarray(unit_positions, dtype=float)
+    return _atom_classes(unit.tobytes(), unit.shape, tuple(symbols) if symbols is not None else ("",) * len(unit))
+
+
+@functools.lru_cache(maxsize=64)
+def _atom_classes(unit_bytes, shape, symbols):
+    unit = np.frombuffer(unit_bytes).reshape(shape)
+    difference = unit[None, :] - unit[:, None]
+    length = np.linalg.norm(difference, axis=-1)
+    d = np.round(length / length[length > 0].min(), 9)
+
+    def fingerprint(i):
+        others = [j for j in range(len(unit)) if j != i]
+        pairs = sorted((d[i, j], symbols[j]) for j in others)
+        triplets = sorted((*sorted([(d[i, j], symbols[j]), (d[i, k], symbols[k])]),
+                           round(float(difference[i, j] @ difference[i, k]) / (length[i, j] * length[i, k]), 9))
+                          for j, k in itertools.combinations(others, 2))
+        return symbols[i], tuple(pairs), tuple(triplets)
+
+    classes = {}
+    for i in range(len(unit)):
+        classes.setdefault(fingerprint(i), []).append(i)
+    return np.array([members[0] for members in classes.values()]), np.array([float(len(m)) for m in classes.values()])
 
 
 def _reach(model, nearest):
@@ -259,21 +294,25 @@ class ClusterEnergy:
         return atom_energies(self.model, r, dr_ds)
 
     def cluster(self, unit_positions, scales):
-        """Total energy and dE/ds of the cluster scaled to nearest-neighbour distance s, for each s in `scales`."""
+        """Total energy and dE/ds of the cluster scaled to nearest-neighbour distance s, for each s in `scales`: from
+        one atom of each class of equivalent atoms (`atom_classes`), weighted by the class's size."""
         d = np.linalg.norm(unit_positions[:, None] - unit_positions[None], axis=-1)
         np.fill_diagonal(d, np.inf)
         d = d / d.min()
         scales = np.asarray(scales, dtype=float)
         n = len(unit_positions)
-        r = (scales[:, None, None] * d[None]).reshape(-1, n)
+        atoms, sizes = atom_classes(unit_positions)
+        r = (scales[:, None, None] * d[atoms][None]).reshape(-1, n)
         cosines = None
         if self.model.formula.angular:
             with np.errstate(all="ignore"):
                 difference = unit_positions[None, :] - unit_positions[:, None]
                 u = np.nan_to_num(difference / np.linalg.norm(difference, axis=-1)[:, :, None])
-            cosines = np.einsum("ijx,ikx->ijk", u, u)  # the same at every scale: atom a has those of a mod n
-        e, de = self.atom_energies(r, np.broadcast_to(d[None], (scales.size, n, n)).reshape(-1, n), cosines)
-        return e.reshape(scales.size, n).sum(axis=1), de.reshape(scales.size, n).sum(axis=1)
+            # the same at every scale: row a of r (atom atoms[a mod m]) has the set a mod m
+            cosines = np.einsum("ijx,ikx->ijk", u, u)[atoms]
+        rates = np.broadcast_to(d[atoms][None], (scales.size, len(atoms), n)).reshape(-1, n)
+        e, de = self.atom_energies(r, rates, cosines)
+        return e.reshape(scales.size, len(atoms)) @ sizes, de.reshape(scales.size, len(atoms)) @ sizes
 
     def fcc(self, nearest):
         """Energy per atom of fcc with nearest-neighbour distance `nearest` (an array)."""

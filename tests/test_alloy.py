@@ -327,9 +327,8 @@ def test_mixed_cluster_energies_and_their_scaling_rates_are_the_calculators(tmp_
     model = AlloyModel.from_expressions(energies, ("Nb", "Mo"), {"Nb": -9.0, "Mo": -10.0})
     model.save(tmp_path / "angular.json")
     calculator = SymFFCalculator(tmp_path / "angular.json", exact=True, skin=0.0, ensemble=False)
-    scales = np.array([1.9, 2.6, 3.3])
-    for name in ("trimer", "octahedron"):
-        unit = CLUSTERS[name]
+    scales = np.array([1.9, 2.1, 2.4])  # every pair of every cluster inside the cutoff, as the check scans them
+    for name, unit in CLUSTERS.items():  # each from one atom of each class of equivalent atoms
         energy, rate = _MixedCluster(model, "Nb", "Mo").cluster(unit, scales)
         unit = unit / min(np.linalg.norm(a - b) for k, a in enumerate(unit) for b in unit[k + 1:])
         for s, e, de_ds in zip(scales, energy, rate):

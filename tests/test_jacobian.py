@@ -11,7 +11,7 @@ from helpers import random_cell
 
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
-from symff.expr.program import PotentialProgram
+from symff.expr.program import PotentialProgram, potential_program
 from symff.expr.symbols import Rejected
 from symff.fit import constants
 from symff.fit.constants import FitOptions, _derivatives, _Projected, fit_constants
@@ -260,3 +260,20 @@ def test_a_form_s_derivative_program_is_built_once(monkeypatch):
     _derivatives(PotentialProgram(formula(FORMS[2])))  # a third form: the least recent is dropped
     assert len(constants._DERIVATIVE_CACHE) == 2
     assert _derivatives(PotentialProgram(formula(FORMS[0]))) is not first
+
+
+def test_formulas_of_one_structure_share_their_program_and_it_evaluates_as_a_fresh_one():
+    one, again, other = formula(FORMS[0]), formula(FORMS[0].replace("10.2", "9.7")), formula(FORMS[1])
+    assert again.key == one.key and not np.array_equal(again.initial, one.initial)
+    shared = potential_program(one)
+    assert potential_program(again) is shared and potential_program(other) is not shared
+    fresh, r = PotentialProgram(one), np.linspace(1.5, 5.0, 7)
+    for got, expected in zip(shared.densities(r, one.initial), fresh.densities(r, one.initial)):
+        assert np.array_equal(got, expected)
+    rho = np.abs(np.random.default_rng(0).normal(3.0, 1.0, (shared.n_sums, 5)))
+    for got, expected in zip(shared.terms(rho, one.initial), fresh.terms(rho, one.initial)):
+        assert np.array_equal(got, expected)
+    # an output that does not depend on its input still comes at the input's shape (NS(1): g = 1, g' = 0)
+    values, slopes = potential_program(formula("NS(1) + NS(r**-6)")).densities(r, [])
+    assert values.shape == slopes.shape == (2, r.size)
+    assert np.array_equal(values[0], np.ones(r.size)) and np.array_equal(slopes[0], np.zeros(r.size))

@@ -11,7 +11,7 @@ from ase.build import bulk
 from symff.model import Model
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA, SC_A, SC_C, SC_EPSILON, lennard_jones_form, sutton_chen_form
 from symff.rundir import load_run_model, write_front
-from symff.sanity import ClusterEnergy, is_sane, sanity_report
+from symff.sanity import CLUSTERS, ClusterEnergy, atom_classes, is_sane, sanity_report
 from symff.synthetic.calculators import LennardJonesCutoff, SuttonChenCutoff
 
 GP1 = "NS(r**(10.21 - 5.47*r) - 0.21**r) + 0.97/NS(0.33**r)"  # POET's GP1: no wall, infinite for a lone atom
@@ -76,6 +76,37 @@ def test_cluster_and_lattice_energies_match_the_reference_calculators(make, calc
     fcc = bulk("Cu", "fcc", a=3.6)
     fcc.calc = calculator
     assert energy.fcc([3.6 / np.sqrt(2)])[0] == pytest.approx(fcc.get_potential_energy(), rel=1e-10)
+
+
+def test_atoms_of_a_cluster_fall_into_the_classes_its_symmetry_makes():
+    classes = {name: [(int(a), size) for a, size in zip(*atom_classes(unit))] for name, unit in CLUSTERS.items()}
+    assert classes == {"dimer": [(0, 2)], "trimer": [(0, 3)], "linear trimer": [(0, 2), (1, 1)],
+                       "tetrahedron": [(0, 4)], "octahedron": [(0, 6)], "icosahedron": [(0, 1), (1, 12)]}
+    # one atom of another element (the first: an end of the linear trimer, a vertex of the octahedron) splits them
+    mixed = {name: sorted(size for size in atom_classes(unit, ("B",) + ("A",) * (len(unit) - 1))[1])
+             for name, unit in CLUSTERS.items()}
+    assert mixed == {"dimer": [1, 1], "trimer": [1, 2], "linear trimer": [1, 1, 1], "tetrahedron": [1, 3],
+                     "octahedron": [1, 1, 4], "icosahedron": [1, 12]}
+
+
+@pytest.mark.parametrize("make, calculator", [
+    (lambda: model(sutton_chen_form(SC_EPSILON, SC_A, SC_C)), SuttonChenCutoff()),
+    (lambda: model(lennard_jones_form(LJ_EPSILON, LJ_SIGMA)), LennardJonesCutoff(epsilon=LJ_EPSILON, sigma=LJ_SIGMA)),
+])
+def test_each_cluster_from_one_atom_of_each_class_is_the_calculators_whole_cluster(make, calculator):
+    """The clusters check evaluates one atom of each class: the cluster's energy and its rate along the scaling
+    (dE/ds = -Σ_i F_i·x_i / s) are still those of every atom, by an independent calculator."""
+    energy = ClusterEnergy(make())
+    scales = np.array([2.2, 2.6, 3.1])
+    for name, unit in CLUSTERS.items():
+        got, rate = energy.cluster(unit, scales)
+        d = np.linalg.norm(unit[:, None] - unit[None], axis=-1)
+        for s, e, de_ds in zip(scales, got, rate):
+            atoms = Atoms(f"Cu{len(unit)}", positions=unit / d[d > 0].min() * s)
+            atoms.calc = calculator
+            assert e == pytest.approx(atoms.get_potential_energy(), rel=1e-10, abs=1e-12), name
+            expected = -np.sum(atoms.get_forces() * atoms.positions) / s
+            assert de_ds == pytest.approx(expected, rel=1e-8, abs=1e-10), name
 
 
 def test_selection_skips_flagged_members(tmp_path):

@@ -37,6 +37,7 @@ nothing else use it directly: `symff.sanity.ClusterEnergy`, `symff.export.readab
     results = calculate(model, atoms)                         # energy, energies, forces, stress of an ASE Atoms
     energies = cluster_energies(model, symbols, positions)    # finite clusters of any elements, (S, n, 3) Å
     energies, virial = cluster_energies(model, symbols, positions, with_virial=True)  # and dE/dλ of a scaling
+    energies = cluster_energies(model, symbols, positions, atom_weights=w)  # Σ_i w_i E_i: the atoms of w_i ≠ 0 only
 """
 
 import itertools
@@ -261,25 +262,36 @@ def shell_angle_sums(model, cosines, shell_of):
     return member.T @ (angle * (1.0 - np.eye(n))) @ member
 
 
-def cluster_energies(model, symbols, positions, with_virial=False):
+def cluster_energies(model, symbols, positions, with_virial=False, atom_weights=None):
     """Total energies (S,) of S finite clusters of the atoms `symbols` (n,) at `positions` (S, n, 3) Å, without the
     reference energies: one element or several (each atom's sums filtered by its neighbours' elements). With
     `with_virial` also W (S,) = Σ_pairs ∂E/∂D·D, the rate of the energy as the cluster is scaled about any point
-    (positions × (1 + λ), at λ = 0): dE/ds = W/s for a cluster scaled to size s."""
+    (positions × (1 + λ), at λ = 0): dE/ds = W/s for a cluster scaled to size s. With `atom_weights` (n,) the
+    weighted sums Σ_i w_i E_i and Σ_i w_i W_i instead (W_i: the pairs centred on atom i), from the atoms of nonzero
+    weight alone: an atom's energy and its share of W come from the pairs centred on it, so a symmetric cluster's
+    can come from one atom of each class of equivalent atoms weighted by the class's size."""
     positions = np.asarray(positions, dtype=float)
     n_clusters, n = positions.shape[:2]
-    first, second = np.nonzero(~np.eye(n, dtype=bool))  # every ordered pair of distinct atoms of a cluster
+    counted = np.ones(n, bool) if atom_weights is None else np.asarray(atom_weights) != 0
+    first, second = np.nonzero(~np.eye(n, dtype=bool) & counted[:, None])  # every ordered pair of distinct atoms
+    # of a cluster, centred on an atom that counts
     offset = (np.arange(n_clusters) * n)[:, None]
     centre, neighbour = (first + offset).ravel(), (second + offset).ravel()
     D = (positions[:, second] - positions[:, first]).reshape(-1, 3)
     atom_symbols = np.tile(np.asarray(symbols), n_clusters)
     with np.errstate(all="ignore"):
         energies, gradient = _energies_and_gradient(model, centre, D, atom_symbols, atom_symbols[neighbour])
-        energies = energies.reshape(n_clusters, n).sum(axis=1)
-        if not with_virial:
-            return energies
-        virial = np.einsum("pa,pa->p", gradient(), D).reshape(n_clusters, -1).sum(axis=1)
-    return energies, virial
+        # the atoms that do not count have no pairs: their energies (a lone atom's, perhaps infinite) are left out
+        energies = energies.reshape(n_clusters, n)
+        pair_virials = np.einsum("pa,pa->p", gradient(), D).reshape(n_clusters, -1) if with_virial else None
+        if atom_weights is None:
+            energies = energies.sum(axis=1)
+            virial = None if pair_virials is None else pair_virials.sum(axis=1)
+        else:
+            weights = np.asarray(atom_weights, dtype=float)
+            energies = energies[:, counted] @ weights[counted]
+            virial = None if pair_virials is None else pair_virials @ weights[first]
+    return (energies, virial) if with_virial else energies
 
 
 def _energies_and_gradient(model, centre, D, atom_symbols, neighbour_symbols):

@@ -10,8 +10,10 @@ three-body sum's bond function f_l(r) and angular function h_l(c) with their der
 derivatives ∂T_m/∂rho_k (k over the radial sums, then the three-body sums).
 """
 
+import functools
 import operator
 from functools import reduce
+from types import SimpleNamespace
 
 import numpy as np
 import sympy as sp
@@ -101,7 +103,9 @@ class Program:
             for function, args, slot in self._code:
                 registers[slot] = function(*[registers[a] for a in args])
         shape = np.shape(inputs[0])
-        return [np.broadcast_to(registers[s], shape) for s in self._outputs]
+        # only a scalar output (a constant, or one of the params) needs the view: broadcast_to costs a few µs a call
+        return [registers[s] if np.shape(registers[s]) == shape else np.broadcast_to(registers[s], shape)
+                for s in self._outputs]
 
 
 # r as a real symbol, for the pair functions' programs: with r > 0 sympy asks the sign of every polynomial in r it
@@ -192,6 +196,23 @@ class PotentialProgram(_ThreeBodyFunctions):
         for (term, k), derivative in zip(self.dependencies, out[m:]):
             slopes[term, k] = derivative
         return values, slopes
+
+
+PROGRAM_CACHE_SIZE = 512  # PotentialPrograms kept per process (`potential_program`)
+
+
+def potential_program(formula):
+    """The PotentialProgram of `formula`, one for every formula of the same structure in this process (the last
+    PROGRAM_CACHE_SIZE): a form's fit, its snaps, the check of its droppable terms and its sanity check each ask for
+    it, and building it (sympy's derivatives) costs more than a pass over a small data set. Its `formula` holds only
+    what it is built from."""
+    return _potential_program(formula.densities, formula.terms, formula.constants, formula.channels, formula.angular)
+
+
+@functools.lru_cache(maxsize=PROGRAM_CACHE_SIZE)
+def _potential_program(densities, terms, constants, channels, angular):
+    return PotentialProgram(SimpleNamespace(densities=densities, terms=terms, constants=constants, channels=channels,
+                                            angular=angular))
 
 
 class AlloyProgram(_ThreeBodyFunctions):

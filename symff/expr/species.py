@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from .canonical import canonicalize
-from .program import AlloyProgram, PotentialProgram
+from .program import AlloyProgram, potential_program
 from .symbols import NS, NS3, constant_symbol, rho_symbol
 
 
@@ -71,7 +71,7 @@ def fitted_form(formula, elements=()):
     element's formula in order, a shared three-body constant once, where it first comes: `full_constants` gives
     them all back)."""
     if len(elements) < 2:
-        return PotentialProgram(formula), formula.constants, formula.initial
+        return potential_program(formula), formula.constants, formula.initial
     formulas = species_formulas(formula, elements)
     constants = tuple(c for f in formulas.values() for c in f.constants)
     start = species_start(formulas)

@@ -32,7 +32,7 @@ import numpy as np
 import sympy as sp
 
 from ..expr.canonical import Formula, canonicalize
-from ..expr.program import PotentialProgram
+from ..expr.program import potential_program
 from ..expr.species import fitted_form, form_constants
 from ..expr.symbols import NS, NS3, C, R, Rejected
 from ..fit.constants import PENALTY, Fit, FitOptions, fit_constants, loss_at
@@ -351,7 +351,7 @@ class FormFitter:
             if isinstance(held, Candidate) and held.full:
                 simpler, refit = held.formula, held.fit  # as above: the held formula goes with its fit
             else:
-                refit = fit_constants(PotentialProgram(simpler), self.evaluator, self.targets, simpler.initial,
+                refit = fit_constants(potential_program(simpler), self.evaluator, self.targets, simpler.initial,
                                       max_evaluations=self.max_evaluations, tolerance=self.options.tolerance,
                             options=self.options)
                 self.stats.evaluations += refit.evaluations
@@ -369,7 +369,7 @@ class FormFitter:
         if len(formula.terms) < 2:
             return []
         try:
-            basis = self.evaluator.basis(PotentialProgram(formula), fit.constants)
+            basis = self.evaluator.basis(potential_program(formula), fit.constants)
         except Rejected:
             return []
         self.stats.evaluations += 1
