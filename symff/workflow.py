@@ -14,13 +14,14 @@ from .search.results import front_models
 
 
 def search_to_run(config, train, test, out, *, command, data, force=False, progress=None, report=True, workers=1,
-                  scheduler=None, resume=None):
+                  scheduler=None, resume=None, started=None):
     """Search `train`, evaluate the front on train and test, and write RUN = `out`. Returns (result, models).
 
     The memory estimate and the run directory are checked before the search starts, so a data set that would not fit
     or a clash is reported before any work is lost; RUN is written once the workers are there. The search runs on
     `workers` processes (or the Dask cluster at `scheduler`) and writes a checkpoint into RUN after every
-    generation; `resume`, a checkpoint's state (a symff.search.state.SearchState), continues from it in RUN. With
+    generation (`started`: those workers, started before the data were read: symff.search.pool.started_pool);
+    `resume`, a checkpoint's state (a symff.search.state.SearchState), continues from it in RUN. With
     `report`, RUN/report/ gets the plots and index.html (symff.report).
     """
     load_grammar(config.grammar)  # a bad grammar is refused before the run directory is made
@@ -31,7 +32,7 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
     warn_unseen_pairs(train, train_neighbours, config.r_out, ", ".join(map(str, (data or {}).get("train", ())))
                       or "the training data")
     # the workers before RUN is written: a scheduler that cannot be reached leaves no half-made run behind
-    executor = make_pool(train, train_neighbours, workers=workers, scheduler=scheduler)
+    executor = make_pool(train, train_neighbours, workers=workers, scheduler=scheduler, started=started)
     if resume is None:
         out = prepare_run_directory(out, force=force)
         write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})

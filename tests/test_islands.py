@@ -27,7 +27,7 @@ from symff.rediscover import LJ_EPSILON, LJ_SIGMA
 from symff.search.config import SearchConfig
 from symff.search.engine import run_search
 from symff.search.islands import IslandSearch, island_seed, migration
-from symff.search.pool import InProcess, OnDask
+from symff.search.pool import InProcess, OnDask, make_pool, started_pool
 from symff.search.state import IslandState, SearchState
 from symff.synthetic.generate import make_lj_dataset
 
@@ -360,6 +360,24 @@ def test_the_front_does_not_depend_on_the_order_jobs_finish_in(lj_data):
         assert [(c.key, c.loss, c.generation) for c in shuffled.front] == [(c.key, c.loss, c.generation)
                                                                            for c in in_order.front]
         assert shuffled.stats == in_order.stats
+
+
+def test_workers_started_before_the_data_warm_up_take_them_later_and_close_on_an_error(lj_data):
+    with started_pool(workers=1) as none:
+        assert none is None  # one worker: the search runs in this process
+    config = SearchConfig(population=4, generations=1, seed=1)
+    with started_pool(workers=2) as pool:
+        pool.client.gather(pool._warming)
+        loaded = pool.client.run(lambda: bool(sys.modules["symff.evaluate.kernels"]._forces_and_virials.signatures))
+        assert list(loaded.values()) == [True, True]  # the compiled kernels are there before any data
+        assert make_pool(lj_data, None, workers=2, started=pool) is pool and pool.data is not None
+        result = IslandSearch(config, lj_data, executor=pool).run()  # closes the pool when it ends
+        assert pool.closed and pool.client.status == "closed"
+    in_process = IslandSearch(config, lj_data, executor=InProcess(lj_data, None)).run()
+    assert [(c.key, c.loss) for c in result.front] == [(c.key, c.loss) for c in in_process.front]
+    with pytest.raises(ConfigError, match="unreadable"), started_pool(workers=2) as pool:
+        raise ConfigError("the data are unreadable")  # as reading them might: the workers are not left running
+    assert pool.closed and pool.client.status == "closed"
 
 
 def test_symff_local_cluster_workers_run_without_dask_malloc_trim_and_take_no_fixed_port(lj_data):

@@ -7,6 +7,7 @@ import time
 from ..data import Dataset
 from ..progress import SearchProgress
 from ..rediscover import REDISCOVERIES
+from ..search.pool import started_pool
 from ..workflow import search_to_run
 from .common import command_line
 from .search import add_search_options, add_workers_option, config_from, workers_from
@@ -32,15 +33,18 @@ def run(args):
                                         if v is not None}
     config = config_from(args, **overrides)
     start = time.perf_counter()
-    print(f"making {case.description} data (seed {args.seed}) ...", flush=True)
-    train = Dataset.from_atoms(case.make_data(args.seed))
-    print(f"{train.n_structures} structures, {train.n_atoms} atoms in {time.perf_counter() - start:.1f} s", flush=True)
-    out = args.out or f"rediscover-{args.potential}-seed{args.seed}"
-    data = {"generated": case.description, "rediscover": args.potential, "seed": args.seed,
-            "train_structures": train.n_structures}
-    with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
-        result, models = search_to_run(config, train, None, out, command=command_line(), data=data,
-                                       force=args.force, progress=progress, report=args.report, workers=workers)
+    with started_pool(workers=workers) as started:  # the workers warm up while the data are made
+        print(f"making {case.description} data (seed {args.seed}) ...", flush=True)
+        train = Dataset.from_atoms(case.make_data(args.seed))
+        print(f"{train.n_structures} structures, {train.n_atoms} atoms in {time.perf_counter() - start:.1f} s",
+              flush=True)
+        out = args.out or f"rediscover-{args.potential}-seed{args.seed}"
+        data = {"generated": case.description, "rediscover": args.potential, "seed": args.seed,
+                "train_structures": train.n_structures}
+        with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
+            result, models = search_to_run(config, train, None, out, command=command_line(), data=data,
+                                           force=args.force, progress=progress, report=args.report, workers=workers,
+                                           started=started)
     recovery = case.check(models)
     print(f"{len(models)} front members after {result.generations} generations ({result.stop_reason}); "
           f"total {time.perf_counter() - start:.1f} s; written to {out}")

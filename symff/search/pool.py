@@ -15,6 +15,8 @@ import contextlib
 import logging
 import os
 
+import numpy as np
+
 from ..errors import ConfigError
 from .batch import run_job
 from .stages import StageBuilder
@@ -125,9 +127,10 @@ def prepare_worker(data, configs):
 
 class OnDask:
     """Jobs on the workers of a Dask cluster: a LocalCluster of `workers` processes with one thread each, or the
-    cluster whose scheduler is at `scheduler`."""
+    cluster whose scheduler is at `scheduler`. The workers warm up (`warm_worker`) as soon as they are there; the
+    data go to them with `load` (at once where `train` is given)."""
 
-    def __init__(self, train, neighbours, *, workers=None, scheduler=None):
+    def __init__(self, train=None, neighbours=None, *, workers=None, scheduler=None):
         import dask
         from distributed import Client, LocalCluster
 
@@ -145,7 +148,16 @@ class OnDask:
                                             dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         self.workers = len(self.client.scheduler_info()["workers"])
-        # the data set and its neighbour list go to every worker once; jobs find them in worker memory
+        self.closed = False
+        self._warming = [self.client.submit(warm_worker, pure=False, workers=[address], allow_other_workers=False)
+                         for address in sorted(self.client.scheduler_info()["workers"])]
+        self.data = self.stages = None
+        if train is not None:
+            self.load(train, neighbours)
+
+    def load(self, train, neighbours):
+        """Send the data set and its neighbour list to every worker once; jobs find them in worker memory."""
+        self.client.gather(self._warming)  # done by now, where the data took longer; a failure shows here
         [self.data] = self.client.scatter([(train, neighbours)], broadcast=True, hash=False)
         self.stages = StageBuilder(train, neighbours)  # here, only to decide what to screen: it builds nothing
 
@@ -162,6 +174,9 @@ class OnDask:
         return self.client.gather(futures)
 
     def close(self):
+        if self.closed:
+            return
+        self.closed = True
         try:
             self.client.close()
             if self.cluster is not None:
@@ -170,8 +185,42 @@ class OnDask:
             logging.getLogger(__name__).debug("closing the Dask cluster: %s", exc)
 
 
-def make_pool(train, neighbours, *, workers=1, scheduler=None):
-    """In this process for one worker and no scheduler; otherwise on Dask."""
+def warm_worker():
+    """What a worker's first data and jobs would wait for, done as soon as it is there (while the data are still read
+    or made): the imports of the fits and the compiled kernels, loaded from numba's cache by a pass over two atoms."""
+    from ase import Atoms
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from ..data import Dataset
+    from ..neighbours import build_neighbours
+    from .config import SearchConfig
+
+    atoms = Atoms("Cu2", positions=[[0.0, 0, 0], [1.2, 1.3, 1.4]], cell=[3.0, 3.1, 3.2], pbc=True)
+    atoms.calc = SinglePointCalculator(atoms, energy=0.0, forces=np.zeros((2, 3)), stress=np.zeros(6))
+    data = Dataset.from_atoms([atoms], min_distance=None)
+    config = SearchConfig()
+    single_thread()
+    prepare_stages(StageBuilder(data, build_neighbours(data, config.r_out)), [config])
+
+
+@contextlib.contextmanager
+def started_pool(*, workers=1, scheduler=None):
+    """The workers of a search on Dask, started before its data are there (they warm up meanwhile: `warm_worker`),
+    and closed on leaving the block (a search closes them when it ends); None where the search runs in this process.
+    `make_pool(..., started=...)` hands them the data."""
+    pool = None if scheduler is None and workers <= 1 else OnDask(workers=workers, scheduler=scheduler)
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def make_pool(train, neighbours, *, workers=1, scheduler=None, started=None):
+    """In this process for one worker and no scheduler; otherwise on Dask (the workers `started` before, if any)."""
+    if started is not None:
+        started.load(train, neighbours)
+        return started
     if scheduler is None and workers <= 1:
         return InProcess(train, neighbours)
     return OnDask(train, neighbours, workers=workers, scheduler=scheduler)
