@@ -302,7 +302,8 @@ class ClusterEnergy:
         scales = np.asarray(scales, dtype=float)
         n = len(unit_positions)
         atoms, sizes = atom_classes(unit_positions)
-        r = (scales[:, None, None] * d[atoms][None]).reshape(-1, n)
+        rows = d[atoms]  # the distances of one atom of each class
+        r = (scales[:, None, None] * rows[None]).reshape(-1, n)
         cosines = None
         if self.model.formula.angular:
             with np.errstate(all="ignore"):
@@ -310,7 +311,7 @@ class ClusterEnergy:
                 u = np.nan_to_num(difference / np.linalg.norm(difference, axis=-1)[:, :, None])
             # the same at every scale: row a of r (atom atoms[a mod m]) has the set a mod m
             cosines = np.einsum("ijx,ikx->ijk", u, u)[atoms]
-        rates = np.broadcast_to(d[atoms][None], (scales.size, len(atoms), n)).reshape(-1, n)
+        rates = np.broadcast_to(rows[None], (scales.size, len(atoms), n)).reshape(-1, n)
         e, de = self.atom_energies(r, rates, cosines)
         return e.reshape(scales.size, len(atoms)) @ sizes, de.reshape(scales.size, len(atoms)) @ sizes
 

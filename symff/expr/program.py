@@ -104,8 +104,8 @@ class Program:
                 registers[slot] = function(*[registers[a] for a in args])
         shape = np.shape(inputs[0])
         # only a scalar output (a constant, or one of the params) needs the view: broadcast_to costs a few µs a call
-        return [registers[s] if np.shape(registers[s]) == shape else np.broadcast_to(registers[s], shape)
-                for s in self._outputs]
+        outputs = [registers[s] for s in self._outputs]
+        return [x if np.shape(x) == shape else np.broadcast_to(x, shape) for x in outputs]
 
 
 # r as a real symbol, for the pair functions' programs: with r > 0 sympy asks the sign of every polynomial in r it
