@@ -11,8 +11,8 @@ from helpers import random_cell
 
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
-from symff.expr.program import PotentialProgram, potential_program
-from symff.expr.symbols import Rejected
+from symff.expr.program import PotentialProgram, Program, derivative_of, potential_program, radial_functions
+from symff.expr.symbols import R, Rejected
 from symff.fit import constants
 from symff.fit.constants import FitOptions, _derivatives, _Projected, fit_constants
 from symff.fit.jacobian import DerivativeProgram, joint_basis
@@ -277,3 +277,23 @@ def test_formulas_of_one_structure_share_their_program_and_it_evaluates_as_a_fre
     values, slopes = potential_program(formula("NS(1) + NS(r**-6)")).densities(r, [])
     assert values.shape == slopes.shape == (2, r.size)
     assert np.array_equal(values[0], np.ones(r.size)) and np.array_equal(slopes[0], np.zeros(r.size))
+
+
+def test_derivatives_are_sympys_and_each_is_taken_once():
+    import sympy as sp
+
+    r, c = sp.Symbol("r_real", real=True), sp.Symbol("c0")
+    pair = (c + r) / r**4 * sp.exp(-c * r)
+    derivative_of.cache_clear()
+    for symbol in (r, c):
+        assert derivative_of(pair, symbol) == sp.diff(pair, symbol)
+    before = derivative_of.cache_info()
+    again = derivative_of((c + r) / r**4 * sp.exp(-c * r), r)  # built anew, as the next candidate's would be
+    assert again is derivative_of(pair, r) and derivative_of.cache_info().misses == before.misses
+    # programs built from remembered derivatives evaluate as programs of fresh ones
+    densities = [pair.xreplace({r: R})]  # in the grammar's r
+    remembered = Program(radial_functions(densities), [r], [c])
+    fresh = Program([pair, sp.diff(pair, r)], [r], [c])
+    grid = np.linspace(1.5, 5.0, 9)
+    for got, expected in zip(remembered([grid], [0.7]), fresh([grid], [0.7])):
+        assert np.array_equal(got, expected)

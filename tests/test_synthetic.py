@@ -9,6 +9,7 @@ import ase.io
 import numpy as np
 import pytest
 from ase import Atoms
+from ase.calculators.calculator import Calculator
 from ase.neighborlist import neighbor_list
 from matscipy.neighbours import neighbour_list as matscipy_neighbour_list
 
@@ -19,7 +20,7 @@ from symff.synthetic import (
     make_sutton_chen_dataset,
     minimum_distance,
 )
-from symff.synthetic.generate import equilibrium_lattice_constant, fcc_cell
+from symff.synthetic.generate import equilibrium_lattice_constant, fcc_cell, md_snapshots
 
 REPO = Path(__file__).resolve().parents[1]
 CALCULATORS = [LennardJonesCutoff, SuttonChenCutoff]
@@ -227,6 +228,42 @@ def test_sutton_chen_lone_pair_force_jumps_at_r_out():
     atoms = dimer(R_OUT - 1e-9)
     atoms.calc = SuttonChenCutoff()
     assert np.abs(atoms.get_forces()).max() > 1e-3
+
+
+@pytest.mark.parametrize("calculator", CALCULATORS)
+def test_the_state_check_sees_every_change_ase_sees(calculator):
+    """The calculators compare positions, numbers, cell and pbc exactly instead of ASE's isclose on every array: the
+    same answer as ASE's own check for each change, and recalculation exactly when the state changed."""
+    atoms = fcc_cell(3.64, 2)
+    atoms.rattle(0.05, seed=1)
+    calc = calculator()
+    atoms.calc = calc
+    energy = atoms.get_potential_energy()
+    changes = {"positions": lambda a: a.positions.__setitem__((3, 1), a.positions[3, 1] + 1e-9),
+               "numbers": lambda a: a.numbers.__setitem__(0, 28), "cell": lambda a: a.set_cell(a.cell * 1.001),
+               "pbc": lambda a: a.set_pbc([True, True, False])}
+    for name, change in changes.items():
+        changed = atoms.copy()
+        change(changed)
+        assert calc.check_state(changed) == Calculator.check_state(calc, changed) == [name]
+    assert calc.check_state(atoms.copy()) == Calculator.check_state(calc, atoms.copy()) == []
+    atoms.positions[0, 0] += 0.01
+    assert atoms.get_potential_energy() != energy  # recalculated after the move
+
+
+def test_md_data_are_the_same_as_with_ases_state_check():
+    """Making data with ASE's slower check gives bit-identical structures and labels."""
+
+    class WithAsesCheck(LennardJonesCutoff):
+        def check_state(self, atoms, tol=1e-15):
+            return Calculator.check_state(self, atoms, tol)
+
+    cell = fcc_cell(3.64, 2)
+    runs = [md_snapshots(cell, calc, np.random.default_rng(3), temperature_K=900, n_snapshots=3, interval=5,
+                         equilibration=10) for calc in (LennardJonesCutoff(), WithAsesCheck())]
+    for fast, ase_checked in zip(*runs):
+        assert np.array_equal(fast.positions, ase_checked.positions)
+        assert np.array_equal(fast.get_momenta(), ase_checked.get_momenta())
 
 
 def test_stress_is_absent_without_a_periodic_cell():

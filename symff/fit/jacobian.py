@@ -38,7 +38,7 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
-from ..expr.program import AlloyProgram, PotentialProgram
+from ..expr.program import AlloyProgram, PotentialProgram, derivative_of
 from ..expr.symbols import Rejected, rho_symbol
 
 RANK_TOLERANCE = 1e-12  # a scaled design column whose pivot is below this share of the largest adds no direction
@@ -71,7 +71,7 @@ class DerivativeProgram:
         analytic = [(j, c) for j, c in enumerate(constants) if j not in self.difference]
         for j, c in analytic:
             for k, g in enumerate(formula.densities):
-                dg = sp.diff(g, c)
+                dg = derivative_of(g, c)
                 if dg != 0:
                     sigma[(k, j)] = rho_symbol(len(densities))
                     densities.append(dg)
@@ -79,12 +79,12 @@ class DerivativeProgram:
         terms, self.pairs = [], []
         for m, term in enumerate(own_terms):
             for j, c in analytic:
-                derivative = sp.diff(term, c)
+                slope = derivative_of(term, c)
                 for k in range(n_k):
                     if (k, j) in sigma and term.has(rho[k]):
-                        derivative += sp.diff(term, rho[k]) * sigma[(k, j)]
-                if derivative != 0:
-                    terms.append(derivative)
+                        slope += derivative_of(term, rho[k]) * sigma[(k, j)]
+                if slope != 0:
+                    terms.append(slope)
                     self.pairs.append((m, j))
         sums = {s: rho_symbol(len(densities) + l) for l, s in enumerate(held)}
         self.n_terms, self.n_constants = len(formula.terms), len(constants)
