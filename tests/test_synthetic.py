@@ -252,7 +252,7 @@ def test_the_state_check_sees_every_change_ase_sees(calculator):
 
 
 def test_md_data_are_the_same_as_with_ases_state_check():
-    """Making data with ASE's slower check gives bit-identical structures and labels."""
+    """MD with ASE's slower check follows the same trajectory, to the bit."""
 
     class WithAsesCheck(LennardJonesCutoff):
         def check_state(self, atoms, tol=1e-15):
