@@ -95,6 +95,19 @@ def test_cluster_energies_are_the_reference_on_free_clusters(models):
         assert_close(model.numpy_function()(d), expected)
 
 
+def test_a_cluster_with_a_pair_beyond_the_cutoff_has_the_calculators_scaling_rate():
+    """An atom whose only other pair lies beyond r_out has an empty density, where √ρ's slope is infinite: its far
+    pair takes no force (as in the evaluator, whose neighbour lists hold no such pair), so the rate is finite."""
+    model = Model.from_expression("NS(r**-6) - sqrt(NS(exp(-r)))", ("Cu",), {"Cu": 0.0}, 3.0, 5.0)
+    positions = np.array([[0.0, 0, 0], [5.5, 0, 0], [0, 2.5, 0]])  # atom 1 is 5.5 and 6.0 Å from the others
+    energy, rate = reference.cluster_energies(model, ["Cu"] * 3, positions[None], with_virial=True)
+    atoms = Atoms("Cu3", positions=positions)
+    atoms.calc = SymFFCalculator(model)
+    assert_close(energy[0], atoms.get_potential_energy())
+    assert np.isfinite(rate[0])
+    assert_close(rate[0], -np.sum(atoms.get_forces() * positions))  # W = Σ ∂E/∂x · x
+
+
 def test_report_densities_are_the_reference_sums(models):
     rng = np.random.default_rng(7)
     atoms = random_cell(rng, 4)

@@ -308,8 +308,9 @@ def _energies_and_gradient(model, centre, D, atom_symbols, neighbour_symbols):
 
     def gradient():
         # a density no pair adds to takes no force, whatever its term's slope at 0 (√ρ's is infinite; as in
-        # symff.evaluate.evaluator): the pairs outside the channel are left out, not multiplied by 0
-        dE_dr = np.where(mask, weights[:n_k, centre] * h_slope, 0.0).sum(axis=0)
+        # symff.evaluate.evaluator): the pairs outside the channel or at r_out and beyond (a cluster's far pairs; the
+        # evaluator's neighbour lists hold none) are left out, not multiplied by 0
+        dE_dr = np.where(mask & (r < model.r_out), weights[:n_k, centre] * h_slope, 0.0).sum(axis=0)
         return (dE_dr / r)[:, None] * D + angular_gradient(weights[n_k:])
 
     return energies, gradient
