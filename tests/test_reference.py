@@ -108,6 +108,31 @@ def test_a_cluster_with_a_pair_beyond_the_cutoff_has_the_calculators_scaling_rat
     assert_close(rate[0], -np.sum(atoms.get_forces() * positions))  # W = Σ ∂E/∂x · x
 
 
+def test_an_atom_without_triplets_takes_no_three_body_force():
+    """Under √(NS3) an atom with one neighbour (no triplet) has an empty three-body sum and an infinite slope there,
+    which multiplies no triplet: the evaluator gives finite forces (minus the energy's gradient) instead of rejecting
+    the model, and the reference's far triplets (the end atoms' pair beyond the cutoff) take no force either."""
+    model = Model.from_expression("NS(r**-6) + sqrt(NS3(exp(-r), (c + 1/3)**2))", ("Cu",), {"Cu": 0.0}, 3.0, 5.0)
+    positions = np.array([[0.0, 0, 0], [2.6, 0, 0], [-2.6, 0.3, 0]])  # the end atoms 5.2 Å apart
+
+    def calculated(x):
+        atoms = Atoms("Cu3", positions=x)
+        atoms.calc = SymFFCalculator(model)
+        return atoms.get_potential_energy(), atoms.get_forces()
+
+    energy, forces = calculated(positions)
+    assert np.isfinite(forces).all() and np.abs(forces).max() > 1e-3
+    step, gradient = 1e-5, np.zeros_like(positions)
+    for index in np.ndindex(positions.shape):
+        shift = np.zeros_like(positions)
+        shift[index] = step
+        gradient[index] = (calculated(positions + shift)[0] - calculated(positions - shift)[0]) / (2 * step)
+    assert np.abs(forces + gradient).max() < 1e-7
+    clusters, rate = reference.cluster_energies(model, ["Cu"] * 3, positions[None], with_virial=True)
+    assert_close(clusters[0], energy)
+    assert_close(rate[0], -np.sum(forces * positions))
+
+
 def test_report_densities_are_the_reference_sums(models):
     rng = np.random.default_rng(7)
     atoms = random_cell(rng, 4)

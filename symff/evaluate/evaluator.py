@@ -228,7 +228,8 @@ class Evaluator:
             rho = np.concatenate([rho, three_body])
         terms, slopes = self._terms(program, rho, constants)
         slopes[:, :n_k][:, self._empty_densities(program)] = 0.0
-        slopes[:, n_k:, self._lone] = 0.0
+        if program.n_angular:  # likewise a three-body sum of an atom without triplets (one neighbour, or none)
+            slopes[:, n_k:, np.diff(self._triplets.bonds.triplet_start) == 0] = 0.0
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
         dependencies = program.dependencies

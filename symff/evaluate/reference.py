@@ -105,6 +105,10 @@ def angular_sums(model, centre, D, n_atoms):
     if n_l == 0:
         return np.zeros((0, n_atoms)), lambda weights: np.zeros_like(D)
     a, p, q = triplets(centre, n_atoms)
+    # the triplets whose two bonds lie inside the sums' cutoff, as in the evaluator: an atom with no other triplet
+    # takes no three-body force, whatever the slope of its empty sum (√s's is infinite at 0)
+    inside = r < three_body_radii(model.r_in, model.r_out, model.three_body_cutoff)[1]
+    a, p, q = (column[inside[p] & inside[q]] for column in (a, p, q))
     bond, bond_slope = bond_functions(model)(r)
     cosine = np.einsum("ta,ta->t", u[p], u[q])
     angle, angle_slope = program.angle_functions(cosine, constants)
