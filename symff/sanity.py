@@ -189,7 +189,9 @@ def _atom_classes(unit_bytes, shape, symbols):
     classes = {}
     for i in range(len(unit)):
         classes.setdefault(fingerprint(i), []).append(i)
-    return np.array([members[0] for members in classes.values()]), np.array([float(len(m)) for m in classes.values()])
+    atoms, sizes = np.array([m[0] for m in classes.values()]), np.array([float(len(m)) for m in classes.values()])
+    atoms.flags.writeable = sizes.flags.writeable = False  # remembered: every caller gets these same arrays
+    return atoms, sizes
 
 
 def _reach(model, nearest):

@@ -353,7 +353,7 @@ class FormFitter:
             else:
                 refit = fit_constants(potential_program(simpler), self.evaluator, self.targets, simpler.initial,
                                       max_evaluations=self.max_evaluations, tolerance=self.options.tolerance,
-                            options=self.options)
+                                      options=self.options)
                 self.stats.evaluations += refit.evaluations
         except Rejected:
             return self._snapped(candidate, rewrite=False) if merged else candidate
