@@ -31,7 +31,7 @@ from symff.search.pool import InProcess, OnDask, make_pool, started_pool
 from symff.search.state import IslandState, SearchState
 from symff.synthetic.generate import make_lj_dataset
 
-SEARCH = ["--grammar", "pair", "--population", "40", "--islands", "2", "--generations", "4", "--migration-interval",
+SEARCH = ["--grammar", "pair", "--population", "40", "--islands", "2", "--generations", "3", "--migration-interval",
           "2", "--seed", "3", "--quiet"]
 
 
@@ -271,7 +271,7 @@ def test_an_exportable_search_with_islands_migrates_and_checkpoints_its_trees(wh
     """The exportable trees' text (the embedded density `rho` included) goes through migration and checkpoints."""
     run = whole_runs(mode)
     state = read_checkpoint(run)
-    assert state["generation"] == 4 and len(state["islands"]) == 2  # with the migration after generation 2
+    assert state["generation"] == 3 and len(state["islands"]) == 2  # with the migration after generation 2
     texts = [text for island in state["islands"] for text, _ in island["population"]]
     assert all(text.startswith("root_eam ") for text in texts)
     assert any(" rho" in text for text in texts)
@@ -292,7 +292,7 @@ def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(tra
     output = process.communicate(timeout=120)[0]
     assert process.returncode == 130, output
     assert f"symff search --resume {run}" in output
-    assert (run / "front.json").is_file() and read_checkpoint(run)["generation"] < 4
+    assert (run / "front.json").is_file() and read_checkpoint(run)["generation"] < 3
     # the same two islands, resumed on a real LocalCluster of 2 workers, end where one process alone ends
     finished(symff("search", "--resume", str(run), "--quiet"))
     assert front_of(run) == front_of(whole_run)
