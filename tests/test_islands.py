@@ -1,5 +1,6 @@
 """The island model, checkpoints and resumption: trees as text, exact restore, SIGKILL and Ctrl-C, a real LocalCluster."""
 
+import importlib
 import json
 import os
 import random
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 
 import ase.io
 import pytest
+import threadpoolctl
 
 from symff.checkpoint import CHECKPOINT_NAME, PREVIOUS_NAME, read_checkpoint, write_checkpoint
 from symff.cli import main
@@ -24,10 +26,11 @@ from symff.grammar.spec import builtin_grammars, load_grammar
 from symff.grammar.text import tree_from_text, tree_to_text
 from symff.grammar.trees import TreeGrammar
 from symff.rediscover import LJ_EPSILON, LJ_SIGMA
+from symff.search import pool as pool_module
 from symff.search.config import SearchConfig
 from symff.search.engine import run_search
 from symff.search.islands import IslandSearch, island_seed, migration
-from symff.search.pool import InProcess, OnDask, make_pool, started_pool
+from symff.search.pool import InProcess, OnDask, make_pool, start_worker_server, started_pool
 from symff.search.state import IslandState, SearchState
 from symff.synthetic.generate import make_lj_dataset
 
@@ -362,22 +365,45 @@ def test_the_front_does_not_depend_on_the_order_jobs_finish_in(lj_data):
         assert shuffled.stats == in_order.stats
 
 
-def test_workers_started_before_the_data_warm_up_take_them_later_and_close_on_an_error(lj_data):
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "spawned"])
+def test_workers_come_with_the_kernels_loaded_take_the_data_later_and_close_on_an_error(lj_data, forked, monkeypatch):
+    """Forked from the preloaded server (Linux), the cluster starts once the data are there; spawned (elsewhere), at
+    once, and its workers warm up while the data are made. Either way a worker has the compiled kernels before any
+    job, and the search gives the front of one process."""
+    if forked and not start_worker_server():
+        pytest.skip("this platform's workers are spawned")
+    if not forked:
+        monkeypatch.setattr(pool_module, "start_worker_server", lambda: False)
     with started_pool(workers=1) as none:
         assert none is None  # one worker: the search runs in this process
     config = SearchConfig(population=4, generations=1, seed=1)
     with started_pool(workers=2) as pool:
-        pool.client.gather(pool._warming)
-        loaded = pool.client.run(lambda: bool(sys.modules["symff.evaluate.kernels"]._forces_and_virials.signatures))
-        assert list(loaded.values()) == [True, True]  # the compiled kernels are there before any data
+        assert (pool.client is None) == forked  # a forked cluster waits for the data; a spawned one is there
         assert make_pool(lj_data, None, workers=2, started=pool) is pool and pool.data is not None
+        assert pool.workers == 2 and (pool._warming == []) == forked  # forked workers run no warm-up of their own
+        loaded = pool.client.run(lambda: bool(sys.modules["symff.evaluate.kernels"]._forces_and_virials.signatures))
+        assert list(loaded.values()) == [True, True]  # the compiled kernels are there before any job
+        blas = pool.client.run(lambda: {library["num_threads"] for library in threadpoolctl.threadpool_info()})
+        assert list(blas.values()) == [{1}, {1}]  # one BLAS thread each, as the fits want
+        parents = pool.client.run(os.getppid)
+        assert (os.getpid() not in parents.values()) == forked  # forks of the server, not children of this process
         result = IslandSearch(config, lj_data, executor=pool).run()  # closes the pool when it ends
         assert pool.closed and pool.client.status == "closed"
     in_process = IslandSearch(config, lj_data, executor=InProcess(lj_data, None)).run()
     assert [(c.key, c.loss) for c in result.front] == [(c.key, c.loss) for c in in_process.front]
     with pytest.raises(ConfigError, match="unreadable"), started_pool(workers=2) as pool:
         raise ConfigError("the data are unreadable")  # as reading them might: the workers are not left running
-    assert pool.closed and pool.client.status == "closed"
+    assert pool.closed and (pool.client is None if forked else pool.client.status == "closed")
+
+
+def test_a_server_that_cannot_warm_up_still_imports_and_leaves_the_warm_up_to_the_workers(monkeypatch):
+    def broken():
+        raise RuntimeError("no kernels here")
+
+    monkeypatch.setattr(pool_module, "warm_worker", broken)
+    sys.modules.pop("symff.search.preload", None)
+    importlib.import_module("symff.search.preload")  # as the server imports it: the error does not end the server
+    sys.modules.pop("symff.search.preload", None)
 
 
 def test_symff_local_cluster_workers_run_without_dask_malloc_trim_and_take_no_fixed_port(lj_data):

@@ -12,6 +12,7 @@ from ..grammar.spec import load_grammar
 from ..progress import SearchProgress
 from ..rundir import data_record, front_table, read_config, read_front
 from ..search.config import DEFAULT_VARIATION, TOPOLOGIES, SearchConfig
+from ..search.pool import started_pool
 from ..search.state import SearchState
 from ..targets import PROPERTY_OBJECTIVES
 from ..workflow import search_to_run
@@ -173,15 +174,17 @@ def run(args):
                           f"(--islands N with N > 1, or a population of 100 or more)")
     config = config_from(args, islands=islands, **migration)
     _check_three_body_options(config)
-    train, test = read_train_test(args)
-    if config.properties:
-        from ..targets import read_targets
+    with started_pool(workers=workers, scheduler=args.scheduler) as started:  # they warm up while the data are read
+        train, test = read_train_test(args)
+        if config.properties:
+            from ..targets import read_targets
 
-        read_targets(args.properties).check_elements(train.elements, ", ".join(args.data))
-    data = data_record(args, train, test)
-    with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
-        outcome = search_to_run(config, train, test, args.out, command=command_line(), data=data, force=args.force,
-                                progress=progress, report=args.report, workers=workers, scheduler=args.scheduler)
+            read_targets(args.properties).check_elements(train.elements, ", ".join(args.data))
+        data = data_record(args, train, test)
+        with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
+            outcome = search_to_run(config, train, test, args.out, command=command_line(), data=data,
+                                    force=args.force, progress=progress, report=args.report, workers=workers,
+                                    scheduler=args.scheduler, started=started)
     return finish(args.out, *outcome)
 
 
@@ -222,21 +225,23 @@ def resume(args):
     data = saved["data"]
     if "train" not in data:
         raise ConfigError(f"{args.resume}: made by a command that cannot be resumed (no data files in config.json)")
-    train, test = read_saved_data(data, config.seed)
-    changed = changed_data(data, train, test, args.resume)
-    if changed:
-        raise ConfigError(f"{changed}: restore them, or start a new run")
     parallel = saved.get("parallel", {})
     workers = workers_from(args) if args.workers is not None else parallel.get("workers") or 1
     scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)
-    print(f"resuming {args.resume} after generation {state.generation} ({state.elapsed:.1f} s so far)")
-    moved = changed_versions(saved.get("environment"))
-    if moved:  # the same seed then need not give the generations an uninterrupted run would have
-        print(f"note: {args.resume} was started with other versions ({', '.join(moved)}); the search goes on, but "
-              "its fits may not repeat those of an uninterrupted run")
-    with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
-        outcome = search_to_run(config, train, test, args.resume, command=command_line(), data=data, workers=workers,
-                                scheduler=scheduler, progress=progress, report=args.report, resume=state)
+    with started_pool(workers=workers, scheduler=scheduler) as started:  # they warm up while the data are read
+        train, test = read_saved_data(data, config.seed)
+        changed = changed_data(data, train, test, args.resume)
+        if changed:
+            raise ConfigError(f"{changed}: restore them, or start a new run")
+        print(f"resuming {args.resume} after generation {state.generation} ({state.elapsed:.1f} s so far)")
+        moved = changed_versions(saved.get("environment"))
+        if moved:  # the same seed then need not give the generations an uninterrupted run would have
+            print(f"note: {args.resume} was started with other versions ({', '.join(moved)}); the search goes on, "
+                  "but its fits may not repeat those of an uninterrupted run")
+        with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
+            outcome = search_to_run(config, train, test, args.resume, command=command_line(), data=data,
+                                    workers=workers, scheduler=scheduler, progress=progress, report=args.report,
+                                    resume=state, started=started)
     return finish(args.resume, *outcome)
 
 

@@ -94,14 +94,50 @@ TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
 
 
 @contextlib.contextmanager
-def environment_without(name):
-    """os.environ without `name` inside the block (the worker processes started there do not inherit it)."""
-    held = os.environ.pop(name, None)
+def environment(without, **settings):
+    """os.environ without the variable `without` and with `settings` inside the block (what the processes started
+    there inherit)."""
+    held = {key: os.environ.get(key) for key in (without, *settings)}
+    os.environ.pop(without, None)
+    os.environ.update({key: str(value) for key, value in settings.items()})
     try:
         yield
     finally:
-        if held is not None:
-            os.environ[name] = held
+        for key, value in held.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+# Where a local cluster's workers come from. On Linux they are forked from a server process that multiprocessing
+# starts once per symff process and that imports the fits' modules and loads their compiled kernels as it starts
+# (symff.search.preload): a spawned worker imports them itself after it started, ~1.5 CPU-s each, so on two cores two
+# workers took the CPU the data were being made or read with. The server starts at once and preloads in the
+# background, the cluster only once the data are there (its workers are forks: they start in a fraction of a second),
+# and a later cluster in the same process (each iteration of `symff learn`) forks from the same server. Elsewhere the
+# workers are spawned (forks of a process that loaded numpy's BLAS are not safe on macOS), at once, and warm up.
+WORKER_SERVER_PRELOAD = ["symff.search.preload"]
+DASK_WORKER_HASH_SEED = 6640  # distributed.nanny sets it for the workers it spawns
+
+
+def start_worker_server():
+    """Start the server local clusters fork their workers from, where this platform has one (once per process: it
+    preloads in the background); whether it does."""
+    import multiprocessing
+    import sys
+
+    if sys.platform != "linux" or "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_SERVER_PRELOAD)
+    # the server's environment is its workers': one BLAS thread (read as numpy loads, in the server), no malloc trim,
+    # and the hash seed Dask gives the workers it spawns
+    spawn_environment = LOCAL_CLUSTER_SETTINGS["distributed.nanny.pre-spawn-environ"]
+    with environment(TRIM_VARIABLE, PYTHONHASHSEED=DASK_WORKER_HASH_SEED, **spawn_environment):
+        forkserver.ensure_running()
+    return True
 
 
 # The stages a worker process built from the data it was sent: (that data, its StageBuilder).
@@ -127,36 +163,57 @@ def prepare_worker(data, configs):
 
 class OnDask:
     """Jobs on the workers of a Dask cluster: a LocalCluster of `workers` processes with one thread each, or the
-    cluster whose scheduler is at `scheduler`. The workers warm up (`warm_worker`) as soon as they are there; the
-    data go to them with `load` (at once where `train` is given)."""
+    cluster whose scheduler is at `scheduler`. The data go to the workers with `load` (at once where `train` is
+    given). A LocalCluster whose workers are forked from the preloaded server (`start_worker_server`) is started
+    there, when the data come; otherwise the workers start at once and warm up (`warm_worker`) as soon as they are
+    there, as a scheduler's workers do."""
 
     def __init__(self, train=None, neighbours=None, *, workers=None, scheduler=None):
-        import dask
-        from distributed import Client, LocalCluster
-
+        self.cluster = self.client = None
+        self.closed = False
+        self.data = self.stages = None
+        self._warming = []
         if scheduler:
-            self.cluster = None
+            from distributed import Client
+
             try:
                 self.client = Client(scheduler)
             except OSError as exc:  # no scheduler there, or it did not answer in Dask's connect timeout
                 raise ConfigError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+            self._connected(warm=True)
         else:
-            # the scheduler's HTTP server on a free port: with None it still takes 8787, and a second search on the
-            # machine printed Dask's "Port 8787 is already in use" warning
-            with dask.config.set(LOCAL_CLUSTER_SETTINGS), environment_without(TRIM_VARIABLE):
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                                            dashboard_address=":0", silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-        self.workers = len(self.client.scheduler_info()["workers"])
-        self.closed = False
-        self._warming = [self.client.submit(warm_worker, pure=False, workers=[address], allow_other_workers=False)
-                         for address in sorted(self.client.scheduler_info()["workers"])]
-        self.data = self.stages = None
+            self._local_workers = workers
+            self._forked = start_worker_server()
+            if not self._forked:  # spawned workers: at once, so that they warm up while the data are made or read
+                self._start_local_cluster()
         if train is not None:
             self.load(train, neighbours)
 
+    def _start_local_cluster(self):
+        import dask
+        from distributed import Client, LocalCluster
+
+        settings = LOCAL_CLUSTER_SETTINGS | {"distributed.worker.multiprocessing-method":
+                                             "forkserver" if self._forked else "spawn"}
+        # the scheduler's HTTP server on a free port: with None it still takes 8787, and a second search on the
+        # machine printed Dask's "Port 8787 is already in use" warning
+        with dask.config.set(settings), environment(TRIM_VARIABLE):
+            self.cluster = LocalCluster(n_workers=self._local_workers, threads_per_worker=1, processes=True,
+                                        memory_limit=0, dashboard_address=":0", silence_logs=logging.ERROR)
+        self.client = Client(self.cluster)
+        self._connected(warm=not self._forked)  # forked workers come with what warm_worker loads
+
+    def _connected(self, warm):
+        addresses = sorted(self.client.scheduler_info()["workers"])
+        self.workers = len(addresses)
+        if warm:
+            self._warming = [self.client.submit(warm_worker, pure=False, workers=[address], allow_other_workers=False)
+                             for address in addresses]
+
     def load(self, train, neighbours):
         """Send the data set and its neighbour list to every worker once; jobs find them in worker memory."""
+        if self.client is None:
+            self._start_local_cluster()
         self.client.gather(self._warming)  # done by now, where the data took longer; a failure shows here
         [self.data] = self.client.scatter([(train, neighbours)], broadcast=True, hash=False)
         self.stages = StageBuilder(train, neighbours)  # here, only to decide what to screen: it builds nothing
@@ -177,6 +234,8 @@ class OnDask:
         if self.closed:
             return
         self.closed = True
+        if self.client is None:  # closed before the data came: no cluster was started
+            return
         try:
             self.client.close()
             if self.cluster is not None:
@@ -205,9 +264,9 @@ def warm_worker():
 
 @contextlib.contextmanager
 def started_pool(*, workers=1, scheduler=None):
-    """The workers of a search on Dask, started before its data are there (they warm up meanwhile: `warm_worker`),
-    and closed on leaving the block (a search closes them when it ends); None where the search runs in this process.
-    `make_pool(..., started=...)` hands them the data."""
+    """The workers of a search on Dask, set going before its data are there — the server they will be forked from
+    preloads meanwhile, or spawned workers warm up (`OnDask`) — and closed on leaving the block (a search closes them
+    when it ends); None where the search runs in this process. `make_pool(..., started=...)` hands them the data."""
     pool = None if scheduler is None and workers <= 1 else OnDask(workers=workers, scheduler=scheduler)
     try:
         yield pool
