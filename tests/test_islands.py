@@ -396,14 +396,27 @@ def test_workers_come_with_the_kernels_loaded_take_the_data_later_and_close_on_a
     assert pool.closed and (pool.client is None if forked else pool.client.status == "closed")
 
 
-def test_a_server_that_cannot_warm_up_still_imports_and_leaves_the_warm_up_to_the_workers(monkeypatch):
-    def broken():
+def test_the_workers_server_outlives_a_failed_warm_up_and_a_ctrl_c_while_it_preloads(monkeypatch):
+    def interrupted_and_broken():
+        os.kill(os.getpid(), signal.SIGINT)  # a terminal's Ctrl-C, reaching the server while it preloads
+        time.sleep(0.05)  # delivered by now
         raise RuntimeError("no kernels here")
 
-    monkeypatch.setattr(pool_module, "warm_worker", broken)
+    monkeypatch.setattr(pool_module, "warm_worker", interrupted_and_broken)
+    caught = []  # in place of Python's handler, which would raise KeyboardInterrupt in the server's import
+
+    def handler(signum, frame):
+        caught.append(signum)
+
+    previous = signal.signal(signal.SIGINT, handler)
     sys.modules.pop("symff.search.preload", None)
-    importlib.import_module("symff.search.preload")  # as the server imports it: the error does not end the server
-    sys.modules.pop("symff.search.preload", None)
+    try:
+        importlib.import_module("symff.search.preload")  # as the server imports it: neither ends the server
+        assert signal.getsignal(signal.SIGINT) is handler  # given back: the handler the workers are forked with
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.modules.pop("symff.search.preload", None)
+    assert caught == []  # ignored while it preloaded
 
 
 def test_symff_local_cluster_workers_run_without_dask_malloc_trim_and_take_no_fixed_port(lj_data):
