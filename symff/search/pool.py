@@ -13,7 +13,9 @@ also makes the linear solves bit-identical wherever a fit runs, so the front doe
 
 import contextlib
 import logging
+import multiprocessing
 import os
+import sys
 
 import numpy as np
 
@@ -124,12 +126,9 @@ DASK_WORKER_HASH_SEED = 6640  # distributed.nanny sets it for the workers it spa
 def start_worker_server():
     """Start the server local clusters fork their workers from, where this platform has one (once per process: it
     preloads in the background); whether it does."""
-    import multiprocessing
-    import sys
-
     if sys.platform != "linux" or "forkserver" not in multiprocessing.get_all_start_methods():
         return False
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver  # not on every platform
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_SERVER_PRELOAD)
     # the server's environment is its workers': one BLAS thread (read as numpy loads, in the server), no malloc trim,
