@@ -263,7 +263,8 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_front(train_file, whole_
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert not (run / "front.json").exists()  # it really died mid-run
-    finished(symff("search", "--resume", str(run), "--quiet"))
+    # resumed on a local cluster of two workers (forked from the preloaded server on Linux): the same front
+    finished(symff("search", "--resume", str(run), "--quiet", "--workers", "2"))
     assert front_of(run) == front_of(whole_runs(mode))
     settings = [json.loads((folder / "config.json").read_text())["search"] for folder in (run, whole_runs(mode))]
     assert settings[0] == settings[1]  # the resumed run kept every setting (--no-decay-neighbours included)

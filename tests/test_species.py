@@ -377,8 +377,8 @@ ALLOY_MODES = {
 @needs_data
 @pytest.mark.parametrize("mode", list(ALLOY_MODES))
 def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
-    """Each mode on Nb, Mo and Nb-Mo structures, killed after its first generation and resumed: a front of
-    symff-model/2 members (three-body sums in the angular grammar only, one for all elements)."""
+    """Each mode on Nb, Mo and Nb-Mo structures, killed after its first generation and resumed on two workers: a
+    front of symff-model/2 members (three-body sums in the angular grammar only, one for all elements)."""
     train = tmp_path / "train.extxyz"
     ase.io.write(train, [*ase.io.read(NBMO / "Nb_Elastic.extxyz", ":6"), *ase.io.read(NBMO / "Mo_Elastic.extxyz", ":6"),
                          *ase.io.read(NBMO / "NbMo_SS.extxyz", ":6")])
@@ -388,7 +388,8 @@ def test_every_search_mode_runs_on_two_elements_and_resumes(tmp_path, mode):
     wait_for_checkpoint(run, process)  # killed (kill -9) after its first generation, then resumed
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    finished(symff("search", "--resume", str(run), "--quiet", "--no-report"))
+    # resumed on a local cluster of two workers (forked from the preloaded server on Linux)
+    finished(symff("search", "--resume", str(run), "--quiet", "--no-report", "--workers", "2"))
     members = json.loads((run / "front.json").read_text())["members"]
     assert members and json.loads((run / "front.json").read_text())["search"]["generations"] == 3
     for member in members:

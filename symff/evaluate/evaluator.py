@@ -192,6 +192,9 @@ class Evaluator:
         if self._triplets is None:
             pairs, self._bond_grid, self._bond_cutoff, self._bond_cutoff_slope = self._three_body_pairs()
             self._triplets = ANGULAR.neighbour_data.of(pairs)
+            # atoms without triplets (one neighbour inside the three-body cutoff, or none): their three-body slopes
+            # multiply no triplet, as a lone atom's radial ones multiply no pair
+            self._without_triplets = np.diff(self._triplets.bonds.triplet_start) == 0
             self._angle_grid = ANGULAR.tabulation.uniform()
         n_l, triplets = program.n_angular, self._triplets
         if self.exact:
@@ -228,8 +231,8 @@ class Evaluator:
             rho = np.concatenate([rho, three_body])
         terms, slopes = self._terms(program, rho, constants)
         slopes[:, :n_k][:, self._empty_densities(program)] = 0.0
-        if program.n_angular:  # likewise a three-body sum of an atom without triplets (one neighbour, or none)
-            slopes[:, n_k:, np.diff(self._triplets.bonds.triplet_start) == 0] = 0.0
+        if program.n_angular:  # likewise a three-body sum of an atom without triplets
+            slopes[:, n_k:, self._without_triplets] = 0.0
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
         dependencies = program.dependencies
