@@ -13,9 +13,9 @@ member with the best *score* among those within 1.5× of the lowest loss (the ru
 """
 
 import dataclasses
-import json
 import math
 import tempfile
+import warnings
 from pathlib import Path
 
 import ase
@@ -23,10 +23,10 @@ import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from .data import Dataset, read_dataset
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, SymffWarning
 from .evaluate.predict import predict as predict_model
 from .model import Model
-from .rundir import read_front
+from .rundir import optional_config, read_front
 from .search.config import SearchConfig
 
 SEARCH_OPTIONS = tuple(f.name for f in dataclasses.fields(SearchConfig))
@@ -78,10 +78,10 @@ class SymFF:
         """The fitted estimator of a run directory written by `symff search`, `symff rediscover` or `fit`."""
         run = Path(run)
         front = read_front(run)  # a clear error for what is not a run directory
-        try:
-            search = json.loads((run / "config.json").read_text()).get("search", {})
-        except (OSError, json.JSONDecodeError):
-            search = {}
+        config, problem = optional_config(run)
+        if problem:
+            warnings.warn(f"{problem}: the estimator has the default settings", SymffWarning, stacklevel=2)
+        search = config.get("search", {})
         estimator = cls(**{k: v for k, v in search.items() if k in SEARCH_OPTIONS}, out=str(run))
         estimator._load(run, front)
         return estimator

@@ -22,7 +22,7 @@ from . import __version__
 from .environment import versions
 from .errors import ConfigError, ModelError
 from .export.form import SYMFF_ONLY, lammps_form
-from .integrity import atomic_write_text, read_json_checked, write_json_checked
+from .integrity import IntegrityError, atomic_write_text, read_json_checked, write_json_checked
 from .model import Model
 from .sanity import is_sane
 
@@ -72,6 +72,15 @@ def write_config(path, config, data, command, parallel=None):
 def read_config(path):
     """RUN/config.json as written by `write_config`."""
     return _read_run_file(path, "config.json", ConfigError)
+
+
+def optional_config(path):
+    """RUN/config.json as `read_config` reads it, for what can do without it (the report, `SymFF.from_run`): (the
+    settings, None), or ({}, what is wrong with it, one line) where it is missing or cannot be read."""
+    try:
+        return read_config(path), None
+    except (ConfigError, IntegrityError) as exc:
+        return {}, str(exc)
 
 
 def _read_run_file(path, name, error):

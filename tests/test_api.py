@@ -1,11 +1,13 @@
 """The estimator API: fit, the equations_ table, from_run, sympy/latex, predict, export."""
 
+import shutil
+
 import numpy as np
 import pytest
 
 import symff
 from symff.api import SymFF, scores
-from symff.errors import ConfigError, SymffError
+from symff.errors import ConfigError, SymffError, SymffWarning
 from symff.synthetic.generate import make_lj_dataset
 
 
@@ -44,6 +46,16 @@ def test_from_run_gives_the_same_front(fitted):
     assert again.equations_.equals(fitted.equations_)
     assert again.get_params()["population"] == 20
     assert str(again.sympy(-1)) == str(fitted.sympy(-1)) and "NS" in again.latex(-1)
+
+
+def test_from_run_with_an_unreadable_config_says_so(fitted, tmp_path):
+    # the front is all an estimator needs; its settings come from config.json, and without them it says so
+    run = tmp_path / "run"
+    shutil.copytree(fitted.run_dir_, run)
+    (run / "config.json").write_text((run / "config.json").read_text()[:30])
+    with pytest.warns(SymffWarning, match=r"config.json: corrupt or truncated JSON .*: the estimator has the default"):
+        again = SymFF.from_run(run)
+    assert again.equations_.equals(fitted.equations_) and "population" not in again.get_params()
 
 
 def test_predict_matches_the_errors_in_the_run(fitted, structures):

@@ -111,3 +111,38 @@ def test_cli_refuses_targets_for_an_element_not_in_the_data(tmp_path, capsys):
     for option in (["--time-budget", "60"], ["--trials", "3"]):
         assert main(["fit", FORM, str(data), *option, "--out", str(tmp_path / "m.json")]) == 2
         assert f"{option[0]} is for a fit with --properties" in capsys.readouterr().err
+
+
+def test_cli_fit_with_properties_writes_the_chosen_trade_off(lj_data, lj_truth, tmp_path, capsys):
+    # the mode's whole path through the command line: the front printed, the chosen trial written with its property
+    # table, and the file a model that reproduces the printed properties
+    from ase.io import write
+
+    data = tmp_path / "lj.extxyz"
+    write(data, [lj_data.to_atoms(s) for s in range(lj_data.n_structures)])
+    targets = tmp_path / "targets.yaml"
+    stiff = 1.10 * lj_truth["C11"]
+    targets.write_text(yaml.safe_dump({"format": "symff-targets/1", "elements": {"Cu": {
+        "C11": {"value": float(stiff), "tolerance": "5%"},
+        "E_vac": {"value": float(lj_truth["E_vac"]), "tolerance": "5%"}}}}))
+    out = tmp_path / "m.json"
+    argv = ["fit", FORM, str(data), "--properties", str(targets), "--trials", "2", "--seed", "0", "--cutoff", "5.0",
+            "--cutoff-inner", "3.0", "--start", "A=1e5", "--start", "n=12", "--start", "B=100", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "trade-off front (2 trials;" in printed and printed.count("<- written") == 1
+    assert f"written to {out}" in printed and "sanity: passed" in printed
+    model = Model.load(out)
+    meta = model.metadata
+    assert "command" in meta and meta["data"] == {"train": [str(data)], "test": []}
+    table = {row["property"]: row for row in meta["properties"]["table"]}
+    assert set(table) == {"C11", "E_vac"} and all(row["met"] for row in table.values())
+    for name, row in table.items():  # each printed row is the file's
+        assert f"Cu {name:11s} {row['value']:10.4g} {row['target']:10.4g}" in printed
+    # the written model has the C11 its table says, computed again from the file by the ASE path
+    calculator = _ModelCalculator(model)
+    c11 = elastic_constants(calculator, "Cu", lattice_constant(calculator, "Cu")[0])[0]
+    assert c11 == pytest.approx(table["C11"]["value"], rel=1e-5) and c11 > 1.05 * lj_truth["C11"]
+    # a second run onto the same file is refused before any fit, and --force overwrites it
+    assert main(argv) == 2 and "exists" in capsys.readouterr().err
+    assert main([*argv, "--force"]) == 0

@@ -13,9 +13,11 @@ from matplotlib.image import imread
 
 from symff.cli import main
 from symff.data import Dataset
+from symff.integrity import write_json_checked
 from symff.model import Model
 from symff.neighbours import build_neighbours
 from symff.report.functions import eam_parts, functions_figure
+from symff.rundir import read_config
 from symff.synthetic.generate import make_lj_dataset
 
 PLOTS = ("pareto", "parity", "config_types", "functions", "convergence")
@@ -60,6 +62,34 @@ def test_symff_report_writes_the_report_again(run_dir, capsys):
     for command in (["report", str(model)], ["search", "--resume", str(model)]):
         assert main(command) == 2
         assert capsys.readouterr().err.strip() == f"symff {command[0]}: error: {model}: not a run directory (a file)"
+
+
+def test_symff_report_remakes_a_rediscovery_s_data_and_says_when_it_has_none(run_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    config = read_config(run)
+    # a rediscovery's run directory names no files: its data are made again from the case and the seed
+    write_json_checked(run / "config.json", config | {"data": {"rediscover": "lj", "seed": 5}})
+    shutil.rmtree(run / "report")
+    assert main(["report", str(run)]) == 0
+    assert all((run / "report" / f"{name}.png").is_file() for name in PLOTS)
+    assert capsys.readouterr().err == ""
+    # --no-data: the plots of the front and the convergence alone, silently
+    shutil.rmtree(run / "report")
+    assert main(["report", str(run), "--no-data"]) == 0
+    assert {p.stem for p in (run / "report").glob("*.png")} == {"pareto", "convergence"}
+    assert capsys.readouterr().err == ""
+    # a config.json that cannot be read (truncated, edited): the same report, and a warning that names the file
+    text = (run / "config.json").read_text()
+    for broken, problem in ((text[:40], "corrupt or truncated JSON"), (text.replace('"lj"', '"sc"'), "checksum mismatch")):
+        shutil.rmtree(run / "report")
+        (run / "config.json").write_text(broken)
+        assert main(["report", str(run)]) == 0
+        assert {p.stem for p in (run / "report").glob("*.png")} == {"pareto", "convergence"}
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"symff report: warning: {run / 'config.json'}: {problem}")
+        assert err[0].endswith("the report has no plots of the data")
+        assert f"{problem}" in (run / "report" / "index.html").read_text()
 
 
 def test_eam_functions_are_split_into_pair_density_and_embedding():

@@ -5,15 +5,13 @@ The data is read again from the paths in RUN/config.json (or made again, for a r
 has the front and the convergence plots only.
 """
 
-import json
 import warnings
-from pathlib import Path
 
 from ..data import Dataset
 from ..errors import ConfigError, SymffWarning
 from ..rediscover import REDISCOVERIES
 from ..report import write_report
-from ..rundir import read_front
+from ..rundir import optional_config, read_front
 from .common import changed_data, read_saved_data, seed_value
 
 
@@ -30,9 +28,9 @@ def add_parser(sub):
 
 def run_data(run):
     """(train, test) of a run, read or made again as RUN/config.json says; (None, None) when that cannot be done."""
-    try:
-        config = json.loads((Path(run) / "config.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    config, problem = optional_config(run)
+    if problem:
+        warnings.warn(f"{problem}: the report has no plots of the data", SymffWarning, stacklevel=2)
         return None, None
     data, search = config.get("data", {}), config.get("search", {})
     if data.get("rediscover") in REDISCOVERIES:

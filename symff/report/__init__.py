@@ -14,14 +14,13 @@ The calibration plot is made when asked for (`ensemble=K`, `symff report RUN --e
 bootstrap resamples of train, calibrated on train, plotted on test.
 """
 
-import json
 from pathlib import Path
 
 from ..evaluate.predict import predict
 from ..model import AlloyModel
 from ..neighbours import build_neighbours
 from ..progress import HISTORY_FILE, read_history
-from ..rundir import load_run_model, read_front
+from ..rundir import load_run_model, optional_config, read_front
 from ..uncertainty import assess, bootstrap_ensemble, calibrate
 from .calibration import calibration_figure
 from .config_types import config_type_figure
@@ -40,10 +39,12 @@ def write_report(run, *, train=None, test=None, index=None, train_neighbours=Non
     of members), also the calibration plot of a bootstrap ensemble made with `seed`."""
     run = Path(run)
     front = read_front(run)
-    config = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
+    config, problem = optional_config(run)  # the settings shown on the page
     out = run / REPORT_DIR
     out.mkdir(exist_ok=True)
     figures, notes = [], []
+    if problem:
+        notes.append(f"{problem}: the run's settings are not shown.")
     members = front["members"]
     if members:
         caption = "Loss and mean absolute errors against complexity; numbers are front member indices K."
