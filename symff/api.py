@@ -63,12 +63,15 @@ class SymFF:
 
         config = SearchConfig(**self._search_options())
         train = as_dataset(data)
-        test = as_dataset(test, train.elements) if test is not None else None
+        test_set = as_dataset(test, train.elements) if test is not None else None
         out = self.options.get("out") or tempfile.mkdtemp(prefix="symff-run-")
         described = {"train": _describe(data), "test": _describe(test) if test is not None else [],
-                     "train_structures": train.n_structures, "test_structures": test.n_structures if test else 0}
+                     "train_structures": train.n_structures,
+                     "test_structures": test_set.n_structures if test_set else 0,
+                     "train_fingerprint": train.fingerprint,
+                     "test_fingerprint": test_set.fingerprint if test_set else None}
         with SearchProgress(config, quiet=not self.options.get("progress", False)) as progress:
-            search_to_run(config, train, test, out, command="symff.SymFF.fit", data=described, force=True,
+            search_to_run(config, train, test_set, out, command="symff.SymFF.fit", data=described, force=True,
                           progress=progress, report=self.options.get("report", False))
         self._load(out)
         return self
@@ -193,10 +196,12 @@ def as_dataset(data, elements=None):
 
 
 def _describe(data):
+    """The files `data` names, as absolute paths (a run is resumed or reported from any directory); none for data
+    given as objects."""
     if isinstance(data, str | Path):
-        return [str(data)]
+        data = [data]
     if isinstance(data, list | tuple) and data and all(isinstance(x, str | Path) for x in data):
-        return [str(x) for x in data]
+        return [str(Path(x).resolve()) for x in data]
     return []
 
 

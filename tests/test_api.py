@@ -7,7 +7,7 @@ import pytest
 
 import symff
 from symff.api import SymFF, scores
-from symff.errors import ConfigError, SymffError, SymffWarning
+from symff.errors import ConfigError, ModelError, SymffWarning
 from symff.synthetic.generate import make_lj_dataset
 
 
@@ -69,14 +69,65 @@ def test_predict_matches_the_errors_in_the_run(fitted, structures):
     assert energy == pytest.approx(energies[0]) and force.shape == (len(test[0]), 3)
 
 
-def test_unfitted_and_export_errors_are_clear(fitted, tmp_path):
+def test_export_and_member_errors(fitted, tmp_path):
     with pytest.raises(ConfigError, match="not fitted"):
         SymFF().sympy()
-    try:
-        fitted.export_lammps(tmp_path / "lammps", k=0)
-    except SymffError as error:  # without symff.export, or a form LAMMPS tables cannot hold
-        assert str(error)
+    # the most accurate member of a pair search is a pair form: LAMMPS's lepton style holds it exactly
+    export = fitted.export_lammps(tmp_path / "lammps", k=-1)
+    assert export.style == "lepton" and export.input.is_file() and export.readme.is_file()
+    assert export.pair_style in export.input.read_text()
+    n = len(fitted.models_)
+    with pytest.raises(ModelError, match=rf"no front member {n}: the front has {n} \(0..{n - 1}\)"):
+        fitted.model(n)
+
+
+def test_fit_reads_file_paths_and_records_them(structures, tmp_path, monkeypatch):
+    # the README's way: SymFF(...).fit("train.extxyz", test="test.extxyz"), and a list of paths; the run records
+    # both as absolute paths (it is resumed or reported from anywhere), with their fingerprints
+    from ase.io import write
+
+    from symff.cli.common import changed_data, read_saved_data
+    from symff.rundir import read_config
+
+    train, test = tmp_path / "train.extxyz", tmp_path / "test.extxyz"
+    write(train, structures[::2])
+    write(test, structures[1::2])
+    monkeypatch.chdir(tmp_path)
+    fitted = SymFF(grammar="pair", population=8, generations=0, seed=3, out=str(tmp_path / "run")).fit(
+        "train.extxyz", test=[test])
+    data = read_config(tmp_path / "run")["data"]
+    assert (data["train"], data["test"]) == ([str(train)], [str(test)])
+    assert changed_data(data, *read_saved_data(data, 3), "run") is None
+    write(test, structures[1::4])
+    assert "the test data read from" in changed_data(data, *read_saved_data(data, 3), "run")
+    assert (data["train_structures"], data["test_structures"]) == (len(structures[::2]), len(structures[1::2]))
+    assert fitted.equations_["test_energy_mae"].notna().all()
+    with pytest.raises(ConfigError, match="data must be a Dataset, ase.Atoms, a list of Atoms, or file paths"):
+        SymFF(grammar="pair").fit([str(train), structures[0]])
 
 
 def test_score_is_the_log_loss_bought_per_node():
     assert scores([1, 3, 4], [1.0, np.exp(-2.0), np.exp(-2.0)]) == pytest.approx([0.0, 1.0, 0.0])
+
+
+def test_a_run_of_data_given_as_objects_is_reported_without_them_and_not_resumed(fitted, tmp_path, capsys):
+    # `fitted` searched lists of Atoms: its config.json names no files to read again
+    from symff.cli import main
+    from symff.integrity import write_json_checked
+    from symff.rundir import read_config
+
+    run = fitted.run_dir_
+    assert main(["search", "--resume", str(run)]) == 2
+    assert capsys.readouterr().err.strip() == (f"symff search: error: {run}: cannot be resumed: its config.json names no "
+                                               "data files (a rediscovery, or SymFF.fit given data as objects)")
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    assert main(["report", str(copy)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [(f"symff report: warning: {copy}: its config.json names no data files (SymFF.fit given data as "
+                    "objects): the report has no plots of the data")]
+    assert {p.stem for p in (copy / "report").glob("*.png")} == {"pareto", "convergence"}
+    # a rediscovery's run names its case instead, and is not resumed either (`symff rediscover` runs it again)
+    write_json_checked(copy / "config.json", read_config(copy) | {"data": {"rediscover": "lj", "seed": 1}})
+    assert main(["search", "--resume", str(copy)]) == 2
+    assert "cannot be resumed: its config.json names no data files" in capsys.readouterr().err

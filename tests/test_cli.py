@@ -5,6 +5,7 @@ from pathlib import Path
 
 import ase.io
 import pytest
+from ase.calculators.singlepoint import SinglePointCalculator
 
 from symff.cli import main
 from symff.model import Model
@@ -85,6 +86,31 @@ def test_show_prints_the_front(run_dir, capsys):
     assert "\\operatorname{NS}" in capsys.readouterr().out
 
 
+def test_a_run_without_a_default_member_says_why_and_takes_an_index(run_dir, data_files, tmp_path, capsys):
+    # every member failing a sanity check (a search with --no-sanity can end so): `show` says there is no default
+    # member and why, `evaluate RUN` refuses in one line and names the way out, `--index K` still evaluates
+    import shutil
+
+    from symff.integrity import write_json_checked
+    from symff.rundir import read_front
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    front = read_front(run)
+    members = [m | {"sane": False, "flags": ["dimer_wall"]} for m in front["members"]]
+    write_json_checked(run / "front.json", front | {"members": members})
+    assert main(["show", str(run)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == (f"no default member: no front member is sane, LAMMPS-runnable and of complexity <= 40 "
+                       f"({len(members)} not sane; see front.json \"flags\" and \"lammps_reason\"); choose one with "
+                       "--index K")
+    assert main(["evaluate", str(run), str(data_files[1])]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"symff evaluate: error: {run}: no front member is sane")
+    assert main(["evaluate", str(run), "--index", "0", str(data_files[1]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_structures"] > 0
+
+
 def test_evaluate_reproduces_the_test_errors_in_the_run(run_dir, data_files, capsys):
     members = json.loads((run_dir / "front.json").read_text())["members"]
     last = members[-1]
@@ -94,6 +120,29 @@ def test_evaluate_reproduces_the_test_errors_in_the_run(run_dir, data_files, cap
         assert errors[key] == pytest.approx(last["errors"]["test"][key], rel=1e-9), key
     assert main(["evaluate", str(run_dir), "--index", "0", str(data_files[1])]) == 0
     assert "energy  MAE" in capsys.readouterr().out
+
+
+def test_evaluate_refit_reference_absorbs_another_codes_energy_zero(run_dir, data_files, tmp_path, capsys):
+    # the same structures labelled with energies 0.5 eV per atom higher (another code's zero of energy): the model's
+    # own reference misses them by 500 meV/atom; --refit-reference fits the reference on DATA and, a shift per atom
+    # being exactly a reference energy, gives back the errors on the unshifted data
+    model = run_dir / "models" / "0.json"
+    shifted = []
+    for atoms in ase.io.read(data_files[1], ":"):
+        energy, forces = atoms.get_potential_energy() + 0.5 * len(atoms), atoms.get_forces()
+        atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
+        shifted.append(atoms)
+    moved = tmp_path / "shifted.extxyz"
+    ase.io.write(moved, shifted)
+    errors = {}
+    for name, data, options in (("plain", data_files[1], []), ("shifted", moved, []),
+                                ("refitted", moved, ["--refit-reference"]), ("refitted plain", data_files[1],
+                                                                             ["--refit-reference"])):
+        assert main(["evaluate", str(model), str(data), "--json", *options]) == 0
+        errors[name] = json.loads(capsys.readouterr().out)
+    assert errors["shifted"]["energy_mae_mev"] > 400
+    assert errors["refitted"]["energy_mae_mev"] == pytest.approx(errors["refitted plain"]["energy_mae_mev"], abs=1e-6)
+    assert errors["refitted"]["force_mae"] == pytest.approx(errors["plain"]["force_mae"], rel=1e-12)
 
 
 def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys):

@@ -92,3 +92,35 @@ def test_split_by_fraction_edges():
     with pytest.raises(DataError) as caught:
         split_by_fraction(data, 1.5, seed=0)
     assert str(caught.value) == "split_by_fraction: test_fraction 1.5 is outside [0, 1]: give a fraction"
+
+
+@pytest.mark.parametrize("how", ["split-key", "test-fraction"])
+def test_a_search_s_split_is_read_again_the_same_from_its_run(how, tmp_path):
+    # `symff search --split-key / --test-fraction`: the run records how it split, and reading its data again (what
+    # --resume and `symff report` do) gives the very sets it searched on, the fraction's seeded draw included
+    from ase.io import write
+
+    from symff.cli import main
+    from symff.cli.common import read_saved_data
+    from symff.rundir import read_config, read_front
+    from symff.synthetic.generate import make_lj_dataset
+
+    structures = make_lj_dataset(seed=4)
+    for k, atoms in enumerate(structures):
+        atoms.info["split"] = "test" if k % 4 == 0 else "train"
+    data = tmp_path / "lj.extxyz"
+    write(data, structures)
+    options = ["--split-key", "split"] if how == "split-key" else ["--test-fraction", "0.3"]
+    out = tmp_path / "run"
+    assert main(["search", str(data), *options, "--grammar", "pair", "--population", "8", "--generations", "0",
+                 "--seed", "5", "--workers", "1", "--no-report", "--quiet", "--out", str(out)]) == 0
+    record = read_config(out)["data"]
+    train, test = read_saved_data(record, read_config(out)["search"]["seed"])
+    assert (record["train_fingerprint"], record["test_fingerprint"]) == (train.fingerprint, test.fingerprint)
+    assert train.n_structures + test.n_structures == len(structures) and not set(train.names) & set(test.names)
+    if how == "split-key":
+        assert test.n_structures == len(structures[::4]) and all(i["split"] == "test" for i in test.info)
+    else:
+        assert test.n_structures == round(0.3 * len(structures))
+        assert read_saved_data(record, 6)[1].fingerprint != test.fingerprint  # the seed is what draws it
+    assert all(member["errors"]["test"]["n_structures"] == test.n_structures for member in read_front(out)["members"])

@@ -219,7 +219,9 @@ def test_a_split_that_leaves_no_training_structure_or_two_test_sets_are_refused(
                              (["--split-key", "split"],
                               f"{good}: --split-key split leaves no training structure; keep some for training"),
                              (["--test", str(good), "--test-fraction", "0.5"],
-                              "give either --test or --test-fraction, not both")]:
+                              "give either --test or --test-fraction, not both"),
+                             (["--split-key", "split", "--test", str(good)],
+                              "give either --split-key or --test/--test-fraction, not both")]:
         err = cli_error(["search", str(good), "--out", str(tmp_path / "run"), *options], capsys)
         assert err == f"symff search: error: {message}"
         assert not (tmp_path / "run").exists()

@@ -207,3 +207,5 @@ def test_cli_makes_writes_and_reads_an_ensemble(fitted, tmp_path, capsys):
     assert keys == {model.formula.key, other.formula.key}
     assert main(["uncertainty", str(model_path), str(test_path), "--forms", str(other_path)]) == 2
     assert "--forms makes a new ensemble: give --train" in capsys.readouterr().err
+    assert main(["uncertainty", str(model_path), str(test_path), "--train", str(train_path), "--ensemble", "1"]) == 2
+    assert capsys.readouterr().err.strip() == "symff uncertainty: error: --ensemble must be at least 2, got 1"

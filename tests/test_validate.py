@@ -169,6 +169,15 @@ def test_cli_validate_with_targets_computes_their_facets(tmp_path, capsys):
     assert out["properties"]["gamma_111"] < out["properties"]["gamma_211"] < 2 * out["properties"]["gamma_111"]
     assert rows["C11"]["deviation"] == pytest.approx((out["properties"]["C11"] - 100) / 10)
     assert rows["C11"]["met"] == (abs(rows["C11"]["deviation"]) <= 1)
+    # the table a person reads says the same
+    assert main(["validate", str(path), "--vacancy-repeat", "2", "--properties", str(targets)]) == 0
+    text = capsys.readouterr().out
+    met = sum(row["met"] for row in rows.values())
+    assert f"targets {targets} " in text and f": {met} of 2 within tolerance" in text
+    for name, row in rows.items():
+        assert f"  {name:11s} {row['value']:10.4g} {row['target']:10.4g} " in text
+        assert f"{row['deviation']:+7.2f}{'' if row['met'] else '  outside'}\n" in text
+    assert "physical sanity: " in text
     targets.write_text("format: symff-targets/1\nelements:\n  Ni:\n    C11: {value: 100, tolerance: 10%}\n")
     assert main(["validate", str(path), "--properties", str(targets)]) != 0
     assert f"{targets}: elements.Ni: no Ni in the model" in capsys.readouterr().err

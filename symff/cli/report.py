@@ -36,6 +36,8 @@ def run_data(run):
     if data.get("rediscover") in REDISCOVERIES:
         return Dataset.from_atoms(REDISCOVERIES[data["rediscover"]].make_data(data.get("seed", 0))), None
     if not data.get("train"):
+        warnings.warn(f"{run}: its config.json names no data files (SymFF.fit given data as objects): the report has "
+                      "no plots of the data", SymffWarning, stacklevel=2)
         return None, None
     train, test = read_saved_data(data, search.get("seed", 0))
     changed = changed_data(data, train, test, run)

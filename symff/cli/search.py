@@ -223,8 +223,9 @@ def resume(args):
     state = SearchState.from_checkpoint(read_checkpoint(args.resume))
     config = SearchConfig(**saved["search"])
     data = saved["data"]
-    if "train" not in data:
-        raise ConfigError(f"{args.resume}: made by a command that cannot be resumed (no data files in config.json)")
+    if not data.get("train"):
+        raise ConfigError(f"{args.resume}: cannot be resumed: its config.json names no data files (a rediscovery, or "
+                          "SymFF.fit given data as objects)")
     parallel = saved.get("parallel", {})
     workers = workers_from(args) if args.workers is not None else parallel.get("workers") or 1
     scheduler = args.scheduler or (parallel.get("scheduler") if not args.workers else None)
