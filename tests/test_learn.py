@@ -469,6 +469,10 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator"),
                             ({"oracle": {"calculator": "EMT"}},
                              "calculator 'EMT' must name the class with its module, e.g. ase.calculators.emt.EMT"),
+                            ({"oracle": {"lammps": {"pair_style": "eam/alloy"}}},
+                             "oracle: lammps needs pair_style and pair_coeff"),
+                            ({"oracle": {"calculator": "ase.calculators.emt.EMT", "args": ["fast"]}},
+                             "oracle: args must be a mapping of keyword arguments"),
                             ({"form": "A*NS(r**-n"}, "cannot parse the formula"),
                             ({"start_values": {"Q": 3.0}}, "no symbol Q in the formula"),
                             ({"search": "fast"}, "search: give a mapping of `symff search` settings"),
@@ -613,3 +617,14 @@ def test_a_loop_with_md_in_lammps_at_two_pressures(tmp_path):
         reference = frame.copy()
         reference.calc = EMT()
         assert frame.get_potential_energy() == pytest.approx(reference.get_potential_energy(), abs=1e-10)
+
+
+def test_an_oracle_s_arguments_that_its_class_refuses_are_named_when_it_is_made():
+    # the mapping is checked before the loop starts; the calculator is made only when it first labels (a DFT code's
+    # may need its machine), and arguments its class refuses are then a one-line error, not a TypeError
+    from symff.learn.oracle import oracle_factory
+
+    make = oracle_factory({"calculator": "ase.calculators.singlepoint.SinglePointCalculator", "args": {"energy": 1}})
+    with pytest.raises(ConfigError, match=r"^oracle: ase.calculators.singlepoint.SinglePointCalculator\(\*\*args\) "
+                                          r"failed: .*'atoms'"):
+        make()

@@ -52,6 +52,22 @@ def test_progress_writes_a_line_per_generation_and_the_log(tmp_path):
     assert [h["generation"] for h in read_history(log)] == [0, 1, 2]
 
 
+def test_a_terminal_gets_the_live_panel(tmp_path):
+    # what a user at a terminal sees (the tests' stderr is no terminal, so no other test draws it)
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, width=120, color_system=None)
+    with SearchProgress(SearchConfig(generations=2, time_limit=100.0), console=console) as progress:
+        assert progress._live is not None
+        for g in range(3):
+            progress(report(g, 1.0 + g, 20 * (g + 1)))
+    text = stream.getvalue()
+    final = text[text.rindex("generation "):]  # the last frame drawn
+    assert "generation 2/2" in final and "elapsed 0:03" in final and "ETA 0:00" in final
+    assert "20.0 candidates/s" in final and "cache hits 25%" in final and "fits 3" in final and "insane 3" in final
+    rows = [line.replace("│", " ").split() for line in final.splitlines() if line.strip()[:1].isdigit()]
+    assert rows == [["3", "10"], ["5", "1"], ["9", "-"]]  # an infinite loss shows as "-"
+
+
 def test_quiet_progress_prints_nothing_but_still_logs(tmp_path):
     stream = io.StringIO()
     with SearchProgress(SearchConfig(), quiet=True, log_json=tmp_path / "log", console=Console(file=stream)) as p:
