@@ -34,6 +34,14 @@ BROKEN = {
         ("{path}: frame 0: forces have shape (2, 2), expected (2, 3): "
          "give one force 3-vector per atom (extxyz: forces:R:3)"),
     ),
+    "no_atoms": (
+        frame() + frame(HEADER.replace(":forces:R:3", ""), []),
+        "{path}: frame 1: no atoms: remove the empty structure",
+    ),
+    "energy_not_one_number": (
+        frame(HEADER.replace("energy=-1.0", 'energy="-1 -2"')),
+        "{path}: frame 0: energy has shape (2,): give one total energy per structure, in eV",
+    ),
     "nan_energy": (
         frame(HEADER.replace("energy=-1.0", "energy=nan")),
         "{path}: frame 0: non-finite energy (nan): fix or remove the structure",

@@ -41,6 +41,13 @@ def test_bad_grammar_files_are_refused_with_file_and_line(tmp_path, case):
     assert message in str(error.value)
 
 
+def test_a_grammar_file_that_is_not_text_is_refused_naming_it(tmp_path):
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"name: \xff\xfe\n")
+    with pytest.raises(GrammarError, match=rf"^{path}: cannot read the grammar file: 'utf-8' codec can't decode"):
+        load_grammar(path)
+
+
 def test_missing_grammar_names_the_shipped_ones():
     with pytest.raises(GrammarError, match="shipped: .*eam.*pair"):
         load_grammar("no-such-grammar")
