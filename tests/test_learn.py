@@ -628,3 +628,22 @@ def test_an_oracle_s_arguments_that_its_class_refuses_are_named_when_it_is_made(
     with pytest.raises(ConfigError, match=r"^oracle: ase.calculators.singlepoint.SinglePointCalculator\(\*\*args\) "
                                           r"failed: .*'atoms'"):
         make()
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such configuration file"),
+    (b"form: [\n", "2: not valid YAML: expected the node content, but found '<stream end>'"),
+    (b"form: \xff\xfe\n", "cannot read the configuration file: 'utf-8' codec can't decode byte 0xff"),
+    (b"- a\n- b\n", "expected a mapping of settings"),
+    (b"start: [x.extxyz]\noracle: {lammps: {}}\n", "missing setting 'form'"),
+])
+def test_a_configuration_file_that_cannot_be_used_is_one_line_naming_it(content, message, tmp_path, capsys):
+    from symff.cli import main
+
+    path = tmp_path / "learn.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["learn", str(path), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"symff learn: error: {path}") and message in err[0], err
+    assert not (tmp_path / "run").exists()

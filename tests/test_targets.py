@@ -65,8 +65,13 @@ def test_bad_entries_are_one_line_errors_naming_file_and_entry(tmp_path, entry, 
 def test_bad_files(tmp_path):
     with pytest.raises(TargetsError, match="no such targets file"):
         read_targets(tmp_path / "missing.yaml")
-    with pytest.raises(TargetsError, match="not valid YAML"):
-        read_targets(_write(tmp_path, "elements: [\n"))
+    broken = _write(tmp_path, "format: symff-targets/1\nelements: [\n")
+    with pytest.raises(TargetsError, match=rf"^{broken}:3: not valid YAML: expected the node content"):
+        read_targets(broken)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"elements: \xff\n")
+    with pytest.raises(TargetsError, match=rf"^{binary}: cannot read the targets file: 'utf-8' codec"):
+        read_targets(binary)
     with pytest.raises(TargetsError, match="not a symff targets file"):
         read_targets(_write(tmp_path, "elements: {}\n"))
 

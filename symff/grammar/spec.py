@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import GrammarError
+from ..yamlfile import parsed_yaml, yaml_text
 from .operators import OPERATORS, TERMINALS
 
 DEFAULT_INTEGER_EXPONENTS = (-12, 12)
@@ -76,12 +77,7 @@ def builtin_grammars():
 def load_grammar(name_or_path) -> Grammar:
     """Load a shipped grammar by name (`pair`, `eam`) or a grammar file by path."""
     text, source = _grammar_text(str(name_or_path))
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else "?"
-        raise GrammarError(f"{source}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    return _parse(root, source)
+    return _parse(parsed_yaml(text, source, GrammarError, yaml.compose), source)
 
 
 def _grammar_text(name):
@@ -91,10 +87,7 @@ def _grammar_text(name):
     if not path.exists():
         known = ", ".join(builtin_grammars())
         raise GrammarError(f"{name}: no such grammar file, and not a shipped grammar (shipped: {known})")
-    try:
-        return path.read_text(), str(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GrammarError(f"{path}: cannot read the grammar file: {exc}") from None
+    return yaml_text(path, GrammarError, "grammar file"), str(path)
 
 
 class _Reader:

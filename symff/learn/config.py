@@ -45,12 +45,11 @@ import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-import yaml
-
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ConfigError
 from ..search.config import SearchConfig
 from ..search.start_forms import resolve_start_forms
+from ..yamlfile import read_yaml
 from .md import ENGINES
 
 STRATEGIES = ("disagreement", "variance_reduction", "random")
@@ -153,13 +152,7 @@ class LearnConfig:
 def load_config(path) -> LearnConfig:
     """Read and check a configuration file; paths in it become absolute."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such configuration file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    return config_from_dict(data, path.parent, str(path))
+    return config_from_dict(read_yaml(path, ConfigError, "configuration file"), path.parent, str(path))
 
 
 def config_from_dict(data, folder=Path("."), source="configuration") -> LearnConfig:

@@ -24,10 +24,10 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from ..errors import TargetsError
 from ..validate.properties import J_PER_M2, UNITS, facet_of, unit_of
+from ..yamlfile import read_yaml
 
 FORMAT = "symff-targets/1"
 MISSING_DEVIATION = 1e3
@@ -125,16 +125,7 @@ def known_property(name):
 
 def read_targets(path) -> TargetSet:
     """Read and check a targets file; every problem is a TargetsError naming the file and the entry."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise TargetsError(f"{path}: no such targets file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TargetsError(f"{path}: cannot read the targets file: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise TargetsError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    return parse_targets(data, str(path))
+    return parse_targets(read_yaml(path, TargetsError, "targets file"), str(path))
 
 
 def shipped_targets(name):
