@@ -7,7 +7,7 @@
   `lammps_run`: the exported files run in the real LAMMPS; `meam_spline`: `pair_style meam/spline` files of angular
   forms (`symff.evaluate.angular`).
 - `calculator`: `SymFFCalculator`, an ASE calculator on symff's kernels for any model.
-- `readable`: the formula as text, LaTeX, sympy and a numpy function.
+- `readable`: the formula as a numpy function (`Model.numpy_function`).
 """
 
 from .form import ExportForm, analyse_form

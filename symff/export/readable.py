@@ -1,6 +1,7 @@
-"""A model's formula in readable forms: plain text, LaTeX, a sympy expression and a numpy function.
+"""A model's formula as a numpy function (its plain text, LaTeX and sympy forms are the Model's own: `energy_string`,
+`latex`, `expression`).
 
-All come from the model file's energy (numbers inlined); `NS(g)` stays a neighbour sum Σ_j g(r_ij) f_c(r_ij). The numpy
+It comes from the model file's energy (numbers inlined); `NS(g)` stays a neighbour sum Σ_j g(r_ij) f_c(r_ij). The
 function evaluates the per-atom energy E_i (reference energy excluded) from the distances to an atom's neighbours,
 so the formula can be checked or plotted without symff's data structures.
 """
@@ -8,19 +9,6 @@ so the formula can be checked or plotted without symff's data structures.
 import numpy as np
 
 from ..evaluate.reference import atom_energies
-
-
-def formula_text(model, digits=6):
-    return model.energy_string(digits)
-
-
-def formula_latex(model, digits=4):
-    return model.latex(digits)
-
-
-def formula_sympy(model, digits=17):
-    """The per-atom energy as a sympy expression in r and NS (numbers inlined)."""
-    return model.expression(digits)
 
 
 def numpy_function(model):
