@@ -441,3 +441,32 @@ def test_cli_export_writes_files_and_refuses_unexportable_forms(tmp_path, capsys
     assert "LAMMPS form: lepton (exact" in capsys.readouterr().out
     assert main(["export", str(lj), "--lammps", str(tmp_path / "lj"), "--style", "table", "--points", "1000"]) == 0
     assert "LAMMPS form: table" in capsys.readouterr().out and (tmp_path / "lj" / "symff.table").is_file()
+
+
+def test_export_into_a_directory_of_the_user_s_own_files_loses_none(tmp_path, capsys):
+    # DIR may be where the user runs LAMMPS: their own potential files stay, a file of theirs of a name the export
+    # writes is refused rather than overwritten, and a refused export leaves an earlier export as it was
+    sutton_chen = model_of("sutton-chen").save(tmp_path / "sc.json")
+    lj = model_of("lennard-jones").save(tmp_path / "lj.json")
+    run = tmp_path / "md"
+    run.mkdir()
+    (run / "Cu_mishin1.eam.alloy").write_text("Mishin's file, as the user keeps it\n")
+    (run / "README.md").write_text("my notes\n")
+    assert main(["export", str(sutton_chen), "--lammps", str(run), "--points", "2001"]) == 2
+    assert capsys.readouterr().err.strip() == (f"symff export: error: {run / 'README.md'}: exists and was not written "
+                                               "by symff export: choose another --lammps DIR, or move the file")
+    assert sorted(p.name for p in run.iterdir()) == ["Cu_mishin1.eam.alloy", "README.md"]
+    (run / "README.md").rename(tmp_path / "notes.md")
+    assert main(["export", str(sutton_chen), "--lammps", str(run), "--points", "2001"]) == 0
+    assert sorted(p.name for p in run.iterdir()) == ["Cu.eam.alloy", "Cu_mishin1.eam.alloy", "README.md", "in.symff"]
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    bad = Model.from_expression("NS(r**-9) - sqrt(NS(r**-6)) * NS(exp(-r))", ["Cu"], REFERENCE).save(tmp_path / "b.json")
+    assert main(["export", str(bad), "--lammps", str(run)]) == 2
+    assert "cannot export" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    # a second export replaces the first one's files, and removes its potential file, which it does not write;
+    # the user's file is still there, unchanged
+    assert main(["export", str(lj), "--lammps", str(run)]) == 0
+    assert sorted(p.name for p in run.iterdir()) == ["Cu_mishin1.eam.alloy", "README.md", "in.symff"]
+    assert (run / "Cu_mishin1.eam.alloy").read_text() == "Mishin's file, as the user keeps it\n"
+    assert "pair_style lepton" in (run / "in.symff").read_text()

@@ -34,7 +34,7 @@ from ..errors import ModelError
 from ..evaluate.angular import AngularForm, N
 from ..expr.symbols import rho_symbol
 from .form import DENSITY, NotExportable, _one_density_parts, _radial
-from .lammps import LammpsExport, clear_directory, pair_commands
+from .lammps import LammpsExport, pair_commands
 from .setfl import (
     DEFAULT_INNER,
     DEFAULT_POINTS,
@@ -301,7 +301,7 @@ def export_alloy_setfl(model, directory, *, rho_max=None, style=None, r_lo=DEFAU
     texts += [text for text, _ in angular]
     substyles += ["meam/spline"] * len(angular)
     directory = Path(directory)
-    clear_directory(directory)  # only now: a refused export leaves an earlier one in place
+    directory.mkdir(parents=True, exist_ok=True)
     files = [directory / ("symff." + (f"{k + 1}." if several else "") + substyle.replace("/", "."))
              for k, substyle in enumerate(substyles)]
     for path, text in zip(files, texts):

@@ -12,6 +12,8 @@ DIR gets
 """
 
 import math
+import shutil
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -57,6 +59,8 @@ class LammpsExport:
         return [self.pair_style, *coeffs]
 
 
+POTENTIAL_FILES = ("*.eam.alloy", "*.eam.fs", "*.meam.spline", "symff.table")  # the names of an export's files
+
 # a table's points: fewer cannot follow a potential; more only make files of gigabytes (a line of ~25 bytes per point
 # and function) that LAMMPS reads for minutes, far below any interpolation error that matters
 MIN_POINTS, MAX_POINTS = 100, 1_000_000
@@ -65,7 +69,8 @@ MIN_POINTS, MAX_POINTS = 100, 1_000_000
 def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, style=None,
                   density_range=None, source=None) -> LammpsExport:
     """Write the LAMMPS files of `model` into `directory` (created) in its LAMMPS form, or in `style` ("table" or
-    "lepton", for pair forms); a form LAMMPS cannot hold raises ModelError. `density_range` (low, high): the
+    "lepton", for pair forms); a form LAMMPS cannot hold raises ModelError, and a file in `directory` of a name the
+    export writes that no symff export wrote ConfigError (`_install`). `density_range` (low, high): the
     densities U's knots cover in a meam/spline file (default: `meam_spline.default_density_range`). `source`: where
     the model comes from, for messages (its file)."""
     if not 0 < r_lo < model.r_out:
@@ -80,15 +85,23 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
     angular = not isinstance(model, AlloyModel) and bool(model.formula.angular)
     if density_range is not None and not angular:
         raise ConfigError("--density-range is for meam/spline exports (forms with three-body sums) only")
+    # written aside and moved into DIR once whole: a refused export leaves DIR as it was (an earlier export in it)
+    with tempfile.TemporaryDirectory(prefix="symff-export-") as staging:
+        export = _written(model, Path(staging), r_lo, points, rho_max, style, density_range, source)
+        return _install(export, Path(staging), Path(directory))
+
+
+def _written(model, directory, r_lo, points, rho_max, style, density_range, source):
+    """The export of `model`, written into `directory`."""
     if isinstance(model, AlloyModel):
-        return _write_alloy(model, Path(directory), r_lo, points, rho_max, style, source)
+        return _write_alloy(model, directory, r_lo, points, rho_max, style, source)
     form = analyse_form(model)
     if form.kind == "meam":  # one meam/spline file; forms of several pieces are a hybrid/overlay (below)
         from .meam_spline import meam_form
 
         if style is not None and style != "meam/spline":
             raise ConfigError(f"--style {style}: a form with three-body sums is exported as meam/spline")
-        return _write_meam_spline(model, meam_form(form), Path(directory), r_lo, points, density_range)
+        return _write_meam_spline(model, meam_form(form), directory, r_lo, points, density_range)
     # a pair form as lepton or table; one embedding of one element's density in the setfl file that eam/alloy and
     # eam/fs read alike (for one element eam/fs's file lists the same one density)
     other = {"lepton": "table", "table": "lepton"} if form.kind == "pair" else {"eam/alloy": "eam/fs"}
@@ -97,7 +110,7 @@ def export_lammps(model, directory, *, r_lo=1.0, points=None, rho_max=None, styl
                           "eam/fs: forms of one embedding)")
     style = style or form.style
     try:
-        return _write(model, form, style, Path(directory), r_lo, points, rho_max, density_range)
+        return _write(model, form, style, directory, r_lo, points, rho_max, density_range)
     except ValueError as exc:  # a function that is not finite on the grid, or an unbounded density
         raise ModelError(f"cannot export {model.energy_string(6)} to LAMMPS: {exc}") from None
 
@@ -117,13 +130,41 @@ def pair_commands(pieces, elements):
     return f"pair_style hybrid/overlay {' '.join(substyles)}", coeffs
 
 
-def clear_directory(directory):
-    """Create `directory`, or remove the potential files of an earlier export from it."""
+def written_by_symff(path):
+    """Whether `path` is a file a symff export wrote: each one's first line names symff ("symff ..." in a setfl
+    file, "# symff ..." in the others)."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return False
+    return first.lstrip(b"# ").startswith(b"symff")
+
+
+def _install(export, staging, directory):
+    """Move the files of `export`, written in `staging`, into `directory` (created); the export with their paths
+    there. A file of that name which no symff export wrote (the user's README.md, a potential of their own) is
+    refused, not overwritten; the potential files of an earlier export that this one does not write are removed (an
+    input would take them for this one's), the user's own files left alone."""
+    names = sorted(path.name for path in staging.iterdir())
+    for name in names:
+        target = directory / name
+        if target.exists() and not (target.is_file() and written_by_symff(target)):
+            raise ConfigError(f"{target}: exists and was not written by symff export: choose another --lammps DIR, "
+                              "or move the file")
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in [*directory.glob("*.eam.alloy"), *directory.glob("*.eam.fs"), *directory.glob("*.meam.spline"),
-                  *directory.glob("symff.*eam.*"),
-                  directory / "symff.table"]:
-        stale.unlink(missing_ok=True)  # a file of an earlier export would be taken for this one's
+    for pattern in POTENTIAL_FILES:
+        for stale in directory.glob(pattern):
+            if stale.name not in names and stale.is_file() and written_by_symff(stale):
+                stale.unlink()
+    for name in names:
+        shutil.move(staging / name, directory / name)
+
+    def moved(path):
+        return directory / path.name
+
+    return replace(export, files=tuple(map(moved, export.files)), input=moved(export.input),
+                   readme=moved(export.readme))
 
 
 def _write_alloy(model, directory, r_lo, points, rho_max, style, source):
@@ -139,7 +180,6 @@ def _write_alloy(model, directory, r_lo, points, rho_max, style, source):
 
 
 def _write_meam_spline(model, form, directory, r_min, points, density_range):
-    clear_directory(directory)
     written, density_range = _meam_spline_file(model, form, directory / f"{model.elements[0]}.meam.spline", r_min,
                                                points, density_range)
     export = LammpsExport("meam/spline", (written.path,), directory / "in.symff", directory / "README.md",
@@ -189,7 +229,6 @@ def _write(model, form, style, directory, r_lo, points, rho_max, density_range=N
         spacing = setfl.crystal_spacing(form)  # one fcc scan for the grids and the check
         bounds = [rho_max or setfl.density_bound(form, k, spacing=spacing) for k in range(len(form.embeddings))]
         setfl.check_tables(form, bounds, points or setfl.DEFAULT_POINTS, r_lo, spacing)
-    clear_directory(directory)
     comment = f"symff {__version__}: {model.equation(10)}"
     files, notes = [], []
     shift = 0.0  # Σ U(0) of the meam/spline files, which LAMMPS subtracts per atom
