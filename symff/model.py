@@ -6,13 +6,15 @@ elements and the cutoff. Its model file is JSON whose `"energy"` is the per-atom
 `"0.3*NS(r**(-12)) - 0.6*NS(r**(-6))"`. A three-body (angular) sum is written `NS3(f(r), g(c))`, where `c` is
 cos θ_jik inside the second argument (and an ordinary name everywhere else), e.g. `"NS(r**-12) + NS3(exp(-r), (c +
 1/3)**2)"`. Reading a model file parses that string back into the same canonical form, so a model file written by
-hand works too.
+hand works too; the string is checked to be arithmetic of numbers, names and the formula's functions before sympify,
+which evaluates its input as Python, sees it (`_check_syntax`).
 
 An `AlloyModel` (model file `symff-model/2`) has one per-atom energy per element, E_i = E_{Z_i}, whose neighbour sums
 may be filtered by the neighbour's element: NS(g, B) sums over the neighbours of element B only (a channel), NS(g)
 over all. `Model.load` and `Model.from_dict` read both versions.
 """
 
+import ast
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,6 +28,7 @@ from .cutoff import DEFAULT_INNER, DEFAULT_OUTER, three_body_radii
 from .errors import ModelError
 from .expr.canonical import Formula, canonicalize, floats_to_constants, zero_formula
 from .expr.functions import WRITTEN as WRITTEN_FUNCTIONS
+from .expr.functions import WRITTEN_NAMES
 from .expr.program import AlloyProgram, potential_program
 from .expr.species import full_constants, shared_three_body_tie, species_formulas
 from .expr.symbols import NS, NS3, C, R, Rejected, is_angular_sum, is_neighbour_sum
@@ -35,6 +38,10 @@ FORMAT = "symff-model/1"
 FORMAT_ALLOY = "symff-model/2"
 # Names sympify would read as sympy objects (E = 2.718..., I = sqrt(-1), ...): in a formula they are constants.
 SYMPY_NAMES = ("E", "I", "N", "O", "Q", "S")
+# What a formula's text may call: the neighbour sums, the table's functions and sqrt (sympy writes powers of 1/2 so)
+FORMULA_CALLS = frozenset({"NS", "NS3", "sqrt"}) | WRITTEN_NAMES
+# Its arithmetic: + - * / ** and sympify's ^ for a power, signs
+FORMULA_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor, ast.UAdd, ast.USub)
 
 
 @dataclass(eq=False)
@@ -411,6 +418,7 @@ def parse_form(text, source="formula"):
 def _sympify_formula(text, source, elements=()):
     if not isinstance(text, str) or not text.strip():
         raise ModelError(f"{source}: the energy must be a non-empty formula string")
+    _check_syntax(text, source, elements)
     try:
         expr = sp.sympify(text, locals={"NS": NS, "NS3": NS3, "r": R, **{n: sp.Symbol(n) for n in SYMPY_NAMES}})
     except (sp.SympifyError, SyntaxError, TypeError, ValueError) as exc:
@@ -423,13 +431,46 @@ def _sympify_formula(text, source, elements=()):
     return expr.replace(is_angular_sum, lambda call: NS3(call.args[0], call.args[1].xreplace({sp.Symbol("c"): C})))
 
 
+def _check_syntax(text, source, elements):
+    """Refuse, before sympify evaluates it (with Python's eval), any text but arithmetic of numbers and names and
+    calls of FORMULA_CALLS: a model file's energy is data, and running it as code would let a shared model file run
+    anything."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ModelError(f"{source}: cannot parse the formula {text!r}: {exc.msg}") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else None
+            if name not in FORMULA_CALLS:
+                if isinstance(getattr(sp, name or "", None), sp.FunctionClass):
+                    raise ModelError(f"{source}: unsupported function {name} in {text!r}")
+                _unknown_function(name or ast.unparse(node.func), text, source, elements)
+            if node.keywords:
+                raise ModelError(f"{source}: {name}(...) takes no keyword arguments in {text!r}")
+        elif isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                raise ModelError(f"{source}: the name {node.id} in {text!r} is no symbol: a symbol's name starts "
+                                 "with a letter")
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                raise ModelError(f"{source}: {node.value!r} in {text!r} is no number")
+        elif not isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Load, *FORMULA_OPERATORS)):
+            raise ModelError(f"{source}: the formula {text!r} is not an expression of numbers and symbols: "
+                             f"{ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__} is none of "
+                             "+ - * / **, a number, a symbol or a function's call")
+
+
+def _unknown_function(name, text, source, elements):
+    known = "NS(g(r)), NS(g(r), B) and NS3(f(r), g(c)) are" if elements else "only NS(g(r)) and NS3(f(r), g(c)) are"
+    raise ModelError(f"{source}: unknown function {name} in {text!r}: {known} known")
+
+
 def _check_neighbour_sums(expr, text, source, elements):
     for call in expr.atoms(sp.core.function.AppliedUndef):
         angular = (call.func, len(call.args)) == (NS3, 2)
         if not angular and (call.func != NS or not 1 <= len(call.args) <= 2):
-            known = ("NS(g(r)), NS(g(r), B) and NS3(f(r), g(c)) are" if elements
-                     else "only NS(g(r)) and NS3(f(r), g(c)) are")
-            raise ModelError(f"{source}: unknown function {call.func} in {text!r}: {known} known")
+            _unknown_function(call.func, text, source, elements)
         if not angular and len(call.args) == 2 and not (call.args[1].is_Symbol and str(call.args[1]) in elements):
             allowed = (f"one of the model's elements {', '.join(elements)}" if elements
                        else "allowed in a symff-model/2 file only")

@@ -290,6 +290,38 @@ def test_a_corrupted_model_file_is_refused_and_a_hand_written_one_accepted(tmp_p
     assert Model.load(path).energy_string() == model.energy_string()
 
 
+# code that sympify (Python's eval) would run if it got the text: each would make the file `marker`
+CODE = ["__import__('pathlib').Path('{marker}').touch()",
+        "NS(r**-6) + (lambda: __import__('pathlib').Path('{marker}').touch())()",
+        "NS(r**-6) + exec(\"open('{marker}', 'w')\")",
+        "NS(r**-6) + eval(chr(49))",
+        "NS(r**-6).func.__globals__",
+        "NS(r**-6) + [x for x in (1,)][0]",
+        "NS(r**-6, Cu=1)"]
+
+
+@pytest.mark.parametrize("code", range(len(CODE)))
+def test_a_formula_or_model_file_that_is_code_is_refused_before_it_runs(code, tmp_path, capsys):
+    # a model file is data that people share: its energy is parsed, never run (sympify alone would eval it)
+    marker = tmp_path / "ran"
+    text = CODE[code].format(marker=marker)
+    with pytest.raises(ModelError):
+        parse_formula(text, source="test")
+    model = Model.from_expression("NS(2.0*r**-12 - r**-6)", ["Cu"], {"Cu": -1.0})
+    path = model.save(tmp_path / "m.json")
+    document = json.loads(path.read_text())
+    del document["checksum"]  # what the checksum's own message invites for a deliberate edit
+    path.write_text(json.dumps(document | {"energy": text}))
+    with pytest.raises(ModelError, match=f"^{path}: "):
+        Model.load(path)
+    data = tmp_path / "d.extxyz"
+    data.write_text(frame())
+    for command in (["evaluate", str(path), str(data)], ["fit", text, str(data), "--out", str(tmp_path / "f.json")]):
+        err = cli_error(command, capsys)
+        assert err.startswith(f"symff {command[0]}: error: ")
+    assert not marker.exists()
+
+
 def test_a_corrupted_front_is_reported_by_show(tmp_path, capsys):
     model = Model.from_expression("NS(r**-6)", ["Cu"], {"Cu": 0.0})
     write_front(tmp_path, [model], {"generations": 0})

@@ -2,7 +2,8 @@
 
 Derived from `symff.grammar.operators.FUNCTIONS`, the one table of primitives: `SYMPY` maps each sympy class to its
 table entry, `NUMPY` to its numpy function (numeric programs), `scalar` evaluates one on a float (constant folding),
-and `WRITTEN` is the set of sympy classes a formula (model file, `symff fit`) may contain.
+and `WRITTEN` is the set of sympy classes a formula (model file, `symff fit`) may contain, `WRITTEN_NAMES` the
+names it calls them by.
 """
 
 import numpy as np
@@ -14,6 +15,8 @@ SYMPY = {getattr(sp, f.sympy): f for f in FUNCTIONS.values()}
 NUMPY = {cls: getattr(np, f.numpy) for cls, f in SYMPY.items()}
 WRITTEN = frozenset(cls for cls, f in SYMPY.items() if f.written)
 BY_NAME = {f.name: getattr(sp, f.sympy) for f in FUNCTIONS.values()}  # grammar name -> sympy class
+# how a formula's text may call them: by the grammar's name or by sympy's (abs and Abs)
+WRITTEN_NAMES = frozenset(name for f in FUNCTIONS.values() if f.written for name in (f.name, f.sympy))
 
 
 def scalar(cls, x: float) -> float:
