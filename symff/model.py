@@ -16,6 +16,7 @@ over all. `Model.load` and `Model.from_dict` read both versions.
 
 import ast
 import math
+import operator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -40,8 +41,11 @@ FORMAT_ALLOY = "symff-model/2"
 SYMPY_NAMES = ("E", "I", "N", "O", "Q", "S")
 # What a formula's text may call: the neighbour sums, the table's functions and sqrt (sympy writes powers of 1/2 so)
 FORMULA_CALLS = frozenset({"NS", "NS3", "sqrt"}) | WRITTEN_NAMES
-# Its arithmetic: + - * / ** and sympify's ^ for a power, signs
-FORMULA_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor, ast.UAdd, ast.USub)
+# Its arithmetic: + - * / ** (or ^, which sympify reads as **), signs; numbers up to LARGEST_NUMBER
+LARGEST_NUMBER = 1e300
+NUMBER_OPERATIONS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+                     ast.Pow: operator.pow}
+FORMULA_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.UAdd, ast.USub)
 
 
 @dataclass(eq=False)
@@ -436,9 +440,12 @@ def _check_syntax(text, source, elements):
     calls of FORMULA_CALLS: a model file's energy is data, and running it as code would let a shared model file run
     anything."""
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text.strip().replace("^", "**"), mode="eval")  # sympify reads ^ as ** (not XOR's precedence)
     except SyntaxError as exc:
         raise ModelError(f"{source}: cannot parse the formula {text!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ModelError(f"{source}: the formula {text[:60]!r}... is nested too deeply to parse") from None
+    _check_numbers(tree.body, text, source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
@@ -459,6 +466,36 @@ def _check_syntax(text, source, elements):
             raise ModelError(f"{source}: the formula {text!r} is not an expression of numbers and symbols: "
                              f"{ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__} is none of "
                              "+ - * / **, a number, a symbol or a function's call")
+
+
+def _check_numbers(node, text, source):
+    """The value of `node` where it is numbers alone (None where it holds a name or a call), refusing one beyond
+    LARGEST_NUMBER: sympy computes powers of integers exactly, and 9**9**9**9 would take it forever."""
+    if isinstance(node, ast.Constant):
+        return float(node.value) if type(node.value) in (int, float) else None
+    if isinstance(node, ast.UnaryOp):
+        value = _check_numbers(node.operand, text, source)
+        return None if value is None else -value if isinstance(node.op, ast.USub) else value
+    if not isinstance(node, ast.BinOp):
+        for child in ast.iter_child_nodes(node):
+            _check_numbers(child, text, source)
+        return None
+    a, b = _check_numbers(node.left, text, source), _check_numbers(node.right, text, source)
+    operation = NUMBER_OPERATIONS.get(type(node.op))
+    if a is None or b is None or operation is None:
+        return None
+    try:
+        value = operation(a, b)
+    except ZeroDivisionError:
+        return None  # 1/0: sympy's zoo, refused later as no usable potential
+    except OverflowError:
+        value = math.inf
+    if isinstance(value, complex):
+        return None  # a negative number to a fractional power: sympy's to judge
+    if abs(value) > LARGEST_NUMBER:
+        raise ModelError(f"{source}: the number {ast.unparse(node)} in {text!r} is beyond {LARGEST_NUMBER:g}: no "
+                         "potential's constant")
+    return value
 
 
 def _unknown_function(name, text, source, elements):

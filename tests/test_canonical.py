@@ -108,6 +108,10 @@ def test_a_formula_without_positions_is_rejected():
     ("sin(NS(r))", "unsupported function"),
     ("foo(r)", "unknown function"),
     ("NS(r", "cannot parse"),
+    # numbers sympy would compute exactly, forever (^ is sympify's power)
+    ("NS(r) + 9**9**9**9", "the number 9 \\*\\* 9 \\*\\* 9 in .* is beyond 1e\\+300"),
+    ("NS(r) + 9^9^9", "beyond 1e\\+300"),
+    ("NS(r) + 10**200*10**200", "beyond 1e\\+300"),
     ("", "non-empty"),
 ])
 def test_malformed_formulas_are_refused(text, message):

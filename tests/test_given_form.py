@@ -3,6 +3,7 @@
 import json
 
 import ase.io
+import numpy as np
 import pytest
 
 from symff.cli import main
@@ -53,6 +54,15 @@ def test_underdetermined_symbols_are_reported_as_such(sc_data):
     p = result.parameters
     assert p["eps"] * p["a"] ** 9 == pytest.approx(SC_EPSILON * SC_A**9, rel=1e-6)
     assert p["eps"] * p["c"] * p["a"] ** 3 == pytest.approx(SC_EPSILON * SC_C * SC_A**3, rel=1e-6)
+
+
+def test_symbols_whose_values_overflow_are_not_read_back_and_the_fit_stands(lj_structures):
+    # a 1e300 factor: the fit is sound (the coefficient absorbs it), but reading the user's n back through the
+    # canonical form overflows; that is "not determined", not least_squares' "residuals are not finite" traceback
+    data = Dataset.from_atoms(lj_structures[:8])
+    result = fit_form("1e300*NS(A*r**-n)", data, starts=1, start_values={"A": 1e-296, "n": 12})
+    assert np.isfinite(result.loss) and result.model.errors["train"]["force_mae"] < 1.0
+    assert result.parameters == {} and not result.determined
 
 
 def test_unknown_start_symbol_and_bad_formula_are_model_errors(sc_data):

@@ -156,9 +156,10 @@ def _read_back(expr, symbols, key, start, fit):
             formula = canonicalize(expr, dict(zip(symbols, values)))
         except Rejected:
             return np.full(target.size, 1e6)
-        if formula.key != key:
+        residual = (np.concatenate([formula.initial, formula.linear_initial]) - target) / scale
+        if formula.key != key or not np.isfinite(residual).all():  # another form, or values that overflow
             return np.full(target.size, 1e6)
-        return (np.concatenate([formula.initial, formula.linear_initial]) - target) / scale
+        return residual
 
     with np.errstate(all="ignore"):
         solution = least_squares(mismatch, start, x_scale=np.maximum(np.abs(start), 1e-3), xtol=1e-15, ftol=1e-15,
