@@ -188,16 +188,17 @@ def default_member(run, members=None):
 
 
 def load_run_model(path, index=None, *, sane_only=True):
-    """Front member `index` of the run at `path`. None selects the default member (`default_member`); with
-    `sane_only` False, the most accurate member of all."""
+    """Front member `index` of the run at `path` (negative: counted from the most accurate, -1). None selects the
+    default member (`default_member`); with `sane_only` False, the most accurate member of all."""
     members = read_front(path)["members"]
     if not members:
         raise ModelError(f"{path}: the front is empty")
     if index is None:
         index = default_member(path, members) if sane_only else members[-1]["index"]
-    if not 0 <= index < len(members):
-        raise ModelError(f"{path}: no front member {index} (the front has {len(members)}: 0..{len(members) - 1})")
-    return Model.load(Path(path) / members[index]["model"])
+    n = len(members)
+    if not -n <= index < n:
+        raise ModelError(f"{path}: no front member {index} (the front has {n}: 0..{n - 1}, or -{n}..-1 from the end)")
+    return Model.load(Path(path) / members[index % n]["model"])  # -1: the most accurate, as in the Python API
 
 
 def front_table(members):

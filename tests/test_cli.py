@@ -120,6 +120,13 @@ def test_evaluate_reproduces_the_test_errors_in_the_run(run_dir, data_files, cap
         assert errors[key] == pytest.approx(last["errors"]["test"][key], rel=1e-9), key
     assert main(["evaluate", str(run_dir), "--index", "0", str(data_files[1])]) == 0
     assert "energy  MAE" in capsys.readouterr().out
+    # a negative K counts from the most accurate member, as in the Python API
+    assert main(["evaluate", str(run_dir), "--index", "-1", str(data_files[1]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == errors
+    n = len(members)
+    assert main(["evaluate", str(run_dir), "--index", str(-n - 1), str(data_files[1])]) == 2
+    assert capsys.readouterr().err.strip() == (f"symff evaluate: error: {run_dir}: no front member {-n - 1} (the front "
+                                               f"has {n}: 0..{n - 1}, or -{n}..-1 from the end)")
 
 
 def test_evaluate_refit_reference_absorbs_another_codes_energy_zero(run_dir, data_files, tmp_path, capsys):

@@ -54,6 +54,9 @@ def test_symff_report_writes_the_report_again(run_dir, capsys):
     assert main(["report", str(run_dir), "--index", "0"]) == 0
     assert (run_dir / "report" / "parity.png").is_file()
     assert "front member 0" in (run_dir / "report" / "index.html").read_text()
+    last = len(json.loads((run_dir / "front.json").read_text())["members"]) - 1
+    assert main(["report", str(run_dir), "--index", "-1"]) == 0  # counted from the most accurate member
+    assert f"front member {last} " in (run_dir / "report" / "index.html").read_text()
     assert main(["report", str(run_dir.parent)]) == 2
     assert capsys.readouterr().err.strip() == f"symff report: error: {run_dir.parent}: not a run directory (no front.json)"
     assert main(["report", str(run_dir / "nowhere")]) == 2

@@ -54,6 +54,7 @@ def write_report(run, *, train=None, test=None, index=None, train_neighbours=Non
     if members and train is not None:
         index = len(members) - 1 if index is None else index
         model = load_run_model(run, index)
+        index %= len(members)  # a negative index counts from the most accurate member
         train_neighbours = train_neighbours or build_neighbours(train, model.r_out)
         predictions = {"train": (train, predict(model, train, neighbours=train_neighbours))}
         if test is not None and test.n_structures:
