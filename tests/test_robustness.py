@@ -468,3 +468,30 @@ def test_variation_weights_join_the_defaults():
     config = config_from(parser.parse_args(["--variation", "add_term=0", "point=0.35"]))
     assert config.variation == DEFAULT_VARIATION | {"add_term": 0.0, "point": 0.35}
     assert config_from(parser.parse_args([])).variation == DEFAULT_VARIATION
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="an address-space limit needs a POSIX child")
+def test_out_of_memory_is_one_line(tmp_path):
+    # a model file whose cutoff takes every atom within 100 Å as a neighbour: its neighbour list cannot fit in the
+    # 8 GiB the child may address; the command says so in one line (it was numpy's traceback)
+    import resource
+    import subprocess
+    import sys
+
+    from ase.io import write
+
+    from symff.synthetic.generate import make_lj_dataset
+
+    model = Model.from_expression("NS(r**-6)", ["Cu"], {"Cu": 0.0}, r_in=90.0, r_out=100.0).save(tmp_path / "m.json")
+    data = tmp_path / "lj.extxyz"
+    write(data, make_lj_dataset(seed=3))
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+
+    done = subprocess.run([sys.executable, "-m", "symff", "evaluate", str(model), str(data)], capture_output=True,
+                          text=True, preexec_fn=limit, timeout=300, check=False)
+    assert done.returncode == 2, done.stderr[-2000:]
+    err = done.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("symff evaluate: error: out of memory ("), err
+    assert err[0].endswith("use fewer structures (--frames), a shorter cutoff, or a machine with more memory")

@@ -44,6 +44,13 @@ def main(argv=None):
             raise
         print(f"symff {args.command}: error: {error.filename}: {error.strerror}: check the path", file=sys.stderr)
         return 2
+    except MemoryError as error:
+        # an array the data and the cutoff need did not fit (a search checks this before it starts: symff.memory)
+        if args.debug:
+            raise
+        print(f"symff {args.command}: error: out of memory ({error or 'an allocation failed'}): use fewer structures "
+              "(--frames), a shorter cutoff, or a machine with more memory", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"symff {args.command}: interrupted", file=sys.stderr)
         return 130
