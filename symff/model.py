@@ -441,11 +441,11 @@ def _check_syntax(text, source, elements):
     anything."""
     try:
         tree = ast.parse(text.strip().replace("^", "**"), mode="eval")  # sympify reads ^ as ** (not XOR's precedence)
+        _check_numbers(tree.body, text, source)
     except SyntaxError as exc:
         raise ModelError(f"{source}: cannot parse the formula {text!r}: {exc.msg}") from None
     except (RecursionError, MemoryError):
         raise ModelError(f"{source}: the formula {text[:60]!r}... is nested too deeply to parse") from None
-    _check_numbers(tree.body, text, source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None

@@ -112,6 +112,7 @@ def test_a_formula_without_positions_is_rejected():
     ("NS(r) + 9**9**9**9", "the number 9 \\*\\* 9 \\*\\* 9 in .* is beyond 1e\\+300"),
     ("NS(r) + 9^9^9", "beyond 1e\\+300"),
     ("NS(r) + 10**200*10**200", "beyond 1e\\+300"),
+    pytest.param("NS(r**-6)" + "+1" * 50000, "nested too deeply to parse", id="fifty-thousand-terms"),
     ("", "non-empty"),
 ])
 def test_malformed_formulas_are_refused(text, message):
