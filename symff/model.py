@@ -440,8 +440,9 @@ def _check_syntax(text, source, elements):
     calls of FORMULA_CALLS: a model file's energy is data, and running it as code would let a shared model file run
     anything."""
     try:
-        tree = ast.parse(text.strip().replace("^", "**"), mode="eval")  # sympify reads ^ as ** (not XOR's precedence)
-        _check_numbers(tree.body, text, source)
+        parsed = text.strip().replace("^", "**")  # sympify reads ^ as ** (not with XOR's precedence)
+        tree = ast.parse(parsed, mode="eval")
+        _check_numbers(tree.body, parsed, source)
     except SyntaxError as exc:
         raise ModelError(f"{source}: cannot parse the formula {text!r}: {exc.msg}") from None
     except (RecursionError, MemoryError):
@@ -472,30 +473,38 @@ def _check_numbers(node, text, source):
     """The value of `node` where it is numbers alone (None where it holds a name or a call), refusing one beyond
     LARGEST_NUMBER: sympy computes powers of integers exactly, and 9**9**9**9 would take it forever."""
     if isinstance(node, ast.Constant):
-        return float(node.value) if type(node.value) in (int, float) else None
-    if isinstance(node, ast.UnaryOp):
+        value = _as_float(node.value) if type(node.value) in (int, float) else None
+    elif isinstance(node, ast.UnaryOp):
         value = _check_numbers(node.operand, text, source)
-        return None if value is None else -value if isinstance(node.op, ast.USub) else value
-    if not isinstance(node, ast.BinOp):
+        value = -value if value is not None and isinstance(node.op, ast.USub) else value
+    elif isinstance(node, ast.BinOp):
+        a, b = _check_numbers(node.left, text, source), _check_numbers(node.right, text, source)
+        operation = NUMBER_OPERATIONS.get(type(node.op))
+        if a is None or b is None or operation is None:
+            return None
+        try:
+            value = operation(a, b)
+        except ZeroDivisionError:
+            return None  # 1/0: sympy's zoo, refused later as no usable potential
+        except OverflowError:
+            value = math.inf
+        if isinstance(value, complex):
+            return None  # a negative number to a fractional power: sympy's to judge
+    else:
         for child in ast.iter_child_nodes(node):
             _check_numbers(child, text, source)
         return None
-    a, b = _check_numbers(node.left, text, source), _check_numbers(node.right, text, source)
-    operation = NUMBER_OPERATIONS.get(type(node.op))
-    if a is None or b is None or operation is None:
-        return None
-    try:
-        value = operation(a, b)
-    except ZeroDivisionError:
-        return None  # 1/0: sympy's zoo, refused later as no usable potential
-    except OverflowError:
-        value = math.inf
-    if isinstance(value, complex):
-        return None  # a negative number to a fractional power: sympy's to judge
-    if abs(value) > LARGEST_NUMBER:
-        raise ModelError(f"{source}: the number {ast.unparse(node)} in {text!r} is beyond {LARGEST_NUMBER:g}: no "
-                         "potential's constant")
+    if value is not None and not abs(value) <= LARGEST_NUMBER:
+        raise ModelError(f"{source}: the number {ast.get_source_segment(text, node)[:60]} in {text[:200]!r} is beyond "
+                         f"{LARGEST_NUMBER:g}: no potential's constant")
     return value
+
+
+def _as_float(number):
+    try:
+        return float(number)
+    except OverflowError:  # an integer of hundreds of digits
+        return math.inf
 
 
 def _unknown_function(name, text, source, elements):

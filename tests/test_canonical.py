@@ -109,9 +109,11 @@ def test_a_formula_without_positions_is_rejected():
     ("foo(r)", "unknown function"),
     ("NS(r", "cannot parse"),
     # numbers sympy would compute exactly, forever (^ is sympify's power)
-    ("NS(r) + 9**9**9**9", "the number 9 \\*\\* 9 \\*\\* 9 in .* is beyond 1e\\+300"),
+    ("NS(r) + 9**9**9**9", "the number 9\\*\\*9\\*\\*9 in .* is beyond 1e\\+300"),
     ("NS(r) + 9^9^9", "beyond 1e\\+300"),
     ("NS(r) + 10**200*10**200", "beyond 1e\\+300"),
+    pytest.param("NS(r)*1" + "0" * 400, "beyond 1e\\+300", id="a-401-digit-integer"),
+    ("NS(r) + 1e400", "the number 1e400 in .* is beyond 1e\\+300"),
     pytest.param("NS(r**-6)" + "+1" * 50000, "nested too deeply to parse", id="fifty-thousand-terms"),
     ("", "non-empty"),
 ])
