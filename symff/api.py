@@ -17,6 +17,7 @@ import math
 import tempfile
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import ase
 import numpy as np
@@ -26,7 +27,7 @@ from .data import Dataset, read_dataset
 from .errors import ConfigError, ModelError, SymffWarning
 from .evaluate.predict import predict as predict_model
 from .model import Model
-from .rundir import optional_config, read_front
+from .rundir import data_record, optional_config, read_front
 from .search.config import SearchConfig
 
 SEARCH_OPTIONS = tuple(f.name for f in dataclasses.fields(SearchConfig))
@@ -65,11 +66,10 @@ class SymFF:
         train = as_dataset(data)
         test_set = as_dataset(test, train.elements) if test is not None else None
         out = self.options.get("out") or tempfile.mkdtemp(prefix="symff-run-")
-        described = {"train": _describe(data), "test": _describe(test) if test is not None else [],
-                     "train_structures": train.n_structures,
-                     "test_structures": test_set.n_structures if test_set else 0,
-                     "train_fingerprint": train.fingerprint,
-                     "test_fingerprint": test_set.fingerprint if test_set else None}
+        # config.json's data record as symff search writes it: the files, where they were given as files
+        given = SimpleNamespace(data=_files(data), test=_files(test), split_key=None, weight_key=None,
+                                test_fraction=None, frames=":")
+        described = data_record(given, train, test_set)
         with SearchProgress(config, quiet=not self.options.get("progress", False)) as progress:
             search_to_run(config, train, test_set, out, command="symff.SymFF.fit", data=described, force=True,
                           progress=progress, report=self.options.get("report", False))
@@ -195,13 +195,12 @@ def as_dataset(data, elements=None):
     raise ConfigError("data must be a Dataset, ase.Atoms, a list of Atoms, or file paths")
 
 
-def _describe(data):
-    """The files `data` names, as absolute paths (a run is resumed or reported from any directory); none for data
-    given as objects."""
+def _files(data):
+    """The files `data` names; none for data given as objects (or not at all)."""
     if isinstance(data, str | Path):
-        data = [data]
+        return [data]
     if isinstance(data, list | tuple) and data and all(isinstance(x, str | Path) for x in data):
-        return [str(Path(x).resolve()) for x in data]
+        return list(data)
     return []
 
 
