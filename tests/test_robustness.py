@@ -17,7 +17,7 @@ from symff.evaluate.evaluator import Evaluator
 from symff.expr.program import PotentialProgram
 from symff.integrity import IntegrityError, read_json_checked, write_json_checked
 from symff.memory import LIMIT_VARIABLE, SEARCH_BYTES_PER_PAIR, check_memory, estimated_pairs, memory_limit
-from symff.model import Model, parse_formula
+from symff.model import AlloyModel, Model, parse_formula
 from symff.neighbours import build_neighbours
 from symff.rundir import read_front, write_front
 
@@ -319,6 +319,16 @@ def test_a_formula_or_model_file_that_is_code_is_refused_before_it_runs(code, tm
     for command in (["evaluate", str(path), str(data)], ["fit", text, str(data), "--out", str(tmp_path / "f.json")]):
         err = cli_error(command, capsys)
         assert err.startswith(f"symff {command[0]}: error: ")
+    # a model of several elements (symff-model/2): the energy of one element, in a form with channels and a
+    # three-body sum beside it
+    alloy = AlloyModel.from_expressions({"Nb": "NS(exp(-r), Mo) + NS3(exp(-r), c**2)", "Mo": "NS(exp(-r))"}, ["Nb", "Mo"],
+                                   {"Nb": 0.0, "Mo": 0.0})
+    alloy_path = alloy.save(tmp_path / "alloy.json")
+    document = json.loads(alloy_path.read_text())
+    del document["checksum"]
+    alloy_path.write_text(json.dumps(document | {"energy": document["energy"] | {"Mo": text}}))
+    with pytest.raises(ModelError, match=f"^{alloy_path} \\(energy of Mo\\): "):
+        Model.load(alloy_path)
     assert not marker.exists()
 
 
