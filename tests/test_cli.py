@@ -187,6 +187,13 @@ def test_errors_are_one_line_with_status_2(run_dir, data_files, tmp_path, capsys
         assert not (tmp_path / refused).exists()
 
 
+def test_validate_refuses_a_bad_targets_file_before_it_chooses_a_member(run_dir, tmp_path, capsys):
+    missing = tmp_path / "absent.yaml"
+    assert main(["validate", str(run_dir), "--properties", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and str(missing) in captured.err and len(captured.err.splitlines()) == 1
+
+
 def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):
     code = main(["rediscover", "lj", "--seed", "1", "--out", str(tmp_path / "lj"), "--quiet"])
     lines = capsys.readouterr().out.strip().splitlines()

@@ -200,7 +200,7 @@ def test_cli_makes_writes_and_reads_an_ensemble(fitted, tmp_path, capsys):
                      start_values={"A": 500.0, "a": 3.0, "B": 10.0, "b": 1.0}).model
     other_path = other.save(tmp_path / "other.json")
     assert main(["uncertainty", str(model_path), str(test_path), "--train", str(train_path), "--forms",
-                 str(other_path), "--ensemble", "2", "--write", str(out), "--json"]) == 0
+                 str(other_path), "--ensemble", "2", "--write", str(out), "--force", "--json"]) == 0
     pooled = json.loads(capsys.readouterr().out)
     assert pooled["members"] == 4 and -1 <= pooled["spearman_local"] <= 1
     keys = {m.formula.key for m in Ensemble.of(Model.load(out)).members}
@@ -209,3 +209,34 @@ def test_cli_makes_writes_and_reads_an_ensemble(fitted, tmp_path, capsys):
     assert "--forms makes a new ensemble: give --train" in capsys.readouterr().err
     assert main(["uncertainty", str(model_path), str(test_path), "--train", str(train_path), "--ensemble", "1"]) == 2
     assert capsys.readouterr().err.strip() == "symff uncertainty: error: --ensemble must be at least 2, got 1"
+
+
+def test_cli_write_keeps_an_existing_file_and_refuses_bad_data_before_the_refits(fitted, tmp_path, capsys,
+                                                                                  monkeypatch):
+    import symff.cli.uncertainty as cli_uncertainty
+
+    model, train, test = fitted
+    model.metadata.pop("ensemble", None)
+    model_path = model.save(tmp_path / "model.json")
+    train_path, test_path = tmp_path / "train.extxyz", tmp_path / "test.extxyz"
+    write(train_path, [train.to_atoms(s) for s in range(train.n_structures)])
+    write(test_path, [test.to_atoms(s) for s in range(test.n_structures)])
+    made = []
+    real = cli_uncertainty.bootstrap_ensemble
+    monkeypatch.setattr(cli_uncertainty, "bootstrap_ensemble", lambda *a, **k: made.append(1) or real(*a, **k))
+    kept = tmp_path / "kept.json"
+    kept.write_text("the user's file")
+    argv = ["uncertainty", str(model_path), str(test_path), "--train", str(train_path), "--ensemble", "2"]
+    assert main([*argv, "--write", str(kept)]) == 2
+    assert capsys.readouterr().err.strip() == (f"symff uncertainty: error: {kept} exists: name another file with "
+                                               "--write, or overwrite it with --force")
+    assert kept.read_text() == "the user's file" and not made  # refused before the refits
+    assert main([*argv, "--force"]) == 2
+    assert "--force overwrites the file --write names: give --write" in capsys.readouterr().err
+    broken = tmp_path / "broken.extxyz"
+    broken.write_text("3\nLattice=\"1 0 0 0 1 0 0 0 1\"\nCu 0 0\n")
+    fresh = tmp_path / "fresh.json"
+    assert main(["uncertainty", str(model_path), str(broken), "--train", str(train_path), "--write", str(fresh)]) == 2
+    assert str(broken) in capsys.readouterr().err and not made and not fresh.exists()
+    assert main([*argv, "--write", str(kept), "--force"]) == 0
+    assert len(Ensemble.of(Model.load(kept)).members) == 2 and made == [1]

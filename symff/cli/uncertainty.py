@@ -1,16 +1,17 @@
-"""`symff uncertainty MODEL DATA… [--train DATA…] [--forms MODEL…] [--ensemble K] [--seed N] [--write MODEL.json]
-[--json]`: the spread an ensemble predicts for each structure of DATA, next to the model's actual error there.
+"""`symff uncertainty MODEL DATA… [--train DATA…] [--forms MODEL…] [--ensemble K] [--seed N] [--write MODEL.json
+[--force]] [--json]`: the spread an ensemble predicts for each structure of DATA, next to the model's actual error there.
 
 The ensemble is the model file's own ("ensemble", docs/file-formats.md), or with --train a new one: K refits of the
 model's form on bootstrap resamples of the training structures (seeded), and with --forms K refits of each of those
 models' forms too (a committee), calibrated on the training data so that the 90 % interval ±1.645·spread holds 90 %
-of the training errors (symff.uncertainty). --write saves the model with that ensemble. Printed per structure: the
-energy error, spread and local energy spread (meV/atom), the force RMSE and the RMS force spread (eV/Å); then the
-Spearman correlations of the two energy spreads with |error| over the structures and the share of energy and force
-errors inside the 90 % interval.
+of the training errors (symff.uncertainty). --write saves the model with that ensemble (an existing file only with
+--force). Printed per structure: the energy error, spread and local energy spread (meV/atom), the force RMSE and the
+RMS force spread (eV/Å); then the Spearman correlations of the two energy spreads with |error| over the structures
+and the share of energy and force errors inside the 90 % interval.
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -34,7 +35,9 @@ def add_parser(sub):
     p.add_argument("--ensemble", type=int, metavar="K",
                    help=f"members: of a new ensemble (default {DEFAULT_MEMBERS}), or the first K of the model's")
     p.add_argument("--seed", type=seed_value, default=0, help="seed of the bootstrap resamples (default 0)")
-    p.add_argument("--write", metavar="MODEL.json", help="save the model with its new ensemble to this file")
+    p.add_argument("--write", metavar="MODEL.json",
+                   help="save the model with its new ensemble to this file (an existing file is refused without --force)")
+    p.add_argument("--force", action="store_true", help="overwrite the file --write names where it exists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_frames_option(p)
     p.set_defaults(run=run)
@@ -62,11 +65,15 @@ def ensemble_for(model, args):
 
 
 def run(args):
+    if args.force and not args.write:
+        raise ConfigError("--force overwrites the file --write names: give --write MODEL.json")
+    if args.write and Path(args.write).exists() and not args.force:  # checked before the refits, which take minutes
+        raise ConfigError(f"{args.write} exists: name another file with --write, or overwrite it with --force")
     model = load_model(args.model, args.member)
+    data = read_dataset(args.data, index=args.frames, elements=model.elements)  # a bad file refused before the refits
     ensemble = ensemble_for(model, args)
     if args.write:
         ensemble.attach(model).save(args.write)
-    data = read_dataset(args.data, index=args.frames, elements=model.elements)
     result = assess(model, ensemble, data)
     energy_coverage, force_coverage = result.coverage()
     starts = data.atom_start

@@ -71,12 +71,13 @@ def model_at(path, member, stream):
 def run(args):
     if args.vacancy_repeat < 1:
         raise ConfigError(f"--vacancy-repeat must be at least 1, got {args.vacancy_repeat}")
+    # the targets file is read first, so that its error is the one line printed, not after the member's choice
+    target_set = read_targets(args.properties) if args.properties else None
     model = model_at(args.model, args.member, sys.stderr if args.json else sys.stdout)
     if isinstance(model, AlloyModel):
         return run_alloy(args, model)
     if args.data:
         raise ConfigError("--data (formation energies) is for models of several elements")
-    target_set = read_targets(args.properties) if args.properties else None
     calculator, symbol = calculator_for(args, model)
     if target_set is not None:
         target_set.check_elements((symbol,), f"the model {args.model}")
