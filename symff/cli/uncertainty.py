@@ -1,5 +1,6 @@
 """`symff uncertainty MODEL DATA… [--train DATA…] [--forms MODEL…] [--ensemble K] [--seed N] [--write MODEL.json
-[--force]] [--json]`: the spread an ensemble predicts for each structure of DATA, next to the model's actual error there.
+[--force]] [--json]`: the spread an ensemble predicts for each structure of DATA, next to the model's actual error
+there.
 
 The ensemble is the model file's own ("ensemble", docs/file-formats.md), or with --train a new one: K refits of the
 model's form on bootstrap resamples of the training structures (seeded), and with --forms K refits of each of those
@@ -36,7 +37,7 @@ def add_parser(sub):
                    help=f"members: of a new ensemble (default {DEFAULT_MEMBERS}), or the first K of the model's")
     p.add_argument("--seed", type=seed_value, default=0, help="seed of the bootstrap resamples (default 0)")
     p.add_argument("--write", metavar="MODEL.json",
-                   help="save the model with its new ensemble to this file (an existing file is refused without --force)")
+                   help="save the model with its new ensemble to this file (an existing one only with --force)")
     p.add_argument("--force", action="store_true", help="overwrite the file --write names where it exists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_frames_option(p)
