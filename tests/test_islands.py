@@ -296,6 +296,8 @@ def test_ctrl_c_on_a_local_cluster_checkpoints_and_resumes_to_the_same_front(tra
     output = process.communicate(timeout=120)[0]
     assert process.returncode == 130, output
     assert f"symff search --resume {run}" in output
+    # and nothing of Dask's teardown: each worker's KeyboardInterrupt and each waiting gather's AllExit was a traceback
+    assert "Traceback" not in output and "Task exception" not in output and "ERROR" not in output, output
     assert (run / "front.json").is_file() and read_checkpoint(run)["generation"] < 3
     # the same two islands, resumed on a real LocalCluster of 2 workers, end where one process alone ends
     finished(symff("search", "--resume", str(run), "--quiet"))
@@ -388,6 +390,9 @@ def test_workers_come_with_the_kernels_loaded_take_the_data_later_and_close_on_a
         assert list(blas.values()) == [{1}, {1}]  # one BLAS thread each, as the fits want
         parents = pool.client.run(os.getppid)
         assert (os.getpid() not in parents.values()) == forked  # forks of the server, not children of this process
+        if forked:  # a terminal's Ctrl-C is the driver's to handle: the workers, in its process group, ignore it
+            ignored = pool.client.run(lambda: signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+            assert list(ignored.values()) == [True, True]
         result = IslandSearch(config, lj_data, executor=pool).run()  # closes the pool when it ends
         assert pool.closed and pool.client.status == "closed"
     in_process = IslandSearch(config, lj_data, executor=InProcess(lj_data, None)).run()
@@ -397,7 +402,7 @@ def test_workers_come_with_the_kernels_loaded_take_the_data_later_and_close_on_a
     assert pool.closed and (pool.client is None if forked else pool.client.status == "closed")
 
 
-def test_the_workers_server_outlives_a_failed_warm_up_and_a_ctrl_c_while_it_preloads(monkeypatch):
+def test_the_workers_server_outlives_a_failed_warm_up_and_ignores_a_ctrl_c(monkeypatch):
     def interrupted_and_broken():
         os.kill(os.getpid(), signal.SIGINT)  # a terminal's Ctrl-C, reaching the server while it preloads
         time.sleep(0.05)  # delivered by now
@@ -413,11 +418,31 @@ def test_the_workers_server_outlives_a_failed_warm_up_and_a_ctrl_c_while_it_prel
     sys.modules.pop("symff.search.preload", None)
     try:
         importlib.import_module("symff.search.preload")  # as the server imports it: neither ends the server
-        assert signal.getsignal(signal.SIGINT) is handler  # given back: the handler the workers are forked with
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # as the workers are forked with: ignored
     finally:
         signal.signal(signal.SIGINT, previous)
         sys.modules.pop("symff.search.preload", None)
-    assert caught == []  # ignored while it preloaded
+    assert caught == []  # ignored while it preloaded, and after
+
+
+def test_a_ctrl_c_while_the_cluster_starts_comes_once_it_has_started():
+    from symff.search.pool import interrupt_deferred
+
+    steps = []
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's, whatever the test runner set
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with interrupt_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)  # delivered by now, and held
+                steps.append("started")
+            steps.append("not reached")
+        assert steps == ["started"] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with interrupt_deferred():  # none: nothing raised
+            steps.append("again")
+        assert steps == ["started", "again"]
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_symff_local_cluster_workers_run_without_dask_malloc_trim_and_take_no_fixed_port(lj_data):

@@ -15,7 +15,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 
 import numpy as np
 
@@ -196,10 +198,12 @@ class OnDask:
                                              "forkserver" if self._forked else "spawn"}
         # the scheduler's HTTP server on a free port: with None it still takes 8787, and a second search on the
         # machine printed Dask's "Port 8787 is already in use" warning
-        with dask.config.set(settings), environment(TRIM_VARIABLE):
+        # a Ctrl-C while the cluster starts comes after it: one cut short left no cluster to close here, and Dask's
+        # own close at exit failed with a traceback on its workers still starting
+        with interrupt_deferred(), dask.config.set(settings), environment(TRIM_VARIABLE):
             self.cluster = LocalCluster(n_workers=self._local_workers, threads_per_worker=1, processes=True,
                                         memory_limit=0, dashboard_address=":0", silence_logs=logging.ERROR)
-        self.client = Client(self.cluster)
+            self.client = Client(self.cluster)
         self._connected(warm=not self._forked)  # forked workers come with what warm_worker loads
 
     def _connected(self, warm):
@@ -235,12 +239,56 @@ class OnDask:
         self.closed = True
         if self.client is None:  # closed before the data came: no cluster was started
             return
-        try:
-            self.client.close()
-            if self.cluster is not None:
-                self.cluster.close()
-        except (OSError, RuntimeError, TimeoutError) as exc:  # after a Ctrl-C the workers may be gone already; nothing is left to save
-            logging.getLogger(__name__).debug("closing the Dask cluster: %s", exc)
+        with _quiet_teardown(self.client):
+            try:
+                self.client.close()
+                if self.cluster is not None:
+                    self.cluster.close()
+            # after a Ctrl-C the workers may be gone, or still starting (Dask's close asserts a worker's status);
+            # the run is saved by then, and nothing is left to save
+            except (OSError, RuntimeError, TimeoutError, AssertionError) as exc:
+                logging.getLogger(__name__).debug("closing the Dask cluster: %r", exc)
+
+
+@contextlib.contextmanager
+def interrupt_deferred():
+    """A Ctrl-C that comes while the block runs handled as the block ends, as it would have been (in the main thread;
+    elsewhere Python delivers no signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, caught[0])
+
+
+@contextlib.contextmanager
+def _quiet_teardown(client):
+    """Dask's messages about a cluster closed with jobs still out (a search stopped by Ctrl-C) kept from the
+    terminal: its scheduler logs the workers' lost data at ERROR while it closes, and each gather that was waiting
+    ends with AllExit, which its event loop logs as "Task exception was never retrieved" when the task is collected,
+    maybe only as Python exits. Other messages of the loop pass as before."""
+    from distributed.client import AllExit
+
+    loop = client.loop.asyncio_loop
+
+    def handler(loop, context):
+        if not isinstance(context.get("exception"), AllExit):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def warm_worker():

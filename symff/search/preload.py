@@ -5,21 +5,19 @@ import and load itself after it started. Every worker forked from the server has
 import logging
 import signal
 
-# The server ignores SIGINT only once its preload is done, and it shares the terminal's process group: a Ctrl-C meant
-# for the search, arriving while it imports, would end it with a traceback of its own. The driver handles the Ctrl-C;
-# the handler the server had comes back afterwards, and with it the workers' (the server forks them with the handlers
-# it found when the preload was done).
-_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+# The server and the workers forked from it ignore SIGINT. They share the terminal's process group, so a Ctrl-C meant
+# for the search reaches them too: the driver handles it (it checkpoints and closes the cluster, which ends the
+# workers), and a worker that took it as well printed a KeyboardInterrupt traceback each (the server forks its workers
+# with the handlers it has once this preload is done).
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+import distributed.nanny  # noqa: F401  (the worker process's own code)
+
+from .pool import warm_worker
+
 try:
-    import distributed.nanny  # noqa: F401  (the worker process's own code)
-
-    from .pool import warm_worker
-
-    try:
-        warm_worker()
-    except Exception:
-        # raised here, it would end the server and with it every local cluster of this process; a worker without the
-        # kernels loads them on its first job, where whatever failed here fails again with its own message
-        logging.getLogger(__name__).debug("the workers' server could not warm up", exc_info=True)
-finally:
-    signal.signal(signal.SIGINT, _handler)
+    warm_worker()
+except Exception:
+    # raised here, it would end the server and with it every local cluster of this process; a worker without the
+    # kernels loads them on its first job, where whatever failed here fails again with its own message
+    logging.getLogger(__name__).debug("the workers' server could not warm up", exc_info=True)
