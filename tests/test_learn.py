@@ -362,6 +362,38 @@ def test_a_loop_with_search_searches_each_iteration_from_the_last_front_and_resu
     assert (search / "history.jsonl").read_text() == history  # no generation searched again
 
 
+def test_a_ctrl_c_during_a_search_ends_the_loop_and_the_same_command_resumes_that_search(tmp_path, capsys,
+                                                                                         monkeypatch):
+    """The search takes a Ctrl-C as its stop and writes the front so far: the loop went on with that front as the
+    iteration's (and took it as finished when resumed). Now the loop ends, saying how to go on, and the same command
+    continues the search from its checkpoint."""
+    from symff.search.islands import IslandSearch
+
+    score = IslandSearch._score
+
+    def interrupted_in_generation_2(self, newcomers, generation):
+        if generation == 2:
+            raise KeyboardInterrupt
+        return score(self, newcomers, generation)
+
+    monkeypatch.setattr(IslandSearch, "_score", interrupted_in_generation_2)
+    path = make_config(tmp_path, budget=0, search=SEARCH | {"generations": 3})
+    run = tmp_path / "run"
+    assert main(["learn", str(path), "--out", str(run)]) == 130
+    assert f"interrupted: continue with: symff learn {path} --out {run}" in capsys.readouterr().out
+    search = run / "iter-000" / "search"
+    assert read_front(search)["search"]["stop_reason"] == "interrupted"
+    assert not (run / "iter-000" / "model.json").exists()
+    history = (search / "history.jsonl").read_text()
+    monkeypatch.setattr(IslandSearch, "_score", score)
+    assert main(["learn", str(path), "--out", str(run)]) == 0
+    summary = read_front(search)["search"]
+    assert (summary["stop_reason"], summary["generations"]) == ("generations", 3)
+    resumed = (search / "history.jsonl").read_text()
+    assert resumed.startswith(history) and len(resumed.splitlines()) == len(history.splitlines()) + 2  # 2 and 3
+    assert (run / "iter-000" / "model.json").is_file()
+
+
 def test_a_loop_with_search_on_two_elements_starts_each_search_from_the_form(tmp_path):
     """A front of several elements holds a model per element, which cannot start a search: every iteration's search
     starts from `form` (with the eam grammar, which holds its √ and expands it over the elements)."""

@@ -24,4 +24,9 @@ def run(args):
     config = load_config(args.config)
     # all cores by default where the loop searches; a loop that refits has no use for them
     workers = workers_from(args) if config.search is not None or args.workers is not None else 1
-    run_learning(config, args.out, progress=True, workers=workers, scheduler=args.scheduler)
+    try:
+        run_learning(config, args.out, progress=True, workers=workers, scheduler=args.scheduler)
+    except KeyboardInterrupt:
+        # every finished step is in RUN (a search's checkpoint too): the same command goes on from there
+        print(f"interrupted: continue with: symff learn {args.config} --out {args.out}")
+        return 130

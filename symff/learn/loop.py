@@ -182,7 +182,7 @@ def _searched(folder, config, start_forms, report, progress=False, parallel=None
     run in LAMMPS; else None) and `committee_forms` other sane members, nearest to it in complexity. The search's run
     is `folder`/search; one killed after a generation goes on from its checkpoint."""
     run, train_file = folder / SEARCH_RUN, folder / "train.extxyz"
-    if not (run / "front.json").is_file():
+    if not _search_finished(run):
         train = read_dataset([train_file])  # as the run's config.json records it: `symff search --resume` reads it
         if (run / CHECKPOINT_NAME).is_file():  # killed: its settings and state as it left them
             state = SearchState.from_checkpoint(read_checkpoint(run))
@@ -193,9 +193,11 @@ def _searched(folder, config, start_forms, report, progress=False, parallel=None
         files = SimpleNamespace(data=[train_file], test=[], split_key=None, weight_key=None, test_fraction=None,
                                 frames=":")
         with SearchProgress(settings, quiet=not progress) as shown:
-            search_to_run(settings, train, None, run, command=f"symff learn ({folder.name})",
-                          data=data_record(files, train, None), force=True, progress=shown, report=False,
-                          resume=state, **(parallel or {}))
+            result, _ = search_to_run(settings, train, None, run, command=f"symff learn ({folder.name})",
+                                      data=data_record(files, train, None), force=True, progress=shown, report=False,
+                                      resume=state, **(parallel or {}))
+        if result.stop_reason == "interrupted":  # a Ctrl-C the search took as its stop ends the loop (resumable)
+            raise KeyboardInterrupt
     members = read_front(run)["members"]
     try:
         index = default_member(run, members)
@@ -209,6 +211,12 @@ def _searched(folder, config, start_forms, report, progress=False, parallel=None
     others = sorted((m for m in members if m["index"] != index and is_sane(m)),
                     key=lambda m: (abs(m["complexity"] - members[index]["complexity"]), m["index"]))
     return model, [Model.load(run / m["model"]) for m in others[:config.committee_forms]]
+
+
+def _search_finished(run):
+    """Whether an iteration's search ran to its end: a search stopped by Ctrl-C writes its front too (the front so
+    far), and goes on from its checkpoint when the loop is resumed."""
+    return (run / "front.json").is_file() and read_front(run).get("search", {}).get("stop_reason") != "interrupted"
 
 
 def _selection(folder, config, model, md_starts, k, report):
