@@ -201,6 +201,23 @@ def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):
     assert (tmp_path / "lj" / "front.json").is_file()
 
 
+def test_rediscover_stopped_by_ctrl_c_writes_its_front_so_far_and_exits_130(tmp_path, capsys, monkeypatch):
+    from symff.search.islands import IslandSearch
+
+    score = IslandSearch._score
+
+    def interrupted_in_generation_2(self, newcomers, generation):
+        if generation == 2:
+            raise KeyboardInterrupt
+        return score(self, newcomers, generation)
+
+    monkeypatch.setattr(IslandSearch, "_score", interrupted_in_generation_2)
+    code = main(["rediscover", "lj", "--seed", "1", "--population", "12", "--out", str(tmp_path / "lj"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 130 and "after 1 generations (interrupted)" in out and "\nrecovered: " in out
+    assert json.loads((tmp_path / "lj" / "front.json").read_text())["search"]["stop_reason"] == "interrupted"
+
+
 def test_rediscover_takes_the_time_limit_of_the_command_line(tmp_path, capsys):
     # the Sutton–Chen case sets its own limit (480 s); --time-limit must replace it, not be dropped
     main(["rediscover", "sutton-chen", "--seed", "1", "--generations", "2", "--population", "8",

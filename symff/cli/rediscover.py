@@ -50,4 +50,6 @@ def run(args):
           f"total {time.perf_counter() - start:.1f} s; written to {out}")
     print(recovery.summary())
     print(f"recovered: {'yes' if recovery.recovered else 'no'}")
+    if result.stop_reason == "interrupted":  # by Ctrl-C: the front so far is written, and judged above
+        return 130
     return 0 if recovery.recovered else 1
