@@ -65,6 +65,34 @@ def test_symbols_whose_values_overflow_are_not_read_back_and_the_fit_stands(lj_s
     assert result.parameters == {} and not result.determined
 
 
+@pytest.mark.parametrize("zeroed", [None, 0, 1])
+def test_symbols_of_very_different_sizes_are_read_back(zeroed):
+    """A symbol of 1e-45 beside ones of 1e3 (a search's front gave such forms): the read-back took finite-difference
+    steps of 1e-8 in every symbol, so the small one's column of its Jacobian was the mismatch ceiling over the step
+    ("not all determined"); and a coefficient fitted to exactly 0 made residuals near 1e308, whose differences were
+    inf (scipy's "array must not contain infs or NaNs" traceback)."""
+    from types import SimpleNamespace
+
+    from symff.expr.canonical import canonicalize
+    from symff.fit.given_form import _read_back, checked_form
+
+    values = {"a": 1700.0, "e": 9.76e-46, "k": 0.0446, "u": 2.68e-8, "v": 118.24}
+    expr, symbols = checked_form("a*NS(k**r) + e*NS(u**r*r**v)", values, "formula")
+    start = np.array([values[s.name] for s in symbols])
+    formula = canonicalize(expr, dict(zip(symbols, start)))
+    linear = np.array(formula.linear_initial, dtype=float)
+    if zeroed is not None:
+        linear[zeroed] = 0.0
+    fitted = SimpleNamespace(constants=np.array(formula.initial, dtype=float), linear=linear)
+    parameters, determined = _read_back(expr, symbols, formula.key, start, fitted)
+    if zeroed is None:
+        assert determined and parameters == pytest.approx(values, rel=1e-9)
+        return
+    # the coefficient fitted to 0 read back as a symbol of (nearly) 0: matched within READ_BACK_TOLERANCE
+    name = "a" if formula.linear_initial[zeroed] == values["a"] else "e"
+    assert abs(parameters[name]) <= 1e-6 and parameters == pytest.approx(values | {name: parameters[name]}, rel=1e-9)
+
+
 def test_unknown_start_symbol_and_bad_formula_are_model_errors(sc_data):
     with pytest.raises(ModelError, match="no symbol"):
         fit_form("NS(A*r**-9)", sc_data, start_values={"B": 1.0})

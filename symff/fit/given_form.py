@@ -144,12 +144,15 @@ def _starts(initial, positive, n, rng):
         yield base * sign * 10.0 ** rng.uniform(-1.0, 1.0, initial.size)
 
 
+MISMATCH_CEILING = 1e6  # the read-back's residual for values of another form, that overflow, or are this far off
+
+
 def _read_back(expr, symbols, key, start, fit):
     """Values of the user's symbols whose canonical form has the fitted constants: ({name: value}, determined)."""
     if not symbols:
         return {}, True
     target = np.concatenate([fit.constants, fit.linear])
-    scale = np.maximum(np.abs(target), 1e-300)
+    scale = np.where(target != 0, np.abs(target), 1.0)  # a constant fitted to 0 is matched to READ_BACK_TOLERANCE
 
     def mismatch(values):
         try:
@@ -158,13 +161,20 @@ def _read_back(expr, symbols, key, start, fit):
             return np.full(target.size, 1e6)
         residual = (np.concatenate([formula.initial, formula.linear_initial]) - target) / scale
         if formula.key != key or not np.isfinite(residual).all():  # another form, or values that overflow
-            return np.full(target.size, 1e6)
-        return residual
+            return np.full(target.size, MISMATCH_CEILING)
+        # bounded, so that the differences of the solver's Jacobian stay finite: residuals near 1e308 made them
+        # inf, and the solver's SVD raised
+        return np.clip(residual, -MISMATCH_CEILING, MISMATCH_CEILING)
 
+    # solved for each symbol relative to its starting value: the residuals are relative too, and a symbol of 1e-45
+    # (a*NS(k**r) + e*NS(u**r*r**v)) then takes finite-difference steps of its own size, not of 1e-8, whose residual
+    # hit the ceiling, so that its column of the Jacobian was nothing and the symbols were "not all determined"
+    unit = np.where(start != 0, np.abs(start), 1.0)
     with np.errstate(all="ignore"):
-        solution = least_squares(mismatch, start, x_scale=np.maximum(np.abs(start), 1e-3), xtol=1e-15, ftol=1e-15,
+        solution = least_squares(lambda relative: mismatch(relative * unit), start / unit, xtol=1e-15, ftol=1e-15,
                                  gtol=1e-15, max_nfev=200 * (len(symbols) + 1))
     if not np.max(np.abs(solution.fun)) <= READ_BACK_TOLERANCE:
         return {}, False
     determined = np.linalg.matrix_rank(solution.jac, tol=1e-8 * max(1.0, np.abs(solution.jac).max())) == len(symbols)
-    return {s.name: float(v) for s, v in zip(symbols, solution.x)}, bool(determined)
+    values = solution.x * unit
+    return {s.name: float(v) for s, v in zip(symbols, values)}, bool(determined)
