@@ -71,8 +71,13 @@ class SymFF:
                                 test_fraction=None, frames=":")
         described = data_record(given, train, test_set)
         with SearchProgress(config, quiet=not self.options.get("progress", False)) as progress:
-            search_to_run(config, train, test_set, out, command="symff.SymFF.fit", data=described, force=True,
-                          progress=progress, report=self.options.get("report", False))
+            result, _ = search_to_run(config, train, test_set, out, command="symff.SymFF.fit", data=described,
+                                      force=True, progress=progress, report=self.options.get("report", False))
+        if result.stop_reason == "interrupted":  # a Ctrl-C (a notebook's interrupt) the search took as its stop
+            resume = f"; continue with: symff search --resume {out}" if described.get("train") else \
+                " (data given as objects: the run cannot be resumed)"
+            warnings.warn(f"the search was interrupted after {result.generations} generations: the estimator holds "
+                          f"the front so far{resume}", SymffWarning, stacklevel=2)
         self._load(out)
         return self
 

@@ -131,3 +131,29 @@ def test_a_run_of_data_given_as_objects_is_reported_without_them_and_not_resumed
     write_json_checked(copy / "config.json", read_config(copy) | {"data": {"rediscover": "lj", "seed": 1}})
     assert main(["search", "--resume", str(copy)]) == 2
     assert "cannot be resumed: its config.json names no data files" in capsys.readouterr().err
+
+
+def test_a_fit_interrupted_by_ctrl_c_warns_that_it_holds_the_front_so_far(structures, tmp_path, monkeypatch):
+    from ase.io import write
+
+    from symff.search.islands import IslandSearch
+
+    score = IslandSearch._score
+
+    def interrupted_in_generation_2(self, newcomers, generation):
+        if generation == 2:
+            raise KeyboardInterrupt
+        return score(self, newcomers, generation)
+
+    monkeypatch.setattr(IslandSearch, "_score", interrupted_in_generation_2)
+    train = tmp_path / "train.extxyz"
+    write(train, structures[::4])
+    held = "the search was interrupted after 1 generations: the estimator holds the front so far"
+    runs = {"objects": tmp_path / "objects", "files": tmp_path / "files"}
+    expected = {"objects": held + " (data given as objects: the run cannot be resumed)",
+                "files": held + f"; continue with: symff search --resume {runs['files']}"}
+    for kind, data in (("objects", structures[::4]), ("files", str(train))):
+        with pytest.warns(SymffWarning) as caught:
+            fitted = SymFF(grammar="pair", population=8, generations=5, seed=3, out=str(runs[kind])).fit(data)
+        [message] = [str(w.message) for w in caught if issubclass(w.category, SymffWarning)]
+        assert message == expected[kind] and len(fitted.equations_) > 0
