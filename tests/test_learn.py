@@ -486,6 +486,19 @@ def test_the_files_a_search_setting_names_are_relative_to_the_configuration(tmp_
     assert [name for name, _ in forms] == ["`form`", str(tmp_path / "forms" / "cu.json")]
 
 
+def test_md_that_gives_no_frame_stops_the_loop_and_is_not_taken_for_convergence(tmp_path, monkeypatch):
+    from symff.learn import loop
+
+    monkeypatch.setattr(loop, "md_candidates", lambda *args: [])  # every run refused at its first step
+    lines = []
+    summary = run_learning(load_config(make_config(tmp_path, threshold=0.05)), tmp_path / "run", report=lines.append)
+    assert summary["stop"] == "no MD frames" and summary["labels"] == 0
+    assert summary["iterations"][0]["largest_disagreement"] is None
+    assert "iteration 0: MD gave no frames: every run ended before its first frame" in "\n".join(lines)
+    # read back as such when the loop is run again
+    assert run_learning(load_config(tmp_path / "learn.yaml"), tmp_path / "run", report=quiet)["stop"] == "no MD frames"
+
+
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path = make_config(tmp_path)
     settings = yaml.safe_load(path.read_text())
@@ -496,6 +509,7 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                             ({"threshold": "nan"}, "threshold must be a number, got 'nan'"),
                             ({"pressures": ["abc"]}, "pressures must be a number, got 'abc'"),
                             ({"md_steps": 2.5}, "md_steps must be a whole number, got 2.5"),
+                            ({"md_steps": 5}, r"snapshot_every \(10\) is more than md_steps \(5\): no MD frame"),
                             ({"seed": True}, "seed must be a whole number, got True"),
                             ({"md_start": ["absent.extxyz"]}, "absent.extxyz: cannot read: no such file"),
                             ({"oracle": {"calculator": "no.such.Calculator"}}, "cannot import the calculator"),

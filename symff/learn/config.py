@@ -90,6 +90,8 @@ class LearnConfig:
     r_out: float = DEFAULT_OUTER
 
     def __post_init__(self):
+        no_frames = (f"snapshot_every ({self.snapshot_every}) is more than md_steps ({self.md_steps}): no MD frame "
+                     "would be a candidate")
         checks = [
             (isinstance(self.form, str) and self.form.strip(), "form: give the formula to fit, as for `symff fit`"),
             (len(self.start) >= 1, "start: give at least one file of labelled structures"),
@@ -100,6 +102,7 @@ class LearnConfig:
             (all(math.isfinite(p) for p in self.pressures), "pressures: give finite pressures in GPa"),
             (self.md_engine in ENGINES, f"md_engine must be one of {', '.join(ENGINES)}, got {self.md_engine!r}"),
             (self.md_steps >= 1 and self.snapshot_every >= 1, "md_steps and snapshot_every must be at least 1"),
+            (self.snapshot_every <= self.md_steps, no_frames),
             (self.oracle_timeout >= 0, "oracle_timeout must be a non-negative number of seconds (0: none)"),
             (self.timestep_fs > 0 and self.friction >= 0, "timestep_fs must be positive, friction non-negative"),
             (self.members >= 2, f"members must be at least 2, got {self.members}"),

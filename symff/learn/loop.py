@@ -9,7 +9,7 @@ Iteration k (folder `RUN/iter-00k/`):
 2. stop if the label budget is spent or k = `iterations` (the last model is then fitted on every label);
 3. run MD with the model (symff.learn.md: LAMMPS where the model exports, ASE otherwise) and score the candidate frames by committee disagreement (`candidates.extxyz`, info
    `disagreement` in eV/Å and `energy_disagreement` in eV/atom); stop if the largest force disagreement is under
-   `threshold` (converged);
+   `threshold` (converged), or if MD gave no frame at all (every run ended before its first);
 4. select a batch with the diversity rule (`strategy`: by disagreement, the variance-reduction design or at random;
    `selected.extxyz`; symff.learn.select) and label it with the oracle: each label is written
    at once (`labelled.extxyz`, info `selection_index`); a frame the oracle raises on is logged to `failed.jsonl`
@@ -20,7 +20,7 @@ Every file is written whole and renamed into place, so a killed run leaves compl
 same configuration, the loop skips what its files hold: finished iterations, a fitted model, the selection, frames
 already labelled or failed. It labels nothing twice, and (each step being seeded: MD by (seed, k), bootstrap by
 seed + k) it reaches the state an uninterrupted run reaches. `summary.json` records each iteration and why the loop
-stopped: "converged", "budget" or "iterations".
+stopped: "converged", "budget", "iterations" or "no MD frames".
 """
 
 import json
@@ -96,6 +96,10 @@ def run_learning(config, out, *, report=print, progress=False, workers=1, schedu
             break
         selected, largest = _selection(folder, config, model, md_starts, k, report)
         record["largest_disagreement"] = largest
+        if largest is None:  # every MD run ended before its first frame: nothing to judge or to label
+            stop = "no MD frames"
+            iterations.append(record)
+            break
         if largest < config.threshold:
             stop = "converged"
             iterations.append(record)
@@ -250,12 +254,18 @@ def _selection(folder, config, model, md_starts, k, report):
     selected = [frames[i] for i in chosen]
     for n, frame in enumerate(selected):
         frame.info["selection_index"] = n
-    largest = float(scores.max()) if scores.size else 0.0
+    # none without frames: a disagreement of 0 would read as converged (MD that the model ends at once, e.g.
+    # atoms closer than it allows, gives no frame)
+    largest = float(scores.max()) if scores.size else None
     _write_frames(folder / "candidates.extxyz", frames)
     _write_frames(folder / "selected.extxyz", selected)
     _write_json(selection, {"candidates": len(frames), "selected": chosen, "largest_disagreement": largest})
-    report(f"iteration {k}: {len(frames)} MD frames, largest disagreement {largest:.3g} eV/Å, selected "
-           f"{len(selected)}")
+    if largest is None:
+        report(f"iteration {k}: MD gave no frames: every run ended before its first frame (the model refused its "
+               "atoms' positions); the loop stops")
+    else:
+        report(f"iteration {k}: {len(frames)} MD frames, largest disagreement {largest:.3g} eV/Å, selected "
+               f"{len(selected)}")
     # the oracle labels the positions as stored (extxyz rounds them), in a fresh run as in a resumed one
     return _selection(folder, config, model, md_starts, k, report)
 
