@@ -18,7 +18,6 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-HISTORY_FILE = "history.jsonl"
 FRONT_BRIEF = 6  # complexities shown in the brief front
 
 

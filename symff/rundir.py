@@ -7,6 +7,7 @@
     RUN/front.txt       the front as a table of plain-text formulas
     RUN/front.tex       the front's formulas in LaTeX
     RUN/models/K.json   one model file per front member, K = 0 for the simplest
+    RUN/history.jsonl   one line per generation (symff.progress)
 
 Every JSON file here is written atomically and carries a checksum (`symff.integrity`): a truncated or altered
 front.json or model file is reported as such when it is read, never half-read.
@@ -19,6 +20,7 @@ is not `symff only`) and has complexity <= DEFAULT_MAX_COMPLEXITY.
 from pathlib import Path
 
 from . import __version__
+from .checkpoint import CHECKPOINT_NAME, PREVIOUS_NAME
 from .environment import versions
 from .errors import ConfigError, ModelError
 from .export.form import SYMFF_ONLY, lammps_form
@@ -27,6 +29,8 @@ from .model import Model
 from .sanity import is_sane
 
 RUN_FORMAT = "symff-run/1"
+HISTORY_FILE = "history.jsonl"
+EARLIER_RUN_FILES = (CHECKPOINT_NAME, PREVIOUS_NAME, "front.json", "front.txt", "front.tex", HISTORY_FILE)
 DEFAULT_MAX_COMPLEXITY = 40
 DEFAULT_RULE = f"the most accurate member that is sane, LAMMPS-runnable and of complexity <= {DEFAULT_MAX_COMPLEXITY}"
 
@@ -42,8 +46,14 @@ def check_run_directory(path, force=False):
 
 
 def prepare_run_directory(path, force=False):
-    """Create RUN after `check_run_directory`."""
+    """Create RUN after `check_run_directory`; with `force`, an earlier run's results there are removed first: its
+    checkpoint, resumed beside the new run's config.json, went on with the earlier run's population on the new data,
+    and its front stood as the new run's until that one ended."""
     path = check_run_directory(path, force)
+    for name in EARLIER_RUN_FILES:
+        (path / name).unlink(missing_ok=True)
+    for model in (path / "models").glob("*.json"):
+        model.unlink()
     (path / "models").mkdir(parents=True, exist_ok=True)
     return path
 

@@ -6,8 +6,8 @@ from .data.read import warn_unseen_pairs
 from .grammar.spec import load_grammar
 from .memory import check_memory
 from .neighbours import build_neighbours
-from .progress import HISTORY_FILE, write_history
-from .rundir import check_run_directory, prepare_run_directory, write_config, write_front
+from .progress import write_history
+from .rundir import HISTORY_FILE, check_run_directory, prepare_run_directory, write_config, write_front
 from .search.islands import IslandSearch
 from .search.pool import make_pool
 from .search.results import front_models

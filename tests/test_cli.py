@@ -1,6 +1,7 @@
 """The command line on real files: search → run directory → show → evaluate, rediscovery, and one-line errors."""
 
 import json
+import shutil
 from pathlib import Path
 
 import ase.io
@@ -192,6 +193,33 @@ def test_validate_refuses_a_bad_targets_file_before_it_chooses_a_member(run_dir,
     assert main(["validate", str(run_dir), "--properties", str(missing)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and str(missing) in captured.err and len(captured.err.splitlines()) == 1
+
+
+def test_search_with_force_removes_the_earlier_runs_results_before_it_starts(run_dir, data_files, tmp_path, capsys,
+                                                                               monkeypatch):
+    """A search with --force into an earlier run, killed before its first checkpoint, left the earlier checkpoint
+    beside its own config.json: --resume went on with the earlier run's population on the new data."""
+    from symff.checkpoint import CHECKPOINT_NAME
+    from symff.search.islands import IslandSearch
+
+    earlier = tmp_path / "earlier"
+    shutil.copytree(run_dir, earlier)
+    (earlier / "notes.txt").write_text("the user's")
+    assert (earlier / CHECKPOINT_NAME).is_file()
+
+    def killed(self):
+        raise SystemExit(137)  # as a SIGKILL before the first generation leaves it
+
+    monkeypatch.setattr(IslandSearch, "run", killed)
+    with pytest.raises(SystemExit):
+        main(["search", str(data_files[1]), "--grammar", "pair", "--out", str(earlier), "--force", "--quiet",
+              "--workers", "1"])
+    left = sorted(p.name for p in earlier.iterdir())
+    assert left == ["config.json", "models", "notes.txt", "report"] and not list((earlier / "models").iterdir())
+    assert json.loads((earlier / "config.json").read_text())["data"]["train"] == [str(data_files[1])]
+    capsys.readouterr()
+    assert main(["search", "--resume", str(earlier)]) == 2
+    assert "checkpoint" in capsys.readouterr().err
 
 
 def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):

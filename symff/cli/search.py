@@ -72,7 +72,9 @@ def add_search_options(parser, population=200, generations=100):
                         help="how a deviation from a target counts: weighted (squared, in tolerances; the default) or "
                              "tolerance (only the part beyond the tolerance)")
     parser.add_argument("--out", default="run", metavar="RUN", help="the run directory to write (default ./run)")
-    parser.add_argument("--force", action="store_true", help="write into an existing, non-empty run directory")
+    parser.add_argument("--force", action="store_true",
+                        help="write into an existing, non-empty run directory (an earlier run's checkpoint, front, "
+                             "history and model files there are removed first)")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     parser.add_argument("--log-json", metavar="FILE", help="write one JSON line per generation to FILE")
     parser.add_argument("--no-report", dest="report", action="store_false",

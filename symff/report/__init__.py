@@ -19,8 +19,8 @@ from pathlib import Path
 from ..evaluate.predict import predict
 from ..model import AlloyModel
 from ..neighbours import build_neighbours
-from ..progress import HISTORY_FILE, read_history
-from ..rundir import load_run_model, optional_config, read_front
+from ..progress import read_history
+from ..rundir import HISTORY_FILE, load_run_model, optional_config, read_front
 from ..uncertainty import assess, bootstrap_ensemble, calibrate
 from .calibration import calibration_figure
 from .config_types import config_type_figure
