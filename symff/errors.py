@@ -22,6 +22,11 @@ class ModelError(SymffError):
     """A model file or formula cannot be used."""
 
 
+class NotFinite(ModelError):
+    """A model's energies, forces or stresses are not finite on some structures of a data set (a 1/NS term on a lone
+    atom, an overflow): it cannot be evaluated there."""
+
+
 class TargetsError(SymffError):
     """A property targets file cannot be used: unknown property, element not in the data, bad value or tolerance."""
 

@@ -12,7 +12,7 @@ from helpers import labelled
 
 from symff.cli import main
 from symff.data import Dataset, read_dataset
-from symff.errors import ConfigError, DataError, DuplicateStructureWarning, ModelError
+from symff.errors import ConfigError, DataError, DuplicateStructureWarning, ModelError, SymffWarning
 from symff.evaluate.evaluator import Evaluator
 from symff.expr.program import PotentialProgram
 from symff.integrity import IntegrityError, read_json_checked, write_json_checked
@@ -160,6 +160,60 @@ def test_an_isolated_atom_with_a_finite_embedding_contributes_nothing():
     assert np.isfinite(basis.energy).all() and np.isfinite(basis.forces).all()
     np.testing.assert_array_equal(basis.atom_terms[:, 2], 0.0)
     np.testing.assert_array_equal(basis.forces[:, 2], 0.0)
+
+
+def test_a_model_not_finite_on_some_structures_names_them_and_a_finished_fit_keeps_its_result(tmp_path, capsys):
+    """A 1/NS term is infinite on a lone atom. `symff evaluate` ended with the evaluator's internal Rejected
+    traceback; `symff fit --test` and a search's front, whose test sets held such a structure, did too, after the
+    work was done (the fit's model file, the search's front never written)."""
+    from ase.io import write
+
+    from symff.evaluate.predict import fitted_errors
+    from symff.synthetic.generate import make_lj_dataset
+
+    model = Model.from_expression("NS(r**-9) + 0.97/NS(0.33**r)", ["Cu"], {"Cu": 0.0})
+    model_path = model.save(tmp_path / "inverse.json")
+    crystal = make_lj_dataset(seed=1)[:2]
+    lone = [labelled(Atoms("Cu2", positions=[[0, 0, 0], [d, d, d]], cell=[20, 20, 20], pbc=True)) for d in (8, 9)]
+    data = tmp_path / "mixed.extxyz"
+    write(data, [crystal[0], lone[0], crystal[1], lone[1]])
+    assert cli_error(["evaluate", str(model_path), str(data)], capsys) == (
+        f"symff evaluate: error: the model is not finite on {data}:1, {data}:3: a term is not finite for some atom")
+    # a fit that is done keeps its result: a warning, and no test errors
+    train = Dataset.from_atoms(crystal)
+    with pytest.warns(SymffWarning, match=f"no test errors for the fitted model: the model is not finite on {data}:1"):
+        fitted_errors(model, train, read_dataset([data]))
+    assert set(model.errors) == {"train"} and np.isfinite(model.errors["train"]["energy_mae_mev"])
+    fitted_errors(model, train, train)
+    assert set(model.errors) == {"train", "test"}
+    out = tmp_path / "fitted.json"
+    write(tmp_path / "train.extxyz", crystal)
+    assert main(["fit", "a*NS(r**-9) + b/NS(c**r)", str(tmp_path / "train.extxyz"), "--test", str(data), "--start",
+                 "a=1", "--start", "b=0.97", "--start", "c=0.33", "--out", str(out)]) == 0
+    assert capsys.readouterr().err.startswith("symff fit: warning: no test errors for the fitted model: the model is "
+                                              f"not finite on {data}:1, {data}:3")
+    assert set(Model.load(out).errors) == {"train"}
+
+
+def test_a_front_member_not_finite_on_the_test_set_is_written_without_test_errors():
+    from types import SimpleNamespace
+
+    from symff.search.config import SearchConfig
+    from symff.search.results import front_models
+    from symff.synthetic.generate import make_lj_dataset
+
+    crystal = Dataset.from_atoms(make_lj_dataset(seed=1)[:2])
+    lone = Dataset.from_atoms([labelled(Atoms("Cu2", positions=[[0, 0, 0], [9, 9, 9]], cell=[20, 20, 20], pbc=True))],
+                              names=["test.extxyz:0"])
+    front = []
+    for text in ("NS(r**-9)", "NS(r**-9) + 1/NS(0.33**r)"):
+        formula, _ = parse_formula(text, numbers_are_constants=True)
+        fit = SimpleNamespace(constants=formula.initial, linear=np.ones(len(formula.terms)))
+        front.append(SimpleNamespace(formula=formula, fit=fit, loss=1.0, generation=0, properties=None))
+    with pytest.warns(SymffWarning, match=r"no test errors for front member 1 \(.*\): the model is not finite on "
+                                          r"test.extxyz:0: a term is not finite"):
+        models = front_models(SimpleNamespace(config=SearchConfig(), front=front), crystal, lone)
+    assert [set(m.errors) for m in models] == [{"train", "test"}, {"train"}]
 
 
 # --- bad configuration ------------------------------------------------------------------------------------------------

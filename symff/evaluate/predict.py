@@ -1,7 +1,11 @@
 """Predictions and errors of a `Model` on a data set, by exact evaluation (no tabulation)."""
 
+import warnings
+
 import numpy as np
 
+from ..errors import NotFinite, SymffWarning
+from ..expr.symbols import Rejected
 from ..fit.metrics import error_metrics, reference_energies
 from ..neighbours import build_neighbours
 from .evaluator import Evaluator, Prediction
@@ -14,11 +18,47 @@ def model_evaluator(model, dataset, neighbours=None, exact=True):
 
 
 def predict(model, dataset, *, neighbours=None, exact=True, reference=None) -> Prediction:
-    """Energies, forces and stresses of `model` on `dataset`; reference energies from the model unless given."""
+    """Energies, forces and stresses of `model` on `dataset`; reference energies from the model unless given. Raises
+    NotFinite, naming the structures, where they are not finite."""
     evaluator = model_evaluator(model, dataset, neighbours, exact)
     if reference is None:
         reference = model.reference_for(dataset.elements)
-    return evaluator.predict(model.program, model.constants, model.linear, reference)
+    try:
+        return evaluator.predict(model.program, model.constants, model.linear, reference)
+    except Rejected as exc:
+        detail = str(exc).split(": ", 1)[-1]  # without the search's kind of rejection
+        raise NotFinite(f"the model is not finite on {_not_finite_structures(model, dataset, exact)}: {detail}") \
+            from None
+
+
+def _not_finite_structures(model, dataset, exact, shown=3):
+    """The names of the first `shown` structures of `dataset` on which `model` is not finite, and how many more."""
+    names = []
+    for s in range(dataset.n_structures):  # one at a time: only on this error's way, where the whole set failed
+        one = dataset.subset([s])
+        try:
+            model_evaluator(model, one, None, exact).predict(model.program, model.constants, model.linear,
+                                                             model.reference_for(one.elements))
+        except Rejected:
+            names.append(dataset.names[s])
+    if not names:  # only together (a structure's neighbours do not depend on the others): not expected
+        return "the data set"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def fitted_errors(model, train, test=None, *, train_neighbours=None, test_neighbours=None, who="the fitted model"):
+    """`model` with its reference energies fitted on `train` and its train (and test) errors by the DESIGN.md
+    protocol. A test set on which it is not finite gets a warning instead of errors: the fit or search that made the
+    model is done, and keeps its result (it ended with a traceback, a search's front unwritten)."""
+    model.reference_energy = fitted_reference(model, train, neighbours=train_neighbours)
+    model.errors = {"train": model_errors(model, train, neighbours=train_neighbours)}
+    if test is not None and test.n_structures:
+        try:
+            model.errors["test"] = model_errors(model, test, neighbours=test_neighbours)
+        except NotFinite as exc:
+            warnings.warn(f"no test errors for {who}: {exc}", SymffWarning, stacklevel=2)
+    return model
 
 
 def fitted_reference(model, dataset, *, neighbours=None, exact=True):

@@ -27,7 +27,7 @@ from scipy.optimize import least_squares
 from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..errors import ModelError
 from ..evaluate.evaluator import Evaluator
-from ..evaluate.predict import fitted_reference, model_errors
+from ..evaluate.predict import fitted_errors
 from ..expr.canonical import canonicalize
 from ..expr.species import fitted_form
 from ..expr.symbols import Rejected
@@ -96,10 +96,7 @@ def fit_form(text, train, *, test=None, starts=DEFAULT_STARTS, seed=0, start_val
         pass  # the tabulated fit stands
 
     model = form_model(formula, best.constants, best.linear, train.elements, **cutoffs, metadata={"form": text, "loss": best.loss})
-    model.reference_energy = fitted_reference(model, train, neighbours=neighbours)
-    model.errors = {"train": model_errors(model, train, neighbours=neighbours)}
-    if test is not None and test.n_structures:
-        model.errors["test"] = model_errors(model, test)
+    fitted_errors(model, train, test, train_neighbours=neighbours)
     if isinstance(model, AlloyModel):  # one value per element and channel: no values of the user's symbols
         canonical = {f"{element}.{s}": float(v) for element, part, constants, linear in model.parts()
                      for s, v in zip(part.constants + part.linear, np.concatenate([constants, linear]))}

@@ -33,7 +33,7 @@ from scipy.optimize import least_squares
 
 from ..errors import ModelError
 from ..evaluate.evaluator import Evaluator
-from ..evaluate.predict import fitted_reference, model_errors
+from ..evaluate.predict import fitted_errors
 from ..export.calculator import SymFFCalculator
 from ..expr.symbols import Rejected
 from ..fit.metrics import error_metrics
@@ -258,10 +258,7 @@ def fit_form_with_properties(text, train, target_set, *, test=None, seed=0, time
     chosen = choose(front)
     model = Model(formula, chosen.constants, chosen.linear, train.elements, {}, r_in, r_out,
                   metadata={"form": text, "loss": chosen.data_loss})
-    model.reference_energy = fitted_reference(model, train, neighbours=neighbours)
-    model.errors = {"train": model_errors(model, train, neighbours=neighbours)}
-    if test is not None and test.n_structures:
-        model.errors["test"] = model_errors(model, test)
+    fitted_errors(model, train, test, train_neighbours=neighbours)
     model.metadata["properties"] = {
         "targets": target_set.source, "reference": target_set.reference, "element": element,
         "chosen_trial": chosen.number, "trade_off": chosen.trade_off, "met": chosen.met,

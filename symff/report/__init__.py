@@ -16,6 +16,7 @@ bootstrap resamples of train, calibrated on train, plotted on test.
 
 from pathlib import Path
 
+from ..errors import NotFinite
 from ..evaluate.predict import predict
 from ..model import AlloyModel
 from ..neighbours import build_neighbours
@@ -58,7 +59,10 @@ def write_report(run, *, train=None, test=None, index=None, train_neighbours=Non
         train_neighbours = train_neighbours or build_neighbours(train, model.r_out)
         predictions = {"train": (train, predict(model, train, neighbours=train_neighbours))}
         if test is not None and test.n_structures:
-            predictions["test"] = (test, predict(model, test))
+            try:
+                predictions["test"] = (test, predict(model, test))
+            except NotFinite as exc:  # the front member's test errors were left out for this reason too
+                notes.append(f"The test set is not plotted: {exc}.")
         which = f"front member {index} (complexity {model.complexity}): {members[index]['formula']}"
         figures.append(("Parity", parity_figure(predictions), f"Model against reference for {which}."))
         figures.append(("Errors by config_type", config_type_figure(predictions), f"For {which}."))

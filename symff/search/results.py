@@ -1,6 +1,6 @@
 """From a search's front to models: exact evaluation, reference energies by the DESIGN.md protocol, errors."""
 
-from ..evaluate.predict import fitted_reference, model_errors
+from ..evaluate.predict import fitted_errors
 from ..model import form_model
 from ..sanity import sanity_report
 
@@ -16,10 +16,8 @@ def front_models(result, train, test=None, *, train_neighbours=None, test_neighb
                            r_in=config.r_in, r_out=config.r_out, three_body_cutoff=config.three_body_cutoff,
                            metadata={"loss": candidate.loss, "found_in_generation": candidate.generation,
                                      **(metadata or {})})
-        model.reference_energy = fitted_reference(model, train, neighbours=train_neighbours)
-        model.errors = {"train": model_errors(model, train, neighbours=train_neighbours)}
-        if test is not None and test.n_structures:
-            model.errors["test"] = model_errors(model, test, neighbours=test_neighbours)
+        fitted_errors(model, train, test, train_neighbours=train_neighbours, test_neighbours=test_neighbours,
+                      who=f"front member {len(models)} ({model.energy_string(4)})")
         model.metadata["sanity"] = sanity_report(model)
         if candidate.properties is not None:  # the property tiers of a search with targets (symff.search.properties)
             model.metadata["properties"] = candidate.properties
