@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .errors import ModelError
-from .evaluate.predict import model_evaluator
+from .evaluate.predict import model_evaluator, not_finite
 from .expr.symbols import Rejected
 from .fit.constants import fit_constants
 from .fit.loss import LossWeights, Targets
@@ -229,9 +229,15 @@ class Assessment:
 def assess(model, ensemble, dataset, *, neighbours=None, raw=False, exact=False) -> Assessment:
     """The model's errors and the ensemble's spread on `dataset` (which must have labels)."""
     evaluator = model_evaluator(model, dataset, neighbours, exact=exact)
-    prediction = evaluator.predict(model.program, model.constants, model.linear,
-                                   model.reference_for(dataset.elements))
-    spread = ensemble.spread(evaluator, raw=raw)
+    try:
+        prediction = evaluator.predict(model.program, model.constants, model.linear,
+                                       model.reference_for(dataset.elements))
+    except Rejected as exc:
+        raise not_finite([model], dataset, exact, exc) from None
+    try:
+        spread = ensemble.spread(evaluator, raw=raw)
+    except Rejected as exc:
+        raise not_finite(ensemble.members, dataset, exact, exc, "a member of the ensemble") from None
     n = dataset.atoms_per_structure
     return Assessment((prediction.energy - dataset.energy) / n, spread.energy_per_atom,
                       prediction.forces - dataset.forces, spread.forces, spread.local_energy)

@@ -179,6 +179,10 @@ def test_a_model_not_finite_on_some_structures_names_them_and_a_finished_fit_kee
     write(data, [crystal[0], lone[0], crystal[1], lone[1]])
     assert cli_error(["evaluate", str(model_path), str(data)], capsys) == (
         f"symff evaluate: error: the model is not finite on {data}:1, {data}:3: a term is not finite for some atom")
+    write(tmp_path / "train.extxyz", crystal)
+    assert cli_error(["uncertainty", str(model_path), str(data), "--train", str(tmp_path / "train.extxyz"),
+                      "--ensemble", "2"], capsys) == (
+        f"symff uncertainty: error: the model is not finite on {data}:1, {data}:3: a term is not finite for some atom")
     # a fit that is done keeps its result: a warning, and no test errors
     train = Dataset.from_atoms(crystal)
     with pytest.warns(SymffWarning, match=f"no test errors for the fitted model: the model is not finite on {data}:1"):
@@ -187,7 +191,6 @@ def test_a_model_not_finite_on_some_structures_names_them_and_a_finished_fit_kee
     fitted_errors(model, train, train)
     assert set(model.errors) == {"train", "test"}
     out = tmp_path / "fitted.json"
-    write(tmp_path / "train.extxyz", crystal)
     assert main(["fit", "a*NS(r**-9) + b/NS(c**r)", str(tmp_path / "train.extxyz"), "--test", str(data), "--start",
                  "a=1", "--start", "b=0.97", "--start", "c=0.33", "--out", str(out)]) == 0
     assert capsys.readouterr().err.startswith("symff fit: warning: no test errors for the fitted model: the model is "

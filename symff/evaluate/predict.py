@@ -26,25 +26,26 @@ def predict(model, dataset, *, neighbours=None, exact=True, reference=None) -> P
     try:
         return evaluator.predict(model.program, model.constants, model.linear, reference)
     except Rejected as exc:
-        detail = str(exc).split(": ", 1)[-1]  # without the search's kind of rejection
-        raise NotFinite(f"the model is not finite on {_not_finite_structures(model, dataset, exact)}: {detail}") \
-            from None
+        raise not_finite([model], dataset, exact, exc) from None
 
 
-def _not_finite_structures(model, dataset, exact, shown=3):
-    """The names of the first `shown` structures of `dataset` on which `model` is not finite, and how many more."""
+def not_finite(models, dataset, exact, rejected, subject="the model"):
+    """The NotFinite error of `models` (a model, or the members of its ensemble) on `dataset`, whose evaluation was
+    `rejected`: it names the first three structures on which one of them is not finite, and how many more."""
     names = []
     for s in range(dataset.n_structures):  # one at a time: only on this error's way, where the whole set failed
         one = dataset.subset([s])
         try:
-            model_evaluator(model, one, None, exact).predict(model.program, model.constants, model.linear,
-                                                             model.reference_for(one.elements))
+            for model in models:
+                model_evaluator(model, one, None, exact).predict(model.program, model.constants, model.linear,
+                                                                 model.reference_for(one.elements))
         except Rejected:
             names.append(dataset.names[s])
-    if not names:  # only together (a structure's neighbours do not depend on the others): not expected
-        return "the data set"
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
+    shown = 3
+    where = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+    detail = str(rejected).split(": ", 1)[-1]  # without the search's kind of rejection
+    # no structure alone: not expected (a structure's neighbours do not depend on the others)
+    return NotFinite(f"{subject} is not finite on {where or 'the data set'}: {detail}")
 
 
 def fitted_errors(model, train, test=None, *, train_neighbours=None, test_neighbours=None, who="the fitted model"):
