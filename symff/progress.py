@@ -95,10 +95,11 @@ class SearchProgress:
             run_search(config, train, progress=progress)
     """
 
-    def __init__(self, config, *, quiet=False, log_json=None, console=None):
+    def __init__(self, config, *, quiet=False, log_json=None, append=False, console=None):
         self.config = config
         self.quiet = quiet
         self.log_path = Path(log_json) if log_json else None
+        self.append = append  # a resumed run adds its generations to the log of the run's first part
         self.console = console or Console(file=sys.stderr, highlight=False)
         self.previous = None
         self._log = None
@@ -107,7 +108,7 @@ class SearchProgress:
     def __enter__(self):
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = self.log_path.open("w")
+            self._log = self.log_path.open("a" if self.append else "w")
         if not self.quiet and self.console.is_terminal:
             self._live = Live(console=self.console, refresh_per_second=4, transient=False)
             self._live.start()

@@ -241,7 +241,7 @@ def resume(args):
         if moved:  # the same seed then need not give the generations an uninterrupted run would have
             print(f"note: {args.resume} was started with other versions ({', '.join(moved)}); the search goes on, "
                   "but its fits may not repeat those of an uninterrupted run")
-        with SearchProgress(config, quiet=args.quiet, log_json=args.log_json) as progress:
+        with SearchProgress(config, quiet=args.quiet, log_json=args.log_json, append=True) as progress:
             outcome = search_to_run(config, train, test, args.resume, command=command_line(), data=data,
                                     workers=workers, scheduler=scheduler, progress=progress, report=args.report,
                                     resume=state, started=started)
