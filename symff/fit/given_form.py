@@ -155,7 +155,7 @@ def _read_back(expr, symbols, key, start, fit):
         try:
             formula = canonicalize(expr, dict(zip(symbols, values)))
         except Rejected:
-            return np.full(target.size, 1e6)
+            return np.full(target.size, MISMATCH_CEILING)
         residual = (np.concatenate([formula.initial, formula.linear_initial]) - target) / scale
         if formula.key != key or not np.isfinite(residual).all():  # another form, or values that overflow
             return np.full(target.size, MISMATCH_CEILING)
