@@ -17,6 +17,8 @@ the most accurate member that is physically sane (symff.sanity), runs in LAMMPS 
 is not `symff only`) and has complexity <= DEFAULT_MAX_COMPLEXITY.
 """
 
+import contextlib
+import os
 from pathlib import Path
 
 from . import __version__
@@ -43,6 +45,29 @@ def check_run_directory(path, force=False):
     if path.exists() and any(path.iterdir()) and not force:
         raise ConfigError(f"{path}: the run directory exists and is not empty; choose another --out or pass --force")
     return path
+
+
+@contextlib.contextmanager
+def writing(path):
+    """RUN held by this process while it writes there: another symff process that would write the same run directory
+    (a --resume started twice, --force into a run still going, a second `symff learn` on it) is refused, instead of
+    the two mixing their checkpoints and fronts. The lock is the directory's own (flock), so nothing is left behind,
+    and it goes when the process ends, however it ends."""
+    try:
+        import fcntl
+    except ImportError:  # not on this platform (Windows): unguarded
+        yield
+        return
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"{path}: another symff process is writing this run directory; wait until it ends, or "
+                              "choose another --out") from None
+        yield
+    finally:
+        os.close(handle)
 
 
 def prepare_run_directory(path, force=False):

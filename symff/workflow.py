@@ -7,7 +7,7 @@ from .grammar.spec import load_grammar
 from .memory import check_memory
 from .neighbours import build_neighbours
 from .progress import write_history
-from .rundir import HISTORY_FILE, check_run_directory, prepare_run_directory, write_config, write_front
+from .rundir import HISTORY_FILE, check_run_directory, prepare_run_directory, write_config, write_front, writing
 from .search.islands import IslandSearch
 from .search.pool import make_pool
 from .search.results import front_models
@@ -33,19 +33,24 @@ def search_to_run(config, train, test, out, *, command, data, force=False, progr
                       or "the training data")
     # the workers before RUN is written: a scheduler that cannot be reached leaves no half-made run behind
     executor = make_pool(train, train_neighbours, workers=workers, scheduler=scheduler, started=started)
-    if resume is None:
-        out = prepare_run_directory(out, force=force)
-        write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})
     out = Path(out)
-    result = IslandSearch(config, train, neighbours=train_neighbours, executor=executor, run=out, progress=progress,
-                          state=resume).run()
-    models = front_models(result, train, test, train_neighbours=train_neighbours)
-    summary = {"generations": result.generations, "elapsed_s": result.elapsed, "stop_reason": result.stop_reason,
-               "stats": result.stats}
-    write_front(out, models, summary)
-    write_history(out / HISTORY_FILE, result.history, config)
-    if report:
-        from .report import write_report  # matplotlib is imported only when a report is written
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with writing(out):  # before an earlier run's files are removed (--force): it may be still going
+            if resume is None:
+                prepare_run_directory(out, force=force)
+                write_config(out, config, data, command, parallel={"workers": workers, "scheduler": scheduler})
+            result = IslandSearch(config, train, neighbours=train_neighbours, executor=executor, run=out,
+                                  progress=progress, state=resume).run()
+            models = front_models(result, train, test, train_neighbours=train_neighbours)
+            summary = {"generations": result.generations, "elapsed_s": result.elapsed,
+                       "stop_reason": result.stop_reason, "stats": result.stats}
+            write_front(out, models, summary)
+            write_history(out / HISTORY_FILE, result.history, config)
+            if report:
+                from .report import write_report  # matplotlib is imported only when a report is written
 
-        write_report(out, train=train, test=test, train_neighbours=train_neighbours)
+                write_report(out, train=train, test=test, train_neighbours=train_neighbours)
+    finally:
+        executor.close()  # the search closes it as it ends; this, where the run was refused before it started
     return result, models

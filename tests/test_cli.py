@@ -244,6 +244,27 @@ def test_a_resumed_search_adds_its_generations_to_the_json_log(data_files, tmp_p
     assert [json.loads(line)["generation"] for line in log.read_text().splitlines()] == [0, 1, 2, 3]
 
 
+def test_a_run_directory_another_process_writes_is_refused(run_dir, data_files, tmp_path, capsys):
+    """A --resume started twice, or --force into a run still going, mixed two searches' checkpoints and fronts (and
+    --force removed the running search's files)."""
+    from symff.rundir import writing
+
+    busy = tmp_path / "busy"
+    shutil.copytree(run_dir, busy)
+    before = {p.name: p.read_bytes() for p in busy.iterdir() if p.is_file()}
+    with writing(busy):  # as the process that runs the search holds it
+        for argv in (["search", "--resume", str(busy), "--workers", "1"],
+                     ["search", str(data_files[0]), "--grammar", "pair", "--out", str(busy), "--force", "--workers",
+                      "1"]):
+            assert main([*argv, "--quiet"]) == 2
+            assert capsys.readouterr().err.strip() == (f"symff search: error: {busy}: another symff process is "
+                                                       "writing this run directory; wait until it ends, or choose "
+                                                       "another --out")
+            assert {p.name: p.read_bytes() for p in busy.iterdir() if p.is_file()} == before
+    # once it has ended, the directory is free
+    assert main(["search", "--resume", str(busy), "--workers", "1", "--quiet", "--no-report"]) == 0
+
+
 def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):
     code = main(["rediscover", "lj", "--seed", "1", "--out", str(tmp_path / "lj"), "--quiet"])
     lines = capsys.readouterr().out.strip().splitlines()

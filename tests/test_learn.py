@@ -499,6 +499,18 @@ def test_md_that_gives_no_frame_stops_the_loop_and_is_not_taken_for_convergence(
     assert run_learning(load_config(tmp_path / "learn.yaml"), tmp_path / "run", report=quiet)["stop"] == "no MD frames"
 
 
+def test_a_second_loop_on_a_run_directory_in_use_is_refused(tmp_path):
+    from symff.rundir import writing
+
+    path = make_config(tmp_path, iterations=1)
+    run = tmp_path / "run"
+    run.mkdir()
+    with writing(run), pytest.raises(ConfigError, match="another symff process is writing this run directory"):
+        run_learning(load_config(path), run, report=quiet)
+    assert not list(run.glob("iter-*"))
+    assert run_learning(load_config(path), run, report=quiet)["stop"] == "iterations"
+
+
 def test_bad_configurations_are_refused_with_the_reason(tmp_path):
     path = make_config(tmp_path)
     settings = yaml.safe_load(path.read_text())

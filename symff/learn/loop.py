@@ -43,7 +43,7 @@ from ..errors import ConfigError, ModelError
 from ..fit.given_form import checked_form, fit_form
 from ..model import Model
 from ..progress import SearchProgress
-from ..rundir import data_record, default_member, read_config, read_front
+from ..rundir import data_record, default_member, read_config, read_front, writing
 from ..sanity import is_sane
 from ..search.config import SearchConfig
 from ..search.start_forms import resolve_start_forms
@@ -78,6 +78,12 @@ def run_learning(config, out, *, report=print, progress=False, workers=1, schedu
     md_starts = ([start.to_atoms(s) for s in range(start.n_structures)] if not config.md_start
                  else read_structures(config.md_start))
     _prepare(out, config)
+    with writing(out):  # a second loop on RUN is refused while this one runs
+        return _iterations(out, config, start, md_starts, make_oracle, report, progress, parallel)
+
+
+def _iterations(out, config, start, md_starts, make_oracle, report, progress, parallel):
+    """The loop's iterations in `out` (see the module's docstring); returns the summary."""
     oracle = None
     labels = []  # Datasets of the labels of finished iterations
     iterations = []
