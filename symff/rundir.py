@@ -65,6 +65,8 @@ def writing(path):
         except BlockingIOError:
             raise ConfigError(f"{path}: another symff process is writing this run directory; wait until it ends, or "
                               "choose another --out") from None
+        except OSError:  # a file system without such locks (NFS refuses them on a directory): unguarded, as before
+            pass
         yield
     finally:
         os.close(handle)

@@ -389,6 +389,21 @@ def test_a_formula_or_model_file_that_is_code_is_refused_before_it_runs(code, tm
     assert not marker.exists()
 
 
+def test_a_file_system_without_locks_leaves_run_directories_unguarded(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    from symff.rundir import writing
+
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, "No locks available")  # as NFS answers flock on a directory
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with writing(tmp_path), writing(tmp_path):  # neither refused: as before locks
+        (tmp_path / "written").write_text("yes")
+    assert (tmp_path / "written").read_text() == "yes"
+
+
 def test_a_corrupted_front_is_reported_by_show(tmp_path, capsys):
     model = Model.from_expression("NS(r**-6)", ["Cu"], {"Cu": 0.0})
     write_front(tmp_path, [model], {"generations": 0})
