@@ -257,9 +257,10 @@ def test_a_run_directory_another_process_writes_is_refused(run_dir, data_files, 
                      ["search", str(data_files[0]), "--grammar", "pair", "--out", str(busy), "--force", "--workers",
                       "1"]):
             assert main([*argv, "--quiet"]) == 2
-            assert capsys.readouterr().err.strip() == (f"symff search: error: {busy}: another symff process is "
-                                                       "writing this run directory; wait until it ends, or choose "
-                                                       "another --out")
+            captured = capsys.readouterr()
+            assert captured.err.strip() == (f"symff search: error: {busy}: another symff process is writing this run "
+                                            "directory; wait until it ends, or choose another --out")
+            assert "resuming" not in captured.out  # refused before it says it resumes
             assert {p.name: p.read_bytes() for p in busy.iterdir() if p.is_file()} == before
     # once it has ended, the directory is free
     assert main(["search", "--resume", str(busy), "--workers", "1", "--quiet", "--no-report"]) == 0

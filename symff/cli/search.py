@@ -10,7 +10,7 @@ from ..environment import changed_versions
 from ..errors import ConfigError
 from ..grammar.spec import load_grammar
 from ..progress import SearchProgress
-from ..rundir import data_record, front_table, read_config, read_front
+from ..rundir import data_record, front_table, read_config, read_front, writing
 from ..search.config import DEFAULT_VARIATION, TOPOLOGIES, SearchConfig
 from ..search.pool import started_pool
 from ..search.state import SearchState
@@ -222,6 +222,8 @@ def resume(args):
         raise ConfigError(f"--resume {args.resume} goes on with the data and settings of its config.json: {names} "
                           "cannot be changed there; start a new run (--out) for other settings")
     saved = read_config(args.resume)
+    with writing(args.resume):  # refused now, before workers start and data are read, where another process writes RUN
+        pass
     state = SearchState.from_checkpoint(read_checkpoint(args.resume))
     config = SearchConfig(**saved["search"])
     data = saved["data"]
