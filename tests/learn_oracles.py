@@ -35,3 +35,16 @@ class FailsOnSecondEMT(EMT):
         if self.seen == 2:
             raise RuntimeError("SCF did not converge")
         super().calculate(atoms, properties, system_changes)
+
+
+class MissingWhileFlaggedEMT(EMT):
+    """EMT that fails as a missing program does while the file `flag` exists (a fault outside the configuration)."""
+
+    def __init__(self, flag, **kwargs):
+        super().__init__(**kwargs)
+        self.flag = Path(flag)
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=("positions",)):
+        if self.flag.exists():
+            raise FileNotFoundError("vasp_std: command not found")
+        super().calculate(atoms, properties, system_changes)

@@ -135,12 +135,39 @@ def test_an_oracle_that_takes_too_long_is_logged_and_skipped(tmp_path):
                                          "args": {"record": str(record), "delay": 5.0}},
                        oracle_timeout=0.2, iterations=1)
     start = time.monotonic()
-    summary = run_learning(load_config(path), tmp_path / "run", report=quiet)
+    # every frame timed out and none was ever labelled: the loop stops there (below)
+    with pytest.raises(ConfigError, match="the oracle failed on every frame it was given"):
+        run_learning(load_config(path), tmp_path / "run", report=quiet)
     assert time.monotonic() - start < 60
-    failed = [json.loads(line) for line in (tmp_path / "run" / "iter-000" / "failed.jsonl").read_text().splitlines()]
+    stopped = tmp_path / "run" / "iter-000" / "oracle-stopped.jsonl"
+    failed = [json.loads(line) for line in stopped.read_text().splitlines()]
     assert [f["selection_index"] for f in failed] == [0, 1]
     assert all("TimeoutError: the oracle took longer than 0.2 s" in f["error"] for f in failed)
-    assert summary["labels"] == 0
+
+
+def test_an_oracle_that_fails_on_every_frame_stops_the_loop_and_the_same_command_tries_them_again(tmp_path, capsys):
+    """A missing program or potential file fails every frame: the loop went on, MD and fits for no label, and ended
+    with status 0. Now it stops at the first batch that gets no label while the run has none; once the fault (here
+    outside the configuration) is mended, the same command labels those frames."""
+    flag = tmp_path / "vasp-missing"
+    flag.touch()
+    path = make_config(tmp_path, oracle={"calculator": "learn_oracles.MissingWhileFlaggedEMT",
+                                         "args": {"flag": str(flag)}}, iterations=1)
+    run = tmp_path / "run"
+    assert main(["learn", str(path), "--out", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    stopped = run / "iter-000" / "oracle-stopped.jsonl"
+    assert err == ("symff learn: error: the oracle failed on every frame it was given (2 in iteration 0; the first: "
+                   "FileNotFoundError: vasp_std: command not found) and has labelled none in this run: check it (its "
+                   "program, files and settings); mended outside the configuration, the same command tries these "
+                   f"frames again, and a changed configuration starts anew in another --out (the errors are in "
+                   f"{stopped})")
+    assert len(stopped.read_text().splitlines()) == 2 and not (run / "iter-000" / "failed.jsonl").exists()
+    flag.unlink()
+    assert main(["learn", str(path), "--out", str(run)]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["labels"] == 2 and summary["iterations"][0]["failed"] == 0
+    assert [f.info["selection_index"] for f in read(run / "iter-000" / "labelled.extxyz", ":")] == [0, 1]
 
 
 def test_threshold_and_budget_stop_the_loop(tmp_path):
@@ -529,6 +556,8 @@ def test_bad_configurations_are_refused_with_the_reason(tmp_path):
                              "calculator 'EMT' must name the class with its module, e.g. ase.calculators.emt.EMT"),
                             ({"oracle": {"lammps": {"pair_style": "eam/alloy"}}},
                              "oracle: lammps needs pair_style and pair_coeff"),
+                            ({"oracle": {"lammps": {"pair_style": "eam/alloy", "pair_coeff": "* * NoSuch.eam Cu"}}},
+                             "oracle: pair_coeff '.* NoSuch.eam Cu': no file NoSuch.eam, here or in the lammps"),
                             ({"oracle": {"calculator": "ase.calculators.emt.EMT", "args": ["fast"]}},
                              "oracle: args must be a mapping of keyword arguments"),
                             ({"form": "A*NS(r**-n"}, "cannot parse the formula"),

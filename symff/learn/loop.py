@@ -114,6 +114,8 @@ def _iterations(out, config, start, md_starts, make_oracle, report, progress, pa
             oracle = make_oracle()
         batch = selected[: config.budget - used]
         new = _labelled(folder, batch, oracle, k, report, config.oracle_timeout)
+        if batch and not new and not labels:  # not one label in the run: the oracle is at fault, not the frames
+            raise _oracle_failing(folder, k, len(batch))
         record["labelled"], record["failed"] = len(new), len(batch) - len(new)
         _write_json(folder / "done.json", record)
         iterations.append(record)
@@ -300,6 +302,23 @@ def _labelled(folder, batch, oracle, k, report, timeout=0.0):
         _write_frames(path, done)
     report(f"iteration {k}: labelled {len(done)} of {len(batch)} selected frames")
     return done
+
+
+def _oracle_failing(folder, k, tried):
+    """The error that stops a loop whose oracle has failed on every frame it was given (a missing executable or
+    potential file, a wrong setting): going on would run MD and fits for no label. Its failures move from
+    failed.jsonl, whose frames are not tried again, to oracle-stopped.jsonl, so that the same command, run once the
+    oracle is mended, labels them."""
+    failures, kept = folder / "failed.jsonl", folder / "oracle-stopped.jsonl"
+    lines = failures.read_text().splitlines(keepends=True)
+    with kept.open("a") as log:
+        log.writelines(lines)
+    failures.unlink()
+    first = json.loads(lines[0])["error"] if lines else "no error recorded"
+    return ConfigError(f"the oracle failed on every frame it was given ({tried} in iteration {k}; the first: {first}) "
+                       "and has labelled none in this run: check it (its program, files and settings); mended outside "
+                       "the configuration, the same command tries these frames again, and a changed configuration "
+                       f"starts anew in another --out (the errors are in {kept})")
 
 
 @contextmanager

@@ -34,7 +34,10 @@ def oracle_factory(spec, source="oracle"):
         settings = spec["lammps"]
         if not isinstance(settings, dict) or not {"pair_style", "pair_coeff"} <= set(settings):
             raise ConfigError(f"{source}: lammps needs pair_style and pair_coeff")
-        oracle = LammpsCalculator(settings["pair_style"], settings["pair_coeff"])
+        try:
+            oracle = LammpsCalculator(settings["pair_style"], settings["pair_coeff"])
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
         return lambda: oracle
     path = spec["calculator"]
     module_name, _, class_name = str(path).rpartition(".")
@@ -99,6 +102,9 @@ class LammpsCalculator(Calculator):
             raise ConfigError(f"pair_coeff {pair_coeff!r}: expected '* * FILE ELEMENT…'")
         self.elements = tuple(words[3:])
         words[2] = lammps_potential_file(words[2])
+        if not Path(words[2]).exists():  # found out when the first frame is labelled, after the first fit and MD
+            raise ConfigError(f"pair_coeff {pair_coeff!r}: no file {words[2]}, here or in the lammps package's "
+                              "potentials")
         commands = [f"pair_style {pair_style}", "pair_coeff " + " ".join(words)]
         self.export = SimpleNamespace(commands=lambda: commands)  # what LammpsPotential runs
         self._runner = None
