@@ -163,11 +163,17 @@ def test_an_oracle_that_fails_on_every_frame_stops_the_loop_and_the_same_command
                    f"frames again, and a changed configuration starts anew in another --out (the errors are in "
                    f"{stopped})")
     assert len(stopped.read_text().splitlines()) == 2 and not (run / "iter-000" / "failed.jsonl").exists()
+    shutil.copytree(run, tmp_path / "unmended")
     flag.unlink()
     assert main(["learn", str(path), "--out", str(run)]) == 0
     summary = json.loads((run / "summary.json").read_text())
     assert summary["labels"] == 2 and summary["iterations"][0]["failed"] == 0
     assert [f.info["selection_index"] for f in read(run / "iter-000" / "labelled.extxyz", ":")] == [0, 1]
+    # not mended: the same frames fail again, and are then skipped as failed (the loop does not stop for ever)
+    flag.touch()
+    assert main(["learn", str(path), "--out", str(tmp_path / "unmended")]) == 0
+    summary = json.loads((tmp_path / "unmended" / "summary.json").read_text())
+    assert summary["labels"] == 0 and summary["iterations"][0]["failed"] == 2
 
 
 def test_threshold_and_budget_stop_the_loop(tmp_path):

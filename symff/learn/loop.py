@@ -114,8 +114,10 @@ def _iterations(out, config, start, md_starts, make_oracle, report, progress, pa
             oracle = make_oracle()
         batch = selected[: config.budget - used]
         new = _labelled(folder, batch, oracle, k, report, config.oracle_timeout)
-        if batch and not new and not labels:  # not one label in the run: the oracle is at fault, not the frames
-            raise _oracle_failing(folder, k, len(batch))
+        if len(batch) >= 2 and not new and not labels:  # no label in the run: the oracle is at fault, not the frames
+            failing = _oracle_failing(folder, k, len(batch))
+            if failing:
+                raise failing
         record["labelled"], record["failed"] = len(new), len(batch) - len(new)
         _write_json(folder / "done.json", record)
         iterations.append(record)
@@ -308,8 +310,11 @@ def _oracle_failing(folder, k, tried):
     """The error that stops a loop whose oracle has failed on every frame it was given (a missing executable or
     potential file, a wrong setting): going on would run MD and fits for no label. Its failures move from
     failed.jsonl, whose frames are not tried again, to oracle-stopped.jsonl, so that the same command, run once the
-    oracle is mended, labels them."""
+    oracle is mended, labels them. None where the same frames stopped the loop before: then they are skipped as
+    failed, so that frames that fail on their own do not stop the loop for ever."""
     failures, kept = folder / "failed.jsonl", folder / "oracle-stopped.jsonl"
+    if _failed(failures) <= _failed(kept):  # they stopped the loop before and fail again: theirs, skipped as failed
+        return None
     lines = failures.read_text().splitlines(keepends=True)
     with kept.open("a") as log:
         log.writelines(lines)
