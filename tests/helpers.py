@@ -55,3 +55,18 @@ def assert_lammps_agrees(export, model, frames):
             assert np.abs(forces - expected["forces"]).max() < 1e-5
     finally:
         runner.close()
+
+
+def ctrl_c_in_generation(monkeypatch, generation):
+    """Searches take a Ctrl-C (KeyboardInterrupt) as they score `generation`, as from a terminal at that moment;
+    `monkeypatch.undo()` ends it."""
+    from symff.search.islands import IslandSearch
+
+    score = IslandSearch._score
+
+    def interrupted(self, newcomers, reached):
+        if reached == generation:
+            raise KeyboardInterrupt
+        return score(self, newcomers, reached)
+
+    monkeypatch.setattr(IslandSearch, "_score", interrupted)

@@ -4,6 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
+from helpers import ctrl_c_in_generation
 
 import symff
 from symff.api import SymFF, scores
@@ -136,16 +137,7 @@ def test_a_run_of_data_given_as_objects_is_reported_without_them_and_not_resumed
 def test_a_fit_interrupted_by_ctrl_c_warns_that_it_holds_the_front_so_far(structures, tmp_path, monkeypatch):
     from ase.io import write
 
-    from symff.search.islands import IslandSearch
-
-    score = IslandSearch._score
-
-    def interrupted_in_generation_2(self, newcomers, generation):
-        if generation == 2:
-            raise KeyboardInterrupt
-        return score(self, newcomers, generation)
-
-    monkeypatch.setattr(IslandSearch, "_score", interrupted_in_generation_2)
+    ctrl_c_in_generation(monkeypatch, 2)
     train = tmp_path / "train.extxyz"
     write(train, structures[::4])
     held = "the search was interrupted after 1 generations: the estimator holds the front so far"

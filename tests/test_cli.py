@@ -7,6 +7,7 @@ from pathlib import Path
 import ase.io
 import pytest
 from ase.calculators.singlepoint import SinglePointCalculator
+from helpers import ctrl_c_in_generation
 
 from symff.cli import main
 from symff.model import Model
@@ -223,21 +224,12 @@ def test_search_with_force_removes_the_earlier_runs_results_before_it_starts(run
 
 
 def test_a_resumed_search_adds_its_generations_to_the_json_log(data_files, tmp_path, capsys, monkeypatch):
-    from symff.search.islands import IslandSearch
-
-    score = IslandSearch._score
-
-    def interrupted_in_generation_2(self, newcomers, generation):
-        if generation == 2:
-            raise KeyboardInterrupt
-        return score(self, newcomers, generation)
-
-    monkeypatch.setattr(IslandSearch, "_score", interrupted_in_generation_2)
+    ctrl_c_in_generation(monkeypatch, 2)
     run, log = tmp_path / "run", tmp_path / "log.jsonl"
     assert main(["search", str(data_files[0]), "--grammar", "pair", "--population", "8", "--generations", "3",
                  "--out", str(run), "--quiet", "--no-report", "--workers", "1", "--log-json", str(log)]) == 130
     assert [json.loads(line)["generation"] for line in log.read_text().splitlines()] == [0, 1]
-    monkeypatch.setattr(IslandSearch, "_score", score)
+    monkeypatch.undo()
     assert main(["search", "--resume", str(run), "--quiet", "--no-report", "--workers", "1",
                  "--log-json", str(log)]) == 0
     # the earlier lines kept (the log was written anew, losing them)
@@ -274,16 +266,7 @@ def test_rediscover_lj_ends_with_recovered_yes(tmp_path, capsys):
 
 
 def test_rediscover_stopped_by_ctrl_c_writes_its_front_so_far_and_exits_130(tmp_path, capsys, monkeypatch):
-    from symff.search.islands import IslandSearch
-
-    score = IslandSearch._score
-
-    def interrupted_in_generation_2(self, newcomers, generation):
-        if generation == 2:
-            raise KeyboardInterrupt
-        return score(self, newcomers, generation)
-
-    monkeypatch.setattr(IslandSearch, "_score", interrupted_in_generation_2)
+    ctrl_c_in_generation(monkeypatch, 2)
     code = main(["rediscover", "lj", "--seed", "1", "--population", "12", "--out", str(tmp_path / "lj"), "--quiet"])
     out = capsys.readouterr().out
     assert code == 130 and "after 1 generations (interrupted)" in out and "\nrecovered: " in out

@@ -18,6 +18,7 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
+from helpers import ctrl_c_in_generation
 
 from symff.cli import main
 from symff.data import read_dataset
@@ -400,16 +401,7 @@ def test_a_ctrl_c_during_a_search_ends_the_loop_and_the_same_command_resumes_tha
     """The search takes a Ctrl-C as its stop and writes the front so far: the loop went on with that front as the
     iteration's (and took it as finished when resumed). Now the loop ends, saying how to go on, and the same command
     continues the search from its checkpoint."""
-    from symff.search.islands import IslandSearch
-
-    score = IslandSearch._score
-
-    def interrupted_in_generation_2(self, newcomers, generation):
-        if generation == 2:
-            raise KeyboardInterrupt
-        return score(self, newcomers, generation)
-
-    monkeypatch.setattr(IslandSearch, "_score", interrupted_in_generation_2)
+    ctrl_c_in_generation(monkeypatch, 2)
     path = make_config(tmp_path, budget=0, search=SEARCH | {"generations": 3})
     run = tmp_path / "run"
     assert main(["learn", str(path), "--out", str(run)]) == 130
@@ -418,7 +410,7 @@ def test_a_ctrl_c_during_a_search_ends_the_loop_and_the_same_command_resumes_tha
     assert read_front(search)["search"]["stop_reason"] == "interrupted"
     assert not (run / "iter-000" / "model.json").exists()
     history = (search / "history.jsonl").read_text()
-    monkeypatch.setattr(IslandSearch, "_score", score)
+    monkeypatch.undo()
     assert main(["learn", str(path), "--out", str(run)]) == 0
     summary = read_front(search)["search"]
     assert (summary["stop_reason"], summary["generations"]) == ("generations", 3)
