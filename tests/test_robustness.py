@@ -96,6 +96,28 @@ def test_the_command_line_prints_the_duplicate_warning_as_one_line(tmp_path, cap
     assert json.loads(captured.out)["n_structures"] == 3
 
 
+def test_a_test_set_that_holds_training_structures_is_warned_about(tmp_path, capsys):
+    """The same file given as DATA and --test (or overlapping files) gave test errors that were training errors,
+    without a word."""
+    from ase.io import write
+
+    from symff.synthetic.generate import make_lj_dataset
+
+    structures = make_lj_dataset(seed=1)[:4]
+    train, test = tmp_path / "train.extxyz", tmp_path / "test.extxyz"
+    write(train, structures[:3])
+    write(test, [structures[3], structures[1]])  # one new structure, one of train's
+    argv = ["fit", "a*NS(r**-9) - b*NS(r**-6)", str(train), "--out", str(tmp_path / "m.json"), "--force"]
+    assert main([*argv, "--test", str(test)]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "training structures too" in line]
+    expected = (f"symff fit: warning: 1 of the 2 test structures are training structures too (the first: {test}: "
+                f"frame 1 is {train}: frame 1): their test errors are training errors")
+    assert warned == [expected]
+    write(test, structures[3:])
+    assert main([*argv, "--test", str(test)]) == 0
+    assert "training structures too" not in capsys.readouterr().err
+
+
 def test_element_the_model_does_not_cover(corpus, tmp_path, capsys):
     path = tmp_path / "ni.extxyz"
     path.write_text(frame(rows=["Cu 0 0 0 0 0 0", "Ni 2 0 0 0 0 0"]))

@@ -6,6 +6,7 @@ import sys
 from types import SimpleNamespace
 
 from ..data import read_dataset, split_by_fraction, split_by_key
+from ..data.read import warn_test_in_train
 from ..errors import ConfigError
 
 
@@ -51,7 +52,9 @@ def read_train_test(args):
     if args.split_key:
         train, test = split_by_key(data, args.split_key)
     elif args.test:
-        return data, read_dataset(args.test, index=args.frames, elements=data.elements)
+        test = read_dataset(args.test, index=args.frames, elements=data.elements)
+        warn_test_in_train(data, test)
+        return data, test
     elif args.test_fraction:
         train, test = split_by_fraction(data, args.test_fraction, args.seed)
     else:

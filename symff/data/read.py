@@ -56,17 +56,39 @@ def read_structures(paths, index=":") -> list:
             for _, atoms in _read_frames(str(path), index)]
 
 
+def _structure_key(dataset: Dataset, s: int) -> bytes:
+    """Structure s's species, positions, cell and pbc, as bytes: equal for the same structure."""
+    a, b = dataset.atom_start[s], dataset.atom_start[s + 1]
+    return b"".join(x.tobytes() for x in (dataset.species[a:b], dataset.positions[a:b], dataset.cells[s],
+                                          dataset.pbc[s]))
+
+
 def duplicate_structures(dataset: Dataset) -> list[tuple[int, int]]:
     """(s, first) for every structure s with the same species, positions, cell and pbc as an earlier one."""
     seen, duplicates = {}, []
     for s in range(dataset.n_structures):
-        a, b = dataset.atom_start[s], dataset.atom_start[s + 1]
-        key = b"".join(x.tobytes() for x in (dataset.species[a:b], dataset.positions[a:b], dataset.cells[s],
-                                              dataset.pbc[s]))
-        first = seen.setdefault(key, s)
+        first = seen.setdefault(_structure_key(dataset, s), s)
         if first != s:
             duplicates.append((s, first))
     return duplicates
+
+
+def warn_test_in_train(train: Dataset, test: Dataset):
+    """One DuplicateStructureWarning when structures of the test set are training structures too (the same file
+    given twice, overlapping files): their test errors are training errors, and the test set flatters the model."""
+    if train.elements != test.elements:  # the species indices would not compare
+        return
+    keys = {_structure_key(train, s): s for s in range(train.n_structures)}
+    shared = [(t, keys[key]) for t in range(test.n_structures) if (key := _structure_key(test, t)) in keys]
+    if not shared:
+        return
+    t, s = shared[0]
+    warnings.warn(
+        f"{len(shared)} of the {test.n_structures} test structures are training structures too (the first: "
+        f"{_where(test.names[t])} is {_where(train.names[s])}): their test errors are training errors",
+        DuplicateStructureWarning,
+        stacklevel=3,
+    )
 
 
 def warn_duplicates(dataset: Dataset):
