@@ -24,6 +24,7 @@ import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from .data import Dataset, read_dataset
+from .data.read import warn_test_in_train
 from .errors import ConfigError, ModelError, SymffWarning
 from .evaluate.predict import predict as predict_model
 from .model import Model
@@ -65,6 +66,8 @@ class SymFF:
         config = SearchConfig(**self._search_options())
         train = as_dataset(data)
         test_set = as_dataset(test, train.elements) if test is not None else None
+        if test_set is not None:
+            warn_test_in_train(train, test_set)
         out = self.options.get("out") or tempfile.mkdtemp(prefix="symff-run-")
         # config.json's data record as symff search writes it: the files, where they were given as files
         given = SimpleNamespace(data=_files(data), test=_files(test), split_key=None, weight_key=None,

@@ -149,3 +149,10 @@ def test_a_fit_interrupted_by_ctrl_c_warns_that_it_holds_the_front_so_far(struct
             fitted = SymFF(grammar="pair", population=8, generations=5, seed=3, out=str(runs[kind])).fit(data)
         [message] = [str(w.message) for w in caught if issubclass(w.category, SymffWarning)]
         assert message == expected[kind] and len(fitted.equations_) > 0
+
+
+def test_a_test_set_of_training_structures_is_warned_about(structures, tmp_path):
+    with pytest.warns(SymffWarning, match=r"2 of the 2 test structures are training structures too \(the first: "
+                                          r"atoms: frame 0 is atoms: frame 0\)"):
+        SymFF(grammar="pair", population=8, generations=0, seed=3, out=str(tmp_path / "run")).fit(
+            structures[:3], test=structures[:2])
