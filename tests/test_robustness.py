@@ -195,10 +195,10 @@ def test_a_model_not_finite_on_some_structures_names_them_and_a_finished_fit_kee
 
     model = Model.from_expression("NS(r**-9) + 0.97/NS(0.33**r)", ["Cu"], {"Cu": 0.0})
     model_path = model.save(tmp_path / "inverse.json")
-    crystal = make_lj_dataset(seed=1)[:2]
+    crystal, others = make_lj_dataset(seed=1)[:2], make_lj_dataset(seed=1)[2:4]  # train, and the data's own
     lone = [labelled(Atoms("Cu2", positions=[[0, 0, 0], [d, d, d]], cell=[20, 20, 20], pbc=True)) for d in (8, 9)]
     data = tmp_path / "mixed.extxyz"
-    write(data, [crystal[0], lone[0], crystal[1], lone[1]])
+    write(data, [others[0], lone[0], others[1], lone[1]])
     assert cli_error(["evaluate", str(model_path), str(data)], capsys) == (
         f"symff evaluate: error: the model is not finite on {data}:1, {data}:3: a term is not finite for some atom")
     write(tmp_path / "train.extxyz", crystal)
