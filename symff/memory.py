@@ -8,6 +8,8 @@ tracemalloc on a quarter of mlearn Cu train (150,000 pairs):
 - ``NEIGHBOUR_BYTES`` = 56: the ``Neighbours`` arrays i, j, structure (int64), r (float64) and D (3 float64).
 - ``EVALUATOR_BYTES`` = 140: an ``Evaluator``'s copies of those arrays (57) plus the peak of one interpolated
   evaluation (kernel buffers, basis).
+- ``FIXED_TERM_BYTES`` = 12: the columns of fixed terms (NS(r), NS(1)) an ``Evaluator`` keeps between a fit's passes
+  (a bound it keeps to, not a measurement: eight terms' energies, forces and stresses on mlearn Cu train).
 - ``EXACT_BYTES`` = 220: the peak of one exact evaluation (per-pair g, g', cutoff and program temporaries; three
   densities), used for the errors of the final front.
 
@@ -27,9 +29,11 @@ from .errors import ConfigError, DataError
 
 NEIGHBOUR_BYTES = 56
 EVALUATOR_BYTES = 140
+FIXED_TERM_BYTES = 12
 EXACT_BYTES = 220
 SCREEN_SHARE = 0.25
-SEARCH_BYTES_PER_PAIR = int(NEIGHBOUR_BYTES + EVALUATOR_BYTES + SCREEN_SHARE * (NEIGHBOUR_BYTES + EVALUATOR_BYTES)
+SEARCH_BYTES_PER_PAIR = int(NEIGHBOUR_BYTES + EVALUATOR_BYTES + FIXED_TERM_BYTES
+                            + SCREEN_SHARE * (NEIGHBOUR_BYTES + EVALUATOR_BYTES + FIXED_TERM_BYTES)
                             + EXACT_BYTES)
 BASE_BYTES = 300 * 2**20  # Python, numpy, numba, sympy, DEAP, ASE
 LIMIT_VARIABLE = "SYMFF_MEMORY_LIMIT"

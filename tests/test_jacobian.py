@@ -142,7 +142,8 @@ def test_fit_options_refuse_unknown_settings():
     assert FitOptions().jacobian == "analytic"
     assert FitOptions.before() == FitOptions(jacobian="difference", climb_evaluations=10, polish_evaluations=0,
                                              climb_fits=0, tolerance=1e-10, solver="minpack",
-                                             decay_neighbours=False)  # the climb before had no decay neighbours
+                                             decay_neighbours=False,  # the climb before had no decay neighbours
+                                             reuse_fixed_terms=False)  # nor kept the columns of fixed terms
     assert FitOptions().decay_neighbours and not FitOptions.gauss_newton().decay_neighbours
 
 
@@ -235,14 +236,14 @@ def test_a_trial_whose_derivative_terms_are_not_finite_is_fitted_by_differences(
     program, targets = PotentialProgram(form), Targets(data)
     attempts = []
 
-    def not_finite(*args):
+    def not_finite(*args, **kwargs):
         attempts.append(args)
         raise Rejected("non_finite", "a derivative term is not finite")
 
     monkeypatch.setattr(constants, "joint_basis", not_finite)
     bases = []
     basis = evaluator.basis
-    monkeypatch.setattr(evaluator, "basis", lambda *args: bases.append(1) or basis(*args))
+    monkeypatch.setattr(evaluator, "basis", lambda *args, **kwargs: bases.append(1) or basis(*args, **kwargs))
     fallback = fit_constants(program, evaluator, targets, form.initial, options=FitOptions(jacobian="analytic"))
     trials = len(bases)
     difference = fit_constants(program, evaluator, targets, form.initial, options=FitOptions(jacobian="difference"))

@@ -15,6 +15,8 @@ the errors reported on a final front and in tests.
 """
 
 import copy
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,7 @@ import numpy as np
 from ..cutoff import cutoff_product, smooth_cutoff, three_body_radii
 from ..errors import ModelError
 from ..expr.symbols import Rejected
+from ..memory import FIXED_TERM_BYTES
 from .grid import DEFAULT_POINTS
 from .kernels import threads
 from .species import EVERY, NONE, channel_indices
@@ -61,6 +64,25 @@ class Prediction:
     atom_energy: np.ndarray | None = None  # (n_atoms,) E_i without the reference energy
 
 
+def _nbytes(basis):
+    return basis.energy.nbytes + basis.forces.nbytes + basis.stress.nbytes + basis.atom_terms.nbytes
+
+
+def _assembled(n_terms, found, rest, part):
+    """The Basis of n_terms terms from the one-term bases `found` ({m: Basis}) and `part`, the basis of the terms
+    `rest`."""
+    first = next(iter(found.values()))
+    energy = np.empty((n_terms, *first.energy.shape[1:]))
+    forces = np.empty((n_terms, *first.forces.shape[1:]))
+    stress = np.empty((n_terms, *first.stress.shape[1:]))
+    atom_terms = np.empty((n_terms, *first.atom_terms.shape[1:]))
+    for m, one in found.items():
+        energy[m], forces[m], stress[m], atom_terms[m] = one.energy[0], one.forces[0], one.stress[0], one.atom_terms[0]
+    if rest:
+        energy[rest], forces[rest], stress[rest], atom_terms[rest] = part.energy, part.forces, part.stress, part.atom_terms
+    return Basis(energy=energy, forces=forces, stress=stress, atom_terms=atom_terms)
+
+
 class Evaluator:
     def __init__(self, dataset, neighbours, *, r_in, r_out, grid_points=DEFAULT_POINTS, exact=False,
                  three_body_cutoff=None):
@@ -90,6 +112,8 @@ class Evaluator:
         if self.exact:
             self._cutoff, self._cutoff_slope = smooth_cutoff(pairs.r, self.r_in, self.r_out)
         self._ranges = {}  # thread count -> structure ranges
+        self._fixed = OrderedDict()  # key of a fixed term -> its Basis (`basis(..., reuse=True)`)
+        self._fixed_lock = threading.Lock()  # fits may run in threads (a Dask worker's)
 
     def with_pairs(self, pairs, grid):
         """This evaluator on other pairs of the same structures (atoms moved; cells unchanged), placed on `grid`
@@ -216,9 +240,32 @@ class Evaluator:
                 for bond, angle, used in program.angular_signatures]
         return ANGULAR.sums(triplets, *parts, n_l, self._structure_ranges(), keys)
 
-    def basis(self, program, constants) -> Basis:
-        """Predictions of each term T_m separately (what the closed-form solve for the a_m needs)."""
-        return self._basis(program, constants)
+    def basis(self, program, constants, *, reuse=False) -> Basis:
+        """Predictions of each term T_m separately (what the closed-form solve for the a_m needs). With `reuse`, the
+        columns of terms that no constant changes (`program.fixed_terms`) are computed once and kept (the last used,
+        in symff.memory.FIXED_TERM_BYTES per pair): a fit evaluates its form tens of times at other constants, and
+        many forms share such terms (NS(r), NS(1)). The columns are the same to the bit as those computed afresh."""
+        fixed = getattr(program, "fixed_terms", None) if reuse else None
+        if not fixed:
+            return self._basis(program, constants)
+        with self._fixed_lock:
+            found = {m: self._fixed[key] for m, key in fixed.items() if key in self._fixed}
+            for m in found:
+                self._fixed.move_to_end(fixed[m])
+        if not found:
+            basis = self._basis(program, constants)
+        else:
+            rest = [m for m in range(program.n_terms) if m not in found]
+            part = self._basis(program.without(frozenset(found)), constants) if rest else None
+            basis = _assembled(program.n_terms, found, rest, part)
+        with self._fixed_lock:
+            for m, key in fixed.items():
+                if m not in found and key not in self._fixed:
+                    self._fixed[key] = basis.select([m])
+            budget = FIXED_TERM_BYTES * self.pairs.n_pairs
+            while self._fixed and sum(_nbytes(one) for one in self._fixed.values()) > budget:
+                self._fixed.popitem(last=False)
+        return basis
 
     def _basis(self, program, constants, linear=None) -> Basis:
         """The basis of the terms, or with `linear` the basis of the one term Σ_m a_m T_m (one pass over the pairs

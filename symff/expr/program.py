@@ -181,6 +181,38 @@ class PotentialProgram(_ThreeBodyFunctions):
                     self.dependencies.append((m, k))
                     derivatives.append(derivative_of(term, symbol))
         self._terms = Program([*formula.terms, *derivatives], rho, params)
+        self.fixed_terms = self._fixed_terms(formula)
+
+    def _fixed_terms(self, formula):
+        """{m: key} of the terms whose basis columns no constant changes: neither T_m nor a density it reads has a
+        constant (NS(r), NS(r**-3)**0.5). The key names what the columns are computed from, so that the same term of
+        another formula finds them (symff.evaluate.evaluator). None for a formula with three-body sums."""
+        if self.n_angular:
+            return {}
+        constants = set(formula.constants)
+        channels = formula.channels or (None,) * self.n_densities
+        fixed = {}
+        for m, term in enumerate(formula.terms):
+            used = [k for k in range(self.n_densities) if term.has(rho_symbol(k))]
+            if term.free_symbols & constants or any(formula.densities[k].free_symbols & constants for k in used):
+                continue
+            local = term.xreplace({rho_symbol(k): rho_symbol(n) for n, k in enumerate(used)})
+            # srepr, not str: numbers that print alike (0.1 and 0.10000000000000002) are other functions
+            fixed[m] = (self.sum_kind, sp.srepr(local), tuple((sp.srepr(formula.densities[k]), channels[k])
+                                                              for k in used))
+        return fixed
+
+    def without(self, dropped):
+        """The program of this formula's terms but those in `dropped` (each density kept where a kept term reads
+        it), for the same constants; one per structure in this process, as `potential_program`'s."""
+        formula = self.formula
+        kept = [term for m, term in enumerate(formula.terms) if m not in dropped]
+        used = [k for k in range(self.n_densities) if any(term.has(rho_symbol(k)) for term in kept)]
+        renumber = {rho_symbol(k): rho_symbol(n) for n, k in enumerate(used)}
+        channels = formula.channels or (None,) * self.n_densities
+        return _potential_program(tuple(formula.densities[k] for k in used),
+                                  tuple(term.xreplace(renumber) for term in kept), formula.constants,
+                                  tuple(channels[k] for k in used) if formula.channels else formula.channels, ())
 
     def full_constants(self, constants):
         """The formula's constants from those fitted: the same (every constant of one formula is free; compare

@@ -59,7 +59,9 @@ class FitOptions:
     `neighbour_polish_evaluations`: the evaluations of the fit a climb gives a neighbour with new constants (a shift,
     a decay) once it has taken it, before the next step; None: a full fit (the stage's max_evaluations).
     `angle_splits`: the powers n with which the climb splits a three-body sum of a constant angular function into
-    an angle cⁿ and a squared density (symff.search.neighbourhood.angle_split_neighbours); empty: no splits."""
+    an angle cⁿ and a squared density (symff.search.neighbourhood.angle_split_neighbours); empty: no splits.
+    `reuse_fixed_terms`: the evaluator keeps the columns of terms that no constant changes (NS(r), sqrt(NS(r**-6)))
+    from pass to pass and form to form (`Evaluator.basis(..., reuse=True)`): the same fits to the bit, less work."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10
@@ -70,6 +72,7 @@ class FitOptions:
     decay_neighbours: bool = True
     neighbour_polish_evaluations: int | None = None  # None: the stage's max_evaluations (docs/performance.md)
     angle_splits: tuple = ()
+    reuse_fixed_terms: bool = True
 
     def __post_init__(self):
         if self.jacobian not in JACOBIANS:
@@ -92,12 +95,12 @@ class FitOptions:
         """The procedure of the search before these options existed: finite differences, every climb neighbour
         fitted for 10 evaluations, fits on all the data stopped at a relative change of 1e-10, scipy's MINPACK."""
         return cls(jacobian="difference", climb_evaluations=10, polish_evaluations=0, climb_fits=0, solver="minpack",
-                   tolerance=1e-10, decay_neighbours=False)
+                   tolerance=1e-10, decay_neighbours=False, reuse_fixed_terms=False)
 
     @classmethod
     def gauss_newton(cls):
         """The default before the secant term (2026-11-30): plain Levenberg–Marquardt, fits stopped at 1e-10."""
-        return cls(solver="levenberg", tolerance=1e-10, decay_neighbours=False)
+        return cls(solver="levenberg", tolerance=1e-10, decay_neighbours=False, reuse_fixed_terms=False)
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,9 @@ class _Projected:
     the call before returns that call's residual without a pass: the solvers' first call repeats the fit's own check
     of its start."""
 
-    def __init__(self, program, evaluator, targets, analytic=False):
+    def __init__(self, program, evaluator, targets, analytic=False, reuse=False):
         self.program, self.evaluator, self.targets = program, evaluator, targets
+        self.reuse = reuse  # keep the columns of fixed terms (`Evaluator.basis`)
         self.penalty = np.full(targets.n_rows, np.sqrt(PENALTY / targets.n_rows))
         self.best = None
         self.evaluations = 0
@@ -154,10 +158,10 @@ class _Projected:
         self.evaluations += 1
         if self.derivative is not None and not self._basis_only:
             try:
-                return joint_basis(self.derivative, self.evaluator, constants)
+                return joint_basis(self.derivative, self.evaluator, constants, reuse=self.reuse)
             except Rejected:
                 self.evaluations += 1
-        return self.evaluator.basis(self.program, constants), None
+        return self.evaluator.basis(self.program, constants, reuse=self.reuse), None
 
     def jacobian(self, constants, *_):
         """∂r/∂c at `constants` (a point where r was finite: least_squares asks only at accepted steps); by forward
@@ -241,10 +245,10 @@ def _derivatives(program):
     return derivative
 
 
-def loss_at(program, evaluator, targets, constants):
+def loss_at(program, evaluator, targets, constants, *, options: FitOptions = FitOptions()):
     """The loss at fixed nonlinear `constants`, the coefficients and reference energies solved in closed form (one
     pass over the data); PENALTY where the potential is not finite there."""
-    projected = _Projected(program, evaluator, targets)
+    projected = _Projected(program, evaluator, targets, reuse=options.reuse_fixed_terms)
     with np.errstate(all="ignore"):
         projected(np.asarray(constants, dtype=float))
     return PENALTY if projected.best is None else projected.best.loss
@@ -257,7 +261,8 @@ def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT
     the result counts the passes over the data (an analytic fit's joint pass of terms and derivative terms counts as
     one, and its Jacobians then take none)."""
     start = np.asarray(start, dtype=float)
-    projected = _Projected(program, evaluator, targets, analytic=options.jacobian == "analytic" and start.size > 0)
+    projected = _Projected(program, evaluator, targets, analytic=options.jacobian == "analytic" and start.size > 0,
+                           reuse=options.reuse_fixed_terms)
     # Trials of a wild candidate overflow; they score as a penalty, so numpy's warnings are only noise.
     with np.errstate(all="ignore"):
         projected(start)

@@ -125,9 +125,10 @@ class AlloyDerivativeProgram:
             self.program = AlloyProgram(dict(zip(program.elements, (part.extended for part in parts))), program.tie)
 
 
-def joint_basis(derivative: DerivativeProgram, evaluator, constants):
-    """(basis of the terms T_m, basis of the derivative terms D_mj) at `constants`: one pass over the data."""
-    joint = evaluator.basis(derivative.program, constants)
+def joint_basis(derivative: DerivativeProgram, evaluator, constants, *, reuse=False):
+    """(basis of the terms T_m, basis of the derivative terms D_mj) at `constants`: one pass over the data (the
+    columns of fixed terms kept with `reuse`: `Evaluator.basis`)."""
+    joint = evaluator.basis(derivative.program, constants, reuse=reuse)
     return joint.select(derivative.own), joint.select(derivative.columns)
 
 

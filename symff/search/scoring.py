@@ -322,7 +322,7 @@ class FormFitter:
         probes = []
         for neighbour, *_ in entries:
             program, start = self.stage.program(neighbour)
-            probes.append(loss_at(program, self.evaluator, self.targets, start))
+            probes.append(loss_at(program, self.evaluator, self.targets, start, options=self.options))
             self.stats.evaluations += 1
         return sorted(range(len(entries)), key=lambda k: probes[k])
 
@@ -369,7 +369,8 @@ class FormFitter:
         if len(formula.terms) < 2:
             return []
         try:
-            basis = self.evaluator.basis(potential_program(formula), fit.constants)
+            basis = self.evaluator.basis(potential_program(formula), fit.constants,
+                                         reuse=self.options.reuse_fixed_terms)
         except Rejected:
             return []
         self.stats.evaluations += 1
