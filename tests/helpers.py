@@ -31,6 +31,19 @@ def random_cell(rng, n_atoms, volume_per_atom=12.0, skew=0.3, shortest=1.8, symb
     raise RuntimeError("no random cell found")
 
 
+def randomly_labelled_cells(seed, sizes=(3, 4, 5, 6)):
+    """A Dataset of random cells with random energies, forces and stresses: a fit's residual is then far from zero,
+    as in a real fit."""
+    rng = np.random.default_rng(seed)
+    structures = []
+    for n in sizes:
+        atoms = random_cell(rng, n, volume_per_atom=11.0)
+        atoms.calc = SinglePointCalculator(atoms, energy=rng.normal(-3.5 * n, 1.0), forces=rng.normal(0, 0.5, (n, 3)),
+                                           stress=rng.normal(0, 0.01, 6))
+        structures.append(atoms)
+    return Dataset.from_atoms(structures, min_distance=None)
+
+
 def evaluate(atoms_list, program, constants, linear, *, r_in=3.0, r_out=5.0, exact=True, grid_points=4096,
              three_body_cutoff=None):
     """Total energies, forces and stresses of a formula on ASE structures (reference energy zero)."""

@@ -4,10 +4,9 @@ reused by a fit's passes: the same to the bit as computed afresh, for every term
 import numpy as np
 import pytest
 import sympy as sp
-from ase.calculators.singlepoint import SinglePointCalculator
-from helpers import random_cell
+from helpers import randomly_labelled_cells
+from test_jacobian import formula
 
-from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
 from symff.evaluate.skin import SkinList
 from symff.expr.program import PotentialProgram
@@ -15,7 +14,6 @@ from symff.expr.symbols import R
 from symff.fit.constants import FitOptions, fit_constants
 from symff.fit.jacobian import DerivativeProgram, joint_basis
 from symff.fit.loss import Targets
-from symff.model import Model
 from symff.neighbours import build_neighbours
 
 # fixed terms beside terms with constants, an embedding of a fixed density with a constant, a product of sums
@@ -23,20 +21,9 @@ FORM = "NS(1) + NS(r**-3) + NS(0.4**r)**0.7 + sqrt(NS(r**-6)) + NS(r**-6)**1.3 *
 OTHER = "NS(r**-3) - 0.8*sqrt(NS(r**-6)) + NS(exp(-1.3*r))"  # shares two fixed terms with FORM
 
 
-def formula(text):
-    return Model.from_expression(text, ("Cu",), {"Cu": 0.0}).formula
-
-
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(5)
-    structures = []
-    for n in (3, 4, 5, 6):
-        atoms = random_cell(rng, n, volume_per_atom=11.0)
-        atoms.calc = SinglePointCalculator(atoms, energy=rng.normal(-3.5 * n, 1.0), forces=rng.normal(0, 0.5, (n, 3)),
-                                           stress=rng.normal(0, 0.01, 6))
-        structures.append(atoms)
-    return Dataset.from_atoms(structures, min_distance=None)
+    return randomly_labelled_cells(5)
 
 
 def evaluator_of(data):

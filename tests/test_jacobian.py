@@ -6,8 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from ase.calculators.singlepoint import SinglePointCalculator
-from helpers import random_cell
+from helpers import randomly_labelled_cells
 
 from symff.data import Dataset
 from symff.evaluate.evaluator import Evaluator
@@ -37,15 +36,7 @@ def formula(text):
 
 @pytest.fixture(scope="module")
 def data():
-    """Random cells with random labels (and stresses): the residual is then far from zero, as in a real fit."""
-    rng = np.random.default_rng(3)
-    structures = []
-    for n in (3, 4, 5, 6):
-        atoms = random_cell(rng, n, volume_per_atom=11.0)
-        atoms.calc = SinglePointCalculator(atoms, energy=rng.normal(-3.5 * n, 1.0), forces=rng.normal(0, 0.5, (n, 3)),
-                                           stress=rng.normal(0, 0.01, 6))
-        structures.append(atoms)
-    return Dataset.from_atoms(structures, min_distance=None)
+    return randomly_labelled_cells(3)
 
 
 def finite_difference_jacobian(projected, constants, relative_step=1e-6):
