@@ -149,6 +149,22 @@ def test_changed_numbers_rebuild():
     assert atoms.get_potential_energy() == pytest.approx(e_cu - 0.2, abs=1e-10)
 
 
+def test_a_calculator_in_use_can_be_deep_copied():
+    """copy.deepcopy of atoms with their calculator (a common ASE idiom) after an evaluation: the copy computes what
+    the original does."""
+    import copy
+
+    atoms = crystal(seed=9, cells=2)
+    atoms.calc = SymFFCalculator(model())
+    expected = results(atoms)
+    twin = copy.deepcopy(atoms)
+    twin.positions[0] += 0.01
+    atoms.positions[0] += 0.01
+    for got, want in zip(results(twin), results(atoms)):
+        assert np.array_equal(got, want)
+    assert not np.array_equal(results(atoms)[1], expected[1])
+
+
 @pytest.mark.parametrize("exact", [False, True], ids=["table", "exact"])
 def test_an_atom_without_neighbours_gets_its_reference_energy_and_no_force(exact):
     """A lone atom (one that left a surface in MD) has every sum at 0, where the square-root embedding's slope is

@@ -32,6 +32,9 @@ from .sums import ANGULAR, ENVIRONMENT_SUMS, RADIAL
 
 EMPTY_TABLE = np.zeros((0, 0, 4))
 EMPTY_PAIRS = np.zeros((0, 0, 2))
+# the kept columns of fixed terms: fits may run in threads (a Dask worker's); one lock for all evaluators, so that an
+# evaluator (a calculator's) can still be deep-copied
+_FIXED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +116,6 @@ class Evaluator:
             self._cutoff, self._cutoff_slope = smooth_cutoff(pairs.r, self.r_in, self.r_out)
         self._ranges = {}  # thread count -> structure ranges
         self._fixed = OrderedDict()  # key of a fixed term -> its Basis (`basis(..., reuse=True)`)
-        self._fixed_lock = threading.Lock()  # fits may run in threads (a Dask worker's)
 
     def with_pairs(self, pairs, grid):
         """This evaluator on other pairs of the same structures (atoms moved; cells unchanged), placed on `grid`
@@ -248,7 +250,7 @@ class Evaluator:
         fixed = getattr(program, "fixed_terms", None) if reuse else None
         if not fixed:
             return self._basis(program, constants)
-        with self._fixed_lock:
+        with _FIXED_LOCK:
             found = {m: self._fixed[key] for m, key in fixed.items() if key in self._fixed}
             for m in found:
                 self._fixed.move_to_end(fixed[m])
@@ -258,7 +260,7 @@ class Evaluator:
             rest = [m for m in range(program.n_terms) if m not in found]
             part = self._basis(program.without(frozenset(found)), constants) if rest else None
             basis = _assembled(program.n_terms, found, rest, part)
-        with self._fixed_lock:
+        with _FIXED_LOCK:
             for m, key in fixed.items():
                 if m not in found and key not in self._fixed:
                     self._fixed[key] = basis.select([m])
