@@ -149,15 +149,17 @@ def test_changed_numbers_rebuild():
     assert atoms.get_potential_energy() == pytest.approx(e_cu - 0.2, abs=1e-10)
 
 
-def test_a_calculator_in_use_can_be_deep_copied():
-    """copy.deepcopy of atoms with their calculator (a common ASE idiom) after an evaluation: the copy computes what
-    the original does."""
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_calculator_in_use_can_be_copied_and_pickled(how):
+    """copy.deepcopy of atoms with their calculator (a common ASE idiom), or pickled to another process, after an
+    evaluation: the copy computes what the original does."""
     import copy
+    import pickle
 
     atoms = crystal(seed=9, cells=2)
     atoms.calc = SymFFCalculator(model())
     expected = results(atoms)
-    twin = copy.deepcopy(atoms)
+    twin = copy.deepcopy(atoms) if how == "deepcopy" else pickle.loads(pickle.dumps(atoms))
     twin.positions[0] += 0.01
     atoms.positions[0] += 0.01
     for got, want in zip(results(twin), results(atoms)):

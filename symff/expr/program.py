@@ -31,20 +31,33 @@ def _product(*xs):
     return reduce(operator.mul, xs)
 
 
-def _power(exponent):
-    """A numpy function for x**exponent, with the common exact cases made fast."""
-    if exponent == 2:
-        return lambda x: x * x
-    if exponent == -1:
-        return lambda x: 1.0 / x
-    if exponent == -2:
-        return lambda x: 1.0 / (x * x)
-    if exponent == 0.5:
-        return np.sqrt
-    if exponent == -0.5:
-        return lambda x: 1.0 / np.sqrt(x)
-    return lambda x: np.power(x, exponent)
+def _square(x):
+    return x * x
 
+
+def _reciprocal(x):
+    return 1.0 / x
+
+
+def _inverse_square(x):
+    return 1.0 / (x * x)
+
+
+def _inverse_sqrt(x):
+    return 1.0 / np.sqrt(x)
+
+
+def _power_of(exponent, x):
+    return np.power(x, exponent)
+
+
+# the common exact powers made fast; module functions, not lambdas, so that a program (a calculator's) can be pickled
+_POWERS = {2: _square, -1: _reciprocal, -2: _inverse_square, 0.5: np.sqrt, -0.5: _inverse_sqrt}
+
+
+def _power(exponent):
+    """A numpy function for x**exponent."""
+    return _POWERS.get(exponent) or functools.partial(_power_of, exponent)
 
 
 class Program:
