@@ -82,7 +82,8 @@ def _assembled(n_terms, found, rest, part):
     for m, one in found.items():
         energy[m], forces[m], stress[m], atom_terms[m] = one.energy[0], one.forces[0], one.stress[0], one.atom_terms[0]
     if rest:
-        energy[rest], forces[rest], stress[rest], atom_terms[rest] = part.energy, part.forces, part.stress, part.atom_terms
+        energy[rest], forces[rest] = part.energy, part.forces
+        stress[rest], atom_terms[rest] = part.stress, part.atom_terms
     return Basis(energy=energy, forces=forces, stress=stress, atom_terms=atom_terms)
 
 

@@ -199,7 +199,8 @@ class PotentialProgram(_ThreeBodyFunctions):
     def _fixed_terms(self, formula):
         """{m: key} of the terms whose basis columns no constant changes: neither T_m nor a density it reads has a
         constant (NS(r), NS(r**-3)**0.5). The key names what the columns are computed from, so that the same term of
-        another formula finds them (symff.evaluate.evaluator). None for a formula with three-body sums."""
+        another formula finds them (symff.evaluate.evaluator). None for a formula with three-body sums (their own
+        passes are kept by `Evaluator.three_body_sums`)."""
         if self.n_angular:
             return {}
         constants = set(formula.constants)
