@@ -44,6 +44,10 @@ def check_run_directory(path, force=False):
         raise ConfigError(f"{path}: exists and is not a directory")
     if path.exists() and any(path.iterdir()) and not force:
         raise ConfigError(f"{path}: the run directory exists and is not empty; choose another --out or pass --force")
+    if force and any((path / "models").glob("*.json")) and not (path / "config.json").is_file():
+        # --force removes an earlier run's model files; these are no run's (the user's own, say): keep them
+        raise ConfigError(f"{path / 'models'}: holds model files but {path} is no symff run (no config.json), so "
+                          "--force would delete them; choose another --out")
     return path
 
 

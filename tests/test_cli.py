@@ -223,6 +223,18 @@ def test_search_with_force_removes_the_earlier_runs_results_before_it_starts(run
     assert "checkpoint" in capsys.readouterr().err
 
 
+def test_search_with_force_keeps_model_files_that_are_no_runs(data_files, tmp_path, capsys):
+    """--force into a directory that is no run: its models/*.json (the user's own) were deleted as an earlier run's."""
+    mine = tmp_path / "project"
+    (mine / "models").mkdir(parents=True)
+    (mine / "models" / "Cu.json").write_text("{}")
+    assert main(["search", str(data_files[0]), "--grammar", "pair", "--out", str(mine), "--force", "--quiet",
+                 "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "no symff run" in err and str(mine / "models") in err
+    assert sorted(p.name for p in mine.rglob("*")) == ["Cu.json", "models"]
+
+
 def test_a_resumed_search_adds_its_generations_to_the_json_log(data_files, tmp_path, capsys, monkeypatch):
     ctrl_c_in_generation(monkeypatch, 2)
     run, log = tmp_path / "run", tmp_path / "log.jsonl"
