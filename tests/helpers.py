@@ -31,13 +31,15 @@ def random_cell(rng, n_atoms, volume_per_atom=12.0, skew=0.3, shortest=1.8, symb
     raise RuntimeError("no random cell found")
 
 
-def randomly_labelled_cells(seed, sizes=(3, 4, 5, 6)):
+def randomly_labelled_cells(seed, sizes=(3, 4, 5, 6), elements=("Cu",)):
     """A Dataset of random cells with random energies, forces and stresses: a fit's residual is then far from zero,
-    as in a real fit."""
+    as in a real fit. With several `elements`, each cell holds them in turn, in a random order."""
     rng = np.random.default_rng(seed)
     structures = []
     for n in sizes:
         atoms = random_cell(rng, n, volume_per_atom=11.0)
+        if len(elements) > 1:
+            atoms.set_chemical_symbols([elements[k % len(elements)] for k in rng.permutation(n)])
         atoms.calc = SinglePointCalculator(atoms, energy=rng.normal(-3.5 * n, 1.0), forces=rng.normal(0, 0.5, (n, 3)),
                                            stress=rng.normal(0, 0.01, 6))
         structures.append(atoms)

@@ -10,10 +10,12 @@ from test_jacobian import formula
 from symff.evaluate.evaluator import Evaluator
 from symff.evaluate.skin import SkinList
 from symff.expr.program import PotentialProgram
+from symff.expr.species import fitted_form
 from symff.expr.symbols import R
 from symff.fit.constants import FitOptions, fit_constants
-from symff.fit.jacobian import DerivativeProgram, joint_basis
+from symff.fit.jacobian import AlloyDerivativeProgram, DerivativeProgram, joint_basis
 from symff.fit.loss import Targets
+from symff.model import Model
 from symff.neighbours import build_neighbours
 
 # fixed terms beside terms with constants, an embedding of a fixed density with a constant, a product of sums
@@ -64,6 +66,23 @@ def test_reused_columns_are_those_computed_afresh(data):
                                      joint_basis(derivative, fresh, constants)):
                 assert_identical(got, expected, f"joint {text}")
     assert kept._fixed and not fresh._fixed  # without `reuse` nothing is kept
+
+
+def test_reused_columns_of_an_expanded_alloy_form_are_those_computed_afresh():
+    """The same for a form expanded over two elements (species-filtered sums, a term per element): a fixed term of one
+    element is not another's."""
+    data = randomly_labelled_cells(7, sizes=(4, 5, 6), elements=("Nb", "Mo"))
+    blind = Model.from_expression(FORM, ("X",), {"X": 0.0}).formula
+    program, _, start = fitted_form(blind, data.elements)
+    assert program.fixed_terms and len({key[1] for key in program.fixed_terms.values()}) == 2  # keys per element
+    kept, fresh = evaluator_of(data), evaluator_of(data)
+    derivative = AlloyDerivativeProgram(program)
+    for scale in (1.0, 1.02):
+        assert_identical(kept.basis(program, start * scale, reuse=True), fresh.basis(program, start * scale), "alloy")
+        for got, expected in zip(joint_basis(derivative, kept, start * scale, reuse=True),
+                                 joint_basis(derivative, fresh, start * scale)):
+            assert_identical(got, expected, "alloy joint")
+    assert kept._fixed
 
 
 def test_a_fit_with_reuse_is_the_fit_without_it(data):

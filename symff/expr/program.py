@@ -171,6 +171,40 @@ class _ThreeBodyFunctions:
         return np.array(out[: self.n_angular]), np.array(out[self.n_angular :])
 
 
+def _densities_read(formula, term):
+    return [k for k in range(len(formula.densities)) if term.has(rho_symbol(k))]
+
+
+def _fixed_terms(formula, *kind):
+    """{m: key} of the terms of a formula without three-body sums whose basis columns no constant changes: neither
+    T_m nor a density it reads has a constant (NS(r), NS(r**-3)**0.5). The key names what the columns are computed
+    from (`kind`: the sum kind, and an element's term its element), so that the same term of another formula finds
+    them (`symff.evaluate.evaluator.Evaluator.basis`); a formula with three-body sums has none here (their own passes
+    are kept by `Evaluator.three_body_sums`)."""
+    constants = set(formula.constants)
+    channels = formula.channels or (None,) * len(formula.densities)
+    fixed = {}
+    for m, term in enumerate(formula.terms):
+        used = _densities_read(formula, term)
+        if term.free_symbols & constants or any(formula.densities[k].free_symbols & constants for k in used):
+            continue
+        local = term.xreplace({rho_symbol(k): rho_symbol(n) for n, k in enumerate(used)})
+        # srepr, not str: numbers that print alike (0.1 and 0.10000000000000002) are other functions
+        fixed[m] = (*kind, sp.srepr(local), tuple((sp.srepr(formula.densities[k]), channels[k]) for k in used))
+    return fixed
+
+
+def _without_terms(formula, dropped):
+    """(densities, terms, constants, channels, angular) of `formula` without its terms in `dropped` and the densities
+    only those read; the same constants. For a formula without three-body sums."""
+    kept = [term for m, term in enumerate(formula.terms) if m not in dropped]
+    used = sorted({k for term in kept for k in _densities_read(formula, term)})
+    renumber = {rho_symbol(k): rho_symbol(n) for n, k in enumerate(used)}
+    channels = tuple(formula.channels[k] for k in used) if formula.channels else formula.channels
+    return (tuple(formula.densities[k] for k in used), tuple(term.xreplace(renumber) for term in kept),
+            formula.constants, channels, ())
+
+
 class PotentialProgram(_ThreeBodyFunctions):
     """Densities g_k(r), g_k'(r) and terms T_m(rho), ∂T_m/∂rho_k of one formula, as numeric programs."""
 
@@ -194,39 +228,12 @@ class PotentialProgram(_ThreeBodyFunctions):
                     self.dependencies.append((m, k))
                     derivatives.append(derivative_of(term, symbol))
         self._terms = Program([*formula.terms, *derivatives], rho, params)
-        self.fixed_terms = self._fixed_terms(formula)
-
-    def _fixed_terms(self, formula):
-        """{m: key} of the terms whose basis columns no constant changes: neither T_m nor a density it reads has a
-        constant (NS(r), NS(r**-3)**0.5). The key names what the columns are computed from, so that the same term of
-        another formula finds them (symff.evaluate.evaluator). None for a formula with three-body sums (their own
-        passes are kept by `Evaluator.three_body_sums`)."""
-        if self.n_angular:
-            return {}
-        constants = set(formula.constants)
-        channels = formula.channels or (None,) * self.n_densities
-        fixed = {}
-        for m, term in enumerate(formula.terms):
-            used = [k for k in range(self.n_densities) if term.has(rho_symbol(k))]
-            if term.free_symbols & constants or any(formula.densities[k].free_symbols & constants for k in used):
-                continue
-            local = term.xreplace({rho_symbol(k): rho_symbol(n) for n, k in enumerate(used)})
-            # srepr, not str: numbers that print alike (0.1 and 0.10000000000000002) are other functions
-            fixed[m] = (self.sum_kind, sp.srepr(local), tuple((sp.srepr(formula.densities[k]), channels[k])
-                                                              for k in used))
-        return fixed
+        self.fixed_terms = {} if self.n_angular else _fixed_terms(formula, self.sum_kind)
 
     def without(self, dropped):
-        """The program of this formula's terms but those in `dropped` (each density kept where a kept term reads
-        it), for the same constants; one per structure in this process, as `potential_program`'s."""
-        formula = self.formula
-        kept = [term for m, term in enumerate(formula.terms) if m not in dropped]
-        used = [k for k in range(self.n_densities) if any(term.has(rho_symbol(k)) for term in kept)]
-        renumber = {rho_symbol(k): rho_symbol(n) for n, k in enumerate(used)}
-        channels = formula.channels or (None,) * self.n_densities
-        return _potential_program(tuple(formula.densities[k] for k in used),
-                                  tuple(term.xreplace(renumber) for term in kept), formula.constants,
-                                  tuple(channels[k] for k in used) if formula.channels else formula.channels, ())
+        """The program of this formula's terms but those in `dropped` (a set of term indices), for the same
+        constants; one per structure in this process, as `potential_program`'s."""
+        return _potential_program(*_without_terms(self.formula, dropped))
 
     def full_constants(self, constants):
         """The formula's constants from those fitted: the same (every constant of one formula is free; compare
@@ -312,6 +319,16 @@ class AlloyProgram(_ThreeBodyFunctions):
         self.angular = tuple(angular)  # the three-body sums of the whole, in the free constants
         self._three_body_programs(self.angular, free)
         self.n_sums = self.n_densities + self.n_angular
+        self.fixed_terms = {} if self.n_angular else {
+            span.start + m: key for element, formula, span in zip(self.elements, formulas.values(), self._terms)
+            for m, key in _fixed_terms(formula, self.sum_kind, element).items()}
+
+    def without(self, dropped):
+        """This program without the terms in `dropped` (indices of the whole), for the same free constants; one per
+        structure in this process."""
+        formulas = tuple((element, _without_terms(program.formula, {m - span.start for m in dropped}))
+                         for element, program, span in zip(self.elements, self.programs, self._terms))
+        return _alloy_program(formulas, None if self.tie is None else tuple(self.tie.tolist()))
 
     def _free_index(self, own):
         indices = np.arange(own.start, own.stop)
@@ -344,3 +361,11 @@ class AlloyProgram(_ThreeBodyFunctions):
                 values[m, atoms] = t
                 slopes[m, rows[:, None], atoms] = s
         return values, slopes
+
+
+@functools.lru_cache(maxsize=PROGRAM_CACHE_SIZE)
+def _alloy_program(formulas, tie):
+    """The AlloyProgram of ((element, (densities, terms, constants, channels, angular)), ...) and `tie`."""
+    return AlloyProgram({element: SimpleNamespace(densities=densities, terms=terms, constants=constants,
+                                                  channels=channels, angular=angular)
+                         for element, (densities, terms, constants, channels, angular) in formulas}, tie)
