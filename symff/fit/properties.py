@@ -106,7 +106,8 @@ class _LocalObjective:
     def data_residual(self, constants, linear):
         key = constants.tobytes()
         if key != self._basis_key:
-            self._basis, self._basis_key = self.evaluator.basis(self.template.program, constants), key
+            # the columns of fixed terms kept from trial to trial (the same to the bit)
+            self._basis, self._basis_key = self.evaluator.basis(self.template.program, constants, reuse=True), key
         design = self.data.design(self._basis)
         m = linear.size
         partial = design[:, :m] @ linear - self.data.target
