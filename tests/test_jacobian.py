@@ -289,3 +289,32 @@ def test_derivatives_are_sympys_and_each_is_taken_once():
     grid = np.linspace(1.5, 5.0, 9)
     for got, expected in zip(remembered([grid], [0.7]), fresh([grid], [0.7])):
         assert np.array_equal(got, expected)
+
+
+def test_decay_bases_are_the_constants_only_raised_to_a_power():
+    from symff.fit.constants import _positive_bases
+
+    def bases(text, start=None):
+        form = formula(text)
+        return _positive_bases(PotentialProgram(form), form.initial if start is None else start).tolist()
+
+    assert bases(FORMS[0]) == [0, 3]  # GP1: c0**r and c3**r; not the exponents c1 + c2 r
+    assert bases("NS(0.4**r * (r - 0.7))") == [1]  # (c0 + r) c1**r: the shift is no base
+    assert bases("NS((r - 0.4)**0.4)") == []  # (c0 + r)**c1: an exponent is no base
+    assert bases("NS(r**-9.3) - NS(1.2*r**-6.1)**0.5") == []
+    assert bases("NS(0.4**r)", start=[-0.4]) == []  # not positive where the fit starts
+
+
+def test_a_fit_in_the_logarithms_of_its_decays_ends_at_a_minimum(data):
+    """With FitOptions(log_bases=True) the fit steps in ln c: it ends where a fit in c started there finds nothing
+    lower, and a step that overflows exp is a refused trial, not a fit with an infinite constant."""
+    form = formula(FORMS[0])
+    program, targets = PotentialProgram(form), Targets(data)
+    evaluator = Evaluator(data, build_neighbours(data, 5.0), r_in=3.0, r_out=5.0)
+    logs = fit_constants(program, evaluator, targets, form.initial, options=FitOptions(log_bases=True))
+    assert np.isfinite(logs.constants).all() and logs.loss < fit_constants(program, evaluator, targets,
+                                                                           form.initial, max_evaluations=1).loss
+    again = fit_constants(program, evaluator, targets, logs.constants, options=FitOptions(tolerance=1e-10))
+    assert again.loss >= logs.loss * (1 - 1e-4)
+    projected = _Projected(program, evaluator, targets)
+    assert np.array_equal(projected(np.array([np.inf, 10.2, -5.4, 0.33])), projected.penalty)

@@ -168,6 +168,7 @@ def test_only_small_integers_and_halves_are_simple_numbers():
     assert simple_number(-6.0000001) == -6 and simple_number(0.4999) == sp.Rational(1, 2)
     assert simple_number(64.00001) == 64
     assert simple_number(65.0) is None and simple_number(3.2e8) is None  # large: no exact exponent of that size
+    assert simple_number(1e308) is None and simple_number(float("inf")) is None  # whose double overflowed round()
     assert simple_number(2.3) is None
 
 

@@ -61,7 +61,9 @@ class FitOptions:
     `angle_splits`: the powers n with which the climb splits a three-body sum of a constant angular function into
     an angle cⁿ and a squared density (symff.search.neighbourhood.angle_split_neighbours); empty: no splits.
     `reuse_fixed_terms`: the evaluator keeps the columns of terms that no constant changes (NS(r), sqrt(NS(r**-6)))
-    from pass to pass and form to form (`Evaluator.basis(..., reuse=True)`): the same fits to the bit, less work."""
+    from pass to pass and form to form (`Evaluator.basis(..., reuse=True)`): the same fits to the bit, less work.
+    `log_bases`: Levenberg–Marquardt steps in ln c for each constant c that is only the base of powers (c**r, a
+    decay), measured in docs/performance.md and off: other minima, as many better as worse."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10
@@ -73,6 +75,7 @@ class FitOptions:
     neighbour_polish_evaluations: int | None = None  # None: the stage's max_evaluations (docs/performance.md)
     angle_splits: tuple = ()
     reuse_fixed_terms: bool = True
+    log_bases: bool = False
 
     def __post_init__(self):
         if self.jacobian not in JACOBIANS:
@@ -138,6 +141,8 @@ class _Projected:
         return self._previous[1].copy()  # a copy: a solver may write into what it is given
 
     def _residual(self, constants):
+        if not np.isfinite(constants).all():  # a step that overflowed (exp of a log-constant): no such potential
+            return self.penalty
         try:
             basis, derivatives = self._bases(constants)
             linear, reference, residual, design, solution = self.targets.solve_design(basis)
@@ -273,13 +278,55 @@ def fit_constants(program, evaluator, targets, start, *, max_evaluations=DEFAULT
                     least_squares(projected, start, jac=jacobian, method="lm", max_nfev=max_evaluations,
                                   x_scale="jac", ftol=tolerance, xtol=tolerance)
                 else:
-                    jacobian = None if projected.derivative is None else projected.jacobian_and_passes
-                    levenberg_marquardt(projected, jacobian, start, max_evaluations=max_evaluations,
-                                        ftol=tolerance, xtol=tolerance, secant=options.solver == "secant",
-                                        jac_calls=len(projected.derivative.difference) if jacobian else 0)
+                    bases = _positive_bases(program, start) if options.log_bases else ()
+                    fun, jacobian, x0 = _in_logs(projected, start, bases) if len(bases) else (
+                        projected, projected.jacobian_and_passes, start)
+                    levenberg_marquardt(fun, jacobian if projected.derivative is not None else None, x0,
+                                        max_evaluations=max_evaluations, ftol=tolerance, xtol=tolerance,
+                                        secant=options.solver == "secant",
+                                        jac_calls=len(projected.derivative.difference) if projected.derivative else 0)
             except (ValueError, np.linalg.LinAlgError):
                 pass  # a singular or non-finite step ends the fit; the best trial so far stands
     if projected.best is None:
         raise Rejected("non_finite", "the potential is not finite at its starting constants")
     best = projected.best
     return Fit(best.constants, best.linear, best.reference, best.loss, projected.evaluations)
+
+
+def _only_as_base(expr, symbol):
+    """Whether every occurrence of `symbol` in `expr` is the base of a power whose exponent does not hold it."""
+    if expr == symbol:
+        return False
+    if expr.is_Pow and expr.base == symbol:
+        return symbol not in expr.exp.free_symbols
+    return all(_only_as_base(arg, symbol) for arg in expr.args)
+
+
+def _positive_bases(program, start):
+    """Indices of the constants that appear only as bases of powers (c**r: a decay), positive at `start`."""
+    formula = getattr(program, "formula", None)
+    if formula is None or getattr(program, "sum_kind", "radial") != "radial":
+        return np.zeros(0, dtype=np.int64)
+    expressions = [*formula.densities, *formula.terms, *(e for pair in getattr(formula, "angular", ()) for e in pair)]
+    return np.array([j for j, c in enumerate(formula.constants)
+                     if start[j] > 0 and any(c in e.free_symbols for e in expressions)
+                     and all(_only_as_base(e, c) for e in expressions)], dtype=np.int64)
+
+
+def _in_logs(projected, start, bases):
+    """(residual, Jacobian, start) of the fit with the constants `bases` as their logarithms (`FitOptions.log_bases`):
+    c**r = exp(r ln c), so that a decay beside a power law (c**r r**p) has a straight valley in (ln c, p) where it has
+    a curved one in (c, p)."""
+    def constants(u):
+        c = np.array(u, dtype=float)
+        c[bases] = np.exp(c[bases])
+        return c
+
+    def jacobian(u):
+        c = constants(u)
+        j, passes = projected.jacobian_and_passes(c)
+        return j * np.where(np.isin(np.arange(c.size), bases), c, 1.0), passes
+
+    u0 = start.copy()
+    u0[bases] = np.log(start[bases])
+    return (lambda u: projected(constants(u))), jacobian, u0

@@ -519,6 +519,8 @@ def simple_number(value):
     SNAP_LARGEST are not simple: any large fitted constant is within SNAP_DISTANCE (relative) of an integer, and made
     exact as an exponent it lets sympy build a polynomial of that degree to learn a sign (the Sutton–Chen rediscovery,
     seed 4, ran out of 24 GB in such a query during a snap; with this bound it recovers the form)."""
+    if not abs(value) <= SNAP_LARGEST + 1:  # also 1e308, whose double would overflow round()
+        return None
     nearest = round(value * 2) / 2
     if abs(nearest) > SNAP_LARGEST:
         return None
