@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import logging
 import os
 import random
 import re
@@ -393,6 +394,11 @@ def test_workers_come_with_the_kernels_loaded_take_the_data_later_and_close_on_a
         if forked:  # a terminal's Ctrl-C is the driver's to handle: the workers, in its process group, ignore it
             ignored = pool.client.run(lambda: signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
             assert list(ignored.values()) == [True, True]
+            # and a heartbeat that meets the closing scheduler prints no traceback; other worker errors do
+            shown = pool.client.run(lambda: [bool(logging.getLogger("distributed.worker").filter(
+                logging.LogRecord("distributed.worker", logging.ERROR, "", 0, message, None, None))) for message in
+                ("Failed to communicate with scheduler during heartbeat.", "Unexpected exception during heartbeat.")])
+            assert list(shown.values()) == [[False, True]] * 2
         result = IslandSearch(config, lj_data, executor=pool).run()  # closes the pool when it ends
         assert pool.closed and pool.client.status == "closed"
     in_process = IslandSearch(config, lj_data, executor=InProcess(lj_data, None)).run()

@@ -291,6 +291,20 @@ def _quiet_teardown(client):
         logger.setLevel(level)
 
 
+class _HeartbeatToAClosedScheduler(logging.Filter):
+    """Drops a local worker's "Failed to communicate with scheduler during heartbeat" (an ERROR with a traceback): the
+    scheduler of a local cluster lives in the symff process, so its connection closes only as the cluster closes (a
+    search stopped by Ctrl-C), and a heartbeat then in flight printed a screen of traceback."""
+
+    def filter(self, record):
+        return not record.getMessage().startswith("Failed to communicate with scheduler during heartbeat")
+
+
+def quiet_local_worker():
+    """Keep a local worker's teardown messages from the terminal (called where the local workers are forked from)."""
+    logging.getLogger("distributed.worker").addFilter(_HeartbeatToAClosedScheduler())
+
+
 def warm_worker():
     """What a worker's first data and jobs would wait for, done as soon as it is there (while the data are still read
     or made): the imports of the fits and the compiled kernels, loaded from numba's cache by a pass over two atoms."""

@@ -13,7 +13,9 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 import distributed.nanny  # noqa: F401  (the worker process's own code)
 
-from .pool import warm_worker
+from .pool import quiet_local_worker, warm_worker
+
+quiet_local_worker()
 
 try:
     warm_worker()
