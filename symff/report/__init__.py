@@ -33,6 +33,7 @@ from .pareto import pareto_figure
 from .parity import parity_figure
 
 REPORT_DIR = "report"
+HEADINGS = ("Pareto front", "Parity", "Errors by config_type", "Functions", "Calibration", "Convergence")
 
 
 def write_report(run, *, train=None, test=None, index=None, train_neighbours=None, ensemble=None, seed=0):
@@ -90,6 +91,8 @@ def write_report(run, *, train=None, test=None, index=None, train_neighbours=Non
         png = png_bytes(figure)
         (out / f"{_file_name(heading)}.png").write_bytes(png)
         rendered.append((heading, png, caption))
+    for heading in set(HEADINGS) - {heading for heading, *_ in figures}:  # an earlier report's plot of another model
+        (out / f"{_file_name(heading)}.png").unlink(missing_ok=True)
     page = out / "index.html"
     page.write_text(report_html(f"symff run {run.name}", config, front, rendered, notes))
     return page
