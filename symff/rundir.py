@@ -79,12 +79,13 @@ def writing(path):
 def prepare_run_directory(path, force=False):
     """Create RUN after `check_run_directory`; with `force`, an earlier run's results there are removed first: its
     checkpoint, resumed beside the new run's config.json, went on with the earlier run's population on the new data,
-    and its front stood as the new run's until that one ended."""
+    and its front and report stood as the new run's until that one ended."""
     path = check_run_directory(path, force)
     for name in EARLIER_RUN_FILES:
         (path / name).unlink(missing_ok=True)
-    for model in (path / "models").glob("*.json"):
-        model.unlink()
+    for earlier in [*(path / "models").glob("*.json"), *(path / "report").glob("*.png")]:
+        earlier.unlink()
+    (path / "report" / "index.html").unlink(missing_ok=True)  # the earlier run's report, until the new one's
     (path / "models").mkdir(parents=True, exist_ok=True)
     return path
 

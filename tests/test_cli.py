@@ -217,6 +217,7 @@ def test_search_with_force_removes_the_earlier_runs_results_before_it_starts(run
               "--workers", "1"])
     left = sorted(p.name for p in earlier.iterdir())
     assert left == ["config.json", "models", "notes.txt", "report"] and not list((earlier / "models").iterdir())
+    assert not list((earlier / "report").iterdir())  # nor the earlier run's report
     assert json.loads((earlier / "config.json").read_text())["data"]["train"] == [str(data_files[1])]
     capsys.readouterr()
     assert main(["search", "--resume", str(earlier)]) == 2
