@@ -56,6 +56,10 @@ class SearchConfig:
     # FitOptions.decay_neighbours): the Stillinger–Weber rediscovery needs them; on eam forms of DFT data they reach
     # lower minima for some forms at about twice the CPU of a generation (docs/performance.md); False: no decays
     decay_neighbours: bool = True
+    # the fits step in ln c for each constant c that is only the base of powers (a decay c**r; FitOptions.log_bases):
+    # a straight valley where c**r r**p has a curved one; other minima, as many better as worse on the throughput
+    # benchmark's forms (docs/performance.md), not yet compared in whole searches: off by default
+    log_bases: bool = False
     # the climb also splits a three-body sum of a constant angular function NS3(f, k) into NS3(f, c^n) + a NS(f')^2,
     # for each power n here (symff.search.neighbourhood.angle_split_neighbours); empty: no splits. For several
     # elements these are the only climb steps (docs/alloys.md)

@@ -19,7 +19,8 @@ SCREEN_TOLERANCE = 1e-4  # a screening fit stops once the loss changes by less t
 
 def _full_key(config):
     return (config.r_in, config.r_out, config.three_body_cutoff, config.grid_points, config.energy_weight, config.force_weight,
-            config.stress_weight, config.max_evaluations, config.decay_neighbours, tuple(config.angle_splits))
+            config.stress_weight, config.max_evaluations, config.decay_neighbours, tuple(config.angle_splits),
+            config.log_bases)
 
 
 def _screen_key(config):
@@ -74,4 +75,5 @@ class StageBuilder:
         extra = {} if tolerance is None else {"tolerance": tolerance}
         return Stage(evaluator, Targets(data, weights), max_evaluations, species=species,
                      options=FitOptions(decay_neighbours=config.decay_neighbours,
-                                        angle_splits=tuple(config.angle_splits)), **extra)
+                                        angle_splits=tuple(config.angle_splits), log_bases=config.log_bases),
+                     **extra)
