@@ -85,6 +85,21 @@ def test_reused_columns_of_an_expanded_alloy_form_are_those_computed_afresh():
     assert kept._fixed
 
 
+def test_a_form_with_a_three_body_sum_keeps_no_columns_and_evaluates_as_without_reuse(data):
+    """A formula with three-body sums has no fixed terms here (its sums' passes are kept by the evaluator's own
+    three-body cache): reuse changes nothing, in one pass or the joint pass."""
+    form = formula("NS(0.4**r) + sqrt(NS(r**-6)) + NS3(exp(-1.1*r), (c + 0.3)**2)")
+    program = PotentialProgram(form)
+    assert program.fixed_terms == {}
+    kept, fresh = evaluator_of(data), evaluator_of(data)
+    assert_identical(kept.basis(program, form.initial, reuse=True), fresh.basis(program, form.initial), "angular")
+    derivative = DerivativeProgram(form)
+    for got, expected in zip(joint_basis(derivative, kept, form.initial, reuse=True),
+                             joint_basis(derivative, fresh, form.initial)):
+        assert_identical(got, expected, "angular joint")
+    assert not kept._fixed
+
+
 def test_a_fit_with_reuse_is_the_fit_without_it(data):
     form = formula(FORM)
     program, targets = PotentialProgram(form), Targets(data)

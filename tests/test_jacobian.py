@@ -292,6 +292,7 @@ def test_derivatives_are_sympys_and_each_is_taken_once():
 
 
 def test_decay_bases_are_the_constants_only_raised_to_a_power():
+    from symff.expr.program import AlloyProgram
     from symff.fit.constants import _positive_bases
 
     def bases(text, start=None):
@@ -303,6 +304,8 @@ def test_decay_bases_are_the_constants_only_raised_to_a_power():
     assert bases("NS((r - 0.4)**0.4)") == []  # (c0 + r)**c1: an exponent is no base
     assert bases("NS(r**-9.3) - NS(1.2*r**-6.1)**0.5") == []
     assert bases("NS(0.4**r)", start=[-0.4]) == []  # not positive where the fit starts
+    alloy = AlloyProgram({"Nb": formula("NS(0.4**r)"), "Mo": formula("NS(0.5**r)")})
+    assert _positive_bases(alloy, [0.4, 0.5]).size == 0  # an alloy's fits step in the constants themselves
 
 
 def test_a_fit_in_the_logarithms_of_its_decays_ends_at_a_minimum(data):

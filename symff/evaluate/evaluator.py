@@ -15,6 +15,7 @@ the errors reported on a final front and in tests.
 """
 
 import copy
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -65,6 +66,13 @@ class Prediction:
     forces: np.ndarray  # (n_atoms, 3)
     stress: np.ndarray  # (n_structures, 6)
     atom_energy: np.ndarray | None = None  # (n_atoms,) E_i without the reference energy
+
+
+@functools.lru_cache(maxsize=512)
+def _without(program, dropped):
+    """`program.without(dropped)`, once per program and set of terms (it rewrites sympy expressions; a fit asks for
+    the same one at every pass)."""
+    return program.without(dropped)
 
 
 def _nbytes(basis):
@@ -259,7 +267,7 @@ class Evaluator:
             basis = self._basis(program, constants)
         else:
             rest = [m for m in range(program.n_terms) if m not in found]
-            part = self._basis(program.without(frozenset(found)), constants) if rest else None
+            part = self._basis(_without(program, frozenset(found)), constants) if rest else None
             basis = _assembled(program.n_terms, found, rest, part)
         with _FIXED_LOCK:
             for m, key in fixed.items():

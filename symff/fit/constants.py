@@ -19,6 +19,7 @@ stays large at its minimum, where Gauss–Newton converges only linearly. `FitOp
 plain method, `FitOptions(solver="minpack")` scipy's MINPACK, as the procedure before did.
 """
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -303,14 +304,21 @@ def _only_as_base(expr, symbol):
 
 
 def _positive_bases(program, start):
-    """Indices of the constants that appear only as bases of powers (c**r: a decay), positive at `start`."""
-    formula = getattr(program, "formula", None)
-    if formula is None or getattr(program, "sum_kind", "radial") != "radial":
+    """Indices of the constants that appear only as bases of powers (c**r: a decay), positive at `start`; none for
+    an alloy's program."""
+    if isinstance(program, AlloyProgram):
         return np.zeros(0, dtype=np.int64)
-    expressions = [*formula.densities, *formula.terms, *(e for pair in getattr(formula, "angular", ()) for e in pair)]
-    return np.array([j for j, c in enumerate(formula.constants)
-                     if start[j] > 0 and any(c in e.free_symbols for e in expressions)
-                     and all(_only_as_base(e, c) for e in expressions)], dtype=np.int64)
+    bases = _decay_bases(*_formula_key(program.formula))
+    return np.array([j for j in bases if start[j] > 0], dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=DERIVATIVE_CACHE_SIZE)
+def _decay_bases(densities, terms, constants, channels, angular):
+    """Indices of the constants of a formula (given by `_formula_key`) that appear only as bases of powers: found
+    once per formula, as every fit of it asks."""
+    expressions = [*densities, *terms, *(e for pair in angular for e in pair)]
+    return tuple(j for j, c in enumerate(constants) if any(c in e.free_symbols for e in expressions)
+                 and all(_only_as_base(e, c) for e in expressions))
 
 
 def _in_logs(projected, start, bases):
@@ -325,7 +333,9 @@ def _in_logs(projected, start, bases):
     def jacobian(u):
         c = constants(u)
         j, passes = projected.jacobian_and_passes(c)
-        return j * np.where(np.isin(np.arange(c.size), bases), c, 1.0), passes
+        scale = np.ones(c.size)
+        scale[bases] = c[bases]  # ∂/∂(ln c) = c ∂/∂c
+        return j * scale, passes
 
     u0 = start.copy()
     u0[bases] = np.log(start[bases])
