@@ -21,9 +21,11 @@ What one run does, exactly:
 3. Fits each form the way the search fits a candidate that passes its screen: `screen_form` on the subset from the
    form's initial constants, then `fit_form` on all the data from the screened constants — the full fit with the
    snapping of constants and the climb over exact exponents (symff.search.scoring.FormFitter). Once with the
-   procedure before (`FitOptions.before()`, or with the settings given by --before-option NAME=VALUE) and once with
-   today's (`FitOptions()`, or with the settings given by --option NAME=VALUE, to measure one lever at a time;
-   e.g. `--before-option solver=minpack` compares today's Levenberg–Marquardt with scipy's), in alternating
+   procedure before (`FitOptions.before()`, or `FitOptions(**settings)` with the settings given by --before-option
+   NAME=VALUE) and once with today's (the default search's, `symff.search.stages.fit_options(SearchConfig())`, with
+   the settings given by --option NAME=VALUE in place of its own, to measure one lever at a time;
+   e.g. `--before-option solver=minpack --option log_bases=0` compares today's Levenberg–Marquardt with scipy's,
+   which fits in c), in alternating
    order, one after the other for each form, so that the load of a shared machine falls on both alike. The work is
    shared out over --workers processes (default 2); each form's CPU time is its process's CPU time
    (`time.process_time`) over the two steps.
@@ -129,17 +131,25 @@ def _init(data, three_body_cutoff=None):
     _STAGES["screen"].evaluator.basis(PotentialProgram(formula), formula.initial)
 
 
-PROCEDURES = ("before", "after")  # FitOptions.before() or FitOptions(**--before-option settings), and
-# FitOptions(**--option settings)
+PROCEDURES = ("before", "after")  # FitOptions.before() or FitOptions(**--before-option settings), and the
+# default search's options with the --option settings in their place
+
+
+def _options(procedure, settings):
+    """The FitOptions of a procedure: before, `FitOptions.before()` or `FitOptions(**settings)` (--before-option);
+    after, the default search's (its stages') with `settings` in place of its own (--option)."""
+    from symff.fit.constants import FitOptions
+
+    if procedure == "after":
+        return dataclasses.replace(_STAGES["full"].options, **settings)
+    return FitOptions.before() if settings is None else FitOptions(**settings)
 
 
 def _fit(formula, options):
     """(CPU seconds, passes over all the data, loss on all the data, passes over the subset) of one candidate's
-    screen and full fit, or None when the form is rejected."""
-    from symff.fit.constants import FitOptions
+    screen and full fit with `options`, or None when the form is rejected."""
     from symff.search.scoring import Candidate, fit_form, screen_form
 
-    options = FitOptions.before() if options is None else FitOptions(**options)
     screen = dataclasses.replace(_STAGES["screen"], options=options)
     full = dataclasses.replace(_STAGES["full"], options=options)
     start = time.process_time()
@@ -157,7 +167,7 @@ def fit_both(task):
     """Both procedures on one form, in an order that alternates from form to form."""
     index, name, formula, settings = task
     order = PROCEDURES if index % 2 == 0 else PROCEDURES[::-1]
-    results = {procedure: _fit(formula, settings[procedure]) for procedure in order}
+    results = {procedure: _fit(formula, _options(procedure, settings[procedure])) for procedure in order}
     return index, name, str(formula), results
 
 
@@ -192,8 +202,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
-                        help="a FitOptions setting of the procedure after, e.g. climb_evaluations=3 (to measure one "
-                             "lever at a time)")
+                        help="a FitOptions setting of the procedure after (the default search's), e.g. "
+                             "climb_evaluations=3 (to measure one lever at a time)")
     parser.add_argument("--before-option", action="append", default=[], metavar="NAME=VALUE",
                         help="a FitOptions setting of the procedure before, in place of FitOptions.before(), e.g. "
                              "solver=minpack")

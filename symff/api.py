@@ -28,6 +28,7 @@ from .data.read import warn_test_in_train
 from .errors import ConfigError, ModelError, SymffWarning
 from .evaluate.predict import predict as predict_model
 from .model import Model
+from .progress import counted
 from .rundir import data_record, optional_config, read_front
 from .search.config import SearchConfig
 
@@ -79,8 +80,9 @@ class SymFF:
         if result.stop_reason == "interrupted":  # a Ctrl-C (a notebook's interrupt) the search took as its stop
             resume = f"; continue with: symff search --resume {out}" if described.get("train") else \
                 " (data given as objects: the run cannot be resumed)"
-            warnings.warn(f"the search was interrupted after {result.generations} generations: the estimator holds "
-                          f"the front so far{resume}", SymffWarning, stacklevel=2)
+            done = counted(result.generations, "generation")
+            warnings.warn(f"the search was interrupted after {done}: the estimator holds the front so far{resume}",
+                          SymffWarning, stacklevel=2)
         self._load(out)
         return self
 

@@ -21,6 +21,11 @@ from rich.text import Text
 FRONT_BRIEF = 6  # complexities shown in the brief front
 
 
+def counted(n, noun):
+    """"1 generation", "3 generations": `n` and the noun, plural unless n is 1 (the noun's plural adds an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def eta_seconds(generation, elapsed, config):
     """Seconds left until the search stops by its generation count or its time limit, whichever comes first.
 

@@ -140,7 +140,7 @@ def test_a_fit_interrupted_by_ctrl_c_warns_that_it_holds_the_front_so_far(struct
     ctrl_c_in_generation(monkeypatch, 2)
     train = tmp_path / "train.extxyz"
     write(train, structures[::4])
-    held = "the search was interrupted after 1 generations: the estimator holds the front so far"
+    held = "the search was interrupted after 1 generation: the estimator holds the front so far"
     runs = {"objects": tmp_path / "objects", "files": tmp_path / "files"}
     expected = {"objects": held + " (data given as objects: the run cannot be resumed)",
                 "files": held + f"; continue with: symff search --resume {runs['files']}"}

@@ -5,7 +5,7 @@ import json
 
 from rich.console import Console
 
-from symff.progress import SearchProgress, brief_front, eta_seconds, generation_summary, read_history
+from symff.progress import SearchProgress, brief_front, counted, eta_seconds, generation_summary, read_history
 from symff.search.config import SearchConfig
 from symff.search.engine import GenerationReport
 
@@ -88,3 +88,8 @@ def test_property_tier_counts_are_in_the_line_and_the_log_only_with_targets(tmp_
     assert "props" not in lines[0] and "props 7/2" in lines[1]
     history = read_history(log)
     assert "tiers" not in history[0] and history[1]["tiers"] == {"properties_static": 7, "properties_defects": 2}
+
+
+def test_counts_are_written_singular_for_one():
+    assert [counted(n, "generation") for n in (0, 1, 2)] == ["0 generations", "1 generation", "2 generations"]
+    assert counted("?", "generation") == "? generations"  # a front.json without the count

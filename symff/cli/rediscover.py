@@ -5,7 +5,7 @@ by default (`--workers`). The last line printed is `recovered: yes` or `recovere
 import time
 
 from ..data import Dataset
-from ..progress import SearchProgress
+from ..progress import SearchProgress, counted
 from ..rediscover import REDISCOVERIES
 from ..search.pool import started_pool
 from ..workflow import search_to_run
@@ -46,7 +46,8 @@ def run(args):
                                            force=args.force, progress=progress, report=args.report, workers=workers,
                                            started=started)
     recovery = case.check(models)
-    print(f"{len(models)} front members after {result.generations} generations ({result.stop_reason}); "
+    print(f"{counted(len(models), 'front member')} after {counted(result.generations, 'generation')} "
+          f"({result.stop_reason}); "
           f"total {time.perf_counter() - start:.1f} s; written to {out}")
     print(recovery.summary())
     print(f"recovered: {'yes' if recovery.recovered else 'no'}")

@@ -9,7 +9,7 @@ from ..cutoff import DEFAULT_INNER, DEFAULT_OUTER
 from ..environment import changed_versions
 from ..errors import ConfigError
 from ..grammar.spec import load_grammar
-from ..progress import SearchProgress
+from ..progress import SearchProgress, counted
 from ..rundir import data_record, front_table, read_config, read_front, writing
 from ..search.config import DEFAULT_VARIATION, TOPOLOGIES, SearchConfig
 from ..search.pool import started_pool
@@ -59,9 +59,9 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
                         help="climb without the decay neighbours (a power law of r times a new decay, r^p k^r): "
                              "cheaper generations, fewer forms reached")
-    parser.add_argument("--log-bases", action="store_true",
-                        help="fit each constant that is only the base of powers (a decay c**r) in its logarithm "
-                             "(other minima; off by default: docs/performance.md)")
+    parser.add_argument("--no-log-bases", dest="log_bases", action="store_false",
+                        help="fit each constant that is only the base of powers (a decay c**r) in c itself, not in "
+                             "its logarithm (the fits before 2026-12-07)")
     parser.add_argument("--angle-splits", type=int, nargs="+", metavar="N", default=[],
                         help="the climb also splits a three-body sum of a constant angular function, NS3(f, k), into "
                              "an angle and a squared density, NS3(f, c^N) + a NS(f')^2, for each power N (for several "
@@ -96,7 +96,7 @@ def config_from(args, **overrides):
     values["inherit_forms"] = getattr(args, "inherit_forms", True)
     values["inherit_constants"] = getattr(args, "inherit_constants", False)
     values["decay_neighbours"] = getattr(args, "decay_neighbours", True)
-    values["log_bases"] = getattr(args, "log_bases", False)
+    values["log_bases"] = getattr(args, "log_bases", True)
     values["angle_splits"] = getattr(args, "angle_splits", None) or []
     values["variation"] = DEFAULT_VARIATION | variation_weights(getattr(args, "variation", None) or [])
     values["properties"] = getattr(args, "properties", None) or []
@@ -229,7 +229,7 @@ def resume(args):
     with writing(args.resume):  # refused now, before workers start and data are read, where another process writes RUN
         pass
     state = SearchState.from_checkpoint(read_checkpoint(args.resume))
-    config = SearchConfig(**saved["search"])
+    config = SearchConfig.saved(saved["search"])
     data = saved["data"]
     if not data.get("train"):
         raise ConfigError(f"{args.resume}: cannot be resumed: its config.json names no data files (a rediscovery, or "
@@ -255,7 +255,8 @@ def resume(args):
 
 
 def finish(out, result, models):
-    print(f"{len(models)} front members after {result.generations} generations ({result.stop_reason}), "
+    print(f"{counted(len(models), 'front member')} after {counted(result.generations, 'generation')} "
+          f"({result.stop_reason}), "
           f"{result.elapsed:.1f} s; written to {out}")
     print(front_table(read_front(out)["members"]))
     if result.stop_reason == "interrupted":

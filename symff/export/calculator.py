@@ -15,10 +15,13 @@ check it). Results:
 - with an ensemble (`symff.uncertainty`; the model file's, or one given): `energy_std` (eV, total energy),
   `energy_per_atom_std` (eV/atom) and `forces_std` (eV/Å, per component), the committee's standard deviations
   times the ensemble's calibration factors.
+
+Where the model is not finite for the atoms (a 1/NS term on a lone atom, an overflow) a call raises `NotFiniteHere`:
+ASE's `CalculationFailed` for code that drives ASE, symff's `Rejected` for MD and relaxations inside symff.
 """
 
 import numpy as np
-from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.calculator import CalculationFailed, Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from ..data import Dataset
@@ -27,6 +30,10 @@ from ..evaluate.skin import DEFAULT_SKIN, SkinList
 from ..expr.symbols import Rejected
 from ..model import AlloyModel, Model
 from ..neighbours import Neighbours
+
+
+class NotFiniteHere(Rejected, CalculationFailed):
+    """The model's energy or forces are not finite for the atoms of a call."""
 
 
 class SymFFCalculator(Calculator):
@@ -74,10 +81,9 @@ class SymFFCalculator(Calculator):
                              / len(atoms), "forces_std": spread.forces}
 
     def _not_finite(self, rejected):
-        """The results where the model's energy or forces are not finite for the atoms: none; the evaluation's
-        `Rejected` ("non_finite: ...") goes on, which MD and relaxations inside symff stop at (symff validate's
-        calculator answers with the energy alone instead)."""
-        raise rejected
+        """The results where the model's energy or forces are not finite for the atoms: none, `NotFiniteHere` is
+        raised (symff validate's calculator answers with the energy alone instead)."""
+        raise NotFiniteHere(rejected.kind, str(rejected).partition(": ")[2]) from rejected
 
     def _evaluator(self, atoms):
         """The evaluator at the atoms' current positions, rebuilding only what the change since the last call needs."""

@@ -42,7 +42,7 @@ from ..data.read import read_structures
 from ..errors import ConfigError, ModelError
 from ..fit.given_form import checked_form, fit_form
 from ..model import Model
-from ..progress import SearchProgress
+from ..progress import SearchProgress, counted
 from ..rundir import data_record, default_member, read_config, read_front, writing
 from ..sanity import is_sane
 from ..search.config import SearchConfig
@@ -127,7 +127,8 @@ def _iterations(out, config, start, md_starts, make_oracle, report, progress, pa
     summary = {"stop": stop, "labels": sum(d.n_structures for d in labels), "iterations": iterations,
                "model": str(out / f"iter-{len(iterations) - 1:03d}" / "model.json")}
     _write_json(out / "summary.json", summary)
-    report(f"stopped: {stop} after {len(iterations)} iterations, {summary['labels']} labels; model {summary['model']}")
+    report(f"stopped: {stop} after {counted(len(iterations), 'iteration')}, {counted(summary['labels'], 'label')}; "
+           f"model {summary['model']}")
     return summary
 
 
@@ -200,7 +201,7 @@ def _searched(folder, config, start_forms, report, progress=False, parallel=None
         train = read_dataset([train_file])  # as the run's config.json records it: `symff search --resume` reads it
         if (run / CHECKPOINT_NAME).is_file():  # killed: its settings and state as it left them
             state = SearchState.from_checkpoint(read_checkpoint(run))
-            settings = SearchConfig(**read_config(run)["search"])
+            settings = SearchConfig.saved(read_config(run)["search"])
         else:
             state, settings = None, config.search_config(start_forms)
         report(f"{folder.name}: searching on {train.n_structures} structures ({run})")

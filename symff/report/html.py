@@ -4,6 +4,8 @@ import base64
 import html
 import json
 
+from ..progress import counted
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; font-size: 0.9em; } td, th { padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; }
@@ -22,7 +24,8 @@ def report_html(title, config, front, figures, notes=()):
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>",
              f"<style>{STYLE}</style></head><body><h1>{e(title)}</h1>"]
     search = front.get("search", {})
-    parts.append(f"<p>{len(front['members'])} front members after {search.get('generations', '?')} generations "
+    parts.append(f"<p>{counted(len(front['members']), 'front member')} after "
+                 f"{counted(search.get('generations', '?'), 'generation')} "
                  f"({e(str(search.get('stop_reason', '')))}), {_number(search.get('elapsed_s'))} s.</p>")
     if config.get("command"):
         parts.append(f"<p>Command: <code>{e(config['command'])}</code></p>")

@@ -12,6 +12,9 @@ from ..targets import PROPERTY_OBJECTIVES
 TOPOLOGIES = ("ring", "all")
 MAX_ANGLE_SPLIT = 16  # the largest power of cos θ a split may give (the grammar writes up to 16: symff.expr.to_tree)
 DEFAULT_VARIATION = {"crossover": 0.4, "subtree": 0.2, "point": 0.2, "shrink": 0.1, "add_term": 0.1}
+# settings that a run's config.json written before they existed lacks, with the value its search had then: such a
+# run resumes as it began, not with today's default
+UNWRITTEN_BEFORE = {"decay_neighbours": False, "log_bases": False}
 
 
 @dataclass
@@ -57,9 +60,9 @@ class SearchConfig:
     # lower minima for some forms at about twice the CPU of a generation (docs/performance.md); False: no decays
     decay_neighbours: bool = True
     # the fits step in ln c for each constant c that is only the base of powers (a decay c**r; FitOptions.log_bases):
-    # a straight valley where c**r r**p has a curved one; other minima, as many better as worse on the throughput
-    # benchmark's forms (docs/performance.md), not yet compared in whole searches: off by default
-    log_bases: bool = False
+    # a straight valley where c**r r**p has a curved one; fewer passes per fit, more generations in the same time
+    # (docs/performance.md)
+    log_bases: bool = True
     # the climb also splits a three-body sum of a constant angular function NS3(f, k) into NS3(f, c^n) + a NS(f')^2,
     # for each power n here (symff.search.neighbourhood.angle_split_neighbours); empty: no splits. For several
     # elements these are the only climb steps (docs/alloys.md)
@@ -140,3 +143,8 @@ class SearchConfig:
 
     def to_dict(self):
         return asdict(self)
+
+    @classmethod
+    def saved(cls, settings):
+        """The settings of a run's config.json ("search"), those it was written without at their values then."""
+        return cls(**(UNWRITTEN_BEFORE | settings))

@@ -17,6 +17,12 @@ from .subset import screening_subset
 SCREEN_TOLERANCE = 1e-4  # a screening fit stops once the loss changes by less than this, relatively
 
 
+def fit_options(config) -> FitOptions:
+    """How a search with the settings `config` fits its candidates (on both stages)."""
+    return FitOptions(decay_neighbours=config.decay_neighbours, angle_splits=tuple(config.angle_splits),
+                      log_bases=config.log_bases)
+
+
 def _full_key(config):
     return (config.r_in, config.r_out, config.three_body_cutoff, config.grid_points, config.energy_weight, config.force_weight,
             config.stress_weight, config.max_evaluations, config.decay_neighbours, tuple(config.angle_splits),
@@ -73,7 +79,5 @@ class StageBuilder:
                               three_body_cutoff=config.three_body_cutoff)
         weights = LossWeights(config.energy_weight, config.force_weight, config.stress_weight)
         extra = {} if tolerance is None else {"tolerance": tolerance}
-        return Stage(evaluator, Targets(data, weights), max_evaluations, species=species,
-                     options=FitOptions(decay_neighbours=config.decay_neighbours,
-                                        angle_splits=tuple(config.angle_splits), log_bases=config.log_bases),
+        return Stage(evaluator, Targets(data, weights), max_evaluations, species=species, options=fit_options(config),
                      **extra)
