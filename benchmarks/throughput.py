@@ -24,8 +24,7 @@ What one run does, exactly:
    procedure before (`FitOptions.before()`, or `FitOptions(**settings)` with the settings given by --before-option
    NAME=VALUE) and once with today's (the default search's, `symff.search.stages.fit_options(SearchConfig())`, with
    the settings given by --option NAME=VALUE in place of its own, to measure one lever at a time;
-   e.g. `--before-option solver=minpack --option log_bases=0` compares today's Levenberg–Marquardt with scipy's,
-   which fits in c), in alternating
+   e.g. `--before-option solver=minpack` compares today's Levenberg–Marquardt with scipy's), in alternating
    order, one after the other for each form, so that the load of a shared machine falls on both alike. The work is
    shared out over --workers processes (default 2); each form's CPU time is its process's CPU time
    (`time.process_time`) over the two steps.

@@ -3,7 +3,8 @@ scatters), on both the tabulated and the exact path, serial and split over threa
 
 import numpy as np
 import pytest
-from helpers import random_cell
+from ase.build import bulk
+from helpers import labelled, random_cell
 
 from symff.cutoff import smooth_cutoff
 from symff.data import Dataset
@@ -11,6 +12,7 @@ from symff.evaluate import kernels
 from symff.evaluate.evaluator import Evaluator
 from symff.evaluate.grid import RadialGrid
 from symff.evaluate.pairs import GridPairs
+from symff.expr.symbols import Rejected
 from symff.model import Model
 from symff.neighbours import build_neighbours
 
@@ -95,6 +97,28 @@ def test_basis_matches_naive_reference(system, model, exact, n_threads):
     np.testing.assert_allclose(basis.forces, forces, rtol=0, atol=1e-12 * scale)
     np.testing.assert_allclose(basis.stress, virials / data.volumes[None, :, None], rtol=0,
                                atol=1e-12 * np.abs(basis.stress).max())
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_a_pair_function_that_overflows_at_r_out_is_refused(exact):
+    # finite at every pair and on every grid node below r_out, infinite at r_out itself, where the cutoff zeroes it:
+    # a fit in ln c walked to such a bump, (6.4e-38)**r r**441, which the numpy reference and LAMMPS's lepton
+    # evaluate as infinite just inside r_out (docs/performance.md)
+    data = Dataset.from_atoms([labelled(bulk("Cu", "fcc", a=3.6, cubic=True))])  # shells at 2.55, 3.6, 4.41, 5.09 Å
+    neighbours = build_neighbours(data, R_OUT)
+    evaluator = Evaluator(data, neighbours, r_in=R_IN, r_out=R_OUT, exact=exact)
+    assert neighbours.r.max() < 4.5 and evaluator.grid.r[-2] < 4.9998
+    edge = Model.from_expression("NS(6.359e-38**r*r**441.047)", ["Cu"], [0.0])
+    assert not np.isfinite(edge.program.densities(np.array([R_OUT]), edge.constants)[0]).all()
+    with pytest.raises(Rejected, match="not finite"):
+        evaluator.basis(edge.program, edge.constants)
+    inside = Model.from_expression("NS(6.359e-38**r*r**430)", ["Cu"], [0.0])  # the same bump, finite at r_out
+    assert np.isfinite(evaluator.basis(inside.program, inside.constants).energy).all()
+    # a pole at r_out (a constant snapped to 5): h = g f_c tends to 2.34 eV there, not 0, and the energy jumps as a
+    # pair leaves; the grid's last node, zeroed by the cutoff, hid it
+    pole = Model.from_expression("NS((5 - r)**-2)", ["Cu"], [0.0])
+    with pytest.raises(Rejected, match="not finite"):
+        evaluator.basis(pole.program, pole.constants)
 
 
 def test_grid_places_are_found_once(system):

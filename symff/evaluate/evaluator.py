@@ -146,17 +146,21 @@ class Evaluator:
         return self._ranges[n]
 
     def _pair_functions(self, program, constants):
-        """(table, pair_values) for the kernels: one of them is empty."""
+        """(table, pair_values) for the kernels: one of them is empty. A pair function must also be finite at r_out
+        itself, where the cutoff zeroes it: one that overflows there (c**r r**441 with c = 6e-38) has no margin,
+        and other evaluations of it (the numpy reference, LAMMPS) overflow just inside r_out."""
         if self.exact:
             g, g_slope = program.densities(self.pairs.r, constants)
             values = np.empty((g.shape[0], self.pairs.n_pairs, 2))
             values[:, :, 0], values[:, :, 1] = cutoff_product(g, g_slope, self._cutoff, self._cutoff_slope)
             if not np.isfinite(values).all():
                 raise Rejected("non_finite", "a pair function is not finite at some pair distance")
+            if not all(np.isfinite(v).all() for v in program.densities(np.array([self.r_out]), constants)):
+                raise Rejected("non_finite", "a pair function is not finite at r_out")
             return EMPTY_TABLE, values
-        g, g_slope = program.densities(self.grid.r, constants)
+        g, g_slope = program.densities(self.grid.r, constants)  # the grid's last node is r_out
         table = self.grid.tabulate(g, g_slope)
-        if not np.isfinite(table).all():
+        if not (np.isfinite(table).all() and np.isfinite(g[:, -1]).all() and np.isfinite(g_slope[:, -1]).all()):
             raise Rejected("non_finite", "a pair function is not finite between the shortest pair and r_out")
         return table, EMPTY_PAIRS
 
