@@ -102,8 +102,8 @@ def test_basis_matches_naive_reference(system, model, exact, n_threads):
 @pytest.mark.parametrize("exact", [False, True])
 def test_a_pair_function_that_overflows_at_r_out_is_refused(exact):
     # finite at every pair and on every grid node below r_out, infinite at r_out itself, where the cutoff zeroes it:
-    # a fit in ln c walked to such a bump, (6.4e-38)**r r**441, which the numpy reference and LAMMPS's lepton
-    # evaluate as infinite just inside r_out (docs/performance.md)
+    # a fit in ln c walked to such a bump, (6.4e-38)**r r**441, which the numpy reference evaluates as infinite just
+    # inside r_out and LAMMPS's lepton as NaN forces (docs/performance.md)
     data = Dataset.from_atoms([labelled(bulk("Cu", "fcc", a=3.6, cubic=True))])  # shells at 2.55, 3.6, 4.41, 5.09 Å
     neighbours = build_neighbours(data, R_OUT)
     evaluator = Evaluator(data, neighbours, r_in=R_IN, r_out=R_OUT, exact=exact)
