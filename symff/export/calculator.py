@@ -83,7 +83,7 @@ class SymFFCalculator(Calculator):
     def _not_finite(self, rejected):
         """The results where the model's energy or forces are not finite for the atoms: none, `NotFiniteHere` is
         raised (symff validate's calculator answers with the energy alone instead)."""
-        raise NotFiniteHere(rejected.kind, str(rejected).partition(": ")[2]) from rejected
+        raise NotFiniteHere(rejected.kind, rejected.detail) from rejected
 
     def _evaluator(self, atoms):
         """The evaluator at the atoms' current positions, rebuilding only what the change since the last call needs."""

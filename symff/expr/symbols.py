@@ -32,7 +32,7 @@ class Rejected(Exception):
 
     def __init__(self, kind, detail=""):
         super().__init__(f"{kind}: {detail}" if detail else kind)
-        self.kind = kind
+        self.kind, self.detail = kind, detail
 
 
 def constant_symbol(name, positive=False):
