@@ -255,6 +255,27 @@ def test_lepton_export_is_the_exact_pair_expression(exports):
     runner.close()
 
 
+def test_lepton_export_of_a_product_of_extreme_factors_is_finite_up_to_the_cutoff(tmp_path):
+    """A search fitted 1.9e-124 (6.4e-38)**r r**441: 0.035 eV at 4.99 A, but Lepton, evaluating factor by factor,
+    gave an infinite force there (r**441 is 7e307) and the first MD step made NaN positions. The product is
+    written as one exp of the sum of the logarithms; an ordinary product keeps its factors."""
+    model = Model.from_expression("NS(-0.5*0.3**r) + 1.855e-124*NS(6.414e-38**r*r**441.0)", ["Cu"], REFERENCE)
+    export = export_lammps(model, tmp_path / "lammps")
+    assert export.style == "lepton" and "log(r)" in export.pair_coeff[0] and "^(441.0)" not in export.pair_coeff[0]
+    assert "((0.3)^(r))" in export.pair_coeff[0]
+    runner = lammps_run.LammpsPotential(export, model.elements)
+    form = analyse_form(model)
+    for r in (2.0, 4.0, 4.9, 4.99, 4.999):
+        dimer = bulk("Cu", "sc", a=12.0).repeat((2, 1, 1))
+        dimer.positions[1] = [r, 0, 0]
+        energy, forces, _ = runner.compute(dimer)
+        phi, slope = form.pair(np.array([r]))
+        assert np.isfinite(forces).all() and np.isfinite(slope).all()
+        assert energy == pytest.approx(phi[0], rel=1e-11, abs=1e-16)
+        assert forces[1, 0] == pytest.approx(-slope[0], rel=1e-9, abs=1e-14)
+    runner.close()
+
+
 # --- the real LAMMPS against symff on mlearn Cu test ----------------------------------------------------------------
 def _compare_with_lammps(model, export, frames, calculator=False):
     """Largest |LAMMPS - symff| of (energy per atom, force component, stress component) over `frames`; with

@@ -412,6 +412,49 @@ for _function in FUNCTIONS.values():  # StrPrinter has its own printers of some 
     setattr(_LeptonPrinter, f"_print_{_function.sympy}", _LeptonPrinter._print_Function)
 
 
+# A product whose factors reach e**±EXTREME_LOG (1e±150) between SHORTEST_R and r_out is written as one exp of the
+# sum of their logarithms: Lepton evaluates factor by factor and differentiates r**p as p*r**p/r, so a finite
+# 1.9e-124 * (6.4e-38)**r * r**441 gave an infinite force at 4.99 A where the product is 0.035 eV.
+EXTREME_LOG = 345.0
+SHORTEST_R = 0.5  # A: no pair of an MD that has not already failed comes closer
+
+
+def _log_magnitudes(mul):
+    """(sign, [ln|factor|] of the coefficient and the positive powers of `mul`, its other factors)."""
+    sign, logs, rest = 1, [], []
+    for factor in mul.args:
+        if factor.is_Number:
+            sign = sign * sp.sign(factor)
+            logs.append(sp.log(abs(factor)))
+        elif factor.is_Pow and factor.base.is_Number and factor.base > 0 and factor.exp.has(R):
+            logs.append(factor.exp * sp.log(factor.base))  # c**u(r)
+        elif factor.is_Pow and factor.base == R and factor.exp.is_Number:
+            logs.append(factor.exp * sp.log(R))  # r**p
+        elif isinstance(factor, sp.exp):
+            logs.append(factor.args[0])
+        else:
+            rest.append(factor)
+    return sign, logs, rest
+
+
+def _without_extreme_factors(expr, r_out):
+    """`expr` with every product of extreme factors (above) as sign * exp(Σ ln|factor|) * its other factors."""
+    r = np.linspace(SHORTEST_R, r_out, 64)
+
+    def guarded(mul):
+        sign, logs, rest = _log_magnitudes(mul)
+        if len(logs) < 2:
+            return mul
+        with np.errstate(all="ignore"):
+            values = [np.broadcast_to(sp.lambdify(R, log, "numpy")(r), r.shape) for log in logs]
+        if all(np.all(np.abs(v) < EXTREME_LOG) for v in values):
+            return mul
+        # unevaluated: sympy would pull r**p and the coefficient back out of the exp
+        return sp.Mul(sign, *rest, sp.exp(sp.Add(*logs), evaluate=False), evaluate=False)
+
+    return expr.replace(lambda e: e.is_Mul, guarded)
+
+
 def lepton_expression(form):
     """The pair energy φ(r) = 2 g(r) f_c(r) of a pair form as a Lepton expression in r (f_c written out with
     step()), or None if the expression has a function Lepton lacks."""
@@ -420,6 +463,7 @@ def lepton_expression(form):
     cutoff = (f"(1 - step(r - {r_in})*(1 - (2*r^2 - 3*{r_in}^2 + {r_out}^2)*({r_out}^2 - r^2)^2"
               f"/({r_out}^2 - {r_in}^2)^3))")
     try:
-        return f"2*({_LeptonPrinter().doprint(sp.sympify(form.pair_expr))})*{cutoff}"
+        pair = _without_extreme_factors(sp.sympify(form.pair_expr), float(form.r_out))
+        return f"2*({_LeptonPrinter().doprint(pair)})*{cutoff}"
     except ValueError:
         return None
