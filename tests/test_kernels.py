@@ -121,6 +121,22 @@ def test_a_pair_function_that_overflows_at_r_out_is_refused(exact):
         evaluator.basis(pole.program, pole.constants)
 
 
+@pytest.mark.parametrize("exact", [False, True])
+@pytest.mark.parametrize("cutoff", [None, (3.0, 4.2)], ids=["radial-cutoff", "own-cutoff"])
+def test_a_bond_function_with_a_pole_at_its_cutoff_is_refused(exact, cutoff):
+    # as for pair functions above: f f_c tends to a finite non-zero value at the three-body sum's cutoff, where the
+    # grid's last node, zeroed by f_c, hid it, and the energy jumps as a bond leaves
+    data = Dataset.from_atoms([labelled(bulk("Cu", "fcc", a=3.6, cubic=True))])
+    evaluator = Evaluator(data, build_neighbours(data, R_OUT), r_in=R_IN, r_out=R_OUT, exact=exact,
+                          three_body_cutoff=cutoff)
+    edge = R_OUT if cutoff is None else cutoff[1]
+    pole = Model.from_expression(f"NS(r**-12) + NS3(({edge} - r)**-2, (c + 0.3)**2)", ["Cu"], [0.0])
+    with pytest.raises(Rejected, match="not finite"):
+        evaluator.basis(pole.program, pole.constants)
+    beyond = Model.from_expression(f"NS(r**-12) + NS3(({edge + 0.5} - r)**-2, (c + 0.3)**2)", ["Cu"], [0.0])
+    assert np.isfinite(evaluator.basis(beyond.program, beyond.constants).energy).all()
+
+
 def test_grid_places_are_found_once(system):
     data, neighbours = system
     grid = RadialGrid.covering(neighbours.r.min(), R_IN, R_OUT)

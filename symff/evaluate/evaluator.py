@@ -243,13 +243,19 @@ class Evaluator:
                                                                       self._bond_cutoff_slope)
             h, h_slope = program.angle_functions(triplets.cosines, constants)
             parts = (EMPTY_TABLE, pair_values, np.zeros((0, 0, 4)), np.stack([h, h_slope], axis=-1))
+            r_out = (self.three_body_cutoff or (self.r_in, self.r_out))[1]
+            at_cutoff = program.bond_functions(np.array([r_out]), constants)
         else:
-            table = self._bond_grid.tabulate(*program.bond_functions(self._bond_grid.r, constants))
+            f, f_slope = program.bond_functions(self._bond_grid.r, constants)  # the grid's last node is its r_out
+            table = self._bond_grid.tabulate(f, f_slope)
             h, h_slope = program.angle_functions(self._angle_grid.c, constants)
             angle_tables = np.stack([self._angle_grid.tabulate(h[l], h_slope[l]) for l in range(n_l)])
             parts = (table, EMPTY_PAIRS, angle_tables, np.zeros((0, 0, 2)))
-        if not all(np.isfinite(part).all() for part in parts):
-            raise Rejected("non_finite", "a function of a three-body sum is not finite on its grid or data")
+            at_cutoff = (f[:, -1], f_slope[:, -1])
+        # a bond function must be finite at its cutoff itself, where f_c zeroes it, as a pair function must
+        # (`_pair_functions`): a pole there makes an energy that jumps as a bond leaves
+        if not all(np.isfinite(part).all() for part in (*parts, *at_cutoff)):
+            raise Rejected("non_finite", "a function of a three-body sum is not finite on its grid, data or cutoff")
         # a sum's pass is kept by its functions and their constants' values (a fit moves one sum's constants at a time)
         keys = [(bond, angle, self.exact, tuple(constants[used].tolist()))
                 for bond, angle, used in program.angular_signatures]
