@@ -35,7 +35,9 @@ def add_search_options(parser, population=200, generations=100):
                              "meam/spline file of its own in LAMMPS, what an angular form costs (default: no bound)")
     parser.add_argument("--population", type=int, default=population)
     parser.add_argument("--generations", type=int, default=generations)
-    parser.add_argument("--time-limit", type=float, metavar="S", help="stop after this many seconds")
+    parser.add_argument("--time-limit", type=float, metavar="S",
+                        help="stop at the end of the generation during which this many seconds pass (a generation is "
+                             "not cut short: the front stays that of whole generations)")
     parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--energy-weight", type=float, default=1.0)
     parser.add_argument("--force-weight", type=float, default=1.0)
