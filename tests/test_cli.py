@@ -59,7 +59,7 @@ def test_search_keeps_the_trees_variation_made_with_no_inherit_forms(run_dir, da
     assert json.loads((out / "front.json").read_text())["members"]
 
 
-def test_search_climbs_without_decay_neighbours_and_fits_decays_in_logs_when_asked(run_dir, data_files, tmp_path):
+def test_search_climbs_without_decay_neighbours_and_fits_decays_in_c_when_asked(run_dir, data_files, tmp_path):
     from symff.data import read_dataset
     from symff.search.config import SearchConfig
     from symff.search.stages import StageBuilder
@@ -67,20 +67,20 @@ def test_search_climbs_without_decay_neighbours_and_fits_decays_in_logs_when_ask
     out = tmp_path / "no-decays"
     assert main(["search", str(data_files[0]), "--grammar", "pair", "--population", "30", "--generations", "2",
                  "--seed", "2", "--out", str(out), "--quiet", "--no-report", "--no-decay-neighbours",
-                 "--log-bases"]) == 0
+                 "--no-log-bases"]) == 0
     written = json.loads((out / "config.json").read_text())["search"]
-    assert written["decay_neighbours"] is False and written["log_bases"] is True
+    assert written["decay_neighbours"] is False and written["log_bases"] is False
     default = json.loads((run_dir / "config.json").read_text())["search"]
-    assert default["decay_neighbours"] is True and default["log_bases"] is False
+    assert default["decay_neighbours"] is True and default["log_bases"] is True
     assert json.loads((out / "front.json").read_text())["members"]
     # the setting reaches the fits: both stages' FitOptions, each stage built for it (not shared with the default's;
     # a screen of 90 % so that this small data set has one)
     builder = StageBuilder(read_dataset([data_files[0]]))
-    plain, off = (SearchConfig(**(written | {"decay_neighbours": d, "log_bases": not d, "screen_fraction": 0.9}))
+    plain, off = (SearchConfig(**(written | {"decay_neighbours": d, "log_bases": d, "screen_fraction": 0.9}))
                   for d in (True, False))
     stages = [(builder.full(config), builder.screen(config)) for config in (plain, off)]
     assert [[stage.options.decay_neighbours for stage in pair] for pair in stages] == [[True, True], [False, False]]
-    assert [[stage.options.log_bases for stage in pair] for pair in stages] == [[False, False], [True, True]]
+    assert [[stage.options.log_bases for stage in pair] for pair in stages] == [[True, True], [False, False]]
 
 
 def test_a_run_written_before_a_setting_existed_resumes_as_it_began(run_dir):
@@ -92,7 +92,7 @@ def test_a_run_written_before_a_setting_existed_resumes_as_it_began(run_dir):
     old = {key: value for key, value in written.items() if key not in UNWRITTEN_BEFORE}
     resumed = SearchConfig.saved(old)
     assert (resumed.decay_neighbours, resumed.log_bases) == (False, False)
-    assert SearchConfig().decay_neighbours is True  # today's default, which the run did not have
+    assert (SearchConfig().decay_neighbours, SearchConfig().log_bases) == (True, True)  # today's, which it lacked
     assert SearchConfig.saved(written) == SearchConfig(**written)
 
 

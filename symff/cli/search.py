@@ -61,10 +61,9 @@ def add_search_options(parser, population=200, generations=100):
     parser.add_argument("--no-decay-neighbours", dest="decay_neighbours", action="store_false",
                         help="climb without the decay neighbours (a power law of r times a new decay, r^p k^r): "
                              "cheaper generations, fewer forms reached")
-    parser.add_argument("--log-bases", action="store_true",
-                        help="fit each constant that is only the base of powers (a decay c**r) in its logarithm "
-                             "(more generations in the same time, extreme constants; off by default: "
-                             "docs/performance.md)")
+    parser.add_argument("--no-log-bases", dest="log_bases", action="store_false",
+                        help="fit each constant that is only the base of powers (a decay c**r) in c itself, not in "
+                             "its logarithm (the fits before 2026-12-07)")
     parser.add_argument("--angle-splits", type=int, nargs="+", metavar="N", default=[],
                         help="the climb also splits a three-body sum of a constant angular function, NS3(f, k), into "
                              "an angle and a squared density, NS3(f, c^N) + a NS(f')^2, for each power N (for several "
@@ -99,7 +98,7 @@ def config_from(args, **overrides):
     values["inherit_forms"] = getattr(args, "inherit_forms", True)
     values["inherit_constants"] = getattr(args, "inherit_constants", False)
     values["decay_neighbours"] = getattr(args, "decay_neighbours", True)
-    values["log_bases"] = getattr(args, "log_bases", False)
+    values["log_bases"] = getattr(args, "log_bases", True)
     values["angle_splits"] = getattr(args, "angle_splits", None) or []
     values["variation"] = DEFAULT_VARIATION | variation_weights(getattr(args, "variation", None) or [])
     values["properties"] = getattr(args, "properties", None) or []

@@ -64,8 +64,10 @@ class FitOptions:
     `reuse_fixed_terms`: the evaluator keeps the columns of terms that no constant changes (NS(r), sqrt(NS(r**-6)))
     from pass to pass and form to form (`Evaluator.basis(..., reuse=True)`): the same fits to the bit, less work.
     `log_bases`: Levenberg–Marquardt steps in ln c for each constant c that is only the base of powers (c**r, a
-    decay): fewer passes, other minima (as many lower as higher on the throughput benchmark's forms), and in whole
-    searches more generations in the same time, but also extreme constants; off (docs/performance.md)."""
+    decay). The search turns it on (`SearchConfig.log_bases`: more generations and better fronts in the same time,
+    docs/performance.md); off here, for `symff fit`, bootstrap ensembles and the learn loop's refits, whose
+    measurements were taken with fits in c (on the throughput benchmark's forms it reaches other minima, as many
+    lower as higher)."""
 
     jacobian: str = "analytic"
     climb_evaluations: int = 10

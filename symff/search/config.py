@@ -60,10 +60,9 @@ class SearchConfig:
     # lower minima for some forms at about twice the CPU of a generation (docs/performance.md); False: no decays
     decay_neighbours: bool = True
     # the fits step in ln c for each constant c that is only the base of powers (a decay c**r; FitOptions.log_bases):
-    # a straight valley where c**r r**p has a curved one; fewer passes per fit and more generations in the same time,
-    # but extreme constants (c = 6e-38 with r**441 in a tiny search, whose model then stopped LAMMPS's MD): off until
-    # that is understood (docs/performance.md)
-    log_bases: bool = False
+    # a straight valley where c**r r**p has a curved one; fewer passes per fit, more generations in the same time and
+    # better fronts (docs/performance.md); its extreme constants (6e-38**r r**441) are exported to LAMMPS in logarithms
+    log_bases: bool = True
     # the climb also splits a three-body sum of a constant angular function NS3(f, k) into NS3(f, c^n) + a NS(f')^2,
     # for each power n here (symff.search.neighbourhood.angle_split_neighbours); empty: no splits. For several
     # elements these are the only climb steps (docs/alloys.md)
