@@ -21,9 +21,10 @@ What one run does, exactly:
 3. Fits each form the way the search fits a candidate that passes its screen: `screen_form` on the subset from the
    form's initial constants, then `fit_form` on all the data from the screened constants — the full fit with the
    snapping of constants and the climb over exact exponents (symff.search.scoring.FormFitter). Once with the
-   procedure before (`FitOptions.before()`, or `FitOptions(**settings)` with the settings given by --before-option
-   NAME=VALUE) and once with today's (the default search's, `symff.search.stages.fit_options(SearchConfig())`, with
-   the settings given by --option NAME=VALUE in place of its own, to measure one lever at a time;
+   procedure before (`FitOptions.before()`, or with --before-option NAME=VALUE the default search's options with
+   those settings in their place) and once with today's (the default search's,
+   `symff.search.stages.fit_options(SearchConfig())`, with the settings given by --option NAME=VALUE in place of its
+   own; one setting given to one procedure measures one lever alone;
    e.g. `--before-option solver=minpack` compares today's Levenberg–Marquardt with scipy's), in alternating
    order, one after the other for each form, so that the load of a shared machine falls on both alike. The work is
    shared out over --workers processes (default 2); each form's CPU time is its process's CPU time
@@ -130,18 +131,19 @@ def _init(data, three_body_cutoff=None):
     _STAGES["screen"].evaluator.basis(PotentialProgram(formula), formula.initial)
 
 
-PROCEDURES = ("before", "after")  # FitOptions.before() or FitOptions(**--before-option settings), and the
-# default search's options with the --option settings in their place
+PROCEDURES = ("before", "after")  # FitOptions.before(), or the default search's options with the --before-option
+# settings in their place; and the default search's options with the --option settings in their place
 
 
 def _options(procedure, settings):
-    """The FitOptions of a procedure: before, `FitOptions.before()` or `FitOptions(**settings)` (--before-option);
-    after, the default search's (its stages') with `settings` in place of its own (--option)."""
+    """The FitOptions of a procedure: the default search's (its stages') with `settings` in place of its own
+    (--option, --before-option), so that one setting given to one procedure measures that lever alone; before,
+    without --before-option, `FitOptions.before()`."""
     from symff.fit.constants import FitOptions
 
-    if procedure == "after":
-        return dataclasses.replace(_STAGES["full"].options, **settings)
-    return FitOptions.before() if settings is None else FitOptions(**settings)
+    if procedure == "before" and settings is None:
+        return FitOptions.before()
+    return dataclasses.replace(_STAGES["full"].options, **settings)
 
 
 def _fit(formula, options):
@@ -204,8 +206,8 @@ def main():
                         help="a FitOptions setting of the procedure after (the default search's), e.g. "
                              "climb_evaluations=3 (to measure one lever at a time)")
     parser.add_argument("--before-option", action="append", default=[], metavar="NAME=VALUE",
-                        help="a FitOptions setting of the procedure before, in place of FitOptions.before(), e.g. "
-                             "solver=minpack")
+                        help="a FitOptions setting of the procedure before, which is then the default search's "
+                             "with it in place (not FitOptions.before()), e.g. reuse_fixed_terms=0")
     args = parser.parse_args()
     print(f"environment: {describe()}", flush=True)  # the figures below depend on it
     settings = {"before": _settings(args.before_option) if args.before_option else None,

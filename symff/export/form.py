@@ -420,7 +420,7 @@ SHORTEST_R = 0.5  # A: no pair of an MD that has not already failed comes closer
 
 
 def _log_magnitudes(mul):
-    """(sign, [ln|factor|] of the coefficient and the positive powers of `mul`, its other factors)."""
+    """(sign, [ln|factor|] of the coefficient and of the powers of positive bases in `mul`, its other factors)."""
     sign, logs, rest = 1, [], []
     for factor in mul.args:
         if factor.is_Number:
