@@ -243,16 +243,24 @@ def test_lepton_export_is_the_exact_pair_expression(exports):
     model, export = exports["lennard-jones"]
     assert export.files == () and export.pair_style == "pair_style lepton 5"
     assert 'pair_coeff * * "2*(' in export.input.read_text() and "step(r - 3.0)" in export.pair_coeff[0]
+    for energy, force, phi, slope in _dimers_in_lammps(model, export, (1.7, 2.61, 3.0, 3.77, 4.999)):
+        assert energy == pytest.approx(phi, rel=1e-13, abs=1e-16)
+        assert force == pytest.approx(-slope, rel=1e-11, abs=1e-14)
+
+
+def _dimers_in_lammps(model, export, distances):
+    """(LAMMPS energy, LAMMPS force on the second atom along the bond, symff's φ, φ') of a dimer at each distance."""
     runner = lammps_run.LammpsPotential(export, model.elements)
     form = analyse_form(model)
-    for r in (1.7, 2.61, 3.0, 3.77, 4.999):
+    values = []
+    for r in distances:
         dimer = bulk("Cu", "sc", a=12.0).repeat((2, 1, 1))
         dimer.positions[1] = [r, 0, 0]
         energy, forces, _ = runner.compute(dimer)
         phi, slope = form.pair(np.array([r]))
-        assert energy == pytest.approx(phi[0], rel=1e-13, abs=1e-16)
-        assert forces[1, 0] == pytest.approx(-slope[0], rel=1e-11, abs=1e-14)
+        values.append((energy, forces[1, 0], phi[0], slope[0]))
     runner.close()
+    return values
 
 
 def test_lepton_export_of_a_product_of_extreme_factors_is_finite_up_to_the_cutoff(tmp_path):
@@ -263,17 +271,10 @@ def test_lepton_export_of_a_product_of_extreme_factors_is_finite_up_to_the_cutof
     export = export_lammps(model, tmp_path / "lammps")
     assert export.style == "lepton" and "log(r)" in export.pair_coeff[0] and "^(441.0)" not in export.pair_coeff[0]
     assert "((0.3)^(r))" in export.pair_coeff[0]
-    runner = lammps_run.LammpsPotential(export, model.elements)
-    form = analyse_form(model)
-    for r in (2.0, 4.0, 4.9, 4.99, 4.999):
-        dimer = bulk("Cu", "sc", a=12.0).repeat((2, 1, 1))
-        dimer.positions[1] = [r, 0, 0]
-        energy, forces, _ = runner.compute(dimer)
-        phi, slope = form.pair(np.array([r]))
-        assert np.isfinite(forces).all() and np.isfinite(slope).all()
-        assert energy == pytest.approx(phi[0], rel=1e-11, abs=1e-16)
-        assert forces[1, 0] == pytest.approx(-slope[0], rel=1e-9, abs=1e-14)
-    runner.close()
+    for energy, force, phi, slope in _dimers_in_lammps(model, export, (2.0, 4.0, 4.9, 4.99, 4.999)):
+        assert np.isfinite([energy, force, phi, slope]).all()
+        assert energy == pytest.approx(phi, rel=1e-11, abs=1e-16)
+        assert force == pytest.approx(-slope, rel=1e-9, abs=1e-14)
 
 
 # --- the real LAMMPS against symff on mlearn Cu test ----------------------------------------------------------------
