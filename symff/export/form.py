@@ -446,7 +446,7 @@ def _without_extreme_factors(expr, r_out):
         if len(logs) < 2:
             return mul
         with np.errstate(all="ignore"):
-            values = [np.broadcast_to(sp.lambdify(R, log, "numpy")(r), r.shape) for log in logs]
+            values = sp.lambdify(R, logs, "numpy")(r)  # one function for all the factors: lambdify is the cost
         if all(np.all(np.abs(v) < EXTREME_LOG) for v in values):
             return mul
         # unevaluated: sympy would pull r**p and the coefficient back out of the exp
