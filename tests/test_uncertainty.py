@@ -16,7 +16,7 @@ from symff.evaluate.predict import predict
 from symff.export.calculator import SymFFCalculator
 from symff.fit.given_form import fit_form
 from symff.model import Model
-from symff.uncertainty import Z90, Ensemble, assess, bootstrap_ensemble, calibrate, committee
+from symff.uncertainty import Z90, Ensemble, assess, bootstrap_ensemble, bootstrap_resamples, calibrate, committee
 
 FORM = "A*NS(r**-n) - B*sqrt(NS(r**-6))"
 
@@ -59,6 +59,22 @@ def test_members_are_seeded_refits_that_differ(fitted):
         assert member.formula.key == model.formula.key
         member_energy = predict(member, train).energy / train.atoms_per_structure
         assert np.sqrt(np.mean((member_energy - energy) ** 2)) < rmse
+
+
+def test_members_of_two_structures_never_all_draw_the_same_resample(fitted):
+    # 2 structures have 3 resamples; with seed 6 all 4 members drew both structures once (the learn loop's committee
+    # of its 2 start cells then had no spread, and calibrating it stopped the loop)
+    model, train, _ = fitted
+    two = train.subset([0, 1])
+    drawn = [tuple(c) for c in bootstrap_resamples(2, 4, np.random.default_rng(6))]
+    assert len(set(drawn)) > 1 and drawn[:3] == [(1, 1)] * 3  # only the last is drawn again
+    ensemble = calibrate(model, bootstrap_ensemble(model, two, 4, seed=6), two)
+    energies = [predict(m, train).energy for m in ensemble.members]
+    assert np.ptp(energies, axis=0).max() > 0
+    for seed in range(50):  # resamples that differ already are kept as drawn
+        fresh = np.random.default_rng(seed)
+        independent = [np.bincount(fresh.integers(0, 5, 5), minlength=5) for _ in range(4)]
+        np.testing.assert_array_equal(bootstrap_resamples(5, 4, np.random.default_rng(seed)), independent)
 
 
 def test_spread_is_the_standard_deviation_over_the_members(fitted):
