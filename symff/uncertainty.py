@@ -146,9 +146,12 @@ def bootstrap_resamples(n_structures, members, rng):
     """How many times each structure is drawn in each of `members` bootstrap resamples of `n_structures`. Of few
     structures every member can draw the same resample (2 structures have 3; 4 members all draw one in 7 % of seeds):
     their refits are then one model, with no spread to measure, so the last is drawn again until one differs."""
-    draws = [np.bincount(rng.integers(0, n_structures, n_structures), minlength=n_structures) for _ in range(members)]
+    def draw():
+        return np.bincount(rng.integers(0, n_structures, n_structures), minlength=n_structures)
+
+    draws = [draw() for _ in range(members)]
     while all((d == draws[0]).all() for d in draws[1:]):
-        draws[-1] = np.bincount(rng.integers(0, n_structures, n_structures), minlength=n_structures)
+        draws[-1] = draw()
     return draws
 
 
