@@ -85,9 +85,9 @@ def main():
         print("{:>6}  {:9.2f}  {:10.2f}  {:10.3f}  {:11.3f}   (the whole pool)".format(len(pool), *whole))
         chosen = []
         for step in range(args.greedy):
-            score, best, values = min(
-                (max(v[0] / F_REF, v[2] / E_REF), i, v)
-                for i, v in ((i, errors([pool[j] for j in [*chosen, i]])) for i in range(len(pool)) if i not in chosen))
+            tried = {i: errors([pool[j] for j in [*chosen, i]]) for i in range(len(pool)) if i not in chosen}
+            best = min(tried, key=lambda i: max(tried[i][0] / F_REF, tried[i][2] / E_REF))
+            values, score = tried[best], max(tried[best][0] / F_REF, tried[best][2] / E_REF)
             chosen.append(best)
             frame = pool[best].info
             print(f"greedy {step + 1}: start {frame['start']} at {frame['temperature']:g} K, step {frame['step']}: "

@@ -150,7 +150,7 @@ def bootstrap_resamples(n_structures, members, rng):
         return np.bincount(rng.integers(0, n_structures, n_structures), minlength=n_structures)
 
     draws = [draw() for _ in range(members)]
-    while all((d == draws[0]).all() for d in draws[1:]):
+    while members > 1 and n_structures > 1 and all((d == draws[0]).all() for d in draws[1:]):  # else none differs
         draws[-1] = draw()
     return draws
 

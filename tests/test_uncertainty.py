@@ -71,6 +71,8 @@ def test_members_of_two_structures_never_all_draw_the_same_resample(fitted):
     ensemble = calibrate(model, bootstrap_ensemble(model, two, 4, seed=6), two)
     energies = [predict(m, train).energy for m in ensemble.members]
     assert np.ptp(energies, axis=0).max() > 0
+    rng = np.random.default_rng(0)  # where no resample can differ (one structure, one member) none is drawn again
+    assert [list(c) for c in bootstrap_resamples(1, 4, rng)] == [[1]] * 4 and len(bootstrap_resamples(3, 1, rng)) == 1
     for seed in range(50):  # resamples that differ already are kept as drawn
         fresh = np.random.default_rng(seed)
         independent = [np.bincount(fresh.integers(0, 5, 5), minlength=5) for _ in range(4)]
