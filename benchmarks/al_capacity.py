@@ -83,16 +83,20 @@ def main():
             print("{:>6}  {:9.2f}  {:10.2f}  {:10.3f}  {:11.3f}".format(n, *np.median(table, axis=0)), flush=True)
         whole = errors(pool)
         print("{:>6}  {:9.2f}  {:10.2f}  {:10.3f}  {:11.3f}   (the whole pool)".format(len(pool), *whole))
+
+        def score(values):  # the larger of the errors relative to random selection's references
+            return max(values[0] / F_REF, values[2] / E_REF)
+
         chosen = []
         for step in range(args.greedy):
             tried = {i: errors([pool[j] for j in [*chosen, i]]) for i in range(len(pool)) if i not in chosen}
-            best = min(tried, key=lambda i: max(tried[i][0] / F_REF, tried[i][2] / E_REF))
-            values, score = tried[best], max(tried[best][0] / F_REF, tried[best][2] / E_REF)
+            best = min(tried, key=lambda i: score(tried[i]))
+            values = tried[best]
             chosen.append(best)
             frame = pool[best].info
             print(f"greedy {step + 1}: start {frame['start']} at {frame['temperature']:g} K, step {frame['step']}: "
                   f"force MAE {values[0]:.2f} meV/Å, energy MAE {values[2]:.3f} meV/atom "
-                  f"(max ratio to {F_REF}, {E_REF}: {score:.3f})", flush=True)
+                  f"(max ratio to {F_REF}, {E_REF}: {score(values):.3f})", flush=True)
         print(f"al_capacity: pool {len(pool)} frames, force MAE {whole[0]:.2f} meV/Å, energy MAE {whole[2]:.3f} "
               "meV/atom")
 
