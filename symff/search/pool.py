@@ -122,6 +122,7 @@ def environment(without, **settings):
 # and a later cluster in the same process (each iteration of `symff learn`) forks from the same server. Elsewhere the
 # workers are spawned (forks of a process that loaded numpy's BLAS are not safe on macOS), at once, and warm up.
 WORKER_SERVER_PRELOAD = ["symff.search.preload"]
+LOCAL_WORKER_PRELOAD = ["symff.search.local_worker"]  # what forked workers have from the server, spawned ones too
 DASK_WORKER_HASH_SEED = 6640  # distributed.nanny sets it for the workers it spawns
 
 
@@ -202,7 +203,8 @@ class OnDask:
         # own close at exit failed with a traceback on its workers still starting
         with interrupt_deferred(), dask.config.set(settings), environment(TRIM_VARIABLE):
             self.cluster = LocalCluster(n_workers=self._local_workers, threads_per_worker=1, processes=True,
-                                        memory_limit=0, dashboard_address=":0", silence_logs=logging.ERROR)
+                                        memory_limit=0, dashboard_address=":0", silence_logs=logging.ERROR,
+                                        preload=LOCAL_WORKER_PRELOAD)
             self.client = Client(self.cluster)
         self._connected(warm=not self._forked)  # forked workers come with what warm_worker loads
 
@@ -269,10 +271,13 @@ def interrupt_deferred():
 
 @contextlib.contextmanager
 def _quiet_teardown(client):
-    """Dask's messages about a cluster closed with jobs still out (a search stopped by Ctrl-C) kept from the
-    terminal: its scheduler logs the workers' lost data at ERROR while it closes, and each gather that was waiting
-    ends with AllExit, which its event loop logs as "Task exception was never retrieved" when the task is collected,
-    maybe only as Python exits. Other messages of the loop pass as before."""
+    """Dask's messages while the cluster closes kept from the terminal. With jobs still out (a search stopped by
+    Ctrl-C) its scheduler logs the workers' lost data at ERROR, and each gather that was waiting ends with AllExit,
+    which its event loop logs as "Task exception was never retrieved" when the task is collected, maybe only as Python
+    exits; and the scheduler's word to the client about keys (in memory, lost, cancelled) that comes after the
+    client's connection closed is logged at CRITICAL with a traceback each ("Closed comm … while trying to write"):
+    seven of them once, at the end of an hour's search that had ended well. Nothing of the closing is for the user: the run is
+    written by then. Other messages of the loop pass as before."""
     from distributed.client import AllExit
 
     loop = client.loop.asyncio_loop
@@ -284,25 +289,11 @@ def _quiet_teardown(client):
     loop.set_exception_handler(handler)
     logger = logging.getLogger("distributed")
     level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    logger.setLevel(logging.CRITICAL + 1)  # nothing at all
     try:
         yield
     finally:
         logger.setLevel(level)
-
-
-class _HeartbeatToAClosedScheduler(logging.Filter):
-    """Drops a local worker's "Failed to communicate with scheduler during heartbeat" (an ERROR with a traceback): the
-    scheduler of a local cluster lives in the symff process, so its connection closes only as the cluster closes (a
-    search stopped by Ctrl-C), and a heartbeat then in flight printed a screen of traceback."""
-
-    def filter(self, record):
-        return not record.getMessage().startswith("Failed to communicate with scheduler during heartbeat")
-
-
-def quiet_local_worker():
-    """Keep a local worker's teardown messages from the terminal (called where the local workers are forked from)."""
-    logging.getLogger("distributed.worker").addFilter(_HeartbeatToAClosedScheduler())
 
 
 def warm_worker():

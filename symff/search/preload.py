@@ -3,19 +3,17 @@ start_worker_server): Dask's worker, the fits' modules and their compiled kernel
 import and load itself after it started. Every worker forked from the server has them."""
 
 import logging
-import signal
 
-# The server and the workers forked from it ignore SIGINT. They share the terminal's process group, so a Ctrl-C meant
-# for the search reaches them too: the driver handles it (it checkpoints and closes the cluster, which ends the
-# workers), and a worker that took it as well printed a KeyboardInterrupt traceback each (the server forks its workers
-# with the handlers it has once this preload is done).
-signal.signal(signal.SIGINT, signal.SIG_IGN)
+from .local_worker import quiet
+
+# The server and the workers forked from it ignore SIGINT and the closing scheduler's heartbeat failures (the server
+# forks its workers with the handlers it has once this preload is done), from before the imports below on: a Ctrl-C
+# while the server preloads would end it, and with it every local cluster of this process.
+quiet()
 
 import distributed.nanny  # noqa: F401  (the worker process's own code)
 
-from .pool import quiet_local_worker, warm_worker
-
-quiet_local_worker()
+from .pool import warm_worker
 
 try:
     warm_worker()
