@@ -276,8 +276,8 @@ def _quiet_teardown(client):
     which its event loop logs as "Task exception was never retrieved" when the task is collected, maybe only as Python
     exits; and the scheduler's word to the client about keys (in memory, lost, cancelled) that comes after the
     client's connection closed is logged at CRITICAL with a traceback each ("Closed comm … while trying to write"):
-    seven of them once, at the end of an hour's search that had ended well. Nothing of the closing is for the user: the run is
-    written by then. Other messages of the loop pass as before."""
+    seven of them once, at the end of an hour's search that had ended well. Nothing of the closing is for the user:
+    the run is written by then. Other messages of the loop pass as before."""
     from distributed.client import AllExit
 
     loop = client.loop.asyncio_loop
