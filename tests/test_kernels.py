@@ -170,3 +170,32 @@ def test_predict_in_one_pass_equals_the_combined_basis(system, model, exact):
     np.testing.assert_allclose(prediction.energy, energy, rtol=1e-12, atol=1e-12 * np.abs(energy).max())
     np.testing.assert_allclose(prediction.forces, forces, rtol=0, atol=1e-12 * scale)
     np.testing.assert_allclose(prediction.stress, stress, rtol=0, atol=1e-12 * np.abs(stress).max())
+
+
+def test_force_pass_branches_match_the_loop_over_densities(system):
+    """Every branch of the force pass — a term of one density with the same weight at every atom (1, as a pair term
+    has, or another), of one density with varying weights, of two, of three, of none — against the sum over the
+    densities written out with np.add.at, on pairs of random slopes and weights."""
+    data, neighbours = system
+    grid = RadialGrid.covering(neighbours.r.min(), R_IN, R_OUT)
+    pairs = GridPairs.inside(neighbours, data.atom_start, R_OUT, grid)
+    rng = np.random.default_rng(7)
+    pair_slopes = rng.normal(size=(pairs.n_pairs, 4))
+    dependencies = [(0, 0), (1, 2), (2, 1), (3, 0), (3, 3), (4, 1), (4, 2), (4, 3)]  # term 5 depends on nothing
+    slopes = rng.normal(size=(6, 4, pairs.n_atoms))
+    slopes[0, 0], slopes[1, 2] = 1.0, -0.7  # the same at every atom
+    forces, virials = kernels.forces_and_virials(pairs, pair_slopes, dependencies, slopes, [(0, data.n_structures)])
+    first = np.repeat(np.arange(pairs.n_atoms), np.diff(pairs.atom_pairs))
+    structure = np.repeat(np.arange(data.n_structures), np.diff(pairs.atom_pairs[data.atom_start]))
+    for m in range(6):
+        dE_dr = sum((slopes[m, k][first] + slopes[m, k][pairs.j]) * pair_slopes[:, k] for n, k in dependencies if n == m)
+        f = (dE_dr * pairs.inv_r)[:, None] * pairs.D if m < 5 else np.zeros((pairs.n_pairs, 3))
+        expected = np.zeros((pairs.n_atoms, 3))
+        np.add.at(expected, first, f)
+        np.add.at(expected, pairs.j, -f)
+        np.testing.assert_allclose(forces[m], expected, rtol=0, atol=1e-12 * max(np.abs(expected).max(), 1.0))
+        for v, (a, b) in enumerate([(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]):
+            expected_virial = np.bincount(structure, f[:, a] * pairs.D[:, b], minlength=data.n_structures)
+            np.testing.assert_allclose(virials[m, :, v], expected_virial, rtol=0,
+                                       atol=1e-12 * max(np.abs(expected_virial).max(), 1.0))
+    assert np.abs(forces[:5]).max() > 0 and not forces[5].any()

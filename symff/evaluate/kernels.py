@@ -102,10 +102,17 @@ def forces_and_virials(pairs, pair_slopes, dependencies, slopes, ranges):
     weights = np.empty((pairs.n_atoms, len(dependencies)))
     for d, (m, k) in enumerate(dependencies):
         weights[:, d] = slopes[m, k]
+    # A term of one density whose weight is the same at every atom (a pair term NS(g): ∂T/∂rho = 1) reads no weight
+    # per pair: its dE/dr is that weight doubled times the slope, the same number as (w_a + w_b) h'.
+    uniform = np.zeros(n_m, dtype=np.bool_)
+    for m in range(n_m):
+        d = term_start[m]
+        uniform[m] = term_start[m + 1] - d == 1 and pairs.n_atoms > 0 and np.all(weights[:, d] == weights[0, d])
     forces = np.zeros((n_m, pairs.n_atoms, 3))
     virials = np.zeros((n_m, pairs.n_structures, 6))
     _run(lambda a, b: _forces_and_virials(pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.D, pairs.inv_r,
-                                          pair_slopes, term_start, term_density, weights, a, b, forces, virials), ranges)
+                                          pair_slopes, term_start, term_density, weights, uniform, a, b, forces,
+                                          virials), ranges)
     return forces, virials
 
 
@@ -141,26 +148,43 @@ def _neighbour_sums(atom_start, atom_pairs, j, node, t, inv_step, table, pair_va
 
 
 @njit(cache=True, nogil=True, fastmath=FUSED_REORDERED)
-def _forces_and_virials(atom_start, atom_pairs, j, D, inv_r, pair_slopes, term_start, term_density, weights, first,
-                        stop, forces, virials):
+def _forces_and_virials(atom_start, atom_pairs, j, D, inv_r, pair_slopes, term_start, term_density, weights, uniform,
+                        first, stop, forces, virials):
     """Forces (M, n_atoms, 3) and virials of structures first..stop-1.
 
     One term m at a time over a structure (its pairs stay in cache for the next term), so that the force on the
     first atom of a pair and the structure's virial accumulate in scalars (registers): only the other atom's force is
     written per pair. Term m reads only the densities it depends on, d in term_start[m]:term_start[m + 1], with
-    weights[atom, d] = ∂T_m/∂rho_k for k = term_density[d]."""
+    weights[atom, d] = ∂T_m/∂rho_k for k = term_density[d]. Terms of one or two densities (most terms) take
+    branches of their own, without the loop over densities, and a term of one density whose weight is the same at
+    every atom (`uniform[m]`) reads no weight per pair: 20–35 % less time per term than the loop, the same numbers to
+    the bit (each branch adds its products to 0.0 in the loop's order; docs/performance.md)."""
     n_m = term_start.size - 1
     for s in range(first, stop):
         for m in range(n_m):
             d_first, d_stop = term_start[m], term_start[m + 1]
+            n_d = d_stop - d_first
+            k0 = term_density[d_first] if n_d >= 1 else 0
+            k1 = term_density[d_first + 1] if n_d >= 2 else 0
+            doubled = 2.0 * weights[0, d_first] if n_d == 1 and uniform[m] else 0.0
             vxx = vyy = vzz = vyz = vxz = vxy = 0.0
             for a in range(atom_start[s], atom_start[s + 1]):
                 fax = fay = faz = 0.0
+                w0 = weights[a, d_first] if n_d >= 1 else 0.0
+                w1 = weights[a, d_first + 1] if n_d >= 2 else 0.0
                 for p in range(atom_pairs[a], atom_pairs[a + 1]):
                     b = j[p]
                     dE_dr = 0.0
-                    for d in range(d_first, d_stop):
-                        dE_dr += (weights[a, d] + weights[b, d]) * pair_slopes[p, term_density[d]]
+                    if n_d == 1 and uniform[m]:
+                        dE_dr += doubled * pair_slopes[p, k0]
+                    elif n_d == 1:
+                        dE_dr += (w0 + weights[b, d_first]) * pair_slopes[p, k0]
+                    elif n_d == 2:
+                        dE_dr += (w0 + weights[b, d_first]) * pair_slopes[p, k0]
+                        dE_dr += (w1 + weights[b, d_first + 1]) * pair_slopes[p, k1]
+                    else:
+                        for d in range(d_first, d_stop):
+                            dE_dr += (weights[a, d] + weights[b, d]) * pair_slopes[p, term_density[d]]
                     scale = dE_dr * inv_r[p]
                     dx, dy, dz = D[p, 0], D[p, 1], D[p, 2]
                     fx, fy, fz = scale * dx, scale * dy, scale * dz
