@@ -5,6 +5,8 @@
     python benchmarks/throughput.py --grammar angular --data FILE... [--three-body-cutoff 3.5 4.2] \
         --before-option jacobian=difference   # forms with three-body sums, on data of one or several elements
     python benchmarks/throughput.py --forms-from RUN --data FILE... ...  # the forms of a search's archive instead
+    python benchmarks/throughput.py --record A.json   # on one code; then, on another, --compare A.json says which
+                                                      # forms it fits to other bits (a faster kernel should fit none)
 
 What one run does, exactly:
 1. Reads mlearn Cu train (262 structures; or the files of --data) and builds the stages a default search fits on
@@ -41,6 +43,7 @@ interleaved, is the figure that counts.
 
 import argparse
 import dataclasses
+import json
 import multiprocessing
 import random
 import statistics
@@ -147,8 +150,9 @@ def _options(procedure, settings):
 
 
 def _fit(formula, options):
-    """(CPU seconds, passes over all the data, loss on all the data, passes over the subset) of one candidate's
-    screen and full fit with `options`, or None when the form is rejected."""
+    """(CPU seconds, passes over all the data, loss on all the data, passes over the subset, the fitted constants
+    and linear coefficients) of one candidate's screen and full fit with `options`, or None when the form is
+    rejected."""
     from symff.search.scoring import Candidate, fit_form, screen_form
 
     screen = dataclasses.replace(_STAGES["screen"], options=options)
@@ -161,7 +165,9 @@ def _fit(formula, options):
     seconds = time.process_time() - start
     if not isinstance(fitted.result, Candidate):
         return None
-    return seconds, fitted.stats.evaluations, fitted.result.loss, screened.stats.screen_evaluations
+    fit = fitted.result.fit
+    return (seconds, fitted.stats.evaluations, fitted.result.loss, screened.stats.screen_evaluations,
+            [float(c) for c in fit.constants] + [float(a) for a in fit.linear])
 
 
 def fit_both(task):
@@ -191,6 +197,23 @@ def _settings(options):
     return settings
 
 
+def _fits(results):
+    """What a code change that should change no fit must leave the same: per form and procedure the loss, the passes
+    and the fitted numbers (JSON keeps floats to the bit)."""
+    return {name: {p: None if r is None else {"loss": float(r[2]), "passes": r[1], "screen_passes": r[3],
+                                              "fitted": r[4]} for p, r in procedures.items()}
+            for name, procedures in results.items()}
+
+
+def _compare(fits, path):
+    """A line on how many forms' fits equal those recorded in `path` (--record of another code) to the bit."""
+    recorded = json.loads(Path(path).read_text())
+    same = [name for name in fits if recorded.get(name) == fits[name]]
+    differ = sorted(set(fits) - set(same))
+    print(f"against {path}: {len(same)} of {len(fits)} forms fitted to the same bits by both procedures "
+          f"(loss, passes, constants, coefficients){'' if not differ else '; differ: ' + ', '.join(differ)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=[str(DEFAULT_DATA)], metavar="FILE")
@@ -208,6 +231,10 @@ def main():
     parser.add_argument("--before-option", action="append", default=[], metavar="NAME=VALUE",
                         help="a FitOptions setting of the procedure before, which is then the default search's "
                              "with it in place (not FitOptions.before()), e.g. reuse_fixed_terms=0")
+    parser.add_argument("--record", metavar="FILE", help="write every form's fits (loss, passes, constants) to FILE")
+    parser.add_argument("--compare", metavar="FILE",
+                        help="say which forms' fits differ from those --record wrote, by another code: a change "
+                             "meant to be faster with the same fits must leave every one the same")
     args = parser.parse_args()
     print(f"environment: {describe()}", flush=True)  # the figures below depend on it
     settings = {"before": _settings(args.before_option) if args.before_option else None,
@@ -215,15 +242,18 @@ def main():
     for path in args.data:
         if not Path(path).is_file():  # a worker that cannot start would be restarted forever
             raise SystemExit(f"{path}: no such file (give the data with --data)")
+    if args.compare and not Path(args.compare).is_file():
+        raise SystemExit(f"{args.compare}: no such file (write it with --record)")
     n_forms = 30 if args.quick else args.forms
     forms = archive_forms(args.forms_from, args.grammar) if args.forms_from else make_forms(n_forms, args.seed, args.grammar)
     tasks = [(k, name, formula, settings) for k, (name, formula) in enumerate(forms)]
-    rows = []
+    rows, everything = [], {}
     wall = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(args.workers, initializer=_init,
                                                      initargs=(args.data, args.three_body_cutoff)) as pool:
         for index, name, text, results in pool.imap_unordered(fit_both, tasks):
             before, after = results["before"], results["after"]
+            everything[name] = results
             if before is None or after is None:
                 print(f"{name}: rejected by {'both' if before is None and after is None else 'one'} procedure(s) "
                       f"(before {'ok' if before else 'rejected'}, after {'ok' if after else 'rejected'}): {text}",
@@ -244,6 +274,11 @@ def main():
           f"screen passes (subset) per fit before {screen['before']:.1f}, after {screen['after']:.1f}; "
           f"loss ratio quartiles {np.percentile(ratios, 25):.6f} {np.percentile(ratios, 75):.6f}, "
           f"better {sum(x < 1 for x in ratios)}, worse {sum(x > 1 for x in ratios)}")
+    fits = _fits(everything)
+    if args.record:
+        Path(args.record).write_text(json.dumps(fits, indent=1))
+    if args.compare:
+        _compare(fits, args.compare)
     speedup = cpu["before"] / cpu["after"]  # same number of fits: the ratio of fits per CPU-second
     print(f"throughput: speedup {speedup:.2f}, passes_per_fit_before {passes['before']:.1f}, "
           f"passes_per_fit_after {passes['after']:.1f}, median_loss_ratio {statistics.median(ratios):.9f}")

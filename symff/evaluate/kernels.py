@@ -157,8 +157,8 @@ def _forces_and_virials(atom_start, atom_pairs, j, D, inv_r, pair_slopes, term_s
     written per pair. Term m reads only the densities it depends on, d in term_start[m]:term_start[m + 1], with
     weights[atom, d] = ∂T_m/∂rho_k for k = term_density[d]. Terms of one or two densities (most terms) take
     branches of their own, without the loop over densities, and a term of one density whose weight is the same at
-    every atom (`uniform[m]`) reads no weight per pair: 20–35 % less time per term than the loop, the same numbers to
-    the bit (each branch adds its products to 0.0 in the loop's order; docs/performance.md)."""
+    every atom (`uniform[m]`) reads no weight per pair: about a fifth less time per term than the loop, the same
+    numbers to the bit (each branch adds its products to 0.0 in the loop's order; docs/performance.md)."""
     n_m = term_start.size - 1
     for s in range(first, stop):
         for m in range(n_m):
