@@ -188,7 +188,8 @@ def test_force_pass_branches_match_the_loop_over_densities(system):
     first = np.repeat(np.arange(pairs.n_atoms), np.diff(pairs.atom_pairs))
     structure = np.repeat(np.arange(data.n_structures), np.diff(pairs.atom_pairs[data.atom_start]))
     for m in range(6):
-        dE_dr = sum((slopes[m, k][first] + slopes[m, k][pairs.j]) * pair_slopes[:, k] for n, k in dependencies if n == m)
+        dE_dr = sum((slopes[m, k][first] + slopes[m, k][pairs.j]) * pair_slopes[:, k]
+                    for n, k in dependencies if n == m)
         f = (dE_dr * pairs.inv_r)[:, None] * pairs.D if m < 5 else np.zeros((pairs.n_pairs, 3))
         expected = np.zeros((pairs.n_atoms, 3))
         np.add.at(expected, first, f)
