@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from ase import Atoms
-from helpers import DATASETS, evaluate, needs_data, random_cell
+from helpers import DATASETS, evaluate, labelled, needs_data, random_cell
 from test_physics import H, assert_relative
 
 from symff.cli import main
@@ -547,3 +547,41 @@ def test_validate_gives_formation_energies_against_dft(tmp_path, capsys):
     Model.from_expression(SAME, ("Cu",), {"Cu": 0.0}).save(one)
     assert main(["validate", str(one), "--data", str(files[0])]) == 2
     assert "--data" in capsys.readouterr().err
+
+
+def test_species_force_pass_branches_match_the_masked_sum():
+    """The species force pass — a term of one density (every channel, each element's) and terms of several — against
+    dE/dr = Σ_k ([Z_b ∈ k] w_a + [Z_a ∈ k] w_b) h_k' written out with np.add.at, on random slopes and weights."""
+    from symff.data import Dataset
+    from symff.evaluate.grid import RadialGrid
+    from symff.evaluate.pairs import GridPairs
+    from symff.evaluate.species import EVERY, species_forces_and_virials
+    from symff.neighbours import build_neighbours
+
+    rng = np.random.default_rng(11)
+    data = Dataset.from_atoms([labelled(mixed_cell(rng, n, ("Nb", "Mo"))) for n in (3, 6, 4)], min_distance=None)
+    assert set(data.species.tolist()) == {0, 1}
+    neighbours = build_neighbours(data, 5.0)
+    pairs = GridPairs.inside(neighbours, data.atom_start, 5.0, RadialGrid.covering(neighbours.r.min(), 3.0, 5.0))
+    channel = np.array([EVERY, 0, 1, 0])
+    dependencies = [(0, 0), (1, 1), (2, 2), (3, 0), (3, 3), (4, 1), (4, 2), (4, 3)]
+    pair_slopes = rng.normal(size=(pairs.n_pairs, 4))
+    slopes = rng.normal(size=(5, 4, pairs.n_atoms))
+    forces, virials = species_forces_and_virials(pairs, pair_slopes, dependencies, slopes, [(0, data.n_structures)],
+                                                 data.species, channel)
+    first = np.repeat(np.arange(pairs.n_atoms), np.diff(pairs.atom_pairs))
+    z_a, z_b = data.species[first], data.species[pairs.j]
+    structure = np.repeat(np.arange(data.n_structures), np.diff(pairs.atom_pairs[data.atom_start]))
+    for m in range(5):
+        dE_dr = sum((((channel[k] == EVERY) | (channel[k] == z_b)) * slopes[m, k][first]
+                     + ((channel[k] == EVERY) | (channel[k] == z_a)) * slopes[m, k][pairs.j]) * pair_slopes[:, k]
+                    for n, k in dependencies if n == m)
+        f = (dE_dr * pairs.inv_r)[:, None] * pairs.D
+        expected = np.zeros((pairs.n_atoms, 3))
+        np.add.at(expected, first, f)
+        np.add.at(expected, pairs.j, -f)
+        np.testing.assert_allclose(forces[m], expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+        for v, (a, b) in enumerate([(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]):
+            expected_virial = np.bincount(structure, f[:, a] * pairs.D[:, b], minlength=data.n_structures)
+            np.testing.assert_allclose(virials[m, :, v], expected_virial, rtol=0,
+                                       atol=1e-12 * np.abs(expected_virial).max())

@@ -89,24 +89,41 @@ def _species_sums(atom_start, atom_pairs, j, node, t, inv_step, species, channel
 @njit(cache=True, nogil=True, fastmath=FUSED_REORDERED)
 def _species_forces_and_virials(atom_start, atom_pairs, j, D, inv_r, species, channel, pair_slopes, term_start,
                                 term_density, weights, first, stop, forces, virials):
+    """As `kernels._forces_and_virials`, each density's weights masked by its channel. A term of one density (most
+    terms) takes a branch without the loop over densities, its channel and the first atom's weight read once per
+    atom: about a fifth less time per term, the same numbers to the bit (docs/performance.md)."""
     for s in range(first, stop):
         for m in range(term_start.size - 1):
+            d_first, d_stop = term_start[m], term_start[m + 1]
+            single = d_stop - d_first == 1
+            k0 = term_density[d_first] if single else 0
+            ch0 = channel[k0] if single else 0
             vxx = vyy = vzz = vyz = vxz = vxy = 0.0
             for a in range(atom_start[s], atom_start[s + 1]):
                 za = species[a]
+                w0 = weights[a, d_first] if single else 0.0
+                feeds_a = single and (ch0 == EVERY or ch0 == za)  # the other atom's weight counts
                 for p in range(atom_pairs[a], atom_pairs[a + 1]):
                     b = j[p]
                     zb = species[b]
                     de_dr = 0.0
-                    for d in range(term_start[m], term_start[m + 1]):
-                        k = term_density[d]
-                        ch = channel[k]
+                    if single:
                         w = 0.0
-                        if ch == EVERY or ch == zb:
-                            w += weights[a, d]
-                        if ch == EVERY or ch == za:
-                            w += weights[b, d]
-                        de_dr += w * pair_slopes[p, k]
+                        if ch0 == EVERY or ch0 == zb:
+                            w += w0
+                        if feeds_a:
+                            w += weights[b, d_first]
+                        de_dr += w * pair_slopes[p, k0]
+                    else:
+                        for d in range(d_first, d_stop):
+                            k = term_density[d]
+                            ch = channel[k]
+                            w = 0.0
+                            if ch == EVERY or ch == zb:
+                                w += weights[a, d]
+                            if ch == EVERY or ch == za:
+                                w += weights[b, d]
+                            de_dr += w * pair_slopes[p, k]
                     f = de_dr * inv_r[p]
                     dx, dy, dz = D[p, 0], D[p, 1], D[p, 2]
                     fx, fy, fz = f * dx, f * dy, f * dz
