@@ -16,8 +16,12 @@ from helpers import DATASETS, evaluate, labelled, needs_data, random_cell
 from test_physics import H, assert_relative
 
 from symff.cli import main
+from symff.data import Dataset
 from symff.errors import ModelError
 from symff.evaluate import reference
+from symff.evaluate.grid import RadialGrid
+from symff.evaluate.pairs import GridPairs
+from symff.evaluate.species import EVERY, species_forces_and_virials
 from symff.evaluate.sums import ENVIRONMENT_SUMS
 from symff.export.calculator import SymFFCalculator
 from symff.expr.build import tree_to_sympy
@@ -26,6 +30,7 @@ from symff.expr.symbols import NS, Rejected
 from symff.grammar.spec import load_grammar
 from symff.grammar.trees import TreeGrammar
 from symff.model import AlloyModel, Model
+from symff.neighbours import build_neighbours
 from symff.sanity import first_failure, sanity_report
 
 ALLOYS = [("Nb", "Mo"), ("Nb", "Mo", "Ta")]
@@ -552,12 +557,6 @@ def test_validate_gives_formation_energies_against_dft(tmp_path, capsys):
 def test_species_force_pass_branches_match_the_masked_sum():
     """The species force pass — a term of one density (every channel, each element's) and terms of several — against
     dE/dr = Σ_k ([Z_b ∈ k] w_a + [Z_a ∈ k] w_b) h_k' written out with np.add.at, on random slopes and weights."""
-    from symff.data import Dataset
-    from symff.evaluate.grid import RadialGrid
-    from symff.evaluate.pairs import GridPairs
-    from symff.evaluate.species import EVERY, species_forces_and_virials
-    from symff.neighbours import build_neighbours
-
     rng = np.random.default_rng(11)
     data = Dataset.from_atoms([labelled(mixed_cell(rng, n, ("Nb", "Mo"))) for n in (3, 6, 4)], min_distance=None)
     assert set(data.species.tolist()) == {0, 1}
