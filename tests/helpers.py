@@ -15,6 +15,31 @@ DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 needs_data = pytest.mark.skipif(not DATASETS.is_dir(), reason="../shared/datasets is absent")
 
 
+VOIGT = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+
+
+def pair_owners(pairs, atom_start):
+    """(first atom, structure) of every pair of a `GridPairs` (atom-major: the pairs of atom a are its own)."""
+    first = np.repeat(np.arange(pairs.n_atoms), np.diff(pairs.atom_pairs))
+    structure = np.repeat(np.arange(len(atom_start) - 1), np.diff(pairs.atom_pairs[atom_start]))
+    return first, structure
+
+
+def assert_forces_and_virials_of(forces, virials, pairs, atom_start, dE_dr):
+    """One term's forces (n_atoms, 3) and virials (n_structures, 6) from a force pass against those of its dE/dr per
+    pair written out: +dE/dr D/r on the first atom, the opposite on the other, Σ f_α D_β per structure."""
+    first, structure = pair_owners(pairs, atom_start)
+    f = (dE_dr * pairs.inv_r)[:, None] * pairs.D
+    expected = np.zeros((pairs.n_atoms, 3))
+    np.add.at(expected, first, f)
+    np.add.at(expected, pairs.j, -f)
+    np.testing.assert_allclose(forces, expected, rtol=0, atol=1e-12 * max(np.abs(expected).max(), 1.0))
+    for v, (a, b) in enumerate(VOIGT):
+        expected_virial = np.bincount(structure, f[:, a] * pairs.D[:, b], minlength=len(atom_start) - 1)
+        np.testing.assert_allclose(virials[:, v], expected_virial, rtol=0,
+                                   atol=1e-12 * max(np.abs(expected_virial).max(), 1.0))
+
+
 def labelled(atoms, energy=0.0):
     atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=np.zeros((len(atoms), 3)))
     return atoms

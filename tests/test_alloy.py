@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from ase import Atoms
-from helpers import DATASETS, evaluate, labelled, needs_data, random_cell
+from helpers import DATASETS, assert_forces_and_virials_of, evaluate, labelled, needs_data, pair_owners, random_cell
 from test_physics import H, assert_relative
 
 from symff.cli import main
@@ -568,19 +568,10 @@ def test_species_force_pass_branches_match_the_masked_sum():
     slopes = rng.normal(size=(5, 4, pairs.n_atoms))
     forces, virials = species_forces_and_virials(pairs, pair_slopes, dependencies, slopes, [(0, data.n_structures)],
                                                  data.species, channel)
-    first = np.repeat(np.arange(pairs.n_atoms), np.diff(pairs.atom_pairs))
+    first, _ = pair_owners(pairs, data.atom_start)
     z_a, z_b = data.species[first], data.species[pairs.j]
-    structure = np.repeat(np.arange(data.n_structures), np.diff(pairs.atom_pairs[data.atom_start]))
     for m in range(5):
         dE_dr = sum((((channel[k] == EVERY) | (channel[k] == z_b)) * slopes[m, k][first]
                      + ((channel[k] == EVERY) | (channel[k] == z_a)) * slopes[m, k][pairs.j]) * pair_slopes[:, k]
                     for n, k in dependencies if n == m)
-        f = (dE_dr * pairs.inv_r)[:, None] * pairs.D
-        expected = np.zeros((pairs.n_atoms, 3))
-        np.add.at(expected, first, f)
-        np.add.at(expected, pairs.j, -f)
-        np.testing.assert_allclose(forces[m], expected, rtol=0, atol=1e-12 * np.abs(expected).max())
-        for v, (a, b) in enumerate([(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]):
-            expected_virial = np.bincount(structure, f[:, a] * pairs.D[:, b], minlength=data.n_structures)
-            np.testing.assert_allclose(virials[m, :, v], expected_virial, rtol=0,
-                                       atol=1e-12 * np.abs(expected_virial).max())
+        assert_forces_and_virials_of(forces[m], virials[m], pairs, data.atom_start, dE_dr)

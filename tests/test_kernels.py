@@ -4,7 +4,7 @@ scatters), on both the tabulated and the exact path, serial and split over threa
 import numpy as np
 import pytest
 from ase.build import bulk
-from helpers import labelled, random_cell
+from helpers import assert_forces_and_virials_of, labelled, pair_owners, random_cell
 
 from symff.cutoff import smooth_cutoff
 from symff.data import Dataset
@@ -185,18 +185,9 @@ def test_force_pass_branches_match_the_loop_over_densities(system):
     slopes = rng.normal(size=(6, 4, pairs.n_atoms))
     slopes[0, 0], slopes[1, 2] = 1.0, -0.7  # the same at every atom
     forces, virials = kernels.forces_and_virials(pairs, pair_slopes, dependencies, slopes, [(0, data.n_structures)])
-    first = np.repeat(np.arange(pairs.n_atoms), np.diff(pairs.atom_pairs))
-    structure = np.repeat(np.arange(data.n_structures), np.diff(pairs.atom_pairs[data.atom_start]))
+    first, _ = pair_owners(pairs, data.atom_start)
     for m in range(6):
         dE_dr = sum((slopes[m, k][first] + slopes[m, k][pairs.j]) * pair_slopes[:, k]
-                    for n, k in dependencies if n == m)
-        f = (dE_dr * pairs.inv_r)[:, None] * pairs.D if m < 5 else np.zeros((pairs.n_pairs, 3))
-        expected = np.zeros((pairs.n_atoms, 3))
-        np.add.at(expected, first, f)
-        np.add.at(expected, pairs.j, -f)
-        np.testing.assert_allclose(forces[m], expected, rtol=0, atol=1e-12 * max(np.abs(expected).max(), 1.0))
-        for v, (a, b) in enumerate([(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]):
-            expected_virial = np.bincount(structure, f[:, a] * pairs.D[:, b], minlength=data.n_structures)
-            np.testing.assert_allclose(virials[m, :, v], expected_virial, rtol=0,
-                                       atol=1e-12 * max(np.abs(expected_virial).max(), 1.0))
+                    for n, k in dependencies if n == m) if m < 5 else np.zeros(pairs.n_pairs)
+        assert_forces_and_virials_of(forces[m], virials[m], pairs, data.atom_start, dE_dr)
     assert np.abs(forces[:5]).max() > 0 and not forces[5].any()
