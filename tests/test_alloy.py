@@ -566,7 +566,8 @@ def test_species_force_pass_branches_match_the_masked_sum():
     dependencies = [(0, 0), (1, 1), (2, 2), (3, 0), (3, 3), (4, 1), (4, 2), (4, 3)]
     pair_slopes = rng.normal(size=(pairs.n_pairs, 4))
     slopes = rng.normal(size=(5, 4, pairs.n_atoms))
-    forces, virials = species_forces_and_virials(pairs, pair_slopes, dependencies, slopes, [(0, data.n_structures)],
+    rows = np.array([slopes[m, k] for m, k in dependencies])
+    forces, virials = species_forces_and_virials(pairs, pair_slopes, dependencies, rows, 5, [(0, data.n_structures)],
                                                  data.species, channel)
     first, _ = pair_owners(pairs, data.atom_start)
     z_a, z_b = data.species[first], data.species[pairs.j]

@@ -9,7 +9,7 @@ import sympy as sp
 from symff.errors import ModelError
 from symff.expr.build import tree_to_sympy
 from symff.expr.canonical import canonicalize
-from symff.expr.program import PotentialProgram
+from symff.expr.program import PotentialProgram, dense_slopes
 from symff.expr.symbols import R, Rejected, rho_symbol
 from symff.grammar.spec import load_grammar
 from symff.grammar.trees import TreeGrammar
@@ -145,6 +145,7 @@ def test_programs_agree_with_sympy(name):
             np.testing.assert_allclose(dg[k], np.broadcast_to(slope, r.shape), rtol=1e-10, atol=1e-300)
         rho = np.abs(np.random.default_rng(checked).normal(3, 1, (len(formula.densities), 7))) + 0.5
         terms, slopes = program.terms(rho, c)
+        slopes = dense_slopes(program, slopes)
         symbols = [rho_symbol(k) for k in range(len(formula.densities))]
         for m, term in enumerate(formula.terms):
             reference = sp.lambdify([*symbols, *formula.constants], term)(*rho, *c)

@@ -12,6 +12,7 @@ from symff.evaluate import kernels
 from symff.evaluate.evaluator import Evaluator
 from symff.evaluate.grid import RadialGrid
 from symff.evaluate.pairs import GridPairs
+from symff.expr.program import dense_slopes
 from symff.expr.symbols import Rejected
 from symff.model import Model
 from symff.neighbours import build_neighbours
@@ -57,6 +58,7 @@ def naive_basis(data, neighbours, program, constants, h, dh):
         np.add.at(rho[k], i, h[k])
         np.add.at(rho[k], j, h[k])
     terms, slopes = program.terms(rho, constants)
+    slopes = dense_slopes(program, slopes)
     energy = np.array([np.add.reduceat(tm, data.atom_start[:-1]) for tm in terms])
     forces = np.zeros((terms.shape[0], data.n_atoms, 3))
     virials = np.zeros((terms.shape[0], data.n_structures, 6))
@@ -181,10 +183,12 @@ def test_force_pass_branches_match_the_loop_over_densities(system):
     pairs = GridPairs.inside(neighbours, data.atom_start, R_OUT, grid)
     rng = np.random.default_rng(7)
     pair_slopes = rng.normal(size=(pairs.n_pairs, 4))
-    dependencies = [(0, 0), (1, 2), (2, 1), (3, 0), (3, 3), (4, 1), (4, 2), (4, 3)]  # term 5 depends on nothing
+    # term 5 depends on nothing; out of order, as rows of the weights may come
+    dependencies = [(1, 2), (0, 0), (2, 1), (4, 3), (3, 0), (3, 3), (4, 1), (4, 2)]
     slopes = rng.normal(size=(6, 4, pairs.n_atoms))
     slopes[0, 0], slopes[1, 2] = 1.0, -0.7  # the same at every atom
-    forces, virials = kernels.forces_and_virials(pairs, pair_slopes, dependencies, slopes, [(0, data.n_structures)])
+    rows = np.array([slopes[m, k] for m, k in dependencies])
+    forces, virials = kernels.forces_and_virials(pairs, pair_slopes, dependencies, rows, 6, [(0, data.n_structures)])
     first, _ = pair_owners(pairs, data.atom_start)
     for m in range(6):
         dE_dr = sum((slopes[m, k][first] + slopes[m, k][pairs.j]) * pair_slopes[:, k]

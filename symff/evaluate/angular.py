@@ -354,15 +354,15 @@ def _three_body_pass(triplets, table, pair_values, g_table, g_values, density, r
     return pair_slopes, bond_grad
 
 
-def three_body_forces_and_virials(triplets: Triplets, slopes, dependencies, dE_dsum, ranges):
-    """Forces (M, n_atoms, 3) and strain derivatives (M, n_structures, 6) of M energies E^m = Σ_i T_m(s_i), given the
-    slopes of `three_body_sums` and dE_dsum (M, L, n_atoms) = ∂T_m/∂s_l, nonzero only for (m, l) in `dependencies`."""
+def three_body_forces_and_virials(triplets: Triplets, slopes, dependencies, dE_dsum, n_terms, ranges):
+    """Forces (M, n_atoms, 3) and strain derivatives (M, n_structures, 6) of M = `n_terms` energies E^m =
+    Σ_i T_m(s_i), given the slopes of `three_body_sums` and dE_dsum (D, n_atoms): row d is ∂T_m/∂s_l at each atom for
+    (m, l) = dependencies[d]; every other ∂T_m/∂s_l is zero."""
     pairs = triplets.pairs
-    n_m = dE_dsum.shape[0]
-    forces = np.zeros((n_m, pairs.n_atoms, 3))
-    virials = np.zeros((n_m, pairs.atom_start.size - 1, 6))
-    for m, l in dependencies:
-        one_forces, one_virials = _three_body_forces(triplets, *slopes[l], dE_dsum[m, l], ranges)
+    forces = np.zeros((n_terms, pairs.n_atoms, 3))
+    virials = np.zeros((n_terms, pairs.atom_start.size - 1, 6))
+    for (m, l), weight in zip(dependencies, dE_dsum):
+        one_forces, one_virials = _three_body_forces(triplets, *slopes[l], weight, ranges)
         forces[m] += one_forces
         virials[m] += one_virials
     return forces, virials

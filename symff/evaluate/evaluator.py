@@ -24,6 +24,7 @@ import numpy as np
 
 from ..cutoff import cutoff_product, smooth_cutoff, three_body_radii
 from ..errors import ModelError
+from ..expr.program import dense_slopes
 from ..expr.symbols import Rejected
 from ..memory import FIXED_TERM_BYTES
 from .grid import DEFAULT_POINTS
@@ -173,7 +174,8 @@ class Evaluator:
         return kind, (self.dataset.species, channel_indices(program.channels, self.dataset.elements))
 
     def _terms(self, program, rho, constants):
-        """T_m (M, n_atoms) and ∂T_m/∂rho_k (M, K, n_atoms); a per-element program by the element of each atom."""
+        """T_m (M, n_atoms) and the slopes ∂T_m/∂rho_k (D, n_atoms), a row per (m, k) of `program.dependencies`; a
+        per-element program by the element of each atom."""
         if program.sum_kind == RADIAL.name:
             return program.terms(rho, constants)
         missing = [e for e in self.dataset.elements if e not in program.elements]
@@ -297,26 +299,32 @@ class Evaluator:
         if program.n_angular:
             three_body, three_body_slopes = self.three_body_sums(program, constants)
             rho = np.concatenate([rho, three_body])
-        terms, slopes = self._terms(program, rho, constants)
-        slopes[:, :n_k][:, self._empty_densities(program)] = 0.0
+        terms, slopes = self._terms(program, rho, constants)  # slopes: a row per (m, k) of program.dependencies
+        dependencies = program.dependencies
+        radial = np.array([k < n_k for _, k in dependencies], dtype=bool)
+        unused = np.empty(slopes.shape, dtype=bool)  # where a slope multiplies no pair (`_empty_densities`)
+        unused[radial] = self._empty_densities(program)[[k for _, k in dependencies if k < n_k]]
         if program.n_angular:  # likewise a three-body sum of an atom without triplets
-            slopes[:, n_k:, self._without_triplets] = 0.0
+            unused[~radial] = self._without_triplets
+        slopes[unused] = 0.0
         if not (np.isfinite(terms).all() and np.isfinite(slopes).all()):
             raise Rejected("non_finite", "a term is not finite for some atom")
-        dependencies = program.dependencies
         if linear is not None:
             linear = np.asarray(linear, dtype=float)
             terms = (linear @ terms)[None]
-            slopes = np.tensordot(linear, slopes, axes=1)[None]
+            combined = np.tensordot(linear, dense_slopes(program, slopes), axes=1)
             dependencies = sorted({(0, k) for _, k in dependencies})
+            slopes = combined[[k for _, k in dependencies]]
+            radial = np.array([k < n_k for _, k in dependencies], dtype=bool)
         energy = np.add.reduceat(terms, self.dataset.atom_start[:-1], axis=1) if terms.size else terms
         kind, extra = self._kind(program)
-        forces, virials = kind.forces_and_virials(self.pairs, pair_slopes, [(m, k) for m, k in dependencies if k < n_k],
-                                                  slopes[:, :n_k], self._structure_ranges(), *extra)
+        n_terms = terms.shape[0]
+        forces, virials = kind.forces_and_virials(self.pairs, pair_slopes, [d for d in dependencies if d[1] < n_k],
+                                                  slopes[radial], n_terms, self._structure_ranges(), *extra)
         if program.n_angular:
             angular = [(m, k - n_k) for m, k in dependencies if k >= n_k]
             more_forces, more_virials = ANGULAR.forces_and_virials(self._triplets, three_body_slopes, angular,
-                                                                   slopes[:, n_k:], self._structure_ranges())
+                                                                   slopes[~radial], n_terms, self._structure_ranges())
             forces, virials = forces + more_forces, virials + more_virials
         stress = virials * self._inv_volume[None, :, None]
         if not (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(stress).all()):

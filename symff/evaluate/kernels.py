@@ -90,26 +90,33 @@ def neighbour_sums(pairs, table, pair_values, n_k, ranges):
     return rho.T, slopes
 
 
-def forces_and_virials(pairs, pair_slopes, dependencies, slopes, ranges):
-    """Forces (M, n_atoms, 3) and strain derivatives (M, n_structures, 6) of M energies E^m = Σ_i T_m(rho_i), given
-    h_k' at every pair (from `neighbour_sums`) and slopes (M, K, n_atoms) = ∂T_m/∂rho_k at each atom, of which only
-    the (m, k) in `dependencies` are nonzero."""
-    n_m = slopes.shape[0]
-    dependencies = sorted(dependencies)
-    term_density = np.array([k for _, k in dependencies], dtype=np.int64)
-    term_start = np.searchsorted(np.array([m for m, _ in dependencies], dtype=np.int64), np.arange(n_m + 1))
-    # atom-major: one pair reads two contiguous rows
-    weights = np.empty((pairs.n_atoms, len(dependencies)))
-    for d, (m, k) in enumerate(dependencies):
-        weights[:, d] = slopes[m, k]
+def term_layout(dependencies, dE_drho, n_terms, n_atoms):
+    """What a force pass reads of the weights: (term_start (M + 1,), term_density (D,), weights (n_atoms, D)), the
+    dependencies sorted by term, term m's densities term_density[term_start[m]:term_start[m + 1]], their weights
+    ∂T_m/∂rho_k atom-major (one pair reads two contiguous rows); row d of `dE_drho` belongs to `dependencies[d]`."""
+    order = sorted(range(len(dependencies)), key=dependencies.__getitem__)
+    term_density = np.array([dependencies[d][1] for d in order], dtype=np.int64)
+    term_start = np.searchsorted(np.array([dependencies[d][0] for d in order], dtype=np.int64),
+                                 np.arange(n_terms + 1))
+    weights = np.empty((n_atoms, len(order)))
+    for column, d in enumerate(order):
+        weights[:, column] = dE_drho[d]
+    return term_start, term_density, weights
+
+
+def forces_and_virials(pairs, pair_slopes, dependencies, dE_drho, n_terms, ranges):
+    """Forces (M, n_atoms, 3) and strain derivatives (M, n_structures, 6) of M = `n_terms` energies E^m =
+    Σ_i T_m(rho_i), given h_k' at every pair (from `neighbour_sums`) and dE_drho (D, n_atoms): row d is ∂T_m/∂rho_k
+    at each atom for (m, k) = dependencies[d]; every other ∂T_m/∂rho_k is zero."""
+    term_start, term_density, weights = term_layout(dependencies, dE_drho, n_terms, pairs.n_atoms)
     # A term of one density whose weight is the same at every atom (a pair term NS(g): ∂T/∂rho = 1) reads no weight
     # per pair: its dE/dr is that weight doubled times the slope, the same number as (w_a + w_b) h'.
-    uniform = np.zeros(n_m, dtype=np.bool_)
-    for m in range(n_m):
+    uniform = np.zeros(n_terms, dtype=np.bool_)
+    for m in range(n_terms):
         d = term_start[m]
         uniform[m] = term_start[m + 1] - d == 1 and pairs.n_atoms > 0 and np.all(weights[:, d] == weights[0, d])
-    forces = np.zeros((n_m, pairs.n_atoms, 3))
-    virials = np.zeros((n_m, pairs.n_structures, 6))
+    forces = np.zeros((n_terms, pairs.n_atoms, 3))
+    virials = np.zeros((n_terms, pairs.n_structures, 6))
     _run(lambda a, b: _forces_and_virials(pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.D, pairs.inv_r,
                                           pair_slopes, term_start, term_density, weights, uniform, a, b, forces,
                                           virials), ranges)

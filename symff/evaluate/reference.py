@@ -47,6 +47,7 @@ import numpy as np
 
 from ..cutoff import multiplicative_cutoff, three_body_radii
 from ..errors import ModelError
+from ..expr.program import dense_slopes
 
 
 def pair_functions(model):
@@ -150,7 +151,7 @@ def atom_energies_from_sums(model, rho, symbols=None):
         element = np.array([model.program.elements.index(s) for s in symbols], dtype=np.int64)
         terms, slopes = model.program.terms(rho, model.constants, element)
     linear = np.asarray(model.linear, dtype=float)
-    return linear @ terms, np.einsum("m,mka->ka", linear, slopes)
+    return linear @ terms, np.einsum("m,mka->ka", linear, dense_slopes(model.program, slopes))
 
 
 def atom_energies(model, distances, distance_rates=None):

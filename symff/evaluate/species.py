@@ -15,7 +15,7 @@ radial ones with these two masks, kept apart so that the single-element hot path
 import numpy as np
 from numba import njit
 
-from .kernels import FUSED, FUSED_REORDERED, _run
+from .kernels import FUSED, FUSED_REORDERED, _run, term_layout
 
 EVERY = -1  # the channel of an unfiltered sum
 NONE = -2  # the channel of an element that no atom of the data has
@@ -39,18 +39,12 @@ def species_sums(pairs, table, pair_values, n_k, ranges, species, channel):
     return rho.T, slopes
 
 
-def species_forces_and_virials(pairs, pair_slopes, dependencies, slopes, ranges, species, channel):
+def species_forces_and_virials(pairs, pair_slopes, dependencies, dE_drho, n_terms, ranges, species, channel):
     """Forces (M, n_atoms, 3) and strain derivatives (M, n_structures, 6) as `kernels.forces_and_virials`, each sum
     filtered by its channel."""
-    n_m = slopes.shape[0]
-    dependencies = sorted(dependencies)
-    term_density = np.array([k for _, k in dependencies], dtype=np.int64)
-    term_start = np.searchsorted(np.array([m for m, _ in dependencies], dtype=np.int64), np.arange(n_m + 1))
-    weights = np.empty((pairs.n_atoms, len(dependencies)))
-    for d, (m, k) in enumerate(dependencies):
-        weights[:, d] = slopes[m, k]
-    forces = np.zeros((n_m, pairs.n_atoms, 3))
-    virials = np.zeros((n_m, pairs.n_structures, 6))
+    term_start, term_density, weights = term_layout(dependencies, dE_drho, n_terms, pairs.n_atoms)
+    forces = np.zeros((n_terms, pairs.n_atoms, 3))
+    virials = np.zeros((n_terms, pairs.n_structures, 6))
     species = np.ascontiguousarray(species, dtype=np.int64)
     channel = np.ascontiguousarray(channel, dtype=np.int64)
     _run(lambda a, b: _species_forces_and_virials(pairs.atom_start, pairs.atom_pairs, pairs.j, pairs.D, pairs.inv_r,

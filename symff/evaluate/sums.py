@@ -19,8 +19,9 @@ Contract of a kind (an `EnvironmentSum`):
   h = g f_c on a uniform r grid, `covering(r_min, r_in, r_out, points)`, `tabulate(g, g')`).
 - `sums(data, table, pair_values, n_functions, ranges)` -> (per-atom sums (K, n_atoms), the slopes each force pass
   needs): its kernel wrapper (numba kernel `_name`, Python wrapper `name`, as in symff.evaluate.kernels);
-  `forces_and_virials(data, slopes, dependencies, dE_dsum, ranges)` -> (forces (M, n_atoms, 3), virials
-  (M, n_structures, 6)): the backward pass, given ∂T_m/∂sum_k at every atom.
+  `forces_and_virials(data, slopes, dependencies, dE_dsum, n_terms, ranges)` -> (forces (M, n_atoms, 3), virials
+  (M, n_structures, 6)): the backward pass, given ∂T_m/∂sum_k at every atom, a row of dE_dsum (D, n_atoms) per
+  (m, k) of `dependencies` (every other is zero).
 - `reference`: its slow numpy oracle (symff.evaluate.reference for the radial sum), which the kernels are tested
   against, with forces = -gradient and stress = strain derivative checked on random triclinic cells.
 - `lammps_styles`: the LAMMPS forms (symff.export.form.LAMMPS_FORMS) that can hold it; a kind with none runs in

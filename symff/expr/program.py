@@ -247,15 +247,24 @@ class PotentialProgram(_ThreeBodyFunctions):
         return np.array(out[:k]), np.array(out[k:])
 
     def terms(self, rho, constants):
-        """rho: (K + L, n_atoms). Returns T (M, n_atoms) and ∂T/∂rho (M, K + L, n_atoms), zero where T_m ignores
-        rho_k."""
+        """rho: (K + L, n_atoms). Returns T (M, n_atoms) and the slopes (D, n_atoms): row d is ∂T_m/∂rho_k for
+        (m, k) = `dependencies[d]`, every other ∂T_m/∂rho_k being zero (`dense_slopes` spreads them out)."""
         out = self._terms(list(rho), constants)
         m = self.n_terms
         values = np.array(out[:m])
-        slopes = np.zeros((m, self.n_sums, rho.shape[1]))
-        for (term, k), derivative in zip(self.dependencies, out[m:]):
-            slopes[term, k] = derivative
+        slopes = np.empty((len(self.dependencies), rho.shape[1]))
+        for d, derivative in enumerate(out[m:]):
+            slopes[d] = derivative
         return values, slopes
+
+
+def dense_slopes(program, slopes):
+    """∂T_m/∂sum_k as (M, K + L, n_atoms), zero where T_m ignores sum k, from the slopes per dependency that
+    `program.terms` returns."""
+    dense = np.zeros((program.n_terms, program.n_sums, slopes.shape[1]))
+    for (m, k), row in zip(program.dependencies, slopes):
+        dense[m, k] = row
+    return dense
 
 
 PROGRAM_CACHE_SIZE = 512  # PotentialPrograms kept per process (`potential_program`)
@@ -299,7 +308,7 @@ class AlloyProgram(_ThreeBodyFunctions):
         free = [sp.Symbol(f"free{k}", real=True) for k in range(self.n_free)]
         self.channels = tuple(c for f in formulas.values() for c in (f.channels or (None,) * len(f.densities)))
         self.n_densities = len(self.channels)
-        self._constants, self._sums, self._terms = [], [], []
+        self._constants, self._sums, self._terms, self._dependencies = [], [], [], []
         self.dependencies = []
         angular = {}  # (f, h) over the free constants -> its index among the three-body sums of the whole
         k = m = c = 0
@@ -313,6 +322,8 @@ class AlloyProgram(_ThreeBodyFunctions):
             self._constants.append(own)
             self._sums.append(np.array(rows, dtype=np.int64))
             self._terms.append(slice(m, m + program.n_terms))
+            d = len(self.dependencies)  # this element's rows of the slopes
+            self._dependencies.append(slice(d, d + len(program.dependencies)))
             self.dependencies += [(m + a, rows[b]) for a, b in program.dependencies]
             k, m, c = k + program.n_densities, m + program.n_terms, c + len(formula.constants)
         self.n_terms = m
@@ -348,18 +359,20 @@ class AlloyProgram(_ThreeBodyFunctions):
         return np.concatenate([g for g, _ in parts]), np.concatenate([s for _, s in parts])
 
     def terms(self, rho, constants, atom_element):
-        """T (M, n_atoms) and ∂T/∂rho (M, K + L, n_atoms); `atom_element` (n_atoms,) indexes `elements`."""
+        """T (M, n_atoms) and the slopes (D, n_atoms) of `dependencies`, as `PotentialProgram.terms`; `atom_element`
+        (n_atoms,) indexes `elements`."""
         full = self.full_constants(constants)
         n_atoms = rho.shape[1]
         values = np.zeros((self.n_terms, n_atoms))
-        slopes = np.zeros((self.n_terms, self.n_sums, n_atoms))
-        for e, (program, rows, m, c) in enumerate(zip(self.programs, self._sums, self._terms, self._constants)):
+        slopes = np.zeros((len(self.dependencies), n_atoms))
+        for e, (program, rows, m, c, d) in enumerate(zip(self.programs, self._sums, self._terms, self._constants,
+                                                         self._dependencies)):
             atoms = np.flatnonzero(atom_element == e)
             # an element of energy 0 has no terms (symff.expr.canonical.zero_formula)
             if atoms.size and program.n_terms:
                 t, s = program.terms(rho[rows][:, atoms], full[c])
                 values[m, atoms] = t
-                slopes[m, rows[:, None], atoms] = s
+                slopes[d, atoms] = s
         return values, slopes
 
 
