@@ -41,8 +41,8 @@ _STAGES = {}
 
 
 def write_forms(path, n_forms):
-    """throughput.py's forms as [{name, text, values, printed}]: the energy with its linear coefficients at their
-    starting values and the constants by name."""
+    """throughput.py's forms as [{name, text, values}]: the energy with its linear coefficients at their starting
+    values, and the constants' starting values by name."""
     import sympy as sp
     from throughput import make_forms  # this script's directory is first on sys.path
 
@@ -56,6 +56,8 @@ def write_forms(path, n_forms):
 
 
 def _init(data):
+    # throughput.py's `_init`, written again: a worker imports the other code, which may predate what throughput.py
+    # imports (symff.environment, 2026-12-06), so the workers must not import throughput.py
     from threadpoolctl import threadpool_limits
 
     from symff.data import read_dataset
